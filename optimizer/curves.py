@@ -1,0 +1,237 @@
+"""Response curves: the seam between forecasting and the optimizer.
+
+A curve is a list of (spend, expected results) points starting at (0, 0), spend strictly
+increasing and slopes never increasing (concave: each extra unit of currency buys no more
+than the one before). The last spend is the most the line can absorb. See DESIGN.md,
+"Response curves (JSON)".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CurveError
+
+#: relative tolerance on slope increases (floating noise in curves written by other tools)
+CONCAVITY_RTOL = 1e-9
+
+Point = tuple[float, float]
+
+
+def _points(raw, where: str, name: str = "points") -> tuple[Point, ...]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str | bytes) or len(raw) < 2:
+        raise CurveError(f"{where}: '{name}' must be a list of at least two [spend, results] pairs")
+    out: list[Point] = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, Sequence) or isinstance(p, str | bytes) or len(p) != 2:
+            raise CurveError(f"{where}: {name}[{i}] must be a [spend, results] pair, got {p!r}")
+        try:
+            x, y = float(p[0]), float(p[1])
+        except (TypeError, ValueError):
+            raise CurveError(f"{where}: {name}[{i}] = {p!r} is not a pair of numbers") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise CurveError(f"{where}: {name}[{i}] = {p!r} is not finite")
+        out.append((x, y))
+    if out[0] != (0.0, 0.0):
+        raise CurveError(f"{where}: the first point of '{name}' must be [0, 0], got {list(out[0])}")
+    prev_slope = math.inf
+    for i in range(1, len(out)):
+        (x0, y0), (x1, y1) = out[i - 1], out[i]
+        if x1 <= x0:
+            raise CurveError(
+                f"{where}: spend must strictly increase in '{name}', but point {i} "
+                f"({x1:g}) is not above point {i - 1} ({x0:g})"
+            )
+        if y1 < y0:
+            raise CurveError(
+                f"{where}: expected results fall from {y0:g} to {y1:g} between spend "
+                f"{x0:g} and {x1:g} in '{name}'; results must never fall as spend grows"
+            )
+        slope = (y1 - y0) / (x1 - x0)
+        if slope > prev_slope * (1 + CONCAVITY_RTOL) + 1e-12:
+            raise CurveError(
+                f"{where}: '{name}' is not concave: the slope rises from {prev_slope:.6g} to "
+                f"{slope:.6g} results per unit at spend {x0:g}; each extra unit must buy no "
+                "more than the one before (merge or smooth the points)"
+            )
+        prev_slope = slope
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class CurveLine:
+    """One line (network x segment x period) and its concave response curve."""
+
+    network: str
+    segment: str
+    period: str
+    points: tuple[Point, ...]
+    value_per_result: float | None = None
+    low: tuple[Point, ...] | None = None
+    high: tuple[Point, ...] | None = None
+    flags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("network", "segment", "period"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v.strip():
+                raise CurveError(f"curve line {self.key}: '{name}' must be a non-empty string")
+        where = f"curve line {self.label}"
+        object.__setattr__(self, "points", _points(self.points, where))
+        if self.low is not None:
+            object.__setattr__(self, "low", _points(self.low, where, "low"))
+        if self.high is not None:
+            object.__setattr__(self, "high", _points(self.high, where, "high"))
+        if self.value_per_result is not None:
+            v = float(self.value_per_result)
+            if not math.isfinite(v) or v < 0:
+                raise CurveError(f"{where}: value_per_result must be a number >= 0, got {v!r}")
+            object.__setattr__(self, "value_per_result", v)
+        object.__setattr__(self, "flags", tuple(self.flags))
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.network, self.segment, self.period)
+
+    @property
+    def label(self) -> str:
+        return f"{self.network}/{self.segment}/{self.period}"
+
+    @property
+    def max_spend(self) -> float:
+        return self.points[-1][0]
+
+    @property
+    def max_results(self) -> float:
+        return self.points[-1][1]
+
+    def results_at(self, spend: float) -> float:
+        """Expected results at ``spend`` by linear interpolation (capped at the last point)."""
+        pts = self.points
+        if spend <= 0:
+            return 0.0
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+            if spend <= x1:
+                return y0 + (y1 - y0) * (spend - x0) / (x1 - x0)
+        return pts[-1][1]
+
+    def to_dict(self) -> dict:
+        d: dict = {
+            "network": self.network,
+            "segment": self.segment,
+            "period": self.period,
+            "points": [list(p) for p in self.points],
+        }
+        if self.value_per_result is not None:
+            d["value_per_result"] = self.value_per_result
+        if self.low is not None:
+            d["low"] = [list(p) for p in self.low]
+        if self.high is not None:
+            d["high"] = [list(p) for p in self.high]
+        if self.flags:
+            d["flags"] = list(self.flags)
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class Curves:
+    """All the lines of one plan, in one currency and one result type."""
+
+    lines: tuple[CurveLine, ...]
+    currency: str = "EUR"
+    result_type: str = "results"
+    meta: Mapping = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        lines = tuple(self.lines)
+        if not lines:
+            raise CurveError("curves: 'lines' is empty; there is nothing to plan")
+        seen: set[tuple[str, str, str]] = set()
+        for ln in lines:
+            if not isinstance(ln, CurveLine):
+                raise CurveError(f"curves: every line must be a CurveLine, got {type(ln).__name__}")
+            if ln.key in seen:
+                raise CurveError(f"curves: line {ln.label} appears twice; give each line once")
+            seen.add(ln.key)
+        object.__setattr__(self, "lines", lines)
+
+    @property
+    def networks(self) -> list[str]:
+        return sorted({ln.network for ln in self.lines})
+
+    @property
+    def segments(self) -> list[str]:
+        return sorted({ln.segment for ln in self.lines})
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted({ln.period for ln in self.lines})
+
+    @classmethod
+    def from_dict(cls, data: Mapping, source: str = "curves") -> Curves:
+        """Validate and build curves from the JSON structure of DESIGN.md."""
+        if not isinstance(data, Mapping):
+            raise CurveError(f"{source}: expected a JSON object with 'lines', got {type(data).__name__}")
+        raw_lines = data.get("lines")
+        if not isinstance(raw_lines, list):
+            raise CurveError(f"{source}: 'lines' must be a list of curve lines")
+        known = {"network", "segment", "period", "points", "value_per_result", "low", "high", "flags"}
+        lines = []
+        for i, raw in enumerate(raw_lines):
+            if not isinstance(raw, Mapping):
+                raise CurveError(f"{source}: lines[{i}] must be an object")
+            missing = [k for k in ("network", "segment", "period", "points") if k not in raw]
+            if missing:
+                raise CurveError(f"{source}: lines[{i}] lacks {', '.join(missing)}")
+            extra = sorted(set(raw) - known)
+            if extra:
+                raise CurveError(f"{source}: lines[{i}] has unknown keys {extra}; allowed: {sorted(known)}")
+            try:
+                lines.append(
+                    CurveLine(
+                        network=str(raw["network"]),
+                        segment=str(raw["segment"]),
+                        period=str(raw["period"]),
+                        points=raw["points"],
+                        value_per_result=raw.get("value_per_result"),
+                        low=raw.get("low"),
+                        high=raw.get("high"),
+                        flags=tuple(raw.get("flags") or ()),
+                    )
+                )
+            except CurveError as e:
+                raise CurveError(f"{source}: lines[{i}]: {e}") from None
+        meta = {k: v for k, v in data.items() if k not in ("lines", "currency", "result_type")}
+        return cls(
+            lines=tuple(lines),
+            currency=str(data.get("currency", "EUR")),
+            result_type=str(data.get("result_type", "results")),
+            meta=meta,
+        )
+
+    def to_dict(self) -> dict:
+        d = {"currency": self.currency, "result_type": self.result_type}
+        d.update(dict(self.meta))
+        d["lines"] = [ln.to_dict() for ln in self.lines]
+        return d
+
+    def filter(self, keep: Iterable[CurveLine]) -> Curves:
+        return Curves(lines=tuple(keep), currency=self.currency, result_type=self.result_type, meta=self.meta)
+
+
+def load_curves(path: str | Path) -> Curves:
+    """Read a curves JSON file; errors name the file and the line."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise CurveError(f"{p}: cannot read the curves file ({e.strerror or e})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CurveError(f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})") from None
+    return Curves.from_dict(data, source=str(p))

@@ -1,0 +1,1 @@
+"""One module per group of ``adplan`` commands; each exposes ``register(app)``."""
