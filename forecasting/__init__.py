@@ -27,6 +27,8 @@ _EXPORTS = {
     "detect_source": "ingest",
     # sample history
     "generate_sample_history": "sample",
+    "sample_truth": "sample",
+    "SampleTruth": "sample",
     # models, backtests and curves
     "run_backtest": "backtest",
     "BacktestResult": "backtest",

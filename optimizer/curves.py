@@ -175,11 +175,22 @@ class Curves:
     def from_dict(cls, data: Mapping, source: str = "curves") -> Curves:
         """Validate and build curves from the JSON structure of DESIGN.md."""
         if not isinstance(data, Mapping):
-            raise CurveError(f"{source}: expected a JSON object with 'lines', got {type(data).__name__}")
+            raise CurveError(
+                f"{source}: expected a JSON object with 'lines', got {type(data).__name__}"
+            )
         raw_lines = data.get("lines")
         if not isinstance(raw_lines, list):
             raise CurveError(f"{source}: 'lines' must be a list of curve lines")
-        known = {"network", "segment", "period", "points", "value_per_result", "low", "high", "flags"}
+        known = {
+            "network",
+            "segment",
+            "period",
+            "points",
+            "value_per_result",
+            "low",
+            "high",
+            "flags",
+        }
         lines = []
         for i, raw in enumerate(raw_lines):
             if not isinstance(raw, Mapping):
@@ -189,7 +200,9 @@ class Curves:
                 raise CurveError(f"{source}: lines[{i}] lacks {', '.join(missing)}")
             extra = sorted(set(raw) - known)
             if extra:
-                raise CurveError(f"{source}: lines[{i}] has unknown keys {extra}; allowed: {sorted(known)}")
+                raise CurveError(
+                    f"{source}: lines[{i}] has unknown keys {extra}; allowed: {sorted(known)}"
+                )
             try:
                 lines.append(
                     CurveLine(
@@ -220,7 +233,9 @@ class Curves:
         return d
 
     def filter(self, keep: Iterable[CurveLine]) -> Curves:
-        return Curves(lines=tuple(keep), currency=self.currency, result_type=self.result_type, meta=self.meta)
+        return Curves(
+            lines=tuple(keep), currency=self.currency, result_type=self.result_type, meta=self.meta
+        )
 
 
 def load_curves(path: str | Path) -> Curves:
@@ -233,5 +248,7 @@ def load_curves(path: str | Path) -> Curves:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        raise CurveError(f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})") from None
+        raise CurveError(
+            f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
+        ) from None
     return Curves.from_dict(data, source=str(p))

@@ -1,0 +1,356 @@
+"""From canonical history to a panel of line × period totals, and from a panel to features.
+
+A *panel* is a DataFrame with one row per network × segment × period (× campaign for
+cross-sectional data) and the columns ``network``, ``segment``, ``period`` (the label:
+``2027-W01``, ``2027-01`` or ``2027-01-04``), ``start`` (the period's first day), ``spend``
+and ``results`` (one result type only: results of different types are never added).
+
+:class:`FeatureBuilder` turns a panel into the numeric matrix the estimators of
+:mod:`forecasting.models` fit. Its columns, and the ridge penalty factor each one gets:
+
+=====================  =======  ==========================================================
+column                 penalty  why
+=====================  =======  ==========================================================
+log spend (centred)    1        diminishing returns: results ∝ spend^b, CPR ∝ spend^(1-b);
+                                the GLM uses it as an offset too, so the penalty pulls b to 1
+network one-hot        ~0       each network's cost level
+network × log spend    1        an elasticity per network, pooled toward the common one
+line one-hot           1        segment effect: thin segments shrink to their network
+trend (years)          0.1      slow drift of costs
+network × trend        1        per-network drift, pooled toward the common one
+yearly Fourier (K=2)   0.1      seasonality (only with at least a year of history)
+day of week            0.1      weekday effects (daily periods only)
+=====================  =======  ==========================================================
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .errors import InsufficientDataError
+
+PERIODS = ("day", "week", "month")
+#: days in one period (a month counts as 28 for the "data already aggregated" test)
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 28}
+#: default horizon of a plan, in periods (a quarter)
+PLANNING_HORIZON = {"day": 14, "week": 13, "month": 3}
+
+
+def check_period(period: str) -> str:
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+    return period
+
+
+def period_start(dates: pd.Series | pd.DatetimeIndex, period: str) -> pd.DatetimeIndex:
+    """First day of the period holding each date (weeks start on Monday, ISO)."""
+    d = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
+    if period == "day":
+        return d
+    if period == "week":
+        return d - pd.to_timedelta(d.day_of_week, unit="D")
+    return d - pd.to_timedelta(d.day - 1, unit="D")
+
+
+def period_label(start: pd.Timestamp, period: str) -> str:
+    """``2027-W03`` (ISO week), ``2027-01`` (month) or ``2027-01-04`` (day)."""
+    ts = pd.Timestamp(start)
+    if period == "week":
+        iso = ts.isocalendar()
+        return f"{iso[0]:04d}-W{iso[1]:02d}"
+    if period == "month":
+        return f"{ts.year:04d}-{ts.month:02d}"
+    return ts.strftime("%Y-%m-%d")
+
+
+def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
+    """Last day of the period that starts on ``start``."""
+    ts = pd.Timestamp(start)
+    if period == "day":
+        return ts
+    if period == "week":
+        return ts + pd.Timedelta(days=6)
+    return ts + pd.offsets.MonthEnd(0)
+
+
+def period_range(start, end, period: str) -> pd.DatetimeIndex:
+    """Starts of every period that overlaps [start, end] (whole periods)."""
+    check_period(period)
+    s = period_start(pd.DatetimeIndex([pd.Timestamp(start)]), period)[0]
+    e = pd.Timestamp(end).normalize()
+    if e < pd.Timestamp(start).normalize():
+        raise ValueError(f"the end date {e.date()} is before the start date {pd.Timestamp(start).date()}")
+    freq = {"day": "D", "week": "W-MON", "month": "MS"}[period]
+    return pd.date_range(s, e, freq=freq)
+
+
+def aggregate_panel(history: pd.DataFrame, period: str, *, by_campaign: bool = False) -> pd.DataFrame:
+    """Sum spend and results per network × segment × period (one result type only).
+
+    When the history is finer than the period (daily rows, weekly periods), a first or
+    last period that the history covers only in part is dropped: its totals would look
+    like a cut in spend. Rows already one per period (weekly exports) are kept whole.
+    """
+    check_period(period)
+    if history["result_type"].nunique() > 1:
+        raise ValueError("aggregate_panel: the history mixes result types; select one first")
+    df = history
+    if df.empty:
+        raise InsufficientDataError("the history has no rows for this result type")
+    start = period_start(df["date"], period)
+    keys = ["network", "segment"] + (["campaign"] if by_campaign else [])
+    g = (
+        pd.DataFrame(
+            {
+                **{k: df[k].astype(str).to_numpy() for k in keys},
+                "start": start,
+                "spend": df["spend"].to_numpy(dtype=float),
+                "results": df["results"].to_numpy(dtype=float),
+            }
+        )
+        .groupby(keys + ["start"], sort=True, observed=True)[["spend", "results"]]
+        .sum()
+        .reset_index()
+    )
+    if period != "day":
+        dates = pd.DatetimeIndex(df["date"].drop_duplicates()).sort_values()
+        step = np.diff(dates.asi8).min() / 86400e9 if len(dates) > 1 else PERIOD_DAYS[period]
+        if step < PERIOD_DAYS[period]:  # finer than the period: drop partial edge periods
+            first, last = dates[0], dates[-1]
+            starts = np.sort(g["start"].unique())
+            drop = []
+            if len(starts) > 2 and pd.Timestamp(starts[0]) < first:
+                drop.append(starts[0])
+            if len(starts) > 2 and period_end(pd.Timestamp(starts[-1]), period) > last:
+                drop.append(starts[-1])
+            if drop:
+                g = g[~g["start"].isin(drop)].reset_index(drop=True)
+    g["period"] = _labels(g["start"], period)
+    return g
+
+
+def _labels(starts: pd.Series, period: str) -> list[str]:
+    uniq = pd.unique(starts)
+    lab = {s: period_label(s, period) for s in uniq}
+    return [lab[s] for s in starts]
+
+
+class FeatureBuilder:
+    """Numeric design matrix for a panel (see the module docstring for the columns).
+
+    ``encoding="onehot"`` gives the GLM's columns; ``encoding="target"`` gives the
+    gradient-boosting model's compact ones: log spend, the network code (categorical),
+    the line's shrunk log results-per-spend from the training panel, trend, season, weekday.
+    """
+
+    def __init__(
+        self,
+        period: str = "week",
+        encoding: str = "onehot",
+        fourier_order: int = 2,
+        segment_penalty: float = 1.0,
+        shape_penalty: float = 1.0,
+        prior_results: float = 10.0,
+        min_trend_days: int = 180,
+        line_elasticity: bool = False,
+    ):
+        self.period = period
+        self.encoding = encoding
+        self.fourier_order = fourier_order
+        self.segment_penalty = segment_penalty
+        self.shape_penalty = shape_penalty
+        self.prior_results = prior_results
+        self.min_trend_days = min_trend_days
+        self.line_elasticity = line_elasticity
+
+    # -- fit -------------------------------------------------------------------------
+    def fit(self, panel: pd.DataFrame) -> FeatureBuilder:
+        fit = panel[panel["spend"] > 0]
+        if fit.empty:
+            raise InsufficientDataError("no period with spend > 0 to fit a model on")
+        self.networks_ = sorted(fit["network"].unique())
+        self.net_index_ = {n: i for i, n in enumerate(self.networks_)}
+        lines = sorted(set(zip(fit["network"], fit["segment"], strict=True)))
+        self.lines_ = lines
+        self.line_index_ = {ln: i for i, ln in enumerate(lines)}
+        ls = np.log(fit["spend"].to_numpy(dtype=float))
+        self.log_spend_mean_ = float(ls.mean())
+        dev = pd.Series(ls - self.log_spend_mean_, index=fit.index)
+        by_line = dev.groupby([fit["network"], fit["segment"]]).mean()
+        self.line_log_spend_ = np.array([by_line[ln] for ln in lines])
+        self.net_log_spend_ = dev.groupby(fit["network"]).mean().to_dict()
+        starts = pd.DatetimeIndex(fit["start"])
+        self.origin_ = starts.min()
+        span_days = (starts.max() - starts.min()).days
+        self.span_years_ = span_days / 365.25
+        self.use_trend_ = starts.nunique() >= 3 and span_days >= self.min_trend_days
+        self.trend_center_ = self.span_years_ / 2
+        self.use_fourier_ = span_days >= 364 and self.fourier_order > 0
+        self.use_dow_ = self.period == "day" and starts.nunique() >= 14
+        # shrunk results per unit of spend, per network and per line (target encoding)
+        tot = fit.groupby("network")[["spend", "results"]].sum()
+        glob = max(fit["results"].sum(), 0.5) / fit["spend"].sum()
+        k = self.prior_results
+        self.net_rate_ = {
+            n: (r.results + k * 0.1) / (r.spend + k * 0.1 / glob) for n, r in tot.iterrows()
+        }
+        lt = fit.groupby(["network", "segment"])[["spend", "results"]].sum()
+        self.line_rate_ = {
+            key: (r.results + k) / (r.spend + k / self.net_rate_[key[0]]) for key, r in lt.iterrows()
+        }
+        self.global_rate_ = glob
+        self._build_names()
+        return self
+
+    def _build_names(self) -> None:
+        names, pen = ["log_spend"], [0.0]
+        if self.encoding == "onehot":
+            names.append("log_spend_within")
+            pen.append(self.shape_penalty)
+            names += [f"net[{n}]" for n in self.networks_]
+            pen += [1e-3] * len(self.networks_)
+            names += [f"net[{n}]:log_spend_within" for n in self.networks_]
+            pen += [self.shape_penalty] * len(self.networks_)
+            names += [f"line[{n}/{s}]" for n, s in self.lines_]
+            pen += [self.segment_penalty] * len(self.lines_)
+            if self.line_elasticity:
+                names += [f"line[{n}/{s}]:log_spend_within" for n, s in self.lines_]
+                pen += [self.shape_penalty * self.segment_penalty] * len(self.lines_)
+        else:
+            names += ["network_code", "line_log_rate"]
+            pen += [0.0, 0.0]
+        if self.use_trend_:
+            names.append("trend")
+            pen.append(0.1 * self.shape_penalty)
+            if self.encoding == "onehot":
+                names += [f"net[{n}]:trend" for n in self.networks_]
+                pen += [self.shape_penalty] * len(self.networks_)
+        if self.use_fourier_:
+            for k in range(1, self.fourier_order + 1):
+                names += [f"sin{k}", f"cos{k}"]
+                pen += [0.1 * self.shape_penalty] * 2
+        if self.use_dow_:
+            names += [f"dow{d}" for d in range(7)]
+            pen += [0.1 * self.shape_penalty] * 7
+        self.feature_names_ = names
+        self.penalty_ = np.asarray(pen, dtype=float)
+        self.categorical_ = [1] if self.encoding == "target" else []
+
+    # -- transform -------------------------------------------------------------------
+    def transform(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
+        """Rows of features for ``panel`` (spend must be > 0).
+
+        ``pooled``: boolean mask of rows that must use their network's estimate (no
+        line effect), e.g. lines with too little history of their own.
+        """
+        n = len(panel)
+        spend = panel["spend"].to_numpy(dtype=float)
+        if n and np.any(spend <= 0):
+            raise ValueError("features need spend > 0 on every row")
+        cols: list[np.ndarray] = [np.log(spend) - self.log_spend_mean_]
+        net = panel["network"].astype(str).to_numpy()
+        seg = panel["segment"].astype(str).to_numpy()
+        pooled = np.zeros(n, bool) if pooled is None else np.asarray(pooled, bool)
+        net_idx = np.array([self.net_index_.get(x, -1) for x in net], dtype=int)
+        if self.encoding == "onehot":
+            N, L = len(self.networks_), len(self.lines_)
+            line_idx = np.array(
+                [self.line_index_.get((a, b), -1) for a, b in zip(net, seg, strict=True)], dtype=int
+            )
+            # spend relative to the line's usual level: the elasticity is learnt within lines,
+            # not from big segments being dearer than small ones
+            centre = np.where(
+                line_idx >= 0,
+                self.line_log_spend_[np.maximum(line_idx, 0)],
+                np.array([self.net_log_spend_.get(a, 0.0) for a in net]),
+            )
+            within = np.log(spend) - self.log_spend_mean_ - centre
+            cols.append(within)
+            oh = np.zeros((n, N))
+            known = net_idx >= 0
+            oh[np.flatnonzero(known), net_idx[known]] = 1.0
+            cols += list(oh.T)
+            cols += list((oh * within[:, None]).T)
+            line_idx[pooled] = -1
+            lo = np.zeros((n, L))
+            ok = line_idx >= 0
+            lo[np.flatnonzero(ok), line_idx[ok]] = 1.0
+            cols += list(lo.T)
+            if self.line_elasticity:
+                cols += list((lo * within[:, None]).T)
+        else:
+            cols.append(np.where(net_idx >= 0, net_idx, len(self.networks_)).astype(float))
+            rates = np.array(
+                [
+                    self.net_rate_.get(a, self.global_rate_)
+                    if p
+                    else self.line_rate_.get((a, b), self.net_rate_.get(a, self.global_rate_))
+                    for a, b, p in zip(net, seg, pooled, strict=True)
+                ],
+                dtype=float,
+            )
+            cols.append(np.log(rates))
+        starts = pd.DatetimeIndex(panel["start"])
+        if self.use_trend_:
+            t = (starts - self.origin_).days.to_numpy(dtype=float) / 365.25 - self.trend_center_
+            cols.append(t)
+            if self.encoding == "onehot":
+                cols += list((oh * t[:, None]).T)
+        if self.use_fourier_:
+            mid = starts + pd.Timedelta(days=PERIOD_DAYS[self.period] / 2)
+            doy = mid.dayofyear.to_numpy(dtype=float) / 365.25
+            for k in range(1, self.fourier_order + 1):
+                cols.append(np.sin(2 * math.pi * k * doy))
+                cols.append(np.cos(2 * math.pi * k * doy))
+        if self.use_dow_:
+            dow = starts.day_of_week.to_numpy()
+            cols += [(dow == d).astype(float) for d in range(7)]
+        if not n:
+            return np.zeros((0, len(self.feature_names_)))
+        return np.column_stack(cols)
+
+    # -- what curves need -------------------------------------------------------------
+    def elasticity_columns(self, network: str) -> list[int]:
+        """Indices of the columns whose coefficients add up to ``network``'s log-spend slope."""
+        idx = [self.feature_names_.index("log_spend_within")]
+        name = f"net[{network}]:log_spend_within"
+        if name in self.feature_names_:
+            idx.append(self.feature_names_.index(name))
+        return idx
+
+    def line_elasticity_column(self, network: str, segment: str) -> int | None:
+        name = f"line[{network}/{segment}]:log_spend_within"
+        return self.feature_names_.index(name) if name in self.feature_names_ else None
+
+
+def select_result_type(history: pd.DataFrame, result_type: str | None) -> tuple[pd.DataFrame, str, list[str]]:
+    """Keep the rows of one result type (results of different types are never added).
+
+    With ``result_type=None`` and several types in the history, the one with the most spend
+    is chosen and a warning says so.
+    """
+    warnings: list[str] = []
+    missing = [c for c in ("date", "network", "segment", "result_type", "spend", "results") if c not in history]
+    if missing:
+        raise ValueError(f"history lacks the column(s) {', '.join(missing)}; see docs/formats.md")
+    types = history["result_type"].astype(str)
+    spend_by = history.groupby(types)["spend"].sum().sort_values(ascending=False, kind="stable")
+    if result_type is None:
+        if spend_by.empty:
+            raise InsufficientDataError("the history is empty: there is nothing to forecast")
+        result_type = str(spend_by.index[0])
+        if len(spend_by) > 1:
+            listing = ", ".join(f"{t} (spend {v:,.0f})" for t, v in spend_by.items())
+            warnings.append(
+                f"the history mixes result types: {listing}; forecasting '{result_type}' (most "
+                "spend). Results of different types are never added; pass result_type to choose."
+            )
+    elif result_type not in spend_by.index:
+        have = ", ".join(map(str, spend_by.index)) or "none"
+        raise InsufficientDataError(
+            f"the history has no rows of result type '{result_type}' (it has: {have})"
+        )
+    return history[types == result_type], str(result_type), warnings

@@ -1,0 +1,180 @@
+"""Which importer reads a file, chosen by the file's own header line.
+
+The first 40 lines (CSV in UTF-8 or UTF-16, split on commas, tabs or semicolons; every sheet
+of an XLSX) are searched for a header that one of :data:`SOURCES` recognises; lines above it
+(report titles, date ranges) are the preamble. ``source=`` forces an importer: its header is
+then the first line it recognises, or else the first line with two cells or more, so that a
+missing column is reported as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from forecasting.errors import IngestError
+from forecasting.ingest import canonical, google, improvado, linkedin, meta, tiktok
+from forecasting.ingest._base import Extract
+from forecasting.ingest._table import RawTable, decode, norm_header, split_records, xlsx_records
+
+HEAD_LINES = 40
+DELIMITERS = (",", "\t", ";")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One importer: its name (``--source``), what it reads, how it is recognised."""
+
+    name: str
+    label: str
+    detect: str  # the headers that identify it, in words
+    matches: Callable[[list[str]], bool]
+    extract: Callable[[RawTable], Extract]
+    skip_zero: bool = True  # drop rows with no spend, results, impressions or clicks
+
+
+#: detection order: the most specific formats first
+SOURCES: tuple[Source, ...] = (
+    Source(canonical.NAME, canonical.LABEL, canonical.DETECT, canonical.matches,
+           canonical.extract, skip_zero=False),
+    Source("improvado-facebook", "Improvado MCDM raw Facebook export",
+           "__insert_date, inline_link_clicks, objective, spend",
+           improvado.matches_facebook, improvado.extract_facebook),
+    Source("improvado-tiktok", "Improvado MCDM raw TikTok export",
+           "__insert_date, adgroup_id, skan_app_install, spend",
+           improvado.matches_tiktok, improvado.extract_tiktok),
+    Source("improvado-bing", "Improvado MCDM raw Bing export",
+           "__insert_date, imps, conv, spend", improvado.matches_bing, improvado.extract_bing),
+    Source("improvado-twitter", "Improvado MCDM raw Twitter export",
+           "__insert_date, url_clicks, engagements, spend",
+           improvado.matches_twitter, improvado.extract_twitter),
+    Source(linkedin.NAME, linkedin.LABEL, linkedin.DETECT, linkedin.matches, linkedin.extract),
+    Source(tiktok.NAME, tiktok.LABEL, tiktok.DETECT, tiktok.matches, tiktok.extract),
+    Source(google.NAME, google.LABEL, google.DETECT, google.matches, google.extract),
+    Source(meta.NAME, meta.LABEL, meta.DETECT, meta.matches, meta.extract),
+)  # fmt: skip
+
+SOURCE_NAMES: tuple[str, ...] = tuple(s.name for s in SOURCES)
+_BY_NAME = {s.name: s for s in SOURCES}
+
+
+def get_source(name: str) -> Source:
+    key = name.strip().lower()
+    if key in ("facebook", "meta-ads", "instagram"):
+        key = "meta"
+    if key in ("google-ads", "adwords"):
+        key = "google"
+    try:
+        return _BY_NAME[key]
+    except KeyError:
+        raise IngestError(
+            f"unknown source {name!r}; choose one of {', '.join(SOURCE_NAMES)}"
+        ) from None
+
+
+def known_formats() -> str:
+    return "; ".join(f"{s.name} ({s.label}: {s.detect})" for s in SOURCES)
+
+
+def _unknown(name: str, header_hint: list[str]) -> IngestError:
+    shown = ", ".join(f'"{h}"' for h in header_hint[:12] if h.strip())
+    return IngestError(
+        f"{name}: unknown format: no header line of a known export in its first {HEAD_LINES} "
+        f"lines (first line: {shown or 'empty'}). Known formats: {known_formats()}. If the file "
+        f"is one of these, name it with --source ({'|'.join(SOURCE_NAMES)}) to see which "
+        "column is missing.",
+        file=name,
+    )
+
+
+def _find_header(records, forced: Source | None, fallback: bool = False):
+    """(index of the header record, the source) among the first records, or None.
+
+    With ``fallback`` (a forced source whose header was not recognised), the first record
+    with two cells or more, so that the importer can say which column is missing."""
+    for i, rec in enumerate(records[:HEAD_LINES]):
+        if fallback:
+            if sum(1 for c in rec if c.strip()) >= 2:
+                return i, forced
+            continue
+        norm = [norm_header(c) for c in rec]
+        if forced is not None:
+            if forced.matches(norm):
+                return i, forced
+            continue
+        for s in SOURCES:
+            if s.matches(norm):
+                return i, s
+    return None
+
+
+def load_table(path: str | Path, source: str | None = None) -> tuple[Source, RawTable]:
+    """Read ``path`` and locate its header: the importer to use and the table below it."""
+    path = Path(path)
+    name = str(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{name}: no such file")
+    if path.is_dir():
+        raise IsADirectoryError(f"{name}: is a folder, not an export file")
+    forced = get_source(source) if source else None
+    raw = path.read_bytes()
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
+        first: list[str] = []
+        for _title, records, lines in xlsx_records(path, name):
+            if not first and records:
+                first = records[0]
+            found = _find_header(records, forced)
+            if found is None and forced is not None:
+                found = _find_header(records, forced, fallback=True)
+            if found is not None:
+                i, src = found
+                return src, _table(name, records, lines, i, where="sheet row")
+        raise _unknown(name, first)
+    if not raw.strip():
+        raise IngestError(f"{name}: the file is empty", file=name)
+    text, _encoding = decode(raw, name)
+    heads = {}
+    for delim in DELIMITERS:
+        try:
+            heads[delim], _ = split_records(text, delim, limit=HEAD_LINES)
+        except IngestError:
+            continue
+    first = next((h[0] for h in heads.values() if h), [])
+    found, delim = None, ","
+    for candidate, head in heads.items():
+        hit = _find_header(head, forced)
+        if hit is not None and len(head[hit[0]]) >= 2:
+            found, delim = hit, candidate
+            break
+    if found is None and forced is not None:
+        # the delimiter that splits the first lines into the most cells
+        delim = max(heads, key=lambda d: max((len(r) for r in heads[d]), default=0))
+        found = _find_header(heads[delim], forced, fallback=True)
+    if found is None:
+        raise _unknown(name, first)
+    i, src = found
+    try:
+        records, lines = split_records(text, delim)
+    except IngestError as e:
+        raise IngestError(f"{name}: {e}", file=name) from None
+    return src, _table(name, records, lines, i, where="line")
+
+
+def _table(name, records, lines, i, where) -> RawTable:
+    keep = [j for j in range(i + 1, len(records)) if "".join(records[j]).strip()]
+    return RawTable(  # blank lines are not rows
+        name=name,
+        header=records[i],
+        records=[records[j] for j in keep],
+        lines=[lines[j] for j in keep],
+        preamble=records[:i],
+        header_line=lines[i],
+        where=where,
+    )
+
+
+def detect_source(path: str | Path) -> str:
+    """The name of the importer that reads ``path`` (``meta``, ``google``, ``canonical``...)."""
+    src, _ = load_table(path)
+    return src.name

@@ -1,0 +1,150 @@
+"""Google Ads report downloads (CSV, and the UTF-16 tab-separated "Excel" CSV flavour).
+
+Detected by ``Cost`` together with ``Impr.``/``Impressions`` or ``Currency code``; the title
+and date-range lines above the header are skipped (the date range gives the date when the
+report has no ``Day``/``Week``/``Month`` column).
+
+Mapping: date from ``Day``, ``Week`` (the week's Monday) or ``Month``; spend ``Cost`` or
+``Cost (CUR)`` (major units; "1,234.56" and ``--`` handled); results ``Conversions``
+(fractional values kept as they are), result_type ``conversions`` or, in a report segmented
+by ``Conversion action``, the action's slug; segment from ``Age``/``Gender`` columns, else
+``Ad group``, else ``Campaign``; network ``youtube`` where ``Network (with search
+partners)``/``Network`` or ``Campaign type`` says YouTube/Video, else ``google``; currency
+``Currency code``; impressions ``Impr.``; clicks ``Clicks``.
+Rows whose first cells say ``Total: ...`` are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from forecasting.ingest._base import (
+    Extract,
+    Keep,
+    constant,
+    demographic_segments,
+    result_type_slugs,
+    segment_slugs,
+)
+from forecasting.ingest._table import RawTable, parse_dates_loose
+
+NAME = "google"
+LABEL = "Google Ads report download (CSV or UTF-16 'Excel' CSV)"
+DETECT = '"Cost" with "Impr."/"Impressions" or "Currency code"'
+SKIP_ZERO = True
+
+DATE_FORMATS = ["%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%m/%d/%Y"]
+_MONTH_FORMATS = ["%Y-%m-%d", "%B %Y", "%b %Y", "%Y-%m"]
+
+
+COST_PATTERN = r"cost( \((?P<cur>[a-z]{3})\))?"
+
+
+def matches(norm: list[str]) -> bool:
+    has_cost = any(re.fullmatch(COST_PATTERN, h) for h in norm)
+    return has_cost and ("impr." in norm or "currency code" in norm or "impressions" in norm)
+
+
+def _range_start(table: RawTable) -> dt.date | None:
+    """The first day of the date-range line above the header ("November 1, 2026 - ...")."""
+    for rec in table.preamble:
+        text = " ".join(c for c in rec if c).strip()
+        if " - " not in text:
+            continue
+        start = text.split(" - ")[0].strip().strip('"')
+        got = parse_dates_loose(start, DATE_FORMATS)
+        if got is not None:
+            return got
+    return None
+
+
+def extract(table: RawTable) -> Extract:
+    fmt = "Google Ads report"
+    c_cost = table.need("spend", "Cost", pattern=COST_PATTERN, fmt=fmt)
+    m = re.fullmatch(COST_PATTERN, table.norm[c_cost])
+    header_currency = (m.group("cur") or "").upper() if m else ""
+    c_conv = table.need("results", "Conversions", "Conv.", fmt=fmt)
+    c_action = table.find("Conversion action", "Conversion name")
+    c_day = table.find("Day", "Date")
+    c_week = table.find("Week")
+    c_month = table.find("Month")
+    c_campaign = table.find("Campaign")
+    c_adgroup = table.find("Ad group")
+    c_age = table.find("Age", "Age range")
+    c_gender = table.find("Gender")
+    c_network = table.find("Network (with search partners)", "Network")
+    c_ctype = table.find("Campaign type", "Advertising channel type")
+    c_currency = table.find("Currency code", "Currency")
+    c_impr = table.find("Impr.", "Impressions")
+    c_clicks = table.find("Clicks")
+
+    n = len(table)
+    keep = Keep(n)
+    first_cells = [c for c in range(min(3, len(table.header)))]
+    total = np.zeros(n, dtype=bool)
+    for c in first_cells:
+        t = table.text(c).str.casefold()
+        total |= (t.str.startswith("total:") | (t == "total")).to_numpy()
+    keep.drop(total, "total_row")
+
+    spend = table.number(c_cost, what="cost", rows=keep.mask).fillna(0.0)
+    results = table.number(c_conv, what="conversions", rows=keep.mask).fillna(0.0)
+
+    if c_day is not None:
+        dates = table.date(c_day, DATE_FORMATS, rows=keep.mask)
+        date_col = c_day
+    elif c_week is not None:
+        dates = table.date(c_week, DATE_FORMATS, rows=keep.mask)
+        date_col = c_week
+    elif c_month is not None:
+        dates = table.date(c_month, _MONTH_FORMATS, rows=keep.mask, hint="YYYY-MM-DD or Month YYYY")
+        date_col = c_month
+    else:
+        start = _range_start(table)
+        if start is None:
+            table.need("date", "Day", "Week", "Month", fmt=fmt)
+        dates = pd.Series(pd.Timestamp(start), index=range(n), dtype="datetime64[ns]")
+        date_col = None
+    missing = dates.isna().to_numpy() & keep.mask
+    if missing.any():
+        raise table.error(int(np.flatnonzero(missing)[0]), date_col, "the date is empty")
+
+    segment = demographic_segments(table.text(c_age), table.text(c_gender))
+    for c in (c_adgroup, c_campaign):
+        if c is not None:
+            segment = segment.where(segment != "", segment_slugs(table.text(c)))
+    segment = segment.where(segment != "", "all")
+
+    network = constant("google", n)
+    for c in (c_network, c_ctype):
+        if c is not None:
+            t = table.text(c).str.casefold()
+            yt = t.str.contains("youtube") | (t == "video")
+            network = network.where(~yt, "youtube")
+
+    if c_action is not None:
+        rtype = result_type_slugs(table.text(c_action))
+        rtype = rtype.where(rtype != "", "conversions")
+    else:
+        rtype = constant("conversions", n)
+
+    currency = table.text(c_currency).str.upper()
+    currency = currency.where(currency != "", header_currency)
+    campaign = table.text(c_campaign)
+    columns = {
+        "date": dates,
+        "network": network,
+        "segment": segment,
+        "result_type": rtype,
+        "spend": spend,
+        "results": results,
+        "impressions": table.number(c_impr, what="impressions", rows=keep.mask),
+        "clicks": table.number(c_clicks, what="clicks", rows=keep.mask),
+        "currency": currency.where(currency != "", np.nan),
+        "campaign": campaign.where(campaign != "", np.nan),
+    }
+    return keep.build(table, columns)

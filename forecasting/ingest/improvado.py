@@ -1,0 +1,198 @@
+"""The raw platform exports of Improvado's MCDM challenge (Facebook, TikTok, Bing, Twitter).
+
+These are API-level dumps (``../shared/data/improvado_mcdm_multiplatform/``): lowercase
+snake_case headers opening with ``__insert_date``, ISO dates, whole-number spend, one row per
+ad and day (the anonymised ids repeat, so rows sharing a key are summed), a ``channel`` column
+naming the platform. Four sources, told apart by their own columns:
+
+- ``improvado-facebook`` (``inline_link_clicks``, ``objective``): network from ``channel``
+  (Facebook -> meta); segment ``adset-<adset_id>``; campaign ``campaign-<campaign_id>``;
+  result_type from the campaign ``objective``: sales/conversions/catalog -> ``purchases``
+  (``purchase``), app installs -> ``installs`` (``mobile_app_install``), traffic/link clicks
+  -> ``link_clicks`` (``inline_link_clicks``), leads -> ``registrations``
+  (``complete_registration``: the export has no lead count), video views -> ``video_views``
+  (``views``), engagement -> ``post_engagements`` (likes + comments + shares), awareness/reach
+  -> ``impressions``. Repeated headers (``clicks``, ``purchase``...) are checked to agree.
+- ``improvado-tiktok`` (``adgroup_id``, ``skan_app_install``): segment ``adgroup-<id>``,
+  result_type ``conversions`` (``conversions``).
+- ``improvado-bing`` (``imps``, ``conv``): segment ``adset-<id>``, result_type
+  ``conversions`` (``conv``), impressions ``imps``.
+- ``improvado-twitter`` (``url_clicks``, ``engagements``): network x; segment ``all`` (the
+  export has no audience column), campaign ``campaign-<id>``, result_type ``link_clicks``
+  (``url_clicks``).
+
+No currency is stated in these files; the currency column is left empty.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.history import normalise_network
+from forecasting.ingest._base import Extract, Keep, constant
+from forecasting.ingest._table import RawTable
+
+SKIP_ZERO = True
+
+OBJECTIVES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CONVERSIONS": ("purchases", ("purchase",)),
+    "OUTCOME_SALES": ("purchases", ("purchase",)),
+    "PRODUCT_CATALOG_SALES": ("purchases", ("purchase",)),
+    "APP_INSTALLS": ("installs", ("mobile_app_install",)),
+    "OUTCOME_APP_PROMOTION": ("installs", ("mobile_app_install",)),
+    "LINK_CLICKS": ("link_clicks", ("inline_link_clicks",)),
+    "OUTCOME_TRAFFIC": ("link_clicks", ("inline_link_clicks",)),
+    "LEAD_GENERATION": ("registrations", ("complete_registration",)),
+    "OUTCOME_LEADS": ("registrations", ("complete_registration",)),
+    "VIDEO_VIEWS": ("video_views", ("views",)),
+    "POST_ENGAGEMENT": ("post_engagements", ("likes", "comments", "shares")),
+    "OUTCOME_ENGAGEMENT": ("post_engagements", ("likes", "comments", "shares")),
+    "PAGE_LIKES": ("post_engagements", ("likes", "comments", "shares")),
+    "BRAND_AWARENESS": ("impressions", ("impressions",)),
+    "REACH": ("impressions", ("impressions",)),
+    "OUTCOME_AWARENESS": ("impressions", ("impressions",)),
+}
+
+
+def _has(norm: list[str], *names: str) -> bool:
+    return "__insert_date" in norm and all(n in norm for n in names)
+
+
+def matches_facebook(norm: list[str]) -> bool:
+    return _has(norm, "inline_link_clicks", "objective", "spend")
+
+
+def matches_tiktok(norm: list[str]) -> bool:
+    return _has(norm, "adgroup_id", "skan_app_install", "spend")
+
+
+def matches_bing(norm: list[str]) -> bool:
+    return _has(norm, "imps", "conv", "spend")
+
+
+def matches_twitter(norm: list[str]) -> bool:
+    return _has(norm, "url_clicks", "engagements", "spend")
+
+
+def _ids(table: RawTable, col: int, prefix: str) -> pd.Series:
+    t = table.text(col)
+    return (prefix + "-" + t).where(t != "", prefix + "-none").astype("str")
+
+
+def _common(table: RawTable, keep: Keep, fmt: str) -> dict[str, pd.Series]:
+    c_date = table.need("date", "date", fmt=fmt)
+    c_spend = table.need("spend", "spend", fmt=fmt)
+    c_channel = table.need("network", "channel", fmt=fmt)
+    dates = table.date(c_date, ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"], rows=keep.mask)
+    missing = dates.isna().to_numpy() & keep.mask
+    if missing.any():
+        raise table.error(int(np.flatnonzero(missing)[0]), c_date, "the date is empty")
+    channel = table.text(c_channel)
+    empty = (channel == "").to_numpy() & keep.mask
+    if empty.any():
+        raise table.error(int(np.flatnonzero(empty)[0]), c_channel, "the channel is empty")
+    uniq = pd.unique(channel)
+    return {
+        "date": dates,
+        "network": channel.map({u: normalise_network(u) for u in uniq if u}).astype("str"),
+        "spend": table.number(c_spend, what="spend", rows=keep.mask).fillna(0.0),
+    }
+
+
+def _num(table: RawTable, name: str, keep: Keep, fmt: str) -> pd.Series:
+    return table.number(table.need(name, name, fmt=fmt), what=name, rows=keep.mask).fillna(0.0)
+
+
+def _repeated_headers_agree(table: RawTable) -> list[str]:
+    notes = []
+    for h in sorted(set(table.norm)):
+        cols = [i for i, x in enumerate(table.norm) if x == h]
+        for other in cols[1:]:
+            differ = (table.text(cols[0]) != table.text(other)).to_numpy()
+            if differ.any():
+                notes.append(
+                    f'column "{h}" appears twice with different values in '
+                    f"{int(differ.sum())} row(s); the first one is used"
+                )
+    return notes
+
+
+def extract_facebook(table: RawTable) -> Extract:
+    fmt = "Improvado Facebook"
+    keep = Keep(len(table))
+    cols = _common(table, keep, fmt)
+    objective = table.text(table.need("objective", "objective", fmt=fmt)).str.upper()
+    unknown = sorted(set(objective[keep.mask]) - set(OBJECTIVES))
+    if unknown:
+        pos = int(np.flatnonzero(objective.isin(unknown).to_numpy() & keep.mask)[0])
+        raise table.error(
+            pos,
+            "objective",
+            f"unknown objective {objective.iloc[pos]!r}; known: {', '.join(sorted(OBJECTIVES))}",
+        )
+    results = pd.Series(0.0, index=range(len(table)))
+    rtype = pd.Series("", index=range(len(table)), dtype="str")
+    cache: dict[str, pd.Series] = {}
+    for obj, (slug, sources) in OBJECTIVES.items():
+        rows = (objective == obj).to_numpy()
+        if not rows.any():
+            continue
+        total = sum(cache.setdefault(s, _num(table, s, keep, fmt)) for s in sources)
+        results = results.where(~rows, total)
+        rtype = rtype.where(~rows, slug)
+    columns = {
+        **cols,
+        "segment": _ids(table, table.need("adset_id", "adset_id", fmt=fmt), "adset"),
+        "result_type": rtype,
+        "results": results,
+        "impressions": _num(table, "impressions", keep, fmt),
+        "clicks": _num(table, "clicks", keep, fmt),
+        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
+    }
+    return keep.build(table, columns, _repeated_headers_agree(table))
+
+
+def extract_tiktok(table: RawTable) -> Extract:
+    fmt = "Improvado TikTok"
+    keep = Keep(len(table))
+    columns = {
+        **_common(table, keep, fmt),
+        "segment": _ids(table, table.need("adgroup_id", "adgroup_id", fmt=fmt), "adgroup"),
+        "result_type": constant("conversions", len(table)),
+        "results": _num(table, "conversions", keep, fmt),
+        "impressions": _num(table, "impressions", keep, fmt),
+        "clicks": _num(table, "clicks", keep, fmt),
+        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
+    }
+    return keep.build(table, columns)
+
+
+def extract_bing(table: RawTable) -> Extract:
+    fmt = "Improvado Bing"
+    keep = Keep(len(table))
+    columns = {
+        **_common(table, keep, fmt),
+        "segment": _ids(table, table.need("adset_id", "adset_id", fmt=fmt), "adset"),
+        "result_type": constant("conversions", len(table)),
+        "results": _num(table, "conv", keep, fmt),
+        "impressions": _num(table, "imps", keep, fmt),
+        "clicks": _num(table, "clicks", keep, fmt),
+        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
+    }
+    return keep.build(table, columns)
+
+
+def extract_twitter(table: RawTable) -> Extract:
+    fmt = "Improvado Twitter"
+    keep = Keep(len(table))
+    columns = {
+        **_common(table, keep, fmt),
+        "segment": constant("all", len(table)),
+        "result_type": constant("link_clicks", len(table)),
+        "results": _num(table, "url_clicks", keep, fmt),
+        "impressions": _num(table, "impressions", keep, fmt),
+        "clicks": _num(table, "clicks", keep, fmt),
+        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
+    }
+    return keep.build(table, columns)

@@ -1,0 +1,174 @@
+"""What an ingest did, file by file and in total: nothing is dropped silently.
+
+For every file: ``rows_read`` (non-blank records below the header) =
+``rows_kept`` + the sum of ``skipped`` (by reason), and ``rows_written`` = ``rows_kept`` -
+``rows_merged`` (kept rows of one export that share date x network x segment x result_type x
+campaign are summed into one canonical row). Spend skipped is reported per reason, so that
+spend written + spend skipped = the spend in the file's data rows (summary and total rows
+excepted, whose spend repeats the others').
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+#: reasons a row is skipped, with the words the summary table shows
+SKIP_REASONS: dict[str, str] = {
+    "summary_row": "summary row",  # Meta's totals row: every name and breakdown cell empty
+    "total_row": "total row",  # Google's "Total: ..." rows, TikTok's "Total of N results"
+    "zero_activity": "zero activity",  # no spend, results, impressions or clicks
+    "missing_result_type": "no result type",  # activity the export does not name
+}
+
+
+def _round(x: float) -> float:
+    return round(x, 6)
+
+
+@dataclass
+class FileReport:
+    """One file's ingest."""
+
+    file: str
+    source: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_merged: int = 0
+    rows_written: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_spend: dict[str, float] = field(default_factory=dict)
+    date_start: str | None = None
+    date_end: str | None = None
+    networks: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)
+    spend_by_result_type: dict[str, float] = field(default_factory=dict)
+    results_by_result_type: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def describe(self, history: pd.DataFrame) -> None:
+        """Fill the span, names and totals from the rows this file wrote."""
+        self.rows_written = len(history)
+        self.rows_merged = self.rows_kept - self.rows_written
+        if len(history):
+            self.date_start = history["date"].min().date().isoformat()
+            self.date_end = history["date"].max().date().isoformat()
+        self.networks = sorted(history["network"].unique().tolist())
+        self.segments = sorted(history["segment"].unique().tolist())
+        if "currency" in history.columns:
+            self.currencies = sorted(history["currency"].dropna().unique().tolist())
+        self.spend_by_result_type, self.results_by_result_type = _totals(history)
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_merged": self.rows_merged,
+            "rows_written": self.rows_written,
+            "rows_skipped": self.rows_skipped,
+            "skipped": dict(self.skipped),
+            "skipped_spend": {k: _round(v) for k, v in self.skipped_spend.items()},
+            "date_start": self.date_start,
+            "date_end": self.date_end,
+            "networks": list(self.networks),
+            "segments": list(self.segments),
+            "currencies": list(self.currencies),
+            "spend_by_result_type": {k: _round(v) for k, v in self.spend_by_result_type.items()},
+            "results_by_result_type": {
+                k: _round(v) for k, v in self.results_by_result_type.items()
+            },
+            "notes": list(self.notes),
+        }
+
+
+def _totals(history: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+    spend: dict[str, float] = {}
+    results: dict[str, float] = {}
+    if len(history):
+        for rt, part in history.groupby("result_type", sort=True):
+            spend[str(rt)] = math.fsum(part["spend"].to_numpy())
+            results[str(rt)] = math.fsum(part["results"].to_numpy())
+    return spend, results
+
+
+@dataclass
+class IngestReport:
+    """Every file's :class:`FileReport` and the totals of the merged history."""
+
+    files: list[FileReport] = field(default_factory=list)
+    rows_written: int = 0
+    date_start: str | None = None
+    date_end: str | None = None
+    networks: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)
+    spend_by_result_type: dict[str, float] = field(default_factory=dict)
+    results_by_result_type: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_merged(self) -> int:
+        return sum(f.rows_merged for f in self.files)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            for k, v in f.skipped.items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+    @property
+    def skipped_spend(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for f in self.files:
+            for k, v in f.skipped_spend.items():
+                out[k] = out.get(k, 0.0) + v
+        return out
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def describe(self, history: pd.DataFrame) -> None:
+        self.rows_written = len(history)
+        if len(history):
+            self.date_start = history["date"].min().date().isoformat()
+            self.date_end = history["date"].max().date().isoformat()
+        self.networks = sorted(history["network"].unique().tolist())
+        self.segments = sorted(history["segment"].unique().tolist())
+        if "currency" in history.columns:
+            self.currencies = sorted(history["currency"].dropna().unique().tolist())
+        self.spend_by_result_type, self.results_by_result_type = _totals(history)
+
+    def to_dict(self) -> dict:
+        return {
+            "rows_read": self.rows_read,
+            "rows_written": self.rows_written,
+            "rows_merged": self.rows_merged,
+            "rows_skipped": self.rows_skipped,
+            "skipped": self.skipped,
+            "skipped_spend": {k: _round(v) for k, v in self.skipped_spend.items()},
+            "date_start": self.date_start,
+            "date_end": self.date_end,
+            "networks": list(self.networks),
+            "segments": list(self.segments),
+            "currencies": list(self.currencies),
+            "spend_by_result_type": {k: _round(v) for k, v in self.spend_by_result_type.items()},
+            "results_by_result_type": {
+                k: _round(v) for k, v in self.results_by_result_type.items()
+            },
+            "files": [f.to_dict() for f in self.files],
+        }

@@ -1,0 +1,154 @@
+"""Why a plan is infeasible, and the smallest change that fixes it (an elastic LP).
+
+Every rule row gets a slack column (two for an equality) that lets it give way, and the LP
+minimises the total give. Rules whose rows carry a dual in that LP form the conflict; each of
+them is then tried alone (only its slack allowed) to say whether relaxing it alone is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .model import Model, RowInfo
+from .solvers import HighsSolver
+
+MAX_ALONE_TRIES = 8
+
+
+def fmt(v: float) -> str:
+    """Numbers as a person reads them: 12,000 / 3.5 / 0.0421."""
+    a = abs(v)
+    if a >= 100:
+        return f"{v:,.0f}"
+    if a >= 1:
+        return f"{v:,.2f}".rstrip("0").rstrip(".")
+    return f"{v:.3g}"
+
+
+def _elastic(model: Model) -> tuple[Model, list[tuple[int, int, float]]]:
+    """The model with slack columns on every rule row: (row, col, sign) for each slack."""
+    slacks: list[tuple[int, int, float]] = []
+    col = model.n_col
+    for i, info in enumerate(model.rows):
+        if not info.report:
+            continue
+        lb, ub = model.row_lb[i], model.row_ub[i]
+        if info.sense in ("min", "eq") and np.isfinite(lb):
+            slacks.append((i, col, 1.0))
+            col += 1
+        if info.sense in ("max", "eq") and np.isfinite(ub):
+            slacks.append((i, col, -1.0))
+            col += 1
+    k = len(slacks)
+    s_rows = np.array([s[0] for s in slacks], dtype=np.int64)
+    s_cols = np.array([s[1] for s in slacks], dtype=np.int32)
+    s_vals = np.array([s[2] for s in slacks], dtype=float)
+    row_of_nz = np.repeat(np.arange(model.n_row), np.diff(model.indptr))
+    rows = np.concatenate([row_of_nz, s_rows])
+    order = np.argsort(rows, kind="stable")
+    indices = np.concatenate([model.indices, s_cols])[order]
+    data = np.concatenate([model.data, s_vals])[order]
+    counts = np.bincount(rows, minlength=model.n_row)
+    indptr = np.zeros(model.n_row + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    el = replace(
+        model,
+        c=np.concatenate([np.zeros(model.n_col), -np.ones(k)]),
+        col_lb=np.concatenate([model.col_lb, np.zeros(k)]),
+        col_ub=np.concatenate([model.col_ub, np.full(k, np.inf)]),
+        indptr=indptr,
+        indices=indices,
+        data=data,
+    )
+    return el, slacks
+
+
+def _action(info: RowInfo, amount: float, budget: float) -> str:
+    a = fmt(amount)
+    if info.name == "budget":
+        return f"raise the budget by {a}"
+    if info.name == "target_results":
+        return f"lower the target by {a} {info.unit}"
+    if info.family in ("share_min", "share_max", "pacing", "period_change", "max_cost_per_result"):
+        return f"loosen {info.name} by {a} {info.unit} of spend"
+    if info.sense == "max":
+        return f"raise {info.name} by {a} {info.unit}".rstrip()
+    if info.sense == "min":
+        return f"lower {info.name} by {a} {info.unit}".rstrip()
+    return f"move {info.name} by {a} {info.unit}".rstrip()
+
+
+def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
+    """The message and the diagnosis list for an infeasible ``model``."""
+    el, slacks = _elastic(model)
+    solver = HighsSolver(el)
+    sol = solver.solve()
+    if not sol.optimal:  # pragma: no cover - the elastic LP is always feasible
+        return "the rules cannot all hold, and the elastic LP failed too", []
+    e = sol.x
+    give: dict[int, float] = {}
+    for row, col, _ in slacks:
+        if e[col] > 1e-7:
+            give[row] = give.get(row, 0.0) + float(e[col])
+    conflict = [
+        i
+        for i, info in enumerate(model.rows)
+        if info.report and (abs(sol.row_dual[i]) > 1e-9 or i in give)
+    ]
+    conflict.sort(key=lambda i: (i != model.budget_row, i))
+    # try each conflicting rule alone
+    slack_cols = np.array([c for _, c, _ in slacks], dtype=np.int32)
+    alone: dict[int, float] = {}
+    for i in conflict[:MAX_ALONE_TRIES]:
+        ub = np.zeros(len(slacks))
+        ub[[k for k, s in enumerate(slacks) if s[0] == i]] = np.inf
+        solver.h.changeColsBounds(len(slack_cols), slack_cols, np.zeros(len(slacks)), ub)
+        s1 = solver.solve()
+        if s1.optimal:
+            alone[i] = float(sum(s1.x[c] for r, c, _ in slacks if r == i))
+    names = [model.rows[i].name for i in conflict]
+    bi = model.budget_row
+    others = [i for i in conflict if i != bi]
+    if bi in alone and others and all(model.rows[i].sense == "min" for i in others):
+        floors = _join([model.rows[i].name for i in others])
+        word = "floor needs" if len(others) == 1 else "floors need"
+        head = f"the {floors} {word} {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
+    else:
+        head = f"the rules cannot all hold: {_join(names)} conflict"
+        if bi in alone:
+            head += f"; they need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
+    options = [_action(model.rows[i], alone[i], budget) for i in conflict if i in alone]
+    together = [_action(model.rows[i], give[i], budget) for i in conflict if i in give]
+    if options:
+        msg = f"{head}: {' or '.join(options)}"
+        if len(together) > 1 or (together and together[0] not in options):
+            msg += f" (or, together: {', '.join(together)})"
+    else:
+        msg = (
+            f"{head}: no single rule can give way alone; relax them together: {', '.join(together)}"
+        )
+    diagnosis = []
+    for i in conflict:
+        info = model.rows[i]
+        item = {
+            "rule": info.name,
+            "description": info.description,
+            "relax_by": give.get(i, 0.0),
+            "relax_alone_by": alone.get(i),
+            "unit": info.unit,
+            "message": _action(model.rows[i], alone.get(i, give.get(i, 0.0)), budget)
+            + ("" if i in alone else " (together with the others)"),
+        }
+        if i == bi:
+            item["available"] = budget
+            item["needed"] = budget + alone.get(i, give.get(i, 0.0))
+        diagnosis.append(item)
+    return msg, diagnosis
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names) or "the rules"
+    return ", ".join(names[:-1]) + " and " + names[-1]

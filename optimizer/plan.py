@@ -1,0 +1,321 @@
+"""The plan: what to spend on every line, what it should bring, and why (rules, duals).
+
+``read_plan`` turns a solver's :class:`~optimizer.solvers.Solution` into a :class:`Plan`.
+Totals are the plain sums of the line values in the order the lines are listed, so they equal
+the sum of the lines exactly; nothing is rounded in the data (round when you display).
+
+Sign convention (every solver): ``shadow_price`` = d(objective)/d(the rule's limit): the extra
+results (or value) the plan would get per extra unit of the rule's limit. Raising a ceiling
+(budget, max, max_share) helps, so its price is >= 0; raising a floor (min, min_share) hurts,
+so its price is <= 0. Share, pacing, change and cost-per-result rules are written as
+"spend - share x total <= 0", so their limit is in currency: the price is per unit of currency
+of extra room.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Model
+from .solvers import Solution, reduced_costs, row_activity
+
+ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
+
+
+def _f(v: float | None) -> float | None:
+    if v is None or not math.isfinite(v):
+        return None
+    return float(v)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    network: str
+    segment: str
+    period: str
+    spend: float
+    expected_results: float
+    cost_per_result: float | None
+    marginal_cost_per_result: float | None
+    max_spend: float
+
+    def to_dict(self) -> dict:
+        return {
+            "network": self.network,
+            "segment": self.segment,
+            "period": self.period,
+            "spend": self.spend,
+            "expected_results": self.expected_results,
+            "cost_per_result": self.cost_per_result,
+            "marginal_cost_per_result": self.marginal_cost_per_result,
+            "max_spend": self.max_spend,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanConstraint:
+    name: str
+    description: str
+    family: str
+    unit: str
+    binding: bool
+    slack: float
+    shadow_price: float
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "family": self.family,
+            "unit": self.unit,
+            "binding": self.binding,
+            "slack": self.slack,
+            "shadow_price": self.shadow_price,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """An optimal plan. ``to_dict()`` is the Plan JSON of DESIGN.md (plus extras)."""
+
+    status: str
+    budget: float
+    total_spend: float
+    expected_results: float
+    cost_per_result: float | None
+    currency: str
+    result_type: str
+    objective: str
+    lines: tuple[PlanLine, ...]
+    constraints: tuple[PlanConstraint, ...]
+    unfunded: tuple[dict, ...]
+    excluded: tuple[dict, ...] = ()
+    expected_value: float | None = None
+    other_results: Mapping[str, float] = field(default_factory=dict)
+    solver: Mapping = field(default_factory=dict)
+    target_results: float | None = None
+
+    def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
+        """Spend and results per network, segment or period (``kind`` is one of those)."""
+        out: dict[str, dict[str, float]] = {}
+        for ln in self.lines:
+            key = getattr(ln, kind)
+            t = out.setdefault(key, {"spend": 0.0, "expected_results": 0.0})
+            t["spend"] += ln.spend
+            t["expected_results"] += ln.expected_results
+        return out
+
+    def costly_rules(self, n: int = 5) -> list[PlanConstraint]:
+        """The binding rules whose limits cost the most results (largest |shadow price|)."""
+        rules = [c for c in self.constraints if c.binding and c.shadow_price != 0.0]
+        return sorted(rules, key=lambda c: -abs(c.shadow_price))[:n]
+
+    def to_dict(self) -> dict:
+        d = {
+            "status": self.status,
+            "budget": self.budget,
+            "total_spend": self.total_spend,
+            "expected_results": self.expected_results,
+            "cost_per_result": self.cost_per_result,
+            "currency": self.currency,
+            "result_type": self.result_type,
+            "objective": self.objective,
+            "lines": [ln.to_dict() for ln in self.lines],
+            "constraints": [c.to_dict() for c in self.constraints],
+            "unfunded": [dict(u) for u in self.unfunded],
+            "excluded": [dict(e) for e in self.excluded],
+            "solver": dict(self.solver),
+        }
+        if self.expected_value is not None:
+            d["expected_value"] = self.expected_value
+        if self.other_results:
+            d["other_results"] = dict(self.other_results)
+        if self.target_results is not None:
+            d["target_results"] = self.target_results
+        return d
+
+
+def line_results(model: Model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Results at ``spend`` on each curve (tiers filled in order) and the left slope there."""
+    start = model.tier_start
+    width = model.col_ub[: model.n_tier]
+    cum = np.cumsum(width)
+    before = cum - width - np.repeat(cum[start[:-1]] - width[start[:-1]], np.diff(start))
+    fill = np.clip(spend[model.tier_line] - before, 0.0, width)
+    per_tier = model.tier_slope * fill
+    res = np.add.reduceat(per_tier, start[:-1].astype(np.intp))
+    # marginal: slope of the last tier with spend in it, or of the first tier at zero spend
+    used = fill > 0
+    last = np.maximum.reduceat(np.where(used, np.arange(len(fill)), -1), start[:-1].astype(np.intp))
+    idx = np.where(last >= 0, last, start[:-1])
+    return res, model.tier_slope[idx]
+
+
+def read_plan(
+    model: Model,
+    sol: Solution,
+    *,
+    curves,
+    spec,
+    seconds_total: float | None = None,
+    target_results: float | None = None,
+) -> Plan:
+    nt = model.n_tier
+    x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
+    start = model.tier_start[:-1].astype(np.intp)
+    spend = np.add.reduceat(x, start)
+    spend[np.abs(spend) < ZERO] = 0.0
+    results, mslope = line_results(model, spend)
+    lines = []
+    for i, ln in enumerate(model.lines):
+        s, r = float(spend[i]), float(results[i])
+        lines.append(
+            PlanLine(
+                network=ln.network,
+                segment=ln.segment,
+                period=ln.period,
+                spend=s,
+                expected_results=r,
+                cost_per_result=s / r if r > 0 else None,
+                marginal_cost_per_result=1.0 / mslope[i] if mslope[i] > 0 else None,
+                max_spend=ln.max_spend,
+            )
+        )
+    total_spend = sum(p.spend for p in lines)
+    total_results = sum(p.expected_results for p in lines)
+    value = None
+    if model.objective == "value":
+        value = sum(
+            p.expected_results * ln.value_per_result
+            for p, ln in zip(lines, model.lines, strict=True)
+        )
+
+    # ---- rules
+    act = row_activity(model, sol.x)
+    on = None
+    if model.is_mip:
+        on = np.round(sol.x[model.binary_cols]) > 0.5
+    constraints = []
+    for i, info in enumerate(model.rows):
+        if not info.report:
+            continue
+        if info.family == "min_line_spend" and on is not None:
+            li = int(np.searchsorted(model.binary_cols, model.indices[model.indptr[i + 1] - 1]))
+            if not on[li]:
+                continue
+        lb, ub = model.row_lb[i], model.row_ub[i]
+        if info.sense == "max":
+            if not math.isfinite(ub):
+                continue
+            slack = float(ub - act[i])
+        elif info.sense == "min":
+            slack = float(act[i] - lb)
+        else:
+            slack = 0.0
+        tol = 1e-6 * max(1.0, abs(info.limit))
+        if abs(slack) < tol:
+            slack = 0.0
+        y = float(sol.row_dual[i])
+        if abs(y) < 1e-12:
+            y = 0.0
+        constraints.append(
+            PlanConstraint(
+                name=info.name,
+                description=info.description,
+                family=info.family,
+                unit=info.unit,
+                binding=slack <= tol,
+                slack=max(slack, 0.0),
+                shadow_price=y,
+            )
+        )
+
+    # ---- unfunded: how much cheaper a zero-spend line's results must be to enter the plan
+    line_rows = {"lock", "line_min", "line_max", "min_line_spend"}
+    act_rows = set(model.activation_rows.tolist())
+    skip = np.array(
+        [i for i, r in enumerate(model.rows) if r.family in line_rows or i in act_rows],
+        dtype=np.int64,
+    )
+    held: dict[int, str] = {}
+    for i, info in enumerate(model.rows):
+        if info.family in ("lock", "line_max") and model.row_ub[i] <= ZERO:
+            held[int(model.tier_line[model.indices[model.indptr[i]]])] = info.name
+    if on is not None:
+        for li in np.flatnonzero(~on):
+            held.setdefault(
+                int(li), "min_line_spend" if spec.min_line_spend is not None else "max_active_lines"
+            )
+    d = reduced_costs(model, sol.row_dual, skip) if (spend == 0).any() else None
+    unfunded = []
+    for i in np.flatnonzero(spend == 0):
+        ln = model.lines[i]
+        j = int(model.tier_start[i])
+        c1 = float(model.c[j])
+        slope = float(model.tier_slope[j])
+        entry = {
+            "network": ln.network,
+            "segment": ln.segment,
+            "period": ln.period,
+            "cost_per_result": 1.0 / slope if slope > 0 else None,
+        }
+        if c1 <= 0:
+            entry.update(
+                cheaper_by_pct=None,
+                needed_cost_per_result=None,
+                reason="its curve brings no results",
+            )
+        else:
+            price = c1 - float(d[j])  # what a unit of currency earns at the margin elsewhere
+            pct = 0.0 if price <= c1 else 1.0 - c1 / price
+            entry.update(
+                cheaper_by_pct=100.0 * pct, needed_cost_per_result=(1.0 / slope) * (1.0 - pct)
+            )
+            entry["reason"] = (
+                f"held at 0 by rule {held[i]}"
+                if i in held
+                else "other lines bring results more cheaply"
+            )
+        unfunded.append(entry)
+
+    other = {}
+    for fl in spec.results_floors:
+        by_key = {ln.key: ln for ln in fl.curves.lines}
+        other[fl.result_type] = sum(
+            by_key[ln.key].results_at(float(spend[i])) if ln.key in by_key else 0.0
+            for i, ln in enumerate(model.lines)
+        )
+    solver_info = {
+        "name": sol.solver,
+        "seconds": sol.seconds if seconds_total is None else seconds_total,
+        "solve_seconds": sol.seconds,
+        "mip": sol.mip,
+        "variables": model.n_col,
+        "rows": model.n_row,
+        "settings": dict(sol.settings),
+    }
+    return Plan(
+        status=sol.status,
+        budget=spec.budget if target_results is None else total_spend,
+        total_spend=total_spend,
+        expected_results=total_results,
+        cost_per_result=total_spend / total_results if total_results > 0 else None,
+        currency=curves.currency,
+        result_type=curves.result_type,
+        objective=spec.objective,
+        lines=tuple(lines),
+        constraints=tuple(constraints),
+        unfunded=tuple(unfunded),
+        excluded=tuple(
+            {"network": ln.network, "segment": ln.segment, "period": ln.period}
+            for ln in model.excluded
+        ),
+        expected_value=value,
+        other_results=other,
+        solver=solver_info,
+        target_results=target_results,
+    )

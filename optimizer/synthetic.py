@@ -1,0 +1,72 @@
+"""Synthetic response curves for benchmarks, tests and examples (seeded, numpy only).
+
+Each line follows a saturation curve ``results = a * (1 - exp(-spend / k))``; tiers are placed
+at equal steps of results (better than equal steps of spend, see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .curves import CurveLine, Curves
+
+
+def saturation_points(a: float, k: float, tiers: int, reach: float = 0.95) -> list[list[float]]:
+    """``tiers + 1`` points of ``a * (1 - exp(-s / k))`` up to ``reach`` of saturation."""
+    frac = np.linspace(0.0, reach, tiers + 1)
+    spend = -k * np.log1p(-frac)
+    return [[float(s), float(a * f)] for s, f in zip(spend, frac, strict=True)]
+
+
+def synthetic_curves(
+    networks: int = 8,
+    segments: int = 25,
+    periods: int = 13,
+    tiers: int = 8,
+    *,
+    seed: int = 0,
+    currency: str = "EUR",
+    result_type: str = "purchases",
+    value: bool = False,
+) -> Curves:
+    """``networks x segments x periods`` lines of ``tiers`` tiers each (weekly ISO periods)."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    net_cpr = rng.uniform(8, 40, networks)
+    for n in range(networks):
+        seg_mult = rng.uniform(0.6, 1.6, segments)
+        for s in range(segments):
+            for p in range(periods):
+                cpr0 = net_cpr[n] * seg_mult[s] * rng.uniform(0.85, 1.15)
+                k = float(rng.uniform(500, 4000))
+                a = k / cpr0  # initial slope a/k = 1/cpr0
+                lines.append(
+                    CurveLine(
+                        network=f"net{n:02d}",
+                        segment=f"seg{s:03d}",
+                        period=f"2027-W{p + 1:02d}",
+                        points=tuple(map(tuple, saturation_points(a, k, tiers))),
+                        value_per_result=float(rng.uniform(20, 80)) if value else None,
+                    )
+                )
+    return Curves(lines=tuple(lines), currency=currency, result_type=result_type)
+
+
+def benchmark_spec_dict(curves: Curves, budget_share: float = 0.5) -> dict:
+    """A rule set like an SMM's (~65 rules): budget, shares, segment floors, period caps."""
+    cap = sum(ln.max_spend for ln in curves.lines)
+    budget = round(cap * budget_share, 2)
+    nets = curves.networks
+    segs = curves.segments
+    pers = curves.periods
+    spec: dict = {"budget": budget, "networks": {}, "segments": {}, "periods": {}}
+    for i, n in enumerate(nets):
+        rule: dict = {"max_share": 0.35}
+        if i % 2 == 0:
+            rule["min_share"] = 0.03
+        spec["networks"][n] = rule
+    for s in segs[: min(len(segs), 25)]:
+        spec["segments"][s] = {"min": round(budget * 0.002, 2)}
+    for p in pers:
+        spec["periods"][p] = {"max": round(budget / len(pers) * 1.3, 2)}
+    return spec

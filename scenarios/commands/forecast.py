@@ -1,0 +1,175 @@
+"""``adplan forecast`` (history -> response curves) and ``adplan backtest`` (models vs baselines)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from scenarios.commands._common import cli_errors, err, fail, out, print_json, warn
+
+
+def register(app: typer.Typer) -> None:
+    app.command("forecast")(forecast)
+    app.command("backtest")(backtest)
+
+
+@contextmanager
+def _progress(enabled: bool):
+    """A transient progress bar on stderr; yields the library's on_progress callback."""
+    if not enabled:
+        yield None
+        return
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("fitting", total=None)
+
+        def on_progress(done: int, total: int, message: str) -> None:
+            bar.update(task, completed=done, total=total, description=message)
+
+        yield on_progress
+
+
+def forecast(
+    history: Annotated[Path, typer.Option("--history", help="Canonical history CSV (see `adplan ingest`).")],
+    date_from: Annotated[str, typer.Option("--from", help="First day to plan (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day to plan (YYYY-MM-DD).")],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Curves JSON to write.")] = Path("curves.json"),
+    period: Annotated[str, typer.Option("--period", help="week (ISO weeks) or month.")] = "week",
+    result_type: Annotated[
+        str | None,
+        typer.Option("--result-type", help="Result type to forecast (default: the one with most spend)."),
+    ] = None,
+    model: Annotated[str, typer.Option("--model", help="auto (best in a backtest), glm or gbm.")] = "auto",
+) -> None:
+    """Forecast cost per result for every network x segment and write concave response
+    curves (one line per network x segment x period) for `adplan optimize --curves`."""
+    with cli_errors():
+        if period not in ("week", "month"):
+            raise fail(f"--period must be week or month, got {period!r}")
+        if model not in ("auto", "glm", "gbm"):
+            raise fail(f"--model must be auto, glm or gbm, got {model!r}")
+        import pandas as pd
+
+        from forecasting import forecast_curves, read_history
+
+        start, end = _date(date_from, "--from", pd), _date(date_to, "--to", pd)
+        df = read_history(history)
+        with _progress(model == "auto") as on_progress:
+            result = forecast_curves(
+                df, start, end, period=period, result_type=result_type, model=model, on_progress=on_progress
+            )
+        for w in result.warnings:
+            warn(w)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(json.dumps(result.curves.to_dict(), indent=1) + "\n", encoding="utf-8")
+        out.print(_lines_table(result))
+        curves = result.curves
+        err.print(
+            f"wrote {len(curves.lines)} curve lines ({len(result.lines)} network x segment, "
+            f"{len(curves.periods)} {period}s, {curves.result_type}, {curves.currency}) to {out_path}",
+            highlight=False,
+        )
+
+
+def _date(text: str, option: str, pd):
+    try:
+        return pd.Timestamp(text).normalize()
+    except (ValueError, TypeError):
+        raise fail(f"{option}: {text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _lines_table(result) -> Table:
+    bt = result.backtest
+    title = f"Forecast: {result.result_type} per {result.period}, model {result.model_name}"
+    if bt:
+        chosen = next(m for m in bt["models"] if m["name"] == bt["chosen"])
+        title += f" (backtest WAPE {chosen['wape']:.3f})"
+    t = Table(title=title)
+    for col in ("network", "segment", "periods", "typical spend", "cost/result", "elasticity", "flags"):
+        t.add_column(col, justify="right" if col not in ("network", "segment", "flags") else "left")
+    for ln in result.lines:
+        flags = [f for f in ln.flags if not f.startswith("extrapolated_above:")]
+        t.add_row(
+            ln.network,
+            ln.segment,
+            str(ln.history_periods),
+            f"{ln.typical_spend:,.2f}",
+            "-" if ln.cost_per_result is None else f"{ln.cost_per_result:,.4g}",
+            f"{ln.elasticity:.2f}",
+            ", ".join(flags),
+        )
+    return t
+
+
+def backtest(
+    history: Annotated[Path, typer.Option("--history", help="Canonical history CSV.")],
+    period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
+    horizon: Annotated[
+        int | None,
+        typer.Option("--horizon", help="Periods per test block (default: a quarter; shortened for short history)."),
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", help="Number of rolling-origin test blocks.")] = 3,
+    result_type: Annotated[str | None, typer.Option("--result-type", help="Result type to score.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
+) -> None:
+    """Score the models against naive baselines (last CPR, trailing 4 and 13 periods) on a
+    rolling-origin backtest: WAPE and bias of predicted results at the spend actually made,
+    and coverage of the low/high bounds. History on a single date is cross-validated."""
+    with cli_errors():
+        if period not in ("day", "week", "month"):
+            raise fail(f"--period must be day, week or month, got {period!r}")
+        if folds < 1 or (horizon is not None and horizon < 1):
+            raise fail("--folds and --horizon must be at least 1")
+        from forecasting import read_history, run_backtest
+        from forecasting.backtest import run_cross_validation
+
+        df = read_history(history)
+        with _progress(True) as on_progress:
+            if df["date"].nunique() == 1:
+                result = run_cross_validation(
+                    df, folds=max(folds, 2), result_type=result_type, on_progress=on_progress
+                )
+            else:
+                result = run_backtest(
+                    df,
+                    period=period,
+                    horizon=horizon,
+                    folds=folds,
+                    result_type=result_type,
+                    on_progress=on_progress,
+                )
+        if as_json:
+            print_json(result.to_dict())
+            return
+        for w in result.warnings:
+            warn(w)
+        for n in result.notes:
+            err.print(f"[dim]note:[/] {n}", highlight=False, soft_wrap=True)
+        out.print(_backtest_table(result))
+
+
+def _backtest_table(result) -> Table:
+    d = result.to_dict()
+    how = (
+        f"{d['folds']} folds x {d['horizon']} {d['period']}s"
+        if d["method"] == "rolling-origin"
+        else f"{d['folds']}-fold cross-validation"
+    )
+    t = Table(title=f"Backtest ({d['result_type']}, {how}, {d['n_rows']} line-periods)")
+    for col in ("model", "kind", "WAPE", "bias", "coverage 10-90%"):
+        t.add_column(col, justify="left" if col in ("model", "kind") else "right")
+    for m in sorted(d["models"], key=lambda m: m["wape"]):
+        name = f"[bold]{m['name']}[/] (chosen)" if m["name"] == d["chosen"] else m["name"]
+        t.add_row(
+            name,
+            "baseline" if m["baseline"] else "model",
+            f"{m['wape']:.4f}",
+            f"{m['bias']:+.4f}",
+            "-" if m["coverage"] is None else f"{m['coverage']:.2f}",
+        )
+    return t

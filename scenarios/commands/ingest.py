@@ -1,0 +1,158 @@
+"""``adplan ingest``: platform exports -> one canonical history CSV and a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from scenarios.commands._common import cli_errors, err, out, print_json, warn
+
+_SOURCES_HELP = (
+    "Force the format instead of detecting it from the headers: meta, google, linkedin, "
+    "tiktok, improvado-facebook, improvado-tiktok, improvado-bing, improvado-twitter, canonical."
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+
+
+def ingest(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Exports to merge (Meta, Google Ads, LinkedIn, TikTok, canonical...)"),
+    ],
+    out_path: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Canonical history CSV to write."),
+    ] = Path("history.csv"),
+    source: Annotated[str | None, typer.Option("--source", help=_SOURCES_HELP)] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the ingest report as JSON only.")
+    ] = False,
+) -> None:
+    """Merge ad platform exports into one canonical history CSV; print what was read,
+    written and skipped (with the reason), the date span, networks, segments, spend and
+    results per result type."""
+    with cli_errors():
+        from forecasting.history import write_history
+        from forecasting.ingest import ingest_files
+
+        def progress(name: str, i: int, n: int) -> None:
+            if not as_json and n > 1:
+                err.print(f"[dim]reading {i + 1}/{n}: {name}[/]", highlight=False)
+
+        result = ingest_files(files, source=source, on_progress=progress)
+        written = write_history(result.history, out_path)
+        report = result.report
+        if as_json:
+            print_json({"out": str(written), **report.to_dict()})
+            return
+        for f in report.files:
+            for note in f.notes:
+                warn(f"{f.file}: {note}")
+        out.print(_files_table(report))
+        skipped = _skipped_table(report)
+        if skipped is not None:
+            out.print(skipped)
+        out.print(_lines_table(result.history))
+        out.print(_totals_table(report))
+        out.print(
+            f"Wrote {report.rows_written} rows to [bold]{written}[/] "
+            f"({report.date_start} to {report.date_end}; {len(report.networks)} networks, "
+            f"{len(report.segments)} segments).",
+            highlight=False,
+        )
+
+
+def _files_table(report) -> Table:
+    t = Table(title="Files", title_justify="left")
+    t.add_column("file", overflow="fold", max_width=34)
+    t.add_column("format")
+    t.add_column("read", justify="right")
+    t.add_column("written", justify="right")
+    t.add_column("merged", justify="right")
+    t.add_column("skipped", justify="right")
+    t.add_column("dates")
+    for f in report.files:
+        t.add_row(
+            Path(f.file).name,
+            f.source,
+            str(f.rows_read),
+            str(f.rows_written),
+            str(f.rows_merged),
+            str(f.rows_skipped),
+            f"{f.date_start} .. {f.date_end}" if f.date_start else "-",
+        )
+    if len(report.files) > 1:
+        t.add_row(
+            "[bold]all files[/]",
+            "",
+            str(report.rows_read),
+            str(report.rows_written),
+            str(report.rows_merged),
+            str(report.rows_skipped),
+            f"{report.date_start} .. {report.date_end}" if report.date_start else "-",
+        )
+    t.caption = "merged: rows of one export sharing date, network, segment, result type, campaign"
+    return t
+
+
+def _skipped_table(report) -> Table | None:
+    from forecasting.ingest.report import SKIP_REASONS
+
+    rows = [(f, r, n) for f in report.files for r, n in f.skipped.items()]
+    if not rows:
+        return None
+    t = Table(title="Skipped rows", title_justify="left")
+    t.add_column("file", overflow="fold", max_width=34)
+    t.add_column("reason")
+    t.add_column("rows", justify="right")
+    t.add_column("spend", justify="right")
+    for f, reason, count in rows:
+        amount = f.skipped_spend.get(reason, 0.0)
+        shown = f"{amount:,.2f}"
+        if reason in ("summary_row", "total_row"):
+            shown = f"({shown}, repeats the rows)"
+        t.add_row(Path(f.file).name, SKIP_REASONS.get(reason, reason), str(count), shown)
+    return t
+
+
+def _lines_table(history) -> Table:
+    t = Table(title="Networks", title_justify="left")
+    t.add_column("network")
+    t.add_column("segments", justify="right")
+    t.add_column("result types")
+    t.add_column("rows", justify="right")
+    t.add_column("dates")
+    for network, part in history.groupby("network", sort=True):
+        t.add_row(
+            str(network),
+            str(part["segment"].nunique()),
+            ", ".join(sorted(part["result_type"].unique())),
+            str(len(part)),
+            f"{part['date'].min().date()} .. {part['date'].max().date()}",
+        )
+    return t
+
+
+def _totals_table(report) -> Table:
+    stated = [f for f in report.files if f.currencies]
+    cur = "/".join(report.currencies) if report.currencies else "currency not stated"
+    if stated and len(stated) < len(report.files):
+        cur += "; some files state no currency"
+    t = Table(title=f"Spend and results per result type ({cur})", title_justify="left")
+    t.add_column("result type")
+    t.add_column("spend", justify="right")
+    t.add_column("results", justify="right")
+    t.add_column("cost per result", justify="right")
+    for rt, spend in report.spend_by_result_type.items():
+        results = report.results_by_result_type.get(rt, 0.0)
+        cpr = f"{spend / results:,.2f}" if results else "-"
+        if rt in ("reach", "impressions") and results:
+            cpr = f"{1000 * spend / results:,.2f} per 1,000"
+        t.add_row(rt, f"{spend:,.2f}", f"{results:,.2f}".rstrip("0").rstrip("."), cpr)
+    return t

@@ -1,0 +1,282 @@
+"""``adplan optimize`` and ``adplan frontier``: curves (or history) + spec -> plan / frontier."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from scenarios.commands._common import cli_errors, err, fail, out, print_json, warn
+
+FRONTIER_COLUMNS = (
+    "budget",
+    "expected_results",
+    "total_spend",
+    "cost_per_result",
+    "marginal_cost_per_result",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("optimize")(optimize)
+    app.command("frontier")(frontier_cmd)
+
+
+CurvesOpt = Annotated[
+    Path | None, typer.Option("--curves", help="Response curves JSON (see DESIGN.md).")
+]
+SpecOpt = Annotated[
+    Path, typer.Option("--spec", help="Plan spec (YAML or JSON): budget and rules.")
+]
+SolverOpt = Annotated[
+    str | None,
+    typer.Option("--solver", help="highs (default: arrays straight into HiGHS) or cbc (PuLP)."),
+]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option("--history", help="Canonical history CSV: forecast the curves first."),
+]
+FromOpt = Annotated[str | None, typer.Option("--from", help="First day planned (YYYY-MM-DD).")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last day planned (YYYY-MM-DD).")]
+PeriodOpt = Annotated[str, typer.Option("--period", help="week or month.")]
+ResultTypeOpt = Annotated[
+    str | None, typer.Option("--result-type", help="Result type to plan (history mode).")
+]
+
+
+def _day(value: str | None, flag: str) -> date:
+    if not value:
+        raise typer.BadParameter(f"{flag} is required with --history (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _curves(curves: Path | None, history: Path | None, start, end, period, result_type):
+    """Curves from a file, or forecast from history (forecasting imported only then)."""
+    from optimizer import load_curves
+
+    if curves is not None and history is not None:
+        raise fail("give --curves or --history, not both")
+    if curves is not None:
+        return load_curves(curves)
+    if history is None:
+        raise fail("give --curves FILE (response curves) or --history FILE with --from/--to")
+    if period not in ("week", "month"):
+        raise fail(f"--period must be week or month, got {period!r}")
+    d0, d1 = _day(start, "--from"), _day(end, "--to")
+    from forecasting import forecast_curves, read_history
+
+    hist = read_history(history)
+    fc = forecast_curves(hist, d0, d1, period=period, result_type=result_type)
+    for w in getattr(fc, "warnings", []) or []:
+        warn(w)
+    return fc.curves
+
+
+def _fmt(v, digits: int = 0) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"
+
+
+def _summary(plan) -> None:
+    cur = plan.currency
+    out.print(
+        f"[bold]{plan.status}[/]: spend {_fmt(plan.total_spend)} {cur} of {_fmt(plan.budget)} "
+        f"-> {_fmt(plan.expected_results, 1)} {plan.result_type} at "
+        f"{_fmt(plan.cost_per_result, 2)} {cur} each "
+        f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
+        highlight=False,
+    )
+    if plan.expected_value is not None:
+        out.print(f"expected value: {_fmt(plan.expected_value, 2)}", highlight=False)
+    for kind, title in (("network", "By network"), ("segment", "By segment")):
+        totals = plan.totals_by(kind)
+        t = Table(title=title, title_justify="left")
+        t.add_column(kind)
+        t.add_column(f"spend ({cur})", justify="right")
+        t.add_column("share", justify="right")
+        t.add_column(plan.result_type, justify="right")
+        t.add_column("cost/result", justify="right")
+        rows = sorted(totals.items(), key=lambda kv: -kv[1]["spend"])
+        for name, v in rows[:20]:
+            share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
+            cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
+            t.add_row(
+                name, _fmt(v["spend"]), f"{share:.1%}", _fmt(v["expected_results"], 1), _fmt(cpr, 2)
+            )
+        if len(rows) > 20:
+            t.caption = f"... and {len(rows) - 20} more"
+        out.print(t)
+    costly = plan.costly_rules(8)
+    if costly:
+        t = Table(title="Rules that cost the most", title_justify="left")
+        t.add_column("rule")
+        t.add_column("what it says")
+        t.add_column("shadow price", justify="right")
+        t.add_column("per", justify="right")
+        for c in costly:
+            t.add_row(c.name, c.description, f"{c.shadow_price:+.4g}", f"1 {c.unit}")
+        t.caption = (
+            f"shadow price: extra {plan.result_type if plan.objective == 'results' else 'value'}"
+            " per extra unit of the rule's limit"
+        )
+        out.print(t)
+    if plan.unfunded:
+        out.print(
+            f"{len(plan.unfunded)} lines get no spend (see 'unfunded' in the plan).",
+            highlight=False,
+        )
+
+
+def _write_plan(plan, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(plan.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return
+    if suffix not in (".csv", ".xlsx", ".html"):
+        raise fail(f"--out {path}: use a .json, .csv, .xlsx or .html file")
+    from scenarios.exports import write_plan
+
+    write_plan(plan, path)
+
+
+def optimize(
+    spec: SpecOpt,
+    curves: CurvesOpt = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the plan: .json, .csv, .xlsx or .html."),
+    ] = None,
+    solver: SolverOpt = None,
+    target_results: Annotated[
+        float | None,
+        typer.Option("--target-results", help="Find the smallest budget reaching N results."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the plan JSON.")] = False,
+    history: HistoryOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    period: PeriodOpt = "week",
+    result_type: ResultTypeOpt = None,
+) -> None:
+    """Spread the budget over networks, segments and periods to get the most results under
+    the spec's rules (an exact LP); print the totals and the rules that cost the most."""
+    with cli_errors():
+        import optimizer
+
+        c = _curves(curves, history, start, end, period, result_type)
+        s = optimizer.load_spec(spec)
+        if target_results is not None:
+            plan = optimizer.min_budget_for_results(c, s, target_results, solver=solver)
+        else:
+            plan = optimizer.allocate(c, s, solver=solver)
+        if out_path is not None:
+            _write_plan(plan, out_path)
+        if as_json:
+            print_json(plan.to_dict())
+            return
+        if target_results is not None:
+            out.print(
+                f"smallest budget for {target_results:,.0f} {plan.result_type}: "
+                f"{plan.total_spend:,.2f} {plan.currency}",
+                highlight=False,
+            )
+        _summary(plan)
+        if out_path is not None:
+            err.print(f"wrote {out_path}", highlight=False)
+
+
+def _budgets(text: str) -> list[float]:
+    parts = text.split(":")
+    try:
+        if len(parts) == 3:
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+            if n < 1 or lo <= 0 or hi < lo:
+                raise ValueError
+            if n == 1:
+                return [lo]
+            return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+        vals = [float(p) for p in text.split(",")]
+        if not vals or any(v <= 0 for v in vals):
+            raise ValueError
+        return vals
+    except ValueError:
+        raise fail(
+            f"--budgets {text!r}: give LO:HI:N (0 < LO <= HI, N >= 1) or a list like 40000,50000"
+        ) from None
+
+
+def frontier_cmd(
+    spec: SpecOpt,
+    budgets: Annotated[
+        str, typer.Option("--budgets", help="LO:HI:N (N budgets evenly spaced) or B1,B2,...")
+    ],
+    curves: CurvesOpt = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the frontier: .csv, .json or .png (chart)."),
+    ] = None,
+    solver: SolverOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the points as JSON.")] = False,
+    history: HistoryOpt = None,
+    start: FromOpt = None,
+    end: ToOpt = None,
+    period: PeriodOpt = "week",
+    result_type: ResultTypeOpt = None,
+) -> None:
+    """Expected results at each budget (the budget frontier), exact at every budget."""
+    with cli_errors():
+        import optimizer
+
+        bs = _budgets(budgets)
+        c = _curves(curves, history, start, end, period, result_type)
+        s = optimizer.load_spec(spec)
+        points = optimizer.frontier(c, s, bs, solver=solver)
+        if out_path is not None:
+            suffix = out_path.suffix.lower()
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            if suffix == ".csv":
+                with out_path.open("w", newline="", encoding="utf-8") as f:
+                    w = csv.DictWriter(f, fieldnames=FRONTIER_COLUMNS, extrasaction="ignore")
+                    w.writeheader()
+                    for p in points:
+                        w.writerow(
+                            {k: ("" if p.get(k) is None else p[k]) for k in FRONTIER_COLUMNS}
+                        )
+            elif suffix == ".json":
+                out_path.write_text(json.dumps(points, indent=2) + "\n", encoding="utf-8")
+            elif suffix == ".png":
+                from scenarios.exports import write_frontier_chart
+
+                write_frontier_chart(points, out_path, currency=c.currency)
+            else:
+                raise fail(f"--out {out_path}: use a .csv, .json or .png file")
+        if as_json:
+            print_json(points)
+            return
+        t = Table(title=f"Budget frontier ({c.result_type}, {c.currency})", title_justify="left")
+        for col in FRONTIER_COLUMNS:
+            t.add_column(col, justify="right")
+        for p in points:
+            t.add_row(
+                _fmt(p["budget"]),
+                _fmt(p["expected_results"], 1),
+                _fmt(p["total_spend"]),
+                _fmt(p["cost_per_result"], 2),
+                _fmt(p["marginal_cost_per_result"], 2),
+            )
+        out.print(t)
+        bad = [p["budget"] for p in points if p.get("status") == "infeasible"]
+        if bad:
+            warn(f"the rules cannot hold at budgets {', '.join(f'{b:,.0f}' for b in bad)}")
+        if out_path is not None:
+            err.print(f"wrote {out_path}", highlight=False)

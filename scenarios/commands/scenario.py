@@ -1,0 +1,339 @@
+"""``adplan scenario run|compare`` and ``adplan replan``: what-ifs and mid-quarter re-plans.
+
+Imports only typer, rich and the standard library at module top; the work happens in
+``scenarios.runs``, ``scenarios.compare`` and ``scenarios.replan``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._common import EXIT_INFEASIBLE, cli_errors, err, fail, out, print_json, warn
+
+OVER_UNDER = "Over/(under) base"
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool = True):
+    """A Rich progress bar on stderr; yields an ``on_progress(message, done, total)``."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def on_progress(message: str, done: int, total: int) -> None:
+            bar.update(task, description=message, completed=done, total=max(total, 1))
+
+        yield on_progress
+
+
+def _money(v, digits: int = 2) -> str:
+    return "" if v is None else f"{v:,.{digits}f}"
+
+
+def _signed(v, digits: int = 2) -> str:
+    """Finance style: negatives in parentheses."""
+    if v is None:
+        return ""
+    if abs(v) < 0.5 * 10**-digits:
+        return f"{0:,.{digits}f}"
+    return f"({-v:,.{digits}f})" if v < 0 else f"{v:,.{digits}f}"
+
+
+def comparison_table(comp: dict, title: str) -> Table:
+    """Totals per plan, then the difference with the base in finance style."""
+    t = Table(title=title)
+    for col in ("plan", "status", "spend", "results", "cost/result"):
+        t.add_column(col, justify="left" if col in ("plan", "status") else "right")
+    for c in comp["cases"]:
+        t.add_row(
+            c["name"],
+            str(c.get("status")),
+            _money(c.get("total_spend")),
+            _money(c.get("expected_results")),
+            _money(c.get("cost_per_result")),
+        )
+    return t
+
+
+def delta_table(comp: dict) -> Table | None:
+    others = [c for c in comp["cases"][1:] if c.get("delta")]
+    if not others:
+        return None
+    t = Table(title=f"{OVER_UNDER} ({comp['base']})")
+    for col in ("plan", "spend", "results", "cost/result"):
+        t.add_column(col, justify="left" if col == "plan" else "right")
+    for c in others:
+        d = c["delta"]
+        t.add_row(
+            c["name"],
+            _signed(d.get("total_spend")),
+            _signed(d.get("expected_results"), 1),
+            _signed(d.get("cost_per_result")),
+        )
+    return t
+
+
+def moved_table(comp: dict, dim: str) -> Table | None:
+    others = [c for c in comp["cases"][1:] if c.get("moved")]
+    if not others:
+        return None
+    t = Table(title=f"Money moved between {dim} ({OVER_UNDER})")
+    t.add_column(dim[:-1])
+    t.add_column(f"{comp['base']} spend", justify="right")
+    for c in others:
+        t.add_column(c["name"], justify="right")
+    names: dict[str, float] = {}
+    for c in others:
+        for m in c["moved"][dim]:
+            names.setdefault(m["name"], m["base_spend"])
+    for n, base in sorted(names.items()):
+        row = [n, _money(base)]
+        for c in others:
+            m = next((m for m in c["moved"][dim] if m["name"] == n), None)
+            row.append(_signed(m["change"]) if m else "")
+        t.add_row(*row)
+    return t
+
+
+def changes_table(comp: dict) -> Table | None:
+    t = Table(title="Rule changes and shadow prices (results per extra unit of currency)")
+    for col in ("plan", "rule", "base", "this plan"):
+        t.add_column(col)
+    n = 0
+    for c in comp["cases"][1:]:
+        for ch in c.get("spec_changes") or []:
+            t.add_row(c["name"], ch["path"], str(ch["base"]), str(ch["variant"]))
+            n += 1
+        for r in c.get("rules") or []:
+            t.add_row(
+                c["name"],
+                f"shadow price {r['name']}",
+                "" if r["base_shadow_price"] is None else f"{r['base_shadow_price']:.4g}",
+                "" if r["shadow_price"] is None else f"{r['shadow_price']:.4g}",
+            )
+            n += 1
+        if c.get("error"):
+            t.add_row(c["name"], "infeasible", "", c["error"].splitlines()[0])
+            n += 1
+    return t if n else None
+
+
+def print_comparison(comp: dict, title: str) -> None:
+    out.print(comparison_table(comp, title))
+    for part in (
+        delta_table(comp),
+        moved_table(comp, "networks"),
+        moved_table(comp, "segments"),
+        changes_table(comp),
+    ):
+        if part is not None:
+            out.print(part)
+
+
+def register(app: typer.Typer) -> None:
+    scenario = typer.Typer(
+        help="What-if scenarios: run a scenario file's variants, compare scenario files.",
+        no_args_is_help=True,
+    )
+    app.add_typer(scenario, name="scenario")
+
+    @scenario.command("run")
+    def run_cmd(
+        file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+        out_dir: Annotated[
+            Path, typer.Option("--out", "-o", help="Folder for plans, workbook and report.")
+        ] = Path("scenario-out"),
+        solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+    ) -> None:
+        """Run the base and every variant; write DIR/<variant>/plan.json and plan.csv,
+        DIR/workbook.xlsx, DIR/report.html, DIR/comparison.json and DIR/frontier.png."""
+        with cli_errors():
+            from scenarios.runs import run_scenario
+
+            with progress_bar(not as_json) as on_progress:
+                run = run_scenario(file, out_dir, on_progress, solver=solver)
+            for w in run.warnings:
+                warn(w)
+            if as_json:
+                print_json(
+                    {
+                        "name": run.scenario.name,
+                        "comparison": run.comparison,
+                        "files": {k: str(v) for k, v in run.files.items()},
+                        "variants": {
+                            v.name: {k: str(p) for k, p in v.files.items()} for v in run.variants
+                        },
+                    }
+                )
+            else:
+                print_comparison(run.comparison, f"Scenario {run.scenario.name}")
+                files = {f"{v.name} {k}": p for v in run.variants for k, p in v.files.items()}
+                files.update(run.files)
+                out.print("[bold]Files[/]")
+                width = max(len(k) for k in files)
+                for k, p in files.items():  # whole paths, never cut
+                    out.print(f"  {k:<{width}}  {p}", highlight=False, soft_wrap=True, markup=False)
+            for v in run.variants:
+                if not v.ok:
+                    warn(f"variant {v.name}: no plan: {v.error}")
+                    for item in v.diagnosis:
+                        msg = item.get("message") if isinstance(item, dict) else str(item)
+                        if msg:
+                            err.print(f"  - {msg}", highlight=False, soft_wrap=True)
+            if not run.base.ok:
+                raise typer.Exit(EXIT_INFEASIBLE)
+
+    @scenario.command("compare")
+    def compare_cmd(
+        files: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the base.")],
+        variants: Annotated[
+            bool, typer.Option("--variants", help="Include every file's variants.")
+        ] = False,
+        solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+    ) -> None:
+        """Side by side: money moved between networks and segments, change in results and
+        cost per result, and the rule changes (spec diff, shadow prices) that moved it."""
+        with cli_errors():
+            from scenarios.runs import compare_files
+
+            if len(files) < 2 and not variants:
+                raise fail("compare needs at least two scenario files (or --variants)")
+            with progress_bar(not as_json) as on_progress:
+                comp = compare_files(
+                    files, variants=variants, on_progress=on_progress, solver=solver
+                )
+            if as_json:
+                print_json(comp)
+            else:
+                print_comparison(comp, f"Compared with {comp['base']}")
+
+    @app.command("replan")
+    def replan_cmd(
+        spec: Annotated[Path, typer.Option("--spec", help="Plan spec (YAML or JSON).")],
+        actuals: Annotated[
+            list[Path],
+            typer.Option("--actuals", help="Spend so far: platform export or canonical CSV."),
+        ],
+        as_of: Annotated[
+            str, typer.Option("--as-of", help="Date YYYY-MM-DD; spend before it is locked.")
+        ],
+        curves: Annotated[Path | None, typer.Option("--curves", help="Curves JSON.")] = None,
+        history: Annotated[
+            Path | None, typer.Option("--history", help="Ad history to forecast curves from.")
+        ] = None,
+        start: Annotated[str | None, typer.Option("--from", help="Forecast start.")] = None,
+        end: Annotated[str | None, typer.Option("--to", help="Forecast end.")] = None,
+        period: Annotated[str, typer.Option("--period", help="week or month.")] = "week",
+        result_type: Annotated[str | None, typer.Option("--result-type")] = None,
+        out_file: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
+        ] = None,
+        solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+    ) -> None:
+        """Lock the periods before --as-of at the spend actually made and re-optimise the
+        rest of the budget; show plan vs actual vs re-plan per line and period."""
+        with cli_errors():
+            import datetime as dt
+
+            if (curves is None) == (history is None):
+                raise fail("give exactly one of --curves FILE or --history FILE")
+            if history is not None and (start is None or end is None):
+                raise fail("--history needs --from and --to (and --period week|month)")
+            try:
+                day = dt.date.fromisoformat(as_of)
+            except ValueError:
+                raise fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD") from None
+            import yaml
+
+            import forecasting
+            from optimizer import load_curves
+            from scenarios.errors import ScenarioFileError
+            from scenarios.exports import write_plan
+            from scenarios.replan import replan
+            from scenarios.runs import curves_from_history
+
+            try:
+                spec_data = yaml.safe_load(spec.read_text(encoding="utf-8"))
+            except yaml.YAMLError as e:
+                raise ScenarioFileError(f"{spec}: not valid YAML or JSON ({e})") from None
+            if not isinstance(spec_data, dict):
+                raise ScenarioFileError(f"{spec}: expected a mapping with 'budget'")
+            with progress_bar(not as_json) as on_progress:
+                if curves is not None:
+                    c, warnings = load_curves(curves), []
+                else:
+                    c, warnings = curves_from_history(
+                        history,
+                        dt.date.fromisoformat(start),
+                        dt.date.fromisoformat(end),
+                        period,
+                        result_type,
+                        on_progress or (lambda *a: None),
+                    )
+                if on_progress:
+                    on_progress("reading actuals", 0, 2)
+                acts = forecasting.ingest_files(list(actuals)).history
+                if on_progress:
+                    on_progress("re-optimising", 1, 2)
+                res = replan(c, spec_data, acts, day, solver=solver, source=str(spec))
+            for w in warnings + res.warnings:
+                warn(w)
+            d = res.to_dict()
+            if out_file is not None:
+                write_plan(d, out_file)
+            if as_json:
+                print_json(d)
+                return
+            status = {r["period"]: r["status"] for r in res.rows}
+            t = Table(
+                title=f"Plan vs actual vs re-plan as of {day} ({c.currency})",
+                box=box.SIMPLE_HEAD,
+                caption="periods: "
+                + ", ".join(f"{p} {st}" for p, st in sorted(status.items()))
+                + " (elapsed = locked at actual spend)",
+            )
+            for col in ("line", "period", "planned", "actual", "re-plan", "Over/(under)\nplan"):
+                t.add_column(
+                    col,
+                    justify="left" if col in ("line", "period") else "right",
+                    no_wrap=col == "line",
+                )
+            for r in res.rows:
+                t.add_row(
+                    f"{r['network']}/{r['segment']}",
+                    r["period"],
+                    _money(r["planned"], 0),
+                    _money(r["actual"], 0),
+                    _money(r["replanned"], 0),
+                    _signed(r["over_under_plan"], 0),
+                )
+            out.print(t)
+            s = Table(title="Totals")
+            for col in ("", "spend", "expected results"):
+                s.add_column(col, justify="right" if col else "left")
+            o = res.original
+            s.add_row("plan", _money(o.get("total_spend")), _money(o.get("expected_results")))
+            s.add_row("actual so far", _money(d["replan"]["actual_spend"]), "")
+            s.add_row("re-plan", _money(d.get("total_spend")), _money(d.get("expected_results")))
+            out.print(s)
+            if out_file is not None:
+                err.print(f"wrote {out_file}", highlight=False)

@@ -1,0 +1,61 @@
+"""``adplan serve``: the HTTP API (FastAPI on uvicorn).
+
+Imports only the standard library, typer and rich at module level; the service, FastAPI and
+uvicorn load when the command runs.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ._common import EXIT_BAD_INPUT, cli_errors, err, fail
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on (0.0.0.0 for all)"),
+    port: int = typer.Option(8000, min=0, max=65535, help="TCP port"),
+    log_level: str = typer.Option("info", help="uvicorn log level"),
+) -> None:
+    """Serve plans over HTTP (FastAPI): POST /v1/plans, GET /v1/plans/{id}.csv, ...
+
+    Settings come from the environment: ADPLAN_API_KEYS (comma-separated, required), ADPLAN_DATABASE_URL (default: SQLite in ~/.local/share/adplan), ADPLAN_CURVES_PATH (default curves, loaded at start-up). OpenAPI docs at /docs; see docs/service.md.
+    """
+    with cli_errors():
+        import uvicorn
+        from pydantic import ValidationError
+
+        from service import Settings, create_app
+
+        try:
+            settings = Settings()
+        except ValidationError as e:
+            first = e.errors()[0]
+            name = "ADPLAN_" + str(first["loc"][0]).upper() if first.get("loc") else "ADPLAN_*"
+            raise fail(f"setting {name}: {first['msg']}", EXIT_BAD_INPUT) from None
+        if not settings.api_keys:
+            raise fail(
+                "no API keys: set ADPLAN_API_KEYS (comma-separated) so that clients can call /v1",
+                EXIT_BAD_INPUT,
+            )
+        app = create_app(settings)
+        err.print(
+            f"adplan serving on http://{host}:{port} (docs at /docs), "
+            f"database {_redact(settings.database_url)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+def _redact(url: str) -> str:
+    """The database URL without its password."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

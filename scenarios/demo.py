@@ -1,0 +1,263 @@
+"""``run_demo``: the whole pipeline on adplan's own sample history, written to one folder.
+
+Steps (each records what it did and the files it wrote):
+
+1. sample history (``forecasting.generate_sample_history``) -> ``sample-history.csv``
+2. ingest it back (``forecasting.ingest_files``) -> ``ingest-report.json``
+3. backtest summary (``forecasting.run_backtest``: GLM vs baselines, 2 folds) -> ``backtest.json``
+4. forecast Q1 2027 by ISO week (``forecasting.forecast_curves``) -> ``curves.json``
+5. optimise with a sample spec (floors, shares, pacing) -> ``spec.yaml``, ``plan.{json,csv,xlsx,html}``
+6. a scenario with two what-ifs (budget -10%, TikTok 20% dearer) -> ``scenario.yaml`` and
+   ``scenario/`` (plans per variant, ``workbook.xlsx``, ``report.html``, ``frontier.png``)
+
+``on_progress(message, done, total)`` reports each step. A step whose part of adplan is not
+installed is recorded as skipped and the steps that need it are skipped too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .exports.write import json_safe
+
+STEPS = 6
+QUARTER = ("2027-01-04", "2027-04-04")  # ISO weeks 2027-W01 .. 2027-W13
+
+
+@dataclass
+class DemoStep:
+    name: str
+    status: str  # done | skipped
+    detail: str
+    files: dict[str, Path] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    steps: list[DemoStep]
+
+    @property
+    def files(self) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        for s in self.steps:
+            out.update(s.files)
+        return out
+
+    def to_dict(self) -> dict:
+        return json_safe(
+            {
+                "out_dir": str(self.out_dir),
+                "steps": [
+                    {
+                        "name": s.name,
+                        "status": s.status,
+                        "detail": s.detail,
+                        "seconds": round(s.seconds, 2),
+                        "files": {k: str(v) for k, v in s.files.items()},
+                    }
+                    for s in self.steps
+                ],
+            }
+        )
+
+
+def sample_spec(curves, last_year_spend: float | None = None) -> dict:
+    """A plan spec like an SMM's for the sample: the budget of the same quarter last year
+    (at most 80% of what the curves can absorb), Meta at least 25%, TikTok at most 20%,
+    LinkedIn at least 5%, retargeting at most 15%, every week within +-30% of an even share."""
+    cap = sum(ln.max_spend for ln in curves.lines)
+    budget = 0.45 * cap if not last_year_spend else min(last_year_spend, 0.8 * cap)
+    budget = round(budget, -3)
+    nets = set(curves.networks)
+    spec: dict = {"budget": budget, "networks": {}, "segments": {}}
+    if "meta" in nets:
+        spec["networks"]["meta"] = {"min_share": 0.25}
+    if "tiktok" in nets:
+        spec["networks"]["tiktok"] = {"max_share": 0.2}
+    if "linkedin" in nets:
+        spec["networks"]["linkedin"] = {"min": round(budget * 0.05, -2)}
+    if "retargeting" in curves.segments:
+        spec["segments"]["retargeting"] = {"max_share": 0.15}
+    spec["pacing"] = {"tolerance": 0.3}
+    return {k: v for k, v in spec.items() if v}
+
+
+def _missing(e: Exception) -> bool:
+    return isinstance(e, ModuleNotFoundError | ImportError | AttributeError)
+
+
+def run_demo(
+    out_dir: str | Path = "adplan-demo",
+    on_progress: Callable[[str, int, int], None] | None = None,
+    *,
+    seed: int = 7,
+    solver: str | None = None,
+) -> DemoResult:
+    """Run the pipeline end to end on the sample history; write everything to ``out_dir``."""
+    import yaml
+
+    progress = on_progress or (lambda m, d, t: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    steps: list[DemoStep] = []
+
+    def step(name: str, i: int):
+        progress(name, i, STEPS)
+        return time.perf_counter()
+
+    def record(name, status, detail, files=None, t0=None):
+        steps.append(
+            DemoStep(name, status, detail, files or {}, time.perf_counter() - t0 if t0 else 0.0)
+        )
+
+    import forecasting
+
+    # 1. sample history
+    t0 = step("generating the sample history", 0)
+    hist_path = out / "sample-history.csv"
+    df = forecasting.generate_sample_history(seed=seed)
+    forecasting.write_history(df, hist_path)
+    record(
+        "sample history",
+        "done",
+        f"{len(df):,} rows: {df['network'].nunique()} networks x {df['segment'].nunique()} "
+        f"segments, {df['date'].min().date()} to {df['date'].max().date()}",
+        {"sample history": hist_path},
+        t0,
+    )
+
+    # 2. ingest
+    t0 = step("ingesting it", 1)
+    res = forecasting.ingest_files([hist_path])
+    history = res.history
+    rep = res.report.to_dict()
+    p = out / "ingest-report.json"
+    p.write_text(json.dumps(json_safe(rep), indent=2) + "\n", encoding="utf-8")
+    record(
+        "ingest",
+        "done",
+        f"{rep.get('rows_read')} rows read, {rep.get('rows_written')} written, "
+        f"spend {history['spend'].sum():,.2f} EUR",
+        {"ingest report": p},
+        t0,
+    )
+
+    # 3. backtest
+    t0 = step("backtesting the cost-per-result model", 2)
+    try:
+        bt = forecasting.run_backtest(history, period="week", folds=2, models=("glm",))
+    except Exception as e:
+        if not _missing(e):
+            raise
+        record("backtest", "skipped", f"not available: {e}", t0=t0)
+    else:
+        d = bt.to_dict()
+        p = out / "backtest.json"
+        p.write_text(json.dumps(json_safe(d), indent=2) + "\n", encoding="utf-8")
+        scores = ", ".join(f"{m['name']} {m['wape']:.1%}" for m in d["models"])
+        record("backtest", "done", f"WAPE {scores}; chosen {d['chosen']}", {"backtest": p}, t0)
+
+    # 4. forecast
+    t0 = step("forecasting Q1 2027 by week", 3)
+    chosen = next(
+        (
+            s.detail.rsplit("chosen ", 1)[-1]
+            for s in steps
+            if s.name == "backtest" and s.status == "done"
+        ),
+        None,
+    )
+    try:
+        kwargs = {"model": chosen} if chosen in ("glm", "gbm") else {}
+        fr = forecasting.forecast_curves(history, QUARTER[0], QUARTER[1], period="week", **kwargs)
+    except Exception as e:
+        if not _missing(e):
+            raise
+        record("forecast", "skipped", f"not available: {e}", t0=t0)
+        return DemoResult(out, steps)
+    curves = fr.curves
+    p = out / "curves.json"
+    p.write_text(json.dumps(json_safe(curves.to_dict()), indent=1) + "\n", encoding="utf-8")
+    warn = f"; {len(fr.warnings)} warnings" if fr.warnings else ""
+    record(
+        "forecast",
+        "done",
+        f"{len(curves.lines)} curve lines, periods {curves.periods[0]} to {curves.periods[-1]}"
+        + warn,
+        {"curves": p},
+        t0,
+    )
+
+    # 5. optimise
+    t0 = step("optimising the plan", 4)
+    from .exports import write_plan
+    from .runs import optimise
+
+    start, end = (dt.date.fromisoformat(d) for d in QUARTER)
+    year_ago = history[
+        (history["date"] >= str(start - dt.timedelta(weeks=52)))
+        & (history["date"] < str(end - dt.timedelta(weeks=52)))
+    ]
+    spec = sample_spec(curves, float(year_ago["spend"].sum()))
+    spec_path = out / "spec.yaml"
+    spec_path.write_text(
+        "# sample plan spec written by adplan demo; see docs/optimizer.md\n"
+        + yaml.safe_dump(spec, sort_keys=False),
+        encoding="utf-8",
+    )
+    plan = optimise(curves, spec, source=str(spec_path), solver=solver)
+    files = {"spec": spec_path}
+    for suffix in ("json", "csv", "xlsx", "html"):
+        files[f"plan {suffix}"] = write_plan(plan, out / f"plan.{suffix}")
+    record(
+        "optimise",
+        "done",
+        f"budget {spec['budget']:,.0f}: {plan['expected_results']:,.0f} {curves.result_type} "
+        f"at {plan['cost_per_result']:,.2f} per result ({plan['status']})",
+        files,
+        t0,
+    )
+
+    # 6. scenario with two what-ifs
+    t0 = step("running the what-if scenario", 5)
+    from .runs import run_scenario
+
+    scenario = {
+        "name": "q1-2027",
+        "description": "adplan demo: the sample plan and two what-ifs.",
+        "curves": "curves.json",
+        "spec": "spec.yaml",
+        "variants": [
+            {"name": "budget-minus-10", "overrides": {"budget": "-10%"}},
+            {"name": "tiktok-dearer", "overrides": {"cost_per_result": {"tiktok": 1.2}}},
+        ],
+    }
+    sc_path = out / "scenario.yaml"
+    sc_path.write_text(
+        "# what-if scenario written by adplan demo; rerun it with\n"
+        f"#   adplan scenario run {sc_path} --out {out / 'scenario'}\n"
+        + yaml.safe_dump(scenario, sort_keys=False),
+        encoding="utf-8",
+    )
+    run = run_scenario(sc_path, out / "scenario", curves=curves, solver=solver)
+    files = {"scenario": sc_path}
+    for v in run.variants:
+        files.update({f"scenario {v.name} {k}": p for k, p in v.files.items()})
+    files.update({f"scenario {k}": v for k, v in run.files.items()})
+    parts = []
+    for c in run.comparison["cases"][1:]:
+        d = c.get("delta") or {}
+        if d:
+            parts.append(f"{c['name']}: results {d['expected_results']:+,.0f}")
+        else:
+            parts.append(f"{c['name']}: {c.get('status')}")
+    record("scenario", "done", "; ".join(parts), files, t0)
+    progress("done", STEPS, STEPS)
+    return DemoResult(out, steps)

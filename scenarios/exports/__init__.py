@@ -1,0 +1,54 @@
+"""Plan exports for people and spreadsheets: JSON, CSV, XLSX, HTML and charts.
+
+``write_plan(plan, path)`` picks the format from the suffix of ``path``; ``plan`` is an
+``optimizer.Plan`` (anything with ``to_dict()``) or the Plan JSON dict of DESIGN.md.
+Every text cell written to CSV or XLSX goes through :func:`neutralise_cell`, so a segment
+named ``=HYPERLINK(...)`` stays text in Excel, LibreOffice and Google Sheets.
+
+The CSV has one row per plan line and **no totals row**, so that Power Query, IMPORTDATA
+and ``pandas.read_csv`` can sum the columns without double counting; the totals are in the
+JSON, in the XLSX ``Summary`` sheet and in the HTML report.
+
+matplotlib and openpyxl are imported only when a chart or a workbook is made.
+"""
+
+from .cells import neutralise_cell
+from .plan import CSV_COLUMNS, ExportError, plan_dict, plan_rows
+from .tabular import plan_csv_text
+from .write import SUFFIXES, write_plan
+
+
+def plan_xlsx_bytes(plan) -> bytes:
+    """The plan as an XLSX workbook (Summary, Lines, Flighting, Rules sheets)."""
+    from .xlsx import plan_xlsx_bytes as _impl
+
+    return _impl(plan)
+
+
+def plan_html_text(plan, **kwargs) -> str:
+    """The plan as a self-contained HTML report (charts embedded as PNG)."""
+    from .html import plan_html_text as _impl
+
+    return _impl(plan, **kwargs)
+
+
+def write_frontier_chart(points, path, **kwargs) -> None:
+    """Write the budget frontier (budget -> expected results, marginal CPR) as a PNG."""
+    from .charts import write_frontier_chart as _impl
+
+    _impl(points, path, **kwargs)
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "ExportError",
+    "SUFFIXES",
+    "neutralise_cell",
+    "plan_csv_text",
+    "plan_dict",
+    "plan_html_text",
+    "plan_rows",
+    "plan_xlsx_bytes",
+    "write_frontier_chart",
+    "write_plan",
+]

@@ -1,0 +1,109 @@
+"""Reading a plan (object or Plan JSON dict) into the rows every export writes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from ..errors import ExportError
+
+#: the CSV columns, one row per plan line (no totals row)
+CSV_COLUMNS = (
+    "network",
+    "segment",
+    "period",
+    "spend",
+    "expected_results",
+    "cost_per_result",
+    "marginal_cost_per_result",
+)
+
+
+def plan_dict(plan) -> dict:
+    """The Plan JSON dict of ``plan`` (an object with ``to_dict()`` or a mapping)."""
+    if hasattr(plan, "to_dict") and not isinstance(plan, Mapping):
+        plan = plan.to_dict()
+    if not isinstance(plan, Mapping):
+        raise ExportError(
+            f"cannot export a {type(plan).__name__}: expected a Plan or its JSON dict"
+        )
+    if not isinstance(plan.get("lines", []), list):
+        raise ExportError("plan: 'lines' must be a list of plan lines")
+    return dict(plan)
+
+
+def number(value) -> float | None:
+    """A finite float, or None for missing / infinite / non-numeric values."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def cost_per_result(spend, results) -> float | None:
+    s, r = number(spend), number(results)
+    if s is None or r is None or r <= 0:
+        return None
+    return s / r
+
+
+def plan_rows(plan) -> list[dict]:
+    """One dict per plan line with the CSV columns (numbers as floats or None)."""
+    d = plan_dict(plan)
+    rows = []
+    for i, ln in enumerate(d.get("lines") or []):
+        if not isinstance(ln, Mapping):
+            raise ExportError(f"plan: lines[{i}] must be an object")
+        spend = number(ln.get("spend")) or 0.0
+        results = number(ln.get("expected_results")) or 0.0
+        cpr = number(ln.get("cost_per_result"))
+        rows.append(
+            {
+                "network": str(ln.get("network", "")),
+                "segment": str(ln.get("segment", "")),
+                "period": str(ln.get("period", "")),
+                "spend": spend,
+                "expected_results": results,
+                "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
+                "marginal_cost_per_result": number(ln.get("marginal_cost_per_result")),
+            }
+        )
+    return rows
+
+
+def totals(plan) -> dict:
+    """Budget, spend, results and cost per result of the whole plan."""
+    d = plan_dict(plan)
+    rows = plan_rows(d)
+    spend = number(d.get("total_spend"))
+    results = number(d.get("expected_results"))
+    if spend is None:
+        spend = sum(r["spend"] for r in rows)
+    if results is None:
+        results = sum(r["expected_results"] for r in rows)
+    cpr = number(d.get("cost_per_result"))
+    return {
+        "status": str(d.get("status", "")),
+        "budget": number(d.get("budget")),
+        "total_spend": spend,
+        "expected_results": results,
+        "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
+        "currency": str(d.get("currency", "") or ""),
+        "result_type": str(d.get("result_type", "") or ""),
+    }
+
+
+def pivot(rows: list[dict], value: str = "spend", by: str = "network") -> tuple[list, list, dict]:
+    """(keys, periods, {(key, period): total}) where key is ``by`` or (network, segment)."""
+    keys: dict = {}
+    periods: dict = {}
+    cells: dict = {}
+    for r in rows:
+        k = (r["network"], r["segment"]) if by == "line" else r[by]
+        keys[k] = None
+        periods[r["period"]] = None
+        cells[(k, r["period"])] = cells.get((k, r["period"]), 0.0) + (r[value] or 0.0)
+    return sorted(keys), sorted(periods), cells

@@ -1,0 +1,34 @@
+"""The plan as CSV: one row per line, no totals row, text neutralised."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .cells import neutralise_cell
+from .plan import CSV_COLUMNS, plan_rows
+
+
+def _fmt(value, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{round(value, digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
+    return str(neutralise_cell(value))
+
+
+_DIGITS = {"spend": 2, "expected_results": 4, "cost_per_result": 4, "marginal_cost_per_result": 4}
+
+
+def plan_csv_text(plan) -> str:
+    """The plan's lines as CSV text (header + one row per line, ``\\n`` line ends).
+
+    Spend has 2 decimals, results and costs 4; an undefined cost per result (no results)
+    is an empty cell. There is deliberately no totals row (see the package docstring).
+    """
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for row in plan_rows(plan):
+        w.writerow([_fmt(row[c], _DIGITS.get(c, 4)) for c in CSV_COLUMNS])
+    return buf.getvalue()

@@ -1,0 +1,317 @@
+"""Running a scenario: the base and every variant through the optimizer, then the files.
+
+``run_scenario(path_or_scenario, out_dir=None, on_progress=None)`` returns a
+:class:`ScenarioRun`. With ``out_dir`` it writes::
+
+    DIR/<variant>/plan.json, plan.csv   per variant (the base is named after the scenario)
+    DIR/<variant>/infeasible.json       instead, for a variant whose rules cannot all hold
+    DIR/workbook.xlsx                   for finance (see scenarios.workbook)
+    DIR/report.html                     self-contained report with charts
+    DIR/comparison.json                 the variants against the base
+    DIR/frontier.png                    the base's budget frontier
+
+An infeasible variant is reported with its diagnosis; the others still run.
+``on_progress(message, done, total)`` is called as the work advances.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optimizer import CurveError, Curves, InfeasibleError, OptimizerError, SpecError, load_curves
+
+from .compare import PlanCase, compare_plans
+from .errors import ScenarioError, ScenarioFileError
+from .exports.write import json_safe, write_plan
+from .files import Overrides, Scenario, deep_merge, load_scenario
+from .overrides import apply_overrides
+
+Progress = Callable[[str, int, int], None]
+
+#: frontier budgets as fractions of the base budget
+FRONTIER_FRACTIONS = (0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
+
+
+def _noop(message: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class VariantRun:
+    """One optimised variant (the base is the first)."""
+
+    name: str
+    spec: dict
+    overrides: Overrides
+    curves: Curves
+    plan: dict | None = None
+    error: str | None = None
+    diagnosis: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.plan is not None
+
+    def case(self) -> PlanCase:
+        return PlanCase(
+            name=self.name,
+            spec=self.spec,
+            plan=self.plan,
+            overrides=self.overrides.to_dict(),
+            error=self.error,
+            diagnosis=self.diagnosis,
+        )
+
+    def to_dict(self) -> dict:
+        return json_safe(
+            {
+                "name": self.name,
+                "status": self.plan.get("status")
+                if self.plan
+                else "infeasible"
+                if self.diagnosis
+                else "error",
+                "spec": self.spec,
+                "overrides": self.overrides.to_dict(),
+                "notes": self.notes,
+                "error": self.error,
+                "diagnosis": self.diagnosis,
+                "plan": self.plan,
+                "files": {k: str(v) for k, v in self.files.items()},
+            }
+        )
+
+
+@dataclass
+class ScenarioRun:
+    scenario: Scenario
+    curves: Curves
+    variants: list[VariantRun]
+    comparison: dict
+    frontier: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def base(self) -> VariantRun:
+        return self.variants[0]
+
+    def to_dict(self) -> dict:
+        return json_safe(
+            {
+                "name": self.scenario.name,
+                "variants": [v.to_dict() for v in self.variants],
+                "comparison": self.comparison,
+                "frontier": self.frontier,
+                "warnings": self.warnings,
+                "files": {k: str(v) for k, v in self.files.items()},
+            }
+        )
+
+
+def curves_from_history(
+    path, start, end, period: str, result_type: str | None = None, on_progress: Progress = _noop
+) -> tuple[Curves, list[str]]:
+    """Ingest an ad history file (platform export or canonical CSV) and forecast curves."""
+    import forecasting
+
+    on_progress(f"reading history {Path(path).name}", 0, 1)
+    history = forecasting.ingest_files([Path(path)]).history
+    on_progress(f"forecasting {start} to {end} by {period}", 0, 1)
+    fr = forecasting.forecast_curves(history, start, end, period=period, result_type=result_type)
+    return fr.curves, list(fr.warnings)
+
+
+def scenario_curves(sc: Scenario, on_progress: Progress = _noop) -> tuple[Curves, list[str]]:
+    """The scenario's response curves: read from ``curves`` or forecast from ``history``."""
+    if sc.curves_path is not None:
+        return load_curves(sc.curves_path), []
+    return curves_from_history(
+        sc.history_path, sc.start, sc.end, sc.period, sc.result_type, on_progress
+    )
+
+
+def optimise(curves: Curves, spec: dict, *, source: str, solver=None) -> dict:
+    """The Plan JSON dict of ``allocate(curves, spec)``; errors pass through."""
+    from optimizer import PlanSpec, allocate
+
+    ps = PlanSpec.from_dict(spec, source=source)
+    return allocate(curves, ps, solver=solver).to_dict()
+
+
+def run_variant(
+    sc: Scenario, curves: Curves, name: str, patch: dict, overrides: Overrides, solver=None
+) -> VariantRun:
+    where = sc.source if name == sc.name else f"{sc.source}: variant {name}"
+    spec = deep_merge(sc.spec, patch)
+    vcurves, spec, notes = apply_overrides(
+        curves,
+        spec,
+        overrides,
+        source=f"{sc.source}: {'overrides' if name == sc.name else f'variant {name} overrides'}",
+    )
+    run = VariantRun(name=name, spec=spec, overrides=overrides, curves=vcurves, notes=notes)
+    try:
+        run.plan = optimise(vcurves, spec, source=f"{where} spec", solver=solver)
+    except InfeasibleError as e:
+        run.error = str(e)
+        run.diagnosis = list(e.diagnosis)
+    except (SpecError, CurveError) as e:  # a rule naming nothing etc.: say which variant
+        msg = str(e)
+        if not msg.startswith(sc.source):
+            msg = f"{where}: {msg}"
+        raise ScenarioFileError(msg, file=sc.source) from None
+    return run
+
+
+def base_frontier(run: VariantRun, solver=None) -> list[dict]:
+    from optimizer import PlanSpec, frontier
+
+    ps = PlanSpec.from_dict(run.spec, source=f"{run.name} spec")
+    budgets = [round(ps.budget * f, 2) for f in FRONTIER_FRACTIONS]
+    return list(frontier(run.curves, ps, budgets))
+
+
+def run_scenario(
+    path_or_scenario: str | Path | Scenario,
+    out_dir: str | Path | None = None,
+    on_progress: Progress | None = None,
+    *,
+    solver=None,
+    curves: Curves | None = None,
+    frontier: bool = True,
+    report: bool = True,
+) -> ScenarioRun:
+    """Run the base and every variant of a scenario; write the files when ``out_dir`` is set.
+
+    ``curves`` skips reading or forecasting them (the demo passes the ones it forecast).
+    """
+    progress = on_progress or _noop
+    sc = (
+        path_or_scenario
+        if isinstance(path_or_scenario, Scenario)
+        else load_scenario(path_or_scenario)
+    )
+    warnings: list[str] = []
+    if curves is None:
+        curves, warnings = scenario_curves(sc, progress)
+    todo = [(sc.name, {}, sc.overrides)] + [
+        (v.name, v.spec_patch, sc.overrides.then(v.overrides)) for v in sc.variants
+    ]
+    total = len(todo) + (1 if frontier else 0) + (1 if out_dir is not None else 0)
+    runs: list[VariantRun] = []
+    for i, (name, patch, ov) in enumerate(todo):
+        progress(f"optimising {name}", i, total)
+        runs.append(run_variant(sc, curves, name, patch, ov, solver=solver))
+    done = len(todo)
+    points: list[dict] = []
+    if frontier and runs[0].ok:
+        progress("budget frontier", done, total)
+        try:
+            points = base_frontier(runs[0], solver=solver)
+        except (ScenarioError, OptimizerError) as e:  # reported, not fatal
+            warnings.append(f"frontier skipped: {e}")
+        done += 1
+    elif frontier:
+        done += 1
+    comparison = compare_plans([r.case() for r in runs])
+    result = ScenarioRun(sc, curves, runs, comparison, points, warnings)
+    if out_dir is not None:
+        progress("writing files", done, total)
+        write_run(result, Path(out_dir), report=report)
+        done += 1
+    progress("done", total, total)
+    return result
+
+
+def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, Path]:
+    """Write a scenario run's files into ``out`` (see the module docstring)."""
+    from .workbook import scenario_workbook_bytes
+
+    out.mkdir(parents=True, exist_ok=True)
+    for v in run.variants:
+        d = out / v.name
+        d.mkdir(parents=True, exist_ok=True)
+        if v.ok:
+            v.files["json"] = write_plan(v.plan, d / "plan.json")
+            v.files["csv"] = write_plan(v.plan, d / "plan.csv")
+            stale = d / "infeasible.json"
+        else:
+            p = d / "infeasible.json"
+            p.write_text(json.dumps(json_safe(v.to_dict()), indent=2) + "\n", encoding="utf-8")
+            v.files["infeasible"] = p
+            stale = d / "plan.json"
+        if stale.exists():  # a file from an earlier run would contradict this one
+            stale.unlink()
+    files: dict[str, Path] = {}
+    p = out / "workbook.xlsx"
+    p.write_bytes(scenario_workbook_bytes(run))
+    files["workbook"] = p
+    p = out / "comparison.json"
+    p.write_text(json.dumps(json_safe(run.comparison), indent=2) + "\n", encoding="utf-8")
+    files["comparison"] = p
+    if run.frontier:
+        from .exports.charts import write_frontier_chart
+
+        files["frontier"] = write_frontier_chart(
+            run.frontier, out / "frontier.png", run.curves.currency
+        )
+    if report:
+        from .report import scenario_html_text
+
+        p = out / "report.html"
+        p.write_text(scenario_html_text(run), encoding="utf-8")
+        files["report"] = p
+    run.files.update(files)
+    return files
+
+
+def run_many(
+    paths: Sequence[str | Path], on_progress: Progress | None = None, solver=None
+) -> list[ScenarioRun]:
+    """Run several scenario files (base and variants), without writing files."""
+    return [run_scenario(p, None, on_progress, solver=solver, frontier=False) for p in paths]
+
+
+def compare_files(
+    paths: Sequence[str | Path],
+    *,
+    variants: bool = False,
+    on_progress: Progress | None = None,
+    solver=None,
+) -> dict:
+    """Run the base of each scenario file (and its variants with ``variants=True``) and
+    compare them all with the first file's base (see :func:`compare_plans`)."""
+    if len(paths) < 2 and not variants:
+        raise ScenarioError("compare: give at least two scenario files (or --variants)")
+    progress = on_progress or _noop
+    cases: list[PlanCase] = []
+    seen: set[str] = set()
+    for i, path in enumerate(paths):
+        sc = load_scenario(path)
+        progress(f"running {Path(path).name}", i, len(paths))
+        if not variants:
+            sc = Scenario(**{**{f: getattr(sc, f) for f in sc.__slots__}, "variants": ()})
+        run = run_scenario(sc, None, None, solver=solver, frontier=False)
+        for v in run.variants:
+            name = v.name if v.name not in seen else f"{v.name} ({Path(path).name})"
+            seen.add(name)
+            c = v.case()
+            cases.append(
+                PlanCase(
+                    name=name,
+                    spec=c.spec,
+                    plan=c.plan,
+                    overrides=c.overrides,
+                    error=c.error,
+                    diagnosis=c.diagnosis,
+                    source=str(path),
+                )
+            )
+    progress("compared", len(paths), len(paths))
+    return json_safe(compare_plans(cases))

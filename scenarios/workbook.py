@@ -1,0 +1,293 @@
+"""The finance workbook of a scenario run (XLSX, openpyxl).
+
+Sheets and their named Excel Tables (Power Query reads them by name):
+
+=============  ===================================================================
+Summary        ``Summary``: one row per variant (status, budget, spend, results, CPR)
+Comparison     ``Comparison``: each variant against the base, "Over/(under) base"
+               columns; ``MoneyMoved``: spend per network and segment, base vs variant
+Lines          ``Lines``: every plan line of every variant (variant column first)
+Flighting      ``Flighting_<variant>``: network x segment rows, period columns, a total
+               column; the period totals in a bold row below each table (values)
+Rules          ``Rules``: every rule of every variant with binding and shadow price
+Infeasible     ``Infeasible``: the diagnosis of variants whose rules cannot all hold
+Assumptions    ``ForecastCPR``: per line the forecast cost per result (first and last
+               tier) and the spend it can absorb; ``Overrides``: what each variant
+               changes; ``CurvePoints``: the response curve points
+=============  ===================================================================
+
+Every cell holds a value (no formulas); every text cell is neutralised.
+"""
+
+from __future__ import annotations
+
+from openpyxl import Workbook
+
+from .compare import OVER_UNDER
+from .exports.plan import CSV_COLUMNS, plan_rows, totals
+from .exports.xlsx import (
+    BOLD,
+    SUMMARY_COLUMNS,
+    add_table,
+    autosize,
+    rule_rows,
+    table_name,
+    workbook_bytes,
+    write_flighting,
+)
+
+
+def _cpr(points, i: int) -> float | None:
+    (x0, y0), (x1, y1) = points[i], points[i + 1]
+    return (x1 - x0) / (y1 - y0) if y1 > y0 else None
+
+
+def scenario_workbook(run) -> Workbook:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Summary"
+    rows = []
+    for v in run.variants:
+        if v.ok:
+            t = totals(v.plan)
+            rows.append([v.name, *(t[k] for k in SUMMARY_COLUMNS), "; ".join(v.notes)])
+        else:
+            status = "infeasible" if v.diagnosis else "error"
+            rows.append(
+                [
+                    v.name,
+                    status,
+                    v.spec.get("budget"),
+                    None,
+                    None,
+                    None,
+                    run.curves.currency,
+                    run.curves.result_type,
+                    v.error,
+                ]
+            )
+    add_table(ws, "Summary", ["variant", *SUMMARY_COLUMNS, "notes"], rows)
+    autosize(ws)
+
+    ws = wb.create_sheet("Comparison")
+    comp = run.comparison
+    head = [
+        "variant",
+        "status",
+        "total_spend",
+        f"spend {OVER_UNDER}",
+        "expected_results",
+        f"results {OVER_UNDER}",
+        "cost_per_result",
+        f"cost per result {OVER_UNDER}",
+        "rule changes",
+    ]
+    body = []
+    for c in comp["cases"]:
+        d = c.get("delta") or {}
+        changes = "; ".join(
+            f"{ch['path']}: {ch['base']} -> {ch['variant']}" for ch in c.get("spec_changes") or []
+        )
+        body.append(
+            [
+                c["name"],
+                c.get("status"),
+                c.get("total_spend"),
+                d.get("total_spend"),
+                c.get("expected_results"),
+                d.get("expected_results"),
+                c.get("cost_per_result"),
+                d.get("cost_per_result"),
+                changes,
+            ]
+        )
+    fm = {
+        head[3]: "#,##0.00;(#,##0.00)",
+        head[5]: "#,##0.0;(#,##0.0)",
+        head[7]: "#,##0.00;(#,##0.00)",
+    }
+    last, _ = add_table(ws, "Comparison", head, body, formats=fm)
+    moved_head = [
+        "variant",
+        "dimension",
+        "name",
+        "base spend",
+        "spend",
+        f"spend {OVER_UNDER}",
+        "base results",
+        "results",
+    ]
+    moved = []
+    for c in comp["cases"]:
+        for dim in ("networks", "segments"):
+            for m in (c.get("moved") or {}).get(dim, []):
+                moved.append(
+                    [
+                        c["name"],
+                        dim[:-1],
+                        m["name"],
+                        m["base_spend"],
+                        m["spend"],
+                        m["change"],
+                        m["base_results"],
+                        m["results"],
+                    ]
+                )
+    r0 = last + 3
+    ws.cell(row=r0 - 1, column=1, value="Money moved between networks and segments").font = BOLD
+    add_table(
+        ws,
+        "MoneyMoved",
+        moved_head,
+        moved,
+        row=r0,
+        formats={
+            "base spend": "#,##0.00",
+            "spend": "#,##0.00",
+            moved_head[5]: "#,##0.00;(#,##0.00)",
+            "base results": "#,##0.0",
+        },
+    )
+    autosize(ws)
+
+    ws = wb.create_sheet("Lines")
+    body = []
+    for v in run.variants:
+        if v.ok:
+            body += [[v.name, *(r[c] for c in CSV_COLUMNS)] for r in plan_rows(v.plan)]
+    add_table(ws, "Lines", ["variant", *CSV_COLUMNS], body)
+    autosize(ws)
+
+    ws = wb.create_sheet("Flighting")
+    row = 1
+    for v in run.variants:
+        if not v.ok:
+            continue
+        ws.cell(row=row, column=1, value=f"{v.name}: spend by line and period").font = BOLD
+        row = write_flighting(ws, f"Flighting_{v.name}", plan_rows(v.plan), row=row + 1) + 3
+    autosize(ws)
+
+    ws = wb.create_sheet("Rules")
+    heads: list[str] = ["variant"]
+    all_rows = []
+    for v in run.variants:
+        if v.ok:
+            h, b = rule_rows(v.plan)
+            all_rows.append((v.name, h, b))
+            heads += [k for k in h if k not in heads]
+    body = []
+    for name, h, b in all_rows:
+        for r in b:
+            d = dict(zip(h, r, strict=True))
+            body.append([name, *(d.get(k) for k in heads[1:])])
+    add_table(ws, "Rules", heads, body)
+    autosize(ws)
+
+    bad = [v for v in run.variants if not v.ok]
+    if bad:
+        ws = wb.create_sheet("Infeasible")
+        body = []
+        for v in bad:
+            items = v.diagnosis or [{"message": v.error}]
+            for it in items:
+                it = it if isinstance(it, dict) else {"message": str(it)}
+                body.append(
+                    [
+                        v.name,
+                        it.get("rule"),
+                        it.get("needed"),
+                        it.get("available"),
+                        it.get("relax_by"),
+                        it.get("message"),
+                    ]
+                )
+        add_table(
+            ws,
+            "Infeasible",
+            ["variant", "rule", "needed", "available", "relax_by", "message"],
+            body,
+        )
+        autosize(ws)
+
+    ws = wb.create_sheet("Assumptions")
+    ws.cell(
+        row=1,
+        column=1,
+        value=(
+            f"Forecast cost per result ({run.curves.currency} per {run.curves.result_type}) and "
+            "response curves the base ran on; variants change them as the Overrides table says."
+        ),
+    )
+    body = []
+    for ln in run.curves.lines:
+        body.append(
+            [
+                ln.network,
+                ln.segment,
+                ln.period,
+                _cpr(ln.points, 0),
+                _cpr(ln.points, len(ln.points) - 2),
+                ln.max_spend,
+                ln.max_results,
+            ]
+        )
+    last, _ = add_table(
+        ws,
+        "ForecastCPR",
+        [
+            "network",
+            "segment",
+            "period",
+            "first cost_per_result",
+            "last cost_per_result",
+            "max spend",
+            "max results",
+        ],
+        body,
+        row=3,
+        formats={
+            "first cost_per_result": "#,##0.00",
+            "last cost_per_result": "#,##0.00",
+            "max spend": "#,##0.00",
+            "max results": "#,##0.0",
+        },
+    )
+    row = last + 3
+    ws.cell(row=row - 1, column=1, value="Overrides per variant").font = BOLD
+    body = []
+    for v in run.variants:
+        ov = v.overrides.to_dict()
+        for k, m in ov.get("cost_per_result", {}).items():
+            body.append([v.name, "cost_per_result multiplier", k, m])
+        for kind in ("networks", "segments"):
+            for n in ov.get("exclude", {}).get(kind, []):
+                body.append([v.name, f"exclude {kind[:-1]}", n, None])
+        if "budget" in ov:
+            body.append([v.name, "budget", "", str(ov["budget"])])
+        for note in v.notes:
+            body.append([v.name, "note", note, None])
+    last, _ = add_table(ws, "Overrides", ["variant", "kind", "name", "value"], body, row=row)
+    row = last + 3
+    ws.cell(
+        row=row - 1, column=1, value="Response curve points (spend, expected results)"
+    ).font = BOLD
+    body = []
+    for ln in run.curves.lines:
+        for i, (x, y) in enumerate(ln.points):
+            body.append([ln.network, ln.segment, ln.period, i, x, y])
+    add_table(
+        ws,
+        "CurvePoints",
+        ["network", "segment", "period", "point", "spend", "expected_results"],
+        body,
+        row=row,
+    )
+    autosize(ws)
+    return wb
+
+
+def scenario_workbook_bytes(run) -> bytes:
+    return workbook_bytes(scenario_workbook(run))
+
+
+__all__ = ["scenario_workbook", "scenario_workbook_bytes", "table_name"]

@@ -1,0 +1,95 @@
+"""``create_app()``: the FastAPI application over adplan's functions."""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from optimizer import load_curves
+
+from .db import PlanStore
+from .errors import install_error_handlers
+from .limits import BodySizeLimit
+from .routers import forecasts, frontiers, health, plans, scenario_runs
+from .settings import Settings, get_settings
+
+log = logging.getLogger("adplan.service")
+
+DESCRIPTION = """
+Plan paid social budgets over HTTP: the same functions as the `adplan` command line.
+
+Every `/v1` call needs a key in the `X-API-Key` header. A plan's CSV and XLSX links carry a
+read-only `?token=` so that Excel Power Query and Google Sheets `IMPORTDATA` can pull them
+without headers; the token grants those two downloads of that one plan and nothing else.
+"""
+
+
+class RedactTokens(logging.Filter):
+    """Keep download tokens out of the access log (``?token=...`` becomes ``?token=***``)."""
+
+    pattern = re.compile(r"([?&]token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = self.pattern.sub(r"\1***", record.msg)
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):
+        access.addFilter(RedactTokens())
+
+
+def _version() -> str:
+    try:
+        return version("adplan")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app: open the database, load the default curves, wire routes and errors.
+
+    ``settings`` defaults to :func:`get_settings` (the environment). The settings used are
+    also installed as the override of :func:`get_settings`, so routes and state agree.
+    """
+    settings = settings or get_settings()
+    _redact_access_log()
+    store = PlanStore(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    default_curves = None
+    if settings.curves_path is not None:
+        default_curves = load_curves(settings.curves_path)
+        log.info(
+            "default curves: %d lines from %s", len(default_curves.lines), settings.curves_path
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="adplan",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.default_curves = default_curves
+    app.dependency_overrides[get_settings] = lambda: settings
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    for module in (health, plans, forecasts, frontiers, scenario_runs):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,315 @@
+"""What the routes do: convert the request, call the functions the CLI calls, convert back.
+
+Every function here is synchronous and CPU-bound; the routes that call them are plain ``def``
+so that FastAPI runs them in its thread pool, off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from optimizer import Curves
+
+from .db import NewPlan
+from .errors import InvalidInput
+from .jsonsafe import jsonsafe
+from .limits import check_count, check_curves_size
+from .schemas import (
+    CurvesBody,
+    ForecastRequest,
+    FrontierRequest,
+    HistoryRow,
+    OverridesBody,
+    PlanRequest,
+    ScenarioRunRequest,
+    SpecBody,
+    SpecPatchBody,
+)
+from .settings import Settings
+
+# -- conversions ----------------------------------------------------------------------------
+
+
+def spec_dict(body: SpecBody | SpecPatchBody) -> dict:
+    return body.model_dump(by_alias=True, exclude_none=True)
+
+
+def curves_dict(body: CurvesBody) -> dict:
+    return body.model_dump(exclude_none=True)
+
+
+def curves_from_body(body: CurvesBody, settings: Settings) -> Curves:
+    n_lines = len(body.lines)
+    check_curves_size(n_lines, sum(len(ln.points) - 1 for ln in body.lines), settings)
+    return Curves.from_dict(curves_dict(body), source="curves")
+
+
+def curves_json(curves: Curves) -> dict:
+    """``curves.to_dict()`` made safe to store: the lines are validated finite numbers
+    already, so only the free-form metadata needs cleaning."""
+    d = curves.to_dict()
+    for k in curves.meta:
+        d[k] = jsonsafe(d[k])
+    return d
+
+
+def check_curves(curves: Curves, settings: Settings) -> None:
+    check_curves_size(len(curves.lines), sum(len(ln.points) - 1 for ln in curves.lines), settings)
+
+
+def history_rows(rows: Sequence[HistoryRow]) -> list[dict]:
+    return [r.model_dump(mode="json", exclude_none=True) for r in rows]
+
+
+def history_frame(rows: Sequence[HistoryRow], settings: Settings):
+    """The rows as a validated canonical history DataFrame."""
+    import pandas as pd
+
+    from forecasting import validate_history
+
+    check_count(
+        "the number of history rows",
+        len(rows),
+        settings.max_history_rows,
+        "ADPLAN_MAX_HISTORY_ROWS",
+    )
+    records = [r.model_dump(exclude_none=False) for r in rows]
+    df = pd.DataFrame.from_records(records, columns=list(HistoryRow.model_fields))
+    for col in ("impressions", "clicks", "currency", "campaign"):
+        if col in df.columns and df[col].isna().all():
+            df = df.drop(columns=col)
+    df["date"] = pd.to_datetime(df["date"])
+    return validate_history(df, source="history")
+
+
+@dataclass(slots=True)
+class Forecast:
+    curves: Curves
+    warnings: list[str] = field(default_factory=list)
+    result: dict = field(default_factory=dict)
+
+
+def forecast(
+    rows: Sequence[HistoryRow],
+    start: date,
+    end: date,
+    period: str,
+    result_type: str | None,
+    settings: Settings,
+) -> Forecast:
+    periods = (end - start).days // (7 if period == "week" else 28) + 2  # an upper bound
+    pairs = len({(r.network, r.segment) for r in rows})
+    check_count(
+        f"the number of curve lines to forecast ({pairs} network x segment pairs x up to "
+        f"{periods} {period}s)",
+        pairs * periods,
+        settings.max_lines,
+        "ADPLAN_MAX_LINES",
+    )
+    history = history_frame(rows, settings)
+    from forecasting import ForecastingError, forecast_curves
+
+    try:
+        res = forecast_curves(history, start, end, period=period, result_type=result_type)
+    except ForecastingError:
+        raise
+    except ValueError as e:  # arguments the forecaster refuses (e.g. an empty span)
+        raise InvalidInput(f"forecast: {e}") from None
+    check_curves(res.curves, settings)
+    return Forecast(curves=res.curves, warnings=list(res.warnings or []), result=res.to_dict())
+
+
+@dataclass(slots=True)
+class Problem:
+    """The curves of a request (given, forecast or the server's default) and their origin."""
+
+    curves: Curves
+    kind: str
+    inputs: dict
+    warnings: list[str] = field(default_factory=list)
+
+
+def problem_curves(
+    req: PlanRequest | FrontierRequest | ScenarioRunRequest,
+    default_curves: Curves | None,
+    settings: Settings,
+) -> Problem:
+    if req.curves is not None:
+        curves = curves_from_body(req.curves, settings)
+        return Problem(curves, "curves", {"curves": curves_json(curves)})
+    if req.history is not None:
+        fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
+        inputs = {
+            "history": history_rows(req.history),
+            "from": req.from_.isoformat(),
+            "to": req.to.isoformat(),
+            "period": req.period,
+            "result_type": req.result_type,
+            "curves": curves_json(fc.curves),
+        }
+        return Problem(fc.curves, "history", inputs, fc.warnings)
+    if default_curves is None:
+        raise InvalidInput(
+            "give 'curves', or 'history' with 'from' and 'to'; this server has no default "
+            "curves (setting ADPLAN_CURVES_PATH)"
+        )
+    check_curves(default_curves, settings)
+    return Problem(default_curves, "default", {"curves": "default"})
+
+
+def build_spec(body: SpecBody, curves: Curves):
+    from optimizer import PlanSpec
+
+    spec = PlanSpec.from_dict(spec_dict(body), source="spec")
+    spec.check(curves)
+    return spec
+
+
+# -- operations -----------------------------------------------------------------------------
+
+
+def make_plan(req: PlanRequest, default_curves: Curves | None, settings: Settings) -> NewPlan:
+    """Solve the plan a request asks for; what the service persists."""
+    prob = problem_curves(req, default_curves, settings)
+    spec = build_spec(req.spec, prob.curves)
+    from optimizer import allocate
+
+    plan = allocate(prob.curves, spec, solver=settings.solver)
+    result = jsonsafe(plan.to_dict())
+    if prob.warnings:
+        result["warnings"] = list(prob.warnings)
+    inputs = {**prob.inputs, "spec": jsonsafe(spec_dict(req.spec))}
+    return NewPlan(kind=prob.kind, inputs=inputs, result=result, name=req.name)
+
+
+def make_forecast(req: ForecastRequest, settings: Settings) -> dict:
+    fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
+    out = dict(fc.result)
+    out["curves"] = fc.curves.to_dict()
+    out["warnings"] = list(fc.warnings)
+    return jsonsafe(out)
+
+
+def make_frontier(req: FrontierRequest, default_curves: Curves | None, settings: Settings) -> dict:
+    check_count(
+        "the number of budgets", len(req.budgets), settings.max_budgets, "ADPLAN_MAX_BUDGETS"
+    )
+    prob = problem_curves(req, default_curves, settings)
+    spec = build_spec(req.spec, prob.curves)
+    from optimizer import frontier
+
+    points = frontier(prob.curves, spec, list(req.budgets))
+    out = {
+        "currency": prob.curves.currency,
+        "result_type": prob.curves.result_type,
+        "points": list(points),
+    }
+    if prob.warnings:
+        out["warnings"] = prob.warnings
+    return jsonsafe(out)
+
+
+# -- scenario runs --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ScenarioOutcome:
+    """A scenario run, ready to persist: its document, summary and the feasible plans."""
+
+    name: str
+    document: dict
+    variants: list[dict]  # variant, status, error, diagnosis, notes (plan added by the route)
+    plans: dict[str, NewPlan]  # variant name -> plan, for the feasible ones
+    comparison: dict | list | None
+    frontier: list[dict]
+    warnings: list[str]
+
+
+def _overrides(body: OverridesBody | None):
+    from scenarios.files import Overrides
+
+    if body is None:
+        return Overrides()
+    return Overrides(
+        cost_per_result=dict(body.cost_per_result),
+        exclude_networks=tuple(body.exclude.networks),
+        exclude_segments=tuple(body.exclude.segments),
+        budget=body.budget,
+        rules=spec_dict(body.rules) if body.rules is not None else {},
+    )
+
+
+def make_scenario_run(
+    req: ScenarioRunRequest, default_curves: Curves | None, settings: Settings
+) -> ScenarioOutcome:
+    """Run a scenario document (base and variants) as ``adplan scenario run`` does."""
+    from scenarios.files import Scenario, Variant
+    from scenarios.runs import run_scenario
+
+    check_count(
+        "the number of variants", len(req.variants), settings.max_variants, "ADPLAN_MAX_VARIANTS"
+    )
+    prob = problem_curves(req, default_curves, settings)
+    scenario = Scenario(
+        name=req.name,
+        description=req.description,
+        spec=spec_dict(req.spec),
+        start=req.from_,
+        end=req.to,
+        period=req.period if req.history is not None else None,
+        result_type=req.result_type,
+        overrides=_overrides(req.overrides),
+        variants=tuple(
+            Variant(
+                name=v.name,
+                spec_patch=spec_dict(v.spec) if v.spec is not None else {},
+                overrides=_overrides(v.overrides),
+                description=v.description,
+            )
+            for v in req.variants
+        ),
+        source=f"scenario {req.name}",
+    )
+    run = run_scenario(
+        scenario,
+        None,
+        solver=settings.solver,
+        curves=prob.curves,
+        frontier=req.frontier,
+        report=False,
+    )
+    document = req.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if prob.kind == "history":
+        document["curves"] = prob.inputs["curves"]
+    variants, plans = [], {}
+    for v in run.variants:
+        d = v.to_dict()
+        variants.append(
+            {
+                "variant": v.name,
+                "status": d.get("status"),
+                "error": v.error,
+                "diagnosis": jsonsafe(v.diagnosis),
+                "notes": list(v.notes),
+            }
+        )
+        if v.ok:
+            plans[v.name] = NewPlan(
+                kind="scenario",
+                name=v.name,
+                inputs=jsonsafe(
+                    {"variant": v.name, "spec": v.spec, "overrides": v.overrides.to_dict()}
+                ),
+                result=jsonsafe(v.plan),
+            )
+    return ScenarioOutcome(
+        name=req.name,
+        document=jsonsafe(document),
+        variants=variants,
+        plans=plans,
+        comparison=jsonsafe(run.comparison),
+        frontier=jsonsafe(run.frontier),
+        warnings=[*prob.warnings, *run.warnings],
+    )

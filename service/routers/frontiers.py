@@ -1,0 +1,18 @@
+"""/v1/frontiers: expected results and marginal cost per result at several budgets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from .. import operations
+from ..deps import ApiKey, DefaultCurvesDep, SettingsDep
+from ..schemas import FrontierOut, FrontierRequest
+
+router = APIRouter(prefix="/v1/frontiers", tags=["frontiers"], dependencies=[ApiKey])
+
+
+@router.post("", response_model=FrontierOut, summary="The budget frontier of a plan")
+def create_frontier(
+    body: FrontierRequest, settings: SettingsDep, default_curves: DefaultCurvesDep
+) -> dict:
+    return operations.make_frontier(body, default_curves, settings)

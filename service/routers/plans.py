@@ -1,0 +1,182 @@
+"""/v1/plans: solve, persist, list, read, download and delete plans."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+
+from .. import operations
+from ..db import StoredPlan, decode_cursor, iso
+from ..deps import ApiKey, DefaultCurvesDep, DownloadAccess, SettingsDep, StoreDep
+from ..errors import InvalidInput
+from ..schemas import PlanOut, PlanPage, PlanRequest, TokenOut
+from ..settings import Settings
+from .links import base_url, plan_links
+
+router = APIRouter(prefix="/v1/plans", tags=["plans"])
+
+_DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+
+
+def plan_out(
+    request: Request,
+    settings: Settings,
+    plan: StoredPlan,
+    token: str | None,
+    *,
+    inputs: bool = False,
+) -> dict:
+    out = dict(plan.result)
+    out.update(
+        id=plan.id,
+        created_at=iso(plan.created_at),
+        name=plan.name,
+        kind=plan.kind,
+        links=plan_links(request, settings, plan.id, token),
+    )
+    if plan.scenario_run_id:
+        out["scenario_run_id"] = plan.scenario_run_id
+    if inputs:
+        out["inputs"] = plan.inputs
+    return out
+
+
+def _get(store, plan_id: str) -> StoredPlan:
+    plan = store.get_plan(plan_id)
+    if plan is None:
+        raise HTTPException(404, f"no plan with id {plan_id!r}")
+    return plan
+
+
+# downloads come first: "/{plan_id}" would otherwise also match "<id>.csv"
+@router.get(
+    "/{plan_id}.csv",
+    dependencies=[DownloadAccess],
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "one row per plan line"}},
+    summary="The plan as CSV (X-API-Key or ?token=)",
+)
+def plan_csv(plan_id: str, store: StoreDep) -> Response:
+    from scenarios.exports import plan_csv_text
+
+    plan = _get(store, plan_id)
+    return Response(
+        content=plan_csv_text(plan.result),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            **_DOWNLOAD_HEADERS,
+            "Content-Disposition": f'inline; filename="adplan-plan-{plan.id}.csv"',
+        },
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/{plan_id}.xlsx",
+    dependencies=[DownloadAccess],
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "the plan workbook"}},
+    summary="The plan as an XLSX workbook (X-API-Key or ?token=)",
+)
+def plan_xlsx(plan_id: str, store: StoreDep) -> Response:
+    from scenarios.exports import plan_xlsx_bytes
+
+    plan = _get(store, plan_id)
+    return Response(
+        content=plan_xlsx_bytes(plan.result),
+        media_type=XLSX,
+        headers={
+            **_DOWNLOAD_HEADERS,
+            "Content-Disposition": f'attachment; filename="adplan-plan-{plan.id}.xlsx"',
+        },
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=PlanOut,
+    dependencies=[ApiKey],
+    summary="Solve and save a plan",
+    responses={
+        413: {"description": "the body is over ADPLAN_MAX_REQUEST_BYTES"},
+        422: {"description": "bad curves, spec or history; too large; or infeasible rules"},
+        503: {"description": "the solver failed"},
+    },
+)
+def create_plan(
+    body: PlanRequest,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    store: StoreDep,
+    default_curves: DefaultCurvesDep,
+) -> dict:
+    new = operations.make_plan(body, default_curves, settings)
+    plan, token = store.add_plan(new)
+    out = plan_out(request, settings, plan, token)
+    response.headers["Location"] = out["links"]["self"]
+    return out
+
+
+@router.get("", response_model=PlanPage, dependencies=[ApiKey], summary="List saved plans")
+def list_plans(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="page size")] = 50,
+    cursor: Annotated[str | None, Query(max_length=40, description="from next_cursor")] = None,
+    scenario_run_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
+    if limit > settings.max_page_size:
+        raise InvalidInput(
+            f"limit is {limit}, above the largest page of {settings.max_page_size} "
+            "(setting ADPLAN_MAX_PAGE_SIZE); page with ?cursor="
+        )
+    seq = None
+    if cursor:
+        seq = decode_cursor(cursor)
+        if seq is None:
+            raise InvalidInput("cursor is not one this server gave; use next_cursor from a page")
+    plans, nxt = store.list_plans(limit=limit, cursor=seq, scenario_run_id=scenario_run_id)
+    items = [{**p, "links": plan_links(request, settings, p["id"], None)} for p in plans]
+    next_url = None
+    if nxt:
+        next_url = f"{base_url(request, settings)}/v1/plans?limit={limit}&cursor={nxt}"
+        if scenario_run_id:
+            next_url += f"&scenario_run_id={scenario_run_id}"
+    return {"items": items, "next_cursor": nxt, "next": next_url}
+
+
+@router.get("/{plan_id}", response_model=PlanOut, dependencies=[ApiKey], summary="Read a plan")
+def get_plan(
+    plan_id: str,
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    include_inputs: Annotated[bool, Query(description="add the curves/history and spec")] = False,
+) -> dict:
+    return plan_out(request, settings, _get(store, plan_id), None, inputs=include_inputs)
+
+
+@router.delete("/{plan_id}", status_code=204, dependencies=[ApiKey], summary="Delete a plan")
+def delete_plan(plan_id: str, store: StoreDep) -> Response:
+    if not store.delete_plan(plan_id):
+        raise HTTPException(404, f"no plan with id {plan_id!r}")
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{plan_id}/token",
+    response_model=TokenOut,
+    dependencies=[ApiKey],
+    summary="Issue a new download token (the old one stops working)",
+)
+def rotate_token(plan_id: str, request: Request, settings: SettingsDep, store: StoreDep) -> dict:
+    token = store.rotate_token(plan_id)
+    if token is None:
+        raise HTTPException(404, f"no plan with id {plan_id!r}")
+    return {"id": plan_id, "links": plan_links(request, settings, plan_id, token)}

@@ -1,0 +1,89 @@
+"""/v1/scenario-runs: a scenario document in, its variants' plans out (all saved)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from .. import operations
+from ..deps import ApiKey, DefaultCurvesDep, SettingsDep, StoreDep
+from ..schemas import ScenarioRunOut, ScenarioRunRequest
+from .links import base_url
+from .plans import plan_out
+
+router = APIRouter(prefix="/v1/scenario-runs", tags=["scenario runs"], dependencies=[ApiKey])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ScenarioRunOut,
+    summary="Run a scenario (base and variants) and save each feasible plan",
+)
+def create_scenario_run(
+    body: ScenarioRunRequest,
+    request: Request,
+    response: Response,
+    settings: SettingsDep,
+    store: StoreDep,
+    default_curves: DefaultCurvesDep,
+) -> dict:
+    outcome = operations.make_scenario_run(body, default_curves, settings)
+    names = [v["variant"] for v in outcome.variants if v["variant"] in outcome.plans]
+    stored_plans = [outcome.plans[n] for n in names]
+    ids_by_name: dict[str, tuple] = {}
+    summary = {
+        "variants": outcome.variants,
+        "comparison": outcome.comparison,
+        "frontier": outcome.frontier,
+        "warnings": outcome.warnings,
+    }
+    run, saved = store.add_scenario_run(
+        name=outcome.name, document=outcome.document, summary=summary, plans=stored_plans
+    )
+    for name, pair in zip(names, saved, strict=True):
+        ids_by_name[name] = pair
+    plans = []
+    for v in outcome.variants:
+        item = dict(v)
+        if v["variant"] in ids_by_name:
+            plan, token = ids_by_name[v["variant"]]
+            item["plan"] = plan_out(request, settings, plan, token)
+            item["plan_id"] = plan.id
+        plans.append(item)
+    response.headers["Location"] = f"{base_url(request, settings)}/v1/scenario-runs/{run['id']}"
+    return {
+        "id": run["id"],
+        "created_at": run["created_at"],
+        "name": run["name"],
+        "plans": plans,
+        "comparison": outcome.comparison,
+        "frontier": outcome.frontier,
+        "warnings": outcome.warnings,
+    }
+
+
+@router.get("/{run_id}", response_model=ScenarioRunOut, summary="Read a scenario run")
+def get_scenario_run(run_id: str, request: Request, settings: SettingsDep, store: StoreDep) -> dict:
+    run = store.get_scenario_run(run_id)
+    if run is None:
+        raise HTTPException(404, f"no scenario run with id {run_id!r}")
+    summary = run["summary"] or {}
+    plan_ids = dict(run["plans"])  # variant name -> plan id (deleted plans are gone)
+    plans = []
+    for v in summary.get("variants", []):
+        item = dict(v)
+        pid = plan_ids.get(v["variant"])
+        plan = store.get_plan(pid) if pid else None
+        if plan is not None:
+            item["plan_id"] = pid
+            item["plan"] = plan_out(request, settings, plan, None)
+        plans.append(item)
+    return {
+        "id": run["id"],
+        "created_at": run["created_at"],
+        "name": run["name"],
+        "plans": plans,
+        "comparison": summary.get("comparison"),
+        "frontier": summary.get("frontier") or [],
+        "warnings": summary.get("warnings") or [],
+    }

@@ -1,0 +1,363 @@
+"""Request and response bodies (pydantic, ``extra="forbid"`` on what clients send).
+
+These models only check shapes and obvious ranges; the packages stay the authority on
+meaning (concavity, rules naming unknown networks, history semantics) and their errors are
+translated to 422 in :mod:`service.errors`. One conversion function each way lives in
+:mod:`service.operations`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: a budget above this is refused as absurd (one trillion in the account currency)
+MAX_AMOUNT = 1e12
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Point = tuple[Finite, Finite]
+Period = Literal["week", "month"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# curves -----------------------------------------------------------------------------------
+
+
+class CurveLineBody(_Strict):
+    network: Name
+    segment: Name
+    period: Name
+    points: list[Point] = Field(min_length=2, description="[spend, results] pairs from [0, 0]")
+    value_per_result: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    low: list[Point] | None = Field(default=None, min_length=2)
+    high: list[Point] | None = Field(default=None, min_length=2)
+    flags: list[Annotated[str, Field(max_length=200)]] | None = None
+
+
+class CurvesBody(BaseModel):
+    """Response curves as in DESIGN.md. Other top-level keys are kept as metadata."""
+
+    model_config = ConfigDict(extra="allow")
+
+    currency: Annotated[str, Field(min_length=1, max_length=16)] = "EUR"
+    result_type: Annotated[str, Field(min_length=1, max_length=64)] = "results"
+    lines: list[CurveLineBody] = Field(min_length=1)
+
+
+# plan spec --------------------------------------------------------------------------------
+
+
+class RuleBody(_Strict):
+    """Limits on one network, segment or period (currency over the plan, or shares of it)."""
+
+    min: Amount | None = None
+    max: Amount | None = None
+    min_share: Share | None = None
+    max_share: Share | None = None
+
+
+class LineRuleBody(_Strict):
+    """Limits on one line's spend; ``lock`` fixes it."""
+
+    network: Name
+    segment: Name
+    period: Name
+    min: Amount | None = None
+    max: Amount | None = None
+    lock: Amount | None = None
+
+
+class LineKeyBody(_Strict):
+    network: Name
+    segment: Name
+    period: Name
+
+
+class ExcludeBody(_Strict):
+    networks: list[Name] | None = None
+    segments: list[Name] | None = None
+    lines: list[LineKeyBody] | None = None
+
+
+class PacingBody(_Strict):
+    tolerance: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    weights: dict[str, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] | None = None
+
+
+class ResultsFloorBody(_Strict):
+    """At least ``min`` results of another result type, from its own curves (inline)."""
+
+    result_type: Name
+    min: Amount
+    curves: CurvesBody
+
+
+Positive = Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+
+
+class _SpecFields(_Strict):
+    objective: Literal["results", "value"] | None = None
+    networks: dict[str, RuleBody] | None = None
+    segments: dict[str, RuleBody] | None = None
+    periods: dict[str, RuleBody] | None = None
+    lines: list[LineRuleBody] | None = None
+    exclude: ExcludeBody | None = None
+    max_cost_per_result: Positive | None = None
+    pacing: PacingBody | None = None
+    max_period_change: NonNegative | None = None
+    results_floors: list[ResultsFloorBody] | None = None
+    min_line_spend: NonNegative | None = None
+    max_active_lines: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+
+
+class SpecBody(_SpecFields):
+    """The plan spec of DESIGN.md and docs/optimizer.md: a budget and the business rules."""
+
+    budget: Positive
+
+
+class SpecPatchBody(_SpecFields):
+    """A variant's patch on the base spec: the same keys, all optional."""
+
+    budget: Positive | None = None
+
+
+# history ----------------------------------------------------------------------------------
+
+
+class HistoryRow(_Strict):
+    """One canonical history row (DESIGN.md, "Canonical history")."""
+
+    date: date
+    network: Name
+    segment: Name
+    result_type: Name
+    spend: Amount
+    results: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    impressions: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    clicks: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    currency: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    campaign: Annotated[str, Field(max_length=200)] | None = None
+
+
+class _HistorySpan(_Strict):
+    history: list[HistoryRow] | None = Field(
+        default=None, min_length=1, description="canonical history rows to forecast from"
+    )
+    from_: date | None = Field(default=None, alias="from", description="first day to plan")
+    to: date | None = Field(default=None, description="last day to plan")
+    period: Period = "week"
+    result_type: Name | None = Field(
+        default=None, description="result type to forecast when the history has several"
+    )
+
+    def _check_span(self) -> None:
+        if self.history is not None:
+            if self.from_ is None or self.to is None:
+                raise ValueError("'history' needs 'from' and 'to' (the span to plan)")
+            if self.from_ > self.to:
+                raise ValueError(f"'from' ({self.from_}) is after 'to' ({self.to})")
+
+
+# requests ---------------------------------------------------------------------------------
+
+
+class PlanRequest(_HistorySpan):
+    """Either ``curves`` and ``spec``, or ``history`` rows with ``from``, ``to``, ``period``
+    and ``spec``. With neither, the server's default curves are used if it has any."""
+
+    curves: CurvesBody | None = None
+    spec: SpecBody
+    name: Name | None = Field(default=None, description="a label kept with the plan")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PlanRequest:
+        if self.curves is not None and self.history is not None:
+            raise ValueError("give either 'curves' or 'history', not both")
+        self._check_span()
+        return self
+
+
+class ForecastRequest(_HistorySpan):
+    history: list[HistoryRow] = Field(min_length=1)
+    from_: date = Field(alias="from", description="first day to forecast")
+    to: date = Field(description="last day to forecast")
+
+    @model_validator(mode="after")
+    def _span(self) -> ForecastRequest:
+        self._check_span()
+        return self
+
+
+class FrontierRequest(_HistorySpan):
+    curves: CurvesBody | None = None
+    spec: SpecBody
+    budgets: list[Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]] = Field(
+        min_length=1, description="budgets at which to solve the plan"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> FrontierRequest:
+        if self.curves is not None and self.history is not None:
+            raise ValueError("give either 'curves' or 'history', not both")
+        self._check_span()
+        return self
+
+
+ScenarioName = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="letters, digits, . _ -")
+]
+
+
+class OverridesExcludeBody(_Strict):
+    networks: list[Name] = Field(default_factory=list)
+    segments: list[Name] = Field(default_factory=list)
+
+
+class OverridesBody(_Strict):
+    """What a scenario or variant changes besides the spec (see docs/scenarios.md)."""
+
+    cost_per_result: dict[str, Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="network or segment -> multiplier of its cost per result"
+    )
+    exclude: OverridesExcludeBody = Field(default_factory=OverridesExcludeBody)
+    budget: (
+        Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+        | Annotated[str, Field(pattern=r"^\s*[+-]?\d+(\.\d+)?\s*%\s*$")]
+        | None
+    ) = Field(default=None, description="an amount, or a change in percent such as '-10%'")
+    rules: SpecPatchBody | None = Field(default=None, description="rules merged into the spec")
+
+
+class VariantBody(_Strict):
+    name: ScenarioName
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    spec: SpecPatchBody | None = None
+    overrides: OverridesBody | None = None
+
+
+class ScenarioRunRequest(_HistorySpan):
+    """A scenario document (DESIGN.md, "Scenario file") with its curves or history inline.
+
+    Paths to files are not accepted over HTTP: put the curves, history and spec in the body.
+    """
+
+    name: ScenarioName
+    description: Annotated[str, Field(max_length=2000)] | None = None
+    curves: CurvesBody | None = None
+    spec: SpecBody
+    overrides: OverridesBody | None = None
+    variants: list[VariantBody] = Field(default_factory=list)
+    frontier: bool = Field(default=False, description="also compute the base's budget frontier")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScenarioRunRequest:
+        if self.curves is not None and self.history is not None:
+            raise ValueError("give either 'curves' or 'history', not both")
+        self._check_span()
+        names = [self.name] + [v.name for v in self.variants]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(
+                f"variant names must be unique (and differ from the scenario's): {dup}"
+            )
+        return self
+
+
+# responses --------------------------------------------------------------------------------
+
+
+class Links(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    self_: str = Field(alias="self", description="the plan as JSON (needs X-API-Key)")
+    csv: str | None = Field(default=None, description="CSV download; ?token= works without a key")
+    xlsx: str | None = Field(default=None, description="XLSX download; ?token= works without a key")
+
+
+class PlanOut(BaseModel):
+    """The Plan JSON of DESIGN.md plus ``id``, ``created_at`` and ``links``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    created_at: str
+    links: Links
+    status: str | None = None
+
+
+class PlanSummary(BaseModel):
+    id: str
+    created_at: str
+    kind: str
+    name: str | None = None
+    scenario_run_id: str | None = None
+    status: str | None = None
+    currency: str | None = None
+    result_type: str | None = None
+    budget: float | None = None
+    total_spend: float | None = None
+    expected_results: float | None = None
+    links: Links
+
+
+class PlanPage(BaseModel):
+    items: list[PlanSummary]
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next page; null at the end"
+    )
+    next: str | None = Field(default=None, description="URL of the next page")
+
+
+class TokenOut(BaseModel):
+    id: str
+    links: Links
+
+
+class ForecastOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    curves: dict
+    warnings: list[str] = Field(default_factory=list)
+
+
+class FrontierOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    points: list[dict]
+
+
+class ScenarioPlanOut(BaseModel):
+    variant: str
+    status: str
+    plan: PlanOut | None = Field(default=None, description="null when the variant is infeasible")
+    plan_id: str | None = None
+    error: str | None = None
+    diagnosis: list[dict] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class ScenarioRunOut(BaseModel):
+    id: str
+    created_at: str
+    name: str
+    plans: list[ScenarioPlanOut]
+    comparison: dict | list | None = None
+    frontier: list[dict] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: str
+    default_curves: bool

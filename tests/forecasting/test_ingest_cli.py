@@ -1,0 +1,63 @@
+"""``adplan ingest`` as a user runs it (CliRunner on the real app, real files)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from forecasting import read_history
+from scenarios.cli import app
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
+runner = CliRunner()
+
+
+def test_ingest_merges_files_and_prints_the_summary(tmp_path):
+    out = tmp_path / "history.csv"
+    files = [FIX / "meta_en.csv", FIX / "meta_fr.csv", FIX / "google_ads.csv", FIX / "tiktok.csv"]
+    res = runner.invoke(app, ["ingest", *map(str, files), "--out", str(out)])
+    assert res.exit_code == 0, res.output + res.stderr
+    h = read_history(out)
+    assert set(h["network"]) == {"meta", "instagram", "google", "youtube", "tiktok"}
+    text = res.stdout
+    for words in ("Files", "Skipped rows", "summary row", "total row", "no result type",
+                  "Networks", "purchases", "conversions", f"Wrote {len(h)} rows"):  # fmt: skip
+        assert words in text, words
+    assert "empty results cell read as 0" in res.stderr  # notes are warnings, on stderr
+
+
+def test_ingest_json_prints_only_json(tmp_path):
+    out = tmp_path / "h.csv"
+    res = runner.invoke(app, ["ingest", str(FIX / "linkedin.csv"), "--out", str(out), "--json"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["out"] == str(out) and data["rows_written"] == 4
+    assert data["files"][0]["source"] == "linkedin"
+    assert data["spend_by_result_type"] == {"demo_request": 2437.65, "whitepaper_download": 1050.25}
+    assert len(read_history(out)) == 4
+
+
+def test_ingest_with_forced_source(tmp_path):
+    out = tmp_path / "h.csv"
+    res = runner.invoke(
+        app, ["ingest", str(FIX / "meta.xlsx"), "--source", "meta", "--out", str(out), "--json"]
+    )
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["skipped"] == {"summary_row": 1}
+    assert pd.read_csv(out)["currency"].unique().tolist() == ["USD"]
+
+
+def test_help_does_not_import_pandas():
+    code = (
+        "import sys, scenarios.cli; "
+        "print('pandas' in sys.modules, 'sklearn' in sys.modules, 'forecasting.ingest' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "False"]
+    res = runner.invoke(app, ["ingest", "--help"])
+    assert res.exit_code == 0 and "--source" in res.stdout

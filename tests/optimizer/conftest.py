@@ -1,0 +1,38 @@
+"""Small curves solved by hand, shared by the optimizer tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizer import Curves
+
+SOLVERS = ["highs", "cbc"]
+
+
+def make_curves(lines: dict, result_type: str = "purchases", **extra) -> Curves:
+    """``{(network, segment, period): points or (points, value_per_result)}`` -> Curves."""
+    out = []
+    for (n, s, p), pts in lines.items():
+        d = {"network": n, "segment": s, "period": p}
+        if isinstance(pts, tuple):
+            d["points"], d["value_per_result"] = pts
+        else:
+            d["points"] = pts
+        out.append(d)
+    return Curves.from_dict({"currency": "EUR", "result_type": result_type, "lines": out, **extra})
+
+
+@pytest.fixture
+def ab() -> Curves:
+    """A: slope 2 up to 100 then 1 up to 200; B: slope 1.5 up to 100."""
+    return make_curves(
+        {
+            ("a", "all", "2027-01"): [[0, 0], [100, 200], [200, 300]],
+            ("b", "all", "2027-01"): [[0, 0], [100, 150]],
+        }
+    )
+
+
+@pytest.fixture(params=SOLVERS)
+def solver(request) -> str:
+    return request.param

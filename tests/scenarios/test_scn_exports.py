@@ -1,0 +1,133 @@
+"""Exports of one plan: CSV, JSON, XLSX, HTML and the frontier chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+
+from scenarios.errors import ExportError, ScenarioError
+from scenarios.exports import (
+    neutralise_cell,
+    plan_csv_text,
+    plan_xlsx_bytes,
+    write_frontier_chart,
+    write_plan,
+)
+
+
+@pytest.fixture()
+def plan(fixtures_dir):
+    return json.loads((fixtures_dir / "scenarios" / "plan_small.json").read_text())
+
+
+GOLDEN_CSV = """\
+network,segment,period,spend,expected_results,cost_per_result,marginal_cost_per_result
+meta,f-25-34,2027-W01,3000.00,150.0000,20.0000,25.0000
+meta,f-25-34,2027-W02,2500.00,125.0000,20.0000,25.0000
+tiktok,"'=HYPERLINK(""http://x"")",2027-W01,2000.00,100.0000,20.0000,25.0000
+tiktok,'@retargeting,2027-W02,2500.00,75.0000,33.3333,40.0000
+linkedin,b2b-it,2027-W02,0.00,0.0000,,
+"""
+
+
+def test_csv_matches_golden_and_has_no_totals_row(plan):
+    text = plan_csv_text(plan)
+    assert text == GOLDEN_CSV
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == len(plan["lines"])
+    assert sum(float(r["spend"]) for r in rows) == pytest.approx(plan["total_spend"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+33", "'+33"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=x", "'\t=x"),
+        ("\r=x", "'\r=x"),
+        ("meta", "meta"),
+        ("", ""),
+        (-5.0, -5.0),
+        (None, None),
+    ],
+)
+def test_neutralise_cell(value, expected):
+    assert neutralise_cell(value) == expected
+
+
+def test_plan_object_with_to_dict_is_accepted(plan, tmp_path):
+    class P:
+        def to_dict(self):
+            return plan
+
+    assert plan_csv_text(P()) == GOLDEN_CSV
+    out = write_plan(P(), tmp_path / "p.json")
+    assert json.loads(out.read_text())["total_spend"] == plan["total_spend"]
+
+
+def test_json_never_writes_infinity(plan, tmp_path):
+    plan["lines"][0]["marginal_cost_per_result"] = float("inf")
+    p = write_plan(plan, tmp_path / "sub" / "plan.json")
+    back = json.loads(p.read_text())  # strict JSON parses
+    assert back["lines"][0]["marginal_cost_per_result"] is None
+    assert "Infinity" not in p.read_text()
+
+
+def test_xlsx_tables_values_and_neutralised_text(plan):
+    wb = openpyxl.load_workbook(io.BytesIO(plan_xlsx_bytes(plan)))
+    assert set(wb.sheetnames) >= {"Summary", "Lines", "Flighting", "Rules"}
+    tables = {name for ws in wb for name in ws.tables}
+    assert {"PlanSummary", "PlanLines", "Flighting", "PlanRules"} <= tables
+    ws = wb["Lines"]
+    values = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    assert sum(r[3] for r in values) == pytest.approx(plan["total_spend"])
+    segments = {r[1] for r in values}
+    assert '\'=HYPERLINK("http://x")' in segments and "'@retargeting" in segments
+    for ws in wb:  # no cell is a formula
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+    fl = wb["Flighting"]
+    rows = [[c.value for c in r] for r in fl.iter_rows()]
+    total_row = next(r for r in rows if r[0] == "Total")
+    assert total_row[-1] == pytest.approx(plan["total_spend"])
+    assert total_row[2] == pytest.approx(5000.0)  # 2027-W01 column
+
+
+def test_write_plan_all_suffixes(plan, tmp_path):
+    for suffix in (".json", ".csv", ".xlsx", ".html"):
+        p = write_plan(plan, tmp_path / f"plan{suffix}")
+        assert p.stat().st_size > 100
+    page = (tmp_path / "plan.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "data:image/png;base64," in page
+    assert "&quot;http://x&quot;" in page or "&#x27;" in page or "HYPERLINK(&quot;" in page
+    assert "<script" not in page
+
+
+def test_unknown_suffix_is_a_clear_error(plan, tmp_path):
+    with pytest.raises(ExportError, match=r"\.txt.*\.json, \.csv, \.xlsx, \.html"):
+        write_plan(plan, tmp_path / "plan.txt")
+    assert issubclass(ExportError, ScenarioError)
+    with pytest.raises(ExportError, match="expected a Plan"):
+        plan_csv_text(42)
+
+
+def test_frontier_chart_is_a_png(tmp_path):
+    pts = [
+        {"budget": b, "expected_results": b**0.5, "marginal_cost_per_result": 2 * b**0.5}
+        for b in (1000, 2000, 4000, 8000)
+    ]
+    p = tmp_path / "frontier.png"
+    write_frontier_chart(pts, p)
+    assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ExportError, match="PNG"):
+        write_frontier_chart(pts, tmp_path / "frontier.jpg")
+    with pytest.raises(ExportError, match="no points"):
+        write_frontier_chart([], tmp_path / "empty.png")

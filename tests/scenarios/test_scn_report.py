@@ -1,0 +1,46 @@
+"""The HTML report, opened in headless Chromium: the screenshot is not blank."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+from matplotlib import image as mpimg
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert exe, "chromium is not installed (apt-get install chromium); the report test needs it"
+    return exe
+
+
+def test_report_renders_in_chromium(example_run, tmp_path):
+    _, out, _ = example_run
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 5  # spend x4, curves, frontier
+    assert 'src="http' not in page and "<script" not in page  # self-contained
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={shot}",
+            "--window-size=1200,2000",
+            (out / "report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    img = mpimg.imread(shot)
+    assert img.shape[0] == 2000 and img.shape[1] == 1200
+    gray = img[..., :3].mean(axis=2)
+    assert gray.std() > 0.05  # not one flat colour
+    dark = (gray < 0.5).mean()
+    assert 0.005 < dark < 0.6  # text and charts drawn, not a black page
+    coloured = (np.ptp(img[..., :3], axis=2) > 0.3).mean()
+    assert coloured > 0.005  # the charts' colours are there
