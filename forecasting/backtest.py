@@ -140,8 +140,16 @@ def _candidates(period: str, models: Sequence[str], baselines) -> list:
 
 def _fit_predict(model, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
     model.fit(train)
-    known = set(zip(train.loc[train["spend"] > 0, "network"], train.loc[train["spend"] > 0, "segment"], strict=True))
-    pooled = np.array([(n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)])
+    known = set(
+        zip(
+            train.loc[train["spend"] > 0, "network"],
+            train.loc[train["spend"] > 0, "segment"],
+            strict=True,
+        )
+    )
+    pooled = np.array(
+        [(n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)]
+    )
     mu = model.predict(test, pooled=pooled)
     out = {f"pred:{model.name}": mu}
     if not model.baseline:
@@ -165,7 +173,9 @@ def _run_blocks(blocks, cands, on_progress, n_jobs: int) -> list[pd.DataFrame]:
     else:
         from joblib import Parallel, delayed
 
-        outs = Parallel(n_jobs=n_jobs)(delayed(_fit_predict)(copy.deepcopy(c), tr, te) for _, c, tr, te in tasks)
+        outs = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_predict)(copy.deepcopy(c), tr, te) for _, c, tr, te in tasks
+        )
         if on_progress:
             on_progress(len(tasks), len(tasks), "backtest done")
     parts = []
@@ -276,11 +286,15 @@ def run_cross_validation(
     panel["start"] = panel["start"].min()  # one period: no trend, no season
     panel = panel[panel["spend"] > 0].reset_index(drop=True)
     if len(panel) < 2 * folds:
-        raise InsufficientDataError(f"{len(panel)} rows with spend are too few for {folds}-fold cross-validation")
+        raise InsufficientDataError(
+            f"{len(panel)} rows with spend are too few for {folds}-fold cross-validation"
+        )
     rng = np.random.default_rng(random_state)
     fold_of = rng.permutation(np.arange(len(panel)) % folds)
     cands = _candidates("day", models, cross_section_baselines())
-    blocks = [(k, panel[fold_of != k], panel[fold_of == k].reset_index(drop=True)) for k in range(folds)]
+    blocks = [
+        (k, panel[fold_of != k], panel[fold_of == k].reset_index(drop=True)) for k in range(folds)
+    ]
     parts = _run_blocks(blocks, cands, on_progress, n_jobs)
     preds = pd.concat(parts, ignore_index=True)
     return _result(

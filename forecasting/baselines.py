@@ -47,14 +47,18 @@ class CPRBaseline:
             starts = np.sort(rows["start"].unique())
             rows = rows[rows["start"] >= starts[-min(self.window, len(starts))]]
         total = rows[["spend", "results"]].sum()
-        self.global_cpr_ = float(total["spend"] / total["results"]) if total["results"] > 0 else np.inf
+        self.global_cpr_ = (
+            float(total["spend"] / total["results"]) if total["results"] > 0 else np.inf
+        )
         self.network_cpr_ = _cpr_table(rows, ["network"])
         if self.last:
             got = panel[(panel["spend"] > 0) & (panel["results"] > 0)].sort_values("start")
             last = got.groupby(["network", "segment"]).tail(1)
             self.line_cpr_ = {
                 (n, s): sp / r
-                for n, s, sp, r in zip(last["network"], last["segment"], last["spend"], last["results"], strict=True)
+                for n, s, sp, r in zip(
+                    last["network"], last["segment"], last["spend"], last["results"], strict=True
+                )
             }
         elif self.level == "line":
             self.line_cpr_ = _cpr_table(rows, ["network", "segment"])

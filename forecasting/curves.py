@@ -70,7 +70,9 @@ class LineForecast:
             "history_periods": self.history_periods,
             "history_max_spend": round(self.history_max_spend, 4),
             "typical_spend": round(self.typical_spend, 4),
-            "cost_per_result": None if self.cost_per_result is None else round(self.cost_per_result, 6),
+            "cost_per_result": None
+            if self.cost_per_result is None
+            else round(self.cost_per_result, 6),
             "elasticity": round(self.elasticity, 4),
             "flags": list(self.flags),
         }
@@ -156,13 +158,18 @@ def forecast_curves(
     future = period_range(start, end, period)
     if len(future) == 0:
         raise ValueError(f"no {period} between {start} and {end}")
-    all_lines = sorted(set(zip(history["network"].astype(str), history["segment"].astype(str), strict=True)))
+    all_lines = sorted(
+        set(zip(history["network"].astype(str), history["segment"].astype(str), strict=True))
+    )
     df, rtype, warnings = select_result_type(history, result_type)
     currency = _currency(df, warnings)
     panel = aggregate_panel(df, period)
     pos = panel[panel["spend"] > 0]
     stats = pos.groupby(["network", "segment"]).agg(
-        n=("spend", "size"), max_spend=("spend", "max"), typical=("spend", "median"), results=("results", "sum")
+        n=("spend", "size"),
+        max_spend=("spend", "max"),
+        typical=("spend", "median"),
+        results=("results", "sum"),
     )
     missing = [ln for ln in all_lines if ln not in stats.index]
     for n, s in missing:
@@ -215,8 +222,14 @@ def forecast_curves(
         if np.any(np.abs(b[i] - b_clipped[i]) > 1e-9):
             flags.append("elasticity_clipped")
         if pooled_line[i]:
-            reason = "spent but never got a result" if nores[i] else f"only {int(stats.loc[(net, seg), 'n'])} {period}(s) with spend"
-            warnings.append(f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}")
+            reason = (
+                "spent but never got a result"
+                if nores[i]
+                else f"only {int(stats.loc[(net, seg), 'n'])} {period}(s) with spend"
+            )
+            warnings.append(
+                f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}"
+            )
         top = cap_multiple * s_max[i]
         for j in range(P):
             bb, A = float(b_clipped[i, j]), math.exp(float(loga[i, j]))

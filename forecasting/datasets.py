@@ -21,7 +21,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["date", "network", "segment", "result_type", "spend", "results", "impressions", "clicks", "currency", "campaign"]
+COLUMNS = [
+    "date",
+    "network",
+    "segment",
+    "result_type",
+    "spend",
+    "results",
+    "impressions",
+    "clicks",
+    "currency",
+    "campaign",
+]
 
 
 def _canonical(df: pd.DataFrame) -> pd.DataFrame:
@@ -31,15 +42,23 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
         df[c] = df[c].astype("float64")
     for c in ("network", "segment", "result_type", "currency", "campaign"):
         df[c] = df[c].astype(str)
-    return df.sort_values(["date", "network", "segment", "campaign"], kind="stable").reset_index(drop=True)
+    return df.sort_values(["date", "network", "segment", "campaign"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def online_ad_performance(data_dir: str | Path) -> pd.DataFrame:
     path = Path(data_dir) / "online_ad_performance" / "online_advertising_performance_data.csv"
     raw = pd.read_csv(path).drop_duplicates()
     raw = raw[raw["placement"].notna() & (raw["placement"].astype(str) != "#N/A")]
-    date = pd.to_datetime("2020 " + raw["month"].astype(str) + " " + raw["day"].astype(str), format="%Y %B %d")
-    seg = raw["campaign_number"].str.replace(" ", "", regex=False) + "-" + raw["user_engagement"].str.lower()
+    date = pd.to_datetime(
+        "2020 " + raw["month"].astype(str) + " " + raw["day"].astype(str), format="%Y %B %d"
+    )
+    seg = (
+        raw["campaign_number"].str.replace(" ", "", regex=False)
+        + "-"
+        + raw["user_engagement"].str.lower()
+    )
     return _canonical(
         pd.DataFrame(
             {
@@ -85,7 +104,13 @@ def marketing_spend_feb2021(data_dir: str | Path, result: str = "leads") -> pd.D
 
 def kag_conversion(data_dir: str | Path, result: str = "Total_Conversion") -> pd.DataFrame:
     raw = pd.read_csv(Path(data_dir) / "kag_conversion" / "KAG_conversion_data.csv")
-    seg = raw["gender"].str.lower() + "-" + raw["age"].astype(str) + "-i" + raw["interest"].astype(str)
+    seg = (
+        raw["gender"].str.lower()
+        + "-"
+        + raw["age"].astype(str)
+        + "-i"
+        + raw["interest"].astype(str)
+    )
     rtype = "conversions" if result == "Total_Conversion" else "approved_conversions"
     return _canonical(
         pd.DataFrame(

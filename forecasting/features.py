@@ -82,12 +82,16 @@ def period_range(start, end, period: str) -> pd.DatetimeIndex:
     s = period_start(pd.DatetimeIndex([pd.Timestamp(start)]), period)[0]
     e = pd.Timestamp(end).normalize()
     if e < pd.Timestamp(start).normalize():
-        raise ValueError(f"the end date {e.date()} is before the start date {pd.Timestamp(start).date()}")
+        raise ValueError(
+            f"the end date {e.date()} is before the start date {pd.Timestamp(start).date()}"
+        )
     freq = {"day": "D", "week": "W-MON", "month": "MS"}[period]
     return pd.date_range(s, e, freq=freq)
 
 
-def aggregate_panel(history: pd.DataFrame, period: str, *, by_campaign: bool = False) -> pd.DataFrame:
+def aggregate_panel(
+    history: pd.DataFrame, period: str, *, by_campaign: bool = False
+) -> pd.DataFrame:
     """Sum spend and results per network × segment × period (one result type only).
 
     When the history is finer than the period (daily rows, weekly periods), a first or
@@ -154,7 +158,7 @@ class FeatureBuilder:
         segment_penalty: float = 1.0,
         shape_penalty: float = 1.0,
         prior_results: float = 10.0,
-        min_trend_days: int = 180,
+        min_trend_days: int = 540,
         line_elasticity: bool = False,
     ):
         self.period = period
@@ -188,7 +192,7 @@ class FeatureBuilder:
         self.span_years_ = span_days / 365.25
         self.use_trend_ = starts.nunique() >= 3 and span_days >= self.min_trend_days
         self.trend_center_ = self.span_years_ / 2
-        self.use_fourier_ = span_days >= 364 and self.fourier_order > 0
+        self.use_fourier_ = span_days >= 350 and self.fourier_order > 0
         self.use_dow_ = self.period == "day" and starts.nunique() >= 14
         # shrunk results per unit of spend, per network and per line (target encoding)
         tot = fit.groupby("network")[["spend", "results"]].sum()
@@ -199,7 +203,8 @@ class FeatureBuilder:
         }
         lt = fit.groupby(["network", "segment"])[["spend", "results"]].sum()
         self.line_rate_ = {
-            key: (r.results + k) / (r.spend + k / self.net_rate_[key[0]]) for key, r in lt.iterrows()
+            key: (r.results + k) / (r.spend + k / self.net_rate_[key[0]])
+            for key, r in lt.iterrows()
         }
         self.global_rate_ = glob
         self._build_names()
@@ -301,7 +306,7 @@ class FeatureBuilder:
                 cols += list((oh * t[:, None]).T)
         if self.use_fourier_:
             mid = starts + pd.Timedelta(days=PERIOD_DAYS[self.period] / 2)
-            doy = mid.dayofyear.to_numpy(dtype=float) / 365.25
+            doy = mid.day_of_year.to_numpy(dtype=float) / 365.25
             for k in range(1, self.fourier_order + 1):
                 cols.append(np.sin(2 * math.pi * k * doy))
                 cols.append(np.cos(2 * math.pi * k * doy))
@@ -326,14 +331,20 @@ class FeatureBuilder:
         return self.feature_names_.index(name) if name in self.feature_names_ else None
 
 
-def select_result_type(history: pd.DataFrame, result_type: str | None) -> tuple[pd.DataFrame, str, list[str]]:
+def select_result_type(
+    history: pd.DataFrame, result_type: str | None
+) -> tuple[pd.DataFrame, str, list[str]]:
     """Keep the rows of one result type (results of different types are never added).
 
     With ``result_type=None`` and several types in the history, the one with the most spend
     is chosen and a warning says so.
     """
     warnings: list[str] = []
-    missing = [c for c in ("date", "network", "segment", "result_type", "spend", "results") if c not in history]
+    missing = [
+        c
+        for c in ("date", "network", "segment", "result_type", "spend", "results")
+        if c not in history
+    ]
     if missing:
         raise ValueError(f"history lacks the column(s) {', '.join(missing)}; see docs/formats.md")
     types = history["result_type"].astype(str)

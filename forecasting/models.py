@@ -56,7 +56,9 @@ def _weights(sample_weight, n: int) -> np.ndarray:
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError("sample_weight must be finite and >= 0")
     if w.sum() <= 0:
-        raise ValueError("the sample weights are all zero: at least one sample needs a positive weight")
+        raise ValueError(
+            "the sample weights are all zero: at least one sample needs a positive weight"
+        )
     return w
 
 
@@ -150,7 +152,10 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
                 t *= 0.5
             beta, f_old, f = cand, f, fc
             self.n_iter_ = it
-            if decrement / 2 <= self.tol * (1.0 + abs(f)) or abs(f_old - f) <= self.tol * (1.0 + abs(f)) * 1e-3:
+            if (
+                decrement / 2 <= self.tol * (1.0 + abs(f))
+                or abs(f_old - f) <= self.tol * (1.0 + abs(f)) * 1e-3
+            ):
                 break
         self.intercept_ = float(beta[0])
         self.coef_ = beta[1:].copy()
@@ -371,12 +376,23 @@ class PanelForecaster:
         starts = pd.DatetimeIndex(rows["start"])
         age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
         w = 0.5 ** (age / float(hl))
-        t = pd.DataFrame(
-            {"network": rows["network"], "segment": rows["segment"], "y": w * rows["results"], "mu": w * mu, "n": 1}
-        ).groupby(["network", "segment"])[["y", "mu", "n"]].sum()
+        t = (
+            pd.DataFrame(
+                {
+                    "network": rows["network"],
+                    "segment": rows["segment"],
+                    "y": w * rows["results"],
+                    "mu": w * mu,
+                    "n": 1,
+                }
+            )
+            .groupby(["network", "segment"])[["y", "mu", "n"]]
+            .sum()
+        )
         t = t[t["n"] >= LEVEL_MIN_PERIODS]  # a short line's level is its (pooled) segment effect
         k = self.level_prior
         return ((t["y"] + k) / (t["mu"] + k)).to_dict()
+
     def _tune(self, rows: pd.DataFrame) -> None:
         """Choose hyperparameters on a hold-out (subclasses); the default keeps them."""
 
@@ -402,7 +418,9 @@ class PanelForecaster:
         b, e = self._fit_core(train)
         lv = self._levels(b, e, train)
         known = set(zip(train["network"], train["segment"], strict=True))
-        pooled = [(n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)]
+        pooled = [
+            (n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)
+        ]
         return self._predict_with(b, e, test, pooled, lv)
 
     def _holdout_dispersion(self, rows: pd.DataFrame) -> float:
@@ -414,7 +432,9 @@ class PanelForecaster:
         b, e = self._fit_core(train)
         lv = self._levels(b, e, train)
         known = {(n, s) for n, s in zip(train["network"], train["segment"], strict=True)}
-        pooled = [(n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)]
+        pooled = [
+            (n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)
+        ]
         mu = self._predict_with(b, e, test, pooled, lv)
         return factor * calibrate_dispersion(test["results"], mu)
 
@@ -486,7 +506,9 @@ class GLMForecaster(PanelForecaster):
         for sp in SHAPE_GRID:
             for hl in LEVEL_GRID:
                 self.shape_penalty_, self.level_half_life_ = sp, hl
-                wape = float(np.abs(self._holdout_predict(train, test) - y).sum() / max(y.sum(), 1e-9))
+                wape = float(
+                    np.abs(self._holdout_predict(train, test) - y).sum() / max(y.sum(), 1e-9)
+                )
                 if best is None or wape < best[0] - 1e-12:
                     best = (wape, sp, hl)
         self.tuning_wape_, self.shape_penalty_, self.level_half_life_ = best
@@ -524,7 +546,13 @@ class GBMForecaster(PanelForecaster):
     name = "gbm"
 
     def __init__(
-        self, period="week", max_iter=200, learning_rate=0.05, half_life=None, level_half_life=4.0, random_state=0
+        self,
+        period="week",
+        max_iter=200,
+        learning_rate=0.05,
+        half_life=None,
+        level_half_life=4.0,
+        random_state=0,
     ):
         super().__init__(period, half_life, level_half_life, random_state=random_state)
         self.max_iter = max_iter
@@ -541,7 +569,11 @@ class GBMForecaster(PanelForecaster):
             min_samples_leaf=leaf,
             random_state=self.random_state,
         )
-        est.fit(fb.transform(rows), rows["results"].to_numpy(dtype=float), sample_weight=self._recency(rows))
+        est.fit(
+            fb.transform(rows),
+            rows["results"].to_numpy(dtype=float),
+            sample_weight=self._recency(rows),
+        )
         return fb, est
 
 

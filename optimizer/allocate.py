@@ -55,7 +55,7 @@ def _point(model, sol, budget: float) -> dict:
     nt = model.n_tier
     x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
     # tiers fill in order, so the curve's results at each line's spend are slope . x
-    total = float(model.tier_slope @ x)
+    total = float((model.tier_slope * x).sum())  # not @: BLAS threads cost ms here
     total_spend = float(x.sum())
     if total_spend < 1e-7:
         total_spend = 0.0
@@ -92,9 +92,9 @@ def frontier(
     for b in budgets:
         if not b > 0:
             raise SpecError(f"frontier: every budget must be above 0, got {b:g}")
-    # HiGHS's cold solve is cheapest at a high budget (measured: 4-10x faster than at half the
-    # budget), so sweep from the highest budget down, each solve warm from the previous basis
-    order = sorted(range(len(budgets)), key=lambda i: -budgets[i])
+    # sweep the budgets in increasing order, each solve warm from the previous basis (the
+    # first starts from the greedy crash basis); measured a little cheaper than decreasing
+    order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
     s = make_solver(model, solver)
     out: list[dict | None] = [None] * len(budgets)

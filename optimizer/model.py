@@ -13,6 +13,7 @@ variables for results floors of other result types, and on/off binaries.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,8 +129,9 @@ def _tiers(lines: list[CurveLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     start = np.zeros(len(lines) + 1, dtype=np.int64)
     np.cumsum(counts, out=start[1:])
     n_pts = int(counts.sum() + len(lines))
+    chain = itertools.chain.from_iterable
     flat = np.fromiter(
-        (v for ln in lines for p in ln.points for v in p), dtype=float, count=2 * n_pts
+        chain(chain(ln.points for ln in lines)), dtype=float, count=2 * n_pts
     ).reshape(-1, 2)
     # drop the first point of every line: tier k of line l spans points k..k+1
     first = start[:-1] + np.arange(len(lines))
@@ -152,6 +154,7 @@ def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None 
     spec.check(curves)
     ex = spec.exclude
     lines = [ln for ln in curves.lines if not ex.excludes(ln.key)] if ex else list(curves.lines)
+    keys = [(ln.network, ln.segment, ln.period) for ln in lines]
     excluded = [ln for ln in curves.lines if ex.excludes(ln.key)] if ex else []
     if not lines:
         raise SpecError("spec.exclude removes every curve line; there is nothing left to plan")
@@ -205,7 +208,6 @@ def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None 
             ),
         )
 
-    keys = [ln.key for ln in lines]
     group_of_tier = {}
     for pos, kind in enumerate(("networks", "segments", "periods")):
         names = sorted({k[pos] for k in keys})

@@ -130,27 +130,29 @@ class HighsSolver:
         self.options = dict(HIGHS_LP_OPTIONS if options is None else options)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
-        lp = highspy.HighsLp()
-        lp.num_col_ = model.n_col
-        lp.num_row_ = model.n_row
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = model.c
-        lp.col_lower_ = model.col_lb
-        lp.col_upper_ = model.col_ub
-        lp.row_lower_ = model.row_lb
-        lp.row_upper_ = model.row_ub
         start, index, value = _csc(model)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.num_col_ = model.n_col
-        lp.a_matrix_.num_row_ = model.n_row
-        lp.a_matrix_.start_ = start
-        lp.a_matrix_.index_ = index
-        lp.a_matrix_.value_ = value
+        integ = np.zeros(model.n_col, dtype=np.int32)
         if model.is_mip:
-            integ = np.zeros(model.n_col, dtype=np.uint8)
             integ[model.binary_cols] = 1
-            lp.integrality_ = [highspy.HighsVarType(int(v)) for v in integ]
-        st = h.passModel(lp)
+        # the array overload of passModel reads the numpy buffers directly (HighsLp field
+        # assignment copies element by element: 80 ms at 130k columns)
+        st = h.passModel(
+            model.n_col,
+            model.n_row,
+            len(value),
+            int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMaximize),
+            0.0,
+            model.c,
+            model.col_lb,
+            model.col_ub,
+            model.row_lb,
+            model.row_ub,
+            start,
+            index,
+            value,
+            integ,
+        )
         if st == highspy.HighsStatus.kError:
             raise SolverError("HiGHS refused the model (passModel failed)")
         self.h = h

@@ -413,7 +413,7 @@ class PlanSpec:
             "segments": set(curves.segments),
             "periods": set(curves.periods),
         }
-        keys = {ln.key for ln in curves.lines}
+        keys = {(ln.network, ln.segment, ln.period) for ln in curves.lines}
 
         def unknown(kind: str, name: str, rule: str) -> SpecError:
             known = sorted(have[kind])

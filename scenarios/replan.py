@@ -198,6 +198,18 @@ def replan(
                 f"{float(spec['budget']):,.2f}; nothing is left to re-plan"
             )
     plan = optimise(curves, spec2, source=f"{source} (re-plan as of {as_of})", solver=solver)
+    gap = float(spec2["budget"]) - float(plan.get("total_spend") or 0.0)
+    if gap > 0.005 * float(spec2["budget"]):
+        binding = [
+            c.get("name")
+            for c in plan.get("constraints") or []
+            if c.get("binding") and not str(c.get("name")).startswith(("lock", "line"))
+        ]
+        warnings.append(
+            f"the re-plan leaves {gap:,.2f} of the budget unspent; binding rules: "
+            f"{', '.join(str(b) for b in binding) or 'none'} (with the spend locked, rules such "
+            "as pacing or shares can cap the rest; relax them in the spec to spend it)"
+        )
 
     def spend_map(p):
         return {(ln["network"], ln["segment"], ln["period"]): ln for ln in p.get("lines") or []}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from .compare import OVER_UNDER
 from .exports.charts import frontier_png, response_curves_png, spend_chart_png
 from .exports.html import esc, img, page, table
@@ -49,7 +51,7 @@ def _comparison(run) -> str:
                 )
             )
         if c.get("overrides"):
-            parts.append(f"<p class=note>overrides: {esc(c['overrides'])}</p>")
+            parts.append(f"<p class=note>overrides: {esc(json.dumps(c['overrides']))}</p>")
         if moved:
             parts.append(
                 table(

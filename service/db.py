@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 ID_LENGTH = 32  # uuid4().hex
@@ -104,7 +104,7 @@ class StoredPlan:
     kind: str
     name: str | None
     scenario_run_id: str | None
-    inputs: dict
+    inputs: dict | None
     result: dict
 
 
@@ -133,7 +133,7 @@ def _stored(rec: PlanRecord) -> StoredPlan:
         kind=rec.kind,
         name=rec.name,
         scenario_run_id=rec.scenario_run_id,
-        inputs=rec.inputs,
+        inputs=rec.__dict__.get("inputs"),  # None when deferred and not loaded
         result=rec.result,
     )
 
@@ -242,9 +242,13 @@ class PlanStore:
             session.add(rec)
         return _stored(rec), token
 
-    def get_plan(self, plan_id: str) -> StoredPlan | None:
+    def get_plan(self, plan_id: str, *, with_inputs: bool = False) -> StoredPlan | None:
+        """The plan, or None; its (large) inputs are read only when asked for."""
+        q = select(PlanRecord).where(PlanRecord.id == plan_id)
+        if not with_inputs:
+            q = q.options(defer(PlanRecord.inputs))
         with self._sessions() as session:
-            rec = session.scalars(select(PlanRecord).where(PlanRecord.id == plan_id)).first()
+            rec = session.scalars(q).first()
             return _stored(rec) if rec is not None else None
 
     def list_plans(

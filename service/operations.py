@@ -99,6 +99,12 @@ def forecast(
     result_type: str | None,
     settings: Settings,
 ) -> Forecast:
+    check_count(
+        "the number of history rows",
+        len(rows),
+        settings.max_history_rows,
+        "ADPLAN_MAX_HISTORY_ROWS",
+    )
     periods = (end - start).days // (7 if period == "week" else 28) + 2  # an upper bound
     pairs = len({(r.network, r.segment) for r in rows})
     check_count(

@@ -35,16 +35,24 @@ def _progress(enabled: bool):
 
 
 def forecast(
-    history: Annotated[Path, typer.Option("--history", help="Canonical history CSV (see `adplan ingest`).")],
+    history: Annotated[
+        Path, typer.Option("--history", help="Canonical history CSV (see `adplan ingest`).")
+    ],
     date_from: Annotated[str, typer.Option("--from", help="First day to plan (YYYY-MM-DD).")],
     date_to: Annotated[str, typer.Option("--to", help="Last day to plan (YYYY-MM-DD).")],
-    out_path: Annotated[Path, typer.Option("--out", "-o", help="Curves JSON to write.")] = Path("curves.json"),
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Curves JSON to write.")] = Path(
+        "curves.json"
+    ),
     period: Annotated[str, typer.Option("--period", help="week (ISO weeks) or month.")] = "week",
     result_type: Annotated[
         str | None,
-        typer.Option("--result-type", help="Result type to forecast (default: the one with most spend)."),
+        typer.Option(
+            "--result-type", help="Result type to forecast (default: the one with most spend)."
+        ),
     ] = None,
-    model: Annotated[str, typer.Option("--model", help="auto (best in a backtest), glm or gbm.")] = "auto",
+    model: Annotated[
+        str, typer.Option("--model", help="auto (best in a backtest), glm or gbm.")
+    ] = "auto",
 ) -> None:
     """Forecast cost per result for every network x segment and write concave response
     curves (one line per network x segment x period) for `adplan optimize --curves`."""
@@ -61,7 +69,13 @@ def forecast(
         df = read_history(history)
         with _progress(model == "auto") as on_progress:
             result = forecast_curves(
-                df, start, end, period=period, result_type=result_type, model=model, on_progress=on_progress
+                df,
+                start,
+                end,
+                period=period,
+                result_type=result_type,
+                model=model,
+                on_progress=on_progress,
             )
         for w in result.warnings:
             warn(w)
@@ -89,11 +103,11 @@ def _lines_table(result) -> Table:
     if bt:
         chosen = next(m for m in bt["models"] if m["name"] == bt["chosen"])
         title += f" (backtest WAPE {chosen['wape']:.3f})"
-    t = Table(title=title)
-    for col in ("network", "segment", "periods", "typical spend", "cost/result", "elasticity", "flags"):
+    t = Table(title=title, caption="CPR at the typical spend; results grow as spend^b")
+    for col in ("network", "segment", "periods", "spend", "CPR", "b", "flags"):
         t.add_column(col, justify="right" if col not in ("network", "segment", "flags") else "left")
     for ln in result.lines:
-        flags = [f for f in ln.flags if not f.startswith("extrapolated_above:")]
+        flags = [f.replace("_", " ") for f in ln.flags if not f.startswith("extrapolated_above:")]
         t.add_row(
             ln.network,
             ln.segment,
@@ -111,10 +125,17 @@ def backtest(
     period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
     horizon: Annotated[
         int | None,
-        typer.Option("--horizon", help="Periods per test block (default: a quarter; shortened for short history)."),
+        typer.Option(
+            "--horizon",
+            help="Periods per test block (default: a quarter; shortened for short history).",
+        ),
     ] = None,
-    folds: Annotated[int, typer.Option("--folds", help="Number of rolling-origin test blocks.")] = 3,
-    result_type: Annotated[str | None, typer.Option("--result-type", help="Result type to score.")] = None,
+    folds: Annotated[
+        int, typer.Option("--folds", help="Number of rolling-origin test blocks.")
+    ] = 3,
+    result_type: Annotated[
+        str | None, typer.Option("--result-type", help="Result type to score.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
 ) -> None:
     """Score the models against naive baselines (last CPR, trailing 4 and 13 periods) on a

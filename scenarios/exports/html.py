@@ -25,12 +25,16 @@ def esc(v) -> str:
     return html.escape("" if v is None else str(v))
 
 
-def fmt(v, digits: int = 2) -> str:
+def fmt(v, digits: int = 2, parens: bool = False) -> str:
+    """A cell's text; ``parens`` writes negatives as (1,234.00), the finance way."""
     if v is None:
         return ""
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, int | float):
+        v = round(v, digits) + 0.0  # no "-0.00"
+        if parens and v < 0:
+            return f"({-v:,.{digits}f})"
         return f"{v:,.{digits}f}"
     return str(v)
 
@@ -45,7 +49,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], digits: dict | None 
         for h, v in zip(headers, r, strict=False):
             num = isinstance(v, int | float) and not isinstance(v, bool)
             cls = ' class="n"' if num else ""
-            out.append(f"<td{cls}>{esc(fmt(v, digits.get(h, 2)))}</td>")
+            text = fmt(v, digits.get(h, 2), parens="Over/(under)" in h)
+            out.append(f"<td{cls}>{esc(text)}</td>")
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)

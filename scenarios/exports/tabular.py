@@ -21,13 +21,13 @@ _DIGITS = {"spend": 2, "expected_results": 4, "cost_per_result": 4, "marginal_co
 
 
 def plan_csv_text(plan) -> str:
-    """The plan's lines as CSV text (header + one row per line, ``\\n`` line ends).
+    """The plan's lines as CSV text (header + one row per line, CRLF line ends as RFC 4180).
 
     Spend has 2 decimals, results and costs 4; an undefined cost per result (no results)
     is an empty cell. There is deliberately no totals row (see the package docstring).
     """
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; also quotes a field holding \r or \n
     w.writerow(CSV_COLUMNS)
     for row in plan_rows(plan):
         w.writerow([_fmt(row[c], _DIGITS.get(c, 4)) for c in CSV_COLUMNS])

@@ -159,7 +159,10 @@ def get_plan(
     store: StoreDep,
     include_inputs: Annotated[bool, Query(description="add the curves/history and spec")] = False,
 ) -> dict:
-    return plan_out(request, settings, _get(store, plan_id), None, inputs=include_inputs)
+    plan = store.get_plan(plan_id, with_inputs=include_inputs)
+    if plan is None:
+        raise HTTPException(404, f"no plan with id {plan_id!r}")
+    return plan_out(request, settings, plan, None, inputs=include_inputs)
 
 
 @router.delete("/{plan_id}", status_code=204, dependencies=[ApiKey], summary="Delete a plan")

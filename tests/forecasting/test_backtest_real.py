@@ -24,9 +24,13 @@ def _assert_beats_baselines(result):
     chosen = next(m for m in d["models"] if m["name"] == d["chosen"])
     assert not chosen["baseline"]
     baselines = [m for m in d["models"] if m["baseline"]]
-    assert {m["name"] for m in baselines} >= {"last_cpr", "mean_cpr_4", "mean_cpr_13"} or d["method"] != "rolling-origin"
+    assert {m["name"] for m in baselines} >= {"last_cpr", "mean_cpr_4", "mean_cpr_13"} or d[
+        "method"
+    ] != "rolling-origin"
     for b in baselines:
-        assert chosen["wape"] < b["wape"], f"{d['chosen']} ({chosen['wape']:.4f}) does not beat {b['name']} ({b['wape']:.4f})"
+        assert chosen["wape"] < b["wape"], (
+            f"{d['chosen']} ({chosen['wape']:.4f}) does not beat {b['name']} ({b['wape']:.4f})"
+        )
     assert d["beats_baselines"] is True
     # the chosen model's low/high bounds hold roughly the 80% they promise
     assert 0.7 <= chosen["coverage"] <= 0.97
@@ -67,5 +71,11 @@ def test_too_short_history_is_a_clear_error(marketing_orders):
 
 def test_progress_is_reported(marketing_orders):
     seen = []
-    run_backtest(marketing_orders, period="day", folds=2, models=("glm",), on_progress=lambda d, t, m: seen.append((d, t)))
+    run_backtest(
+        marketing_orders,
+        period="day",
+        folds=2,
+        models=("glm",),
+        on_progress=lambda d, t, m: seen.append((d, t)),
+    )
     assert seen[-1] == (8, 8)  # 2 folds x (glm + 3 baselines)

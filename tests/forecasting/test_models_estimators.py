@@ -86,7 +86,9 @@ def _panel(weeks=40, thin_weeks=2, seed=0):
                 continue
             s = 1000 * np.exp(rng.normal(0, 0.3))
             rows.append((d, "meta", seg, "leads", s, float(rng.poisson(s / 10))))
-    h = pd.DataFrame(rows, columns=["date", "network", "segment", "result_type", "spend", "results"])
+    h = pd.DataFrame(
+        rows, columns=["date", "network", "segment", "result_type", "spend", "results"]
+    )
     return aggregate_panel(h, "week")
 
 
@@ -95,7 +97,14 @@ def test_thin_segment_borrows_from_its_network():
     # make the thin segment look 3x cheaper than its network: the ridge penalty on segment
     # effects pulls it back toward the network (100 results at 1000), the more the stronger
     panel.loc[panel["segment"] == "thin", "results"] *= 3
-    row = pd.DataFrame({"network": ["meta"], "segment": ["thin"], "spend": [1000.0], "start": [panel["start"].max()]})
+    row = pd.DataFrame(
+        {
+            "network": ["meta"],
+            "segment": ["thin"],
+            "spend": [1000.0],
+            "start": [panel["start"].max()],
+        }
+    )
     weak = GLMForecaster(period="week", alpha=5.0).fit(panel).predict(row)[0]
     strong = GLMForecaster(period="week", alpha=500.0).fit(panel).predict(row)[0]
     assert weak > 250  # little pooling: close to its own ~300

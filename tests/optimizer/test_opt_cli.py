@@ -176,3 +176,37 @@ def test_frontier_bad_budgets_exit_2(files):
     )
     assert r.exit_code == 2
     assert "LO:HI:N" in r.output
+
+
+def test_optimize_from_history_forecasts_first(tmp_path):
+    from forecasting import generate_sample_history, write_history
+
+    hist = tmp_path / "history.csv"
+    write_history(generate_sample_history(seed=1), hist)
+    spec = tmp_path / "plan.yaml"
+    spec.write_text("budget: 30000\nnetworks:\n  meta: {min_share: 0.2}\n")
+    out = tmp_path / "plan.json"
+    args = [
+        "optimize",
+        "--history",
+        str(hist),
+        "--from",
+        "2027-01-04",
+        "--to",
+        "2027-02-28",
+        "--period",
+        "month",
+        "--spec",
+        str(spec),
+        "--out",
+        str(out),
+    ]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    plan = json.loads(out.read_text())
+    assert plan["total_spend"] == pytest.approx(30000)
+    assert {ln["period"] for ln in plan["lines"]} == {"2027-01", "2027-02"}
+    meta = sum(ln["spend"] for ln in plan["lines"] if ln["network"] == "meta")
+    assert meta >= 0.2 * plan["total_spend"] - 1e-6
+    r = runner.invoke(app, ["optimize", "--history", str(hist), "--spec", str(spec)])
+    assert r.exit_code == 2

@@ -8,6 +8,8 @@ import json
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios.errors import ExportError, ScenarioError
 from scenarios.exports import (
@@ -36,7 +38,7 @@ linkedin,b2b-it,2027-W02,0.00,0.0000,,
 
 def test_csv_matches_golden_and_has_no_totals_row(plan):
     text = plan_csv_text(plan)
-    assert text == GOLDEN_CSV
+    assert text == GOLDEN_CSV.replace("\n", "\r\n")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(plan["lines"])
     assert sum(float(r["spend"]) for r in rows) == pytest.approx(plan["total_spend"])
@@ -66,7 +68,7 @@ def test_plan_object_with_to_dict_is_accepted(plan, tmp_path):
         def to_dict(self):
             return plan
 
-    assert plan_csv_text(P()) == GOLDEN_CSV
+    assert plan_csv_text(P()) == plan_csv_text(plan)
     out = write_plan(P(), tmp_path / "p.json")
     assert json.loads(out.read_text())["total_spend"] == plan["total_spend"]
 
@@ -131,3 +133,28 @@ def test_frontier_chart_is_a_png(tmp_path):
         write_frontier_chart(pts, tmp_path / "frontier.jpg")
     with pytest.raises(ExportError, match="no points"):
         write_frontier_chart([], tmp_path / "empty.png")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    segments=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=5),
+    spends=st.lists(st.floats(0, 1e7, allow_nan=False), min_size=5, max_size=5),
+)
+def test_csv_round_trips_and_never_starts_a_formula(segments, spends):
+    lines = [
+        {
+            "network": "meta",
+            "segment": seg,
+            "period": "2027-01",
+            "spend": sp,
+            "expected_results": sp / 20,
+        }
+        for seg, sp in zip(segments, spends, strict=False)
+    ]
+    text = plan_csv_text({"lines": lines})
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == len(lines)
+    for row, ln in zip(rows, lines, strict=True):
+        assert not row["segment"].startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert row["segment"] in (ln["segment"], "'" + ln["segment"])
+        assert float(row["spend"]) == pytest.approx(ln["spend"], abs=0.005)

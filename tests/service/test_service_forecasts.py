@@ -125,3 +125,17 @@ def test_duplicate_history_rows_are_422(client, history_rows):
     r = client.post("/v1/forecasts", headers=HEADERS, json={"history": rows, **SPAN})
     assert r.status_code == 422, r.text
     assert r.json()["error"] == "invalid_history"
+
+
+def test_scenario_run_from_history_rows(client, history_rows):
+    doc = {
+        "name": "q1",
+        "history": history_rows,
+        **SPAN,
+        "spec": {"budget": 20000},
+        "variants": [{"name": "more", "spec": {"budget": 30000}}],
+    }
+    r = client.post("/v1/scenario-runs", headers=HEADERS, json=doc)
+    assert r.status_code == 201, r.text
+    plans = {p["variant"]: p["plan"] for p in r.json()["plans"]}
+    assert plans["more"]["expected_results"] > plans["q1"]["expected_results"]

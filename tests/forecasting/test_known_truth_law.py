@@ -1,4 +1,4 @@
-"""A known cost-per-result law for the known-truth tests (not a test module itself).
+"""A known cost-per-result law for the known-truth tests (and a check of the law itself).
 
 Expected results of line (network n, segment g) in the week starting ``d`` at spend ``s``:
 
@@ -32,10 +32,16 @@ def expected_results(network: str, segment: str, week_start, spend) -> np.ndarra
     c, e = NETWORKS[network]
     s = np.asarray(spend, dtype=float)
     d = pd.Timestamp(week_start)
-    doy = (d + pd.Timedelta(days=3.5)).dayofyear / 365.25
+    doy = (d + pd.Timedelta(days=3.5)).day_of_year / 365.25
     t = (d - START).days / 365.25
     season = math.exp(SEASON_AMPLITUDE * math.sin(2 * math.pi * doy))
-    cpr = c * SEGMENTS[segment] * (s / ref_spend(network, segment)) ** e * season * math.exp(TREND_PER_YEAR * t)
+    cpr = (
+        c
+        * SEGMENTS[segment]
+        * (s / ref_spend(network, segment)) ** e
+        * season
+        * math.exp(TREND_PER_YEAR * t)
+    )
     return np.where(s > 0, s / cpr, 0.0)
 
 
@@ -49,4 +55,15 @@ def history(seed: int = 0, weeks: int = WEEKS, spend_sigma: float = 0.45) -> pd.
                 s = ref_spend(n, g) * math.exp(rng.normal(0, spend_sigma))
                 mu = float(expected_results(n, g, d, s))
                 rows.append((d, n, g, "purchases", round(s, 2), float(rng.poisson(mu)), "EUR"))
-    return pd.DataFrame(rows, columns=["date", "network", "segment", "result_type", "spend", "results", "currency"])
+    return pd.DataFrame(
+        rows, columns=["date", "network", "segment", "result_type", "spend", "results", "currency"]
+    )
+
+
+def test_the_law_has_diminishing_returns_and_a_season():
+    d = START + pd.Timedelta(weeks=10)
+    r = expected_results("meta", "f-25-34", d, [1000.0, 2000.0])
+    assert 1.0 < r[1] / r[0] < 2.0  # doubling spend buys less than double the results
+    summer = expected_results("meta", "f-25-34", pd.Timestamp("2025-06-16"), 1000.0)
+    winter = expected_results("meta", "f-25-34", pd.Timestamp("2025-12-15"), 1000.0)
+    assert summer < winter  # the season makes spring/summer results dearer

@@ -1,0 +1,160 @@
+"""Forecast benchmark: fit models and write curves for about one million history rows.
+
+History: 300 lines (10 networks x 30 segments) x 3 years of days x 3 campaigns = 986,400
+rows drawn from a known cost-per-result law (elasticity per network, segment factors,
+yearly season, weekday effect, Poisson noise). Then:
+
+1. ``forecast_curves(..., period="week", model="glm")`` for the next quarter (13 weeks);
+2. the same with ``model="auto"`` (a 3-fold backtest of GLM, GBM and the baselines first),
+   once with ``n_jobs=1`` and once with ``n_jobs=2`` (joblib processes over fold x model);
+3. writing the curves JSON.
+
+Prints wall time per step, peak resident memory, and the accuracy of the GLM curves against
+the true expected results (WAPE at 1x the line's usual weekly spend).
+
+    .venv/bin/python benchmarks/bench_forecast.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from forecasting.curves import forecast_curves  # noqa: E402
+
+
+def make_history(n_networks=10, n_segments=30, days=1096, campaigns=3, seed=0):
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2024-01-01")
+    dates = start + pd.to_timedelta(np.arange(days), unit="D")
+    nets = [f"net{i:02d}" for i in range(n_networks)]
+    segs = [f"seg{j:02d}" for j in range(n_segments)]
+    elasticity = rng.uniform(0.15, 0.5, n_networks)  # CPR ∝ spend^e
+    base_cpr = rng.uniform(4, 20, n_networks)
+    seg_factor = np.exp(rng.normal(0, 0.3, (n_networks, n_segments)))
+    ref = rng.uniform(50, 500, (n_networks, n_segments))  # daily spend per campaign
+    L = n_networks * n_segments
+    li = np.repeat(np.arange(L), days * campaigns)
+    di = np.tile(np.repeat(np.arange(days), campaigns), L)
+    ni, si = li // n_segments, li % n_segments
+    spend = ref[ni, si] * np.exp(rng.normal(0, 0.4, li.size))
+    doy = dates.day_of_year.to_numpy()[di] / 365.25
+    dow = dates.day_of_week.to_numpy()[di]
+    season = np.exp(0.2 * np.sin(2 * np.pi * doy) + 0.05 * (dow >= 5))
+    cpr = base_cpr[ni] * seg_factor[ni, si] * (spend / ref[ni, si]) ** elasticity[ni] * season
+    mu = spend / cpr
+    truth = {
+        "elasticity": dict(zip(nets, elasticity, strict=True)),
+        "base_cpr": base_cpr,
+        "seg_factor": seg_factor,
+        "ref": ref,
+        "nets": nets,
+        "segs": segs,
+        "campaigns": campaigns,
+    }
+    df = pd.DataFrame(
+        {
+            "date": dates[di],
+            "network": np.array(nets)[ni],
+            "segment": np.array(segs)[si],
+            "result_type": "purchases",
+            "spend": spend.round(2),
+            "results": rng.poisson(mu).astype(float),
+            "currency": "EUR",
+            "campaign": np.char.add("c", (np.arange(li.size) % campaigns).astype(str)),
+        }
+    )
+    return df, truth
+
+
+def true_weekly_results(truth, net_i, seg_i, week_start, weekly_spend):
+    """Expected results of a week at a weekly spend spread evenly over days and campaigns."""
+    e = truth["elasticity"][truth["nets"][net_i]]
+    ref = truth["ref"][net_i, seg_i]
+    per = weekly_spend / (7 * truth["campaigns"])
+    days = pd.date_range(week_start, periods=7)
+    season = np.exp(
+        0.2 * np.sin(2 * np.pi * days.day_of_year.to_numpy() / 365.25)
+        + 0.05 * (days.day_of_week >= 5)
+    )
+    cpr = truth["base_cpr"][net_i] * truth["seg_factor"][net_i, seg_i] * (per / ref) ** e * season
+    return float((per / cpr).sum() * truth["campaigns"])
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="100 lines x 1 year (a smoke run)")
+    args = ap.parse_args()
+    kw = dict(n_networks=5, n_segments=20, days=366) if args.quick else {}
+    t = time.perf_counter()
+    hist, truth = make_history(**kw)
+    print(
+        f"history: {len(hist):,} rows, {hist.groupby(['network', 'segment']).ngroups} lines, "
+        f"{hist['date'].min().date()}..{hist['date'].max().date()} ({time.perf_counter() - t:.1f} s to generate)"
+    )
+    print(f"peak memory after generating: {peak_mb():,.0f} MB")
+    start, end = (
+        hist["date"].max() + pd.Timedelta(days=1),
+        hist["date"].max() + pd.Timedelta(days=91),
+    )
+
+    t = time.perf_counter()
+    res = forecast_curves(hist, start, end, period="week", model="glm")
+    t_glm = time.perf_counter() - t
+    print(
+        f"forecast_curves(model=glm): {t_glm:.1f} s, {len(res.curves.lines):,} curve lines; peak {peak_mb():,.0f} MB"
+    )
+
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        path = Path(d) / "curves.json"
+        path.write_text(json.dumps(res.curves.to_dict()))
+        print(
+            f"write curves JSON: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB"
+        )
+
+    # accuracy against the truth at the line's usual weekly spend
+    err = tot = 0.0
+    ni = {n: i for i, n in enumerate(truth["nets"])}
+    si = {s: i for i, s in enumerate(truth["segs"])}
+    typical = {(ln.network, ln.segment): ln.typical_spend for ln in res.lines}
+    for ln in res.curves.lines:
+        s = typical[(ln.network, ln.segment)]
+        wk = pd.Timestamp.fromisocalendar(int(ln.period[:4]), int(ln.period[6:]), 1)
+        true = true_weekly_results(truth, ni[ln.network], si[ln.segment], wk, s)
+        err += abs(ln.results_at(s) - true)
+        tot += true
+    est_b = {ln.network: ln.elasticity for ln in res.lines}
+    b_err = max(abs(est_b[n] - (1 - e)) for n, e in truth["elasticity"].items())
+    print(
+        f"GLM curves vs true expected results: WAPE {err / tot:.4f}; max |b - true b| {b_err:.3f}"
+    )
+
+    for n_jobs in (1, 2):
+        t = time.perf_counter()
+        res2 = forecast_curves(hist, start, end, period="week", model="auto", n_jobs=n_jobs)
+        bt = res2.backtest
+        print(
+            f"forecast_curves(model=auto, n_jobs={n_jobs}): {time.perf_counter() - t:.1f} s; chosen "
+            f"{bt['chosen']}; "
+            + ", ".join(f"{m['name']} {m['wape']:.3f}" for m in bt["models"])
+            + f"; peak {peak_mb():,.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
