@@ -13,6 +13,7 @@ Prints wall time per step, peak resident memory, and the accuracy of the GLM cur
 the true expected results (WAPE at 1x the line's usual weekly spend).
 
     .venv/bin/python benchmarks/bench_forecast.py [--quick]
+    .venv/bin/python benchmarks/bench_forecast.py --real [../shared/data]   # per-dataset backtests
 """
 
 from __future__ import annotations
@@ -95,10 +96,60 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def real_datasets(data_dir: Path) -> None:
+    """Backtest figures per shared dataset (the tables of docs/forecasting.md)."""
+    from forecasting import datasets as D
+    from forecasting.backtest import run_backtest, run_cross_validation
+
+    runs = [
+        (
+            "online_ad_performance, daily",
+            lambda: run_backtest(D.online_ad_performance(data_dir), period="day"),
+        ),
+        (
+            "online_ad_performance, weekly",
+            lambda: run_backtest(D.online_ad_performance(data_dir), period="week"),
+        ),
+        (
+            "marketing_spend_feb2021 orders, daily",
+            lambda: run_backtest(D.marketing_spend_feb2021(data_dir, "orders"), period="day"),
+        ),
+        (
+            "marketing_spend_feb2021 leads, daily",
+            lambda: run_backtest(D.marketing_spend_feb2021(data_dir, "leads"), period="day"),
+        ),
+        (
+            "kag_conversion conversions, 5-fold CV",
+            lambda: run_cross_validation(D.kag_conversion(data_dir)),
+        ),
+    ]
+    for name, run in runs:
+        t = time.perf_counter()
+        r = run()
+        print(
+            f"{name}: {r.method}, horizon {r.horizon}, folds {r.folds}, {r.n_rows} rows, chosen "
+            f"{r.chosen}, beats every baseline: {r.beats_baselines} ({time.perf_counter() - t:.1f} s)"
+        )
+        for m in r.models:
+            cov = "" if m.coverage is None else f"  coverage {m.coverage:.2f}"
+            kind = "baseline" if m.baseline else "model   "
+            print(f"    {kind} {m.name:13s} WAPE {m.wape:.3f}  bias {m.bias:+.3f}{cov}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100 lines x 1 year (a smoke run)")
+    ap.add_argument(
+        "--real",
+        metavar="DATA_DIR",
+        nargs="?",
+        const=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+        help="print the backtest figures per shared dataset instead",
+    )
     args = ap.parse_args()
+    if args.real:
+        real_datasets(Path(args.real))
+        return
     kw = dict(n_networks=5, n_segments=20, days=366) if args.quick else {}
     t = time.perf_counter()
     hist, truth = make_history(**kw)

@@ -121,7 +121,7 @@ def peak_memory_mb(dims) -> float:
 
 def bench_size(dims, summary: list) -> None:
     big = dims[1] >= 100
-    reps = 3 if big else 7
+    reps = 3 if big else 9
     curves = synthetic_curves(*dims)
     spec = PlanSpec.from_dict(benchmark_spec_dict(curves))
     model = build_model(curves, spec)
@@ -164,7 +164,7 @@ def bench_size(dims, summary: list) -> None:
     summary.append((dims, model.n_col, t_alloc, raw[best], t_cbc))
     if not big:
         budgets = np.linspace(spec.budget * 0.5, spec.budget * 1.5, 20)
-        t_front, pts = median_time(lambda: frontier(curves, spec, budgets), 5)
+        t_front, pts = median_time(lambda: frontier(curves, spec, budgets), 9)
         c_front = row("frontier, 20 budgets (0.5x..1.5x), one warm model", t_front)
         fresh = [allocate(curves, spec.with_budget(b)).expected_results for b in budgets[::5]]
         err = max(abs(p["expected_results"] - f) / f for p, f in zip(pts[::5], fresh, strict=True))

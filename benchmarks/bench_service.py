@@ -53,7 +53,7 @@ def problem(size: str) -> dict:
     return {"curves": curves.to_dict(), "spec": benchmark_spec_dict(curves)}
 
 
-def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
+def start_server(port: int, db: Path, log: Path, workers: int = 1) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("adplan")
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "scenarios.cli"]
     env = {
@@ -63,6 +63,7 @@ def start_server(port: int, db: Path, log: Path) -> subprocess.Popen:
         "ADPLAN_MAX_REQUEST_BYTES": str(50_000_000),
     }
     cmd = [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -148,13 +149,14 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=160, help="per size (large: a quarter)")
     ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per size")
     ap.add_argument("--sizes", default="small,medium,large")
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
     ap.add_argument("--json", action="store_true", help="print only JSON")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="adplan-bench-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        proc = start_server(port, Path(tmp) / "bench.db", Path(tmp) / "serve.log")
+        proc = start_server(port, Path(tmp) / "bench.db", Path(tmp) / "serve.log", args.workers)
         results = []
         try:
             for size in args.sizes.split(","):
@@ -173,7 +175,7 @@ def main() -> None:
                 if not args.json:
                     print(
                         f"{SIZES[size][0]}\n  {r['requests_ok']} plans ({r['errors']} errors) "
-                        f"in {r['wall_s']} s with {args.threads} threads: "
+                        f"in {r['wall_s']} s, {args.threads} threads, {args.workers} worker(s): "
                         f"{r['throughput_rps']} plans/s, p50 {r['p50_ms']} ms, "
                         f"p99 {r['p99_ms']} ms (one client alone: {alone} ms; body "
                         f"{r['body_kb']} KiB)",

@@ -158,9 +158,8 @@ def forecast_curves(
     future = period_range(start, end, period)
     if len(future) == 0:
         raise ValueError(f"no {period} between {start} and {end}")
-    all_lines = sorted(
-        set(zip(history["network"].astype(str), history["segment"].astype(str), strict=True))
-    )
+    pairs = history[["network", "segment"]].astype(str).drop_duplicates()
+    all_lines = sorted(zip(pairs["network"], pairs["segment"], strict=True))
     df, rtype, warnings = select_result_type(history, result_type)
     currency = _currency(df, warnings)
     panel = aggregate_panel(df, period)
@@ -210,6 +209,10 @@ def forecast_curves(
     b_clipped = np.clip(b, *ELASTICITY_BOUNDS)
     loga = (ym - b_clipped[:, :, None] * xm)[:, :, 0]
 
+    # low/high: the curve scaled to the 10th/90th percentile at the line's typical spend
+    mu_ref = np.maximum(np.exp(loga) * typical[:, None] ** b_clipped, 1e-12)
+    lo, hi = interval_bounds(mu_ref.ravel(), fitted.phi_)
+    factor_lo, factor_hi = (lo / mu_ref.ravel()).reshape(L, P), (hi / mu_ref.ravel()).reshape(L, P)
     lines: list[CurveLine] = []
     summaries: list[LineForecast] = []
     frac = np.arange(1, points + 1) / points
@@ -237,9 +240,7 @@ def forecast_curves(
             spends = top * frac ** (1.0 / bb)
             res = r_top * frac
             pts = [(0.0, 0.0)] + [(float(s), float(r)) for s, r in zip(spends, res, strict=True)]
-            mu_ref = A * typical[i] ** bb
-            lo, hi = interval_bounds(np.array([mu_ref]), fitted.phi_)
-            f_lo, f_hi = float(lo[0] / mu_ref), float(hi[0] / mu_ref)
+            f_lo, f_hi = float(factor_lo[i, j]), float(factor_hi[i, j])
             lines.append(
                 CurveLine(
                     network=net,

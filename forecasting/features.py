@@ -16,7 +16,8 @@ log spend (centred)    1        diminishing returns: results ∝ spend^b, CPR �
 network one-hot        ~0       each network's cost level
 network × log spend    1        an elasticity per network, pooled toward the common one
 line one-hot           1        segment effect: thin segments shrink to their network
-trend (years)          0.1      slow drift of costs
+trend (years)          0.1      slow drift of costs (at least 540 days of history; held
+                                flat from half a year past the history's end)
 network × trend        1        per-network drift, pooled toward the common one
 yearly Fourier (K=2)   0.1      seasonality (only with at least a year of history)
 day of week            0.1      weekday effects (daily periods only)
@@ -35,6 +36,8 @@ from .errors import InsufficientDataError
 PERIODS = ("day", "week", "month")
 #: days in one period (a month counts as 28 for the "data already aggregated" test)
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 28}
+#: the trend is extrapolated at most this far past the end of the history
+TREND_HORIZON_YEARS = 0.5
 #: default horizon of a plan, in periods (a quarter)
 PLANNING_HORIZON = {"day": 14, "week": 13, "month": 3}
 
@@ -121,14 +124,21 @@ def aggregate_panel(
     )
     if period != "day":
         dates = pd.DatetimeIndex(df["date"].drop_duplicates()).sort_values()
-        step = np.diff(dates.asi8).min() / 86400e9 if len(dates) > 1 else PERIOD_DAYS[period]
+        step = (
+            float(np.diff(dates.values).min() / np.timedelta64(1, "D"))
+            if len(dates) > 1
+            else PERIOD_DAYS[period]
+        )
         if step < PERIOD_DAYS[period]:  # finer than the period: drop partial edge periods
             first, last = dates[0], dates[-1]
             starts = np.sort(g["start"].unique())
             drop = []
             if len(starts) > 2 and pd.Timestamp(starts[0]) < first:
                 drop.append(starts[0])
-            if len(starts) > 2 and period_end(pd.Timestamp(starts[-1]), period) > last:
+            covered_to = last + pd.Timedelta(
+                days=float(step) - 1
+            )  # the last row covers `step` days
+            if len(starts) > 2 and period_end(pd.Timestamp(starts[-1]), period) > covered_to:
                 drop.append(starts[-1])
             if drop:
                 g = g[~g["start"].isin(drop)].reset_index(drop=True)
@@ -255,67 +265,68 @@ class FeatureBuilder:
         spend = panel["spend"].to_numpy(dtype=float)
         if n and np.any(spend <= 0):
             raise ValueError("features need spend > 0 on every row")
-        cols: list[np.ndarray] = [np.log(spend) - self.log_spend_mean_]
-        net = panel["network"].astype(str).to_numpy()
-        seg = panel["segment"].astype(str).to_numpy()
+        log_s = np.log(spend) - self.log_spend_mean_
+        blocks: list[np.ndarray] = [log_s[:, None]]
+        net = panel["network"].astype(str).to_numpy(dtype=object)
+        seg = panel["segment"].astype(str).to_numpy(dtype=object)
         pooled = np.zeros(n, bool) if pooled is None else np.asarray(pooled, bool)
-        net_idx = np.array([self.net_index_.get(x, -1) for x in net], dtype=int)
+        net_idx = pd.Index(self.networks_, dtype=object).get_indexer(net)
+        line_idx = pd.MultiIndex.from_tuples(self.lines_).get_indexer(
+            pd.MultiIndex.from_arrays([net, seg])
+        )
+        N = len(self.networks_)
+        oh = np.zeros((n, N))
+        known = net_idx >= 0
+        oh[np.flatnonzero(known), net_idx[known]] = 1.0
         if self.encoding == "onehot":
-            N, L = len(self.networks_), len(self.lines_)
-            line_idx = np.array(
-                [self.line_index_.get((a, b), -1) for a, b in zip(net, seg, strict=True)], dtype=int
-            )
+            L = len(self.lines_)
             # spend relative to the line's usual level: the elasticity is learnt within lines,
             # not from big segments being dearer than small ones
+            net_centre = np.array([self.net_log_spend_.get(a, 0.0) for a in self.networks_] + [0.0])
             centre = np.where(
-                line_idx >= 0,
-                self.line_log_spend_[np.maximum(line_idx, 0)],
-                np.array([self.net_log_spend_.get(a, 0.0) for a in net]),
+                line_idx >= 0, self.line_log_spend_[np.maximum(line_idx, 0)], net_centre[net_idx]
             )
-            within = np.log(spend) - self.log_spend_mean_ - centre
-            cols.append(within)
-            oh = np.zeros((n, N))
-            known = net_idx >= 0
-            oh[np.flatnonzero(known), net_idx[known]] = 1.0
-            cols += list(oh.T)
-            cols += list((oh * within[:, None]).T)
-            line_idx[pooled] = -1
+            within = log_s - centre
+            blocks += [within[:, None], oh, oh * within[:, None]]
+            line_idx = np.where(pooled, -1, line_idx)
             lo = np.zeros((n, L))
             ok = line_idx >= 0
             lo[np.flatnonzero(ok), line_idx[ok]] = 1.0
-            cols += list(lo.T)
+            blocks.append(lo)
             if self.line_elasticity:
-                cols += list((lo * within[:, None]).T)
+                blocks.append(lo * within[:, None])
         else:
-            cols.append(np.where(net_idx >= 0, net_idx, len(self.networks_)).astype(float))
-            rates = np.array(
-                [
-                    self.net_rate_.get(a, self.global_rate_)
-                    if p
-                    else self.line_rate_.get((a, b), self.net_rate_.get(a, self.global_rate_))
-                    for a, b, p in zip(net, seg, pooled, strict=True)
-                ],
-                dtype=float,
+            net_rate = np.array([self.net_rate_[a] for a in self.networks_] + [self.global_rate_])
+            line_rate = np.array([self.line_rate_[ln] for ln in self.lines_] + [np.nan])
+            rates = np.where(
+                pooled | (line_idx < 0),
+                net_rate[net_idx],
+                line_rate[np.where(line_idx < 0, -1, line_idx)],
             )
-            cols.append(np.log(rates))
+            code = np.where(known, net_idx, N).astype(float)
+            blocks += [code[:, None], np.log(rates)[:, None]]
         starts = pd.DatetimeIndex(panel["start"])
         if self.use_trend_:
             t = (starts - self.origin_).days.to_numpy(dtype=float) / 365.25 - self.trend_center_
-            cols.append(t)
+            # the trend is held flat beyond half a year past the history: never extrapolated wildly
+            t = np.minimum(t, self.span_years_ - self.trend_center_ + TREND_HORIZON_YEARS)
+            blocks.append(t[:, None])
             if self.encoding == "onehot":
-                cols += list((oh * t[:, None]).T)
+                blocks.append(oh * t[:, None])
         if self.use_fourier_:
             mid = starts + pd.Timedelta(days=PERIOD_DAYS[self.period] / 2)
             doy = mid.day_of_year.to_numpy(dtype=float) / 365.25
             for k in range(1, self.fourier_order + 1):
-                cols.append(np.sin(2 * math.pi * k * doy))
-                cols.append(np.cos(2 * math.pi * k * doy))
+                blocks += [
+                    np.sin(2 * math.pi * k * doy)[:, None],
+                    np.cos(2 * math.pi * k * doy)[:, None],
+                ]
         if self.use_dow_:
             dow = starts.day_of_week.to_numpy()
-            cols += [(dow == d).astype(float) for d in range(7)]
+            blocks.append((dow[:, None] == np.arange(7)[None, :]).astype(float))
         if not n:
             return np.zeros((0, len(self.feature_names_)))
-        return np.column_stack(cols)
+        return np.hstack(blocks)
 
     # -- what curves need -------------------------------------------------------------
     def elasticity_columns(self, network: str) -> list[int]:

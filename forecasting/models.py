@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -122,6 +122,9 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
         if self.offset_feature is not None:
             Xa[:, 1 + int(self.offset_feature)] = 0.0  # the offset is not also a feature
         P = np.concatenate([[0.0], float(self.alpha) * pen])
+        if p > 50 and np.count_nonzero(Xa) < 0.25 * Xa.size:
+            # one-hot network/segment columns: a sparse Hessian costs n·nnz² instead of n·p²
+            Xa = sparse.csr_matrix(Xa)
         beta = np.zeros(p + 1)
         ratio = float(w @ y) / max(float(w @ np.exp(np.clip(off, -_ETA_MAX, _ETA_MAX))), 1e-300)
         beta[0] = np.log(max(ratio, 1e-10))
@@ -136,7 +139,10 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
             eta = np.clip(Xa @ beta + off, -_ETA_MAX, _ETA_MAX)
             mu = np.exp(eta)
             grad = Xa.T @ (w * (mu - y)) + P * beta
-            H = (Xa * (w * mu)[:, None]).T @ Xa
+            if sparse.issparse(Xa):
+                H = (Xa.T.multiply(w * mu) @ Xa).toarray()
+            else:
+                H = (Xa * (w * mu)[:, None]).T @ Xa
             H[np.diag_indices_from(H)] += P + 1e-10 * (1.0 + np.trace(H) / (p + 1))
             try:
                 step = np.linalg.solve(H, grad)

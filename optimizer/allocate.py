@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,8 +18,9 @@ from .diagnose import diagnose, fmt
 from .errors import InfeasibleError, SolverError, SpecError
 from .model import build_model
 from .plan import Plan, read_plan
-from .solvers import make_solver
+from .solvers import HighsSolver, Solution, make_solver
 from .spec import PlanSpec
+from .sweep import Reduced
 
 
 def _spec(spec) -> PlanSpec:
@@ -81,7 +83,8 @@ def frontier(
     """Expected results at each budget, exact at every one.
 
     One model is built; each budget changes only the budget row's limit and re-solves from the
-    previous basis (HiGHS). ``marginal_cost_per_result`` is the currency per extra result at
+    previous basis (HiGHS). Between the lowest and highest budget the tiers that do not move
+    are removed and each point is certified optimal for the full LP (see ``sweep.py``). ``marginal_cost_per_result`` is the currency per extra result at
     that budget (1 / the budget's shadow price; None where more budget buys nothing).
     A budget at which the rules cannot hold gives a point with ``status: infeasible``.
     """
@@ -98,28 +101,67 @@ def frontier(
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
     s = make_solver(model, solver)
     out: list[dict | None] = [None] * len(budgets)
-    for k, i in enumerate(order):
+    done = 0
+
+    def full_solve(i: int) -> Solution:
         b = budgets[i]
         s.set_row_upper(model.budget_row, b)
         model.row_ub[model.budget_row] = b
         sol = s.solve()
-        if sol.optimal:
-            out[i] = {"status": "optimal", **_point(model, sol, b)}
-        elif sol.status == "infeasible":
-            out[i] = {
-                "status": "infeasible",
-                "budget": b,
-                "expected_results": None,
-                "total_spend": None,
-                "cost_per_result": None,
-                "marginal_cost_per_result": None,
-                "marginal_results_per_unit": None,
-            }
-        else:
-            raise SolverError(f"the solver stopped at budget {b:g} (status: {sol.status})")
+        out[i] = _point_or_status(model, sol, b)
+        return sol
+
+    def progress() -> None:
+        nonlocal done
+        done += 1
         if on_progress is not None:
-            on_progress(k + 1, len(budgets))
+            on_progress(done, len(budgets))
+
+    reduced = None
+    if isinstance(s, HighsSolver) and not model.is_mip and len(budgets) >= 6:
+        lo, hi = order[0], order[-1]
+        sol_lo = full_solve(lo)
+        progress()
+        s.restart()  # a far jump: the crash basis beats warm starting (60 ms vs 10 ms at 21k)
+        sol_hi = full_solve(hi)
+        progress()
+        if sol_lo.optimal and sol_hi.optimal:
+            reduced = Reduced(model, sol_lo.x, sol_hi.x)
+        order = order[1:-1]
+        if reduced is not None and reduced.ok:
+            rs = HighsSolver(reduced.model)
+            for i in order:
+                b = budgets[i]
+                rs.set_row_upper(model.budget_row, b)
+                reduced.model.row_ub[model.budget_row] = b
+                rsol = rs.solve()
+                if rsol.optimal and reduced.certify(rsol.row_dual):
+                    x = reduced.full_x(rsol.x)
+                    out[i] = {"status": "optimal", **_point(model, replace(rsol, x=x), b)}
+                else:  # not provably optimal on the reduced LP: solve the full one
+                    full_solve(i)
+                progress()
+            return out
+    for i in order:
+        full_solve(i)
+        progress()
     return out
+
+
+def _point_or_status(model, sol: Solution, b: float) -> dict:
+    if sol.optimal:
+        return {"status": "optimal", **_point(model, sol, b)}
+    if sol.status == "infeasible":
+        return {
+            "status": "infeasible",
+            "budget": b,
+            "expected_results": None,
+            "total_spend": None,
+            "cost_per_result": None,
+            "marginal_cost_per_result": None,
+            "marginal_results_per_unit": None,
+        }
+    raise SolverError(f"the solver stopped at budget {b:g} (status: {sol.status})")
 
 
 def min_budget_for_results(
@@ -169,6 +211,4 @@ def min_budget_for_results(
 
 
 def _with_target(plan: Plan, target: float) -> Plan:
-    from dataclasses import replace
-
     return replace(plan, target_results=target)

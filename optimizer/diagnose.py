@@ -127,7 +127,8 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
             msg += f" (or, together: {', '.join(together)})"
     else:
         msg = (
-            f"{head}: no single rule can give way alone; relax them together: {', '.join(together)}"
+            f"the rules cannot all hold ({', '.join(names)}), and none of them can give way "
+            f"alone: {', '.join(together)}"
         )
     diagnosis = []
     for i in conflict:

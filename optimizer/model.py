@@ -61,6 +61,7 @@ class Model:
     activation_rows: np.ndarray  # rows tied to the binaries (excluded from unfunded maths)
     objective: str = "results"
     floor_cols: dict = field(default_factory=dict)  # result_type -> (line index array, col array)
+    spent_offset: float = 0.0  # spend of tiers fixed outside the model (frontier sweeps)
 
     @property
     def n_tier(self) -> int:

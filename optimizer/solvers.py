@@ -4,7 +4,8 @@ Two solvers, always chosen explicitly:
 
 - ``"highs"``: the arrays go straight into ``highspy`` (``Highs.passModel``); options tuned by
   ``benchmarks/bench_optimizer.py`` (presolve off, dual simplex: HiGHS's presolve was many
-  times slower on this LP, see docs/optimizer.md). The model is kept so a budget sweep changes
+  times slower on this LP), started from a greedy crash basis (:func:`crash_basis`), see
+  docs/optimizer.md. The model is kept so a budget sweep changes
   one row bound and re-solves from the previous basis.
 - ``"cbc"``: the same arrays become a PuLP model built the fast way (one flat variable list,
   ``LpAffineExpression(zip(vars, coefs))``, ``addConstraint``) solved by ``PULP_CBC_CMD``.
@@ -95,24 +96,48 @@ def crash_basis(model: Model):
     col[m.total_col] = 1
     row[0] = 0  # the total-spend definition row (equality) is nonbasic
     nt = m.n_tier
-    c = m.c[:nt]
-    budget = m.row_ub[m.budget_row]
-    order = np.argsort(-c, kind="stable")
-    order = order[c[order] > 0]
-    cum = np.cumsum(m.col_ub[:nt][order])
-    k = int(np.searchsorted(cum, budget, side="left")) if np.isfinite(budget) else len(order)
-    if k >= len(order):  # the budget is not binding: its row slack is basic
-        col[order] = 2
+    target = _target_row(m)
+    if target is not None:
+        # minimum budget for a target: fill the cheapest results first until the target
+        c = m.tier_slope
+        order = np.argsort(-c, kind="stable")
+        order = order[c[order] > 0]
+        cum = np.cumsum((m.col_ub[:nt] * m.tier_slope)[order])
+        k = int(np.searchsorted(cum, m.row_lb[target], side="left"))
+        if k >= len(order):
+            col[order] = 2
+        else:
+            col[order[:k]] = 2
+            col[order[k]] = 1
+            row[target] = 0
     else:
-        col[order[:k]] = 2
-        col[order[k]] = 1
-        row[m.budget_row] = 2
+        c = m.c[:nt]
+        budget = m.row_ub[m.budget_row] - m.spent_offset
+        order = np.argsort(-c, kind="stable")
+        order = order[c[order] > 0]
+        cum = np.cumsum(m.col_ub[:nt][order])
+        k = int(np.searchsorted(cum, budget, side="left")) if np.isfinite(budget) else len(order)
+        if k >= len(order):  # the budget is not binding: its row slack is basic
+            col[order] = 2
+        else:
+            col[order[:k]] = 2
+            col[order[k]] = 1
+            row[m.budget_row] = 2
     st = (S.kLower, S.kBasic, S.kUpper)
     basis = highspy.HighsBasis()
     basis.col_status = [st[v] for v in col.tolist()]
     basis.row_status = [st[v] for v in row.tolist()]
     basis.valid = True
     return basis
+
+
+def _target_row(m: Model) -> int | None:
+    if m.c[m.total_col] >= 0:
+        return None
+    for i, r in enumerate(m.rows):
+        if r.family == "target":
+            return i
+    return None
 
 
 class HighsSolver:
@@ -158,11 +183,17 @@ class HighsSolver:
         self.h = h
         self._apply(self.options)
 
+    def restart(self) -> None:
+        """Start the next solve from the crash basis again (not warm from the last one)."""
+        self._solved = False
+
     def _crash_basis(self):
         return crash_basis(self.model)
 
     def _usable_crash(self) -> bool:
         m = self.model
+        if _target_row(m) is not None:
+            return True
         return m.c[m.total_col] == 0 and bool((m.c[: m.n_tier] > 0).any())
 
     def _apply(self, opts: dict) -> None:

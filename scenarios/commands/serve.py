@@ -14,6 +14,9 @@ from ._common import EXIT_BAD_INPUT, cli_errors, err, fail
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on (0.0.0.0 for all)"),
     port: int = typer.Option(8000, min=0, max=65535, help="TCP port"),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="server processes (each solves on its own core; one database)"
+    ),
     log_level: str = typer.Option("info", help="uvicorn log level"),
 ) -> None:
     """Serve plans over HTTP (FastAPI): POST /v1/plans, GET /v1/plans/{id}.csv, ...
@@ -37,14 +40,25 @@ def serve(
                 "no API keys: set ADPLAN_API_KEYS (comma-separated) so that clients can call /v1",
                 EXIT_BAD_INPUT,
             )
-        app = create_app(settings)
+        app = create_app(settings)  # fails fast on bad settings or default curves
         err.print(
             f"adplan serving on http://{host}:{port} (docs at /docs), "
-            f"database {_redact(settings.database_url)}",
+            f"database {_redact(settings.database_url)}, {workers} worker(s)",
             highlight=False,
             soft_wrap=True,
         )
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, log_level=log_level)
+        else:  # each worker process builds its own app from the same environment
+            app.state.store.close()
+            uvicorn.run(
+                "service.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=log_level,
+            )
 
 
 def _redact(url: str) -> str:

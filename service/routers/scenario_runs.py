@@ -30,7 +30,6 @@ def create_scenario_run(
     outcome = operations.make_scenario_run(body, default_curves, settings)
     names = [v["variant"] for v in outcome.variants if v["variant"] in outcome.plans]
     stored_plans = [outcome.plans[n] for n in names]
-    ids_by_name: dict[str, tuple] = {}
     summary = {
         "variants": outcome.variants,
         "comparison": outcome.comparison,
@@ -40,8 +39,7 @@ def create_scenario_run(
     run, saved = store.add_scenario_run(
         name=outcome.name, document=outcome.document, summary=summary, plans=stored_plans
     )
-    for name, pair in zip(names, saved, strict=True):
-        ids_by_name[name] = pair
+    ids_by_name = dict(zip(names, saved, strict=True))
     plans = []
     for v in outcome.variants:
         item = dict(v)

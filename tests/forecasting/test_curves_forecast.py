@@ -141,3 +141,26 @@ def test_auto_model_runs_a_backtest_and_reports_it(weekly):
     r = forecast_curves(weekly, "2026-03-02", "2026-03-29", period="week", model="auto")
     assert r.backtest is not None and r.model_name == r.backtest["chosen"]
     assert r.model_name in ("glm", "gbm")
+
+
+def test_history_without_any_result_still_gives_flagged_curves(weekly):
+    h = weekly.assign(results=0.0, currency=np.nan)
+    r = forecast_curves(h, "2026-03-02", "2026-03-08", period="week", model="glm")
+    assert r.curves.currency == "EUR"  # no currency in the history: the default
+    assert all("no_results" in ln.flags for ln in r.curves.lines)
+    assert all(ln.max_results < 1e-3 for ln in r.curves.lines)  # no invented results
+    assert sum("never got a result" in w for w in r.warnings) == 12
+
+
+def test_weekly_rows_fill_their_last_month_and_the_trend_is_not_extrapolated_wildly(weekly):
+    from forecasting.features import aggregate_panel
+
+    months = aggregate_panel(weekly.assign(result_type="purchases"), "month")
+    last_week = weekly["date"].max()  # a Monday; its row covers the next six days too
+    assert months["start"].max() == last_week.replace(day=1)  # February kept: covered to 1 March
+    near = forecast_curves(weekly, "2026-03-02", "2026-03-08", model="glm")
+    far = forecast_curves(weekly, "2031-03-03", "2031-03-09", model="glm")
+    a = {(ln.network, ln.segment): ln.results_at(1000) for ln in near.curves.lines}
+    b = {(ln.network, ln.segment): ln.results_at(1000) for ln in far.curves.lines}
+    ratios = np.array([b[k] / a[k] for k in a])
+    assert np.all((ratios > 0.8) & (ratios < 1.25))  # five years on: same season, trend held flat

@@ -17,18 +17,30 @@ import pytest
 from .conftest import HEADERS, KEY, free_port
 
 
-def _command(port: int) -> list[str]:
+def _command(port: int, *extra: str) -> list[str]:
     exe = Path(sys.executable).with_name("adplan")
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "scenarios.cli"]
-    return [*head, "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"]
+    return [
+        *head,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "info",
+        *extra,
+    ]
 
 
 class Served:
-    def __init__(self, port: int, env: dict, log: Path) -> None:
+    def __init__(self, port: int, env: dict, log: Path, *extra: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(_command(port), env=env, stdout=self._out, stderr=self._out)
+        self.proc = subprocess.Popen(
+            _command(port, *extra), env=env, stdout=self._out, stderr=self._out
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -109,3 +121,23 @@ def test_serve_refuses_to_start_without_keys(tmp_path):
     )
     assert proc.returncode == 2
     assert "ADPLAN_API_KEYS" in proc.stderr
+
+
+def test_serve_with_two_worker_processes_shares_one_database(tmp_path, curves, spec):
+    env = {
+        **os.environ,
+        "ADPLAN_API_KEYS": KEY,
+        "ADPLAN_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
+    }
+    served = Served(free_port(), env, tmp_path / "workers.log", "--workers", "2")
+    try:
+        served.wait_ready()
+        with httpx.Client(base_url=served.url, headers=HEADERS, timeout=60) as c:
+            ids = [
+                c.post("/v1/plans", json={"curves": curves, "spec": spec}).json()["id"]
+                for _ in range(6)
+            ]
+            listed = {it["id"] for it in c.get("/v1/plans").json()["items"]}
+        assert set(ids) == listed
+    finally:
+        served.stop()
