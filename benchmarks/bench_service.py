@@ -133,11 +133,13 @@ def load(url: str, body: dict, threads: int, requests: int, time_limit: float) -
 
 def single(url: str, body: dict, n: int = 5) -> float:
     """Median latency of one client alone (the floor under load)."""
-    with httpx.Client(base_url=url, headers={"X-API-Key": KEY}, timeout=120) as c:
+    payload = json.dumps(body).encode()
+    headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=120) as c:
         ts = []
         for _ in range(n):
             t0 = time.perf_counter()
-            r = c.post("/v1/plans", json=body)
+            r = c.post("/v1/plans", content=payload)
             ts.append(time.perf_counter() - t0)
             r.raise_for_status()
     return round(1000 * statistics.median(ts), 1)

@@ -33,7 +33,7 @@ from optimizer.curves import CurveLine, Curves
 
 from .backtest import run_backtest
 from .errors import InsufficientDataError
-from .features import aggregate_panel, period_label, period_range, select_result_type
+from .features import aggregate_panel, period_end, period_label, period_range, select_result_type
 from .models import MODELS, interval_bounds
 
 #: the curve stops at this multiple of the line's highest historical spend per period
@@ -161,6 +161,16 @@ def forecast_curves(
     pairs = history[["network", "segment"]].astype(str).drop_duplicates()
     all_lines = sorted(zip(pairs["network"], pairs["segment"], strict=True))
     df, rtype, warnings = select_result_type(history, result_type)
+    first, last = future[0], future[-1]
+    if (
+        first < pd.Timestamp(start).normalize()
+        or period_end(last, period) > pd.Timestamp(end).normalize()
+    ):
+        warnings.append(
+            f"whole {period}s are planned: {period_label(first, period)} to {period_label(last, period)} "
+            f"run from {first.date()} to {period_end(last, period).date()}, beyond {pd.Timestamp(start).date()}"
+            f"..{pd.Timestamp(end).date()}"
+        )
     currency = _currency(df, warnings)
     panel = aggregate_panel(df, period)
     pos = panel[panel["spend"] > 0]

@@ -327,7 +327,22 @@ def calibrate_dispersion(y, mu, target: float = INTERVAL[1] - INTERVAL[0]) -> fl
 
 
 class PanelForecaster:
-    """Shared fit/predict over a panel; subclasses build the estimator and its features."""
+    """Shared fit/predict over a panel; subclasses build the estimator and its features.
+
+    Parameters
+    ----------
+    period : "day", "week" or "month" (the panel's period)
+    half_life : periods, optional
+        Weight the training periods so that weight halves every ``half_life`` periods back
+        (None: all periods count the same; the default, best on the shared datasets).
+    level_half_life : periods, optional
+        Recent-level correction of each line with >= ``LEVEL_MIN_PERIODS`` periods (see
+        ``_levels``); None turns it off.
+    level_prior : results
+        Prior pulling a line's level correction toward 1.
+    random_state : int
+        Seeds the estimators and the random hold-out of cross-sectional data.
+    """
 
     name = "model"
     baseline = False
@@ -473,7 +488,16 @@ class PanelForecaster:
 
 
 class GLMForecaster(PanelForecaster):
-    """Poisson ridge GLM on the one-hot features (partial pooling of segments)."""
+    """Poisson ridge GLM on the one-hot features (partial pooling of segments).
+
+    ``alpha`` (results) scales every penalty; ``segment_penalty`` the segment effects'
+    (pooling toward the network); ``shape_penalty`` the elasticities, trend, season and
+    weekday effects (large: flat CPR, no season). ``shape_penalty="auto"`` picks it, and the
+    level half-life, from ``SHAPE_GRID`` x ``LEVEL_GRID`` on the time hold-out (histories of
+    at most ``tune_max_rows`` rows); on the shared datasets this did not beat the fixed
+    defaults, so it is off by default. ``overdispersion`` refits with negative-binomial
+    weights; ``line_elasticity`` adds an elasticity per line (pooled toward its network's).
+    """
 
     name = "glm"
 

@@ -164,3 +164,10 @@ def test_weekly_rows_fill_their_last_month_and_the_trend_is_not_extrapolated_wil
     b = {(ln.network, ln.segment): ln.results_at(1000) for ln in far.curves.lines}
     ratios = np.array([b[k] / a[k] for k in a])
     assert np.all((ratios > 0.8) & (ratios < 1.25))  # five years on: same season, trend held flat
+
+
+def test_whole_periods_are_planned_and_said_so(weekly, result):
+    assert not any("whole" in w for w in result.warnings)  # Monday to Sunday: no edge
+    r = forecast_curves(weekly, "2026-03-04", "2026-03-10", period="week", model="glm")
+    assert r.curves.periods == ["2026-W10", "2026-W11"]
+    assert any("whole weeks are planned" in w and "2026-03-02" in w for w in r.warnings)

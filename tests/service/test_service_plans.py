@@ -293,3 +293,18 @@ def test_history_without_span_is_422(client):
 def test_wrong_method_is_405_not_500(client):
     r = client.put("/v1/plans", headers=HEADERS, json={})
     assert r.status_code == 405
+
+
+def test_non_finite_metadata_in_curves_is_stored_as_null_not_a_500(client):
+    raw = (
+        b'{"curves": {"source": "mmm", "fit": {"r2": NaN, "rmse": Infinity}, "lines": ['
+        b'{"network": "meta", "segment": "a", "period": "2027-01", "points": [[0, 0], [100, 5]]}'
+        b']}, "spec": {"budget": 50}}'
+    )
+    r = client.post(
+        "/v1/plans", headers={**HEADERS, "Content-Type": "application/json"}, content=raw
+    )
+    assert r.status_code == 201, r.text
+    back = client.get(f"/v1/plans/{r.json()['id']}?include_inputs=true", headers=HEADERS).json()
+    assert back["inputs"]["curves"]["fit"] == {"r2": None, "rmse": None}
+    assert back["inputs"]["curves"]["source"] == "mmm"
