@@ -9,26 +9,24 @@ from .cells import neutralise_cell
 from .plan import CSV_COLUMNS, plan_rows
 
 
-def _fmt(value, digits: int) -> str:
+def _fmt(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{round(value, digits) + 0.0:.{digits}f}"  # + 0.0 turns -0.0 into 0.0
+        return repr(value + 0.0)  # shortest exact form; + 0.0 turns -0.0 into 0.0
     return str(neutralise_cell(value))
-
-
-_DIGITS = {"spend": 2, "expected_results": 4, "cost_per_result": 4, "marginal_cost_per_result": 4}
 
 
 def plan_csv_text(plan) -> str:
     """The plan's lines as CSV text (header + one row per line, CRLF line ends as RFC 4180).
 
-    Spend has 2 decimals, results and costs 4; an undefined cost per result (no results)
-    is an empty cell. There is deliberately no totals row (see the package docstring).
+    Numbers are written exactly (the shortest form that reads back to the same float), so the
+    lines add up to the plan's totals: round only for display. An undefined cost per result
+    (no results) is an empty cell. There is deliberately no totals row (see the package docstring).
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; also quotes a field holding \r or \n
     w.writerow(CSV_COLUMNS)
     for row in plan_rows(plan):
-        w.writerow([_fmt(row[c], _DIGITS.get(c, 4)) for c in CSV_COLUMNS])
+        w.writerow([_fmt(row[c]) for c in CSV_COLUMNS])
     return buf.getvalue()
