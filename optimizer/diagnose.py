@@ -139,14 +139,24 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
             "relax_by": give.get(i, 0.0),
             "relax_alone_by": alone.get(i),
             "unit": info.unit,
-            "message": _action(model.rows[i], alone.get(i, give.get(i, 0.0)), budget)
-            + ("" if i in alone else " (together with the others)"),
+            "message": _item_message(info, alone.get(i), give.get(i, 0.0), budget),
         }
         if i == bi:
             item["available"] = budget
             item["needed"] = budget + alone.get(i, give.get(i, 0.0))
         diagnosis.append(item)
     return msg, diagnosis
+
+
+def _item_message(info: RowInfo, alone: float | None, give: float, budget: float) -> str:
+    if alone is not None:
+        return _action(info, alone, budget)
+    if give > 1e-7:
+        return _action(info, give, budget) + " (together with the others)"
+    return (
+        f"{info.name} ({info.description}) is part of the conflict: loosening it helps, "
+        "but it cannot restore feasibility alone"
+    )
 
 
 def _join(names: list[str]) -> str:

@@ -34,6 +34,7 @@ from .exports.xlsx import (
     table_name,
     workbook_bytes,
     write_flighting,
+    write_flighting_by_month,
 )
 
 
@@ -164,7 +165,9 @@ def scenario_workbook(run) -> Workbook:
         if not v.ok:
             continue
         ws.cell(row=row, column=1, value=f"{v.name}: spend by line and period").font = BOLD
-        row = write_flighting(ws, f"Flighting_{v.name}", plan_rows(v.plan), row=row + 1) + 3
+        rows = plan_rows(v.plan)
+        row = write_flighting(ws, f"Flighting_{v.name}", rows, row=row + 1) + 3
+        row = write_flighting_by_month(ws, f"FlightingByMonth_{v.name}", rows, row=row) + 3
     autosize(ws)
 
     ws = wb.create_sheet("Rules")

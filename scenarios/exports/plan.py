@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
+from datetime import date, timedelta
 
 from ..errors import ExportError
 
@@ -107,3 +109,40 @@ def pivot(rows: list[dict], value: str = "spend", by: str = "network") -> tuple[
         periods[r["period"]] = None
         cells[(k, r["period"])] = cells.get((k, r["period"]), 0.0) + (r[value] or 0.0)
     return sorted(keys), sorted(periods), cells
+
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def weekly_to_monthly(rows: list[dict]) -> list[dict] | None:
+    """The weekly lines rolled up into calendar months, or None if the periods are not weeks.
+
+    An ISO week that straddles two months is split by its days (4 days in March, 3 in April:
+    4/7 and 3/7 of its spend), which assumes even delivery within the week. Only ``spend``
+    and ``expected_results`` are carried; the months add up to the weeks.
+    """
+    if not rows or not all(_ISO_WEEK.match(str(r["period"])) for r in rows):
+        return None
+    out: dict[tuple[str, str, str], dict] = {}
+    for r in rows:
+        y, w = (int(g) for g in _ISO_WEEK.match(str(r["period"])).groups())
+        monday = date.fromisocalendar(y, w, 1)
+        days: dict[str, int] = {}
+        for i in range(7):
+            d = monday + timedelta(days=i)
+            days[f"{d.year:04d}-{d.month:02d}"] = days.get(f"{d.year:04d}-{d.month:02d}", 0) + 1
+        for month, n in days.items():
+            key = (r["network"], r["segment"], month)
+            acc = out.setdefault(
+                key,
+                {
+                    "network": key[0],
+                    "segment": key[1],
+                    "period": month,
+                    "spend": 0.0,
+                    "expected_results": 0.0,
+                },
+            )
+            acc["spend"] += (r.get("spend") or 0.0) * n / 7
+            acc["expected_results"] += (r.get("expected_results") or 0.0) * n / 7
+    return [out[k] for k in sorted(out)]

@@ -18,7 +18,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .cells import neutralise_cell
-from .plan import CSV_COLUMNS, pivot, plan_dict, plan_rows, totals
+from .plan import CSV_COLUMNS, pivot, plan_dict, plan_rows, totals, weekly_to_monthly
 
 MONEY = "#,##0.00"
 RESULTS = "#,##0.0"
@@ -150,6 +150,16 @@ def write_flighting(ws: Worksheet, name: str, rows: list[dict], *, row: int = 1)
     return tr
 
 
+def write_flighting_by_month(ws: Worksheet, name: str, rows: list[dict], *, row: int) -> int:
+    """When the periods are ISO weeks, the same flighting rolled up by calendar month
+    (weeks that straddle two months split by their days). Returns the last row used."""
+    months = weekly_to_monthly(rows)
+    if months is None:
+        return row - 1
+    ws.cell(row=row, column=1, value="by calendar month (weeks split by their days)").font = BOLD
+    return write_flighting(ws, name, months, row=row + 1)
+
+
 def rule_rows(plan) -> tuple[list[str], list[list]]:
     """Headers and rows of the plan's rules (constraints): name, binding, shadow_price..."""
     cons = plan_dict(plan).get("constraints") or []
@@ -197,7 +207,8 @@ def plan_workbook(plan) -> Workbook:
     autosize(ws)
 
     ws = wb.create_sheet("Flighting")
-    write_flighting(ws, "Flighting", rows)
+    last = write_flighting(ws, "Flighting", rows)
+    write_flighting_by_month(ws, "FlightingByMonth", rows, row=last + 3)
     autosize(ws)
 
     ws = wb.create_sheet("Rules")
