@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 from optimizer import PlanSpec, allocate, frontier  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
-from optimizer.solvers import HIGHS_LP_OPTIONS, HighsSolver, _csc, crash_basis  # noqa: E402
+from optimizer.solvers import HIGHS_LP_OPTIONS, HighsSolver, crash_basis  # noqa: E402
 from optimizer.synthetic import benchmark_spec_dict, synthetic_curves  # noqa: E402
 
 SIZES = [(8, 25, 13, 8), (10, 100, 13, 10)]
@@ -71,32 +71,13 @@ def row(what: str, wall: float) -> float:
 def raw_highs(model, options: dict, crash: bool = False) -> float:
     """Arrays already built: passModel + run (what 'handing highspy the arrays' costs).
 
-    With ``crash`` the greedy starting basis that allocate uses is computed and set too.
+    The model goes in as allocate passes it (``HighsSolver``: output off, ``passModel``,
+    ``options``), then highspy runs it directly, without allocate's basis and result
+    handling. With ``crash`` the greedy starting basis that allocate uses is set too.
     """
     import highspy
 
-    start, index, value = _csc(model)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    for k, v in options.items():
-        h.setOptionValue(k, v)
-    h.passModel(
-        model.n_col,
-        model.n_row,
-        len(value),
-        int(highspy.MatrixFormat.kColwise),
-        int(highspy.ObjSense.kMaximize),
-        0.0,
-        model.c,
-        model.col_lb,
-        model.col_ub,
-        model.row_lb,
-        model.row_ub,
-        start,
-        index,
-        value,
-        np.zeros(model.n_col, dtype=np.int32),
-    )
+    h = HighsSolver(model, options, crash=False).h
     if crash:
         h.setBasis(crash_basis(model))
     h.run()

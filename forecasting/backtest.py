@@ -204,7 +204,7 @@ def run_backtest(
     folds: int = 3,
     result_type: str | None = None,
     on_progress: Progress | None = None,
-    models: Sequence[str] = ("glm", "gbm"),
+    models: Sequence[str] = ("glm", "gbm", "glm_eb"),
     n_jobs: int = 1,
 ) -> BacktestResult:
     """Rolling-origin backtest of the models and the baselines (see the module docstring).
@@ -271,7 +271,7 @@ def run_cross_validation(
     result_type: str | None = None,
     random_state: int = 0,
     on_progress: Progress | None = None,
-    models: Sequence[str] = ("glm", "gbm"),
+    models: Sequence[str] = ("glm", "gbm", "glm_eb"),
     n_jobs: int = 1,
 ) -> BacktestResult:
     """K-fold cross-validation over rows (ads) for cross-sectional history without time.

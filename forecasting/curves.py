@@ -147,7 +147,7 @@ def forecast_curves(
     [start, end] (whole ISO weeks or months). See the module docstring.
 
     ``model``: ``"auto"`` (the backtest's best non-baseline model; the GLM when the history
-    is too short to backtest), ``"glm"`` or ``"gbm"``.
+    is too short to backtest), ``"glm"``, ``"gbm"`` or ``"glm_eb"``.
     """
     if period not in ("week", "month"):
         raise ValueError(f"period must be 'week' or 'month' for curves, got {period!r}")

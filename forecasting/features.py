@@ -337,6 +337,30 @@ class FeatureBuilder:
             idx.append(self.feature_names_.index(name))
         return idx
 
+    #: groups of columns sharing one learnt penalty (see ``penalty_groups``)
+    GROUPS = ("line", "network_elasticity", "line_elasticity", "network_trend", "season", "weekday")
+
+    def penalty_groups(self) -> np.ndarray:
+        """Group of each column for empirical-Bayes pooling (index into ``GROUPS``; -1 for
+        log spend, the network levels, the common elasticity and the common trend, which
+        keep their fixed penalties)."""
+        out = []
+        for name in self.feature_names_:
+            if name.endswith(":log_spend_within"):
+                g = "line_elasticity" if name.startswith("line[") else "network_elasticity"
+            elif name.startswith("line["):
+                g = "line"
+            elif name.endswith(":trend"):
+                g = "network_trend"
+            elif name[:3] in ("sin", "cos"):
+                g = "season"
+            elif name.startswith("dow"):
+                g = "weekday"
+            else:
+                g = None
+            out.append(-1 if g is None else self.GROUPS.index(g))
+        return np.asarray(out, dtype=int)
+
     def line_elasticity_column(self, network: str, segment: str) -> int | None:
         name = f"line[{network}/{segment}]:log_spend_within"
         return self.feature_names_.index(name) if name in self.feature_names_ else None

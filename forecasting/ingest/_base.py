@@ -44,6 +44,13 @@ class Keep:
             self._dropped[reason] = where if prev is None else (prev | where)
             self.mask &= ~where
 
+    def refuse(self, table: RawTable, where, col: int | str | None, what: str) -> None:
+        """An IngestError (``what``) at the first kept record where ``where`` holds: a
+        value the canonical row needs (its date, its network) is empty."""
+        bad = np.asarray(where, dtype=bool) & self.mask
+        if bad.any():
+            raise table.error(int(np.flatnonzero(bad)[0]), col, what)
+
     def skipped_spend(self, spend: pd.Series) -> dict[str, float]:
         arr = spend.to_numpy(dtype="float64")
         return {r: math.fsum(np.nan_to_num(arr[m], nan=0.0)) for r, m in self._dropped.items()}
@@ -61,6 +68,80 @@ class Keep:
             skipped_spend=self.skipped_spend(spend) if spend is not None else {},
             notes=list(notes or []),
         )
+
+
+def canonical_extract(
+    table: RawTable,
+    keep: Keep,
+    *,
+    date: pd.Series,
+    network: pd.Series,
+    segment: pd.Series,
+    result_type: pd.Series,
+    spend: pd.Series,
+    results: pd.Series,
+    impressions: int | pd.Series | None,
+    clicks: int | pd.Series | None,
+    campaign: pd.Series,
+    currency: pd.Series | None = None,
+    notes=None,
+) -> Extract:
+    """The importers' last step: the canonical columns of the kept rows.
+
+    ``impressions`` and ``clicks`` are a column position (None when the export has none),
+    parsed here as non-negative counts of the kept rows, or a series the importer parsed.
+    ``campaign`` and ``currency`` are text with "" for none (stored as missing); an export
+    that never states a currency passes no ``currency`` and gets no currency column.
+    """
+    columns = {
+        "date": date,
+        "network": network,
+        "segment": segment,
+        "result_type": result_type,
+        "spend": spend,
+        "results": results,
+        "impressions": _counts(table, keep, impressions, "impressions"),
+        "clicks": _counts(table, keep, clicks, "clicks"),
+    }
+    if currency is not None:
+        columns["currency"] = _text_or_nan(currency)
+    columns["campaign"] = _text_or_nan(campaign)
+    return keep.build(table, columns, notes)
+
+
+def segments(table: RawTable, cols, first: pd.Series | None = None) -> pd.Series:
+    """Segment of each row: ``first`` (demographics) where set, else the slug of the first of
+    the columns ``cols`` (ad group, campaign; None for absent) with a value, else ``all``."""
+    segment = constant("", len(table)) if first is None else first
+    for c in cols:
+        if c is not None:
+            segment = segment.where(segment != "", segment_slugs(table.text(c)))
+    return segment.where(segment != "", "all")
+
+
+def currencies(
+    table: RawTable, col: int | None, spend_col: int | None = None, spend_pattern: str = ""
+) -> pd.Series:
+    """Currency codes (upper case) of column ``col``; empty cells, or every row when there is
+    no such column, take the currency the spend header names (``"Cost (EUR)"``: the group
+    ``cur`` of ``spend_pattern``), else stay ""."""
+    codes = table.text(col).str.upper()
+    if spend_col is not None:
+        m = re.fullmatch(spend_pattern, table.norm[spend_col])
+        named = (m.group("cur") or "").upper() if m else ""
+        if named:
+            codes = codes.where(codes != "", named)
+    return codes
+
+
+def _counts(table: RawTable, keep: Keep, col: int | pd.Series | None, what: str) -> pd.Series:
+    if isinstance(col, pd.Series):
+        return col
+    return table.number(col, what=what, rows=keep.mask)
+
+
+def _text_or_nan(text: pd.Series) -> pd.Series:
+    return text.where(text != "", np.nan)
 
 
 def constant(value, n: int, dtype="str") -> pd.Series:

@@ -25,10 +25,12 @@ import pandas as pd
 from forecasting.ingest._base import (
     Extract,
     Keep,
+    canonical_extract,
     constant,
+    currencies,
     demographic_segments,
     result_type_slugs,
-    segment_slugs,
+    segments,
 )
 from forecasting.ingest._table import RawTable, parse_dates_loose
 
@@ -65,8 +67,6 @@ def _range_start(table: RawTable) -> dt.date | None:
 def extract(table: RawTable) -> Extract:
     fmt = "Google Ads report"
     c_cost = table.need("spend", "Cost", pattern=COST_PATTERN, fmt=fmt)
-    m = re.fullmatch(COST_PATTERN, table.norm[c_cost])
-    header_currency = (m.group("cur") or "").upper() if m else ""
     c_conv = table.need("results", "Conversions", "Conv.", fmt=fmt)
     c_action = table.find("Conversion action", "Conversion name")
     c_day = table.find("Day", "Date")
@@ -109,15 +109,13 @@ def extract(table: RawTable) -> Extract:
             table.need("date", "Day", "Week", "Month", fmt=fmt)
         dates = pd.Series(pd.Timestamp(start), index=range(n), dtype="datetime64[ns]")
         date_col = None
-    missing = dates.isna().to_numpy() & keep.mask
-    if missing.any():
-        raise table.error(int(np.flatnonzero(missing)[0]), date_col, "the date is empty")
+    keep.refuse(table, dates.isna(), date_col, "the date is empty")
 
-    segment = demographic_segments(table.text(c_age), table.text(c_gender))
-    for c in (c_adgroup, c_campaign):
-        if c is not None:
-            segment = segment.where(segment != "", segment_slugs(table.text(c)))
-    segment = segment.where(segment != "", "all")
+    segment = segments(
+        table,
+        (c_adgroup, c_campaign),
+        demographic_segments(table.text(c_age), table.text(c_gender)),
+    )
 
     network = constant("google", n)
     for c in (c_network, c_ctype):
@@ -132,19 +130,17 @@ def extract(table: RawTable) -> Extract:
     else:
         rtype = constant("conversions", n)
 
-    currency = table.text(c_currency).str.upper()
-    currency = currency.where(currency != "", header_currency)
-    campaign = table.text(c_campaign)
-    columns = {
-        "date": dates,
-        "network": network,
-        "segment": segment,
-        "result_type": rtype,
-        "spend": spend,
-        "results": results,
-        "impressions": table.number(c_impr, what="impressions", rows=keep.mask),
-        "clicks": table.number(c_clicks, what="clicks", rows=keep.mask),
-        "currency": currency.where(currency != "", np.nan),
-        "campaign": campaign.where(campaign != "", np.nan),
-    }
-    return keep.build(table, columns)
+    return canonical_extract(
+        table,
+        keep,
+        date=dates,
+        network=network,
+        segment=segment,
+        result_type=rtype,
+        spend=spend,
+        results=results,
+        impressions=c_impr,
+        clicks=c_clicks,
+        currency=currencies(table, c_currency, c_cost, COST_PATTERN),
+        campaign=table.text(c_campaign),
+    )

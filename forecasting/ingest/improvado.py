@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.history import normalise_network
-from forecasting.ingest._base import Extract, Keep, constant
+from forecasting.ingest._base import Extract, Keep, canonical_extract, constant
 from forecasting.ingest._table import RawTable
 
 SKIP_ZERO = True
@@ -85,13 +85,9 @@ def _common(table: RawTable, keep: Keep, fmt: str) -> dict[str, pd.Series]:
     c_spend = table.need("spend", "spend", fmt=fmt)
     c_channel = table.need("network", "channel", fmt=fmt)
     dates = table.date(c_date, ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S"], rows=keep.mask)
-    missing = dates.isna().to_numpy() & keep.mask
-    if missing.any():
-        raise table.error(int(np.flatnonzero(missing)[0]), c_date, "the date is empty")
+    keep.refuse(table, dates.isna(), c_date, "the date is empty")
     channel = table.text(c_channel)
-    empty = (channel == "").to_numpy() & keep.mask
-    if empty.any():
-        raise table.error(int(np.flatnonzero(empty)[0]), c_channel, "the channel is empty")
+    keep.refuse(table, channel == "", c_channel, "the channel is empty")
     uniq = pd.unique(channel)
     return {
         "date": dates,
@@ -118,10 +114,67 @@ def _repeated_headers_agree(table: RawTable) -> list[str]:
     return notes
 
 
+def _finish(
+    table: RawTable,
+    keep: Keep,
+    fmt: str,
+    common: dict[str, pd.Series],
+    *,
+    segment: pd.Series,
+    result_type: pd.Series,
+    results: pd.Series,
+    impressions: str = "impressions",
+    notes=None,
+) -> Extract:
+    """The columns every Improvado export shares (clicks, campaign ids) and the rest."""
+    return canonical_extract(
+        table,
+        keep,
+        **common,
+        segment=segment,
+        result_type=result_type,
+        results=results,
+        impressions=_num(table, impressions, keep, fmt),
+        clicks=_num(table, "clicks", keep, fmt),
+        campaign=_ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
+        notes=notes,
+    )
+
+
+#: exports with one result type for every row: format name, segment (id column and prefix,
+#: None for "all"), result type, results column, impressions column
+_ONE_RESULT_TYPE: dict[str, tuple[str, tuple[str, str] | None, str, str, str]] = {
+    "tiktok": ("Improvado TikTok", ("adgroup_id", "adgroup"), "conversions", "conversions",
+               "impressions"),
+    "bing": ("Improvado Bing", ("adset_id", "adset"), "conversions", "conv", "imps"),
+    "twitter": ("Improvado Twitter", None, "link_clicks", "url_clicks", "impressions"),
+}  # fmt: skip
+
+
+def _one_result_type(table: RawTable, platform: str) -> Extract:
+    fmt, segment, result_type, results, impressions = _ONE_RESULT_TYPE[platform]
+    keep = Keep(len(table))
+    common = _common(table, keep, fmt)
+    if segment is None:
+        seg = constant("all", len(table))
+    else:
+        seg = _ids(table, table.need(segment[0], segment[0], fmt=fmt), segment[1])
+    return _finish(
+        table,
+        keep,
+        fmt,
+        common,
+        segment=seg,
+        result_type=constant(result_type, len(table)),
+        results=_num(table, results, keep, fmt),
+        impressions=impressions,
+    )
+
+
 def extract_facebook(table: RawTable) -> Extract:
     fmt = "Improvado Facebook"
     keep = Keep(len(table))
-    cols = _common(table, keep, fmt)
+    common = _common(table, keep, fmt)
     objective = table.text(table.need("objective", "objective", fmt=fmt)).str.upper()
     unknown = sorted(set(objective[keep.mask]) - set(OBJECTIVES))
     if unknown:
@@ -141,58 +194,25 @@ def extract_facebook(table: RawTable) -> Extract:
         total = sum(cache.setdefault(s, _num(table, s, keep, fmt)) for s in sources)
         results = results.where(~rows, total)
         rtype = rtype.where(~rows, slug)
-    columns = {
-        **cols,
-        "segment": _ids(table, table.need("adset_id", "adset_id", fmt=fmt), "adset"),
-        "result_type": rtype,
-        "results": results,
-        "impressions": _num(table, "impressions", keep, fmt),
-        "clicks": _num(table, "clicks", keep, fmt),
-        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
-    }
-    return keep.build(table, columns, _repeated_headers_agree(table))
+    return _finish(
+        table,
+        keep,
+        fmt,
+        common,
+        segment=_ids(table, table.need("adset_id", "adset_id", fmt=fmt), "adset"),
+        result_type=rtype,
+        results=results,
+        notes=_repeated_headers_agree(table),
+    )
 
 
 def extract_tiktok(table: RawTable) -> Extract:
-    fmt = "Improvado TikTok"
-    keep = Keep(len(table))
-    columns = {
-        **_common(table, keep, fmt),
-        "segment": _ids(table, table.need("adgroup_id", "adgroup_id", fmt=fmt), "adgroup"),
-        "result_type": constant("conversions", len(table)),
-        "results": _num(table, "conversions", keep, fmt),
-        "impressions": _num(table, "impressions", keep, fmt),
-        "clicks": _num(table, "clicks", keep, fmt),
-        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
-    }
-    return keep.build(table, columns)
+    return _one_result_type(table, "tiktok")
 
 
 def extract_bing(table: RawTable) -> Extract:
-    fmt = "Improvado Bing"
-    keep = Keep(len(table))
-    columns = {
-        **_common(table, keep, fmt),
-        "segment": _ids(table, table.need("adset_id", "adset_id", fmt=fmt), "adset"),
-        "result_type": constant("conversions", len(table)),
-        "results": _num(table, "conv", keep, fmt),
-        "impressions": _num(table, "imps", keep, fmt),
-        "clicks": _num(table, "clicks", keep, fmt),
-        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
-    }
-    return keep.build(table, columns)
+    return _one_result_type(table, "bing")
 
 
 def extract_twitter(table: RawTable) -> Extract:
-    fmt = "Improvado Twitter"
-    keep = Keep(len(table))
-    columns = {
-        **_common(table, keep, fmt),
-        "segment": constant("all", len(table)),
-        "result_type": constant("link_clicks", len(table)),
-        "results": _num(table, "url_clicks", keep, fmt),
-        "impressions": _num(table, "impressions", keep, fmt),
-        "clicks": _num(table, "clicks", keep, fmt),
-        "campaign": _ids(table, table.need("campaign_id", "campaign_id", fmt=fmt), "campaign"),
-    }
-    return keep.build(table, columns)
+    return _one_result_type(table, "twitter")

@@ -20,7 +20,15 @@ import re
 
 import numpy as np
 
-from forecasting.ingest._base import Extract, Keep, constant, result_type_slugs, segment_slugs
+from forecasting.ingest._base import (
+    Extract,
+    Keep,
+    canonical_extract,
+    constant,
+    currencies,
+    result_type_slugs,
+    segments,
+)
 from forecasting.ingest._table import RawTable
 
 NAME = "linkedin"
@@ -41,8 +49,6 @@ def extract(table: RawTable) -> Extract:
     fmt = "LinkedIn Campaign Manager"
     c_date = table.need("date", "Start Date (in UTC)", "Start Date", "Date", fmt=fmt)
     c_spend = table.need("spend", "Total Spent", pattern=SPEND_PATTERN, fmt=fmt)
-    m = re.fullmatch(SPEND_PATTERN, table.norm[c_spend])
-    header_currency = (m.group("cur") or "").upper() if m else ""
     c_cname = table.find("Conversion Name", "Conversion")
     c_conv = table.find("Conversions", "Total Conversions")
     c_leads = table.find("Leads")
@@ -76,29 +82,21 @@ def extract(table: RawTable) -> Extract:
 
     dates = table.date(c_date, ["%m/%d/%Y", "%Y-%m-%d", "%m/%d/%Y %H:%M"], rows=keep.mask,
                        hint="M/D/YYYY")  # fmt: skip
-    missing = dates.isna().to_numpy() & keep.mask
-    if missing.any():
-        raise table.error(int(np.flatnonzero(missing)[0]), c_date, "the date is empty")
+    keep.refuse(table, dates.isna(), c_date, "the date is empty")
 
     campaign_text = table.text(c_campaign)
-    segment = segment_slugs(campaign_text)
-    segment = segment.where(segment != "", "all")
     group = table.text(c_group) if c_group is not None else campaign_text
-    if c_currency is not None:
-        currency = table.text(c_currency).str.upper()
-        currency = currency.where(currency != "", header_currency)
-    else:
-        currency = constant(header_currency, n)
-    columns = {
-        "date": dates,
-        "network": constant("linkedin", n),
-        "segment": segment,
-        "result_type": rtype,
-        "spend": spend,
-        "results": results,
-        "impressions": table.number(c_impr, what="impressions", rows=keep.mask),
-        "clicks": table.number(c_clicks, what="clicks", rows=keep.mask),
-        "currency": currency.where(currency != "", np.nan),
-        "campaign": group.where(group != "", np.nan),
-    }
-    return keep.build(table, columns)
+    return canonical_extract(
+        table,
+        keep,
+        date=dates,
+        network=constant("linkedin", n),
+        segment=segments(table, (c_campaign,)),
+        result_type=rtype,
+        spend=spend,
+        results=results,
+        impressions=c_impr,
+        clicks=c_clicks,
+        currency=currencies(table, c_currency, c_spend, SPEND_PATTERN),
+        campaign=group,
+    )

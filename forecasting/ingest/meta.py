@@ -36,10 +36,12 @@ from forecasting.history import normalise_network
 from forecasting.ingest._base import (
     Extract,
     Keep,
+    canonical_extract,
     constant,
+    currencies,
     demographic_segments,
     result_type_slugs,
-    segment_slugs,
+    segments,
 )
 from forecasting.ingest._table import RawTable
 
@@ -74,15 +76,11 @@ def _is_french(table: RawTable) -> bool:
 
 
 def extract(table: RawTable) -> Extract:
-    import re
-
     fr = _is_french(table)
     fmt = "Meta Ads Manager"
     c_spend = table.need(
         "spend", "Amount spent (EUR)", "Montant dépensé (EUR)", pattern=SPEND_PATTERN, fmt=fmt
     )
-    m = re.fullmatch(SPEND_PATTERN, table.norm[c_spend])
-    header_currency = (m.group("cur") or "").upper() if m else ""
     c_day = table.find("Day", "Jour", "Date")
     c_start = table.find(*_STARTS)
     if c_day is None and c_start is None:
@@ -135,10 +133,7 @@ def extract(table: RawTable) -> Extract:
     formats = ["%Y-%m-%d", "%d/%m/%Y"] if fr else ["%Y-%m-%d", "%m/%d/%Y"]
     formats += ["%Y-%m-%d %H:%M:%S"]
     dates = table.date(date_col, formats, rows=keep.mask)
-    no_date = dates.isna().to_numpy() & keep.mask
-    if no_date.any():
-        pos = int(np.flatnonzero(no_date)[0])
-        raise table.error(pos, date_col, "the date is empty")
+    keep.refuse(table, dates.isna(), date_col, "the date is empty")
 
     notes: list[str] = []
     empty_results = results.isna().to_numpy() & keep.mask
@@ -161,12 +156,7 @@ def extract(table: RawTable) -> Extract:
                 f"the summary row says spend {stated:.2f} but the rows add up to {listed:.2f}"
             )
 
-    segment = demographic_segments(table.text(c_age), table.text(c_gender))
-    if c_adset is not None:
-        segment = segment.where(segment != "", segment_slugs(table.text(c_adset)))
-    if c_campaign is not None:
-        segment = segment.where(segment != "", segment_slugs(table.text(c_campaign)))
-    segment = segment.where(segment != "", "all")
+    demographics = demographic_segments(table.text(c_age), table.text(c_gender))
 
     if c_platform is not None:
         plat = table.text(c_platform)
@@ -175,23 +165,18 @@ def extract(table: RawTable) -> Extract:
     else:
         network = constant("meta", n)
 
-    if c_currency is not None:
-        currency = table.text(c_currency).str.upper()
-        if header_currency:
-            currency = currency.where(currency != "", header_currency)
-    else:
-        currency = constant(header_currency, n)
-
-    columns = {
-        "date": dates,
-        "network": network.astype("str"),
-        "segment": segment,
-        "result_type": result_type_slugs(rtype_text),
-        "spend": spend,
-        "results": results,
-        "impressions": impressions,
-        "clicks": clicks,
-        "currency": currency.where(currency != "", np.nan),
-        "campaign": table.text(c_campaign).where(table.text(c_campaign) != "", np.nan),
-    }
-    return keep.build(table, columns, notes)
+    return canonical_extract(
+        table,
+        keep,
+        date=dates,
+        network=network.astype("str"),
+        segment=segments(table, (c_adset, c_campaign), demographics),
+        result_type=result_type_slugs(rtype_text),
+        spend=spend,
+        results=results,
+        impressions=impressions,
+        clicks=clicks,
+        currency=currencies(table, c_currency, c_spend, SPEND_PATTERN),
+        campaign=table.text(c_campaign),
+        notes=notes,
+    )

@@ -28,18 +28,16 @@ def _round(x: float) -> float:
     return round(x, 6)
 
 
-@dataclass
-class FileReport:
-    """One file's ingest."""
+def _rounded(values: dict[str, float]) -> dict[str, float]:
+    return {k: _round(v) for k, v in values.items()}
 
-    file: str
-    source: str
-    rows_read: int = 0
-    rows_kept: int = 0
-    rows_merged: int = 0
+
+@dataclass
+class _Summary:
+    """What a written history holds (span, names, totals by result type): the part the file
+    report and the total report share. Subclasses provide ``skipped`` and ``skipped_spend``."""
+
     rows_written: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    skipped_spend: dict[str, float] = field(default_factory=dict)
     date_start: str | None = None
     date_end: str | None = None
     networks: list[str] = field(default_factory=list)
@@ -47,16 +45,14 @@ class FileReport:
     currencies: list[str] = field(default_factory=list)
     spend_by_result_type: dict[str, float] = field(default_factory=dict)
     results_by_result_type: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_skipped(self) -> int:
         return sum(self.skipped.values())
 
     def describe(self, history: pd.DataFrame) -> None:
-        """Fill the span, names and totals from the rows this file wrote."""
+        """Fill the span, names and totals from the rows written."""
         self.rows_written = len(history)
-        self.rows_merged = self.rows_kept - self.rows_written
         if len(history):
             self.date_start = history["date"].min().date().isoformat()
             self.date_end = history["date"].max().date().isoformat()
@@ -66,28 +62,52 @@ class FileReport:
             self.currencies = sorted(history["currency"].dropna().unique().tolist())
         self.spend_by_result_type, self.results_by_result_type = _totals(history)
 
-    def to_dict(self) -> dict:
+    def _as_dict(self, head: dict, tail: dict) -> dict:
+        """``head``, then the skips and the summary, then ``tail`` (the JSON key order)."""
         return {
+            **head,
+            "rows_skipped": self.rows_skipped,
+            "skipped": dict(self.skipped),
+            "skipped_spend": _rounded(self.skipped_spend),
+            "date_start": self.date_start,
+            "date_end": self.date_end,
+            "networks": list(self.networks),
+            "segments": list(self.segments),
+            "currencies": list(self.currencies),
+            "spend_by_result_type": _rounded(self.spend_by_result_type),
+            "results_by_result_type": _rounded(self.results_by_result_type),
+            **tail,
+        }
+
+
+@dataclass(kw_only=True)
+class FileReport(_Summary):
+    """One file's ingest."""
+
+    file: str
+    source: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    rows_merged: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_spend: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self, history: pd.DataFrame) -> None:
+        """Fill the span, names and totals from the rows this file wrote."""
+        super().describe(history)
+        self.rows_merged = self.rows_kept - self.rows_written
+
+    def to_dict(self) -> dict:
+        head = {
             "file": self.file,
             "source": self.source,
             "rows_read": self.rows_read,
             "rows_kept": self.rows_kept,
             "rows_merged": self.rows_merged,
             "rows_written": self.rows_written,
-            "rows_skipped": self.rows_skipped,
-            "skipped": dict(self.skipped),
-            "skipped_spend": {k: _round(v) for k, v in self.skipped_spend.items()},
-            "date_start": self.date_start,
-            "date_end": self.date_end,
-            "networks": list(self.networks),
-            "segments": list(self.segments),
-            "currencies": list(self.currencies),
-            "spend_by_result_type": {k: _round(v) for k, v in self.spend_by_result_type.items()},
-            "results_by_result_type": {
-                k: _round(v) for k, v in self.results_by_result_type.items()
-            },
-            "notes": list(self.notes),
         }
+        return self._as_dict(head, {"notes": list(self.notes)})
 
 
 def _totals(history: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
@@ -101,18 +121,10 @@ def _totals(history: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
 
 
 @dataclass
-class IngestReport:
+class IngestReport(_Summary):
     """Every file's :class:`FileReport` and the totals of the merged history."""
 
     files: list[FileReport] = field(default_factory=list)
-    rows_written: int = 0
-    date_start: str | None = None
-    date_end: str | None = None
-    networks: list[str] = field(default_factory=list)
-    segments: list[str] = field(default_factory=list)
-    currencies: list[str] = field(default_factory=list)
-    spend_by_result_type: dict[str, float] = field(default_factory=dict)
-    results_by_result_type: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_read(self) -> int:
@@ -138,37 +150,10 @@ class IngestReport:
                 out[k] = out.get(k, 0.0) + v
         return out
 
-    @property
-    def rows_skipped(self) -> int:
-        return sum(self.skipped.values())
-
-    def describe(self, history: pd.DataFrame) -> None:
-        self.rows_written = len(history)
-        if len(history):
-            self.date_start = history["date"].min().date().isoformat()
-            self.date_end = history["date"].max().date().isoformat()
-        self.networks = sorted(history["network"].unique().tolist())
-        self.segments = sorted(history["segment"].unique().tolist())
-        if "currency" in history.columns:
-            self.currencies = sorted(history["currency"].dropna().unique().tolist())
-        self.spend_by_result_type, self.results_by_result_type = _totals(history)
-
     def to_dict(self) -> dict:
-        return {
+        head = {
             "rows_read": self.rows_read,
             "rows_written": self.rows_written,
             "rows_merged": self.rows_merged,
-            "rows_skipped": self.rows_skipped,
-            "skipped": self.skipped,
-            "skipped_spend": {k: _round(v) for k, v in self.skipped_spend.items()},
-            "date_start": self.date_start,
-            "date_end": self.date_end,
-            "networks": list(self.networks),
-            "segments": list(self.segments),
-            "currencies": list(self.currencies),
-            "spend_by_result_type": {k: _round(v) for k, v in self.spend_by_result_type.items()},
-            "results_by_result_type": {
-                k: _round(v) for k, v in self.results_by_result_type.items()
-            },
-            "files": [f.to_dict() for f in self.files],
         }
+        return self._as_dict(head, {"files": [f.to_dict() for f in self.files]})

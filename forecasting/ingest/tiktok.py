@@ -15,15 +15,15 @@ starts with ``Total`` (``Total of 12 results``) are dropped and counted.
 
 from __future__ import annotations
 
-import numpy as np
-
 from forecasting.ingest._base import (
     Extract,
     Keep,
+    canonical_extract,
     constant,
+    currencies,
     demographic_segments,
     result_type_slugs,
-    segment_slugs,
+    segments,
 )
 from forecasting.ingest._table import RawTable
 
@@ -77,30 +77,25 @@ def extract(table: RawTable) -> Extract:
     results = results.fillna(0.0)
 
     dates = table.date(c_date, ["%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d"], rows=keep.mask)
-    missing = dates.isna().to_numpy() & keep.mask
-    if missing.any():
-        raise table.error(int(np.flatnonzero(missing)[0]), c_date, "the date is empty")
+    keep.refuse(table, dates.isna(), c_date, "the date is empty")
 
     age = table.text(c_age).str.replace(r"^AGE_(\d+)_(\d+)$", r"\1-\2", regex=True)
     age = age.str.replace(r"^AGE_(\d+)_MORE$", r"\1+", regex=True)
-    segment = demographic_segments(age, table.text(c_gender))
-    for c in (c_adgroup, c_campaign):
-        if c is not None:
-            segment = segment.where(segment != "", segment_slugs(table.text(c)))
-    segment = segment.where(segment != "", "all")
+    segment = segments(
+        table, (c_adgroup, c_campaign), demographic_segments(age, table.text(c_gender))
+    )
 
-    currency = table.text(c_currency).str.upper()
-    campaign = table.text(c_campaign)
-    columns = {
-        "date": dates,
-        "network": constant("tiktok", n),
-        "segment": segment,
-        "result_type": rtype,
-        "spend": spend,
-        "results": results,
-        "impressions": table.number(c_impr, what="impressions", rows=keep.mask),
-        "clicks": table.number(c_clicks, what="clicks", rows=keep.mask),
-        "currency": currency.where(currency != "", np.nan),
-        "campaign": campaign.where(campaign != "", np.nan),
-    }
-    return keep.build(table, columns)
+    return canonical_extract(
+        table,
+        keep,
+        date=dates,
+        network=constant("tiktok", n),
+        segment=segment,
+        result_type=rtype,
+        spend=spend,
+        results=results,
+        impressions=c_impr,
+        clicks=c_clicks,
+        currency=currencies(table, c_currency),
+        campaign=table.text(c_campaign),
+    )

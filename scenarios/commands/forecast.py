@@ -51,7 +51,7 @@ def forecast(
         ),
     ] = None,
     model: Annotated[
-        str, typer.Option("--model", help="auto (best in a backtest), glm or gbm.")
+        str, typer.Option("--model", help="auto (best in a backtest), glm, gbm or glm_eb.")
     ] = "auto",
 ) -> None:
     """Forecast cost per result for every network x segment and write concave response
@@ -59,8 +59,8 @@ def forecast(
     with cli_errors():
         if period not in ("week", "month"):
             raise fail(f"--period must be week or month, got {period!r}")
-        if model not in ("auto", "glm", "gbm"):
-            raise fail(f"--model must be auto, glm or gbm, got {model!r}")
+        if model not in ("auto", "glm", "gbm", "glm_eb"):
+            raise fail(f"--model must be auto, glm, gbm or glm_eb, got {model!r}")
         import pandas as pd
 
         from forecasting import forecast_curves, read_history

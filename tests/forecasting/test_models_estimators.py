@@ -9,6 +9,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from forecasting.features import FeatureBuilder, aggregate_panel
 from forecasting.models import (
+    EBGLMForecaster,
+    EmpiricalBayesPoissonRegressor,
     GLMForecaster,
     PoissonGBMRegressor,
     PoissonRidgeRegressor,
@@ -17,7 +19,11 @@ from forecasting.models import (
     interval_bounds,
 )
 
-_ESTIMATORS = [PoissonRidgeRegressor(), PoissonGBMRegressor(random_state=0)]
+_ESTIMATORS = [
+    PoissonRidgeRegressor(),
+    PoissonGBMRegressor(random_state=0),
+    EmpiricalBayesPoissonRegressor(),
+]
 # The array-API checks need SCIPY_ARRAY_API=1 set before scipy is first imported, which a
 # test run shared with the other packages cannot do; they would only be skipped. Our
 # estimators declare no array-API support, so every other check runs.
@@ -32,7 +38,7 @@ def test_sklearn_estimator_contract(estimator, check):
 
 
 def test_the_sklearn_checks_are_really_collected():
-    assert len(_params) > 80  # both estimators, ~45 checks each
+    assert len(_params) > 120  # three estimators, ~45 checks each
 
 
 def test_poisson_ridge_recovers_known_coefficients():
@@ -64,6 +70,52 @@ def test_per_column_penalty_shrinks_only_the_penalised_columns():
     est = PoissonRidgeRegressor(alpha=1e4, penalty=[0.0, 1.0]).fit(X, y)
     assert est.coef_[0] == pytest.approx(0.6, abs=0.1)
     assert abs(est.coef_[1]) < 0.1
+
+
+def test_empirical_bayes_pools_noise_groups_and_keeps_real_effects():
+    # group 0: 8 columns of pure noise; group 1: 8 columns with real, spread-out effects
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3000, 16))
+    coef = np.concatenate([np.zeros(8), rng.normal(0, 0.4, 8)])
+    y = rng.poisson(np.exp(1.0 + X @ coef))
+    groups = np.repeat([0, 1], 8)
+    est = EmpiricalBayesPoissonRegressor(alpha=1.0, groups=groups).fit(X, y)
+    noise_pen, real_pen = est.penalty_[0], est.penalty_[8]
+    assert noise_pen > 100 * real_pen  # the noise group is pooled to 0, the real one is not
+    assert np.abs(est.coef_[:8]).max() < 0.02
+    np.testing.assert_allclose(est.coef_[8:], coef[8:], atol=0.05)
+    # one fixed penalty as strong as the noise group's would have shrunk the real effects
+    fixed = PoissonRidgeRegressor(alpha=noise_pen).fit(X, y)
+    assert np.abs(fixed.coef_[8:]).max() < 0.5 * np.abs(coef[8:]).max()
+
+
+def test_empirical_bayes_glm_keeps_a_line_elasticity_its_network_does_not_share():
+    # meta/flat: results proportional to spend; meta/steep: results ∝ spend^0.5
+    rng = np.random.default_rng(6)
+    rows = []
+    for w in range(60):
+        d = pd.Timestamp("2025-01-06") + pd.Timedelta(weeks=w)
+        for seg, b in (("flat", 1.0), ("steep", 0.5)):
+            s = 1000 * np.exp(rng.normal(0, 0.6))
+            rows.append((d, "meta", seg, "leads", s, float(rng.poisson(100 * (s / 1000) ** b))))
+    h = pd.DataFrame(rows, columns=["date", "network", "segment", "result_type", "spend", "results"])
+    panel = aggregate_panel(h, "week")
+    m = EBGLMForecaster(period="week").fit(panel)
+
+    def slope(seg):
+        q = pd.DataFrame(
+            {
+                "network": "meta",
+                "segment": seg,
+                "spend": [500.0, 2000.0],
+                "start": panel["start"].max(),
+            }
+        )
+        lo, hi = m.predict(q)
+        return np.log(hi / lo) / np.log(4)
+
+    assert slope("flat") == pytest.approx(1.0, abs=0.1)
+    assert slope("steep") == pytest.approx(0.5, abs=0.1)
 
 
 def test_gbm_results_never_fall_as_spend_rises():
