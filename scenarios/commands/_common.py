@@ -1,35 +1,47 @@
 """What every command shares: consoles, exit codes and the translation of errors.
 
-Exit codes: 0 done, 1 infeasible rules (the diagnosis is printed), 2 bad input.
-Imports only the standard library, typer and rich.
+Exit codes: 0 done, 1 infeasible rules (the diagnosis is printed), 2 bad input, 3 an
+unexpected error (a bug: the message says how to report it). Imports only the standard
+library, typer and rich.
+
+User text (file names, segments, rule names) is never read as Rich markup or emoji: messages
+go through :func:`rich.markup.escape`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
+import traceback
 from collections.abc import Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 EXIT_OK = 0
 EXIT_INFEASIBLE = 1
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 3
 
-out = Console()  # results
-err = Console(stderr=True)  # errors, warnings and progress
+out = Console(emoji=False)  # results
+err = Console(stderr=True, emoji=False)  # errors, warnings and progress
+
+
+#: diagnosis items printed under an infeasible plan's message
+MAX_DIAGNOSIS_ITEMS = 10
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print ``message`` on stderr and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def print_json(data) -> None:
@@ -52,14 +64,26 @@ def cli_errors() -> Iterator[None]:
     except Exception as e:  # noqa: BLE001 - classified below, re-raised if unknown
         code = _classify(e)
         if code is None:
-            raise
+            if os.environ.get("ADPLAN_DEBUG"):
+                traceback.print_exc()
+            raise fail(
+                f"unexpected {type(e).__name__}: {e}. This is a bug in adplan: please report it "
+                "with the output of the same command run with ADPLAN_DEBUG=1.",
+                EXIT_BUG,
+            ) from None
         if code == EXIT_INFEASIBLE:
             err.print("[bold red]infeasible:[/] the rules cannot all hold.", highlight=False)
-            err.print(str(e), highlight=False, soft_wrap=True)
-            for item in getattr(e, "diagnosis", []) or []:
+            err.print(escape(str(e)), highlight=False, soft_wrap=True)
+            items = getattr(e, "diagnosis", []) or []
+            shown = 0
+            for item in items:
                 msg = item.get("message") if isinstance(item, dict) else str(item)
                 if msg and msg not in str(e):
-                    err.print(f"  - {msg}", highlight=False, soft_wrap=True)
+                    if shown == MAX_DIAGNOSIS_ITEMS:
+                        err.print(f"  ... and {len(items) - shown} more (see the JSON diagnosis)")
+                        break
+                    err.print(f"  - {escape(msg)}", highlight=False, soft_wrap=True)
+                    shown += 1
             raise typer.Exit(EXIT_INFEASIBLE) from None
         raise fail(str(e), code) from None
 

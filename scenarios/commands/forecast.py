@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -170,7 +171,7 @@ def backtest(
         for w in result.warnings:
             warn(w)
         for n in result.notes:
-            err.print(f"[dim]note:[/] {n}", highlight=False, soft_wrap=True)
+            err.print(f"[dim]note:[/] {escape(str(n))}", highlight=False, soft_wrap=True)
         out.print(_backtest_table(result))
 
 

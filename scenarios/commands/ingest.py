@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from scenarios.commands._common import cli_errors, err, out, print_json, warn
@@ -43,7 +44,7 @@ def ingest(
 
         def progress(name: str, i: int, n: int) -> None:
             if not as_json and n > 1:
-                err.print(f"[dim]reading {i + 1}/{n}: {name}[/]", highlight=False)
+                err.print(f"[dim]reading {i + 1}/{n}: {escape(str(name))}[/]", highlight=False)
 
         result = ingest_files(files, source=source, on_progress=progress)
         written = write_history(result.history, out_path)

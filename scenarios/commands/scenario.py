@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -196,7 +197,7 @@ def register(app: typer.Typer) -> None:
                     for item in v.diagnosis:
                         msg = item.get("message") if isinstance(item, dict) else str(item)
                         if msg:
-                            err.print(f"  - {msg}", highlight=False, soft_wrap=True)
+                            err.print(f"  - {escape(str(msg))}", highlight=False, soft_wrap=True)
             if not run.base.ok:
                 raise typer.Exit(EXIT_INFEASIBLE)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
-from datetime import date, timedelta
+
+from optimizer.periods import days_by_month, period_kind
 
 from ..errors import ExportError
 
@@ -111,9 +111,6 @@ def pivot(rows: list[dict], value: str = "spend", by: str = "network") -> tuple[
     return sorted(keys), sorted(periods), cells
 
 
-_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-
-
 def weekly_to_monthly(rows: list[dict]) -> list[dict] | None:
     """The weekly lines rolled up into calendar months, or None if the periods are not weeks.
 
@@ -121,17 +118,11 @@ def weekly_to_monthly(rows: list[dict]) -> list[dict] | None:
     4/7 and 3/7 of its spend), which assumes even delivery within the week. Only ``spend``
     and ``expected_results`` are carried; the months add up to the weeks.
     """
-    if not rows or not all(_ISO_WEEK.match(str(r["period"])) for r in rows):
+    if not rows or not all(period_kind(r["period"]) == "week" for r in rows):
         return None
     out: dict[tuple[str, str, str], dict] = {}
     for r in rows:
-        y, w = (int(g) for g in _ISO_WEEK.match(str(r["period"])).groups())
-        monday = date.fromisocalendar(y, w, 1)
-        days: dict[str, int] = {}
-        for i in range(7):
-            d = monday + timedelta(days=i)
-            days[f"{d.year:04d}-{d.month:02d}"] = days.get(f"{d.year:04d}-{d.month:02d}", 0) + 1
-        for month, n in days.items():
+        for month, n in days_by_month(r["period"]).items():
             key = (r["network"], r["segment"], month)
             acc = out.setdefault(
                 key,
