@@ -100,6 +100,7 @@ def real_datasets(data_dir: Path) -> None:
     """Backtest figures per shared dataset (the tables of docs/forecasting.md)."""
     from forecasting import datasets as D
     from forecasting.backtest import run_backtest, run_cross_validation
+    from forecasting.sample import generate_sample_history
 
     runs = [
         (
@@ -117,6 +118,10 @@ def real_datasets(data_dir: Path) -> None:
         (
             "marketing_spend_feb2021 leads, daily",
             lambda: run_backtest(D.marketing_spend_feb2021(data_dir, "leads"), period="day"),
+        ),
+        (
+            "sample history (generate_sample_history()), weekly",
+            lambda: run_backtest(generate_sample_history(), period="week"),
         ),
         (
             "kag_conversion conversions, 5-fold CV",

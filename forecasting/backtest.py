@@ -14,7 +14,7 @@ Scores, over all blocks together (rows with spend > 0):
 The horizon is the planning period (13 weeks, 3 months, 14 days) unless the history is too
 short: then it is cut so that every fold still trains on at least half of the periods, and
 the result says so in ``notes``. ``chosen`` is the model with the best WAPE that is not a
-baseline.
+baseline (by default ``glm``, ``gbm`` and ``glm_eb`` compete).
 
 Cross-sectional data (one period, many ads: the KAG audience data) is scored by K-fold
 cross-validation over ads instead (:func:`run_cross_validation`).

@@ -92,8 +92,14 @@ _NETWORK_ALIASES: dict[str, str] = {
     "google-adwords": "google",
     "google-search": "google",
     "search": "google",
+    "google-display": "google",
+    "google-display-network": "google",
+    "google-search-network": "google",
+    "search-partners": "google",
     "youtube": "youtube",
     "youtube-ads": "youtube",
+    "youtube-videos": "youtube",
+    "youtube-search": "youtube",
     "yt": "youtube",
     # Microsoft
     "bing": "bing",
@@ -104,6 +110,8 @@ _NETWORK_ALIASES: dict[str, str] = {
     # X
     "x": "x",
     "x-ads": "x",
+    "x-(twitter)": "x",
+    "x-twitter": "x",
     "twitter": "x",
     "twitter-ads": "x",
     # the rest
@@ -115,13 +123,32 @@ _NETWORK_ALIASES: dict[str, str] = {
     "linked-in": "linkedin",
     "linkedin-campaign-manager": "linkedin",
     "snapchat": "snapchat",
-    "snapchat-ads": "snapchat",
     "snap": "snapchat",
+    "snap-inc": "snapchat",
     "pinterest": "pinterest",
-    "pinterest-ads": "pinterest",
     "reddit": "reddit",
-    "reddit-ads": "reddit",
+    "quora": "quora",
+    "amazon": "amazon",
+    "amazon-dsp": "amazon",
+    "apple-search": "apple-search-ads",
+    "apple-search-ads": "apple-search-ads",
 }
+
+#: words that name a platform's ads product rather than the platform ("Snap Ads", "LinkedIn
+#: Campaign Manager", "Microsoft Advertising"): removed from the end of a name before it is
+#: looked up, longest first
+_PRODUCT_SUFFIXES: tuple[str, ...] = (
+    "-ads-manager",
+    "-campaign-manager",
+    "-business-manager",
+    "-marketing-solutions",
+    "-for-business",
+    "-advertising",
+    "-adverts",
+    "-ads",
+    "-ad",
+    "-marketing",
+)
 
 
 def _slug(text: str) -> str:
@@ -136,16 +163,28 @@ def normalise_network(name: str) -> str:
 
     Known names and their usual spellings map to one slug (Facebook/FB/Meta -> ``meta``,
     Instagram -> ``instagram``, Google Ads/AdWords -> ``google``, Bing/Microsoft Advertising
-    -> ``bing``, Twitter -> ``x``, TikTok Ads -> ``tiktok``...); any other name becomes its
-    slug (``"Reddit Ads"`` -> ``reddit``, ``"My DSP"`` -> ``my-dsp``). Raises ``ValueError``
-    for an empty name.
+    -> ``bing``, Twitter/X Ads -> ``x``, TikTok Ads -> ``tiktok``, Snap/Snap Ads/Snapchat Ads
+    -> ``snapchat``...). A product word at the end ("Ads", "Advertising", "Ads Manager",
+    "Campaign Manager") is dropped, so any other name becomes the slug of the platform
+    (``"Quora Ads"`` -> ``quora``, ``"My DSP"`` -> ``my-dsp``). Raises ``ValueError`` for an
+    empty name.
     """
     if name is None or (isinstance(name, float) and math.isnan(name)):
         raise ValueError("a network name is empty")
     slug = _slug(name)
     if not slug:
         raise ValueError("a network name is empty")
-    return _NETWORK_ALIASES.get(slug, slug)
+    if slug in _NETWORK_ALIASES:
+        return _NETWORK_ALIASES[slug]
+    base = slug
+    for _ in range(2):  # "Facebook Ads Manager", "TikTok For Business Ads"
+        for suffix in _PRODUCT_SUFFIXES:
+            if base.endswith(suffix) and len(base) > len(suffix):
+                base = base[: -len(suffix)]
+                break
+    if base in _NETWORK_ALIASES:
+        return _NETWORK_ALIASES[base]
+    return base
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,10 +13,12 @@ backtest score what the optimizer uses.
   ridge penalty whose strength can differ per column (``penalty``): the features of
   :class:`forecasting.features.FeatureBuilder` leave network levels nearly free and shrink
   segment effects toward their network (partial pooling).
+- :class:`EmpiricalBayesPoissonRegressor` is the same GLM with the penalty of each group of
+  columns learnt from the data (type-II maximum likelihood), for :class:`EBGLMForecaster`.
 - :class:`PoissonGBMRegressor` is scikit-learn's ``HistGradientBoostingRegressor`` with the
   Poisson loss and results constrained to rise with the spend column.
 
-:class:`GLMForecaster` and :class:`GBMForecaster` fit them on a panel (see
+:class:`GLMForecaster`, :class:`EBGLMForecaster` and :class:`GBMForecaster` fit them on a panel (see
 :mod:`forecasting.features`) and also estimate the spread of results around the forecast
 (negative-binomial variance ``mu + phi·mu²``, ``phi`` from a time hold-out) for the
 low/high (10th/90th percentile) intervals.
@@ -152,9 +154,7 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
         P = np.concatenate([[0.0], pen_abs])
         if beta is None:
             beta = np.zeros(p + 1)
-            ratio = float(w @ y) / max(
-                float(w @ np.exp(np.clip(off, -_ETA_MAX, _ETA_MAX))), 1e-300
-            )
+            ratio = float(w @ y) / max(float(w @ np.exp(np.clip(off, -_ETA_MAX, _ETA_MAX))), 1e-300)
             beta[0] = np.log(max(ratio, 1e-10))
 
         def objective(b):
@@ -215,7 +215,7 @@ class EmpiricalBayesPoissonRegressor(PoissonRidgeRegressor):
         lambda_g = gamma_g / sum_{j in g} coef_j**2
 
     with ``H`` the penalised Hessian at the fit, refitting (warm-started) until the penalties
-    settle. A group whose effects the data cannot tell apart from noise gets a large penalty
+    settle or stop changing the fitted log means by more than 0.001. A group whose effects the data cannot tell apart from noise gets a large penalty
     (its columns are pooled to 0); a group with real, well-measured spread keeps it.
 
     Parameters
@@ -288,10 +288,12 @@ class EmpiricalBayesPoissonRegressor(PoissonRidgeRegressor):
                 new[m] = np.clip(max(gamma, 1e-9) / max(ss, 1e-12), lo, hi)
             idx = np.concatenate(members)
             settled = np.allclose(np.log(new[idx]), np.log(pen_abs[idx]), atol=1e-2)
-            pen_abs = new
+            pen_abs, eta_old = new, Xa @ beta
             beta = self._newton(Xa, y, w, off, pen_abs, beta)
             self.n_evidence_iter_ = it
-            if settled:
+            # done when the penalties settle, or when they no longer move the fit (a group
+            # pooled toward 0 sees its penalty grow slowly without end: MacKay's fixed point)
+            if settled or np.max(np.abs(Xa @ beta - eta_old)) < 1e-3:
                 break
         self.penalty_ = pen_abs
         self.intercept_ = float(beta[0])

@@ -192,6 +192,7 @@ class Curves:
             "flags",
         }
         lines = []
+        first_at: dict[tuple[str, str, str], int] = {}
         for i, raw in enumerate(raw_lines):
             if not isinstance(raw, Mapping):
                 raise CurveError(f"{source}: lines[{i}] must be an object")
@@ -218,6 +219,15 @@ class Curves:
                 )
             except CurveError as e:
                 raise CurveError(f"{source}: lines[{i}]: {e}") from None
+            key = lines[-1].key
+            if key in first_at:
+                raise CurveError(
+                    f"{source}: lines[{i}]: line {lines[-1].label} appears twice (first at "
+                    f"lines[{first_at[key]}]); give each line once"
+                )
+            first_at[key] = i
+        if not lines:
+            raise CurveError(f"{source}: 'lines' is empty; there is nothing to plan")
         meta = {k: v for k, v in data.items() if k not in ("lines", "currency", "result_type")}
         return cls(
             lines=tuple(lines),

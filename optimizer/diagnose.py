@@ -1,8 +1,12 @@
 """Why a plan is infeasible, and the smallest change that fixes it (an elastic LP).
 
 Every rule row gets a slack column (two for an equality) that lets it give way, and the LP
-minimises the total give. Rules whose rows carry a dual in that LP form the conflict; each of
-them is then tried alone (only its slack allowed) to say whether relaxing it alone is enough.
+minimises the total give. Locked lines are facts (in a re-plan, spend already made), not rules:
+their rows get no slack, unless the locks alone cannot hold (a lock above what its line's curve
+absorbs). Rules whose rows carry a dual or a slack in that LP form the conflict, ordered by how
+much they give way (then by dual); each of the first few is tried alone (only its slack allowed)
+to say whether relaxing it alone is enough. The message names at most ``MAX_NAMED`` rules
+("and N more"); the full list is the diagnosis.
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ from .model import Model, RowInfo
 from .solvers import HighsSolver
 
 MAX_ALONE_TRIES = 8
+#: rules named in the message; the diagnosis lists them all
+MAX_NAMED = 8
+#: rule families that are facts, never relaxed (unless they alone cannot hold)
+FACT_FAMILIES = frozenset({"lock"})
+_FLOOR_WORDS = {"network_min": "network", "segment_min": "segment", "period_min": "period"}
 
 
 def fmt(v: float) -> str:
@@ -27,12 +36,13 @@ def fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _elastic(model: Model) -> tuple[Model, list[tuple[int, int, float]]]:
-    """The model with slack columns on every rule row: (row, col, sign) for each slack."""
+def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, int, float]]]:
+    """The model with slack columns on every rule row (but facts, if ``facts``): (row, col,
+    sign) for each slack."""
     slacks: list[tuple[int, int, float]] = []
     col = model.n_col
     for i, info in enumerate(model.rows):
-        if not info.report:
+        if not info.report or (facts and info.family in FACT_FAMILIES):
             continue
         lb, ub = model.row_lb[i], model.row_ub[i]
         if info.sense in ("min", "eq") and np.isfinite(lb):
@@ -85,6 +95,10 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
     el, slacks = _elastic(model)
     solver = HighsSolver(el)
     sol = solver.solve()
+    if not sol.optimal:  # the facts (locks) alone cannot hold: let them give way too
+        el, slacks = _elastic(model, facts=False)
+        solver = HighsSolver(el)
+        sol = solver.solve()
     if not sol.optimal:  # pragma: no cover - the elastic LP is always feasible
         return "the rules cannot all hold, and the elastic LP failed too", []
     e = sol.x
@@ -92,13 +106,17 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
     for row, col, _ in slacks:
         if e[col] > 1e-7:
             give[row] = give.get(row, 0.0) + float(e[col])
+    relaxable = {row for row, _, _ in slacks}
     conflict = [
         i
         for i, info in enumerate(model.rows)
-        if info.report and (abs(sol.row_dual[i]) > 1e-9 or i in give)
+        if info.report and i in relaxable and (abs(sol.row_dual[i]) > 1e-9 or i in give)
     ]
-    conflict.sort(key=lambda i: (i != model.budget_row, i))
-    # try each conflicting rule alone
+    # what matters most first: the budget, then the rules that give way most, then by dual
+    conflict.sort(
+        key=lambda i: (i != model.budget_row, -give.get(i, 0.0), -abs(sol.row_dual[i]), i)
+    )
+    # try each of the first conflicting rules alone
     slack_cols = np.array([c for _, c, _ in slacks], dtype=np.int32)
     alone: dict[int, float] = {}
     for i in conflict[:MAX_ALONE_TRIES]:
@@ -108,27 +126,33 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
         s1 = solver.solve()
         if s1.optimal:
             alone[i] = float(sum(s1.x[c] for r, c, _ in slacks if r == i))
-    names = [model.rows[i].name for i in conflict]
+    shown = sorted(conflict[:MAX_NAMED], key=lambda i: (i != model.budget_row, i))  # spec order
+    more = len(conflict) - len(shown)
+    names = [model.rows[i].name for i in shown]
     bi = model.budget_row
-    others = [i for i in conflict if i != bi]
-    if bi in alone and others and all(model.rows[i].sense == "min" for i in others):
-        floors = _join([model.rows[i].name for i in others])
-        word = "floor needs" if len(others) == 1 else "floors need"
-        head = f"the {floors} {word} {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
+    others = [i for i in shown if i != bi]
+    if bi in alone and others and all(model.rows[i].sense == "min" for i in conflict if i != bi):
+        head = (
+            f"the {_floors(model, others, more)} need {fmt(budget + alone[bi])} "
+            f"of a {fmt(budget)} budget"
+        )
     else:
-        head = f"the rules cannot all hold: {_join(names)} conflict"
+        head = f"the rules cannot all hold: {_join(names, more)} conflict"
         if bi in alone:
             head += f"; they need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
-    options = [_action(model.rows[i], alone[i], budget) for i in conflict if i in alone]
-    together = [_action(model.rows[i], give[i], budget) for i in conflict if i in give]
+    options = [_action(model.rows[i], alone[i], budget) for i in shown if i in alone]
+    together = [_action(model.rows[i], give[i], budget) for i in shown if i in give]
+    tail = f" ({more} more rules take part: see the diagnosis)" if more else ""
     if options:
         msg = f"{head}: {' or '.join(options)}"
         if len(together) > 1 or (together and together[0] not in options):
             msg += f" (or, together: {', '.join(together)})"
+        msg += tail
     else:
+        shown_names = _join(names, more)
         msg = (
-            f"the rules cannot all hold ({', '.join(names)}), and none of them can give way "
-            f"alone: {', '.join(together)}"
+            f"the rules cannot all hold ({shown_names}), and none of them can give way "
+            f"alone: {', '.join(together)}{tail}"
         )
     diagnosis = []
     for i in conflict:
@@ -148,6 +172,16 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
     return msg, diagnosis
 
 
+def _floors(model: Model, rows: list[int], more: int) -> str:
+    """'meta and tiktok network floors', or the rule names when the floors are of mixed kinds."""
+    fams = {model.rows[i].family for i in rows}
+    if len(fams) == 1 and (fam := fams.pop()) in _FLOOR_WORDS:
+        labels = [model.rows[i].name.split("__", 1)[1] for i in rows]
+        return f"{_join(labels, more)} {_FLOOR_WORDS[fam]} floors"
+    word = "floor" if len(rows) == 1 and not more else "floors"
+    return f"{_join([model.rows[i].name for i in rows], more)} {word}"
+
+
 def _item_message(info: RowInfo, alone: float | None, give: float, budget: float) -> str:
     if alone is not None:
         return _action(info, alone, budget)
@@ -159,7 +193,9 @@ def _item_message(info: RowInfo, alone: float | None, give: float, budget: float
     )
 
 
-def _join(names: list[str]) -> str:
+def _join(names: list[str], more: int = 0) -> str:
+    if more:
+        return ", ".join(names) + f" and {more} more"
     if len(names) <= 1:
         return "".join(names) or "the rules"
     return ", ".join(names[:-1]) + " and " + names[-1]

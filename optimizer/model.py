@@ -158,7 +158,9 @@ def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None 
     keys = [(ln.network, ln.segment, ln.period) for ln in lines]
     excluded = [ln for ln in curves.lines if ex.excludes(ln.key)] if ex else []
     if not lines:
-        raise SpecError("spec.exclude removes every curve line; there is nothing left to plan")
+        raise SpecError(
+            f"{spec.source}: exclude removes every curve line; there is nothing left to plan"
+        )
     start, width, slope = _tiers(lines)
     n_lines = len(lines)
     tier_line = np.repeat(np.arange(n_lines), np.diff(start))
@@ -240,8 +242,8 @@ def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None 
             if name not in group_of_tier[kind][0]:  # every line of it is excluded
                 if rule.min or rule.min_share:
                     raise SpecError(
-                        f"rule spec.{kind}.{name} asks for spend on a {word} whose every line "
-                        "'exclude' removes; drop the rule or the exclusions"
+                        f"{spec.source}: {kind}.{name}: asks for spend on a {word} whose every "
+                        "line 'exclude' removes; drop the rule or the exclusions"
                     )
                 continue  # only upper limits remain, trivially met
             col = group_col(kind, name)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .diagnose import fmt
 from .model import Model
 from .solvers import Solution, reduced_costs, row_activity
 
@@ -98,6 +99,8 @@ class Plan:
     other_results: Mapping[str, float] = field(default_factory=dict)
     solver: Mapping = field(default_factory=dict)
     target_results: float | None = None
+    #: warnings about the plan a person should read (e.g. why the budget is not spent in full)
+    notes: tuple[str, ...] = ()
 
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
         """Spend and results per network, segment or period (``kind`` is one of those)."""
@@ -129,6 +132,7 @@ class Plan:
             "unfunded": [dict(u) for u in self.unfunded],
             "excluded": [dict(e) for e in self.excluded],
             "solver": dict(self.solver),
+            "notes": list(self.notes),
         }
         if self.expected_value is not None:
             d["expected_value"] = self.expected_value
@@ -194,6 +198,15 @@ def read_plan(
             for p, ln in zip(lines, model.lines, strict=True)
         )
 
+    # results of other types (results floors), valued on their curves at the plan's spend
+    other = {}
+    for fl in spec.results_floors:
+        by_key = {ln.key: ln for ln in fl.curves.lines}
+        other[fl.result_type] = sum(
+            by_key[ln.key].results_at(float(spend[i])) if ln.key in by_key else 0.0
+            for i, ln in enumerate(model.lines)
+        )
+
     # ---- rules
     act = row_activity(model, sol.x)
     on = None
@@ -216,12 +229,16 @@ def read_plan(
             slack = float(act[i] - lb)
         else:
             slack = 0.0
+        if info.family == "results_floor":
+            # the LP's hypograph columns may sit below their curves (they only need to reach
+            # the floor): the floor's true slack is what the curves give at this spend
+            slack = float(other[info.name.split("__", 1)[1]] - info.limit)
         tol = 1e-6 * max(1.0, abs(info.limit))
         if abs(slack) < tol:
             slack = 0.0
         y = float(sol.row_dual[i])
-        if abs(y) < 1e-12:
-            y = 0.0
+        if abs(y) < 1e-12 or slack > tol:
+            y = 0.0  # a rule with room to spare has no price (complementary slackness)
         constraints.append(
             PlanConstraint(
                 name=info.name,
@@ -282,13 +299,6 @@ def read_plan(
             )
         unfunded.append(entry)
 
-    other = {}
-    for fl in spec.results_floors:
-        by_key = {ln.key: ln for ln in fl.curves.lines}
-        other[fl.result_type] = sum(
-            by_key[ln.key].results_at(float(spend[i])) if ln.key in by_key else 0.0
-            for i, ln in enumerate(model.lines)
-        )
     solver_info = {
         "name": sol.solver,
         "seconds": sol.seconds if seconds_total is None else seconds_total,
@@ -298,6 +308,11 @@ def read_plan(
         "rows": model.n_row,
         "settings": dict(sol.settings),
     }
+    notes = ()
+    if target_results is None:
+        notes = unspent_notes(
+            spec.budget, total_spend, constraints, lines, curves.currency, model.objective
+        )
     return Plan(
         status=sol.status,
         budget=spec.budget if target_results is None else total_spend,
@@ -318,4 +333,49 @@ def read_plan(
         other_results=other,
         solver=solver_info,
         target_results=target_results,
+        notes=notes,
     )
+
+
+#: budget left unspent (relative) above which the plan says why
+UNSPENT_RTOL = 1e-6
+MAX_RULES_NAMED = 5
+
+
+def unspent_notes(
+    budget: float,
+    total_spend: float,
+    constraints,
+    lines,
+    currency: str,
+    objective: str = "results",
+) -> tuple[str, ...]:
+    """Why the budget is not spent in full, naming the binding rules that stop more spend."""
+    left = budget - total_spend
+    if left <= UNSPENT_RTOL * max(1.0, budget):
+        return ()
+    head = (
+        f"only {fmt(total_spend)} of the {fmt(budget)} {currency} budget is spent "
+        f"({fmt(left)} {currency} left)"
+    )
+    rules = [c for c in constraints if c.binding and c.name != "budget" and c.family != "lock"]
+    rules.sort(key=lambda c: -abs(c.shadow_price))
+    full = [ln for ln in lines if ln.spend >= ln.max_spend * (1 - 1e-9)]
+    if rules:
+        names = [c.name for c in rules[:MAX_RULES_NAMED]]
+        more = len(rules) - len(names)
+        named = ", ".join(names) + (f" and {more} more" if more else "")
+        if len(rules) == 1:
+            reason = f"rule {named} binds and stops more spend; loosen it to spend more"
+        else:
+            reason = f"rules {named} bind and stop more spend; loosen them to spend more"
+    elif len(full) == len(lines):
+        cap = sum(ln.max_spend for ln in lines)
+        reason = f"every line is at the most its curve can absorb ({fmt(cap)} {currency} in all)"
+    else:
+        what = "results" if objective == "results" else "value"
+        reason = (
+            f"more spend would bring no more {what} ({len(full)} of {len(lines)} lines are at "
+            "the most their curves can absorb; the rest of the curves are flat)"
+        )
+    return (f"{head}: {reason}",)

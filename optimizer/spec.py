@@ -195,6 +195,8 @@ class PlanSpec:
     results_floors: tuple[ResultsFloor, ...] = ()
     min_line_spend: float | None = None
     max_active_lines: int | None = None
+    #: where the spec came from (the file name for :func:`load_spec`): errors start with it
+    source: str = field(default="spec", compare=False)
 
     def __post_init__(self) -> None:
         b = _num(self.budget, "spec.budget")
@@ -207,11 +209,6 @@ class PlanSpec:
             rules = dict(getattr(self, kind))
             for name, rule in rules.items():
                 rule.check(f"spec.{kind}.{name}")
-                if kind == "periods" and (rule.min_share is not None or rule.max_share is not None):
-                    raise SpecError(
-                        f"spec.periods.{name}: min_share/max_share apply to networks and "
-                        "segments; for periods use 'pacing' (each period near its share)"
-                    )
             object.__setattr__(self, kind, rules)
             floor = sum(r.min_share or 0.0 for r in rules.values())
             if floor > 1 + 1e-12:
@@ -375,6 +372,7 @@ class PlanSpec:
             results_floors=tuple(floors),
             min_line_spend=_opt(data, "min_line_spend", "spec"),
             max_active_lines=mal,
+            source=str(source),
         )
 
     def to_dict(self) -> dict:
@@ -415,79 +413,79 @@ class PlanSpec:
         }
         keys = {(ln.network, ln.segment, ln.period) for ln in curves.lines}
 
+        src = self.source
+
         def unknown(kind: str, name: str, rule: str) -> SpecError:
             known = sorted(have[kind])
             shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
             return SpecError(
-                f"rule {rule} names {kind[:-1]} '{name}', which no curve has "
+                f"{src}: {rule}: no curve has {kind[:-1]} '{name}' "
                 f"(known {kind}: {shown}); fix the name or drop the rule"
             )
 
         for kind in GROUP_KINDS:
             for name in getattr(self, kind):
                 if name not in have[kind]:
-                    raise unknown(kind, name, f"spec.{kind}.{name}")
+                    raise unknown(kind, name, f"{kind}.{name}")
         for kind, names in (
             ("networks", self.exclude.networks),
             ("segments", self.exclude.segments),
         ):
             for name in names:
                 if name not in have[kind]:
-                    raise unknown(kind, name, f"spec.exclude.{kind}")
+                    raise unknown(kind, name, f"exclude.{kind}")
         for key in self.exclude.lines:
             if key not in keys:
-                raise SpecError(
-                    f"rule spec.exclude.lines names line {'/'.join(key)}, which no curve has"
-                )
+                raise SpecError(f"{src}: exclude.lines: no curve has line {'/'.join(key)}")
         for ln in self.lines:
             if ln.key not in keys:
                 for kind, name in zip(GROUP_KINDS, ln.key, strict=True):
                     if name not in have[kind]:
-                        raise unknown(kind, name, f"spec.lines {ln.label}")
+                        raise unknown(kind, name, f"lines {ln.label}")
                 raise SpecError(
-                    f"rule spec.lines {ln.label} names a line no curve has "
+                    f"{src}: lines {ln.label}: no curve has this line "
                     "(the network, segment and period exist but not together)"
                 )
             if self.exclude.excludes(ln.key):
                 raise SpecError(
-                    f"rule spec.lines {ln.label} sets limits on a line that 'exclude' removes; "
+                    f"{src}: lines {ln.label}: sets limits on a line that 'exclude' removes; "
                     "drop one of the two"
                 )
         for kind in ("networks", "segments"):
             for name, rule in getattr(self, kind).items():
                 if name in getattr(self.exclude, kind) and (rule.min or rule.min_share):
                     raise SpecError(
-                        f"rule spec.{kind}.{name} asks for spend on a {kind[:-1]} that 'exclude' "
+                        f"{src}: {kind}.{name}: asks for spend on a {kind[:-1]} that 'exclude' "
                         "removes; drop one of the two"
                     )
         if self.pacing is not None and self.pacing.weights is not None:
             for p in self.pacing.weights:
                 if p not in have["periods"]:
-                    raise unknown("periods", p, "spec.pacing.weights")
+                    raise unknown("periods", p, "pacing.weights")
             missing = sorted(have["periods"] - set(self.pacing.weights))
             if missing:
                 raise SpecError(
-                    f"rule spec.pacing.weights gives no weight for periods {missing}; give every "
+                    f"{src}: pacing.weights: no weight for periods {missing}; give every "
                     "period a weight (0 for none)"
                 )
         if self.objective == "value":
             for ln in curves.lines:
                 if ln.value_per_result is None and not self.exclude.excludes(ln.key):
                     raise SpecError(
-                        f"spec.objective is 'value' but curve line {ln.label} has no "
+                        f"{src}: objective is 'value' but curve line {ln.label} has no "
                         "value_per_result; give every line one or use objective: results"
                     )
         for i, fl in enumerate(self.results_floors):
             if fl.result_type == curves.result_type:
                 raise SpecError(
-                    f"rule spec.results_floors[{i}] is on {fl.result_type}, the type the plan "
+                    f"{src}: results_floors[{i}] is on {fl.result_type}, the type the plan "
                     "maximises; a floor must be on another result type (use --target-results "
                     "for this one)"
                 )
             for ln in fl.curves.lines:
                 if ln.key not in keys:
                     raise SpecError(
-                        f"rule spec.results_floors[{i}] ({fl.result_type}) has a curve for line "
+                        f"{src}: results_floors[{i}] ({fl.result_type}) has a curve for line "
                         f"{ln.label}, which the plan's curves lack; floor curves must be on the "
                         "plan's lines"
                     )

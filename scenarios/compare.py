@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .errors import ScenarioError
 from .exports.plan import number, plan_rows, totals
 
 #: label for a difference against the base, as finance writes it
@@ -116,6 +117,23 @@ def _delta(a, b):
     return None if a is None or b is None else round(b - a, 6)
 
 
+def _same_units(cases: Sequence[PlanCase]) -> None:
+    """Refuse to subtract plans in different result types or currencies."""
+    planned = [c for c in cases if c.plan is not None]
+    if not planned:
+        return
+    first = planned[0]
+    want = (first.plan.get("result_type"), first.plan.get("currency"))
+    for c in planned[1:]:
+        got = (c.plan.get("result_type"), c.plan.get("currency"))
+        if got != want:
+            raise ScenarioError(
+                f"compare: {first.name} counts {want[0]} in {want[1]} but {c.name} counts "
+                f"{got[0]} in {got[1]}; plans can be compared only in the same result type and "
+                "currency (forecast both on the same result type, convert the currency)"
+            )
+
+
 def compare_plans(cases: Sequence[PlanCase]) -> dict:
     """Compare every case with the first (the base). JSON-ready dict:
 
@@ -126,6 +144,7 @@ def compare_plans(cases: Sequence[PlanCase]) -> dict:
     """
     if not cases:
         return {"base": None, "cases": []}
+    _same_units(cases)
     base = cases[0]
     bt = totals(base.plan) if base.plan is not None else None
     out_cases = []

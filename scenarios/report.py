@@ -6,7 +6,7 @@ import json
 
 from .compare import OVER_UNDER
 from .exports.charts import frontier_png, response_curves_png, spend_chart_png
-from .exports.html import esc, img, page, table
+from .exports.html import esc, img, lines_table, page, rules_table, table
 from .exports.plan import plan_rows, totals
 
 
@@ -116,27 +116,9 @@ def _variant(run, v, first: bool) -> str:
             )
     cons = v.plan.get("constraints") or []
     if cons:
-        parts.append(
-            table(
-                ["rule", "description", "binding", "shadow price (results per extra unit)"],
-                [
-                    [c.get("name"), c.get("description"), c.get("binding"), c.get("shadow_price")]
-                    for c in cons
-                ],
-                {"shadow price (results per extra unit)": 6},
-            )
-        )
-    hdr = [
-        "network",
-        "segment",
-        "period",
-        "spend",
-        "expected_results",
-        "cost_per_result",
-        "marginal_cost_per_result",
-    ]
+        parts.append(rules_table(cons))
     parts.append(f"<details><summary>{len(rows)} plan lines</summary>")
-    parts.append(table(hdr, [[r[h] for h in hdr] for r in rows]) + "</details>")
+    parts.append(lines_table(rows) + "</details>")
     return "".join(parts)
 
 

@@ -81,6 +81,13 @@ def split_records(text: str, delimiter: str, limit: int | None = None):
     return records, lines
 
 
+class NumberCell(str):
+    """A workbook cell typed as a number, rendered by ``repr``: read as it is, whatever the
+    file's decimal mark."""
+
+    __slots__ = ()
+
+
 def _cell_text(value) -> str:
     if value is None:
         return ""
@@ -93,7 +100,9 @@ def _cell_text(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float):
-        return repr(value)
+        return NumberCell(repr(value))
+    if isinstance(value, int):
+        return NumberCell(str(value))
     return str(value)
 
 
@@ -134,9 +143,15 @@ class RawTable:
     preamble: list[list[str]] = field(default_factory=list)
     header_line: int = 1
     where: str = "line"  # "line" for CSV, "sheet row" for XLSX
+    #: the decimal mark: set by an importer to force it, else decided from the cells
+    decimal: str | None = None
+    #: the mark the header language suggests ("," for French Meta), used when no cell tells
+    decimal_hint: str | None = None
+    decimal_reason: str = field(default="", repr=False)
     norm: list[str] = field(init=False)
     _cols: list = field(init=False, repr=False)
     _text: dict = field(init=False, repr=False, default_factory=dict)
+    _parsed: dict = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.norm = [norm_header(h) for h in self.header]
@@ -223,40 +238,142 @@ class RawTable:
         self,
         col: int | None,
         *,
-        decimal: str = ".",
         nonneg: bool = True,
         what: str = "value",
         rows: np.ndarray | None = None,
     ) -> pd.Series:
         """Float column; missing markers become NaN, text is an error.
 
-        ``decimal="."``: "1,234.56" (commas are thousands separators). ``decimal=","``
-        (French exports): "1 234,56" (spaces and dots group thousands when a comma is
-        present; a lone dot is still a decimal point, as Meta's raw exports write it).
-        Currency signs and spaces are removed. ``rows`` restricts the checks to the
-        records that are kept (a summary row may hold anything).
+        Cells are read with the file's decimal mark (:meth:`decimal_mark`): "1,234.56" with
+        a decimal point, "1 234,56" or "1.234,56" with a decimal comma. Thousands separators
+        count only in whole groups of three digits; a cell that is malformed ("1,2,3"),
+        written with the other mark, or ambiguous ("1,234" in a file that never shows its
+        mark) is an error naming the cell. Typed cells of a workbook are taken as they are.
+        ``rows`` restricts the checks to the records that are kept (a summary row may hold
+        anything).
         """
         if col is None:
             return pd.Series(np.nan, index=range(len(self)), dtype="float64")
-        texts = self._text_list(col)
-        parsed = {t: _parse_number(t, decimal) for t in dict.fromkeys(texts)}
-        values = np.array([parsed[t] for t in texts], dtype="float64")  # None -> nan
+        cells = self._cols[col]
+        both = {c: self._both(c) for c in dict.fromkeys(cells)}
+        needs_mark = any(_differs(en, eu) for en, eu in both.values())
+        mark = self.decimal_mark() if needs_mark else "."
+        parsed = {c: (en if mark == "." else eu) for c, (en, eu) in both.items()}
         check = np.ones(len(self), dtype=bool) if rows is None else rows
-        bad = np.fromiter((parsed[t] is None for t in texts), dtype=bool, count=len(texts))
+        bad = np.fromiter((both[c] == (None, None) for c in cells), dtype=bool, count=len(cells))
         bad &= check
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise self.error(
-                pos, col, f"{self._cols[col][pos]!r} is not a number (expected the {what})"
-            )
+            raise self.error(pos, col, f"{cells[pos]!r} is not a number (expected the {what})")
+        other = np.fromiter((parsed[c] is None for c in cells), dtype=bool, count=len(cells))
+        other &= check
+        if other.any():
+            pos = int(np.flatnonzero(other)[0])
+            raise self.error(pos, col, self._wrong_mark(cells[pos], mark, what))
+        values = np.array([parsed[c] for c in cells], dtype="float64")  # None -> nan
         if nonneg:
             neg = (values < 0) & check
             if neg.any():
                 pos = int(np.flatnonzero(neg)[0])
                 raise self.error(
-                    pos, col, f"negative {what} {self._cols[col][pos].strip()!r}; it cannot be < 0"
+                    pos, col, f"negative {what} {cells[pos].strip()!r}; it cannot be < 0"
                 )
         return pd.Series(values, dtype="float64")
+
+    def _both(self, cell: str) -> tuple[float, float] | tuple[float | None, float | None]:
+        """(value with a decimal point, value with a decimal comma); nan for an empty cell,
+        None where the cell is not a number written that way."""
+        key = cell if type(cell) is str else ("typed", cell)
+        got = self._parsed.get(key)
+        if got is None:
+            if isinstance(cell, NumberCell):
+                got = (float(cell), float(cell))
+            else:
+                text = cell.strip()
+                got = (math.nan, math.nan) if text in MISSING_MARKERS else parse_both(text)
+            self._parsed[key] = got
+        return got
+
+    def decimal_mark(self) -> str:
+        """The file's decimal mark, "." or ",", decided once for the whole file.
+
+        ``decimal`` when the importer set it; else the unambiguous number cells of the file
+        ("1,234.56", "12.5" say "."; "1 234,56", "41,5" say ","; a column counts only when
+        all its cells are numbers); else ``decimal_hint`` (the header language: French Meta
+        exports write ","). Cells that say both marks, or none and no hint, are an error at
+        the first cell concerned.
+        """
+        if self.decimal is not None:
+            return self.decimal
+        seen: dict[str, tuple[int, int]] = {}  # mark -> (col, pos) of its first cell
+        count = {".": 0, ",": 0}  # distinct cells that show each mark
+        ambiguous: tuple[int, int] | None = None
+        for col, cells in enumerate(self._cols):
+            found: dict[str, int] = {}
+            amb = None
+            for cell in dict.fromkeys(cells):
+                en, eu = self._both(cell)
+                if en is None and eu is None:
+                    break  # a text column: its cells say nothing
+                if en is None or eu is None:
+                    mark = "." if eu is None else ","
+                    found.setdefault(mark, cells.index(cell))
+                    count[mark] += 1
+                elif amb is None and _differs(en, eu):
+                    amb = cells.index(cell)
+            else:
+                for mark, pos in found.items():
+                    seen.setdefault(mark, (col, pos))
+                if amb is not None and ambiguous is None:
+                    ambiguous = (col, amb)
+        if len(seen) == 2:
+            # blame the first cell of the mark fewer cells show (the later one on a tie)
+            odd = min(seen, key=lambda m: (count[m], -seen[m][1], -seen[m][0]))
+            (c2, p2), (c1, p1) = seen[odd], seen["," if odd == "." else "."]
+            first = self._cols[c1][p1].strip()
+            raise self.error(
+                p2,
+                c2,
+                f"{self._cols[c2][p2].strip()!r} and {first!r} (data row {p1 + 1}, column "
+                f'"{self.header[c1].strip()}") use different decimal marks; one file must '
+                'write its numbers one way: with a decimal point ("1,234.56") or a decimal '
+                'comma ("1 234,56")',
+            )
+        if seen:
+            mark = next(iter(seen))
+            col, pos = seen[mark]
+            self.decimal_reason = (
+                f"as {self._cols[col][pos].strip()!r} (data row {pos + 1}, column "
+                f'"{self.header[col].strip()}") shows'
+            )
+        elif self.decimal_hint is not None:
+            mark = self.decimal_hint
+            self.decimal_reason = "as the language of its headers says"
+        else:
+            if ambiguous is not None:
+                col, pos = ambiguous
+                cell = self._cols[col][pos].strip()
+                en, eu = self._both(self._cols[col][pos])
+                raise self.error(
+                    pos,
+                    col,
+                    f"{cell!r} is ambiguous: {_shown(en)} with a decimal point or {_shown(eu)} "
+                    "with a decimal comma, and no other number of the file shows which mark "
+                    "it uses; re-export it with decimals written out, or without thousands "
+                    "separators",
+                )
+            mark = "."
+            self.decimal_reason = "no cell says otherwise"
+        self.decimal = mark
+        return mark
+
+    def _wrong_mark(self, cell: str, mark: str, what: str) -> str:
+        other = "," if mark == "." else "."
+        return (
+            f"{cell.strip()!r} is written with {MARKS[other]} but the file uses {MARKS[mark]}"
+            f"{', ' + self.decimal_reason if self.decimal_reason else ''}; expected the {what} "
+            f'with "{mark}" as the decimal mark and thousands in whole groups of three digits'
+        )
 
     # ---- dates ----------------------------------------------------------------------
     def date(
@@ -290,34 +407,73 @@ class RawTable:
         return pd.Series(values, dtype="datetime64[ns]")
 
 
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_NOISE = re.compile(r"[\s\u00a0\u202f$€£¥]")
+_CURRENCY = "$€£¥"
+_PAD = _CURRENCY + " \t\u00a0\u202f"
+#: a number with an optional exponent and no grouping: the same under both conventions
+#: when it has no decimal part
+_EN = re.compile(
+    r"(?:[1-9][0-9]{0,2}(?P<g>[, \u00a0\u202f])[0-9]{3}(?:(?P=g)[0-9]{3})*(?:\.[0-9]+)?"
+    r"|(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
+)
+_EU = re.compile(
+    r"(?:[1-9][0-9]{0,2}(?P<g>[. \u00a0\u202f])[0-9]{3}(?:(?P=g)[0-9]{3})*(?:,[0-9]+)?"
+    r"|[0-9]+(?:,[0-9]+)?)"
+)
+_GROUP = re.compile(r"[,. \u00a0\u202f]")
+
+#: the two decimal marks, as named in messages
+MARKS = {".": 'a decimal point ("1,234.56")', ",": 'a decimal comma ("1 234,56" or "1.234,56")'}
+
+
+def _differs(en: float | None, eu: float | None) -> bool:
+    """Whether the two readings of a cell disagree (one of them failing counts)."""
+    if en is None or eu is None:
+        return en is not eu
+    return en != eu and not (math.isnan(en) and math.isnan(eu))
+
+
+def _shown(x: float | None) -> str:
+    return "not a number" if x is None else f"{x:.12g}"
+
+
+def _sign_and_body(text: str) -> tuple[float, str]:
+    t = text.replace("\u2212", "-").strip(_PAD)
+    sign = 1.0
+    if t[:1] in "+-":
+        sign, t = (-1.0 if t[0] == "-" else 1.0), t[1:].strip(_PAD)
+    return sign, t
+
+
+def parse_both(text: str) -> tuple[float | None, float | None]:
+    """A non-empty cell read with a decimal point and with a decimal comma: (value or None,
+    value or None). Thousands separators count only in whole groups of three digits
+    ("1,234,567.5"; "1.234.567,5", "1 234 567,5"); currency signs and a sign are allowed."""
+    if text.isascii() and text.isdigit():
+        return float(text), float(text)
+    sign, body = _sign_and_body(text)
+    en = eu = None
+    m = _EN.fullmatch(body)
+    if m:
+        plain = body.replace(m.group("g"), "") if m.group("g") else body
+        en = sign * float(plain)
+    m = _EU.fullmatch(body)
+    if m:
+        plain = body.replace(m.group("g"), "") if m.group("g") else body
+        eu = sign * float(plain.replace(",", "."))
+    if en is not None and not math.isfinite(en):
+        en = None
+    if eu is not None and not math.isfinite(eu):
+        eu = None
+    return en, eu
 
 
 def _parse_number(text: str, decimal: str) -> float | None:
-    """A cell as a float: nan when empty, None when it is not a number.
-
-    ``decimal="."``: commas group thousands ("1,234.56"). ``decimal=","``: a comma is the
-    decimal mark and spaces or dots group thousands ("1 234,56"); a lone dot stays a decimal
-    point. Spaces and currency signs are dropped; "nan", "inf" and words are not numbers.
-    """
+    """A cell as a float under one decimal mark: nan when empty, None when it is not a
+    number written with that mark (see :func:`parse_both`)."""
     if not text:
         return float("nan")
-    try:
-        value = float(text)
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(value) and "_" not in text:
-            return value
-    cleaned = _NOISE.sub("", text)
-    if decimal == "," and "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    else:
-        cleaned = cleaned.replace(",", "")
-    if not _NUMBER.fullmatch(cleaned):
-        return None
-    return float(cleaned)
+    en, eu = parse_both(text)
+    return en if decimal == "." else eu
 
 
 def parse_dates_loose(text: str, formats: Iterable[str]) -> dt.date | None:

@@ -1,19 +1,23 @@
 """adplan's own canonical history CSV (see :mod:`forecasting.history`).
 
 Detected when the header holds the six required columns (``date, network, segment,
-result_type, spend, results``) and nothing outside the canonical ten. Rows are taken as they
+result_type, spend, results``) and nothing outside the canonical ten; a header with three of
+the required columns or more that no other format reads is taken as canonical too, so that
+the missing or misspelt column is named. Rows are taken as they
 are: no row is skipped (a week of zero spend is information here) and duplicates are an
 error, as :func:`forecasting.history.validate_history` says.
 """
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from forecasting.errors import IngestError
 from forecasting.history import CANONICAL_COLUMNS, REQUIRED_COLUMNS
 from forecasting.ingest._base import Extract, Keep
-from forecasting.ingest._table import RawTable
+from forecasting.ingest._table import RawTable, norm_header
 
 NAME = "canonical"
 LABEL = "adplan canonical history CSV"
@@ -26,9 +30,37 @@ def matches(norm: list[str]) -> bool:
     return set(REQUIRED_COLUMNS) <= set(cols) and set(cols) <= set(CANONICAL_COLUMNS)
 
 
+def looks_canonical(norm: list[str]) -> bool:
+    """A header that is meant as canonical history but is not quite (a column missing or
+    misspelt): three of the required columns or more. Tried only when no format matches,
+    so that the missing column is reported by name instead of "unknown format"."""
+    return "__insert_date" not in norm and len(set(REQUIRED_COLUMNS) & set(norm)) >= 3
+
+
 def extract(table: RawTable) -> Extract:
-    for name in REQUIRED_COLUMNS:
-        table.need(name, name, fmt="canonical history")
+    missing = [name for name in REQUIRED_COLUMNS if table.find(name) is None]
+    if missing:
+        found = [h.strip() for h, n in zip(table.header, table.norm, strict=True) if n]
+        unknown = [h for h, n in zip(table.header, table.norm, strict=True)
+                   if n and n not in CANONICAL_COLUMNS]  # fmt: skip
+        hints = []
+        for name in missing:
+            close = difflib.get_close_matches(name, [norm_header(h) for h in unknown], n=1)
+            if close:
+                hints.append(f'"{close[0]}" for "{name}"?')
+        names = ", ".join(f'"{m}"' for m in missing)
+        raise IngestError(
+            f"{table.name}: missing column{'s' if len(missing) > 1 else ''} {names} in the "
+            f"canonical history header on {table.where} {table.header_line}; found: "
+            + ", ".join(f'"{h}"' for h in found)
+            + (f" (a typo? {' '.join(hints)})" if hints else "")
+            + ". The canonical columns are "
+            + ", ".join(CANONICAL_COLUMNS)
+            + f" (the first {len(REQUIRED_COLUMNS)} required)",
+            file=table.name,
+            line=table.header_line,
+            column=missing[0],
+        )
     extra = [h for h, n in zip(table.header, table.norm, strict=True) if n not in CANONICAL_COLUMNS]
     if extra:
         raise IngestError(
@@ -39,6 +71,8 @@ def extract(table: RawTable) -> Extract:
             line=table.header_line,
             column=extra[0],
         )
+    table.decimal = "."  # adplan writes plain numbers with a decimal point
+    table.decimal_reason = "as the canonical history requires"
     keep = Keep(len(table))
     columns = {}
     for name in CANONICAL_COLUMNS:

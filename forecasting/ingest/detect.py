@@ -4,7 +4,8 @@ The first 40 lines (CSV in UTF-8 or UTF-16, split on commas, tabs or semicolons;
 of an XLSX) are searched for a header that one of :data:`SOURCES` recognises; lines above it
 (report titles, date ranges) are the preamble. ``source=`` forces an importer: its header is
 then the first line it recognises, or else the first line with two cells or more, so that a
-missing column is reported as such.
+missing column is reported as such: a header with three canonical columns or more that no
+format recognises is read as canonical history for the same reason.
 """
 
 from __future__ import annotations
@@ -109,6 +110,15 @@ def _find_header(records, forced: Source | None, fallback: bool = False):
     return None
 
 
+def _find_loose_canonical(records):
+    """A header meant as canonical history with a column missing or misspelt (tried when no
+    format matches, so that the column is named instead of "unknown format")."""
+    for i, rec in enumerate(records[:HEAD_LINES]):
+        if canonical.looks_canonical([norm_header(c) for c in rec]):
+            return i, _BY_NAME[canonical.NAME]
+    return None
+
+
 def load_table(path: str | Path, source: str | None = None) -> tuple[Source, RawTable]:
     """Read ``path`` and locate its header: the importer to use and the table below it."""
     path = Path(path)
@@ -121,7 +131,8 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
     raw = path.read_bytes()
     if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
         first: list[str] = []
-        for _title, records, lines in xlsx_records(path, name):
+        sheets = xlsx_records(path, name)
+        for _title, records, lines in sheets:
             if not first and records:
                 first = records[0]
             found = _find_header(records, forced)
@@ -130,6 +141,10 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
             if found is not None:
                 i, src = found
                 return src, _table(name, records, lines, i, where="sheet row")
+        for _title, records, lines in sheets if forced is None else ():
+            found = _find_loose_canonical(records)
+            if found is not None:
+                return found[1], _table(name, records, lines, found[0], where="sheet row")
         raise _unknown(name, first)
     if not raw.strip():
         raise IngestError(f"{name}: the file is empty", file=name)
@@ -147,6 +162,12 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
         if hit is not None and len(head[hit[0]]) >= 2:
             found, delim = hit, candidate
             break
+    if found is None and forced is None:
+        for candidate, head in heads.items():
+            hit = _find_loose_canonical(head)
+            if hit is not None and len(head[hit[0]]) >= 3:
+                found, delim = hit, candidate
+                break
     if found is None and forced is not None:
         # the delimiter that splits the first lines into the most cells
         delim = max(heads, key=lambda d: max((len(r) for r in heads[d]), default=0))

@@ -5,7 +5,8 @@ and date-range lines above the header are skipped (the date range gives the date
 report has no ``Day``/``Week``/``Month`` column).
 
 Mapping: date from ``Day``, ``Week`` (the week's Monday) or ``Month``; spend ``Cost`` or
-``Cost (CUR)`` (major units; "1,234.56" and ``--`` handled); results ``Conversions``
+``Cost (CUR)`` (major units; ``--`` is empty; "1,234.56" or, in European
+downloads, "1.234,56": the file's cells tell which, an ambiguous "1,234" is an error); results ``Conversions``
 (fractional values kept as they are), result_type ``conversions`` or, in a report segmented
 by ``Conversion action``, the action's slug; segment from ``Age``/``Gender`` columns, else
 ``Ad group``, else ``Campaign``; network ``youtube`` where ``Network (with search

@@ -81,6 +81,7 @@ def _ids(table: RawTable, col: int, prefix: str) -> pd.Series:
 
 
 def _common(table: RawTable, keep: Keep, fmt: str) -> dict[str, pd.Series]:
+    table.decimal_hint = "."  # API dumps: plain numbers with a decimal point
     c_date = table.need("date", "date", fmt=fmt)
     c_spend = table.need("spend", "spend", fmt=fmt)
     c_channel = table.need("network", "channel", fmt=fmt)

@@ -22,7 +22,8 @@ Mapping (headers compared after NFKC, curly apostrophes straightened, case folde
 - the summary row (every name and breakdown cell empty) is dropped and counted; its spend is
   compared with the rows' sum and a difference is noted.
 
-French exports may write decimal commas ("1 234,56"); English ones thousands commas.
+Numbers are read with the file's decimal mark, told by its unambiguous cells ("1 234,56",
+"12.5"), else by the header language (French: a decimal comma); see :mod:`._table`.
 """
 
 from __future__ import annotations
@@ -116,11 +117,11 @@ def extract(table: RawTable) -> Extract:
         summary = np.logical_and.reduce([table.blank(c) for c in ident])
     keep.drop(summary, "summary_row")
 
-    dec = "," if fr else "."
-    spend = table.number(c_spend, decimal=dec, what="spend", rows=keep.mask)
-    results = table.number(c_results, decimal=dec, what="results", rows=keep.mask)
-    impressions = table.number(c_impr, decimal=dec, what="impressions", rows=keep.mask)
-    clicks = table.number(c_clicks, decimal=dec, what="clicks", rows=keep.mask)
+    table.decimal_hint = "," if fr else "."  # when no cell shows the file's decimal mark
+    spend = table.number(c_spend, what="spend", rows=keep.mask)
+    results = table.number(c_results, what="results", rows=keep.mask)
+    impressions = table.number(c_impr, what="impressions", rows=keep.mask)
+    clicks = table.number(c_clicks, what="clicks", rows=keep.mask)
     rtype_text = table.text(c_rtype)
     no_type = (rtype_text == "").to_numpy()
     active = np.zeros(n, dtype=bool)

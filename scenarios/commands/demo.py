@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ._common import cli_errors, out, print_json
@@ -30,14 +31,14 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 print_json(result.to_dict())
                 return
-            t = Table(title=f"adplan demo -> {result.out_dir}")
+            t = Table(title=f"adplan demo -> {escape(str(result.out_dir))}")
             t.add_column("step")
             t.add_column("what happened")
             t.add_column("s", justify="right")
             for s in result.steps:
                 t.add_row(
-                    s.name,
-                    s.detail if s.status == "done" else f"[yellow]{s.detail}",
+                    escape(s.name),
+                    escape(s.detail) if s.status == "done" else f"[yellow]{escape(s.detail)}",
                     f"{s.seconds:.1f}",
                 )
             out.print(t)

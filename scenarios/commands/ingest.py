@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from scenarios.commands._common import cli_errors, err, out, print_json, warn
+from scenarios.commands._common import cli_errors, err, fail, out, print_json, warn
 
 _SOURCES_HELP = (
     "Force the format instead of detecting it from the headers: meta, google, linkedin, "
@@ -27,9 +27,14 @@ def ingest(
         typer.Argument(help="Exports to merge (Meta, Google Ads, LinkedIn, TikTok, canonical...)"),
     ],
     out_path: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="Canonical history CSV to write."),
-    ] = Path("history.csv"),
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Canonical history CSV to write (.csv). Without it nothing is written: the "
+            "summary is printed only.",
+        ),
+    ] = None,
     source: Annotated[str | None, typer.Option("--source", help=_SOURCES_HELP)] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the ingest report as JSON only.")
@@ -39,6 +44,12 @@ def ingest(
     written and skipped (with the reason), the date span, networks, segments, spend and
     results per result type."""
     with cli_errors():
+        if out_path is not None and out_path.suffix.lower() != ".csv":
+            suffix = f'"{out_path.suffix}"' if out_path.suffix else "no suffix"
+            raise fail(
+                f"--out {out_path}: the canonical history is written as CSV, but the name has "
+                f"{suffix}; give a file name ending in .csv"
+            )
         from forecasting.history import write_history
         from forecasting.ingest import ingest_files
 
@@ -47,10 +58,16 @@ def ingest(
                 err.print(f"[dim]reading {i + 1}/{n}: {escape(str(name))}[/]", highlight=False)
 
         result = ingest_files(files, source=source, on_progress=progress)
-        written = write_history(result.history, out_path)
+        written = None if out_path is None else write_history(result.history, out_path)
         report = result.report
+        if written is None:
+            err.print(
+                "nothing written: no --out given (add --out FILE.csv to write the canonical "
+                "history)",
+                highlight=False,
+            )
         if as_json:
-            print_json({"out": str(written), **report.to_dict()})
+            print_json({"out": None if written is None else str(written), **report.to_dict()})
             return
         for f in report.files:
             for note in f.notes:
@@ -61,12 +78,17 @@ def ingest(
             out.print(skipped)
         out.print(_lines_table(result.history))
         out.print(_totals_table(report))
-        out.print(
-            f"Wrote {report.rows_written} rows to [bold]{written}[/] "
+        span = (
             f"({report.date_start} to {report.date_end}; {len(report.networks)} networks, "
-            f"{len(report.segments)} segments).",
-            highlight=False,
+            f"{len(report.segments)} segments)"
         )
+        if written is None:
+            out.print(f"Read {report.rows_written} rows {span}; nothing written.", highlight=False)
+        else:
+            out.print(
+                f"Wrote {report.rows_written} rows to [bold]{escape(str(written))}[/] {span}.",
+                highlight=False,
+            )
 
 
 def _files_table(report) -> Table:
@@ -80,8 +102,8 @@ def _files_table(report) -> Table:
     t.add_column("dates")
     for f in report.files:
         t.add_row(
-            Path(f.file).name,
-            f.source,
+            escape(Path(f.file).name),
+            escape(f.source),
             str(f.rows_read),
             str(f.rows_written),
             str(f.rows_merged),
@@ -118,7 +140,12 @@ def _skipped_table(report) -> Table | None:
         shown = f"{amount:,.2f}"
         if reason in ("summary_row", "total_row"):
             shown = f"({shown}, repeats the rows)"
-        t.add_row(Path(f.file).name, SKIP_REASONS.get(reason, reason), str(count), shown)
+        t.add_row(
+            escape(Path(f.file).name),
+            escape(SKIP_REASONS.get(reason, reason)),
+            str(count),
+            shown,
+        )
     return t
 
 
@@ -131,9 +158,9 @@ def _lines_table(history) -> Table:
     t.add_column("dates")
     for network, part in history.groupby("network", sort=True):
         t.add_row(
-            str(network),
+            escape(str(network)),
             str(part["segment"].nunique()),
-            ", ".join(sorted(part["result_type"].unique())),
+            escape(", ".join(sorted(part["result_type"].unique()))),
             str(len(part)),
             f"{part['date'].min().date()} .. {part['date'].max().date()}",
         )
@@ -145,7 +172,7 @@ def _totals_table(report) -> Table:
     cur = "/".join(report.currencies) if report.currencies else "currency not stated"
     if stated and len(stated) < len(report.files):
         cur += "; some files state no currency"
-    t = Table(title=f"Spend and results per result type ({cur})", title_justify="left")
+    t = Table(title=f"Spend and results per result type ({escape(cur)})", title_justify="left")
     t.add_column("result type")
     t.add_column("spend", justify="right")
     t.add_column("results", justify="right")
@@ -155,5 +182,5 @@ def _totals_table(report) -> Table:
         cpr = f"{spend / results:,.2f}" if results else "-"
         if rt in ("reach", "impressions") and results:
             cpr = f"{1000 * spend / results:,.2f} per 1,000"
-        t.add_row(rt, f"{spend:,.2f}", f"{results:,.2f}".rstrip("0").rstrip("."), cpr)
+        t.add_row(escape(rt), f"{spend:,.2f}", f"{results:,.2f}".rstrip("0").rstrip("."), cpr)
     return t

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from scenarios.commands._common import cli_errors, err, fail, out, print_json, warn
@@ -19,7 +20,11 @@ FRONTIER_COLUMNS = (
     "total_spend",
     "cost_per_result",
     "marginal_cost_per_result",
+    "status",
 )
+#: --out suffixes each command writes (checked before anything is read or solved)
+PLAN_SUFFIXES = (".json", ".csv", ".xlsx", ".html")
+FRONTIER_SUFFIXES = (".csv", ".json", ".png")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,11 +56,11 @@ ResultTypeOpt = Annotated[
 
 def _day(value: str | None, flag: str) -> date:
     if not value:
-        raise typer.BadParameter(f"{flag} is required with --history (YYYY-MM-DD)")
+        raise fail(f"{flag} is required with --history (YYYY-MM-DD)")
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
+        raise fail(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _curves(curves: Path | None, history: Path | None, start, end, period, result_type):
@@ -80,6 +85,15 @@ def _curves(curves: Path | None, history: Path | None, start, end, period, resul
     return fc.curves
 
 
+def _check_out(path: Path | None, suffixes: tuple[str, ...]) -> None:
+    """Refuse an --out file whose suffix the command cannot write, before any work is done."""
+    if path is not None and path.suffix.lower() not in suffixes:
+        known = ", ".join(suffixes[:-1]) + f" or {suffixes[-1]}"
+        raise fail(
+            f"--out {path}: cannot write a {path.suffix or 'suffix-less'} file; use a {known} file"
+        )
+
+
 def _fmt(v, digits: int = 0) -> str:
     if v is None:
         return "-"
@@ -87,10 +101,11 @@ def _fmt(v, digits: int = 0) -> str:
 
 
 def _summary(plan) -> None:
-    cur = plan.currency
+    cur = escape(plan.currency)
+    rtype = escape(plan.result_type)
     out.print(
         f"[bold]{plan.status}[/]: spend {_fmt(plan.total_spend)} {cur} of {_fmt(plan.budget)} "
-        f"-> {_fmt(plan.expected_results, 1)} {plan.result_type} at "
+        f"-> {_fmt(plan.expected_results, 1)} {rtype} at "
         f"{_fmt(plan.cost_per_result, 2)} {cur} each "
         f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
         highlight=False,
@@ -103,14 +118,18 @@ def _summary(plan) -> None:
         t.add_column(kind)
         t.add_column(f"spend ({cur})", justify="right")
         t.add_column("share", justify="right")
-        t.add_column(plan.result_type, justify="right")
+        t.add_column(rtype, justify="right")
         t.add_column("cost/result", justify="right")
         rows = sorted(totals.items(), key=lambda kv: -kv[1]["spend"])
         for name, v in rows[:20]:
             share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
             cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
             t.add_row(
-                name, _fmt(v["spend"]), f"{share:.1%}", _fmt(v["expected_results"], 1), _fmt(cpr, 2)
+                escape(name),
+                _fmt(v["spend"]),
+                f"{share:.1%}",
+                _fmt(v["expected_results"], 1),
+                _fmt(cpr, 2),
             )
         if len(rows) > 20:
             t.caption = f"... and {len(rows) - 20} more"
@@ -123,9 +142,14 @@ def _summary(plan) -> None:
         t.add_column("shadow price", justify="right")
         t.add_column("per", justify="right")
         for c in costly:
-            t.add_row(c.name, c.description, f"{c.shadow_price:+.4g}", f"1 {c.unit}")
+            t.add_row(
+                escape(c.name),
+                escape(c.description),
+                f"{c.shadow_price:+.4g}",
+                f"1 {escape(c.unit)}",
+            )
         t.caption = (
-            f"shadow price: extra {plan.result_type if plan.objective == 'results' else 'value'}"
+            f"shadow price: extra {rtype if plan.objective == 'results' else 'value'}"
             " per extra unit of the rule's limit"
         )
         out.print(t)
@@ -137,13 +161,11 @@ def _summary(plan) -> None:
 
 
 def _write_plan(plan, path: Path) -> None:
-    suffix = path.suffix.lower()
-    if suffix == ".json":
+    _check_out(path, PLAN_SUFFIXES)
+    if path.suffix.lower() == ".json":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(plan.to_dict(), indent=2) + "\n", encoding="utf-8")
         return
-    if suffix not in (".csv", ".xlsx", ".html"):
-        raise fail(f"--out {path}: use a .json, .csv, .xlsx or .html file")
     from scenarios.exports import write_plan
 
     write_plan(plan, path)
@@ -171,6 +193,7 @@ def optimize(
     """Spread the budget over networks, segments and periods to get the most results under
     the spec's rules (an exact LP); print the totals and the rules that cost the most."""
     with cli_errors():
+        _check_out(out_path, PLAN_SUFFIXES)
         import optimizer
 
         c = _curves(curves, history, start, end, period, result_type)
@@ -181,18 +204,20 @@ def optimize(
             plan = optimizer.allocate(c, s, solver=solver)
         if out_path is not None:
             _write_plan(plan, out_path)
+        for note in plan.notes:
+            warn(note)
         if as_json:
             print_json(plan.to_dict())
             return
         if target_results is not None:
             out.print(
-                f"smallest budget for {target_results:,.0f} {plan.result_type}: "
-                f"{plan.total_spend:,.2f} {plan.currency}",
+                f"smallest budget for {target_results:,.0f} {escape(plan.result_type)}: "
+                f"{plan.total_spend:,.2f} {escape(plan.currency)}",
                 highlight=False,
             )
         _summary(plan)
         if out_path is not None:
-            err.print(f"wrote {out_path}", highlight=False)
+            err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
 
 
 def _budgets(text: str) -> list[float]:
@@ -237,6 +262,7 @@ def frontier_cmd(
     with cli_errors():
         import optimizer
 
+        _check_out(out_path, FRONTIER_SUFFIXES)
         bs = _budgets(budgets)
         c = _curves(curves, history, start, end, period, result_type)
         s = optimizer.load_spec(spec)
@@ -254,16 +280,17 @@ def frontier_cmd(
                         )
             elif suffix == ".json":
                 out_path.write_text(json.dumps(points, indent=2) + "\n", encoding="utf-8")
-            elif suffix == ".png":
+            else:  # .png, the suffix was checked first
                 from scenarios.exports import write_frontier_chart
 
                 write_frontier_chart(points, out_path, currency=c.currency)
-            else:
-                raise fail(f"--out {out_path}: use a .csv, .json or .png file")
         if as_json:
             print_json(points)
             return
-        t = Table(title=f"Budget frontier ({c.result_type}, {c.currency})", title_justify="left")
+        t = Table(
+            title=f"Budget frontier ({escape(c.result_type)}, {escape(c.currency)})",
+            title_justify="left",
+        )
         for col in FRONTIER_COLUMNS:
             t.add_column(col, justify="right")
         for p in points:
@@ -273,10 +300,11 @@ def frontier_cmd(
                 _fmt(p["total_spend"]),
                 _fmt(p["cost_per_result"], 2),
                 _fmt(p["marginal_cost_per_result"], 2),
+                p.get("status", "optimal"),
             )
         out.print(t)
         bad = [p["budget"] for p in points if p.get("status") == "infeasible"]
         if bad:
             warn(f"the rules cannot hold at budgets {', '.join(f'{b:,.0f}' for b in bad)}")
         if out_path is not None:
-            err.print(f"wrote {out_path}", highlight=False)
+            err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)

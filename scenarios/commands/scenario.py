@@ -38,9 +38,14 @@ def progress_bar(enabled: bool = True):
         task = bar.add_task("starting", total=1)
 
         def on_progress(message: str, done: int, total: int) -> None:
-            bar.update(task, description=message, completed=done, total=max(total, 1))
+            bar.update(task, description=_e(message), completed=done, total=max(total, 1))
 
         yield on_progress
+
+
+def _e(value) -> str:
+    """User text (names, paths, messages) shown literally, never read as Rich markup."""
+    return escape("" if value is None else str(value))
 
 
 def _money(v, digits: int = 2) -> str:
@@ -58,13 +63,13 @@ def _signed(v, digits: int = 2) -> str:
 
 def comparison_table(comp: dict, title: str) -> Table:
     """Totals per plan, then the difference with the base in finance style."""
-    t = Table(title=title)
+    t = Table(title=_e(title))
     for col in ("plan", "status", "spend", "results", "cost/result"):
         t.add_column(col, justify="left" if col in ("plan", "status") else "right")
     for c in comp["cases"]:
         t.add_row(
-            c["name"],
-            str(c.get("status")),
+            _e(c["name"]),
+            _e(c.get("status")),
             _money(c.get("total_spend")),
             _money(c.get("expected_results")),
             _money(c.get("cost_per_result")),
@@ -76,13 +81,13 @@ def delta_table(comp: dict) -> Table | None:
     others = [c for c in comp["cases"][1:] if c.get("delta")]
     if not others:
         return None
-    t = Table(title=f"{OVER_UNDER} ({comp['base']})")
+    t = Table(title=f"{OVER_UNDER} ({_e(comp['base'])})")
     for col in ("plan", "spend", "results", "cost/result"):
         t.add_column(col, justify="left" if col == "plan" else "right")
     for c in others:
         d = c["delta"]
         t.add_row(
-            c["name"],
+            _e(c["name"]),
             _signed(d.get("total_spend")),
             _signed(d.get("expected_results"), 1),
             _signed(d.get("cost_per_result")),
@@ -96,15 +101,15 @@ def moved_table(comp: dict, dim: str) -> Table | None:
         return None
     t = Table(title=f"Money moved between {dim} ({OVER_UNDER})")
     t.add_column(dim[:-1])
-    t.add_column(f"{comp['base']} spend", justify="right")
+    t.add_column(f"{_e(comp['base'])} spend", justify="right")
     for c in others:
-        t.add_column(c["name"], justify="right")
+        t.add_column(_e(c["name"]), justify="right")
     names: dict[str, float] = {}
     for c in others:
         for m in c["moved"][dim]:
             names.setdefault(m["name"], m["base_spend"])
     for n, base in sorted(names.items()):
-        row = [n, _money(base)]
+        row = [_e(n), _money(base)]
         for c in others:
             m = next((m for m in c["moved"][dim] if m["name"] == n), None)
             row.append(_signed(m["change"]) if m else "")
@@ -119,18 +124,18 @@ def changes_table(comp: dict) -> Table | None:
     n = 0
     for c in comp["cases"][1:]:
         for ch in c.get("spec_changes") or []:
-            t.add_row(c["name"], ch["path"], str(ch["base"]), str(ch["variant"]))
+            t.add_row(_e(c["name"]), _e(ch["path"]), _e(ch["base"]), _e(ch["variant"]))
             n += 1
         for r in c.get("rules") or []:
             t.add_row(
-                c["name"],
-                f"shadow price {r['name']}",
+                _e(c["name"]),
+                f"shadow price {_e(r['name'])}",
                 "" if r["base_shadow_price"] is None else f"{r['base_shadow_price']:.4g}",
                 "" if r["shadow_price"] is None else f"{r['shadow_price']:.4g}",
             )
             n += 1
         if c.get("error"):
-            t.add_row(c["name"], "infeasible", "", c["error"].splitlines()[0])
+            t.add_row(_e(c["name"]), "infeasible", "", _e(c["error"].splitlines()[0]))
             n += 1
     return t if n else None
 
@@ -306,10 +311,10 @@ def register(app: typer.Typer) -> None:
                 return
             status = {r["period"]: r["status"] for r in res.rows}
             t = Table(
-                title=f"Plan vs actual vs re-plan as of {day} ({c.currency})",
+                title=f"Plan vs actual vs re-plan as of {day} ({_e(c.currency)})",
                 box=box.SIMPLE_HEAD,
                 caption="periods: "
-                + ", ".join(f"{p} {st}" for p, st in sorted(status.items()))
+                + ", ".join(f"{_e(p)} {st}" for p, st in sorted(status.items()))
                 + " (elapsed = locked at actual spend)",
             )
             for col in ("line", "period", "planned", "actual", "re-plan", "Over/(under)\nplan"):
@@ -320,8 +325,8 @@ def register(app: typer.Typer) -> None:
                 )
             for r in res.rows:
                 t.add_row(
-                    f"{r['network']}/{r['segment']}",
-                    r["period"],
+                    _e(f"{r['network']}/{r['segment']}"),
+                    _e(r["period"]),
                     _money(r["planned"], 0),
                     _money(r["actual"], 0),
                     _money(r["replanned"], 0),
@@ -337,4 +342,4 @@ def register(app: typer.Typer) -> None:
             s.add_row("re-plan", _money(d.get("total_spend")), _money(d.get("expected_results")))
             out.print(s)
             if out_file is not None:
-                err.print(f"wrote {out_file}", highlight=False)
+                err.print(f"wrote {out_file}", highlight=False, markup=False)

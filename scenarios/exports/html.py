@@ -69,6 +69,35 @@ def page(title: str, body: str) -> str:
     )
 
 
+SHADOW = "shadow price (results per extra unit)"
+LINE_COLUMNS = (
+    "network",
+    "segment",
+    "period",
+    "spend",
+    "expected_results",
+    "cost_per_result",
+    "marginal_cost_per_result",
+)
+
+
+def rules_table(constraints: Sequence[Mapping]) -> str:
+    """The plan's rules: name, description, binding and shadow price."""
+    return table(
+        ["rule", "description", "binding", SHADOW],
+        [
+            [c.get("name"), c.get("description"), c.get("binding"), c.get("shadow_price")]
+            for c in constraints
+        ],
+        {SHADOW: 6},
+    )
+
+
+def lines_table(rows: Sequence[Mapping]) -> str:
+    """The plan lines (``plan_rows``), the columns of the CSV."""
+    return table(list(LINE_COLUMNS), [[r[h] for h in LINE_COLUMNS] for r in rows])
+
+
 def plan_sections(
     plan, *, curves: Mapping | None = None, frontier: Sequence[Mapping] | None = None
 ) -> str:
@@ -109,28 +138,8 @@ def plan_sections(
         parts.append(img(frontier_png(frontier, cur, t["budget"]), "budget frontier"))
     cons = d.get("constraints") or []
     if cons:
-        parts.append("<h3>Rules</h3>")
-        parts.append(
-            table(
-                ["rule", "description", "binding", "shadow price (results per extra unit)"],
-                [
-                    [c.get("name"), c.get("description"), c.get("binding"), c.get("shadow_price")]
-                    for c in cons
-                ],
-                {"shadow price (results per extra unit)": 6},
-            )
-        )
-    parts.append("<h3>Lines</h3>")
-    hdr = [
-        "network",
-        "segment",
-        "period",
-        "spend",
-        "expected_results",
-        "cost_per_result",
-        "marginal_cost_per_result",
-    ]
-    parts.append(table(hdr, [[r[h] for h in hdr] for r in rows]))
+        parts.append("<h3>Rules</h3>" + rules_table(cons))
+    parts.append("<h3>Lines</h3>" + lines_table(rows))
     return "".join(parts)
 
 

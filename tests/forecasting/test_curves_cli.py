@@ -126,7 +126,8 @@ def test_backtest_json_is_the_only_thing_on_stdout(orders_csv):
     r = runner.invoke(app, ["backtest", "--history", str(orders_csv), "--period", "day", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["chosen"] in ("glm", "gbm") and d["beats_baselines"] is True
+    assert d["chosen"] in ("glm", "gbm", "glm_eb") and d["beats_baselines"] is True
+    assert {m["name"] for m in d["models"] if not m["baseline"]} == {"glm", "gbm", "glm_eb"}
     assert {m["name"] for m in d["models"] if m["baseline"]} == {
         "last_cpr",
         "mean_cpr_4",

@@ -140,7 +140,7 @@ def test_no_usable_history_is_an_error(weekly):
 def test_auto_model_runs_a_backtest_and_reports_it(weekly):
     r = forecast_curves(weekly, "2026-03-02", "2026-03-29", period="week", model="auto")
     assert r.backtest is not None and r.model_name == r.backtest["chosen"]
-    assert r.model_name in ("glm", "gbm")
+    assert r.model_name in ("glm", "gbm", "glm_eb")
 
 
 def test_history_without_any_result_still_gives_flagged_curves(weekly):

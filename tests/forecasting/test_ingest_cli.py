@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from forecasting import read_history
@@ -61,3 +62,47 @@ def test_help_does_not_import_pandas():
     assert done.stdout.split() == ["False", "False", "False"]
     res = runner.invoke(app, ["ingest", "--help"])
     assert res.exit_code == 0 and "--source" in res.stdout
+
+
+def test_without_out_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "history.csv").write_text("keep me\n")  # a file the user already has
+    res = runner.invoke(app, ["ingest", str(FIX / "tiktok.csv")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "history.csv").read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv"]
+    assert "nothing written" in res.stderr and "--out" in res.stderr
+    assert "Read 3 rows" in res.stdout and "Wrote" not in res.stdout
+    res = runner.invoke(app, ["ingest", str(FIX / "tiktok.csv"), "--json"])
+    assert res.exit_code == 0
+    data = json.loads(res.stdout)
+    assert data["out"] is None and data["rows_written"] == 3
+
+
+@pytest.mark.parametrize("name", ["h.xlsx", "h.json", "history"])
+def test_out_must_be_a_csv_and_is_checked_before_reading(tmp_path, name):
+    out = tmp_path / name
+    missing = tmp_path / "not-there.csv"  # the suffix is refused before inputs are read
+    res = runner.invoke(app, ["ingest", str(missing), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "no such file" not in res.stderr and ".csv" in res.stderr
+    assert (f'"{out.suffix}"' if out.suffix else "no suffix") in res.stderr
+    assert not out.exists()
+    res = runner.invoke(app, ["ingest", str(FIX / "tiktok.csv"), "--out", str(tmp_path / "h.CSV")])
+    assert res.exit_code == 0 and (tmp_path / "h.CSV").exists()
+
+
+def test_user_text_is_not_read_as_markup(tmp_path):
+    p = tmp_path / "[red]export.csv"
+    p.write_text(
+        "date,network,segment,result_type,spend,results\n"
+        "2026-11-02,[bold]net,[/x],[/x],4.5,1\n"
+        "2026-11-09,[bold]net,[/x],[/x],5,2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "[/i]" / "h.csv"
+    res = runner.invoke(app, ["ingest", str(p), "--out", str(out)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output + res.stderr
+    for text in ("[red]export.csv", "[bold]net", "[/x]", f"to {out}"):
+        assert text in res.stdout, text
+    assert read_history(out)["segment"].tolist() == ["[/x]", "[/x]"]

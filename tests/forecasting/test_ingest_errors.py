@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from forecasting import ingest_files
+from forecasting import detect_source, ingest_files
 from forecasting.errors import IngestError
 from scenarios.cli import app
 
@@ -166,13 +166,37 @@ def test_row_with_more_cells_than_the_header(tmp_path):
     assert str(e.value).startswith(f"{p}: data row 1 (line 2): 12 cells where the header")
 
 
-def test_forced_canonical_with_an_unknown_column(tmp_path):
+def test_canonical_with_an_unknown_column_is_named_without_forcing(tmp_path):
     p = tmp_path / "h.csv"
     p.write_text(
         "date,network,segment,result_type,spend,results,spent\n2026-01-05,meta,a,purchases,1,1,3\n"
     )
-    with pytest.raises(IngestError, match="unknown format"):
+    for source in (None, "canonical"):
+        with pytest.raises(IngestError, match="unknown column.*'spent'") as e:
+            ingest_files([p], source=source)
+        assert e.value.column == "spent" and e.value.line == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "missing", "words"),
+    [
+        ("date,network,segment,result_type,spend", "results", ""),
+        ("date,network,segment,spend,results", "result_type", ""),
+        ("date,network,segment,result_type,spend,reslts", "results", '"reslts" for "results"'),
+        ("date;network;segment;result_type;results", "spend", ""),
+    ],
+)
+def test_canonical_with_a_missing_column_names_it(tmp_path, header, missing, words):
+    p = tmp_path / "h.csv"
+    sep = ";" if ";" in header else ","
+    n = len(header.split(sep))
+    p.write_text(header + "\n" + sep.join(["2026-01-05", "meta", "a", "b", "1", "1"][:n]) + "\n")
+    assert detect_source(p) == "canonical"
+    with pytest.raises(IngestError) as e:
         ingest_files([p])
-    with pytest.raises(IngestError, match="unknown column.*'spent'") as e:
-        ingest_files([p], source="canonical")
-    assert e.value.column == "spent" and e.value.line == 1
+    msg = str(e.value)
+    assert f'missing column "{missing}" in the canonical history header on line 1' in msg
+    assert "unknown format" not in msg and words in msg
+    assert (e.value.column, e.value.line) == (missing, 1)
+    res = runner.invoke(app, ["ingest", str(p)])
+    assert res.exit_code == 2 and f'missing column "{missing}"' in res.stderr

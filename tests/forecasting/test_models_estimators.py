@@ -98,7 +98,9 @@ def test_empirical_bayes_glm_keeps_a_line_elasticity_its_network_does_not_share(
         for seg, b in (("flat", 1.0), ("steep", 0.5)):
             s = 1000 * np.exp(rng.normal(0, 0.6))
             rows.append((d, "meta", seg, "leads", s, float(rng.poisson(100 * (s / 1000) ** b))))
-    h = pd.DataFrame(rows, columns=["date", "network", "segment", "result_type", "spend", "results"])
+    h = pd.DataFrame(
+        rows, columns=["date", "network", "segment", "result_type", "spend", "results"]
+    )
     panel = aggregate_panel(h, "week")
     m = EBGLMForecaster(period="week").fit(panel)
 

@@ -162,7 +162,9 @@ def test_frontier_csv(files):
         "total_spend",
         "cost_per_result",
         "marginal_cost_per_result",
+        "status",
     ]
+    assert {x["status"] for x in rows} == {"optimal"}
     assert [float(x["budget"]) for x in rows] == [10000, 20000, 30000, 40000]
     res = [float(x["expected_results"]) for x in rows]
     assert res == sorted(res)

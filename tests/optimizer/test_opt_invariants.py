@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -76,6 +78,12 @@ def test_rules_hold_totals_add_up_and_more_budget_never_hurts(inst, grow):
     _holds(plan, spec)
     assert plan.total_spend == sum(ln.spend for ln in plan.lines)
     assert plan.expected_results == sum(ln.expected_results for ln in plan.lines)
+    # the same exactly in the Plan JSON (as floats, no rounding), through a JSON round trip
+    d = json.loads(json.dumps(plan.to_dict()))
+    assert d["total_spend"] == sum(ln["spend"] for ln in d["lines"])
+    assert d["expected_results"] == sum(ln["expected_results"] for ln in d["lines"])
+    if plan.total_spend < spec["budget"] * (1 - 1e-6):
+        assert d["notes"], "an unspent budget must be explained"
     for ln in plan.lines:
         assert ln.expected_results == pytest.approx(
             curves.lines[

@@ -49,7 +49,7 @@ def test_spec_round_trip_through_yaml_and_json(tmp_path):
         ({"budget": 10, "networks": {"meta": {"maxx": 1}}}, ["networks.meta", "unknown keys"]),
         ({"budget": 10, "colour": "red"}, ["unknown keys", "colour"]),
         ({"budget": 10, "objective": "clicks"}, ["objective"]),
-        ({"budget": 10, "periods": {"2027-01": {"max_share": 0.5}}}, ["periods.2027-01", "pacing"]),
+        ({"budget": 10, "periods": {"2027-01": {"max_share": 1.5}}}, ["periods.2027-01", "<= 1"]),
         ({"budget": 10, "lines": [{"network": "a", "segment": "s"}]}, ["lines[0]", "period"]),
         ({"budget": 10, "max_active_lines": 2.5}, ["max_active_lines", "whole"]),
         ({"budget": 10, "pacing": {"weights": {"p": 1}}}, ["pacing", "tolerance"]),
@@ -65,7 +65,7 @@ def test_bad_specs_are_refused_naming_the_rule(data, words):
 @pytest.mark.parametrize(
     ("rules", "words"),
     [
-        ({"networks": {"meta": {"min": 1}}}, ["spec.networks.meta", "network 'meta'", "no curve"]),
+        ({"networks": {"meta": {"min": 1}}}, ["spec: networks.meta", "network 'meta'", "no curve"]),
         ({"segments": {"f-99": {"max": 1}}}, ["segment 'f-99'"]),
         ({"periods": {"2030-01": {"max": 1}}}, ["period '2030-01'"]),
         ({"exclude": {"networks": ["x"]}}, ["network 'x'"]),

@@ -133,3 +133,43 @@ def test_replan_cli(tmp_path, examples_dir):
     assert json.loads(r.stdout)["replan"]["as_of"] == "2027-02-01"
     r = runner.invoke(app, args[:-4] + ["--as-of", "soon"])
     assert r.exit_code == 2 and "--as-of" in r.stderr
+
+
+def test_names_are_printed_literally_not_as_rich_markup(scenario_dir, tmp_path):
+    name = "[red]retargeting[/red]"
+    for f in scenario_dir.iterdir():
+        if f.suffix in (".json", ".yaml"):
+            quoted = f'"{name}"' if f.suffix == ".yaml" else name
+            f.write_text(f.read_text().replace("retargeting", quoted))
+    r = runner.invoke(
+        app,
+        [
+            "scenario",
+            "compare",
+            str(scenario_dir / "q1-2027.yaml"),
+            str(scenario_dir / "q1-2027-b2b.yaml"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert name in r.stdout  # the segments table of money moved
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text(
+        f"date,network,segment,result_type,spend,results\n2027-01-05,meta,{name},purchases,30,1\n"
+    )
+    r = runner.invoke(
+        app,
+        [
+            "replan",
+            "--spec",
+            str(scenario_dir / "plan.yaml"),
+            "--curves",
+            str(scenario_dir / "curves.json"),
+            "--actuals",
+            str(actuals),
+            "--as-of",
+            "2027-02-01",
+        ],
+        terminal_width=200,
+    )
+    assert r.exit_code == 0, r.output
+    assert f"meta/{name}" in r.stdout

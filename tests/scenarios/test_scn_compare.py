@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scenarios.compare import PlanCase, compare_plans, spec_diff
+from scenarios.errors import ScenarioError
 from scenarios.runs import compare_files
 
 
@@ -145,3 +146,16 @@ def test_compare_files_on_the_examples(examples_dir):
         b2b["delta"]["total_spend"], abs=0.05
     )
     assert b2b["delta"]["expected_results"] < 0  # a forced share can only cost results
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [("result_type", "leads", ("purchases", "leads")), ("currency", "USD", ("EUR", "USD"))],
+)
+def test_compare_refuses_other_result_type_or_currency(key, value, words):
+    other = {**OTHER, key: value}
+    with pytest.raises(ScenarioError) as e:
+        compare_plans([PlanCase("q1", {}, BASE), PlanCase("q1-us", {}, other)])
+    msg = str(e.value)
+    for w in ("q1", "q1-us", *words):
+        assert w in msg

@@ -14,8 +14,8 @@ from scenarios.cli import app
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "adplan-demo"
-    r = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    out = tmp_path_factory.mktemp("demo") / "[bold]adplan-demo"  # printed as is, not markup
+    r = CliRunner().invoke(app, ["demo", "--out", str(out)], terminal_width=400)
     return r, out
 
 
@@ -43,6 +43,7 @@ def test_demo_runs_every_step(demo):
         assert (out / name).is_file(), name
         assert str(out / name) in r.stdout.replace("\n", ""), f"{name} not printed"
     assert "not available" not in r.stdout  # every part of adplan is there
+    assert f"adplan demo -> {out}" in r.stdout
 
 
 def test_demo_outputs_hang_together(demo):

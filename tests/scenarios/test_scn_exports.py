@@ -53,6 +53,12 @@ def test_csv_matches_golden_and_has_no_totals_row(plan):
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=x", "'\t=x"),
         ("\r=x", "'\r=x"),
+        (" =1+2", "' =1+2"),
+        ("\n=cmd", "'\n=cmd"),
+        ("  \n @SUM(A1)", "'  \n @SUM(A1)"),
+        ("\u00a0-2", "'\u00a0-2"),
+        ("a=b", "a=b"),
+        ("   ", "   "),
         ("meta", "meta"),
         ("", ""),
         (-5.0, -5.0),
@@ -109,7 +115,9 @@ def test_write_plan_all_suffixes(plan, tmp_path):
     page = (tmp_path / "plan.html").read_text()
     assert page.startswith("<!DOCTYPE html>")
     assert "data:image/png;base64," in page
-    assert "&quot;http://x&quot;" in page or "&#x27;" in page or "HYPERLINK(&quot;" in page
+    # the segment cells, escaped (HTML is not a spreadsheet: no quote prefix there)
+    assert "<td>=HYPERLINK(&quot;http://x&quot;)</td>" in page
+    assert "<td>@retargeting</td>" in page
     assert "<script" not in page
 
 
@@ -155,6 +163,7 @@ def test_csv_round_trips_and_never_starts_a_formula(segments, spends):
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(rows) == len(lines)
     for row, ln in zip(rows, lines, strict=True):
-        assert not row["segment"].startswith(("=", "+", "-", "@", "\t", "\r"))
+        assert not row["segment"].startswith(("\t", "\r"))
+        assert not row["segment"].lstrip().startswith(("=", "+", "-", "@"))
         assert row["segment"] in (ln["segment"], "'" + ln["segment"])
         assert float(row["spend"]) == ln["spend"]  # exact: round only for display

@@ -8,7 +8,9 @@ import pytest
 import yaml
 
 from optimizer import load_curves
-from scenarios.replan import period_bounds, period_of, replan
+from optimizer.synthetic import synthetic_curves
+from scenarios.errors import ActualsError
+from scenarios.replan import period_bounds, replan
 
 ACTUALS = [
     {
@@ -98,5 +100,123 @@ def test_total_within_budget_with_off_plan_spend(result):
 def test_period_helpers():
     assert period_bounds("2027-W01") == (dt.date(2027, 1, 4), dt.date(2027, 1, 11))
     assert period_bounds("2027-12") == (dt.date(2027, 12, 1), dt.date(2028, 1, 1))
-    assert period_of(dt.date(2027, 1, 3), "week") == "2026-W53"
-    assert period_of(dt.date(2027, 1, 3), "month") == "2027-01"
+    with pytest.raises(ActualsError, match="ISO weeks"):
+        period_bounds("Q1-2027")
+
+
+# ---- the re-plan spends the rest of the budget under rules rewritten for the open periods
+
+WEEKLY_SPEC = {
+    "budget": 150000,
+    "pacing": {"tolerance": 0.2},
+    "max_period_change": 0.3,
+    "networks": {"net00": {"min_share": 0.2}, "net01": {"max_share": 0.4, "min": 5000}},
+}
+AS_OF = dt.date(2027, 2, 1)  # 2027-W01 .. W04 have ended
+
+
+@pytest.fixture(scope="module")
+def weekly():
+    curves = synthetic_curves(4, 3, 13, 6, seed=3)
+    from scenarios.runs import optimise
+
+    plan = optimise(curves, WEEKLY_SPEC, source="spec")
+    assert plan["total_spend"] == pytest.approx(WEEKLY_SPEC["budget"], rel=1e-6)
+    return curves, plan
+
+
+def _actuals(plan, share, keep=lambda ln: True):
+    rows = []
+    for ln in plan["lines"]:
+        start = dt.date.fromisoformat(f"{ln['period'][:4]}-01-04")  # a day inside the week
+        week = int(ln["period"][-2:])
+        day = start + dt.timedelta(days=7 * (week - 1))
+        if day < AS_OF and ln["spend"] > 0 and keep(ln):
+            rows.append(
+                {
+                    "date": day.isoformat(),
+                    "network": ln["network"],
+                    "segment": ln["segment"],
+                    "result_type": "purchases",
+                    "spend": ln["spend"] * share,
+                }
+            )
+    return rows
+
+
+def _period_spend(plan):
+    out = {}
+    for ln in plan["lines"]:
+        out[ln["period"]] = out.get(ln["period"], 0.0) + ln["spend"]
+    return out
+
+
+@pytest.mark.parametrize(
+    "share, keep",
+    [(0.8, lambda ln: True), (1.0, lambda ln: ln["network"] in ("net00", "net02"))],
+    ids=["80pct-of-plan", "partial-actuals"],
+)
+def test_replan_spends_the_rest_of_the_budget_under_pacing(weekly, share, keep):
+    curves, plan = weekly
+    acts = _actuals(plan, share, keep)
+    res = replan(curves, WEEKLY_SPEC, acts, AS_OF)
+    spent = sum(r["spend"] for r in acts)
+    assert spent < 0.95 * sum(v for p, v in _period_spend(plan).items() if p <= "2027-W04")
+    assert res.plan["total_spend"] == pytest.approx(WEEKLY_SPEC["budget"], rel=1e-6)
+    assert not any("unspent" in w for w in res.warnings)
+    by_period = _period_spend(res.plan)
+    assert sum(v for p, v in by_period.items() if p <= "2027-W04") == pytest.approx(spent)
+    # pacing re-spread over the nine weeks left: each within +-20% of an even ninth
+    rest = sum(v for p, v in by_period.items() if p > "2027-W04")
+    for p, v in by_period.items():
+        if p > "2027-W04":
+            assert 0.8 * rest / 9 - 1e-6 <= v <= 1.2 * rest / 9 + 1e-6, p
+    weeks = sorted(p for p in by_period if p > "2027-W04")
+    for a, b in zip(weeks, weeks[1:], strict=False):
+        assert 0.7 * by_period[a] - 1e-6 <= by_period[b] <= 1.3 * by_period[a] + 1e-6
+    # share floors and caps count the spend already made
+    nets = {}
+    for ln in res.plan["lines"]:
+        nets[ln["network"]] = nets.get(ln["network"], 0.0) + ln["spend"]
+    assert nets["net00"] >= 0.2 * WEEKLY_SPEC["budget"] - 1e-3
+    assert nets["net01"] <= 0.4 * WEEKLY_SPEC["budget"] + 1e-3
+    # the rules shown are those of the open part: no pacing row on an elapsed week
+    names = {c["name"] for c in res.plan["constraints"]}
+    assert "pacing_max__2027-W05" in names
+    assert not any(n.endswith("__2027-W02") and n.startswith("pacing") for n in names)
+
+
+def test_actual_spend_counts_the_excess_over_a_curve_once(examples_dir):
+    curves = load_curves(examples_dir / "curves.json")
+    spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    ln = next(x for x in curves.lines if x.period == "2027-01")
+    other = next(x for x in curves.lines if x.period == "2027-01" and x.network != ln.network)
+    over = ln.max_spend + 5000.0
+    acts = [
+        {"date": "2027-01-05", "network": ln.network, "segment": ln.segment, "spend": over},
+        {"date": "2027-01-06", "network": other.network, "segment": other.segment, "spend": 0.005},
+        {"date": "2027-01-07", "network": other.network, "segment": other.segment, "spend": 0.005},
+    ]
+    res = replan(curves, spec, acts, dt.date(2027, 2, 15))
+    assert res.off_plan_spend == pytest.approx(5000.0)
+    assert res.actual_spend == pytest.approx(over + 0.01, abs=1e-9)
+    assert res.to_dict()["replan"]["actual_spend"] == res.actual_spend
+
+
+def test_spend_repeated_per_result_type_is_counted_once(examples_dir):
+    curves = load_curves(examples_dir / "curves.json")
+    spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    acts = [
+        {
+            "date": "2027-01-05",
+            "network": "linkedin",
+            "segment": "b2b-it",
+            "campaign": "c1",
+            "result_type": rt,
+            "spend": 1000.0,
+        }
+        for rt in ("leads", "signups")
+    ]
+    res = replan(curves, spec, acts, dt.date(2027, 2, 15))
+    assert res.actual_spend == pytest.approx(1000.0)
+    assert any("counted once" in w for w in res.warnings)

@@ -44,3 +44,19 @@ def test_report_renders_in_chromium(example_run, tmp_path):
     assert 0.005 < dark < 0.6  # text and charts drawn, not a black page
     coloured = (np.ptp(img[..., :3], axis=2) > 0.3).mean()
     assert coloured > 0.005  # the charts' colours are there
+
+
+def test_report_and_plan_page_share_the_rules_and_lines_tables(example_run):
+    from scenarios.exports.html import lines_table, plan_html_text, rules_table
+    from scenarios.exports.plan import plan_rows
+
+    run, out, _ = example_run
+    page = (out / "report.html").read_text()
+    for v in run.variants:
+        if v.plan is None:
+            continue
+        rules = rules_table(v.plan["constraints"])
+        lines = lines_table(plan_rows(v.plan))
+        assert rules in page and lines in page, v.name
+        single = plan_html_text(v.plan)
+        assert rules in single and lines in single

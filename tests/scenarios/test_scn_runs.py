@@ -163,5 +163,5 @@ def test_a_rule_naming_nothing_names_the_variant(scenario_dir):
     sc = yaml.safe_load((scenario_dir / "q1-2027.yaml").read_text())
     sc["variants"].append({"name": "bad-net", "spec": {"networks": {"snapchat": {"min": 100}}}})
     (scenario_dir / "q1-2027.yaml").write_text(yaml.safe_dump(sc))
-    with pytest.raises(ScenarioFileError, match=r"^q1-2027.yaml: variant bad-net: .*'snapchat'"):
+    with pytest.raises(ScenarioFileError, match=r"^q1-2027.yaml: variant bad-net\b.*'snapchat'"):
         run_scenario(scenario_dir / "q1-2027.yaml", None, frontier=False)
