@@ -1,6 +1,6 @@
-"""Cost-per-result models: two scikit-learn estimators and the panel forecasters built on them.
+"""Cost-per-result models: three scikit-learn estimators and the panel forecasters built on them.
 
-Both estimators model **results** (a count) with a log link, so that
+The estimators model **results** (a count) with a log link, so that
 
     log E[results] = b0 + b·log(spend) + (network, segment, trend, season effects)
     CPR = spend / E[results] ∝ spend^(1 - b)

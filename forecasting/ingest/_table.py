@@ -255,22 +255,29 @@ class RawTable:
         if col is None:
             return pd.Series(np.nan, index=range(len(self)), dtype="float64")
         cells = self._cols[col]
-        both = {c: self._both(c) for c in dict.fromkeys(cells)}
-        needs_mark = any(_differs(en, eu) for en, eu in both.values())
+        codes, uniques = pd.factorize(np.asarray(cells, dtype=object), sort=False)
+        both = [self._both(c) for c in uniques]
+        needs_mark = any(_differs(en, eu) for en, eu in both)
         mark = self.decimal_mark() if needs_mark else "."
-        parsed = {c: (en if mark == "." else eu) for c, (en, eu) in both.items()}
+        u_values = np.array(
+            [np.nan if v is None else v for v in (en if mark == "." else eu for en, eu in both)],
+            dtype="float64",
+        )
+        u_bad = np.array([en is None and eu is None for en, eu in both], dtype=bool)
+        u_other = (
+            np.array([(en if mark == "." else eu) is None for en, eu in both], dtype=bool) & ~u_bad
+        )
         check = np.ones(len(self), dtype=bool) if rows is None else rows
-        bad = np.fromiter((both[c] == (None, None) for c in cells), dtype=bool, count=len(cells))
-        bad &= check
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise self.error(pos, col, f"{cells[pos]!r} is not a number (expected the {what})")
-        other = np.fromiter((parsed[c] is None for c in cells), dtype=bool, count=len(cells))
-        other &= check
-        if other.any():
-            pos = int(np.flatnonzero(other)[0])
-            raise self.error(pos, col, self._wrong_mark(cells[pos], mark, what))
-        values = np.array([parsed[c] for c in cells], dtype="float64")  # None -> nan
+        for flags, message in (
+            (u_bad, lambda c: f"{c!r} is not a number (expected the {what})"),
+            (u_other, lambda c: self._wrong_mark(c, mark, what)),
+        ):
+            if flags.any():
+                hit = flags[codes] & check
+                if hit.any():
+                    pos = int(np.flatnonzero(hit)[0])
+                    raise self.error(pos, col, message(cells[pos]))
+        values = u_values[codes] if len(uniques) else np.full(len(cells), np.nan)
         if nonneg:
             neg = (values < 0) & check
             if neg.any():
@@ -317,7 +324,8 @@ class RawTable:
                     break  # a text column: its cells say nothing
                 if en is None or eu is None:
                     mark = "." if eu is None else ","
-                    found.setdefault(mark, cells.index(cell))
+                    if mark not in found:
+                        found[mark] = cells.index(cell)
                     count[mark] += 1
                 elif amb is None and _differs(en, eu):
                     amb = cells.index(cell)
