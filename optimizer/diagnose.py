@@ -131,11 +131,24 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
     names = [model.rows[i].name for i in shown]
     bi = model.budget_row
     others = [i for i in shown if i != bi]
-    if bi in alone and others and all(model.rows[i].sense == "min" for i in conflict if i != bi):
-        head = (
-            f"the {_floors(model, others, more)} need {fmt(budget + alone[bi])} "
-            f"of a {fmt(budget)} budget"
-        )
+    # locked lines (facts) that take part: rows without slack that carry a dual
+    locked = any(
+        info.report
+        and info.family in FACT_FAMILIES
+        and i not in relaxable
+        and abs(sol.row_dual[i]) > 1e-9
+        for i, info in enumerate(model.rows)
+    )
+    if bi in alone and all(model.rows[i].sense == "min" for i in conflict if i != bi):
+        what = [_floors(model, others, more)] if others else []
+        if locked:
+            what.append("the locked lines")
+        what_text = " and ".join(what) if what else "the rules"
+        if not others and locked:
+            what_text = "the locked lines"
+        elif others:
+            what_text = "the " + what_text
+        head = f"{what_text} need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
     else:
         head = f"the rules cannot all hold: {_join(names, more)} conflict"
         if bi in alone:
@@ -175,10 +188,10 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
 def _floors(model: Model, rows: list[int], more: int) -> str:
     """'meta and tiktok network floors', or the rule names when the floors are of mixed kinds."""
     fams = {model.rows[i].family for i in rows}
+    word = "floor" if len(rows) == 1 and not more else "floors"
     if len(fams) == 1 and (fam := fams.pop()) in _FLOOR_WORDS:
         labels = [model.rows[i].name.split("__", 1)[1] for i in rows]
-        return f"{_join(labels, more)} {_FLOOR_WORDS[fam]} floors"
-    word = "floor" if len(rows) == 1 and not more else "floors"
+        return f"{_join(labels, more)} {_FLOOR_WORDS[fam]} {word}"
     return f"{_join([model.rows[i].name for i in rows], more)} {word}"
 
 

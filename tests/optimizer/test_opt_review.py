@@ -69,10 +69,22 @@ def test_diagnosis_treats_locks_as_facts(replan):
     msg = str(e.value)
     assert "lock__" not in msg
     assert all(not d["rule"].startswith("lock__") for d in e.value.diagnosis)
-    assert "need 70,000 of a 60,000 budget" in msg
-    assert "raise the budget by 10,000" in msg
+    assert msg.startswith(
+        "the 2027-W01 period floor and the locked lines need 70,000 of a 60,000 budget: "
+        "raise the budget by 10,000"
+    )
     assert "lower period_min__2027-W01 by 10,000 EUR" in msg
     assert {d["rule"] for d in e.value.diagnosis} == {"budget", "period_min__2027-W01"}
+
+
+def test_locks_over_the_budget_ask_for_budget_not_for_moving_past_spend(replan):
+    curves, locks = replan
+    with pytest.raises(InfeasibleError) as e:
+        allocate(curves, {"budget": 45000, "lines": locks})
+    assert str(e.value) == (
+        "the locked lines need 50,000 of a 45,000 budget: raise the budget by 5,000"
+    )
+    assert [d["rule"] for d in e.value.diagnosis] == ["budget"]
 
 
 def test_a_lock_no_curve_can_absorb_is_still_named():
