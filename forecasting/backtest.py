@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .baselines import cross_section_baselines, time_baselines
-from .errors import InsufficientDataError
+from .errors import ForecastingError, InsufficientDataError
 from .features import PLANNING_HORIZON, aggregate_panel, check_period, select_result_type
 from .models import INTERVAL, MODELS, covered
 
@@ -134,7 +134,9 @@ def _score(preds: pd.DataFrame, names: Sequence[tuple[str, bool]]) -> list[Model
 def _candidates(period: str, models: Sequence[str], baselines) -> list:
     unknown = [m for m in models if m not in MODELS]
     if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; choose from {sorted(MODELS)}")
+        raise ForecastingError(
+            f"unknown model(s) {', '.join(map(str, unknown))}; choose from {', '.join(sorted(MODELS))}"
+        )
     return [MODELS[m](period=period) for m in models] + list(baselines)
 
 
@@ -213,7 +215,7 @@ def run_backtest(
     """
     check_period(period)
     if not isinstance(folds, int) or folds < 1:
-        raise ValueError(f"folds must be an integer >= 1, got {folds!r}")
+        raise ForecastingError(f"folds must be an integer >= 1, got {folds!r}")
     df, rtype, warnings = select_result_type(history, result_type)
     panel = aggregate_panel(df, period)
     starts = np.sort(panel["start"].unique())
@@ -221,7 +223,7 @@ def run_backtest(
     notes: list[str] = []
     wanted = PLANNING_HORIZON[period] if horizon is None else int(horizon)
     if wanted < 1:
-        raise ValueError(f"horizon must be >= 1 period, got {horizon!r}")
+        raise ForecastingError(f"horizon must be >= 1 period, got {horizon!r}")
     min_train = max(4, math.ceil(T / 2))
     h = wanted
     if T - folds * h < min_train:

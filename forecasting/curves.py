@@ -32,7 +32,7 @@ import pandas as pd
 from optimizer.curves import CurveLine, Curves
 
 from .backtest import run_backtest
-from .errors import InsufficientDataError
+from .errors import ForecastingError, InsufficientDataError
 from .features import aggregate_panel, period_end, period_label, period_range, select_result_type
 from .models import MODELS, interval_bounds
 
@@ -100,22 +100,60 @@ class ForecastResult:
         }
 
 
+#: the currency of curves forecast from a history without one (ISO 4217 "no currency")
+NO_CURRENCY = "XXX"
+
+
 def _currency(df: pd.DataFrame, warnings: list[str]) -> str:
-    if "currency" not in df or df["currency"].isna().all():
-        return "EUR"
-    counts = df["currency"].dropna().astype(str).value_counts()
+    """The history's one currency; ``NO_CURRENCY`` when it names none. Spend in different
+    currencies is never added: a mix is an error."""
+    if "currency" not in df:
+        return NO_CURRENCY
+    cur = df["currency"].astype("string").str.strip().str.upper()
+    known = cur[cur.notna() & (cur != "")]
+    if known.empty:
+        return NO_CURRENCY
+    counts = known.value_counts()
     if len(counts) > 1:
+        listing = ", ".join(f"{c} ({n:,} rows)" for c, n in counts.items())
+        raise ForecastingError(
+            f"the history mixes currencies: {listing}. Spend in different currencies cannot be "
+            "added: split the history by currency (one forecast each) or convert it to one "
+            "currency first"
+        )
+    if len(known) < len(cur):
         warnings.append(
-            f"the history mixes currencies ({', '.join(counts.index)}); curves use "
-            f"{counts.index[0]}: convert the history to one currency first"
+            f"{len(cur) - len(known):,} history rows name no currency; taking them to be in "
+            f"{counts.index[0]} like the other {len(known):,}"
         )
     return str(counts.index[0])
+
+
+def _check_results(stats: pd.DataFrame, rtype: str) -> None:
+    """Refuse to plan a result type, or a network, that the history never saw a result of:
+    any curve there would be invented."""
+    if stats["results"].sum() <= 0:
+        raise InsufficientDataError(
+            f"the history has spend ({stats['spend'].sum():,.2f}) but not one result of type "
+            f"'{rtype}': there is nothing to learn a cost per result from. Check the result "
+            "column (or --result-type), or add history with results"
+        )
+    by_net = stats.groupby(level="network")[["spend", "results"]].sum()
+    dead = by_net[by_net["results"] <= 0]
+    if not dead.empty:
+        listing = ", ".join(f"{n} (spend {r.spend:,.2f})" for n, r in dead.iterrows())
+        raise InsufficientDataError(
+            f"network(s) {listing} spent but never got a result of type '{rtype}' in the "
+            "history: check their tracking, or drop their rows to plan the other networks"
+        )
 
 
 def _choose_model(df, period, model, on_progress, n_jobs, warnings):
     if model != "auto":
         if model not in MODELS:
-            raise ValueError(f"unknown model {model!r}; choose auto, {', '.join(sorted(MODELS))}")
+            raise ForecastingError(
+                f"unknown model {model!r}; choose auto, {', '.join(sorted(MODELS))}"
+            )
         return model, None
     try:
         bt = run_backtest(df, period=period, folds=3, on_progress=on_progress, n_jobs=n_jobs)
@@ -150,14 +188,16 @@ def forecast_curves(
     is too short to backtest), ``"glm"``, ``"gbm"`` or ``"glm_eb"``.
     """
     if period not in ("week", "month"):
-        raise ValueError(f"period must be 'week' or 'month' for curves, got {period!r}")
+        raise ForecastingError(f"period must be 'week' or 'month' for curves, got {period!r}")
+    if model != "auto" and model not in MODELS:
+        raise ForecastingError(f"unknown model {model!r}; choose auto, {', '.join(sorted(MODELS))}")
     if not (isinstance(points, int) and points >= 1):
-        raise ValueError(f"points must be an integer >= 1, got {points!r}")
+        raise ForecastingError(f"points must be an integer >= 1, got {points!r}")
     if not (cap_multiple >= 1):
-        raise ValueError(f"cap_multiple must be >= 1, got {cap_multiple!r}")
+        raise ForecastingError(f"cap_multiple must be >= 1, got {cap_multiple!r}")
     future = period_range(start, end, period)
     if len(future) == 0:
-        raise ValueError(f"no {period} between {start} and {end}")
+        raise ForecastingError(f"no {period} between {start} and {end}")
     pairs = history[["network", "segment"]].astype(str).drop_duplicates()
     all_lines = sorted(zip(pairs["network"], pairs["segment"], strict=True))
     df, rtype, warnings = select_result_type(history, result_type)
@@ -178,6 +218,7 @@ def forecast_curves(
         n=("spend", "size"),
         max_spend=("spend", "max"),
         typical=("spend", "median"),
+        spend=("spend", "sum"),
         results=("results", "sum"),
     )
     missing = [ln for ln in all_lines if ln not in stats.index]
@@ -188,6 +229,7 @@ def forecast_curves(
         )
     if stats.empty:
         raise InsufficientDataError(f"no line has spend in the history for result type '{rtype}'")
+    _check_results(stats, rtype)
     name, bt = _choose_model(df, period, model, on_progress, n_jobs, warnings)
     fitted = MODELS[name](period=period).fit(panel)
 

@@ -6,7 +6,9 @@ spend, results, impressions, clicks, currency, campaign).
 
 - :func:`online_ad_performance`: placements (abc … mno) as networks, campaign × engagement
   tier as segments (``camp1-high``), banner size as campaign; post-click conversions.
-  Rows without a placement (``#N/A``) and exact duplicates are dropped. Year 2020.
+  Rows without a placement (``#N/A``) and exact duplicates are dropped: how many is logged
+  and kept in the result's ``attrs["dropped"]`` (``{"duplicates": 5, "no_placement": N}``).
+  Year 2020.
 - :func:`marketing_spend_feb2021`: one network per channel (facebook, instagram, google,
   youtube, banner), the rest of the campaign name as segment (``tier1``, ``lal``, ``hot``);
   leads or orders as results.
@@ -16,27 +18,19 @@ spend, results, impressions, clicks, currency, campaign).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-COLUMNS = [
-    "date",
-    "network",
-    "segment",
-    "result_type",
-    "spend",
-    "results",
-    "impressions",
-    "clicks",
-    "currency",
-    "campaign",
-]
+from .history import CANONICAL_COLUMNS
+
+log = logging.getLogger(__name__)
 
 
 def _canonical(df: pd.DataFrame) -> pd.DataFrame:
-    df = df[COLUMNS].copy()
+    df = df[list(CANONICAL_COLUMNS)].copy()
     df["date"] = pd.to_datetime(df["date"])
     for c in ("spend", "results", "impressions", "clicks"):
         df[c] = df[c].astype("float64")
@@ -49,8 +43,20 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
 
 def online_ad_performance(data_dir: str | Path) -> pd.DataFrame:
     path = Path(data_dir) / "online_ad_performance" / "online_advertising_performance_data.csv"
-    raw = pd.read_csv(path).drop_duplicates()
-    raw = raw[raw["placement"].notna() & (raw["placement"].astype(str) != "#N/A")]
+    raw = pd.read_csv(path)
+    n_read = len(raw)
+    raw = raw.drop_duplicates()
+    dropped = {"duplicates": n_read - len(raw)}
+    has_placement = raw["placement"].notna() & (raw["placement"].astype(str) != "#N/A")
+    dropped["no_placement"] = int((~has_placement).sum())
+    raw = raw[has_placement]
+    log.info(
+        "%s: %d rows read; dropped %d exact duplicates and %d rows without a placement (#N/A)",
+        path,
+        n_read,
+        dropped["duplicates"],
+        dropped["no_placement"],
+    )
     date = pd.to_datetime(
         "2020 " + raw["month"].astype(str) + " " + raw["day"].astype(str), format="%Y %B %d"
     )
@@ -59,7 +65,7 @@ def online_ad_performance(data_dir: str | Path) -> pd.DataFrame:
         + "-"
         + raw["user_engagement"].str.lower()
     )
-    return _canonical(
+    out = _canonical(
         pd.DataFrame(
             {
                 "date": date,
@@ -75,6 +81,8 @@ def online_ad_performance(data_dir: str | Path) -> pd.DataFrame:
             }
         )
     )
+    out.attrs["dropped"] = dropped
+    return out
 
 
 def marketing_spend_feb2021(data_dir: str | Path, result: str = "leads") -> pd.DataFrame:

@@ -31,7 +31,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from .errors import InsufficientDataError
+from optimizer.periods import period_label as _period_label
+
+from .errors import ForecastingError, InsufficientDataError
 
 PERIODS = ("day", "week", "month")
 #: days in one period (a month counts as 28 for the "data already aggregated" test)
@@ -44,7 +46,7 @@ PLANNING_HORIZON = {"day": 14, "week": 13, "month": 3}
 
 def check_period(period: str) -> str:
     if period not in PERIODS:
-        raise ValueError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+        raise ForecastingError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     return period
 
 
@@ -59,14 +61,11 @@ def period_start(dates: pd.Series | pd.DatetimeIndex, period: str) -> pd.Datetim
 
 
 def period_label(start: pd.Timestamp, period: str) -> str:
-    """``2027-W03`` (ISO week), ``2027-01`` (month) or ``2027-01-04`` (day)."""
-    ts = pd.Timestamp(start)
-    if period == "week":
-        iso = ts.isocalendar()
-        return f"{iso[0]:04d}-W{iso[1]:02d}"
-    if period == "month":
-        return f"{ts.year:04d}-{ts.month:02d}"
-    return ts.strftime("%Y-%m-%d")
+    """``2027-W03`` (ISO week), ``2027-01`` (month) or ``2027-01-04`` (day): the label of
+    the period holding ``start``, from :func:`optimizer.periods.period_label` (the one place
+    that knows the labels)."""
+    check_period(period)
+    return _period_label(pd.Timestamp(start).date(), period)
 
 
 def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
@@ -82,14 +81,64 @@ def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
 def period_range(start, end, period: str) -> pd.DatetimeIndex:
     """Starts of every period that overlaps [start, end] (whole periods)."""
     check_period(period)
-    s = period_start(pd.DatetimeIndex([pd.Timestamp(start)]), period)[0]
-    e = pd.Timestamp(end).normalize()
-    if e < pd.Timestamp(start).normalize():
-        raise ValueError(
-            f"the end date {e.date()} is before the start date {pd.Timestamp(start).date()}"
+    b, e = _day(start, "start"), _day(end, "end")
+    if e < b:
+        raise ForecastingError(
+            f"the end date {e.date()} is before the start date {b.date()}: give the first "
+            "day to plan, then the last (e.g. --from 2027-01-01 --to 2027-03-31)"
         )
+    s = period_start(pd.DatetimeIndex([b]), period)[0]
     freq = {"day": "D", "week": "W-MON", "month": "MS"}[period]
     return pd.date_range(s, e, freq=freq)
+
+
+def _day(value, what: str) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        ts = pd.NaT
+    if pd.isna(ts):
+        raise ForecastingError(f"the {what} date {value!r} is not a date; write it as YYYY-MM-DD")
+    return ts.normalize()
+
+
+#: a history whose rows are this many days apart (median per line) is weekly / monthly
+_GRAIN_DAYS = (("month", 28), ("week", 7), ("day", 1))
+
+
+def history_granularity(history: pd.DataFrame) -> tuple[str, float] | None:
+    """How far apart a line's dates usually are: (``"day"``, ``"week"`` or ``"month"``,
+    the median gap in days) over the gaps between consecutive dates of every network ×
+    segment; None when no line has two dates."""
+    if len(history) < 2:
+        return None
+    code = history.groupby(["network", "segment"], sort=False, observed=True).ngroup()
+    code = code.to_numpy(dtype=np.int64)
+    days = pd.DatetimeIndex(history["date"]).normalize().asi8 // 86_400_000_000_000
+    order = np.lexsort((days, code))
+    c, d = code[order], days[order]
+    gap = np.diff(d)
+    gap = gap[(np.diff(c) == 0) & (gap > 0)]
+    if gap.size == 0:
+        return None
+    med = float(np.median(gap))
+    kind = next(k for k, n in _GRAIN_DAYS if med >= n)
+    return kind, med
+
+
+def check_granularity(history: pd.DataFrame, period: str) -> None:
+    """Refuse a period finer than the history (monthly rows cannot be cut into weeks)."""
+    grain = history_granularity(history)
+    if grain is None:
+        return
+    kind, gap = grain
+    if PERIOD_DAYS[period] < PERIOD_DAYS[kind]:
+        raise ForecastingError(
+            f"the history is {kind}ly (its dates are {gap:g} days apart, the median over the "
+            f"lines): it cannot be forecast per {period}, each row would count as one {period} "
+            f"and the curves would be ~{PERIOD_DAYS[kind] // PERIOD_DAYS[period]}x too large. "
+            f"Use --period {kind}" + (" (or month)" if kind == "week" else "")
+        )
 
 
 def aggregate_panel(
@@ -103,10 +152,12 @@ def aggregate_panel(
     """
     check_period(period)
     if history["result_type"].nunique() > 1:
-        raise ValueError("aggregate_panel: the history mixes result types; select one first")
+        raise ForecastingError("aggregate_panel: the history mixes result types; select one first")
     df = history
     if df.empty:
         raise InsufficientDataError("the history has no rows for this result type")
+    if not by_campaign:
+        check_granularity(df, period)
     start = period_start(df["date"], period)
     keys = ["network", "segment"] + (["campaign"] if by_campaign else [])
     g = (
@@ -381,7 +432,7 @@ def select_result_type(
         if c not in history
     ]
     if missing:
-        raise ValueError(f"history lacks the column(s) {', '.join(missing)}; see docs/formats.md")
+        raise ForecastingError(f"history lacks the column(s) {', '.join(missing)}; see docs/formats.md")
     types = history["result_type"].astype(str)
     spend_by = history.groupby(types)["spend"].sum().sort_values(ascending=False, kind="stable")
     if result_type is None:

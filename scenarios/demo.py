@@ -89,6 +89,13 @@ def sample_spec(curves, last_year_spend: float | None = None) -> dict:
     return {k: v for k, v in spec.items() if v}
 
 
+def _model_kwargs(chosen: str | None) -> dict:
+    """Pass the backtest's chosen model on to forecast_curves when forecasting knows it."""
+    from forecasting.models import MODELS
+
+    return {"model": chosen} if chosen in MODELS else {}
+
+
 def _part(module, name: str):
     """``module.name``, or None while that part of adplan is not written yet (the lazy
     exports of ``forecasting`` raise ModuleNotFoundError for a missing module). Errors
@@ -182,7 +189,7 @@ def run_demo(
     if forecast_curves is None:
         record("forecast", "skipped", "not available: forecasting.forecast_curves", t0=t0)
         return DemoResult(out, steps)
-    kwargs = {"model": chosen} if chosen in ("glm", "gbm") else {}
+    kwargs = _model_kwargs(chosen)
     fr = forecast_curves(history, QUARTER[0], QUARTER[1], period="week", **kwargs)
     curves = fr.curves
     p = out / "curves.json"

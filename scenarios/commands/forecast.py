@@ -85,9 +85,13 @@ def forecast(
         out.print(_lines_table(result))
         curves = result.curves
         err.print(
-            f"wrote {len(curves.lines)} curve lines ({len(result.lines)} network x segment, "
-            f"{len(curves.periods)} {period}s, {curves.result_type}, {curves.currency}) to {out_path}",
+            escape(
+                f"wrote {len(curves.lines)} curve lines ({len(result.lines)} network x segment, "
+                f"{len(curves.periods)} {period}s, {curves.result_type}, {curves.currency}) "
+                f"to {out_path}"
+            ),
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -100,7 +104,9 @@ def _date(text: str, option: str, pd):
 
 def _lines_table(result) -> Table:
     bt = result.backtest
-    title = f"Forecast: {result.result_type} per {result.period}, model {result.model_name}"
+    title = escape(
+        f"Forecast: {result.result_type} per {result.period}, model {result.model_name}"
+    )
     if bt:
         chosen = next(m for m in bt["models"] if m["name"] == bt["chosen"])
         title += f" (backtest WAPE {chosen['wape']:.3f})"
@@ -110,13 +116,13 @@ def _lines_table(result) -> Table:
     for ln in result.lines:
         flags = [f.replace("_", " ") for f in ln.flags if not f.startswith("extrapolated_above:")]
         t.add_row(
-            ln.network,
-            ln.segment,
+            escape(ln.network),
+            escape(ln.segment),
             str(ln.history_periods),
             f"{ln.typical_spend:,.2f}",
             "-" if ln.cost_per_result is None else f"{ln.cost_per_result:,.4g}",
             f"{ln.elasticity:.2f}",
-            ", ".join(flags),
+            escape(", ".join(flags)),
         )
     return t
 
@@ -182,11 +188,13 @@ def _backtest_table(result) -> Table:
         if d["method"] == "rolling-origin"
         else f"{d['folds']}-fold cross-validation"
     )
-    t = Table(title=f"Backtest ({d['result_type']}, {how}, {d['n_rows']} line-periods)")
+    t = Table(title=escape(f"Backtest ({d['result_type']}, {how}, {d['n_rows']} line-periods)"))
     for col in ("model", "kind", "WAPE", "bias", "coverage 10-90%"):
         t.add_column(col, justify="left" if col in ("model", "kind") else "right")
     for m in sorted(d["models"], key=lambda m: m["wape"]):
-        name = f"[bold]{m['name']}[/] (chosen)" if m["name"] == d["chosen"] else m["name"]
+        name = escape(m["name"])
+        if m["name"] == d["chosen"]:
+            name = f"[bold]{name}[/] (chosen)"
         t.add_row(
             name,
             "baseline" if m["baseline"] else "model",
