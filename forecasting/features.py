@@ -114,7 +114,7 @@ def history_granularity(history: pd.DataFrame) -> tuple[str, float] | None:
         return None
     code = history.groupby(["network", "segment"], sort=False, observed=True).ngroup()
     code = code.to_numpy(dtype=np.int64)
-    days = pd.DatetimeIndex(history["date"]).normalize().asi8 // 86_400_000_000_000
+    days = pd.DatetimeIndex(history["date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
     order = np.lexsort((days, code))
     c, d = code[order], days[order]
     gap = np.diff(d)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecasting.curves import SPEND_CAP_MULTIPLE, forecast_curves
-from forecasting.errors import InsufficientDataError
+from forecasting.errors import ForecastingError, InsufficientDataError
 from optimizer.curves import Curves
 
 from .test_known_truth_law import history as truth_history
@@ -133,7 +133,7 @@ def test_mixed_result_types_are_never_added(weekly):
 def test_no_usable_history_is_an_error(weekly):
     with pytest.raises(InsufficientDataError, match="webinars"):
         forecast_curves(weekly, "2026-03-02", "2026-03-29", result_type="webinars")
-    with pytest.raises(ValueError, match="period"):
+    with pytest.raises(ForecastingError, match="period"):
         forecast_curves(weekly, "2026-03-02", "2026-03-29", period="day")
 
 
@@ -143,13 +143,10 @@ def test_auto_model_runs_a_backtest_and_reports_it(weekly):
     assert r.model_name in ("glm", "gbm", "glm_eb")
 
 
-def test_history_without_any_result_still_gives_flagged_curves(weekly):
+def test_history_without_any_result_is_refused_not_planned(weekly):
     h = weekly.assign(results=0.0, currency=np.nan)
-    r = forecast_curves(h, "2026-03-02", "2026-03-08", period="week", model="glm")
-    assert r.curves.currency == "EUR"  # no currency in the history: the default
-    assert all("no_results" in ln.flags for ln in r.curves.lines)
-    assert all(ln.max_results < 1e-3 for ln in r.curves.lines)  # no invented results
-    assert sum("never got a result" in w for w in r.warnings) == 12
+    with pytest.raises(InsufficientDataError, match="not one result of type 'purchases'"):
+        forecast_curves(h, "2026-03-02", "2026-03-08", period="week", model="glm")
 
 
 def test_weekly_rows_fill_their_last_month_and_the_trend_is_not_extrapolated_wildly(weekly):
