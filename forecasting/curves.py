@@ -17,6 +17,9 @@ the design's measurements found the best place for LP tiers.
   spend gets its network's pooled estimate and the flag ``thin_history``; a line that spent
   but never got a result gets the pooled estimate and ``no_results``; a line with no spend
   of this result type gets no curve and a warning naming it.
+- Refused (:class:`~forecasting.errors.ForecastingError`): a result type with spend but not
+  one result, or a network without any (``InsufficientDataError``); several currencies.
+  A history naming no currency gives curves in ``XXX`` (ISO 4217 "no currency").
 """
 
 from __future__ import annotations

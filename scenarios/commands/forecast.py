@@ -104,9 +104,7 @@ def _date(text: str, option: str, pd):
 
 def _lines_table(result) -> Table:
     bt = result.backtest
-    title = escape(
-        f"Forecast: {result.result_type} per {result.period}, model {result.model_name}"
-    )
+    title = escape(f"Forecast: {result.result_type} per {result.period}, model {result.model_name}")
     if bt:
         chosen = next(m for m in bt["models"] if m["name"] == bt["chosen"])
         title += f" (backtest WAPE {chosen['wape']:.3f})"
