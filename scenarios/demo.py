@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .exports.write import json_safe
 
-STEPS = 6
+STEPS = 7
+AS_OF = "2027-02-01"  # the demo re-plans after four weeks of (simulated) actual spend
 QUARTER = ("2027-01-04", "2027-04-04")  # ISO weeks 2027-W01 .. 2027-W13
 
 
@@ -87,6 +88,37 @@ def sample_spec(curves, last_year_spend: float | None = None) -> dict:
         spec["segments"]["retargeting"] = {"max_share": 0.15}
     spec["pacing"] = {"tolerance": 0.3}
     return {k: v for k, v in spec.items() if v}
+
+
+def simulated_actuals(plan: dict, result_type: str, as_of: str, *, seed: int = 7):
+    """Canonical history of what "really" ran before ``as_of``: each planned weekly line's
+    spend times a factor drawn from 0.7-1.3 (results likewise, with their own noise), dated
+    on the week's Monday. Seeded, for the demo's re-plan."""
+    import numpy as np
+    import pandas as pd
+
+    from optimizer.periods import period_bounds
+
+    rng = np.random.default_rng(seed)
+    cutoff = dt.date.fromisoformat(as_of)
+    rows = []
+    for ln in plan["lines"]:
+        start, end = period_bounds(ln["period"])
+        if end > cutoff or ln["spend"] <= 0:
+            continue
+        f = rng.uniform(0.7, 1.3)
+        rows.append(
+            {
+                "date": pd.Timestamp(start),
+                "network": ln["network"],
+                "segment": ln["segment"],
+                "result_type": result_type,
+                "spend": round(ln["spend"] * f, 2),
+                "results": float(rng.poisson(max(ln["expected_results"] * f, 0.0))),
+                "currency": "EUR",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _model_kwargs(chosen: str | None) -> dict:
@@ -268,5 +300,32 @@ def run_demo(
         else:
             parts.append(f"{c['name']}: {c.get('status')}")
     record("scenario", "done", "; ".join(parts), files, t0)
+
+    # 7. mid-quarter re-plan from simulated actuals
+    t0 = step("re-planning after four weeks of actual spend", 6)
+    from .replan import replan
+
+    actuals = simulated_actuals(plan, curves.result_type, AS_OF, seed=seed)
+    actuals_path = out / "actuals.csv"
+    forecasting.write_history(actuals, actuals_path)
+    rp = replan(
+        curves,
+        spec,
+        forecasting.ingest_files([actuals_path]).history,
+        AS_OF,
+        solver=solver,
+        source=str(spec_path),
+    )
+    p = out / "replan.json"
+    p.write_text(json.dumps(json_safe(rp.to_dict()), indent=2) + "\n", encoding="utf-8")
+    record(
+        "replan",
+        "done",
+        f"{rp.actual_spend:,.0f} spent before {AS_OF}; re-plan "
+        f"{rp.plan['expected_results']:,.0f} {curves.result_type} "
+        f"(plan {plan['expected_results']:,.0f})",
+        {"actuals": actuals_path, "replan": p},
+        t0,
+    )
     progress("done", STEPS, STEPS)
     return DemoResult(out, steps)

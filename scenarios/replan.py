@@ -131,13 +131,21 @@ def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[st
             "(exports repeat it for each result type)"
         )
     out: dict[tuple[str, str, str], float] = {}
-    later = 0.0
+    later = earlier = 0.0
+    plan_start = min(period_bounds(p)[0] for p in curves.periods)
     for day, net, seg, _rt, _camp, spend in rows:
         if day >= as_of:
             later += spend
             continue
+        if day < plan_start:  # history from before this plan: not this plan's spend
+            earlier += spend
+            continue
         key = (net, seg, period_label(day, kind))
         out[key] = out.get(key, 0.0) + spend
+    if earlier:
+        warnings.append(
+            f"actuals: {earlier:,.2f} spent before the plan starts ({plan_start}) ignored"
+        )
     if later:
         warnings.append(
             f"actuals: {later:,.2f} spent on or after {as_of} ignored (the re-plan covers it)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import uuid
@@ -87,14 +88,36 @@ class PlanRecord(Base):
     token_hash: Mapped[str] = mapped_column(String(64))
 
 
+class RawJSON(str):
+    """JSON text already serialised: stored as it is in a JSON column, not encoded again."""
+
+    __slots__ = ()
+
+
+def dump_json(obj) -> RawJSON:
+    """Compact strict JSON text (no NaN or infinity: pass results through ``jsonsafe``)."""
+    return RawJSON(json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+
+
+def _json_serializer(obj) -> str:
+    # the engines' serializer for JSON columns: text serialised once already passes through
+    return str(obj) if isinstance(obj, RawJSON) else json.dumps(obj)
+
+
 @dataclass(frozen=True, slots=True)
 class NewPlan:
-    """What the service persists for one plan."""
+    """What the service persists for one plan.
+
+    ``inputs_json`` and ``result_json``, when given, are ``inputs`` and ``result`` already
+    serialised (:func:`dump_json`): stored as they are, so large plans are encoded once.
+    """
 
     kind: str
     inputs: dict
     result: dict
     name: str | None = None
+    inputs_json: RawJSON | None = None
+    result_json: RawJSON | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,15 +149,17 @@ def _num(v) -> float | None:
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
 
 
-def _stored(rec: PlanRecord) -> StoredPlan:
+def _stored(rec: PlanRecord, plan: NewPlan | None = None) -> StoredPlan:
+    """The stored plan of ``rec``; ``plan`` (what was just added) gives the dicts, since
+    ``rec`` may hold them as serialised text."""
     return StoredPlan(
         id=rec.id,
         created_at=rec.created_at,
         kind=rec.kind,
         name=rec.name,
         scenario_run_id=rec.scenario_run_id,
-        inputs=rec.__dict__.get("inputs"),  # None when deferred and not loaded
-        result=rec.result,
+        inputs=plan.inputs if plan is not None else rec.__dict__.get("inputs"),  # None: deferred
+        result=plan.result if plan is not None else rec.result,
     )
 
 
@@ -157,7 +182,7 @@ def make_engine(url: str, busy_timeout_ms: int = 30_000) -> Engine:
     """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, json_serializer=_json_serializer)
     memory = u.database in (None, "", ":memory:")
     if not memory:
         Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +191,7 @@ def make_engine(url: str, busy_timeout_ms: int = 30_000) -> Engine:
     }
     if memory:
         kwargs["poolclass"] = StaticPool
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, json_serializer=_json_serializer, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
@@ -229,8 +254,8 @@ class PlanStore:
             budget=_num(r.get("budget")),
             total_spend=_num(r.get("total_spend")),
             expected_results=_num(r.get("expected_results")),
-            inputs=plan.inputs,
-            result=plan.result,
+            inputs=plan.inputs_json if plan.inputs_json is not None else plan.inputs,
+            result=plan.result_json if plan.result_json is not None else plan.result,
             token_hash=hash_token(token),
         )
 
@@ -240,7 +265,7 @@ class PlanStore:
         rec = self._record(plan, token, None, datetime.now(UTC))
         with self._writing() as session:
             session.add(rec)
-        return _stored(rec), token
+        return _stored(rec, plan), token
 
     def get_plan(self, plan_id: str, *, with_inputs: bool = False) -> StoredPlan | None:
         """The plan, or None; its (large) inputs are read only when asked for."""
@@ -336,7 +361,7 @@ class PlanStore:
             session.add(run)
             session.flush()
             session.add_all(recs)
-        out = [(_stored(rec), tok) for rec, (_, tok) in zip(recs, made, strict=True)]
+        out = [(_stored(rec, p), tok) for rec, (p, tok) in zip(recs, made, strict=True)]
         return self._run_dict(run, [(r.name, r.id) for r in recs]), out
 
     def get_scenario_run(self, run_id: str) -> dict | None:

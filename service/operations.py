@@ -12,7 +12,7 @@ from datetime import date
 
 from optimizer import Curves
 
-from .db import NewPlan
+from .db import NewPlan, dump_json
 from .errors import InvalidInput
 from .jsonsafe import jsonsafe
 from .limits import check_count, check_curves_size
@@ -187,7 +187,15 @@ def make_plan(req: PlanRequest, default_curves: Curves | None, settings: Setting
     if prob.warnings:
         result["warnings"] = list(prob.warnings)
     inputs = {**prob.inputs, "spec": jsonsafe(spec_dict(req.spec))}
-    return NewPlan(kind=prob.kind, inputs=inputs, result=result, name=req.name)
+    # serialised once here: the same text is stored and (the result) sent back
+    return NewPlan(
+        kind=prob.kind,
+        inputs=inputs,
+        result=result,
+        name=req.name,
+        inputs_json=dump_json(inputs),
+        result_json=dump_json(result),
+    )
 
 
 def make_forecast(req: ForecastRequest, settings: Settings) -> dict:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import operations
-from ..db import StoredPlan, decode_cursor, iso
+from ..db import StoredPlan, decode_cursor, dump_json, iso
 from ..deps import ApiKey, DefaultCurvesDep, DownloadAccess, SettingsDep, StoreDep
 from ..errors import InvalidInput
 from ..schemas import PlanOut, PlanPage, PlanRequest, TokenOut
@@ -40,6 +40,35 @@ def plan_out(
     if inputs:
         out["inputs"] = plan.inputs
     return out
+
+
+def plan_json_response(
+    request: Request,
+    settings: Settings,
+    plan: StoredPlan,
+    token: str | None,
+    result_json: str | None,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """:func:`plan_out` as a ready JSON response, without encoding the plan again.
+
+    ``result_json`` is ``plan.result`` already serialised (what was stored): the fields the
+    service adds are spliced onto it, so a large plan is encoded once per request and not
+    validated again against the response model.
+    """
+    out = plan_out(request, settings, plan, token)
+    extra = {k: out[k] for k in out if k not in plan.result or out[k] is not plan.result[k]}
+    if result_json is None or len(result_json) < 3 or any(k in plan.result for k in extra):
+        body = dump_json(out)  # nothing to splice onto (or a key the service sets is taken)
+    else:
+        body = f"{result_json[:-1]},{dump_json(extra)[1:]}"
+    return Response(
+        content=body.encode(),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"Location": out["links"]["self"]},
+    )
 
 
 def _get(store, plan_id: str) -> StoredPlan:
@@ -110,16 +139,13 @@ def plan_xlsx(plan_id: str, store: StoreDep) -> Response:
 def create_plan(
     body: PlanRequest,
     request: Request,
-    response: Response,
     settings: SettingsDep,
     store: StoreDep,
     default_curves: DefaultCurvesDep,
-) -> dict:
+) -> Response:
     new = operations.make_plan(body, default_curves, settings)
     plan, token = store.add_plan(new)
-    out = plan_out(request, settings, plan, token)
-    response.headers["Location"] = out["links"]["self"]
-    return out
+    return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
 
 
 @router.get("", response_model=PlanPage, dependencies=[ApiKey], summary="List saved plans")

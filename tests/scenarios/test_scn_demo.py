@@ -48,6 +48,10 @@ def test_demo_runs_every_step(demo):
 
 def test_demo_outputs_hang_together(demo):
     _, out = demo
+    rp = json.loads((out / "replan.json").read_text())
+    assert rp["replan"]["as_of"] == "2027-02-01"
+    assert rp["replan"]["actual_spend"] > 0
+    assert rp["total_spend"] <= rp["budget"] + 1e-6
     plan = json.loads((out / "plan.json").read_text())
     spec = yaml.safe_load((out / "spec.yaml").read_text())
     curves = json.loads((out / "curves.json").read_text())

@@ -220,3 +220,18 @@ def test_spend_repeated_per_result_type_is_counted_once(examples_dir):
     res = replan(curves, spec, acts, dt.date(2027, 2, 15))
     assert res.actual_spend == pytest.approx(1000.0)
     assert any("counted once" in w for w in res.warnings)
+
+
+def test_spend_from_before_the_plan_is_ignored_not_charged(examples_dir):
+    """A whole ad history given as actuals: only the plan's own periods count."""
+    curves = load_curves(examples_dir / "curves.json")
+    spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    ln = next(x for x in curves.lines if x.period == "2027-01")
+    acts = [
+        {"date": "2026-11-02", "network": ln.network, "segment": ln.segment, "spend": 50_000.0},
+        {"date": "2027-01-05", "network": ln.network, "segment": ln.segment, "spend": 700.0},
+    ]
+    res = replan(curves, spec, acts, dt.date(2027, 2, 15))
+    assert res.actual_spend == pytest.approx(700.0)
+    assert res.off_plan_spend == 0.0
+    assert any("before the plan starts" in w and "50,000.00" in w for w in res.warnings)
