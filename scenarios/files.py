@@ -299,6 +299,19 @@ def _overrides(o: OverridesFile) -> Overrides:
     )
 
 
+def _refuse_budget_removal(patch: Mapping, where: str, source: str) -> None:
+    """A ``null`` removes a key when merged (``deep_merge``), but the budget is required:
+    refuse ``budget: null`` rather than plan with a spec that has none."""
+    if "budget" in patch and patch["budget"] is None:
+        key = f"{where}.budget"
+        raise ScenarioFileError(
+            f"{source}: {key}: the budget cannot be removed; give a number (an amount), or "
+            "change it with overrides.budget ('-10%')",
+            file=source,
+            key=key,
+        )
+
+
 def scenario_from_dict(
     data: Mapping, *, source: str = "scenario", folder: Path | None = None
 ) -> Scenario:
@@ -341,6 +354,10 @@ def scenario_from_dict(
         spec = _read_mapping(resolve(m.spec), "spec")
     else:
         spec = dict(m.spec)
+    _refuse_budget_removal(m.overrides.rules, "overrides.rules", source)
+    for i, v in enumerate(m.variants):
+        _refuse_budget_removal(v.spec, f"variants[{i}].spec", source)
+        _refuse_budget_removal(v.overrides.rules, f"variants[{i}].overrides.rules", source)
     names = [m.name]
     for i, v in enumerate(m.variants):
         if v.name in names:

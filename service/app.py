@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from contextlib import asynccontextmanager
@@ -49,6 +50,23 @@ def _redact_access_log() -> None:
         access.addFilter(RedactTokens())
 
 
+#: first-generation threshold of the cyclic garbage collector in a serving process; with
+#: Python's default (700) the collections a large request (a 1 MB body is ~100,000 lists,
+#: dicts and tuples) sets off took about 110 of its 280 ms
+GC_GEN0_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """Make the cyclic GC cheap for a server: what start-up built (modules, the default
+    curves) is frozen out of the collections, and gen-0 collections run less often. Only
+    when the server starts (the app's lifespan), never on import or in ``create_app``."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    if gen0 < GC_GEN0_THRESHOLD:
+        gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 def _version() -> str:
     try:
         return version("adplan")
@@ -74,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        tune_gc()
         yield
         store.close()
 

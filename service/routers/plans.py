@@ -58,11 +58,12 @@ def plan_json_response(
     validated again against the response model.
     """
     out = plan_out(request, settings, plan, token)
-    extra = {k: out[k] for k in out if k not in plan.result or out[k] is not plan.result[k]}
-    if result_json is None or len(result_json) < 3 or any(k in plan.result for k in extra):
-        body = dump_json(out)  # nothing to splice onto (or a key the service sets is taken)
+    added = {k: v for k, v in out.items() if k not in plan.result}
+    taken = any(out[k] is not v for k, v in plan.result.items())  # a service key in the plan
+    if result_json is None or not plan.result or taken:
+        body = dump_json(out)
     else:
-        body = f"{result_json[:-1]},{dump_json(extra)[1:]}"
+        body = f"{result_json[:-1]},{dump_json(added)[1:]}"
     return Response(
         content=body.encode(),
         status_code=status_code,
