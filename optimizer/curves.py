@@ -158,12 +158,6 @@ class Curves:
                 raise CurveError(f"curves: line {ln.label} appears twice; give each line once")
             seen.add(ln.key)
         object.__setattr__(self, "lines", lines)
-        from .periods import period_kind as _pk
-        _kinds = {_pk(ln.period) for ln in lines}
-        if None in _kinds or len(_kinds) > 1:
-            import os, traceback
-            with open("/tmp/unk_periods.txt", "a") as _f:
-                _f.write(f"{os.environ.get('PYTEST_CURRENT_TEST')} {sorted({ln.period for ln in lines})[:6]} {_kinds}\n")
 
     @property
     def networks(self) -> list[str]:

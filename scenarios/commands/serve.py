@@ -40,7 +40,8 @@ def serve(
                 "no API keys: set ADPLAN_API_KEYS (comma-separated) so that clients can call /v1",
                 EXIT_BAD_INPUT,
             )
-        app = create_app(settings)  # fails fast on bad settings or default curves
+        _check_port(host, port)
+        app = _build_app(create_app, settings)  # fails fast on bad settings or default curves
         err.print(
             f"adplan serving on http://{host}:{port} (docs at /docs), "
             f"database {_redact(settings.database_url)}, {workers} worker(s)",
@@ -61,11 +62,55 @@ def serve(
             )
 
 
+def _check_port(host: str, port: int) -> None:
+    """Refuse, with exit 2, a host/port that cannot be listened on (in use, not local...)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as e:
+        raise fail(f"--host {host}: cannot resolve it ({e})", EXIT_BAD_INPUT) from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as e:
+            raise fail(
+                f"cannot listen on {host}:{port} ({e.strerror or e}); choose another --port "
+                "or stop what is using it",
+                EXIT_BAD_INPUT,
+            ) from None
+
+
+def _build_app(create_app, settings):
+    """create_app, with a bad database URL or data folder reported as a bad setting (exit 2)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return create_app(settings)
+    except SQLAlchemyError as e:
+        reason = str(getattr(e, "orig", None) or e).splitlines()[0]
+        raise fail(
+            f"setting ADPLAN_DATABASE_URL ({_redact(settings.database_url)}): cannot open the "
+            f"database: {reason}",
+            EXIT_BAD_INPUT,
+        ) from None
+    except OSError as e:
+        raise fail(
+            f"setting ADPLAN_DATA_DIR ({settings.data_dir}): {e.strerror or e} "
+            f"({getattr(e, 'filename', '') or ''}); give a folder adplan can write to",
+            EXIT_BAD_INPUT,
+        ) from None
+
+
 def _redact(url: str) -> str:
     """The database URL without its password."""
     if "://" in url and "@" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
+        if ":" not in creds:
+            return url
         user = creds.split(":", 1)[0]
         return f"{scheme}://{user}:***@{host}"
     return url

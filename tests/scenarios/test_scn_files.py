@@ -49,6 +49,18 @@ def test_examples_load(examples_dir):
             "q1.yaml: overrides.exclude.network: unknown key; allowed here: networks, segments",
         ),
         ({"overrides": {"budget": "-10 percent"}}, "q1.yaml: overrides.budget: must be an amount"),
+        (
+            {"variants": [{"name": "cut", "spec": {"budget": None}}]},
+            "q1.yaml: variants[0].spec.budget: the budget cannot be removed; give a number",
+        ),
+        (
+            {"variants": [{"name": "a"}, {"name": "b", "overrides": {"rules": {"budget": None}}}]},
+            "q1.yaml: variants[1].overrides.rules.budget: the budget cannot be removed",
+        ),
+        (
+            {"overrides": {"rules": {"budget": None}}},
+            "q1.yaml: overrides.rules.budget: the budget cannot be removed",
+        ),
         ({"name": "q 1"}, "q1.yaml: name: 'q 1' is not a valid name"),
         ({"variants": [{"name": "q1"}]}, "q1.yaml: variants[0].name: 'q1' is already used"),
         ({"curves": None}, "q1.yaml: give exactly one of 'curves'"),
@@ -143,3 +155,21 @@ def test_variant_overrides_stack_on_base():
     assert dict(ov.cost_per_result) == {"meta": 1.1, "tiktok": 2.0}
     assert ov.exclude_networks == ("x",)
     assert ov.budget == "-5%"
+
+
+def test_null_removes_optional_keys_in_the_variant_plan(tmp_path, examples_dir):
+    """``null`` in a variant's spec removes the rule from the spec the variant is solved with."""
+    from scenarios.runs import run_scenario
+
+    (tmp_path / "curves.json").write_bytes((examples_dir / "curves.json").read_bytes())
+    spec = {"budget": 60000, "networks": {"linkedin": {"min": 4000}, "meta": {"max": 40000}}}
+    patch = {"networks": {"linkedin": None, "meta": {"max": None}}}
+    data = {**BASE, "spec": spec, "variants": [{"name": "free", "spec": patch}]}
+    sc = scenario_from_dict(data, source="q1.yaml", folder=tmp_path)
+    run = run_scenario(sc, None, frontier=False, report=False)
+    base, free = run.variants
+    assert free.spec == {"budget": 60000, "networks": {"meta": {}}}
+    names = [c["name"] for c in base.plan["constraints"]]
+    assert "network_min__linkedin" in names and "network_max__meta" in names
+    assert [c["name"] for c in free.plan["constraints"]] == ["budget"]
+    assert free.plan["budget"] == 60000
