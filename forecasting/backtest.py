@@ -38,6 +38,15 @@ from .models import INTERVAL, MODELS, covered
 Progress = Callable[[int, int, str], None]
 
 
+class HistoryTooShortError(InsufficientDataError):
+    """Too few periods to backtest. ``reason`` says why without advice, for callers (the
+    curves' model 'auto') whose user cannot change the folds."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 @dataclass(slots=True)
 class ModelScore:
     name: str
@@ -229,11 +238,11 @@ def run_backtest(
     if T - folds * h < min_train:
         h = (T - min_train) // folds
         if h < 1:
-            raise InsufficientDataError(
+            reason = (
                 f"{T} {period}s of history are too few for a {folds}-fold backtest (each fold "
-                f"trains on at least {min_train} {period}s); use fewer folds, a shorter period "
-                "(e.g. --period day) or more history"
+                f"trains on at least {min_train} {period}s)"
             )
+            raise HistoryTooShortError(reason, f"{reason}; use fewer folds or more history")
         notes.append(
             f"horizon shortened from {wanted} to {h} {period}s: {T} {period}s of history and "
             f"{folds} folds, each training on at least {min_train} {period}s"

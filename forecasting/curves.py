@@ -36,7 +36,14 @@ from optimizer.curves import CurveLine, Curves
 
 from .backtest import run_backtest
 from .errors import ForecastingError, InsufficientDataError
-from .features import aggregate_panel, period_end, period_label, period_range, select_result_type
+from .features import (
+    aggregate_panel,
+    period_end,
+    period_label,
+    period_range,
+    plan_window,
+    select_result_type,
+)
 from .models import MODELS, interval_bounds
 
 #: the curve stops at this multiple of the line's highest historical spend per period
@@ -132,6 +139,44 @@ def _currency(df: pd.DataFrame, warnings: list[str]) -> str:
     return str(counts.index[0])
 
 
+def window_warnings(dates: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
+    """Warnings (never errors) about a plan from ``first`` to ``last`` (the days its whole
+    periods cover) off history on ``dates``: a window that starts before the history ends,
+    a horizon (history end to plan end) longer than the history's span, and a gap between
+    consecutive history dates longer than half the span (a lone week years from the rest)."""
+    days = pd.DatetimeIndex(pd.to_datetime(dates).dropna().unique()).normalize().unique()
+    if len(days) == 0:
+        return []
+    days = days.sort_values()
+    h0, h1 = days[0], days[-1]
+    span = (h1 - h0).days
+    out = []
+    if first <= h1:
+        out.append(
+            f"the forecast window starts {first.date()}, before the history ends "
+            f"({h1.date()}): the periods up to then are forecast, not the results recorded; "
+            "start the plan after the history's last day to plan the future"
+        )
+    horizon = (last - h1).days
+    if horizon > span:
+        out.append(
+            f"the plan runs to {last.date()}, {horizon:,} days past the history's end "
+            f"({h1.date()}): longer than the history itself ({span:,} days, {h0.date()} to "
+            f"{h1.date()}). Its trend and season cannot be known that far ahead; plan a "
+            "shorter window or give more history"
+        )
+    if len(days) >= 3:
+        gaps = np.diff(days.values) / np.timedelta64(1, "D")
+        i = int(np.argmax(gaps))
+        if gaps[i] > span / 2 and gaps[i] > 2 * float(np.median(gaps)):
+            out.append(
+                f"the history has a gap of {int(gaps[i]):,} days, from {days[i].date()} to "
+                f"{days[i + 1].date()}: more than half its span ({span:,} days). Rows that far "
+                "from the rest are probably a wrong date or another account; check the history"
+            )
+    return out
+
+
 def _check_results(stats: pd.DataFrame, rtype: str) -> None:
     """Refuse to plan a result type, or a network, that the history never saw a result of:
     any curve there would be invented."""
@@ -161,7 +206,11 @@ def _choose_model(df, period, model, on_progress, n_jobs, warnings):
     try:
         bt = run_backtest(df, period=period, folds=3, on_progress=on_progress, n_jobs=n_jobs)
     except InsufficientDataError as e:
-        warnings.append(f"model 'auto': no backtest possible ({e}); using the GLM")
+        reason = getattr(e, "reason", None) or str(e)
+        warnings.append(
+            f"model 'auto': no backtest possible ({reason}); using the GLM. Give more history "
+            f"to compare the models, or name one: {', '.join(sorted(MODELS))}"
+        )
         return "glm", None
     if not bt.beats_baselines:
         warnings.append(
@@ -198,22 +247,21 @@ def forecast_curves(
         raise ForecastingError(f"points must be an integer >= 1, got {points!r}")
     if not (cap_multiple >= 1):
         raise ForecastingError(f"cap_multiple must be >= 1, got {cap_multiple!r}")
+    start, end = plan_window(start, end)
     future = period_range(start, end, period)
     if len(future) == 0:
-        raise ForecastingError(f"no {period} between {start} and {end}")
+        raise ForecastingError(f"no {period} between {start.date()} and {end.date()}")
     pairs = history[["network", "segment"]].astype(str).drop_duplicates()
     all_lines = sorted(zip(pairs["network"], pairs["segment"], strict=True))
     df, rtype, warnings = select_result_type(history, result_type)
     first, last = future[0], future[-1]
-    if (
-        first < pd.Timestamp(start).normalize()
-        or period_end(last, period) > pd.Timestamp(end).normalize()
-    ):
+    if first < start or period_end(last, period) > end:
         warnings.append(
-            f"whole {period}s are planned: {period_label(first, period)} to {period_label(last, period)} "
-            f"run from {first.date()} to {period_end(last, period).date()}, beyond {pd.Timestamp(start).date()}"
-            f"..{pd.Timestamp(end).date()}"
+            f"whole {period}s are planned: {period_label(first, period)} to "
+            f"{period_label(last, period)} run from {first.date()} to "
+            f"{period_end(last, period).date()}, beyond {start.date()}..{end.date()}"
         )
+    warnings.extend(window_warnings(df["date"], first, period_end(last, period)))
     currency = _currency(df, warnings)
     panel = aggregate_panel(df, period)
     pos = panel[panel["spend"] > 0]

@@ -26,7 +26,9 @@ day of week            0.1      weekday effects (daily periods only)
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -81,25 +83,71 @@ def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
 def period_range(start, end, period: str) -> pd.DatetimeIndex:
     """Starts of every period that overlaps [start, end] (whole periods)."""
     check_period(period)
-    b, e = _day(start, "start"), _day(end, "end")
-    if e < b:
-        raise ForecastingError(
-            f"the end date {e.date()} is before the start date {b.date()}: give the first "
-            "day to plan, then the last (e.g. --from 2027-01-01 --to 2027-03-31)"
-        )
+    b, e = plan_window(start, end)
     s = period_start(pd.DatetimeIndex([b]), period)[0]
     freq = {"day": "D", "week": "W-MON", "month": "MS"}[period]
     return pd.date_range(s, e, freq=freq)
 
 
-def _day(value, what: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        ts = pd.NaT
-    if pd.isna(ts):
-        raise ForecastingError(f"the {what} date {value!r} is not a date; write it as YYYY-MM-DD")
-    return ts.normalize()
+#: the days a plan may name: the range history dates are held to (:mod:`forecasting.history`)
+DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+
+
+def plan_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last day to plan, checked: real dates within :data:`DATE_RANGE`, the
+    end not before the start. Anything else is a :class:`ForecastingError` naming the date."""
+    b, e = plan_date(start, "start"), plan_date(end, "end")
+    if e < b:
+        raise ForecastingError(
+            f"the end date {e.date()} is before the start date {b.date()}: give the first "
+            "day to plan, then the last (e.g. --from 2027-01-01 --to 2027-03-31)"
+        )
+    return b, e
+
+
+def plan_date(value, what: str = "start") -> pd.Timestamp:
+    """``value`` (YYYY-MM-DD text, a date or a Timestamp) as a day within :data:`DATE_RANGE`.
+
+    Dates are compared as :class:`datetime.date` so that years pandas cannot hold (9999,
+    2262) get this message, not pandas' ``OutOfBoundsDatetime``."""
+    day = None
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            day = dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None
+            if day is not None and text[10:].strip(" T0:") != "":
+                day = None  # a time of day: let pandas read it below
+        except ValueError:
+            day = None
+        if day is None:
+            m = re.match(r"^\s*(\d{5,})-\d{1,2}-\d{1,2}\s*$", text)
+            if m:  # a year beyond 9999: a date, but out of any range
+                raise _out_of_range(text, what)
+    if day is None:
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            ts = pd.NaT
+        if pd.isna(ts):
+            raise ForecastingError(
+                f"the {what} date {value!r} is not a date; write it as YYYY-MM-DD"
+            )
+        day = ts.date()
+    if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
+        raise _out_of_range(day.isoformat(), what)
+    return pd.Timestamp(day)
+
+
+def _out_of_range(text: str, what: str) -> ForecastingError:
+    lo, hi = DATE_RANGE
+    return ForecastingError(
+        f"the {what} date {text} is outside {lo}..{hi}, the dates adplan plans and reads "
+        "history for: check the year"
+    )
 
 
 #: a history whose rows are this many days apart (median per line) is weekly / monthly

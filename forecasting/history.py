@@ -429,6 +429,9 @@ def write_history(df: pd.DataFrame, path: str | Path) -> Path:
 def read_history(path: str | Path) -> pd.DataFrame:
     """Read a canonical history CSV and return it validated (see :func:`validate_history`).
 
+    The reader is chosen by content: a workbook (zip) is read as a canonical history XLSX,
+    sorted like an ingest; a file named ``.xlsx`` that is not a workbook is refused.
+
     Errors name the file, the 1-based data row, the file line and the column.
     """
     path = Path(path)
@@ -437,6 +440,12 @@ def read_history(path: str | Path) -> pd.DataFrame:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"{name}: no such file") from None
+    from forecasting.ingest._table import is_workbook
+
+    if is_workbook(raw, path, name):  # chosen by content: a zip is a workbook, whatever the name
+        from forecasting.ingest.core import ingest_file
+
+        return ingest_file(path, source="canonical")[0]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

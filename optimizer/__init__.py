@@ -16,10 +16,11 @@ from .curves import CurveLine, Curves, load_curves
 from .errors import CurveError, InfeasibleError, OptimizerError, SolverError, SpecError
 from .plan import Plan, PlanConstraint, PlanLine
 from .solvers import DEFAULT_SOLVER, SOLVERS
-from .spec import PlanSpec, load_spec
+from .spec import MAX_BUDGET, PlanSpec, load_spec
 
 __all__ = [
     "DEFAULT_SOLVER",
+    "MAX_BUDGET",
     "SOLVERS",
     "CurveError",
     "CurveLine",

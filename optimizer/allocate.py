@@ -19,7 +19,7 @@ from .errors import InfeasibleError, SolverError, SpecError
 from .model import build_model
 from .plan import Plan, read_plan
 from .solvers import HighsSolver, Solution, make_solver
-from .spec import PlanSpec
+from .spec import MAX_BUDGET, PlanSpec
 from .sweep import Reduced
 
 
@@ -93,8 +93,11 @@ def frontier(
     if not budgets:
         raise SpecError("frontier: give at least one budget")
     for b in budgets:
-        if not b > 0:
-            raise SpecError(f"frontier: every budget must be above 0, got {b:g}")
+        if not 0 < b <= MAX_BUDGET:
+            raise SpecError(
+                "frontier: every budget must be above 0 and at most 1e12 (1,000,000,000,000), "
+                f"got {b:g}"
+            )
     # sweep the budgets in increasing order, each solve warm from the previous basis (the
     # first starts from the greedy crash basis); measured a little cheaper than decreasing
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
@@ -180,7 +183,7 @@ def min_budget_for_results(
     sol = make_solver(model, solver).solve()
     if sol.status == "infeasible":
         # how far can the rules go with unlimited budget?
-        big = spec.with_budget(sum(ln.max_spend for ln in curves.lines) * 1.0 + 1.0)
+        big = spec.with_budget(min(sum(ln.max_spend for ln in curves.lines) + 1.0, MAX_BUDGET))
         try:
             best = allocate(curves, big, solver=solver)
         except InfeasibleError as e:
@@ -206,6 +209,11 @@ def min_budget_for_results(
     if not sol.optimal:
         _raise_for(sol.status, model, spec.budget)
     need = float(sol.x[model.total_col])
+    if need > MAX_BUDGET:
+        raise SpecError(
+            f"target results: reaching {fmt(target)} {curves.result_type} needs a budget of "
+            f"{need:,.0f}, above the limit of 1e12 (1,000,000,000,000); lower the target"
+        )
     plan = allocate(curves, spec.with_budget(max(need, 1e-9)), solver=solver)
     return _with_target(plan, target)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CurveError
+from .periods import period_kind
 
 #: relative tolerance on slope increases (floating noise in curves written by other tools)
 CONCAVITY_RTOL = 1e-9
@@ -60,6 +61,29 @@ def _points(raw, where: str, name: str = "points") -> tuple[Point, ...]:
             )
         prev_slope = slope
     return tuple(out)
+
+
+def mixed_period_kinds(lines: Sequence[CurveLine]) -> str | None:
+    """Why ``lines`` mix period kinds (weeks with months, say), or None if they do not.
+
+    Labels of no known form are left to the rules that need time order (see ``PlanSpec.check``).
+    """
+    first: tuple[int, CurveLine, str] | None = None
+    for i, ln in enumerate(lines):
+        kind = period_kind(ln.period)
+        if kind is None:
+            continue
+        if first is None:
+            first = (i, ln, kind)
+        elif kind != first[2]:
+            j, ln0, kind0 = first
+            return (
+                f"lines[{i}] ({ln.label}): period '{ln.period}' is a {kind} but lines[{j}] "
+                f"({ln0.label}) has the {kind0} '{ln0.period}'; one curves file holds one kind "
+                "of period (ISO weeks like 2027-W03 or months like 2027-01): make the curves "
+                "again for one kind"
+            )
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +181,9 @@ class Curves:
             if ln.key in seen:
                 raise CurveError(f"curves: line {ln.label} appears twice; give each line once")
             seen.add(ln.key)
+        mixed = mixed_period_kinds(lines)
+        if mixed:
+            raise CurveError(f"curves: {mixed}")
         object.__setattr__(self, "lines", lines)
 
     @property
@@ -228,6 +255,9 @@ class Curves:
             first_at[key] = i
         if not lines:
             raise CurveError(f"{source}: 'lines' is empty; there is nothing to plan")
+        mixed = mixed_period_kinds(lines)
+        if mixed:
+            raise CurveError(f"{source}: {mixed}")
         meta = {k: v for k, v in data.items() if k not in ("lines", "currency", "result_type")}
         return cls(
             lines=tuple(lines),
@@ -248,13 +278,26 @@ class Curves:
         )
 
 
+def read_input(p: Path, what: str, error: type[Exception]) -> str:
+    """The UTF-8 text of an input file; ``error`` (naming the file) if it cannot be read."""
+    if p.is_dir():
+        raise error(f"{p}: is a directory; give {what}")
+    if not p.exists():
+        raise error(f"{p}: no such file; give {what}")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise error(
+            f"{p}: byte {e.start} is not UTF-8 text; give {what} (save it as UTF-8)"
+        ) from None
+    except OSError as e:
+        raise error(f"{p}: cannot read it ({e.strerror or e}); give {what}") from None
+
+
 def load_curves(path: str | Path) -> Curves:
     """Read a curves JSON file; errors name the file and the line."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise CurveError(f"{p}: cannot read the curves file ({e.strerror or e})") from None
+    text = read_input(p, "the curves JSON file", CurveError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:

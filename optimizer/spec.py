@@ -13,8 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .curves import Curves
+from .curves import Curves, read_input
 from .errors import CurveError, SpecError
+from .periods import period_kind
+
+#: the largest budget a plan may have (one trillion in the account currency); the API agrees
+MAX_BUDGET = 1e12
+
 
 GROUP_KINDS = ("networks", "segments", "periods")
 _GROUP_KEYS = {"min", "max", "min_share", "max_share"}
@@ -50,6 +55,16 @@ def _num(value, where: str, *, lo: float | None = 0.0, hi: float | None = None) 
     if hi is not None and v > hi:
         raise SpecError(f"{where}: must be <= {hi:g}, got {v:g}")
     return v
+
+
+def check_budget(value, where: str = "spec.budget") -> float:
+    """``value`` as a budget: a number above 0 and at most :data:`MAX_BUDGET`, else SpecError."""
+    b = _num(value, where, lo=None)
+    if not 0 < b <= MAX_BUDGET:
+        raise SpecError(
+            f"{where}: budget must be above 0 and at most 1e12 (1,000,000,000,000), got {b:g}"
+        )
+    return b
 
 
 def _opt(d: Mapping, key: str, where: str, **kw) -> float | None:
@@ -199,10 +214,7 @@ class PlanSpec:
     source: str = field(default="spec", compare=False)
 
     def __post_init__(self) -> None:
-        b = _num(self.budget, "spec.budget")
-        if b <= 0:
-            raise SpecError("spec.budget: must be above 0; give the plan's total budget")
-        object.__setattr__(self, "budget", b)
+        object.__setattr__(self, "budget", check_budget(self.budget))
         if self.objective not in ("results", "value"):
             raise SpecError(f"spec.objective: must be 'results' or 'value', got {self.objective!r}")
         for kind in GROUP_KINDS:
@@ -245,7 +257,7 @@ class PlanSpec:
         _unknown(data, _TOP_KEYS, "spec")
         if "budget" not in data:
             raise SpecError("spec: 'budget' is missing; give the plan's total budget")
-        budget = _num(data["budget"], "spec.budget")
+        budget = check_budget(data["budget"])
         groups = {}
         for kind in GROUP_KINDS:
             raw = _mapping(data.get(kind), f"spec.{kind}")
@@ -458,6 +470,24 @@ class PlanSpec:
                         f"{src}: {kind}.{name}: asks for spend on a {kind[:-1]} that 'exclude' "
                         "removes; drop one of the two"
                     )
+        ordered = [
+            (rule, on)
+            for rule, on in (
+                ("pacing", self.pacing is not None),
+                ("max_period_change", self.max_period_change is not None),
+            )
+            if on
+        ]
+        if ordered:
+            odd = [p for p in sorted(have["periods"]) if period_kind(p) is None]
+            if odd:
+                line = next(ln for ln in curves.lines if ln.period == odd[0])
+                raise SpecError(
+                    f"{src}: {ordered[0][0]}: period '{odd[0]}' (curve line {line.label}) is "
+                    "neither an ISO week (2027-W03) nor a month (2027-01), so the periods have "
+                    f"no time order for {ordered[0][0]}; name the periods as weeks or months "
+                    "in the curves, or drop the rule"
+                )
         if self.pacing is not None and self.pacing.weights is not None:
             for p in self.pacing.weights:
                 if p not in have["periods"]:
@@ -494,10 +524,7 @@ class PlanSpec:
 def load_spec(path: str | Path) -> PlanSpec:
     """Read a plan spec from YAML or JSON; errors name the file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise SpecError(f"{p}: cannot read the spec file ({e.strerror or e})") from None
+    text = read_input(p, "the spec YAML or JSON file", SpecError)
     if p.suffix.lower() == ".json":
         try:
             data = json.loads(text)

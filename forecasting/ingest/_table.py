@@ -106,14 +106,73 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def xlsx_records(path: Path, name: str):
-    """Every sheet of a workbook as text records (cells rendered exactly: floats by repr)."""
+ZIP_MAGIC = b"PK\x03\x04"  # an XLSX is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an old binary .xls (or another OLE file)
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def is_workbook(raw: bytes, path: Path, name: str) -> bool:
+    """Whether the content of ``path`` is an XLSX workbook: the reader is chosen by content
+    (zip magic), never by the name alone. A file *named* .xlsx/.xlsm that is not a zip
+    raises an :class:`IngestError` saying what it looks like instead."""
+    if raw[:4] == ZIP_MAGIC:
+        return True
+    suffix = path.suffix.lower()
+    if suffix not in XLSX_SUFFIXES:
+        return False
+    if not raw.strip():
+        raise IngestError(f"{name}: the file is empty", file=name)
+    if raw[:4] == OLE_MAGIC:
+        raise IngestError(
+            f"{name}: not a readable Excel workbook: it is an old binary .xls file (or another "
+            f"Office file) named {suffix}; open it in Excel and save it as .xlsx or CSV",
+            file=name,
+        )
+    if _looks_like_csv(raw):
+        raise IngestError(
+            f"{name}: is named {suffix} but is not an Excel workbook (it looks like CSV "
+            "text); rename it to .csv",
+            file=name,
+        )
+    raise IngestError(
+        f"{name}: not a readable Excel workbook (not a zip archive, as every .xlsx is: the "
+        "file is damaged or in another format); export it again as .xlsx or CSV",
+        file=name,
+    )
+
+
+def _looks_like_csv(raw: bytes) -> bool:
+    """Text (UTF-8, UTF-16 with BOM or a single-byte code page) with no control character
+    and a delimiter in its first line."""
+    head = raw[:65536]
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+    else:
+        text = head.decode("utf-8-sig", errors="replace")
+        if "\ufffd" in text:
+            text = head.decode("cp1252", errors="replace")
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text[:4096]):
+        return False
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    return any(d in first for d in (",", ";", "\t"))
+
+
+def xlsx_records(path: Path, name: str, raw: bytes | None = None):
+    """Every sheet of a workbook as text records (cells rendered exactly: floats by repr).
+
+    Opened from its bytes, so that a workbook is read whatever its name (openpyxl refuses
+    a path not named .xlsx)."""
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        data = io.BytesIO(path.read_bytes() if raw is None else raw)
+        wb = openpyxl.load_workbook(data, read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise IngestError(f"{name}: cannot open as an XLSX workbook ({e})", file=name) from None
+        raise IngestError(
+            f"{name}: not a readable Excel workbook ({type(e).__name__}: {e}); the file may "
+            "be damaged: export it again as .xlsx or CSV",
+            file=name,
+        ) from None
     try:
         sheets = []
         for ws in wb.worksheets:

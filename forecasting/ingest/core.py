@@ -86,6 +86,8 @@ def _ingest_table(src: Source, table) -> tuple[pd.DataFrame, FileReport]:
     report.skipped_spend = skipped_spend
     report.rows_kept = len(frame)
     report.notes = list(ext.notes)
+    if report.rows_read == 0:
+        report.notes.append("only a header, no data rows: nothing to read from this file")
     if report.rows_kept + sum(skipped.values()) != report.rows_read:  # pragma: no cover
         raise AssertionError(f"{table.name}: rows do not add up")
     currencies = frame["currency"].dropna().unique() if "currency" in frame.columns else []

@@ -17,7 +17,14 @@ from pathlib import Path
 from forecasting.errors import IngestError
 from forecasting.ingest import canonical, google, improvado, linkedin, meta, tiktok
 from forecasting.ingest._base import Extract
-from forecasting.ingest._table import RawTable, decode, norm_header, split_records, xlsx_records
+from forecasting.ingest._table import (
+    RawTable,
+    decode,
+    is_workbook,
+    norm_header,
+    split_records,
+    xlsx_records,
+)
 
 HEAD_LINES = 40
 DELIMITERS = (",", "\t", ";")
@@ -129,9 +136,9 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
         raise IsADirectoryError(f"{name}: is a folder, not an export file")
     forced = get_source(source) if source else None
     raw = path.read_bytes()
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() in (".xlsx", ".xlsm"):
+    if is_workbook(raw, path, name):  # by content: a zip; a CSV named .xlsx is refused
         first: list[str] = []
-        sheets = xlsx_records(path, name)
+        sheets = xlsx_records(path, name, raw)
         for _title, records, lines in sheets:
             if not first and records:
                 first = records[0]

@@ -58,15 +58,20 @@ def forecast(
     """Forecast cost per result for every network x segment and write concave response
     curves (one line per network x segment x period) for `adplan optimize --curves`."""
     with cli_errors():
+        if out_path.suffix.lower() != ".json":
+            got = repr(out_path.suffix) if out_path.suffix else "no suffix"
+            raise fail(
+                f"--out {out_path}: curves are written as JSON, so the file must end in .json "
+                f"(it has {got}); e.g. --out {out_path.with_suffix('.json')}"
+            )
         if period not in ("week", "month"):
             raise fail(f"--period must be week or month, got {period!r}")
         if model not in ("auto", "glm", "gbm", "glm_eb"):
             raise fail(f"--model must be auto, glm, gbm or glm_eb, got {model!r}")
-        import pandas as pd
-
+        _check_history_path(history)
         from forecasting import forecast_curves, read_history
 
-        start, end = _date(date_from, "--from", pd), _date(date_to, "--to", pd)
+        start, end = _dates(date_from, date_to)
         df = read_history(history)
         with _progress(model == "auto") as on_progress:
             result = forecast_curves(
@@ -95,11 +100,18 @@ def forecast(
         )
 
 
-def _date(text: str, option: str, pd):
-    try:
-        return pd.Timestamp(text).normalize()
-    except (ValueError, TypeError):
-        raise fail(f"{option}: {text!r} is not a date; write it as YYYY-MM-DD") from None
+def _dates(date_from: str, date_to: str):
+    """--from and --to as days within 1900..2200, the end not before the start (else a
+    ForecastingError naming the option and the date: exit 2)."""
+    from forecasting.features import plan_date, plan_window
+
+    return plan_window(plan_date(date_from, "--from"), plan_date(date_to, "--to"))
+
+
+def _check_history_path(path: Path) -> None:
+    """A directory (or another non-file) is named plainly, not as ``[Errno 21]``."""
+    if path.is_dir():
+        raise fail(f"{path}: is a directory; give the history CSV file")
 
 
 def _lines_table(result) -> Table:
@@ -151,6 +163,7 @@ def backtest(
             raise fail(f"--period must be day, week or month, got {period!r}")
         if folds < 1 or (horizon is not None and horizon < 1):
             raise fail("--folds and --horizon must be at least 1")
+        _check_history_path(history)
         from forecasting import read_history, run_backtest
         from forecasting.backtest import run_cross_validation
 

@@ -50,6 +50,8 @@ def ingest(
                 f"--out {out_path}: the canonical history is written as CSV, but the name has "
                 f"{suffix}; give a file name ending in .csv"
             )
+        if out_path is not None:
+            _refuse_input_as_out(files, out_path)
         from forecasting.history import write_history
         from forecasting.ingest import ingest_files
 
@@ -58,8 +60,12 @@ def ingest(
                 err.print(f"[dim]reading {i + 1}/{n}: {escape(str(name))}[/]", highlight=False)
 
         result = ingest_files(files, source=source, on_progress=progress)
-        written = None if out_path is None else write_history(result.history, out_path)
         report = result.report
+        if result.history.empty:
+            raise fail(
+                f"{'no rows to write' if out_path else 'no data rows'}: {_why_empty(report)}"
+            )
+        written = None if out_path is None else write_history(result.history, out_path)
         if written is None:
             err.print(
                 "nothing written: no --out given (add --out FILE.csv to write the canonical "
@@ -89,6 +95,35 @@ def ingest(
                 f"Wrote {report.rows_written} rows to [bold]{escape(str(written))}[/] {span}.",
                 highlight=False,
             )
+
+
+def _refuse_input_as_out(files: list[Path], out_path: Path) -> None:
+    """--out naming one of the inputs would overwrite an export with its own ingest."""
+    target = out_path.resolve()
+    for f in files:
+        same = f.resolve() == target
+        if not same and f.exists() and out_path.exists():
+            try:
+                same = f.samefile(out_path)
+            except OSError:
+                same = False
+        if same:
+            raise fail(
+                f"--out {out_path} is also an input ({f}); writing it would overwrite the file "
+                "being read. Give --out another file name"
+            )
+
+
+def _why_empty(report) -> str:
+    """Why an ingest kept no row: per file, only a header or every row skipped."""
+    parts = []
+    for f in report.files:
+        if f.rows_read == 0:
+            parts.append(f"{f.file} has only a header")
+        else:
+            reasons = ", ".join(f"{r}: {n}" for r, n in f.skipped.items())
+            parts.append(f"all {f.rows_read} rows of {f.file} were skipped ({reasons})")
+    return "; ".join(parts)
 
 
 def _files_table(report) -> Table:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,8 @@ FRONTIER_COLUMNS = (
 #: --out suffixes each command writes (checked before anything is read or solved)
 PLAN_SUFFIXES = (".json", ".csv", ".xlsx", ".html")
 FRONTIER_SUFFIXES = (".csv", ".json", ".png")
+#: the most budgets one `adplan frontier` solves (the API allows 200)
+MAX_FRONTIER_BUDGETS = 1000
 
 
 def register(app: typer.Typer) -> None:
@@ -76,6 +79,8 @@ def _curves(curves: Path | None, history: Path | None, start, end, period, resul
     if period not in ("week", "month"):
         raise fail(f"--period must be week or month, got {period!r}")
     d0, d1 = _day(start, "--from"), _day(end, "--to")
+    if history.is_dir():
+        raise fail(f"{history}: is a directory; give the history CSV file")
     from forecasting import forecast_curves, read_history
 
     hist = read_history(history)
@@ -92,6 +97,27 @@ def _check_out(path: Path | None, suffixes: tuple[str, ...]) -> None:
         raise fail(
             f"--out {path}: cannot write a {path.suffix or 'suffix-less'} file; use a {known} file"
         )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _check_out_not_input(out_path: Path | None, **inputs: Path | None) -> None:
+    """Refuse an --out file that is one of the inputs: writing it would destroy the input."""
+    if out_path is None:
+        return
+    for flag, path in inputs.items():
+        if path is not None and _same_file(out_path, path):
+            raise fail(
+                f"--out {out_path} is the same file as --{flag} {path}; writing the result "
+                "there would overwrite that input. Give another --out file"
+            )
 
 
 def _fmt(v, digits: int = 0) -> str:
@@ -194,6 +220,7 @@ def optimize(
     the spec's rules (an exact LP); print the totals and the rules that cost the most."""
     with cli_errors():
         _check_out(out_path, PLAN_SUFFIXES)
+        _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
         import optimizer
 
         c = _curves(curves, history, start, end, period, result_type)
@@ -220,6 +247,14 @@ def optimize(
             err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
 
 
+def _check_count(n: int) -> None:
+    if n > MAX_FRONTIER_BUDGETS:
+        raise fail(
+            f"--budgets asks for {n:,} budgets, more than the limit of "
+            f"{MAX_FRONTIER_BUDGETS:,}; give fewer (LO:HI:N with N <= {MAX_FRONTIER_BUDGETS:,})"
+        )
+
+
 def _budgets(text: str) -> list[float]:
     parts = text.split(":")
     try:
@@ -227,16 +262,30 @@ def _budgets(text: str) -> list[float]:
             lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
             if n < 1 or lo <= 0 or hi < lo:
                 raise ValueError
+            _check_count(n)
             if n == 1:
                 return [lo]
             return [lo + (hi - lo) * i / (n - 1) for i in range(n)]
         vals = [float(p) for p in text.split(",")]
         if not vals or any(v <= 0 for v in vals):
             raise ValueError
+        _check_count(len(vals))
         return vals
     except ValueError:
         raise fail(
             f"--budgets {text!r}: give LO:HI:N (0 < LO <= HI, N >= 1) or a list like 40000,50000"
+        ) from None
+
+
+def _raise_infeasible_everywhere(optimizer, curves, spec, budgets: list[float], solver) -> None:
+    """Every budget is infeasible: raise the diagnosis at the largest one (exit 1)."""
+    top = max(budgets)
+    try:
+        optimizer.allocate(curves, spec.with_budget(top), solver=solver)
+    except optimizer.InfeasibleError as e:
+        raise optimizer.InfeasibleError(
+            f"the rules cannot hold at any budget given; at the largest, {top:,.0f}: {e}",
+            e.diagnosis,
         ) from None
 
 
@@ -263,10 +312,13 @@ def frontier_cmd(
         import optimizer
 
         _check_out(out_path, FRONTIER_SUFFIXES)
+        _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
         bs = _budgets(budgets)
         c = _curves(curves, history, start, end, period, result_type)
         s = optimizer.load_spec(spec)
         points = optimizer.frontier(c, s, bs, solver=solver)
+        if all(p.get("status") == "infeasible" for p in points):
+            _raise_infeasible_everywhere(optimizer, c, s, bs, solver)
         if out_path is not None:
             suffix = out_path.suffix.lower()
             out_path.parent.mkdir(parents=True, exist_ok=True)

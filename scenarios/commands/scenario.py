@@ -260,6 +260,16 @@ def register(app: typer.Typer) -> None:
         with cli_errors():
             import datetime as dt
 
+            if out_file is not None:
+                from scenarios.exports.write import SUFFIXES
+
+                if out_file.suffix.lower() not in SUFFIXES:
+                    raise fail(
+                        f"--out {out_file}: cannot write a "
+                        f"{out_file.suffix or 'suffix-less'} file; the re-plan is written as "
+                        f"{', '.join(SUFFIXES[:-1])} or {SUFFIXES[-1]}: name the file with one "
+                        "of these suffixes"
+                    )
             if (curves is None) == (history is None):
                 raise fail("give exactly one of --curves FILE or --history FILE")
             if history is not None and (start is None or end is None):

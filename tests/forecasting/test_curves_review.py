@@ -74,6 +74,7 @@ def test_cli_far_dates_exit_2_naming_the_date(weekly_csv, tmp_path, start):
     assert "unexpected" not in r.stderr and not (tmp_path / "y.json").exists()
 
 
+@pytest.mark.filterwarnings("ignore:Using `httpx` with")
 def test_http_forecast_with_far_dates_is_422(tmp_path, weekly):
     from fastapi.testclient import TestClient
 

@@ -107,3 +107,57 @@ def test_user_text_is_not_read_as_markup(tmp_path):
     for words in ("[red]e.csv", "[b]n", "[/x]", f"to {out}"):
         assert words in text, words
     assert read_history(out)["segment"].tolist() == ["[/x]", "[/x]"]
+
+
+HEADER = "date,network,segment,result_type,spend,results\n"
+ROW = "2026-11-02,meta,all,purchases,10.5,2\n"
+
+
+def test_out_naming_an_input_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = HEADER + ROW
+    (tmp_path / "history.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "history.csv")
+    (tmp_path / "sub").mkdir()
+    for files, out in [
+        (["history.csv"], "history.csv"),  # the same name
+        ([str(FIX / "tiktok.csv"), "history.csv"], str(tmp_path / "sub" / ".." / "history.csv")),
+        (["link.csv"], "history.csv"),  # a link to the output
+    ]:
+        res = runner.invoke(app, ["ingest", *files, "--out", out])
+        assert res.exit_code == 2, (files, out, res.output)
+        msg = res.stderr.replace("\n", " ")
+        assert f"--out {out} is also an input" in msg and "another file name" in msg, msg
+    assert (tmp_path / "history.csv").read_text(encoding="utf-8") == text
+
+
+def test_header_only_file_is_said_and_nothing_is_written(tmp_path):
+    empty = tmp_path / "headeronly.csv"
+    empty.write_text(HEADER, encoding="utf-8")
+    out = tmp_path / "h0.csv"
+    res = runner.invoke(app, ["ingest", str(empty), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert f"no rows to write: {empty} has only a header" in res.stderr.replace("\n", "")
+    assert "None" not in res.output and not out.exists()
+    res = runner.invoke(app, ["ingest", str(empty)])
+    assert res.exit_code == 2 and "no data rows" in res.stderr
+    # beside a file with rows: written, with a warning naming the header-only file
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + ROW, encoding="utf-8")
+    res = runner.invoke(app, ["ingest", str(empty), str(good), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"{empty}: only a header, no data rows" in res.stderr.replace("\n", "")
+    assert len(read_history(out)) == 1
+
+
+def test_all_rows_skipped_is_refused_with_the_reasons(tmp_path):
+    p = tmp_path / "zero.csv"
+    p.write_text(
+        "Day,Campaign name,Ad set name,Amount spent (EUR),Results,Result type,Impressions\n"
+        "2026-11-02,c,s,0,0,Purchases,0\n",
+        encoding="utf-8",
+    )
+    res = runner.invoke(app, ["ingest", str(p), "--out", str(tmp_path / "o.csv")])
+    assert res.exit_code == 2, res.output
+    msg = res.stderr.replace("\n", "")
+    assert f"no rows to write: all 1 rows of {p} were skipped (zero_activity: 1)" in msg, msg

@@ -135,6 +135,18 @@ def test_replan_cli(tmp_path, examples_dir):
     assert r.exit_code == 2 and "--as-of" in r.stderr
 
 
+def test_replan_refuses_an_out_suffix_before_reading_or_solving(tmp_path, examples_dir):
+    args = ["replan", "--spec", str(examples_dir / "plan.yaml"), "--as-of", "2027-02-01"]
+    out = tmp_path / "r.txt"
+    # the curves and actuals do not exist: the suffix is refused before they are read
+    missing = ["--curves", str(tmp_path / "none.json"), "--actuals", str(tmp_path / "none.csv")]
+    r = runner.invoke(app, [*args, *missing, "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    assert f"--out {out}: cannot write a .txt file" in r.stderr.replace("\n", "")
+    assert ".json, .csv, .xlsx or .html" in r.stderr.replace("\n", "")
+    assert "none.json" not in r.stderr and not out.exists()
+
+
 def test_names_are_printed_literally_not_as_rich_markup(scenario_dir, tmp_path):
     name = "[red]retargeting[/red]"
     for f in scenario_dir.iterdir():
