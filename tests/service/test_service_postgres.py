@@ -7,6 +7,7 @@ import glob
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -35,56 +36,65 @@ def _as_owner(cmd: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *cmd] if owner else cmd
 
 
+def _check(proc: subprocess.CompletedProcess) -> None:
+    if proc.returncode != 0:
+        pytest.fail(
+            f"{' '.join(proc.args)} failed ({proc.returncode}): {proc.stderr or proc.stdout}"
+        )
+
+
 @pytest.fixture(scope="module")
 def pg_url(tmp_path_factory):
     import psycopg  # noqa: F401 - a dev dependency: fail, not skip, when it is missing
 
     bindir = _pg_bin()
-    root = tmp_path_factory.mktemp("pg")
-    data = root / "data"
     owner = "postgres" if os.geteuid() == 0 else None
-    if owner:
+    if owner:  # a folder the postgres user can reach whatever pytest's base temp is
+        root = Path(tempfile.mkdtemp(prefix="adplan-pg-", dir="/tmp"))
         shutil.chown(root, user=owner)
-        os.chmod(root, 0o755)
-        for parent in root.parents:  # let the postgres user reach its folder
-            if str(parent).startswith(("/tmp", str(tmp_path_factory.getbasetemp().parent))):
-                os.chmod(parent, os.stat(parent).st_mode | 0o011)
+    else:
+        root = tmp_path_factory.mktemp("pg")
+    data = root / "data"
     port = free_port()
-    subprocess.run(
-        _as_owner(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "adplan",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-            owner,
-        ),
-        check=True,
-        capture_output=True,
+    _check(
+        subprocess.run(
+            _as_owner(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "adplan",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ],
+                owner,
+            ),
+            capture_output=True,
+            text=True,
+        )
     )
-    subprocess.run(
-        _as_owner(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(data),
-                "-w",
-                "-l",
-                str(root / "log"),
-                "-o",
-                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
-                "start",
-            ],
-            owner,
-        ),
-        check=True,
-        capture_output=True,
+    _check(
+        subprocess.run(
+            _as_owner(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-w",
+                    "-l",
+                    str(root / "log"),
+                    "-o",
+                    f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start",
+                ],
+                owner,
+            ),
+            capture_output=True,
+            text=True,
+        )
     )
     try:
         yield f"postgresql+psycopg://adplan@127.0.0.1:{port}/postgres"
@@ -93,6 +103,8 @@ def pg_url(tmp_path_factory):
             _as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], owner),
             capture_output=True,
         )
+        if owner:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def test_plans_persist_in_postgresql_across_a_restart(pg_url, curves, spec, tmp_path):
