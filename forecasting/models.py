@@ -693,15 +693,7 @@ class GLMForecaster(PanelForecaster):
         self.tuning_wape_, self.shape_penalty_, self.level_half_life_ = best
 
     def _fit_core(self, rows):
-        fb = FeatureBuilder(
-            self.period,
-            "onehot",
-            segment_penalty=self.segment_penalty,
-            shape_penalty=self.shape_penalty_,
-            line_elasticity=self.line_elasticity,
-        ).fit(rows)
-        X, y = glm_design(fb, rows), rows["results"].to_numpy(dtype=float)
-        w = self._recency(rows)
+        fb, X, y, w = self._design(rows)
         est = PoissonRidgeRegressor(alpha=self.alpha, penalty=fb.penalty_, offset_feature=0)
         est.fit(X, y, sample_weight=w)
         if self.overdispersion:
@@ -713,6 +705,17 @@ class GLMForecaster(PanelForecaster):
             nb = 1.0 / (1.0 + phi * mu)
             est.fit(X, y, sample_weight=nb if w is None else w * nb)
         return fb, est
+
+    def _design(self, rows):
+        """(feature builder, design matrix, results, recency weights) for ``rows``."""
+        fb = FeatureBuilder(
+            self.period,
+            "onehot",
+            segment_penalty=self.segment_penalty,
+            shape_penalty=self.shape_penalty_,
+            line_elasticity=self.line_elasticity,
+        ).fit(rows)
+        return fb, glm_design(fb, rows), rows["results"].to_numpy(dtype=float), self._recency(rows)
 
     def elasticity(self, network: str) -> float | None:
         idx = self.builder_.elasticity_columns(network)
@@ -756,15 +759,7 @@ class EBGLMForecaster(GLMForecaster):
         )
 
     def _fit_core(self, rows):
-        fb = FeatureBuilder(
-            self.period,
-            "onehot",
-            segment_penalty=self.segment_penalty,
-            shape_penalty=self.shape_penalty_,
-            line_elasticity=self.line_elasticity,
-        ).fit(rows)
-        X, y = glm_design(fb, rows), rows["results"].to_numpy(dtype=float)
-        w = self._recency(rows)
+        fb, X, y, w = self._design(rows)
         # a first fit with the fixed penalties measures the overdispersion ...
         first = PoissonRidgeRegressor(alpha=self.alpha, penalty=fb.penalty_, offset_feature=0)
         mu = first.fit(X, y, sample_weight=w).predict(X)
