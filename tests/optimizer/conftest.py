@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from optimizer import Curves
+from optimizer.synthetic import synthetic_curves
 
 SOLVERS = ["highs", "cbc"]
 
@@ -36,3 +39,13 @@ def ab() -> Curves:
 @pytest.fixture(params=SOLVERS)
 def solver(request) -> str:
     return request.param
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A small curves file and a spec with a share and a cap, for the CLI tests."""
+    curves = tmp_path / "curves.json"
+    curves.write_text(json.dumps(synthetic_curves(3, 2, 2, 4, seed=1).to_dict()))
+    spec = tmp_path / "plan.yaml"
+    spec.write_text("budget: 20000\nnetworks:\n  net00: {min_share: 0.2}\n  net01: {max: 2000}\n")
+    return tmp_path, curves, spec

@@ -8,19 +8,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from optimizer.synthetic import synthetic_curves
 from scenarios.cli import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def files(tmp_path):
-    curves = tmp_path / "curves.json"
-    curves.write_text(json.dumps(synthetic_curves(3, 2, 2, 4, seed=1).to_dict()))
-    spec = tmp_path / "plan.yaml"
-    spec.write_text("budget: 20000\nnetworks:\n  net00: {min_share: 0.2}\n  net01: {max: 2000}\n")
-    return tmp_path, curves, spec
 
 
 def test_optimize_writes_json_and_prints_summary(files):
