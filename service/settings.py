@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -38,6 +39,21 @@ class Settings(BaseSettings):
         default=None,
         description="default curves JSON loaded at start-up (used when a request has none)",
     )
+    history_path: Path | None = Field(
+        default=None,
+        description="history (canonical CSV or any export adplan ingest reads) read once at "
+        "start-up; requests with 'from' and 'to' but no rows forecast from it",
+    )
+    forecast_from: date | None = Field(
+        default=None, description="with forecast_to: a window forecast at start-up (default curves)"
+    )
+    forecast_to: date | None = Field(default=None, description="last day of that window")
+    forecast_period: Literal["week", "month"] | None = Field(
+        default=None, description="period of the start-up window (default week)"
+    )
+    forecast_cache_size: int = Field(
+        default=16, gt=0, description="forecasts of the start-up history kept (LRU)"
+    )
     solver: Literal["highs", "cbc"] | None = Field(
         default=None, description="solver passed to the optimizer (default: the optimizer's)"
     )
@@ -64,10 +80,39 @@ class Settings(BaseSettings):
             v = v.split(",")
         return tuple(k.strip() for k in v if k and k.strip())
 
-    @field_validator("solver", mode="before")
+    @field_validator("solver", "forecast_period", mode="before")
     @classmethod
     def _lower(cls, v):
         return v.strip().lower() or None if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _forecast_window(self) -> Settings:
+        window = self.forecast_from is not None or self.forecast_to is not None
+        if window and (self.forecast_from is None or self.forecast_to is None):
+            raise ValueError(
+                "ADPLAN_FORECAST_FROM and ADPLAN_FORECAST_TO go together: set both or neither"
+            )
+        if self.forecast_period is not None and not window:
+            raise ValueError(
+                "ADPLAN_FORECAST_PERIOD needs ADPLAN_FORECAST_FROM and ADPLAN_FORECAST_TO"
+            )
+        if window and self.history_path is None:
+            raise ValueError(
+                "ADPLAN_FORECAST_FROM/ADPLAN_FORECAST_TO need ADPLAN_HISTORY_PATH (the history "
+                "to forecast from)"
+            )
+        if window and self.forecast_from > self.forecast_to:
+            raise ValueError(
+                f"ADPLAN_FORECAST_FROM ({self.forecast_from}) is after ADPLAN_FORECAST_TO "
+                f"({self.forecast_to})"
+            )
+        if window and self.curves_path is not None:
+            raise ValueError(
+                "ADPLAN_CURVES_PATH and ADPLAN_FORECAST_FROM/ADPLAN_FORECAST_TO both give the "
+                "default curves: unset one of them (ADPLAN_HISTORY_PATH alone may stay with "
+                "ADPLAN_CURVES_PATH)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

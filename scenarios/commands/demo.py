@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
         """Run adplan end to end on its sample history: ingest, backtest, forecast Q1 2027,
-        optimise, two what-ifs; write everything to --out and say where each file is."""
+        optimise, two what-ifs, a re-plan; write everything to --out and say where each file is."""
         with cli_errors():
             from scenarios.commands.scenario import progress_bar
             from scenarios.demo import run_demo

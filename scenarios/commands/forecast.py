@@ -155,8 +155,9 @@ def backtest(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
 ) -> None:
-    """Score the models against naive baselines (last CPR, trailing 4 and 13 periods) on a
-    rolling-origin backtest: WAPE and bias of predicted results at the spend actually made,
+    """Score the models against naive baselines (last CPR, trailing 4 and 13 periods).
+
+    A rolling-origin backtest: WAPE and bias of predicted results at the spend actually made,
     and coverage of the low/high bounds. History on a single date is cross-validated."""
     with cli_errors():
         if period not in ("day", "week", "month"):
