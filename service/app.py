@@ -10,11 +10,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from forecasting.errors import ForecastingError
 from optimizer import load_curves
+from optimizer.errors import OptimizerError
 
 from .db import PlanStore
-from .errors import install_error_handlers
+from .errors import ServiceError, install_error_handlers
+from .history import ForecastCache, StartupHistoryError, read_startup_history
 from .limits import BodySizeLimit
+from .operations import ServerHistory
 from .routers import forecasts, frontiers, health, plans, scenario_runs
 from .settings import Settings, get_settings
 
@@ -74,8 +78,42 @@ def _version() -> str:
         return "0.0.0"
 
 
+def _startup_history(settings: Settings) -> ServerHistory:
+    """ADPLAN_HISTORY_PATH read and validated once (or none), with an empty forecast cache."""
+    history = None
+    if settings.history_path is not None:
+        history = read_startup_history(settings.history_path)
+    return ServerHistory(history, ForecastCache(settings.forecast_cache_size))
+
+
+def _startup_forecast(server_history: ServerHistory, settings: Settings):
+    """The window ADPLAN_FORECAST_FROM..TO forecast at start-up: the default curves (and the
+    first entry of the forecast cache)."""
+    start, end = settings.forecast_from, settings.forecast_to
+    period = settings.forecast_period or "week"
+    try:
+        fc = server_history.forecast(start, end, period, None, settings)
+    except (ForecastingError, OptimizerError, ServiceError, ValueError) as e:
+        raise StartupHistoryError(
+            f"settings ADPLAN_FORECAST_FROM={start}, ADPLAN_FORECAST_TO={end}, "
+            f"ADPLAN_FORECAST_PERIOD={period}: cannot forecast "
+            f"{server_history.history.label} over this window: {e}"
+        ) from e
+    for w in fc.warnings:
+        log.warning("start-up forecast: %s", w)
+    log.info(
+        "default curves: %d lines forecast for %s..%s by %s",
+        len(fc.curves.lines),
+        start,
+        end,
+        period,
+    )
+    return fc.curves
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app: open the database, load the default curves, wire routes and errors.
+    """Build the app: open the database, load the default curves and the start-up history
+    (forecasting its window if one is set), wire routes and errors.
 
     ``settings`` defaults to :func:`get_settings` (the environment). The settings used are
     also installed as the override of :func:`get_settings`, so routes and state agree.
@@ -89,6 +127,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.info(
             "default curves: %d lines from %s", len(default_curves.lines), settings.curves_path
         )
+    try:
+        server_history = _startup_history(settings)
+        if settings.forecast_from is not None and settings.forecast_to is not None:
+            default_curves = _startup_forecast(server_history, settings)
+    except BaseException:
+        store.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -105,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.default_curves = default_curves
+    app.state.server_history = server_history
+    app.state.forecast_cache = server_history.cache
     app.dependency_overrides[get_settings] = lambda: settings
 
     install_error_handlers(app)

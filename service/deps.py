@@ -16,6 +16,7 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 from optimizer import Curves
 
 from .db import PlanStore
+from .operations import ServerHistory
 from .settings import Settings, get_settings
 
 api_key_header = APIKeyHeader(
@@ -42,8 +43,13 @@ def get_default_curves(request: Request) -> Curves | None:
     return request.app.state.default_curves
 
 
+def get_server_history(request: Request) -> ServerHistory | None:
+    return getattr(request.app.state, "server_history", None)
+
+
 StoreDep = Annotated[PlanStore, Depends(get_store)]
 DefaultCurvesDep = Annotated[Curves | None, Depends(get_default_curves)]
+ServerHistoryDep = Annotated[ServerHistory | None, Depends(get_server_history)]
 
 
 def key_is_valid(presented: str | None, settings: Settings) -> bool:

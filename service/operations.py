@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from forecasting.errors import ForecastingError
 from optimizer import Curves
 
 from .db import NewPlan, dump_json
 from .errors import InvalidInput
+from .history import MODEL, ForecastCache, StartupHistory
 from .jsonsafe import jsonsafe
 from .limits import check_count, check_curves_size
 from .schemas import (
@@ -91,6 +93,34 @@ class Forecast:
     result: dict = field(default_factory=dict)
 
 
+def check_window(pairs: int, start: date, end: date, period: str, settings: Settings) -> None:
+    """Refuse, before fitting anything, a window whose curves would exceed ADPLAN_MAX_LINES."""
+    periods = (end - start).days // (7 if period == "week" else 28) + 2  # an upper bound
+    check_count(
+        f"the number of curve lines to forecast ({pairs} network x segment pairs x up to "
+        f"{periods} {period}s)",
+        pairs * periods,
+        settings.max_lines,
+        "ADPLAN_MAX_LINES",
+    )
+
+
+def forecast_frame(
+    history, start: date, end: date, period: str, result_type: str | None, settings: Settings
+) -> Forecast:
+    """``forecasting.forecast_curves`` on a validated history, its curves checked."""
+    from forecasting import forecast_curves
+
+    try:
+        res = forecast_curves(history, start, end, period=period, result_type=result_type)
+    except ForecastingError:
+        raise
+    except ValueError as e:  # arguments the forecaster refuses (e.g. an empty span)
+        raise InvalidInput(f"forecast: {e}") from None
+    check_curves(res.curves, settings)
+    return Forecast(curves=res.curves, warnings=list(res.warnings or []), result=res.to_dict())
+
+
 def forecast(
     rows: Sequence[HistoryRow],
     start: date,
@@ -105,26 +135,49 @@ def forecast(
         settings.max_history_rows,
         "ADPLAN_MAX_HISTORY_ROWS",
     )
-    periods = (end - start).days // (7 if period == "week" else 28) + 2  # an upper bound
-    pairs = len({(r.network, r.segment) for r in rows})
-    check_count(
-        f"the number of curve lines to forecast ({pairs} network x segment pairs x up to "
-        f"{periods} {period}s)",
-        pairs * periods,
-        settings.max_lines,
-        "ADPLAN_MAX_LINES",
-    )
+    check_window(len({(r.network, r.segment) for r in rows}), start, end, period, settings)
     history = history_frame(rows, settings)
-    from forecasting import ForecastingError, forecast_curves
+    return forecast_frame(history, start, end, period, result_type, settings)
 
-    try:
-        res = forecast_curves(history, start, end, period=period, result_type=result_type)
-    except ForecastingError:
-        raise
-    except ValueError as e:  # arguments the forecaster refuses (e.g. an empty span)
-        raise InvalidInput(f"forecast: {e}") from None
-    check_curves(res.curves, settings)
-    return Forecast(curves=res.curves, warnings=list(res.warnings or []), result=res.to_dict())
+
+NO_STARTUP_HISTORY = (
+    "'from' and 'to' without 'history' rows forecast from the server's start-up history, and "
+    "this server has none: set ADPLAN_HISTORY_PATH, or give 'history' rows or 'curves'"
+)
+
+
+@dataclass(slots=True)
+class ServerHistory:
+    """The start-up history and the cache of its forecasts (``app.state``)."""
+
+    history: StartupHistory | None
+    cache: ForecastCache
+
+    def forecast(
+        self, start: date, end: date, period: str, result_type: str | None, settings: Settings
+    ) -> Forecast:
+        """The forecast of the start-up history for this window, fitted once per window."""
+        if self.history is None:
+            raise InvalidInput(NO_STARTUP_HISTORY)
+        check_window(self.history.pairs, start, end, period, settings)
+        key = (start, end, period, result_type, MODEL)
+        frame = self.history.frame
+        return self.cache.get(
+            key, lambda: forecast_frame(frame, start, end, period, result_type, settings)
+        )
+
+
+def span_of(req) -> tuple[date, date] | None:
+    """``(from, to)`` of a request without history rows that asks for a window, else None."""
+    if req.from_ is None and req.to is None:
+        return None
+    if req.from_ is None or req.to is None:
+        raise InvalidInput("give both 'from' and 'to' (the span to forecast from the history)")
+    return req.from_, req.to
+
+
+#: the kind of a plan forecast from the start-up history
+STARTUP_KIND = "startup_history"
 
 
 @dataclass(slots=True)
@@ -141,6 +194,7 @@ def problem_curves(
     req: PlanRequest | FrontierRequest | ScenarioRunRequest,
     default_curves: Curves | None,
     settings: Settings,
+    server_history: ServerHistory | None = None,
 ) -> Problem:
     if req.curves is not None:
         curves = curves_from_body(req.curves, settings)
@@ -156,6 +210,20 @@ def problem_curves(
             "curves": curves_json(fc.curves),
         }
         return Problem(fc.curves, "history", inputs, fc.warnings)
+    span = span_of(req)
+    if span is not None:
+        if server_history is None:
+            raise InvalidInput(NO_STARTUP_HISTORY)
+        fc = server_history.forecast(*span, req.period, req.result_type, settings)
+        inputs = {
+            "history": "startup",
+            "from": span[0].isoformat(),
+            "to": span[1].isoformat(),
+            "period": req.period,
+            "result_type": req.result_type,
+            "curves": curves_json(fc.curves),
+        }
+        return Problem(fc.curves, STARTUP_KIND, inputs, list(fc.warnings))
     if default_curves is None:
         raise InvalidInput(
             "give 'curves', or 'history' with 'from' and 'to'; this server has no default "
@@ -176,9 +244,14 @@ def build_spec(body: SpecBody, curves: Curves):
 # -- operations -----------------------------------------------------------------------------
 
 
-def make_plan(req: PlanRequest, default_curves: Curves | None, settings: Settings) -> NewPlan:
+def make_plan(
+    req: PlanRequest,
+    default_curves: Curves | None,
+    settings: Settings,
+    server_history: ServerHistory | None = None,
+) -> NewPlan:
     """Solve the plan a request asks for; what the service persists."""
-    prob = problem_curves(req, default_curves, settings)
+    prob = problem_curves(req, default_curves, settings, server_history)
     spec = build_spec(req.spec, prob.curves)
     from optimizer import allocate
 
@@ -198,19 +271,31 @@ def make_plan(req: PlanRequest, default_curves: Curves | None, settings: Setting
     )
 
 
-def make_forecast(req: ForecastRequest, settings: Settings) -> dict:
-    fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
+def make_forecast(
+    req: ForecastRequest, settings: Settings, server_history: ServerHistory | None = None
+) -> dict:
+    if req.history is not None:
+        fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
+    elif server_history is None:
+        raise InvalidInput(NO_STARTUP_HISTORY)
+    else:
+        fc = server_history.forecast(req.from_, req.to, req.period, req.result_type, settings)
     out = dict(fc.result)
     out["curves"] = fc.curves.to_dict()
     out["warnings"] = list(fc.warnings)
     return jsonsafe(out)
 
 
-def make_frontier(req: FrontierRequest, default_curves: Curves | None, settings: Settings) -> dict:
+def make_frontier(
+    req: FrontierRequest,
+    default_curves: Curves | None,
+    settings: Settings,
+    server_history: ServerHistory | None = None,
+) -> dict:
     check_count(
         "the number of budgets", len(req.budgets), settings.max_budgets, "ADPLAN_MAX_BUDGETS"
     )
-    prob = problem_curves(req, default_curves, settings)
+    prob = problem_curves(req, default_curves, settings, server_history)
     spec = build_spec(req.spec, prob.curves)
     from optimizer import frontier
 
@@ -256,7 +341,10 @@ def _overrides(body: OverridesBody | None):
 
 
 def make_scenario_run(
-    req: ScenarioRunRequest, default_curves: Curves | None, settings: Settings
+    req: ScenarioRunRequest,
+    default_curves: Curves | None,
+    settings: Settings,
+    server_history: ServerHistory | None = None,
 ) -> ScenarioOutcome:
     """Run a scenario document (base and variants) as ``adplan scenario run`` does."""
     from scenarios.files import Scenario, Variant
@@ -265,14 +353,14 @@ def make_scenario_run(
     check_count(
         "the number of variants", len(req.variants), settings.max_variants, "ADPLAN_MAX_VARIANTS"
     )
-    prob = problem_curves(req, default_curves, settings)
+    prob = problem_curves(req, default_curves, settings, server_history)
     scenario = Scenario(
         name=req.name,
         description=req.description,
         spec=spec_dict(req.spec),
         start=req.from_,
         end=req.to,
-        period=req.period if req.history is not None else None,
+        period=req.period if prob.kind in ("history", STARTUP_KIND) else None,
         result_type=req.result_type,
         overrides=_overrides(req.overrides),
         variants=tuple(
@@ -295,7 +383,7 @@ def make_scenario_run(
         report=False,
     )
     document = req.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if prob.kind == "history":
+    if prob.kind in ("history", STARTUP_KIND):
         document["curves"] = prob.inputs["curves"]
     variants, plans = [], {}
     for v in run.variants:

@@ -161,11 +161,10 @@ class _HistorySpan(_Strict):
     )
 
     def _check_span(self) -> None:
-        if self.history is not None:
-            if self.from_ is None or self.to is None:
-                raise ValueError("'history' needs 'from' and 'to' (the span to plan)")
-            if self.from_ > self.to:
-                raise ValueError(f"'from' ({self.from_}) is after 'to' ({self.to})")
+        if self.history is not None and (self.from_ is None or self.to is None):
+            raise ValueError("'history' needs 'from' and 'to' (the span to plan)")
+        if self.from_ is not None and self.to is not None and self.from_ > self.to:
+            raise ValueError(f"'from' ({self.from_}) is after 'to' ({self.to})")
 
 
 # requests ---------------------------------------------------------------------------------
@@ -173,7 +172,9 @@ class _HistorySpan(_Strict):
 
 class PlanRequest(_HistorySpan):
     """Either ``curves`` and ``spec``, or ``history`` rows with ``from``, ``to``, ``period``
-    and ``spec``. With neither, the server's default curves are used if it has any."""
+    and ``spec``, or ``from``, ``to``, ``period`` and ``spec`` alone (forecast from the
+    server's start-up history, ADPLAN_HISTORY_PATH). With none of these, the server's default
+    curves are used if it has any."""
 
     curves: CurvesBody | None = None
     spec: SpecBody
@@ -188,7 +189,13 @@ class PlanRequest(_HistorySpan):
 
 
 class ForecastRequest(_HistorySpan):
-    history: list[HistoryRow] = Field(min_length=1)
+    """History rows and the span to forecast; without rows, the server's start-up history."""
+
+    history: list[HistoryRow] | None = Field(
+        default=None,
+        min_length=1,
+        description="canonical history rows; omit to forecast the server's start-up history",
+    )
     from_: date = Field(alias="from", description="first day to forecast")
     to: date = Field(description="last day to forecast")
 
@@ -361,3 +368,6 @@ class Health(BaseModel):
     version: str
     database: str
     default_curves: bool
+    startup_history: bool = Field(
+        default=False, description="a history was read at start-up (ADPLAN_HISTORY_PATH)"
+    )

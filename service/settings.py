@@ -3,13 +3,15 @@
 ``ADPLAN_API_KEYS`` is a comma-separated list of the keys accepted in ``X-API-Key``;
 ``ADPLAN_DATABASE_URL`` is any SQLAlchemy URL (default: a SQLite file in the data directory,
 ``ADPLAN_DATA_DIR`` or ``$XDG_DATA_HOME/adplan`` or ``~/.local/share/adplan``).
+``ADPLAN_HISTORY_PATH`` is a history read once at start-up; with ``ADPLAN_FORECAST_FROM``,
+``ADPLAN_FORECAST_TO`` (and ``ADPLAN_FORECAST_PERIOD``) its forecast is the default curves.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 

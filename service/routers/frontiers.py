@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from .. import operations
-from ..deps import ApiKey, DefaultCurvesDep, SettingsDep
+from ..deps import ApiKey, DefaultCurvesDep, ServerHistoryDep, SettingsDep
 from ..schemas import FrontierOut, FrontierRequest
 
 router = APIRouter(prefix="/v1/frontiers", tags=["frontiers"], dependencies=[ApiKey])
@@ -13,6 +13,9 @@ router = APIRouter(prefix="/v1/frontiers", tags=["frontiers"], dependencies=[Api
 
 @router.post("", response_model=FrontierOut, summary="The budget frontier of a plan")
 def create_frontier(
-    body: FrontierRequest, settings: SettingsDep, default_curves: DefaultCurvesDep
+    body: FrontierRequest,
+    settings: SettingsDep,
+    default_curves: DefaultCurvesDep,
+    server_history: ServerHistoryDep,
 ) -> dict:
-    return operations.make_frontier(body, default_curves, settings)
+    return operations.make_frontier(body, default_curves, settings, server_history)

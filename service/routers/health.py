@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..deps import DefaultCurvesDep, StoreDep
+from ..deps import DefaultCurvesDep, ServerHistoryDep, StoreDep
 from ..schemas import Health
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, summary="Is the service up?")
-def health(store: StoreDep, default_curves: DefaultCurvesDep) -> dict:
+def health(
+    store: StoreDep, default_curves: DefaultCurvesDep, server_history: ServerHistoryDep
+) -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -24,4 +26,5 @@ def health(store: StoreDep, default_curves: DefaultCurvesDep) -> dict:
         "version": v,
         "database": store.engine.dialect.name,
         "default_curves": default_curves is not None,
+        "startup_history": server_history is not None and server_history.history is not None,
     }

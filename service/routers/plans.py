@@ -8,7 +8,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from .. import operations
 from ..db import StoredPlan, decode_cursor, dump_json, iso
-from ..deps import ApiKey, DefaultCurvesDep, DownloadAccess, SettingsDep, StoreDep
+from ..deps import (
+    ApiKey,
+    DefaultCurvesDep,
+    DownloadAccess,
+    ServerHistoryDep,
+    SettingsDep,
+    StoreDep,
+)
 from ..errors import InvalidInput
 from ..schemas import PlanOut, PlanPage, PlanRequest, TokenOut
 from ..settings import Settings
@@ -143,8 +150,9 @@ def create_plan(
     settings: SettingsDep,
     store: StoreDep,
     default_curves: DefaultCurvesDep,
+    server_history: ServerHistoryDep,
 ) -> Response:
-    new = operations.make_plan(body, default_curves, settings)
+    new = operations.make_plan(body, default_curves, settings, server_history)
     plan, token = store.add_plan(new)
     return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from .. import operations
-from ..deps import ApiKey, DefaultCurvesDep, SettingsDep, StoreDep
+from ..deps import ApiKey, DefaultCurvesDep, ServerHistoryDep, SettingsDep, StoreDep
 from ..schemas import ScenarioRunOut, ScenarioRunRequest
 from .links import base_url
 from .plans import plan_out
@@ -26,8 +26,9 @@ def create_scenario_run(
     settings: SettingsDep,
     store: StoreDep,
     default_curves: DefaultCurvesDep,
+    server_history: ServerHistoryDep,
 ) -> dict:
-    outcome = operations.make_scenario_run(body, default_curves, settings)
+    outcome = operations.make_scenario_run(body, default_curves, settings, server_history)
     names = [v["variant"] for v in outcome.variants if v["variant"] in outcome.plans]
     stored_plans = [outcome.plans[n] for n in names]
     summary = {
