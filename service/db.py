@@ -100,7 +100,7 @@ def dump_json(obj) -> RawJSON:
 
     pydantic-core's encoder (what FastAPI used for responses; no new dependency): about 5x
     faster than the stdlib's on float-heavy plans and curves. A non-finite number, which
-    :func:`service.jsonsafe.jsonsafe` has removed already, would be written as ``null``.
+    :func:`scenarios.exports.write.json_safe` has removed already, would be written as ``null``.
     """
     return RawJSON(to_json(obj, inf_nan_mode="null").decode())
 

@@ -34,8 +34,7 @@ from optimizer.errors import (
     SpecError,
 )
 from scenarios.errors import ScenarioError
-
-from .jsonsafe import jsonsafe
+from scenarios.exports.write import json_safe
 
 log = logging.getLogger("adplan.service")
 
@@ -90,7 +89,7 @@ class InvalidInput(ServiceError):
 
 
 def _json(status: int, body: dict, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content=jsonsafe(body), headers=headers)
+    return JSONResponse(status_code=status, content=json_safe(body), headers=headers)
 
 
 def _rules_of(diagnosis: list) -> list[str]:

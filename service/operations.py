@@ -12,11 +12,11 @@ from datetime import date
 
 from forecasting.errors import ForecastingError
 from optimizer import Curves
+from scenarios.exports.write import json_safe
 
 from .db import NewPlan, dump_json
 from .errors import InvalidInput
 from .history import MODEL, ForecastCache, StartupHistory
-from .jsonsafe import jsonsafe
 from .limits import check_count, check_curves_size
 from .schemas import (
     CurvesBody,
@@ -53,7 +53,7 @@ def curves_json(curves: Curves) -> dict:
     already, so only the free-form metadata needs cleaning."""
     d = curves.to_dict()
     for k in curves.meta:
-        d[k] = jsonsafe(d[k])
+        d[k] = json_safe(d[k])
     return d
 
 
@@ -256,10 +256,10 @@ def make_plan(
     from optimizer import allocate
 
     plan = allocate(prob.curves, spec, solver=settings.solver)
-    result = jsonsafe(plan.to_dict())
+    result = json_safe(plan.to_dict())
     if prob.warnings:
         result["warnings"] = list(prob.warnings)
-    inputs = {**prob.inputs, "spec": jsonsafe(spec_dict(req.spec))}
+    inputs = {**prob.inputs, "spec": json_safe(spec_dict(req.spec))}
     # serialised once here: the same text is stored and (the result) sent back
     return NewPlan(
         kind=prob.kind,
@@ -283,7 +283,7 @@ def make_forecast(
     out = dict(fc.result)
     out["curves"] = fc.curves.to_dict()
     out["warnings"] = list(fc.warnings)
-    return jsonsafe(out)
+    return json_safe(out)
 
 
 def make_frontier(
@@ -307,7 +307,7 @@ def make_frontier(
     }
     if prob.warnings:
         out["warnings"] = prob.warnings
-    return jsonsafe(out)
+    return json_safe(out)
 
 
 # -- scenario runs --------------------------------------------------------------------------
@@ -393,7 +393,7 @@ def make_scenario_run(
                 "variant": v.name,
                 "status": d.get("status"),
                 "error": v.error,
-                "diagnosis": jsonsafe(v.diagnosis),
+                "diagnosis": json_safe(v.diagnosis),
                 "notes": list(v.notes),
             }
         )
@@ -401,17 +401,17 @@ def make_scenario_run(
             plans[v.name] = NewPlan(
                 kind="scenario",
                 name=v.name,
-                inputs=jsonsafe(
+                inputs=json_safe(
                     {"variant": v.name, "spec": v.spec, "overrides": v.overrides.to_dict()}
                 ),
-                result=jsonsafe(v.plan),
+                result=json_safe(v.plan),
             )
     return ScenarioOutcome(
         name=req.name,
-        document=jsonsafe(document),
+        document=json_safe(document),
         variants=variants,
         plans=plans,
-        comparison=jsonsafe(run.comparison),
-        frontier=jsonsafe(run.frontier),
+        comparison=json_safe(run.comparison),
+        frontier=json_safe(run.frontier),
         warnings=[*prob.warnings, *run.warnings],
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 
 from .plan import ExportError, plan_dict
@@ -43,18 +45,45 @@ def write_plan(plan, path) -> Path:
     return p
 
 
-def json_safe(o):
-    """``o`` with infinite or NaN floats as None and numpy scalars as Python numbers."""
-    if isinstance(o, dict):
-        return {str(k): json_safe(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [json_safe(v) for v in o]
-    if hasattr(o, "to_dict") and not isinstance(o, str):
-        return json_safe(o.to_dict())
-    if hasattr(o, "item") and not isinstance(o, str | bytes):  # numpy scalars
-        o = o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if o is None or isinstance(o, str | int | float | bool):
-        return o
-    return str(o)
+_PLAIN = (str, int, bool, type(None))
+
+
+def json_safe(obj):
+    """A copy of ``obj`` that ``json.dumps(allow_nan=False)`` accepts.
+
+    Non-finite floats become None; numpy scalars and arrays become Python numbers and lists;
+    objects with ``to_dict()`` (a Plan, a report) their dict; dates ISO strings; tuples and
+    sets lists; anything else its ``str``. Plain dicts, lists and numbers take a fast path:
+    the service runs this over every plan it stores.
+    """
+    t = type(obj)
+    if t is float:
+        return obj if math.isfinite(obj) else None
+    if t in _PLAIN:
+        return obj
+    if t is dict:
+        return {k if type(k) is str else str(k): json_safe(v) for k, v in obj.items()}
+    if t is list or t is tuple:
+        return [json_safe(v) for v in obj]
+    return _json_safe_other(obj)
+
+
+def _json_safe_other(obj):
+    if isinstance(obj, bool | str | int) or obj is None:
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if callable(getattr(obj, "to_dict", None)):
+        return json_safe(obj.to_dict())
+    tolist = getattr(obj, "tolist", None)  # numpy scalars and arrays
+    if callable(tolist):
+        return json_safe(tolist())
+    return str(obj)
