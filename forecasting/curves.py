@@ -220,7 +220,7 @@ def _choose_model(df, period, model, on_progress, n_jobs, warnings):
     return bt.chosen, bt.to_dict()
 
 
-def forecast_curves(
+def forecast_curves(  # noqa: C901 (split in issue 10)
     history: pd.DataFrame,
     start,
     end,

@@ -72,7 +72,7 @@ def _point(model, sol, budget: float) -> dict:
     }
 
 
-def frontier(
+def frontier(  # noqa: C901 (split in issue 10)
     curves: Curves,
     spec: PlanSpec | dict,
     budgets: Iterable[float],

@@ -90,7 +90,7 @@ def _action(info: RowInfo, amount: float, budget: float) -> str:
     return f"move {info.name} by {a} {info.unit}".rstrip()
 
 
-def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
+def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C901 (split in issue 10)
     """The message and the diagnosis list for an infeasible ``model``."""
     el, slacks = _elastic(model)
     solver = HighsSolver(el)

@@ -146,7 +146,7 @@ def _tiers(lines: list[CurveLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return start, width, slope
 
 
-def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None = None) -> Model:
+def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None = None) -> Model:  # noqa: C901 (split in issue 10)
     """The LP (or MILP) for ``curves`` under ``spec``.
 
     With ``target_results`` the model minimises spend subject to results >= target and the

@@ -159,7 +159,7 @@ def line_results(model: Model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return res, model.tier_slope[idx]
 
 
-def read_plan(
+def read_plan(  # noqa: C901 (split in issue 10)
     model: Model,
     sol: Solution,
     *,

@@ -17,8 +17,15 @@ by hand.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import functools
+import os
+import sys
+import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +40,58 @@ DEFAULT_SOLVER = "highs"
 HIGHS_LP_OPTIONS = {"presolve": "off", "solver": "simplex", "simplex_strategy": 1}
 #: HiGHS options for the MILP phase (branch and bound needs presolve)
 HIGHS_MIP_OPTIONS = {"presolve": "on", "solver": "choose", "mip_rel_gap": 1e-7}
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved_fd: int | None = None
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None)
+    except OSError:  # pragma: no cover - a platform without a loadable C library
+        return None
+
+
+def _flush_c_stdio() -> None:
+    """Flush the C library's stdio buffers (HiGHS writes through them, not through Python)."""
+    libc = _libc()
+    if libc is not None:
+        libc.fflush(None)
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Send whatever native code writes to file descriptor 1 to /dev/null meanwhile.
+
+    HiGHS prints its banner from ``Highs()`` (1.16 does, before any option can be set) and
+    may log from ``run()``; standard output must hold only what adplan means to print
+    (``--json``, CSV). Process-wide and re-entrant: the first thread in redirects, the last one
+    out restores, so concurrent solves in the service never leave fd 1 pointing elsewhere.
+    """
+    global _quiet_depth, _quiet_saved_fd
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                sys.stdout.flush()
+            _flush_c_stdio()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            _quiet_saved_fd = os.dup(1)
+            os.dup2(devnull, 1)
+            os.close(devnull)
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved_fd is not None:
+                _flush_c_stdio()
+                os.dup2(_quiet_saved_fd, 1)
+                os.close(_quiet_saved_fd)
+                _quiet_saved_fd = None
 
 
 @dataclass(slots=True)
@@ -153,8 +212,9 @@ class HighsSolver:
         self._solved = False
         self.model = model
         self.options = dict(HIGHS_LP_OPTIONS if options is None else options)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        with quiet_stdout():
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
         start, index, value = _csc(model)
         integ = np.zeros(model.n_col, dtype=np.int32)
         if model.is_mip:
@@ -227,7 +287,8 @@ class HighsSolver:
             self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), integ))
             self.h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.ones(len(cols)))
             self._apply(HIGHS_MIP_OPTIONS)
-            self.h.run()
+            with quiet_stdout():
+                self.h.run()
             status = self._status()
             if status != "optimal":
                 return self._fail(status, t0, mip)
@@ -238,7 +299,8 @@ class HighsSolver:
         elif self.crash and not self._solved and self._usable_crash():
             self.h.setBasis(self._crash_basis())
         self._apply(self.options)
-        self.h.run()
+        with quiet_stdout():
+            self.h.run()
         self._solved = True
         status = self._status()
         if status != "optimal":
@@ -388,4 +450,5 @@ __all__ = [
     "HighsSolver",
     "Solution",
     "make_solver",
+    "quiet_stdout",
 ]

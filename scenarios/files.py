@@ -312,7 +312,7 @@ def _refuse_budget_removal(patch: Mapping, where: str, source: str) -> None:
         )
 
 
-def scenario_from_dict(
+def scenario_from_dict(  # noqa: C901 (split in issue 10)
     data: Mapping, *, source: str = "scenario", folder: Path | None = None
 ) -> Scenario:
     """Validate a scenario mapping (the parsed YAML) and resolve its paths against ``folder``."""

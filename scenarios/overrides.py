@@ -62,7 +62,7 @@ def scale_results(
     )
 
 
-def apply_overrides(
+def apply_overrides(  # noqa: C901 (split in issue 10)
     curves: Curves, spec: Mapping, overrides: Overrides, source: str = "overrides"
 ) -> tuple[Curves, dict, list[str]]:
     """(curves, spec dict, notes) after ``overrides``: extra rules merged into the spec,

@@ -43,7 +43,7 @@ def _cpr(points, i: int) -> float | None:
     return (x1 - x0) / (y1 - y0) if y1 > y0 else None
 
 
-def scenario_workbook(run) -> Workbook:
+def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"

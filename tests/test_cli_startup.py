@@ -38,5 +38,15 @@ def test_every_documented_command_is_registered():
     from scenarios.cli import app
 
     out = CliRunner().invoke(app, ["--help"]).output
-    for name in ("demo", "ingest", "forecast", "backtest", "optimize", "frontier", "scenario", "replan", "serve"):
+    for name in (
+        "demo",
+        "ingest",
+        "forecast",
+        "backtest",
+        "optimize",
+        "frontier",
+        "scenario",
+        "replan",
+        "serve",
+    ):
         assert name in out, f"`adplan {name}` is missing from --help"

@@ -37,7 +37,7 @@ def looks_canonical(norm: list[str]) -> bool:
     return "__insert_date" not in norm and len(set(REQUIRED_COLUMNS) & set(norm)) >= 3
 
 
-def extract(table: RawTable) -> Extract:
+def extract(table: RawTable) -> Extract:  # noqa: C901 (split in issue 10)
     missing = [name for name in REQUIRED_COLUMNS if table.find(name) is None]
     if missing:
         found = [h.strip() for h, n in zip(table.header, table.norm, strict=True) if n]

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
 
 
-def ingest(
+def ingest(  # noqa: C901 (split in issue 10)
     files: Annotated[
         list[Path],
         typer.Argument(help="Exports to merge (Meta, Google Ads, LinkedIn, TikTok, canonical...)"),

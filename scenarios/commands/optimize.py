@@ -289,7 +289,7 @@ def _raise_infeasible_everywhere(optimizer, curves, spec, budgets: list[float], 
         ) from None
 
 
-def frontier_cmd(
+def frontier_cmd(  # noqa: C901 (split in issue 10)
     spec: SpecOpt,
     budgets: Annotated[
         str, typer.Option("--budgets", help="LO:HI:N (N budgets evenly spaced) or B1,B2,...")
