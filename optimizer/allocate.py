@@ -1,4 +1,6 @@
-"""The public verbs: allocate a budget, sweep budgets (the frontier), find the budget for a target.
+"""Allocate a budget, sweep budgets (the frontier) and find the budget for a target.
+
+These are the optimizer's public verbs.
 
 Three steps, three functions: :func:`optimizer.model.build_model` (arrays),
 :func:`optimizer.solvers.make_solver` (HiGHS arrays or CBC via PuLP) and
@@ -39,7 +41,7 @@ def _raise_for(status: str, model, budget: float) -> None:
 
 
 def allocate(curves: Curves, spec: PlanSpec | dict, *, solver: str | None = None) -> Plan:
-    """The plan with the most expected results (or value) under ``spec``.
+    """Return the plan with the most expected results (or value) under ``spec``.
 
     Raises InfeasibleError (with ``.diagnosis``) when the rules cannot all hold.
     """
@@ -80,13 +82,15 @@ def frontier(  # noqa: C901 (split in issue 10)
     solver: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[dict]:
-    """Expected results at each budget, exact at every one.
+    """Return the expected results at each budget, exact at every one.
 
     One model is built; each budget changes only the budget row's limit and re-solves from the
     previous basis (HiGHS). Between the lowest and highest budget the tiers that do not move
-    are removed and each point is certified optimal for the full LP (see ``sweep.py``). ``marginal_cost_per_result`` is the currency per extra result at
-    that budget (1 / the budget's shadow price; None where more budget buys nothing).
-    A budget at which the rules cannot hold gives a point with ``status: infeasible``.
+    are removed and each point is certified optimal for the full LP (see ``sweep.py``).
+    ``marginal_cost_per_result`` is the currency per extra result at that budget (1 / the
+    budget's shadow price; None where more budget buys nothing). A budget at which the rules
+    cannot hold gives a point with ``status: infeasible``. The points come back in the order of
+    ``budgets``; ``on_progress(done, total)`` is called after each one.
     """
     spec = _spec(spec)
     budgets = [float(b) for b in budgets]
@@ -144,11 +148,11 @@ def frontier(  # noqa: C901 (split in issue 10)
                 else:  # not provably optimal on the reduced LP: solve the full one
                     full_solve(i)
                 progress()
-            return out
+            return [p for p in out if p is not None]  # every budget has its point by now
     for i in order:
         full_solve(i)
         progress()
-    return out
+    return [p for p in out if p is not None]  # every budget has its point by now
 
 
 def _point_or_status(model, sol: Solution, b: float) -> dict:
@@ -170,7 +174,7 @@ def _point_or_status(model, sol: Solution, b: float) -> dict:
 def min_budget_for_results(
     curves: Curves, spec: PlanSpec | dict, target: float, *, solver: str | None = None
 ) -> Plan:
-    """The smallest spend that reaches ``target`` results under the rules (the budget aside).
+    """Find the smallest spend that reaches ``target`` results under the rules (the budget aside).
 
     Returns the plan at that budget (``plan.budget`` = the spend found). If the target is out
     of reach, InfeasibleError says how many results the rules allow at most.

@@ -2,7 +2,7 @@
 
 A curve is a list of (spend, expected results) points starting at (0, 0), spend strictly
 increasing and slopes never increasing (concave: each extra unit of currency buys no more
-than the one before). The last spend is the most the line can absorb. See DESIGN.md,
+than the one before). The last spend is the most the line can absorb. See docs/design.md,
 "Response curves (JSON)".
 """
 
@@ -70,7 +70,7 @@ def _points(raw, where: str, name: str = "points") -> tuple[Point, ...]:  # noqa
 
 
 def mixed_period_kinds(lines: Sequence[CurveLine]) -> str | None:
-    """Why ``lines`` mix period kinds (weeks with months, say), or None if they do not.
+    """Explain why ``lines`` mix period kinds (weeks with months, say), or return None.
 
     Labels of no known form are left to the rules that need time order (see ``PlanSpec.check``).
     """
@@ -125,22 +125,29 @@ class CurveLine:
 
     @property
     def key(self) -> tuple[str, str, str]:
+        """Return (network, segment, period), the line's identity."""
         return (self.network, self.segment, self.period)
 
     @property
     def label(self) -> str:
+        """Return ``network/segment/period``, how messages name the line."""
         return f"{self.network}/{self.segment}/{self.period}"
 
     @property
     def max_spend(self) -> float:
+        """Return the most the line can absorb: the spend of the curve's last point."""
         return self.points[-1][0]
 
     @property
     def max_results(self) -> float:
+        """Return the expected results at the curve's last point."""
         return self.points[-1][1]
 
     def results_at(self, spend: float) -> float:
-        """Expected results at ``spend`` by linear interpolation (capped at the last point)."""
+        """Return the expected results at ``spend`` by linear interpolation.
+
+        Spend at or below 0 gives 0; spend beyond the last point gives its results (capped).
+        """
         pts = self.points
         if spend <= 0:
             return 0.0
@@ -150,6 +157,7 @@ class CurveLine:
         return pts[-1][1]
 
     def to_dict(self) -> dict:
+        """Return the line as its JSON object; optional keys appear only when set."""
         d: dict = {
             "network": self.network,
             "segment": self.segment,
@@ -194,19 +202,22 @@ class Curves:
 
     @property
     def networks(self) -> list[str]:
+        """Return the distinct network names, sorted."""
         return sorted({ln.network for ln in self.lines})
 
     @property
     def segments(self) -> list[str]:
+        """Return the distinct segment names, sorted."""
         return sorted({ln.segment for ln in self.lines})
 
     @property
     def periods(self) -> list[str]:
+        """Return the distinct period labels, sorted."""
         return sorted({ln.period for ln in self.lines})
 
     @classmethod
     def from_dict(cls, data: Mapping, source: str = "curves") -> Curves:  # noqa: C901 (split in issue 10)
-        """Validate and build curves from the JSON structure of DESIGN.md."""
+        """Validate and build curves from the JSON structure of docs/design.md."""
         if not isinstance(data, Mapping):
             raise CurveError(
                 f"{source}: expected a JSON object with 'lines', got {type(data).__name__}"
@@ -273,19 +284,25 @@ class Curves:
         )
 
     def to_dict(self) -> dict:
-        d = {"currency": self.currency, "result_type": self.result_type}
+        """Return the curves JSON structure: currency, result type, the extra keys, then lines."""
+        d: dict = {"currency": self.currency, "result_type": self.result_type}
         d.update(dict(self.meta))
         d["lines"] = [ln.to_dict() for ln in self.lines]
         return d
 
     def filter(self, keep: Iterable[CurveLine]) -> Curves:
+        """Return new curves holding only the lines ``keep``, with the same currency and meta."""
         return Curves(
             lines=tuple(keep), currency=self.currency, result_type=self.result_type, meta=self.meta
         )
 
 
 def read_input(p: Path, what: str, error: type[Exception]) -> str:
-    """The UTF-8 text of an input file; ``error`` (naming the file) if it cannot be read."""
+    """Return the UTF-8 text of an input file.
+
+    Raises ``error`` (naming the file and saying what to give) if ``p`` is a directory, is
+    missing, is not UTF-8 or cannot be read.
+    """
     if p.is_dir():
         raise error(f"{p}: is a directory; give {what}")
     if not p.exists():

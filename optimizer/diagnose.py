@@ -27,7 +27,7 @@ _FLOOR_WORDS = {"network_min": "network", "segment_min": "segment", "period_min"
 
 
 def fmt(v: float) -> str:
-    """Numbers as a person reads them: 12,000 / 3.5 / 0.0421."""
+    """Format a number as a person reads it: 12,000 / 3.5 / 0.0421."""
     a = abs(v)
     if a >= 100:
         return f"{v:,.0f}"
@@ -37,8 +37,10 @@ def fmt(v: float) -> str:
 
 
 def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, int, float]]]:
-    """The model with slack columns on every rule row (but facts, if ``facts``): (row, col,
-    sign) for each slack."""
+    """Return the model with slack columns on every rule row (but facts, if ``facts``).
+
+    Also returns (row, col, sign) for each slack; the objective maximises minus the total slack.
+    """
     slacks: list[tuple[int, int, float]] = []
     col = model.n_col
     for i, info in enumerate(model.rows):
@@ -75,7 +77,7 @@ def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, i
     return el, slacks
 
 
-def _action(info: RowInfo, amount: float, budget: float) -> str:
+def _action(info: RowInfo, amount: float) -> str:
     a = fmt(amount)
     if info.name == "budget":
         return f"raise the budget by {a}"
@@ -91,7 +93,10 @@ def _action(info: RowInfo, amount: float, budget: float) -> str:
 
 
 def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C901 (split in issue 10)
-    """The message and the diagnosis list for an infeasible ``model``."""
+    """Return the message and the diagnosis list for an infeasible ``model``.
+
+    ``budget`` is the plan's budget, used to say how much of it the rules need.
+    """
     el, slacks = _elastic(model)
     solver = HighsSolver(el)
     sol = solver.solve()
@@ -153,8 +158,8 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C9
         head = f"the rules cannot all hold: {_join(names, more)} conflict"
         if bi in alone:
             head += f"; they need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
-    options = [_action(model.rows[i], alone[i], budget) for i in shown if i in alone]
-    together = [_action(model.rows[i], give[i], budget) for i in shown if i in give]
+    options = [_action(model.rows[i], alone[i]) for i in shown if i in alone]
+    together = [_action(model.rows[i], give[i]) for i in shown if i in give]
     tail = f" ({more} more rules take part: see the diagnosis)" if more else ""
     if options:
         msg = f"{head}: {' or '.join(options)}"
@@ -176,7 +181,7 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C9
             "relax_by": give.get(i, 0.0),
             "relax_alone_by": alone.get(i),
             "unit": info.unit,
-            "message": _item_message(info, alone.get(i), give.get(i, 0.0), budget),
+            "message": _item_message(info, alone.get(i), give.get(i, 0.0)),
         }
         if i == bi:
             item["available"] = budget
@@ -195,11 +200,11 @@ def _floors(model: Model, rows: list[int], more: int) -> str:
     return f"{_join([model.rows[i].name for i in rows], more)} {word}"
 
 
-def _item_message(info: RowInfo, alone: float | None, give: float, budget: float) -> str:
+def _item_message(info: RowInfo, alone: float | None, give: float) -> str:
     if alone is not None:
-        return _action(info, alone, budget)
+        return _action(info, alone)
     if give > 1e-7:
-        return _action(info, give, budget) + " (together with the others)"
+        return _action(info, give) + " (together with the others)"
     return (
         f"{info.name} ({info.description}) is part of the conflict: loosening it helps, "
         "but it cannot restore feasibility alone"

@@ -41,6 +41,13 @@ class RowInfo:
 
 @dataclass(slots=True)
 class Model:
+    """The allocation LP (or MILP) as solver-neutral arrays, maximising ``c @ x``.
+
+    Columns: the tier variables first (``tier_start``, ``tier_slope`` and ``tier_line`` map
+    them to curve lines), then the helper columns. Rows: a CSR matrix (``indptr``, ``indices``,
+    ``data``) with bounds ``row_lb <= A x <= row_ub`` and one :class:`RowInfo` per row.
+    """
+
     lines: list[CurveLine]
     excluded: list[CurveLine]
     tier_start: np.ndarray  # per line, first tier column (len = n_lines + 1)
@@ -65,21 +72,26 @@ class Model:
 
     @property
     def n_tier(self) -> int:
+        """Return the number of tier columns (they come first)."""
         return int(self.tier_start[-1])
 
     @property
     def n_col(self) -> int:
+        """Return the number of columns."""
         return len(self.c)
 
     @property
     def n_row(self) -> int:
+        """Return the number of rows."""
         return len(self.row_lb)
 
     @property
     def is_mip(self) -> bool:
+        """Return True if the model has on/off binaries (a MILP)."""
         return len(self.binary_cols) > 0
 
     def row_index(self, name: str) -> int:
+        """Return the index of the row called ``name``; KeyError if there is none."""
         for i, r in enumerate(self.rows):
             if r.name == name:
                 return i
@@ -147,7 +159,7 @@ def _tiers(lines: list[CurveLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None = None) -> Model:  # noqa: C901 (split in issue 10)
-    """The LP (or MILP) for ``curves`` under ``spec``.
+    """Build the LP (or MILP) for ``curves`` under ``spec``.
 
     With ``target_results`` the model minimises spend subject to results >= target and the
     budget row has no upper limit (see :func:`optimizer.min_budget_for_results`).

@@ -1,5 +1,7 @@
-"""Period labels, the one place that knows them: ISO weeks ``2027-W03``, months ``2027-01``
-and days ``2027-01-04``.
+"""Parse and build period labels: ISO weeks, months and days.
+
+The one place that knows the labels: ISO weeks ``2027-W03``, months ``2027-01`` and days
+``2027-01-04``.
 
 Standard library only, so every layer (forecasting, scenarios, service) can use it.
 """
@@ -15,7 +17,10 @@ DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def period_kind(label: str) -> str | None:
-    """``"week"``, ``"month"``, ``"day"`` or None for a label of no known form."""
+    """Return the kind of a period label: ``"week"``, ``"month"``, ``"day"`` or None.
+
+    None means the label has none of the known forms.
+    """
     for kind, pattern in (("week", WEEK), ("month", MONTH), ("day", DAY)):
         if pattern.match(str(label)):
             return kind
@@ -23,7 +28,7 @@ def period_kind(label: str) -> str | None:
 
 
 def period_label(day: dt.date, kind: str) -> str:
-    """The label of the ``kind`` period ("week", "month" or "day") holding ``day``."""
+    """Return the label of the ``kind`` period ("week", "month" or "day") holding ``day``."""
     if kind == "week":
         y, w, _ = day.isocalendar()
         return f"{y:04d}-W{w:02d}"
@@ -35,7 +40,10 @@ def period_label(day: dt.date, kind: str) -> str:
 
 
 def period_bounds(label: str) -> tuple[dt.date, dt.date]:
-    """(first day, the day after the last) of a period label; ValueError if it has no known form."""
+    """Return (first day, the day after the last) of a period label.
+
+    Raises ValueError if the label has no known form.
+    """
     label = str(label)
     m = WEEK.match(label)
     if m:
@@ -54,7 +62,10 @@ def period_bounds(label: str) -> tuple[dt.date, dt.date]:
 
 
 def days_by_month(label: str) -> dict[str, int]:
-    """How many days of the period fall in each calendar month (``{"2027-03": 3, "2027-04": 4}``)."""
+    """Count the days of the period that fall in each calendar month.
+
+    For example ``{"2027-03": 3, "2027-04": 4}`` for a week spanning two months.
+    """
     start, end = period_bounds(label)
     out: dict[str, int] = {}
     day = start

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -35,6 +36,12 @@ def _f(v: float | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class PlanLine:
+    """One line of the plan: its spend, the results expected from it and what they cost.
+
+    ``marginal_cost_per_result`` is the cost of one more result at this spend (None where the
+    curve is flat); ``max_spend`` is the most the line's curve can absorb.
+    """
+
     network: str
     segment: str
     period: str
@@ -45,6 +52,7 @@ class PlanLine:
     max_spend: float
 
     def to_dict(self) -> dict:
+        """Return the line as its Plan JSON object."""
         return {
             "network": self.network,
             "segment": self.segment,
@@ -59,6 +67,11 @@ class PlanLine:
 
 @dataclass(frozen=True, slots=True)
 class PlanConstraint:
+    """One rule of the plan: whether it binds, its slack and its shadow price.
+
+    ``shadow_price`` follows the sign convention in the module docstring.
+    """
+
     name: str
     description: str
     family: str
@@ -68,6 +81,7 @@ class PlanConstraint:
     shadow_price: float
 
     def to_dict(self) -> dict:
+        """Return the rule as its Plan JSON object."""
         return {
             "name": self.name,
             "description": self.description,
@@ -81,7 +95,7 @@ class PlanConstraint:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """An optimal plan. ``to_dict()`` is the Plan JSON of DESIGN.md (plus extras)."""
+    """An optimal plan. ``to_dict()`` is the Plan JSON of docs/design.md (plus extras)."""
 
     status: str
     budget: float
@@ -103,7 +117,7 @@ class Plan:
     notes: tuple[str, ...] = ()
 
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
-        """Spend and results per network, segment or period (``kind`` is one of those)."""
+        """Sum spend and results per network, segment or period (``kind`` is one of those)."""
         out: dict[str, dict[str, float]] = {}
         for ln in self.lines:
             key = getattr(ln, kind)
@@ -113,11 +127,12 @@ class Plan:
         return out
 
     def costly_rules(self, n: int = 5) -> list[PlanConstraint]:
-        """The binding rules whose limits cost the most results (largest |shadow price|)."""
+        """Return the ``n`` binding rules whose limits cost the most (largest |shadow price|)."""
         rules = [c for c in self.constraints if c.binding and c.shadow_price != 0.0]
         return sorted(rules, key=lambda c: -abs(c.shadow_price))[:n]
 
     def to_dict(self) -> dict:
+        """Return the Plan JSON; optional keys appear only when set."""
         d = {
             "status": self.status,
             "budget": self.budget,
@@ -144,7 +159,10 @@ class Plan:
 
 
 def line_results(model: Model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Results at ``spend`` on each curve (tiers filled in order) and the left slope there."""
+    """Return the results at ``spend`` on each curve (tiers filled in order) and the slope there.
+
+    The slope is that of the last tier with spend in it, or of the first tier at zero spend.
+    """
     start = model.tier_start
     width = model.col_ub[: model.n_tier]
     cum = np.cumsum(width)
@@ -168,6 +186,13 @@ def read_plan(  # noqa: C901 (split in issue 10)
     seconds_total: float | None = None,
     target_results: float | None = None,
 ) -> Plan:
+    """Turn a solver's solution of ``model`` into a :class:`Plan`.
+
+    Adds what the solution alone does not say: results of other types on their curves, each
+    reported rule's slack and price, why zero-spend lines are unfunded and, unless
+    ``target_results`` is set, why the budget is not spent in full. ``seconds_total`` is the
+    time reported for the whole call (the solve time when None).
+    """
     nt = model.n_tier
     x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
     start = model.tier_start[:-1].astype(np.intp)
@@ -191,10 +216,11 @@ def read_plan(  # noqa: C901 (split in issue 10)
         )
     total_spend = sum(p.spend for p in lines)
     total_results = sum(p.expected_results for p in lines)
-    value = None
+    value: float | None = None
     if model.objective == "value":
+        # PlanSpec.check gives every planned line a value_per_result under objective "value"
         value = sum(
-            p.expected_results * ln.value_per_result
+            p.expected_results * cast(float, ln.value_per_result)
             for p, ln in zip(lines, model.lines, strict=True)
         )
 
@@ -263,13 +289,16 @@ def read_plan(  # noqa: C901 (split in issue 10)
         if info.family in ("lock", "line_max") and model.row_ub[i] <= ZERO:
             held[int(model.tier_line[model.indices[model.indptr[i]]])] = info.name
     if on is not None:
-        for li in np.flatnonzero(~on):
+        for off in np.flatnonzero(~on):
             held.setdefault(
-                int(li), "min_line_spend" if spec.min_line_spend is not None else "max_active_lines"
+                int(off),
+                "min_line_spend" if spec.min_line_spend is not None else "max_active_lines",
             )
-    d = reduced_costs(model, sol.row_dual, skip) if (spend == 0).any() else None
+    zero = [int(i) for i in np.flatnonzero(spend == 0)]
+    # reduced costs only when some line is unfunded (they cost a pass over the matrix)
+    d = reduced_costs(model, sol.row_dual, skip) if zero else np.zeros(model.n_col)
     unfunded = []
-    for i in np.flatnonzero(spend == 0):
+    for i in zero:
         ln = model.lines[i]
         j = int(model.tier_start[i])
         c1 = float(model.c[j])
@@ -308,7 +337,7 @@ def read_plan(  # noqa: C901 (split in issue 10)
         "rows": model.n_row,
         "settings": dict(sol.settings),
     }
-    notes = ()
+    notes: tuple[str, ...] = ()
     if target_results is None:
         notes = unspent_notes(
             spec.budget, total_spend, constraints, lines, curves.currency, model.objective
@@ -350,7 +379,10 @@ def unspent_notes(
     currency: str,
     objective: str = "results",
 ) -> tuple[str, ...]:
-    """Why the budget is not spent in full, naming the binding rules that stop more spend."""
+    """Explain why the budget is not spent in full, naming the binding rules that stop more spend.
+
+    Returns one note, or none when (nearly) all the budget is spent.
+    """
     left = budget - total_spend
     if left <= UNSPENT_RTOL * max(1.0, budget):
         return ()

@@ -96,6 +96,12 @@ def quiet_stdout() -> Iterator[None]:
 
 @dataclass(slots=True)
 class Solution:
+    """One solve's result, the same for every solver.
+
+    ``x`` holds the column values and ``row_dual`` the prices d(objective)/d(row bound); when
+    the status is not optimal both are zeros and ``objective`` is NaN.
+    """
+
     status: str  # optimal | infeasible | unbounded | <solver text>
     x: np.ndarray
     row_dual: np.ndarray  # d objective / d row bound
@@ -107,16 +113,23 @@ class Solution:
 
     @property
     def optimal(self) -> bool:
+        """Return True if the solver found an optimal solution."""
         return self.status == "optimal"
 
 
 def row_activity(model: Model, x: np.ndarray) -> np.ndarray:
+    """Return ``A @ x``, each row's activity at the column values ``x``."""
     prod = model.data * x[model.indices]
-    return np.add.reduceat(prod, model.indptr[:-1].astype(np.intp)) if len(prod) else prod
+    row_of_nz = np.repeat(np.arange(model.n_row), np.diff(model.indptr))
+    # bincount, not np.add.reduceat: reduceat gives a row with no entries the next row's value
+    return np.bincount(row_of_nz, weights=prod, minlength=model.n_row)
 
 
 def reduced_costs(model: Model, y: np.ndarray, skip_rows: np.ndarray | None = None) -> np.ndarray:
-    """c - A^T y (optionally ignoring some rows), computed here so every solver agrees."""
+    """Return the reduced costs ``c - A^T y``, ignoring the rows ``skip_rows`` if given.
+
+    Computed here rather than read from the solver, so every solver agrees.
+    """
     yy = y
     if skip_rows is not None and len(skip_rows):
         yy = y.copy()
@@ -137,7 +150,7 @@ def _csc(model: Model):
 
 
 def crash_basis(model: Model):
-    """A starting basis that is dual feasible and nearly primal feasible.
+    """Build a starting basis that is dual feasible and nearly primal feasible.
 
     Greedy on the budget alone: tiers sorted by objective per unit of currency are set at
     their upper bound until the budget is used; the tier where it runs out is basic, so
@@ -261,6 +274,7 @@ class HighsSolver:
             self.h.setOptionValue(k, v)
 
     def set_row_upper(self, row: int, ub: float) -> None:
+        """Change the upper bound of row ``row`` to ``ub`` (infinite: no limit) in HiGHS."""
         lb = self.model.row_lb[row]
         self.h.changeRowBounds(row, lb, ub if np.isfinite(ub) else self.hs.kHighsInf)
 
@@ -276,6 +290,12 @@ class HighsSolver:
         return self.h.modelStatusToString(ms)
 
     def solve(self) -> Solution:
+        """Solve and return the :class:`Solution`, warm from the last basis.
+
+        The first solve (or the first after :meth:`restart`) starts from :func:`crash_basis`
+        where it applies. A MILP is solved with its binaries integral first, then the on/off
+        choices are fixed and the LP is solved again for the duals.
+        """
         t0 = time.perf_counter()
         mip = False
         if self.model.is_mip:
@@ -376,6 +396,7 @@ class CbcSolver:
         self.prob = prob
 
     def set_row_upper(self, row: int, ub: float) -> None:
+        """Change the right-hand side of row ``row`` to ``ub`` (infinite becomes 1e30)."""
         self.cons[row].changeRHS(float(ub) if np.isfinite(ub) else 1e30)
 
     def _run(self) -> str:
@@ -397,6 +418,11 @@ class CbcSolver:
         return pulp.LpStatus.get(st, str(st)).lower()
 
     def solve(self) -> Solution:
+        """Solve with CBC and return the :class:`Solution`.
+
+        A MILP is solved with its binaries integral first, then they are fixed at the values
+        found and the LP is solved again for the duals.
+        """
         pulp = self.pulp
         t0 = time.perf_counter()
         m = self.model
@@ -432,6 +458,12 @@ class CbcSolver:
 
 
 def make_solver(model: Model, solver: str | None = None, options: dict | None = None):
+    """Return a :class:`HighsSolver` or :class:`CbcSolver` for ``model``.
+
+    ``solver`` is a name in :data:`SOLVERS` (any case; None means :data:`DEFAULT_SOLVER`).
+    ``options`` replace HiGHS's default options, or are passed to ``PULP_CBC_CMD`` for CBC.
+    Raises SpecError for an unknown solver name.
+    """
     name = (solver or DEFAULT_SOLVER).lower()
     if name == "highs":
         return HighsSolver(model, options)

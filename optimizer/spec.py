@@ -58,7 +58,10 @@ def _num(value, where: str, *, lo: float | None = 0.0, hi: float | None = None) 
 
 
 def check_budget(value, where: str = "spec.budget") -> float:
-    """``value`` as a budget: a number above 0 and at most :data:`MAX_BUDGET`, else SpecError."""
+    """Return ``value`` as a budget: a number above 0 and at most :data:`MAX_BUDGET`.
+
+    Raises SpecError (starting with ``where``) otherwise.
+    """
     b = _num(value, where, lo=None)
     if not 0 < b <= MAX_BUDGET:
         raise SpecError(
@@ -96,6 +99,7 @@ class GroupRule:
     max_share: float | None = None
 
     def check(self, where: str) -> None:
+        """Raise SpecError (naming ``where``) if min is above max or min_share above max_share."""
         if self.min is not None and self.max is not None and self.min > self.max:
             raise SpecError(
                 f"{where}: min {self.min:g} is above max {self.max:g}; lower min or raise max"
@@ -110,6 +114,7 @@ class GroupRule:
             )
 
     def to_dict(self) -> dict:
+        """Return the limits that are set, as in the spec."""
         return {
             k: getattr(self, k)
             for k in ("min", "max", "min_share", "max_share")
@@ -130,13 +135,16 @@ class LineRule:
 
     @property
     def key(self) -> tuple[str, str, str]:
+        """Return (network, segment, period), the key of the curve line the rule is on."""
         return (self.network, self.segment, self.period)
 
     @property
     def label(self) -> str:
+        """Return ``network/segment/period``, how messages name the line."""
         return f"{self.network}/{self.segment}/{self.period}"
 
     def to_dict(self) -> dict:
+        """Return the rule as in the spec: the line's names and the limits that are set."""
         d: dict = {"network": self.network, "segment": self.segment, "period": self.period}
         for k in ("min", "max", "lock"):
             if getattr(self, k) is not None:
@@ -146,6 +154,8 @@ class LineRule:
 
 @dataclass(frozen=True, slots=True)
 class Exclusions:
+    """Networks, segments and lines left out of the plan (``exclude`` in the spec)."""
+
     networks: tuple[str, ...] = ()
     segments: tuple[str, ...] = ()
     lines: tuple[tuple[str, str, str], ...] = ()
@@ -154,9 +164,11 @@ class Exclusions:
         return bool(self.networks or self.segments or self.lines)
 
     def excludes(self, key: tuple[str, str, str]) -> bool:
+        """Return True if the line ``key`` (network, segment, period) is left out."""
         return key[0] in self.networks or key[1] in self.segments or key in self.lines
 
     def to_dict(self) -> dict:
+        """Return the exclusions as in the spec; empty kinds are left out."""
         d: dict = {}
         if self.networks:
             d["networks"] = list(self.networks)
@@ -175,6 +187,7 @@ class Pacing:
     weights: Mapping[str, float] | None = None
 
     def to_dict(self) -> dict:
+        """Return the pacing rule as in the spec (weights only when given)."""
         d: dict = {"tolerance": self.tolerance}
         if self.weights is not None:
             d["weights"] = dict(self.weights)
@@ -190,6 +203,7 @@ class ResultsFloor:
     curves: Curves
 
     def to_dict(self) -> dict:
+        """Return the floor as in the spec, its curves inline."""
         return {"result_type": self.result_type, "min": self.min, "curves": self.curves.to_dict()}
 
 
@@ -388,6 +402,7 @@ class PlanSpec:
         )
 
     def to_dict(self) -> dict:
+        """Return the spec as a mapping ``from_dict`` accepts; rules not set are left out."""
         d: dict = {"budget": self.budget}
         if self.objective != "results":
             d["objective"] = self.objective
@@ -409,10 +424,12 @@ class PlanSpec:
         return d
 
     def with_budget(self, budget: float) -> PlanSpec:
+        """Return a copy of the spec with another budget (checked like any budget)."""
         return replace(self, budget=budget)
 
     @property
     def is_mip(self) -> bool:
+        """Return True if a rule needs on/off binaries (min_line_spend or max_active_lines)."""
         return self.min_line_spend is not None or self.max_active_lines is not None
 
     # ------------------------------------------------------------------ checks against curves
@@ -449,18 +466,18 @@ class PlanSpec:
         for key in self.exclude.lines:
             if key not in keys:
                 raise SpecError(f"{src}: exclude.lines: no curve has line {'/'.join(key)}")
-        for ln in self.lines:
-            if ln.key not in keys:
-                for kind, name in zip(GROUP_KINDS, ln.key, strict=True):
+        for lr in self.lines:
+            if lr.key not in keys:
+                for kind, name in zip(GROUP_KINDS, lr.key, strict=True):
                     if name not in have[kind]:
-                        raise unknown(kind, name, f"lines {ln.label}")
+                        raise unknown(kind, name, f"lines {lr.label}")
                 raise SpecError(
-                    f"{src}: lines {ln.label}: no curve has this line "
+                    f"{src}: lines {lr.label}: no curve has this line "
                     "(the network, segment and period exist but not together)"
                 )
-            if self.exclude.excludes(ln.key):
+            if self.exclude.excludes(lr.key):
                 raise SpecError(
-                    f"{src}: lines {ln.label}: sets limits on a line that 'exclude' removes; "
+                    f"{src}: lines {lr.label}: sets limits on a line that 'exclude' removes; "
                     "drop one of the two"
                 )
         for kind in ("networks", "segments"):

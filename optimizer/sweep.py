@@ -24,6 +24,14 @@ DUAL_TOL = 1e-7
 
 
 class Reduced:
+    """The LP of ``model`` with the tiers that do not move between two solutions removed.
+
+    Tiers at their upper bound in both ``x_lo`` and ``x_hi`` are fixed there, those at 0 in
+    both are fixed at 0; their spend moves into the row bounds of the reduced ``model``.
+    ``ok`` is False (and nothing else is set) when fewer than :data:`MIN_FIXED_SHARE` of the
+    tiers are fixed or none is left free.
+    """
+
     def __init__(self, model: Model, x_lo: np.ndarray, x_hi: np.ndarray) -> None:
         nt = model.n_tier
         w = model.col_ub[:nt]
@@ -72,12 +80,16 @@ class Reduced:
         )
 
     def full_x(self, x_reduced: np.ndarray) -> np.ndarray:
+        """Return the full LP's column values: the fixed tiers' values plus ``x_reduced``."""
         x = self.x_fixed.copy()
         x[self.keep] = x_reduced
         return x
 
     def certify(self, row_dual: np.ndarray) -> bool:
-        """True if the removed tiers' reduced costs prove the point optimal for the full LP."""
+        """Return True if the removed tiers' reduced costs prove the point optimal for the full LP.
+
+        The reduced costs come from the reduced LP's row duals ``row_dual``.
+        """
         d = reduced_costs(self.full, row_dual)
         scale = np.maximum(1.0, np.abs(self.full.c))
         # maximising: a column at its upper bound needs d >= 0, at its lower bound d <= 0

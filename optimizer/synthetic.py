@@ -1,7 +1,7 @@
 """Synthetic response curves for benchmarks, tests and examples (seeded, numpy only).
 
 Each line follows a saturation curve ``results = a * (1 - exp(-spend / k))``; tiers are placed
-at equal steps of results (better than equal steps of spend, see DESIGN.md).
+at equal steps of results (better than equal steps of spend).
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from .curves import CurveLine, Curves
 
 
 def saturation_points(a: float, k: float, tiers: int, reach: float = 0.95) -> list[list[float]]:
-    """``tiers + 1`` points of ``a * (1 - exp(-s / k))`` up to ``reach`` of saturation."""
+    """Return ``tiers + 1`` points of ``a * (1 - exp(-s / k))`` up to ``reach`` of saturation.
+
+    The points are at equal steps of results, starting at (0, 0).
+    """
     frac = np.linspace(0.0, reach, tiers + 1)
     spend = -k * np.log1p(-frac)
     return [[float(s), float(a * f)] for s, f in zip(spend, frac, strict=True)]
@@ -29,7 +32,10 @@ def synthetic_curves(
     result_type: str = "purchases",
     value: bool = False,
 ) -> Curves:
-    """``networks x segments x periods`` lines of ``tiers`` tiers each (weekly ISO periods)."""
+    """Build ``networks x segments x periods`` seeded lines of ``tiers`` tiers each.
+
+    Periods are ISO weeks of 2027; with ``value`` every line gets a ``value_per_result``.
+    """
     rng = np.random.default_rng(seed)
     lines = []
     net_cpr = rng.uniform(8, 40, networks)
@@ -45,7 +51,7 @@ def synthetic_curves(
                         network=f"net{n:02d}",
                         segment=f"seg{s:03d}",
                         period=f"2027-W{p + 1:02d}",
-                        points=tuple(map(tuple, saturation_points(a, k, tiers))),
+                        points=tuple((x, y) for x, y in saturation_points(a, k, tiers)),
                         value_per_result=float(rng.uniform(20, 80)) if value else None,
                     )
                 )
@@ -53,7 +59,10 @@ def synthetic_curves(
 
 
 def benchmark_spec_dict(curves: Curves, budget_share: float = 0.5) -> dict:
-    """A rule set like an SMM's (~65 rules): budget, shares, segment floors, period caps."""
+    """Build a rule set like an SMM's (~65 rules): budget, shares, segment floors, period caps.
+
+    The budget is ``budget_share`` of what all the lines can absorb, rounded to cents.
+    """
     cap = sum(ln.max_spend for ln in curves.lines)
     budget = round(cap * budget_share, 2)
     nets = curves.networks
