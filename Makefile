@@ -2,27 +2,53 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+# the environment `make test-min` builds with the lowest versions pyproject.toml allows
+MIN_VENV := .venv-min
+PYTEST_JOBS ?= 2
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-min lint system-packages lock bench clean
 
-$(STAMP): pyproject.toml
+# The project and its tools at the versions the tests passed with (requirements.lock).
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/adplan demo
 
+# Chromium and PostgreSQL's server from Debian's packages when they are missing (.ci/system-packages).
+system-packages:
+	@bash .ci/system-packages
+
 lint: $(STAMP)
+	$(BIN)/ruff format --check optimizer forecasting scenarios service tests benchmarks
 	$(BIN)/ruff check optimizer forecasting scenarios service tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
-	$(BIN)/python -m pytest -n 2 tests
+# Lint, types, layers, then the suite with branch coverage (floor in pyproject.toml).
+test: lint system-packages
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --cov --cov-report=term tests
+
+# The suite against the lowest versions pyproject.toml allows (on demand, not in CI).
+test-min: system-packages
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip install -q uv
+	$(MIN_VENV)/bin/uv pip install -q --python $(MIN_VENV)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(MIN_VENV)/bin/uv pip list --python $(MIN_VENV)/bin/python
+	$(MIN_VENV)/bin/python -m pytest -n $(PYTEST_JOBS) -p no:cacheprovider tests
+
+# Re-pin requirements.lock to the newest versions pyproject.toml allows (then run make test).
+lock: $(STAMP)
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -q -o $(LOCK)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) adplan-demo .pytest_cache
+	rm -rf $(VENV) $(MIN_VENV) adplan-demo .pytest_cache .coverage .coverage.*

@@ -9,13 +9,12 @@ scikit-learn; the heavy imports happen inside the command bodies.
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
 
 app = typer.Typer(
     name="adplan",
-    help="Plan paid social budgets: ingest ad history, forecast cost per result, "
-    "optimise the spend, compare what-if scenarios, serve the plans over HTTP.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,7 +33,38 @@ for _name in COMMAND_MODULES:
     _mod.register(app)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            v = version("adplan")
+        except PackageNotFoundError:  # pragma: no cover - run from a tree that is not installed
+            v = "unknown (not installed)"
+        typer.echo(f"adplan {v}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print adplan's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Plan paid social budgets: ingest ad history, forecast cost per result, optimise the spend.
+
+    Compare what-if scenarios, re-plan mid-quarter and serve the plans over HTTP.
+    """
+
+
 def main() -> None:
+    """Run the ``adplan`` command line."""
     app()
 
 
