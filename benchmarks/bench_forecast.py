@@ -35,6 +35,11 @@ from forecasting.curves import forecast_curves  # noqa: E402
 
 
 def make_history(n_networks=10, n_segments=30, days=1096, campaigns=3, seed=0):
+    """Draw daily history from a known cost-per-result law; return it and the law's truth.
+
+    One row per network x segment x day x campaign; ``truth`` holds the elasticities, base
+    CPRs, segment factors and reference spends needed by :func:`true_weekly_results`.
+    """
     rng = np.random.default_rng(seed)
     start = pd.Timestamp("2024-01-01")
     dates = start + pd.to_timedelta(np.arange(days), unit="D")
@@ -79,7 +84,7 @@ def make_history(n_networks=10, n_segments=30, days=1096, campaigns=3, seed=0):
 
 
 def true_weekly_results(truth, net_i, seg_i, week_start, weekly_spend):
-    """Expected results of a week at a weekly spend spread evenly over days and campaigns."""
+    """Return the expected results of a week at a weekly spend spread over days and campaigns."""
     e = truth["elasticity"][truth["nets"][net_i]]
     ref = truth["ref"][net_i, seg_i]
     per = weekly_spend / (7 * truth["campaigns"])
@@ -93,11 +98,12 @@ def true_weekly_results(truth, net_i, seg_i, week_start, weekly_spend):
 
 
 def peak_mb() -> float:
+    """Return the process's peak resident memory in MB (Linux ``ru_maxrss`` is in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def real_datasets(data_dir: Path) -> None:
-    """Backtest figures per shared dataset (the tables of docs/forecasting.md)."""
+    """Print the backtest figures per shared dataset (the tables of docs/forecasting.md)."""
     from forecasting import datasets as D
     from forecasting.backtest import run_backtest, run_cross_validation
     from forecasting.sample import generate_sample_history
@@ -142,6 +148,7 @@ def real_datasets(data_dir: Path) -> None:
 
 
 def main() -> None:
+    """Run the benchmark (or, with ``--real``, the per-dataset backtests) and print figures."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100 lines x 1 year (a smoke run)")
     ap.add_argument(

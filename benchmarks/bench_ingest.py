@@ -29,7 +29,7 @@ GENDERS = ["female", "male", "unknown"]
 
 
 def write_meta_export(path: Path, rows: int, seed: int = 1) -> Decimal:
-    """A Meta export of ``rows`` data rows; returns the spend of all its data rows."""
+    """Write a Meta export of ``rows`` data rows to ``path``; return their total spend."""
     import numpy as np
     import pandas as pd
 
@@ -66,6 +66,7 @@ def write_meta_export(path: Path, rows: int, seed: int = 1) -> Decimal:
 
 
 def main() -> None:
+    """Time ingest, write and read of a generated export; print the medians (or JSON)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)

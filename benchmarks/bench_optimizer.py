@@ -43,7 +43,7 @@ RAW_SETTINGS = {
 
 
 def median_time(fn, repeats: int) -> tuple[float, object]:
-    """Median wall seconds of ``fn()`` (and its last result); CPU seconds go to ``CPU``.
+    """Return median wall seconds of ``fn()`` and its last result; CPU seconds go to ``CPU``.
 
     The machine this runs on is often shared, so CPU time (``time.process_time``: this
     process only) is printed beside wall time; ratios are given for both.
@@ -64,12 +64,13 @@ LAST_CPU = [0.0]
 
 
 def row(what: str, wall: float) -> float:
+    """Print one table row (wall and last CPU seconds); return the CPU seconds."""
     print(f"{what:56s} {wall:9.3f} {LAST_CPU[0]:9.3f}")
     return LAST_CPU[0]
 
 
 def raw_highs(model, options: dict, crash: bool = False) -> float:
-    """Arrays already built: passModel + run (what 'handing highspy the arrays' costs).
+    """Time passModel + run on built arrays (what 'handing highspy the arrays' costs).
 
     The model goes in as allocate passes it (``HighsSolver``: output off, ``passModel``,
     ``options``), then highspy runs it directly, without allocate's basis and result
@@ -86,6 +87,7 @@ def raw_highs(model, options: dict, crash: bool = False) -> float:
 
 
 def peak_memory_mb(dims) -> float:
+    """Return the peak memory (MB) of a fresh process running allocate on ``dims``."""
     code = (
         "import resource, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
@@ -101,6 +103,7 @@ def peak_memory_mb(dims) -> float:
 
 
 def bench_size(dims, summary: list) -> None:
+    """Print the table of one size (and, for the small size, the frontier); add to ``summary``."""
     big = dims[1] >= 100
     reps = 3 if big else 9
     curves = synthetic_curves(*dims)
@@ -156,6 +159,7 @@ def bench_size(dims, summary: list) -> None:
 
 
 def main() -> None:
+    """Run the benchmark for each size and print the tables."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="first size only, fewer repeats")
     args = ap.parse_args()

@@ -40,12 +40,14 @@ SIZES = {
 
 
 def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def problem(size: str) -> dict:
+    """Return the ``POST /v1/plans`` body (synthetic curves and a spec) of a size."""
     from optimizer.synthetic import benchmark_spec_dict, synthetic_curves
 
     _, n, s, p, t = SIZES[size]
@@ -54,6 +56,7 @@ def problem(size: str) -> dict:
 
 
 def start_server(port: int, db: Path, log: Path, workers: int = 1) -> subprocess.Popen:
+    """Start ``adplan serve`` on ``port`` with database ``db``; wait until /health answers."""
     exe = Path(sys.executable).with_name("adplan")
     head = [str(exe)] if exe.exists() else [sys.executable, "-m", "scenarios.cli"]
     env = {
@@ -79,6 +82,7 @@ def start_server(port: int, db: Path, log: Path, workers: int = 1) -> subprocess
 
 
 def percentile(values: list[float], q: float) -> float:
+    """Return the ``q`` quantile of ``values``, interpolated linearly (nan when empty)."""
     xs = sorted(values)
     if not xs:
         return float("nan")
@@ -88,6 +92,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def load(url: str, body: dict, threads: int, requests: int, time_limit: float) -> dict:
+    """Post ``body`` ``requests`` times from ``threads`` clients; return throughput and latency.
+
+    Stops early after ``time_limit`` seconds.
+    """
     payload = json.dumps(body).encode()
     latencies: list[float] = []
     errors: list[str] = []
@@ -132,7 +140,7 @@ def load(url: str, body: dict, threads: int, requests: int, time_limit: float) -
 
 
 def single(url: str, body: dict, n: int = 5) -> float:
-    """Median latency of one client alone (the floor under load)."""
+    """Return the median latency in ms of one client alone (the floor under load)."""
     payload = json.dumps(body).encode()
     headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
     with httpx.Client(base_url=url, headers=headers, timeout=120) as c:
@@ -146,6 +154,7 @@ def single(url: str, body: dict, n: int = 5) -> float:
 
 
 def main() -> None:
+    """Run the load per size, then check that every posted plan was stored."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--requests", type=int, default=160, help="per size (large: a quarter)")

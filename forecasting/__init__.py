@@ -1,4 +1,6 @@
-"""adplan's forecasting: platform exports -> canonical history -> cost-per-result models ->
+"""Forecast response curves for the optimizer from ad history.
+
+adplan's forecasting: platform exports -> canonical history -> cost-per-result models ->
 backtests -> concave response curves for the optimizer.
 
 Names are imported lazily (PEP 562) so that ``import forecasting.errors`` and the CLI's

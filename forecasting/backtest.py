@@ -1,4 +1,4 @@
-"""Backtests: do the models forecast results better than the naive CPR an SMM would use?
+"""Backtests: whether the models forecast results better than the naive CPR an SMM would use.
 
 Rolling origin (:func:`run_backtest`): the history is summed per line × period; the last
 ``folds × horizon`` periods are cut into ``folds`` consecutive test blocks of ``horizon``
@@ -39,8 +39,11 @@ Progress = Callable[[int, int, str], None]
 
 
 class HistoryTooShortError(InsufficientDataError):
-    """Too few periods to backtest. ``reason`` says why without advice, for callers (the
-    curves' model 'auto') whose user cannot change the folds."""
+    """Too few periods to backtest.
+
+    ``reason`` says why without advice, for callers (the curves' model 'auto') whose user
+    cannot change the folds.
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -49,6 +52,8 @@ class HistoryTooShortError(InsufficientDataError):
 
 @dataclass(slots=True)
 class ModelScore:
+    """One model's WAPE, bias and interval coverage over all test blocks, and WAPE per fold."""
+
     name: str
     baseline: bool
     wape: float
@@ -57,6 +62,7 @@ class ModelScore:
     fold_wape: list[float] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """Return the scores as JSON-ready values, rounded."""
         return {
             "name": self.name,
             "wape": round(self.wape, 6),
@@ -86,6 +92,7 @@ class BacktestResult:
     predictions: pd.DataFrame | None = None
 
     def score(self, name: str) -> ModelScore:
+        """Return the score of model ``name`` (KeyError if it was not run)."""
         for m in self.models:
             if m.name == name:
                 return m
@@ -93,10 +100,12 @@ class BacktestResult:
 
     @property
     def beats_baselines(self) -> bool:
+        """Whether the chosen model's WAPE is below every baseline's."""
         best = self.score(self.chosen).wape
         return all(best < m.wape for m in self.models if m.baseline)
 
     def to_dict(self) -> dict:
+        """Return the result as JSON-ready values (without the predictions)."""
         return {
             "models": [m.to_dict() for m in self.models],
             "chosen": self.chosen,
@@ -218,7 +227,7 @@ def run_backtest(
     models: Sequence[str] = ("glm", "gbm", "glm_eb"),
     n_jobs: int = 1,
 ) -> BacktestResult:
-    """Rolling-origin backtest of the models and the baselines (see the module docstring).
+    """Backtest the models and the baselines by rolling origin (see the module docstring).
 
     ``on_progress(done, total, message)`` is called after each model × fold.
     """
@@ -285,7 +294,7 @@ def run_cross_validation(
     models: Sequence[str] = ("glm", "gbm", "glm_eb"),
     n_jobs: int = 1,
 ) -> BacktestResult:
-    """K-fold cross-validation over rows (ads) for cross-sectional history without time.
+    """Score the models by K-fold cross-validation over rows (ads) of cross-sectional history.
 
     Each row of the history (one ad, or one campaign) is one observation; folds are random.
     Baselines: the line's CPR and its network's CPR over the training folds.

@@ -42,6 +42,7 @@ class CPRBaseline:
             self.name = f"mean_cpr_{window}" if window else "mean_cpr_all"
 
     def fit(self, panel: pd.DataFrame) -> CPRBaseline:
+        """Learn the CPRs of the lines, networks and all lines from the training panel."""
         rows = panel[panel["spend"] > 0]
         if self.window:
             starts = np.sort(rows["start"].unique())
@@ -66,7 +67,8 @@ class CPRBaseline:
             self.line_cpr_ = {}
         return self
 
-    def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
+    def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:  # noqa: ARG002 (models' interface; a flat CPR ignores it)
+        """Return ``spend / CPR`` for each row (0 where spend is 0 or no CPR is known)."""
         cpr = np.array(
             [
                 self.line_cpr_.get((n, s), self.network_cpr_.get(n, self.global_cpr_))
@@ -81,10 +83,10 @@ class CPRBaseline:
 
 
 def time_baselines() -> list[CPRBaseline]:
-    """The baselines of a time backtest: last period's CPR, trailing 4 and 13 periods."""
+    """Return the baselines of a time backtest: last period's CPR, trailing 4 and 13 periods."""
     return [CPRBaseline(last=True), CPRBaseline(window=4), CPRBaseline(window=13)]
 
 
 def cross_section_baselines() -> list[CPRBaseline]:
-    """The baselines of a cross-sectional fit: the line's CPR, the network's CPR."""
+    """Return the baselines of a cross-sectional fit: the line's CPR, the network's CPR."""
     return [CPRBaseline(window=None), CPRBaseline(window=None, level="network")]

@@ -74,6 +74,7 @@ class LineForecast:
     flags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
+        """Return the line's figures as JSON-ready values, rounded."""
         return {
             "network": self.network,
             "segment": self.segment,
@@ -90,6 +91,8 @@ class LineForecast:
 
 @dataclass(slots=True)
 class ForecastResult:
+    """The forecast curves, with the model used, the per-line figures and the warnings."""
+
     curves: Curves
     warnings: list[str]
     model_name: str
@@ -99,6 +102,7 @@ class ForecastResult:
     backtest: dict | None = None
 
     def to_dict(self) -> dict:
+        """Return the whole result, curves included, as JSON-ready values."""
         return {
             "model": self.model_name,
             "result_type": self.result_type,
@@ -115,8 +119,10 @@ NO_CURRENCY = "XXX"
 
 
 def _currency(df: pd.DataFrame, warnings: list[str]) -> str:
-    """The history's one currency; ``NO_CURRENCY`` when it names none. Spend in different
-    currencies is never added: a mix is an error."""
+    """Return the history's one currency; ``NO_CURRENCY`` when it names none.
+
+    Spend in different currencies is never added: a mix is an error.
+    """
     if "currency" not in df:
         return NO_CURRENCY
     cur = df["currency"].astype("string").str.strip().str.upper()
@@ -140,10 +146,13 @@ def _currency(df: pd.DataFrame, warnings: list[str]) -> str:
 
 
 def window_warnings(dates: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
-    """Warnings (never errors) about a plan from ``first`` to ``last`` (the days its whole
-    periods cover) off history on ``dates``: a window that starts before the history ends,
-    a horizon (history end to plan end) longer than the history's span, and a gap between
-    consecutive history dates longer than half the span (a lone week years from the rest)."""
+    """Return warnings (never errors) about a plan window against the history's dates.
+
+    The plan runs from ``first`` to ``last`` (the days its whole periods cover), off history
+    on ``dates``. Warned of: a window that starts before the history ends, a horizon (history
+    end to plan end) longer than the history's span, and a gap between consecutive history
+    dates longer than half the span (a lone week years from the rest).
+    """
     days = pd.DatetimeIndex(pd.to_datetime(dates).dropna().unique()).normalize().unique()
     if len(days) == 0:
         return []
@@ -178,8 +187,10 @@ def window_warnings(dates: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -
 
 
 def _check_results(stats: pd.DataFrame, rtype: str) -> None:
-    """Refuse to plan a result type, or a network, that the history never saw a result of:
-    any curve there would be invented."""
+    """Refuse to plan a result type, or a network, that the history never saw a result of.
+
+    Any curve there would be invented.
+    """
     if stats["results"].sum() <= 0:
         raise InsufficientDataError(
             f"the history has spend ({stats['spend'].sum():,.2f}) but not one result of type "
@@ -233,8 +244,10 @@ def forecast_curves(  # noqa: C901 (split in issue 10)
     cap_multiple: float = SPEND_CAP_MULTIPLE,
     n_jobs: int = 1,
 ) -> ForecastResult:
-    """Forecast concave response curves for every line with history and every period in
-    [start, end] (whole ISO weeks or months). See the module docstring.
+    """Forecast concave response curves for every line with history and period in the window.
+
+    The periods are those in [start, end] (whole ISO weeks or months). See the module
+    docstring.
 
     ``model``: ``"auto"`` (the backtest's best non-baseline model; the GLM when the history
     is too short to backtest), ``"glm"``, ``"gbm"`` or ``"glm_eb"``.

@@ -42,6 +42,7 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def online_ad_performance(data_dir: str | Path) -> pd.DataFrame:
+    """Read the online ad performance dataset (2020, placements as networks) as history."""
     path = Path(data_dir) / "online_ad_performance" / "online_advertising_performance_data.csv"
     raw = pd.read_csv(path)
     n_read = len(raw)
@@ -86,6 +87,7 @@ def online_ad_performance(data_dir: str | Path) -> pd.DataFrame:
 
 
 def marketing_spend_feb2021(data_dir: str | Path, result: str = "leads") -> pd.DataFrame:
+    """Read the February 2021 marketing spend dataset as history of ``leads`` or ``orders``."""
     if result not in ("leads", "orders"):
         raise ValueError(f"result must be 'leads' or 'orders', got {result!r}")
     raw = pd.read_csv(Path(data_dir) / "marketing_spend_feb2021" / "Marketing.csv")
@@ -111,6 +113,11 @@ def marketing_spend_feb2021(data_dir: str | Path, result: str = "leads") -> pd.D
 
 
 def kag_conversion(data_dir: str | Path, result: str = "Total_Conversion") -> pd.DataFrame:
+    """Read the KAG Facebook conversion dataset as one-date, one-row-per-ad history.
+
+    ``result`` is the column counted: ``Total_Conversion`` (result type ``conversions``) or
+    ``Approved_Conversion`` (``approved_conversions``).
+    """
     raw = pd.read_csv(Path(data_dir) / "kag_conversion" / "KAG_conversion_data.csv")
     seg = (
         raw["gender"].str.lower()

@@ -47,13 +47,14 @@ PLANNING_HORIZON = {"day": 14, "week": 13, "month": 3}
 
 
 def check_period(period: str) -> str:
+    """Return ``period`` if it is ``day``, ``week`` or ``month``; else a ForecastingError."""
     if period not in PERIODS:
         raise ForecastingError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
     return period
 
 
 def period_start(dates: pd.Series | pd.DatetimeIndex, period: str) -> pd.DatetimeIndex:
-    """First day of the period holding each date (weeks start on Monday, ISO)."""
+    """Return the first day of the period holding each date (weeks start on Monday, ISO)."""
     d = pd.DatetimeIndex(pd.to_datetime(dates)).normalize()
     if period == "day":
         return d
@@ -63,15 +64,17 @@ def period_start(dates: pd.Series | pd.DatetimeIndex, period: str) -> pd.Datetim
 
 
 def period_label(start: pd.Timestamp, period: str) -> str:
-    """``2027-W03`` (ISO week), ``2027-01`` (month) or ``2027-01-04`` (day): the label of
-    the period holding ``start``, from :func:`optimizer.periods.period_label` (the one place
-    that knows the labels)."""
+    """Return the label of the period holding ``start``.
+
+    ``2027-W03`` (ISO week), ``2027-01`` (month) or ``2027-01-04`` (day), from
+    :func:`optimizer.periods.period_label` (the one place that knows the labels).
+    """
     check_period(period)
     return _period_label(pd.Timestamp(start).date(), period)
 
 
 def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
-    """Last day of the period that starts on ``start``."""
+    """Return the last day of the period that starts on ``start``."""
     ts = pd.Timestamp(start)
     if period == "day":
         return ts
@@ -81,7 +84,7 @@ def period_end(start: pd.Timestamp, period: str) -> pd.Timestamp:
 
 
 def period_range(start, end, period: str) -> pd.DatetimeIndex:
-    """Starts of every period that overlaps [start, end] (whole periods)."""
+    """Return the starts of every period that overlaps [start, end] (whole periods)."""
     check_period(period)
     b, e = plan_window(start, end)
     s = period_start(pd.DatetimeIndex([b]), period)[0]
@@ -94,8 +97,11 @@ DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
 
 
 def plan_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The first and last day to plan, checked: real dates within :data:`DATE_RANGE`, the
-    end not before the start. Anything else is a :class:`ForecastingError` naming the date."""
+    """Return the first and last day to plan, checked.
+
+    They must be real dates within :data:`DATE_RANGE`, the end not before the start.
+    Anything else is a :class:`ForecastingError` naming the date.
+    """
     b, e = plan_date(start, "start"), plan_date(end, "end")
     if e < b:
         raise ForecastingError(
@@ -106,10 +112,11 @@ def plan_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def plan_date(value, what: str = "start") -> pd.Timestamp:  # noqa: C901 (split in issue 10)
-    """``value`` (YYYY-MM-DD text, a date or a Timestamp) as a day within :data:`DATE_RANGE`.
+    """Return ``value`` (YYYY-MM-DD text, a date, a Timestamp) as a day in :data:`DATE_RANGE`.
 
     Dates are compared as :class:`datetime.date` so that years pandas cannot hold (9999,
-    2262) get this message, not pandas' ``OutOfBoundsDatetime``."""
+    2262) get this message, not pandas' ``OutOfBoundsDatetime``.
+    """
     day = None
     if isinstance(value, dt.datetime):
         day = value.date()
@@ -155,9 +162,11 @@ _GRAIN_DAYS = (("month", 28), ("week", 7), ("day", 1))
 
 
 def history_granularity(history: pd.DataFrame) -> tuple[str, float] | None:
-    """How far apart a line's dates usually are: (``"day"``, ``"week"`` or ``"month"``,
-    the median gap in days) over the gaps between consecutive dates of every network ×
-    segment; None when no line has two dates."""
+    """Return how far apart a line's dates usually are, or None when no line has two dates.
+
+    The answer is (``"day"``, ``"week"`` or ``"month"``, the median gap in days) over the
+    gaps between consecutive dates of every network × segment.
+    """
     if len(history) < 2:
         return None
     code = history.groupby(["network", "segment"], sort=False, observed=True).ngroup()
@@ -246,15 +255,19 @@ def aggregate_panel(
 
 
 def _labels(starts: pd.Series, period: str) -> list[str]:
-    uniq = pd.unique(starts)
-    lab = {s: period_label(s, period) for s in uniq}
+    # a DatetimeIndex yields Timestamps, as iterating the Series does (pd.unique gives
+    # numpy datetime64 on pandas 2, whose hashes differ)
+    lab = {s: period_label(s, period) for s in pd.DatetimeIndex(starts.unique())}
     return [lab[s] for s in starts]
 
 
 class _Design:
-    """A design matrix being filled: dense (``X[rows, cols] = values``) or, with
-    ``as_sparse``, collected as (row, column, value) triplets for one CSR matrix. Every
-    entry is set at most once, so both give the same matrix."""
+    """A design matrix being filled, dense or sparse.
+
+    Dense (``X[rows, cols] = values``) or, with ``as_sparse``, collected as (row, column,
+    value) triplets for one CSR matrix. Every entry is set at most once, so both give the
+    same matrix.
+    """
 
     def __init__(self, n: int, p: int, as_sparse: bool):
         self.shape, self.as_sparse = (n, p), as_sparse
@@ -273,6 +286,7 @@ class _Design:
         self.parts.append((rows, cols, vals))
 
     def result(self):
+        """Return the filled matrix: the dense array, or the CSR matrix of the triplets."""
         if not self.as_sparse:
             return self.dense
         from scipy import sparse
@@ -313,6 +327,10 @@ class FeatureBuilder:
 
     # -- fit -------------------------------------------------------------------------
     def fit(self, panel: pd.DataFrame) -> FeatureBuilder:
+        """Learn the networks, lines, spend centring, trend/season/weekday use and rates.
+
+        Only rows with spend > 0 count; the column names and penalties follow from them.
+        """
         fit = panel[panel["spend"] > 0]
         if fit.empty:
             raise InsufficientDataError("no period with spend > 0 to fit a model on")
@@ -387,7 +405,7 @@ class FeatureBuilder:
 
     # -- transform -------------------------------------------------------------------
     def transform(self, panel: pd.DataFrame, pooled=None, *, as_sparse: bool = False):
-        """Rows of features for ``panel`` (spend must be > 0).
+        """Return the rows of features for ``panel`` (spend must be > 0).
 
         ``pooled``: boolean mask of rows that must use their network's estimate (no
         line effect), e.g. lines with too little history of their own.
@@ -477,7 +495,7 @@ class FeatureBuilder:
 
     # -- what curves need -------------------------------------------------------------
     def elasticity_columns(self, network: str) -> list[int]:
-        """Indices of the columns whose coefficients add up to ``network``'s log-spend slope."""
+        """Return the columns whose coefficients add up to ``network``'s log-spend slope."""
         idx = [self.feature_names_.index("log_spend_within")]
         name = f"net[{network}]:log_spend_within"
         if name in self.feature_names_:
@@ -488,9 +506,11 @@ class FeatureBuilder:
     GROUPS = ("line", "network_elasticity", "line_elasticity", "network_trend", "season", "weekday")
 
     def penalty_groups(self) -> np.ndarray:
-        """Group of each column for empirical-Bayes pooling (index into ``GROUPS``; -1 for
-        log spend, the network levels, the common elasticity and the common trend, which
-        keep their fixed penalties)."""
+        """Return the group of each column for empirical-Bayes pooling.
+
+        Each is an index into ``GROUPS``; -1 for log spend, the network levels, the common
+        elasticity and the common trend, which keep their fixed penalties.
+        """
         out = []
         for name in self.feature_names_:
             if name.endswith(":log_spend_within"):
@@ -509,6 +529,7 @@ class FeatureBuilder:
         return np.asarray(out, dtype=int)
 
     def line_elasticity_column(self, network: str, segment: str) -> int | None:
+        """Return the column of the line's own elasticity, or None if there is none."""
         name = f"line[{network}/{segment}]:log_spend_within"
         return self.feature_names_.index(name) if name in self.feature_names_ else None
 

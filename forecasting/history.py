@@ -152,14 +152,17 @@ _PRODUCT_SUFFIXES: tuple[str, ...] = (
 
 
 def _slug(text: str) -> str:
-    """Lowercase, accents kept, runs of spaces/underscores/dots turned into one ``-``."""
+    """Return ``text`` as a slug: lowercase, accents kept.
+
+    Runs of spaces, underscores, dots and slashes become one ``-``.
+    """
     text = unicodedata.normalize("NFKC", str(text)).strip().casefold()
     text = re.sub(r"[\s_./]+", "-", text)
     return text.strip("-")
 
 
 def normalise_network(name: str) -> str:
-    """The network's lowercase slug: ``"Facebook Ads"`` -> ``meta``, ``"Twitter"`` -> ``x``.
+    """Return the network's lowercase slug: ``"Facebook Ads"`` -> ``meta``, ``"Twitter"`` -> ``x``.
 
     Known names and their usual spellings map to one slug (Facebook/FB/Meta -> ``meta``,
     Instagram -> ``instagram``, Google Ads/AdWords -> ``google``, Bing/Microsoft Advertising
@@ -193,7 +196,7 @@ def normalise_network(name: str) -> str:
 
 
 def _where(source: str, row: int, lines: Sequence[int] | None, column: str | None) -> str:
-    """``history.csv, data row 3 (line 4), column "spend"`` (row is 1-based)."""
+    """Return ``history.csv, data row 3 (line 4), column "spend"`` (row is 1-based)."""
     parts = [f"{source}: data row {row}"]
     if lines is not None:
         parts[0] += f" (line {lines[row - 1]})"
@@ -220,7 +223,7 @@ def _fail(
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Text column with missing values as NaN (pandas' ``str`` dtype)."""
+    """Return a text column with missing values as NaN (pandas' ``str`` dtype)."""
     return series.astype("str") if series.dtype != "str" else series
 
 
@@ -400,7 +403,7 @@ def _format_float(x: float) -> str:
 
 
 def write_history(df: pd.DataFrame, path: str | Path) -> Path:
-    """Validate ``df`` and write it as canonical CSV (UTF-8, ``\\n``, header first).
+    r"""Validate ``df`` and write it as canonical CSV (UTF-8, ``\n``, header first).
 
     Numbers are written with full ``repr`` precision (whole numbers without ``.0``), dates
     as ``YYYY-MM-DD``, missing values as empty cells, so :func:`read_history` returns

@@ -102,6 +102,7 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
+        """Fit ``intercept_`` and ``coef_`` to counts ``y`` by damped Newton steps."""
         # one BLAS thread: on small dense systems thread start-up costs more than it saves
         # (measured here: a 600-column Newton step 4x slower with 2 threads)
         with threadpool_limits(limits=1, user_api="blas"):
@@ -115,7 +116,7 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _prepare(self, X, y, sample_weight):
-        """Validated data, weights, relative penalties, offset and the design with intercept."""
+        """Return validated X, y, weights, relative penalties, offset and design with intercept."""
         X, y = validate_data(self, X, y, accept_sparse="csr", y_numeric=True, dtype=np.float64)
         if not (np.isscalar(self.alpha) and self.alpha >= 0):
             raise ValueError(f"alpha must be a number >= 0, got {self.alpha!r}")
@@ -146,7 +147,7 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
 
     @staticmethod
     def _hessian(Xa, w, mu, P) -> np.ndarray:
-        """Penalised Hessian of the objective (intercept first)."""
+        """Return the penalised Hessian of the objective (intercept first)."""
         if sparse.issparse(Xa):
             # scale the rows of a CSR copy: no COO intermediate (25% faster per Newton step)
             Xw = Xa.tocsr(copy=True)
@@ -160,7 +161,7 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
         return H
 
     def _newton(self, Xa, y, w, off, pen_abs, beta=None) -> np.ndarray:
-        """Damped Newton minimisation; ``pen_abs`` holds the absolute penalty per column."""
+        """Minimise by damped Newton steps; ``pen_abs`` holds the absolute penalty per column."""
         p = Xa.shape[1] - 1
         P = np.concatenate([[0.0], pen_abs])
         if beta is None:
@@ -211,6 +212,7 @@ class PoissonRidgeRegressor(RegressorMixin, BaseEstimator):
         return X[:, j]
 
     def predict(self, X):
+        """Return the expected counts ``exp(intercept_ + X @ coef_ + offset)``."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float64)
         eta = self.intercept_ + np.asarray(X @ self.coef_).ravel() + self._offset(X)
@@ -315,8 +317,9 @@ class EmpiricalBayesPoissonRegressor(PoissonRidgeRegressor):
 
 
 def glm_design(builder: FeatureBuilder, rows: pd.DataFrame):
-    """The GLM's design for ``rows``: CSR when it is mostly zeros (the one-hot columns of
-    many lines), else dense.
+    """Return the GLM's design for ``rows``: CSR when it is mostly zeros, else dense.
+
+    Mostly zeros: the one-hot columns of many lines.
 
     Built sparse directly (never a dense copy) and shared by the GLM's two passes (Poisson,
     then negative-binomial weights): on the 1M-row benchmark this took a glm_eb fit from
@@ -332,8 +335,11 @@ def glm_design(builder: FeatureBuilder, rows: pd.DataFrame):
 
 
 def _threads(n_rows: int):
-    """One OpenMP thread for small fits: thread start-up costs more than it saves there
-    (measured: 200 boosting rounds on 240 rows took 4.3 s with 2 threads, 0.18 s with 1)."""
+    """Limit OpenMP to one thread for small fits (under 200,000 rows).
+
+    Thread start-up costs more than it saves there (measured: 200 boosting rounds on 240
+    rows took 4.3 s with 2 threads, 0.18 s with 1).
+    """
     return threadpool_limits(limits=1 if n_rows < 200_000 else None, user_api="openmp")
 
 
@@ -380,6 +386,7 @@ class PoissonGBMRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     def fit(self, X, y, sample_weight=None):
+        """Fit the boosted trees to counts ``y`` (a constant 0 when every ``y`` is 0)."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         if np.any(y < 0):
             raise ValueError("PoissonGBMRegressor needs y >= 0 (results are counts)")
@@ -414,6 +421,7 @@ class PoissonGBMRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
+        """Return the expected counts for the rows of ``X``."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         if self.constant_ is not None:
@@ -428,7 +436,7 @@ class PoissonGBMRegressor(RegressorMixin, BaseEstimator):
 
 
 def interval_bounds(mu, phi: float, quantiles=INTERVAL) -> tuple[np.ndarray, np.ndarray]:
-    """Low/high quantiles of results around ``mu`` with variance ``mu + phi·mu²``.
+    """Return low/high quantiles of results around ``mu`` with variance ``mu + phi·mu²``.
 
     A gamma distribution with that mean and variance stands in for the negative binomial
     (continuous, so the bounds scale smoothly with the curve).
@@ -443,7 +451,7 @@ def interval_bounds(mu, phi: float, quantiles=INTERVAL) -> tuple[np.ndarray, np.
 
 
 def estimate_dispersion(y, mu) -> float:
-    """Moment estimate of ``phi`` in ``Var = mu + phi·mu²`` (>= 0)."""
+    """Estimate ``phi`` in ``Var = mu + phi·mu²`` by moments (>= 0)."""
     y, mu = np.asarray(y, float), np.asarray(mu, float)
     den = float(np.sum(mu * mu))
     if den <= 0:
@@ -452,13 +460,13 @@ def estimate_dispersion(y, mu) -> float:
 
 
 def covered(y, lo, hi) -> np.ndarray:
-    """Whether each actual count lies within its bounds rounded outward to whole results."""
+    """Return whether each actual count lies within its bounds, rounded outward to whole results."""
     y = np.asarray(y, float)
     return (y >= np.floor(np.asarray(lo, float))) & (y <= np.ceil(np.asarray(hi, float)))
 
 
 def calibrate_dispersion(y, mu, target: float = INTERVAL[1] - INTERVAL[0]) -> float:
-    """Smallest ``phi`` whose low/high bounds hold ``target`` of the hold-out results.
+    """Return the smallest ``phi`` whose low/high bounds hold ``target`` of the hold-out results.
 
     Calibrating on coverage rather than on squared errors keeps small lines (where the
     relative error is largest) from being covered far less than big ones.
@@ -515,7 +523,7 @@ class PanelForecaster:
         raise NotImplementedError
 
     def _recency(self, rows: pd.DataFrame) -> np.ndarray | None:
-        """Sample weights halving every ``half_life`` periods back from the last one."""
+        """Return sample weights halving every ``half_life`` periods back from the last one."""
         if not self.half_life:
             return None
         starts = pd.DatetimeIndex(rows["start"])
@@ -523,6 +531,7 @@ class PanelForecaster:
         return 0.5 ** (age / float(self.half_life))
 
     def fit(self, panel: pd.DataFrame) -> PanelForecaster:
+        """Fit on the rows with spend: tuning, hold-out spread, the model, recent levels."""
         rows = panel[panel["spend"] > 0].reset_index(drop=True)
         if rows.empty:
             raise InsufficientDataError("no period with spend > 0 to fit a model on")
@@ -534,7 +543,7 @@ class PanelForecaster:
         return self
 
     def _levels(self, builder, estimator, rows: pd.DataFrame) -> dict:
-        """Recent level of each line: results over fitted results in its latest periods.
+        """Return the recent level of each line: results over fitted results in its latest periods.
 
         Weights halve every ``level_half_life`` periods back; ``level_prior`` results of
         prior pull a line with little recent data back to 1 (no correction).
@@ -567,8 +576,11 @@ class PanelForecaster:
         """Choose hyperparameters on a hold-out (subclasses); the default keeps them."""
 
     def _split(self, rows: pd.DataFrame):
-        """Hold-out for tuning and for the spread: the last quarter of the periods (at most
-        a planning horizon), or a random quarter of the rows of cross-sectional data."""
+        """Return (train, test) for tuning and for the spread, or None if too short.
+
+        The test part is the last quarter of the periods (at most a planning horizon), or a
+        random quarter of the rows of cross-sectional data.
+        """
         starts = np.sort(rows["start"].unique())
         if len(starts) >= 6:
             h = int(np.clip(round(0.25 * len(starts)), 1, PLANNING_HORIZON.get(self.period, 13)))
@@ -625,14 +637,18 @@ class PanelForecaster:
         return out
 
     def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
-        """Expected results of each row at its spend (0 where spend is 0)."""
+        """Return the expected results of each row at its spend (0 where spend is 0).
+
+        ``pooled`` marks rows that take their network's estimate (lines unseen in training).
+        """
         return self._predict_with(self.builder_, self.estimator_, panel, pooled, self.level_)
 
     def interval(self, mu) -> tuple[np.ndarray, np.ndarray]:
+        """Return the low/high bounds (:data:`INTERVAL` quantiles) around predictions ``mu``."""
         return interval_bounds(mu, self.phi_)
 
-    def elasticity(self, network: str) -> float | None:
-        """Slope of log results on log spend for ``network`` (None if not a GLM)."""
+    def elasticity(self, network: str) -> float | None:  # noqa: ARG002 (interface; the GLMs read it)
+        """Return the slope of log results on log spend for ``network`` (None if not a GLM)."""
         return None
 
 
@@ -707,7 +723,7 @@ class GLMForecaster(PanelForecaster):
         return fb, est
 
     def _design(self, rows):
-        """(feature builder, design matrix, results, recency weights) for ``rows``."""
+        """Return (feature builder, design matrix, results, recency weights) for ``rows``."""
         fb = FeatureBuilder(
             self.period,
             "onehot",
@@ -718,13 +734,15 @@ class GLMForecaster(PanelForecaster):
         return fb, glm_design(fb, rows), rows["results"].to_numpy(dtype=float), self._recency(rows)
 
     def elasticity(self, network: str) -> float | None:
+        """Return the slope of log results on log spend for ``network``."""
         idx = self.builder_.elasticity_columns(network)
         return 1.0 + float(self.estimator_.coef_[idx].sum())
 
 
 class EBGLMForecaster(GLMForecaster):
-    """Poisson GLM whose pooling is learnt from the data (empirical Bayes), with an
-    elasticity per line.
+    """Poisson GLM with an elasticity per line, whose pooling is learnt from the data.
+
+    The pooling is learnt by empirical Bayes.
 
     Same features as :class:`GLMForecaster` plus an elasticity per line, but the penalty of
     each group of effects (segment levels, network and line elasticities, network trends,

@@ -120,13 +120,13 @@ class SampleTruth:
                 raise ValueError(f"base cost per result of {n} must be > 0")
 
     def season(self, network: str, date) -> float:
-        """Multiplier of the cost per result in the week starting on ``date``."""
+        """Return the multiplier of the cost per result in the week starting on ``date``."""
         doy = pd.Timestamp(date).day_of_year
         amp = self.season_amplitude[network]
         return 1.0 + amp * math.cos(2.0 * math.pi * (doy - self.peak_day) / 365.25)
 
     def cost_per_result(self, network: str, segment: str, date, spend: float) -> float:
-        """True expected cost per result at weekly ``spend`` (> 0)."""
+        """Return the true expected cost per result at weekly ``spend`` (> 0)."""
         if spend <= 0:
             raise ValueError("the cost per result is defined for spend > 0")
         ref = self.ref_spend[(network, segment)]
@@ -138,7 +138,7 @@ class SampleTruth:
         )
 
     def expected_results(self, network: str, segment: str, date, spend: float) -> float:
-        """True expected results of a week starting on ``date`` with ``spend`` (0 at 0)."""
+        """Return the true expected results of the week from ``date`` at ``spend`` (0 at 0)."""
         if spend <= 0:
             return 0.0
         return spend / self.cost_per_result(network, segment, date, spend)
@@ -149,7 +149,7 @@ def sample_truth(
     networks: Sequence[str] = DEFAULT_NETWORKS,
     segments: Sequence[str] = DEFAULT_SEGMENTS,
 ) -> SampleTruth:
-    """The law behind ``generate_sample_history(seed, networks=..., segments=...)``."""
+    """Return the law behind ``generate_sample_history(seed, networks=..., segments=...)``."""
     networks, segments = tuple(networks), tuple(segments)
     if not networks or not segments:
         raise ValueError("give at least one network and one segment")
@@ -185,7 +185,7 @@ def generate_sample_history(
     spend_sigma: float = 0.35,
     dark_weeks: tuple[int, int] = (2, 4),
 ) -> pd.DataFrame:
-    """Seeded canonical weekly history drawn from :func:`sample_truth` (module docstring).
+    """Draw seeded canonical weekly history from :func:`sample_truth` (module docstring).
 
     ``start`` must be a Monday; with the defaults the last week starts on 2026-12-28, so a
     plan for Q1 2027 follows on. Rows are sorted by date, network, segment.

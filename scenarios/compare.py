@@ -1,11 +1,14 @@
-"""Comparing plans: money moved between networks and segments, change in results and cost
-per result, and the rule changes (spec diff, shadow prices) that moved it. Pure functions
-over Plan JSON dicts and spec dicts."""
+"""Compare plans: money moved, change in results and cost per result, and why.
+
+The why is the rule changes (spec diff, shadow prices) that moved the money between networks
+and segments. Pure functions over Plan JSON dicts and spec dicts.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import ScenarioError
 from .exports.plan import number, plan_rows, totals
@@ -16,8 +19,11 @@ OVER_UNDER = "Over/(under) base"
 
 @dataclass(frozen=True, slots=True)
 class PlanCase:
-    """One plan to compare: its name, the spec and overrides it ran with, and its plan
-    (or the error that stopped it)."""
+    """One plan to compare: its name, the spec and overrides it ran with, and its plan.
+
+    A plan that could not be made has ``plan=None`` and the ``error`` (and ``diagnosis``)
+    that stopped it.
+    """
 
     name: str
     spec: Mapping
@@ -29,8 +35,10 @@ class PlanCase:
 
 
 def flatten(d, prefix: str = "") -> dict[str, object]:
-    """{"a.b": 1, "lines": [...]} from nested mappings (lists kept whole, empty mappings
-    dropped)."""
+    """Flatten nested mappings into ``{"a.b": 1, "lines": [...]}``.
+
+    Lists are kept whole; empty mappings are dropped.
+    """
     out: dict[str, object] = {}
     if isinstance(d, Mapping):
         for k, v in d.items():
@@ -43,19 +51,25 @@ def flatten(d, prefix: str = "") -> dict[str, object]:
 
 
 def spec_diff(base: Mapping, other: Mapping) -> list[dict]:
-    """Rules added, removed or changed from ``base`` to ``other``: [{path, base, variant}]."""
+    """List the rules added, removed or changed from ``base`` to ``other``.
+
+    One ``{path, base, variant}`` per flattened key (see :func:`flatten`) whose value differs;
+    numbers that differ only in type (``1`` and ``1.0``) are the same.
+    """
     a, b = flatten(base), flatten(other)
     out = []
     for k in sorted(set(a) | set(b)):
         va, vb = a.get(k), b.get(k)
         if va != vb:
-            if number(va) is not None and number(vb) is not None and float(va) == float(vb):
+            na, nb = number(va), number(vb)
+            if na is not None and nb is not None and na == nb:
                 continue
             out.append({"path": k, "base": va, "variant": vb})
     return out
 
 
 def spend_by(plan: Mapping, by: str) -> dict[str, float]:
+    """Total the plan's spend per ``by`` (a plan line column: "network", "segment"...)."""
     out: dict[str, float] = {}
     for r in plan_rows(plan):
         out[r[by]] = out.get(r[by], 0.0) + r["spend"]
@@ -63,6 +77,7 @@ def spend_by(plan: Mapping, by: str) -> dict[str, float]:
 
 
 def results_by(plan: Mapping, by: str) -> dict[str, float]:
+    """Total the plan's expected results per ``by`` (a plan line column)."""
     out: dict[str, float] = {}
     for r in plan_rows(plan):
         out[r[by]] = out.get(r[by], 0.0) + r["expected_results"]
@@ -72,7 +87,7 @@ def results_by(plan: Mapping, by: str) -> dict[str, float]:
 def _moved(base: Mapping, other: Mapping, by: str) -> list[dict]:
     sb, so = spend_by(base, by), spend_by(other, by)
     rb, ro = results_by(base, by), results_by(other, by)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k in sorted(set(sb) | set(so)):
         b, o = sb.get(k, 0.0), so.get(k, 0.0)
         rows.append(
@@ -119,23 +134,23 @@ def _delta(a, b):
 
 def _same_units(cases: Sequence[PlanCase]) -> None:
     """Refuse to subtract plans in different result types or currencies."""
-    planned = [c for c in cases if c.plan is not None]
+    planned = [(c.name, c.plan) for c in cases if c.plan is not None]
     if not planned:
         return
-    first = planned[0]
-    want = (first.plan.get("result_type"), first.plan.get("currency"))
-    for c in planned[1:]:
-        got = (c.plan.get("result_type"), c.plan.get("currency"))
+    first, first_plan = planned[0]
+    want = (first_plan.get("result_type"), first_plan.get("currency"))
+    for name, plan in planned[1:]:
+        got = (plan.get("result_type"), plan.get("currency"))
         if got != want:
             raise ScenarioError(
-                f"compare: {first.name} counts {want[0]} in {want[1]} but {c.name} counts "
+                f"compare: {first} counts {want[0]} in {want[1]} but {name} counts "
                 f"{got[0]} in {got[1]}; plans can be compared only in the same result type and "
                 "currency (forecast both on the same result type, convert the currency)"
             )
 
 
 def compare_plans(cases: Sequence[PlanCase]) -> dict:
-    """Compare every case with the first (the base). JSON-ready dict:
+    """Compare every case with the first (the base) and return a JSON-ready dict.
 
     ``{"base": NAME, "currency", "result_type", "cases": [{name, status, budget,
     total_spend, expected_results, cost_per_result, delta: {...}, moved: {networks,
@@ -177,7 +192,7 @@ def compare_plans(cases: Sequence[PlanCase]) -> dict:
                 {"overrides": {"cost_per_result": base.overrides.get("cost_per_result", {})}},
                 {"overrides": {"cost_per_result": c.overrides.get("cost_per_result", {})}},
             )
-        if c is not base and c.plan is not None and base.plan is not None:
+        if c is not base and c.plan is not None and base.plan is not None and bt is not None:
             t = totals(c.plan)
             entry["delta"] = {
                 k: _delta(bt[k], t[k])

@@ -32,6 +32,8 @@ QUARTER = ("2027-01-04", "2027-04-04")  # ISO weeks 2027-W01 .. 2027-W13
 
 @dataclass
 class DemoStep:
+    """One step of the demo: what it did (or why it was skipped), its files and its time."""
+
     name: str
     status: str  # done | skipped
     detail: str
@@ -41,17 +43,21 @@ class DemoStep:
 
 @dataclass
 class DemoResult:
+    """The demo's folder and its steps in order."""
+
     out_dir: Path
     steps: list[DemoStep]
 
     @property
     def files(self) -> dict[str, Path]:
+        """Every file the steps wrote, by label."""
         out: dict[str, Path] = {}
         for s in self.steps:
             out.update(s.files)
         return out
 
     def to_dict(self) -> dict:
+        """Return the result as a JSON-ready dict (the ``--json`` output of ``adplan demo``)."""
         return json_safe(
             {
                 "out_dir": str(self.out_dir),
@@ -70,9 +76,14 @@ class DemoResult:
 
 
 def sample_spec(curves, last_year_spend: float | None = None) -> dict:
-    """A plan spec like an SMM's for the sample: the budget of the same quarter last year
-    (at most 80% of what the curves can absorb), Meta at least 25%, TikTok at most 20%,
-    LinkedIn at least 5%, retargeting at most 15%, every week within +-30% of an even share."""
+    """Return a plan spec like an SMM's for the sample.
+
+    The budget is that of the same quarter last year, at most 80% of what the curves can
+    absorb (45% of that without last year's spend), rounded to thousands; Meta gets at least
+    25%, TikTok at most 20%, LinkedIn at least 5%, retargeting at most 15%, and every week
+    stays within +-30% of an even share. Rules on networks or segments the curves lack are
+    left out.
+    """
     cap = sum(ln.max_spend for ln in curves.lines)
     budget = 0.45 * cap if not last_year_spend else min(last_year_spend, 0.8 * cap)
     budget = round(budget, -3)
@@ -91,9 +102,11 @@ def sample_spec(curves, last_year_spend: float | None = None) -> dict:
 
 
 def simulated_actuals(plan: dict, result_type: str, as_of: str, *, seed: int = 7):
-    """Canonical history of what "really" ran before ``as_of``: each planned weekly line's
-    spend times a factor drawn from 0.7-1.3 (results likewise, with their own noise), dated
-    on the week's Monday. Seeded, for the demo's re-plan."""
+    """Simulate the canonical history of what "really" ran before ``as_of``.
+
+    Each planned weekly line's spend times a factor drawn from 0.7-1.3 (results likewise, with
+    their own noise), dated on the week's Monday. Seeded, for the demo's re-plan.
+    """
     import numpy as np
     import pandas as pd
 
@@ -121,6 +134,10 @@ def simulated_actuals(plan: dict, result_type: str, as_of: str, *, seed: int = 7
     return pd.DataFrame(rows)
 
 
+def _no_progress(_message: str, _done: int, _total: int) -> None:
+    """Ignore a progress report (``run_demo`` without ``on_progress``)."""
+
+
 def _model_kwargs(chosen: str | None) -> dict:
     """Pass the backtest's chosen model on to forecast_curves when forecasting knows it."""
     from forecasting.models import MODELS
@@ -129,9 +146,11 @@ def _model_kwargs(chosen: str | None) -> dict:
 
 
 def _part(module, name: str):
-    """``module.name``, or None while that part of adplan is not written yet (the lazy
-    exports of ``forecasting`` raise ModuleNotFoundError for a missing module). Errors
-    raised by the part itself are never hidden: only the lookup is guarded."""
+    """Return ``module.name``, or None while that part of adplan is not written yet.
+
+    The lazy exports of ``forecasting`` raise ModuleNotFoundError for a missing module.
+    Errors raised by the part itself are never hidden: only the lookup is guarded.
+    """
     try:
         return getattr(module, name)
     except (ModuleNotFoundError, AttributeError):
@@ -148,7 +167,7 @@ def run_demo(
     """Run the pipeline end to end on the sample history; write everything to ``out_dir``."""
     import yaml
 
-    progress = on_progress or (lambda m, d, t: None)
+    progress = on_progress or _no_progress
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     steps: list[DemoStep] = []

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from .errors import ScenarioFileError
 
@@ -37,11 +38,15 @@ class _Model(BaseModel):
 
 
 class ExcludeFile(_Model):
+    """The ``exclude`` key of ``overrides``: networks and segments to plan nothing on."""
+
     networks: list[str] = []
     segments: list[str] = []
 
 
 class OverridesFile(_Model):
+    """The ``overrides`` key: cost per result multipliers, exclusions, budget change, rules."""
+
     cost_per_result: dict[str, PositiveNumber] = {}
     exclude: ExcludeFile = ExcludeFile()
     budget: float | str | None = None
@@ -60,6 +65,8 @@ class OverridesFile(_Model):
 
 
 class VariantFile(_Model):
+    """One entry of ``variants``: a name, a spec patch and more overrides."""
+
     name: str = Field(pattern=NAME_PATTERN)
     spec: dict[str, Any] = {}
     overrides: OverridesFile = OverridesFile()
@@ -67,6 +74,8 @@ class VariantFile(_Model):
 
 
 class ScenarioFile(_Model):
+    """A scenario file as written (``from`` and ``to`` are the aliases of start and end)."""
+
     name: str = Field(pattern=NAME_PATTERN)
     description: str | None = None
     curves: str | None = None
@@ -99,7 +108,7 @@ class Overrides:
     rules: Mapping[str, Any] = field(default_factory=dict)
 
     def then(self, other: Overrides) -> Overrides:
-        """These overrides, then ``other`` on top (a variant on its base)."""
+        """Return these overrides with ``other`` on top (a variant on its base)."""
         return Overrides(
             cost_per_result={**self.cost_per_result, **other.cost_per_result},
             exclude_networks=tuple(dict.fromkeys(self.exclude_networks + other.exclude_networks)),
@@ -109,6 +118,7 @@ class Overrides:
         )
 
     def to_dict(self) -> dict:
+        """Return the overrides in the file's layout, leaving out what they do not change."""
         d: dict[str, Any] = {}
         if self.cost_per_result:
             d["cost_per_result"] = dict(self.cost_per_result)
@@ -126,6 +136,8 @@ class Overrides:
 
 @dataclass(frozen=True, slots=True)
 class Variant:
+    """A validated variant: its name, the patch to the base spec and its own overrides."""
+
     name: str
     spec_patch: Mapping[str, Any] = field(default_factory=dict)
     overrides: Overrides = field(default_factory=Overrides)
@@ -151,6 +163,7 @@ class Scenario:
 
     @property
     def variant_names(self) -> list[str]:
+        """The base's name (the scenario's) and then each variant's."""
         return [self.name, *(v.name for v in self.variants)]
 
 
@@ -158,8 +171,10 @@ class Scenario:
 
 
 def deep_merge(base: Mapping | None, patch: Mapping | None) -> dict:
-    """``base`` with ``patch`` merged in: mappings recursively, anything else replaced;
-    a ``None`` (YAML ``null``) in the patch removes the key."""
+    """Return ``base`` with ``patch`` merged in: mappings recursively, anything else replaced.
+
+    A ``None`` (YAML ``null``) in the patch removes the key. Neither argument is modified.
+    """
     out = dict(base or {})
     for k, v in (patch or {}).items():
         if v is None:
@@ -172,13 +187,21 @@ def deep_merge(base: Mapping | None, patch: Mapping | None) -> dict:
 
 
 def apply_budget_change(budget, change) -> float:
-    """``change`` is an absolute amount or ``"+5%"`` / ``"-10%"`` of ``budget``."""
+    """Return ``budget`` after ``change``: an absolute amount or ``"+5%"`` / ``"-10%"`` of it.
+
+    A ``None`` change leaves ``budget`` as it is.
+    """
     if change is None:
         return budget
     if isinstance(change, int | float):
         return float(change)
-    pct = float(_PERCENT.match(change).group(1))
-    return float(budget) * (1 + pct / 100.0)
+    m = _PERCENT.match(change)
+    if m is None:  # the file format refuses it; an Overrides built in code may not
+        raise ScenarioFileError(
+            f"budget: {change!r} is not an amount or a change in percent such as '-10%'",
+            key="budget",
+        )
+    return float(budget) * (1 + float(m.group(1)) / 100.0)
 
 
 def _loc_text(loc: tuple) -> str:
@@ -192,7 +215,7 @@ def _loc_text(loc: tuple) -> str:
 
 
 def _unwrap(tp):
-    """The model class reached through Optional / list / dict annotations, if any."""
+    """Return the model class reached through Optional / list / dict annotations, if any."""
     while True:
         origin = get_origin(tp)
         if origin in (list, dict):
@@ -224,7 +247,7 @@ def _allowed_keys(loc: tuple) -> list[str]:
     return sorted(fi.alias or n for n, fi in model.model_fields.items())
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(tuple(err["loc"]))
@@ -300,8 +323,10 @@ def _overrides(o: OverridesFile) -> Overrides:
 
 
 def _refuse_budget_removal(patch: Mapping, where: str, source: str) -> None:
-    """A ``null`` removes a key when merged (``deep_merge``), but the budget is required:
-    refuse ``budget: null`` rather than plan with a spec that has none."""
+    """Refuse ``budget: null`` in ``patch``: the budget is required.
+
+    A ``null`` removes a key when merged (``deep_merge``), so the spec would have no budget.
+    """
     if "budget" in patch and patch["budget"] is None:
         key = f"{where}.budget"
         raise ScenarioFileError(
@@ -346,7 +371,7 @@ def scenario_from_dict(  # noqa: C901 (split in issue 10)
                 file=source,
                 key=missing[0],
             )
-        if m.end < m.start:
+        if m.start is not None and m.end is not None and m.end < m.start:
             raise ScenarioFileError(
                 f"{source}: to: {m.end} is before from: {m.start}", file=source, key="to"
             )

@@ -1,4 +1,4 @@
-"""Applying a scenario's overrides to curves and spec (pure functions, no I/O)."""
+"""Apply a scenario's overrides to curves and spec (pure functions, no I/O)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,12 @@ from .files import Overrides, apply_budget_change, deep_merge
 def scale_results(
     curves: Curves, multipliers: Mapping[str, float], source: str = "overrides"
 ) -> Curves:
-    """Curves where a line's cost per result is multiplied by the multiplier of its network
-    and of its segment (expected results divided by it; a 1.2 makes results 20% dearer)."""
+    """Return curves whose cost per result is multiplied per network and segment.
+
+    A line's multiplier is that of its network times that of its segment; its expected
+    results are divided by it (a 1.2 makes results 20% dearer). A name that is not in the
+    curves, or is both a network and a segment, raises ScenarioFileError.
+    """
     if not multipliers:
         return curves
     nets, segs = set(curves.networks), set(curves.segments)
@@ -65,9 +69,11 @@ def scale_results(
 def apply_overrides(  # noqa: C901 (split in issue 10)
     curves: Curves, spec: Mapping, overrides: Overrides, source: str = "overrides"
 ) -> tuple[Curves, dict, list[str]]:
-    """(curves, spec dict, notes) after ``overrides``: extra rules merged into the spec,
-    the budget changed, networks/segments excluded (their rules dropped, with a note) and
-    the cost per result scaled."""
+    """Return (curves, spec dict, notes) after ``overrides``.
+
+    The extra rules are merged into the spec, the budget changed, networks/segments excluded
+    (their rules dropped, with a note) and the cost per result scaled.
+    """
     notes: list[str] = []
     spec = deep_merge(spec, overrides.rules)
     if overrides.budget is not None:

@@ -38,13 +38,20 @@ from .errors import ActualsError
 EPS = 1e-9
 
 
-def period_bounds(period: str) -> tuple[dt.date, dt.date]:
-    """(first day, day after the last) of a period label; ActualsError for other labels."""
-    if period_kind(period) is None:
+def _period_kind(period: str) -> str:
+    """Return the kind of a period label (week, month or day); ActualsError for other labels."""
+    kind = period_kind(period)
+    if kind is None:
         raise ActualsError(
             f"period {period!r}: a re-plan needs ISO weeks (2027-W03), months (2027-01) "
             "or days (2027-01-04)"
         )
+    return kind
+
+
+def period_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """Return (first day, day after the last) of a period label; ActualsError for other labels."""
+    _period_kind(period)
     return _bounds(period)
 
 
@@ -66,6 +73,13 @@ def _text(value) -> str:
 
 @dataclass
 class ReplanResult:
+    """The outcome of a re-plan: the new plan, the original plan and the comparison rows.
+
+    ``rows`` hold per line and period the status (elapsed, current, open), the planned,
+    actual and re-planned spend and the change "Over/(under) plan"; ``spec`` is the spec the
+    open periods were optimised under.
+    """
+
     plan: dict
     original: dict
     rows: list[dict]
@@ -76,6 +90,7 @@ class ReplanResult:
     actual_spend: float = 0.0
 
     def to_dict(self) -> dict:
+        """Return the re-plan's Plan JSON with its ``replan`` section (as of, actuals, rows)."""
         d = dict(self.plan)
         d["replan"] = {
             "as_of": self.as_of.isoformat(),
@@ -90,7 +105,7 @@ class ReplanResult:
 
 
 def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[str]]:  # noqa: C901 (split in issue 10)
-    """{(network, segment, period): spend} before ``as_of``, in the curves' periods.
+    """Sum the actual spend before ``as_of`` per (network, segment, period) of the curves.
 
     ``actuals`` is canonical history (a DataFrame or an iterable of mappings with ``date``,
     ``network``, ``segment``, ``spend`` and optionally ``result_type`` and ``campaign``).
@@ -98,8 +113,7 @@ def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[st
     export that repeats the spend per conversion), the spend is counted once per date, line
     and campaign (the largest of the types), with a warning.
     """
-    kind = period_kind(curves.periods[0])
-    period_bounds(curves.periods[0])  # refuses other period labels
+    kind = _period_kind(curves.periods[0])  # refuses other period labels
     records = actuals.to_dict("records") if hasattr(actuals, "to_dict") else list(actuals)
     warnings: list[str] = []
     rows = []
@@ -163,8 +177,11 @@ def _group_rules(  # noqa: C901 (split in issue 10)
     warnings: list[str],
     floor_of: Mapping[str, float] | None = None,
 ) -> dict:
-    """The spec's ``kind`` rules for the open part: the spend already made (``done``) counted
-    against floors and caps; shares become currency limits of the whole budget (``convert``)."""
+    """Rewrite the spec's ``kind`` rules for the open part of the plan.
+
+    The spend already made (``done``) counts against floors and caps; with ``convert``,
+    shares become currency limits of the whole budget.
+    """
     out = {}
     for name, r in (norm.get(kind) or {}).items():
         d = done.get(name, 0.0)
@@ -383,7 +400,7 @@ def _open_spec(  # noqa: C901 (split in issue 10)
     *,
     convert: bool,
 ) -> tuple[dict, list[str]]:
-    """The spec for the current and open periods, with ``left`` to spend (module docstring)."""
+    """Build the spec for the current and open periods, ``left`` to spend (module docstring)."""
     notes: list[str] = []
     sub: dict = {"budget": left}
     if norm.get("objective"):

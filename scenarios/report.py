@@ -123,7 +123,7 @@ def _variant(run, v, first: bool) -> str:
 
 
 def scenario_html_text(run) -> str:
-    """The report: comparison of the variants, then each variant (charts, rules, lines)."""
+    """Render the report: comparison of the variants, then each variant (charts, rules, lines)."""
     sc = run.scenario
     c = run.curves
     parts = [

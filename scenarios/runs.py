@@ -1,4 +1,4 @@
-"""Running a scenario: the base and every variant through the optimizer, then the files.
+"""Run a scenario: the base and every variant through the optimizer, then the files.
 
 ``run_scenario(path_or_scenario, out_dir=None, on_progress=None)`` returns a
 :class:`ScenarioRun`. With ``out_dir`` it writes::
@@ -17,9 +17,10 @@ An infeasible variant is reported with its diagnosis; the others still run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from optimizer import CurveError, Curves, InfeasibleError, OptimizerError, SpecError, load_curves
 
@@ -35,8 +36,8 @@ Progress = Callable[[str, int, int], None]
 FRONTIER_FRACTIONS = (0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
 
 
-def _noop(message: str, done: int, total: int) -> None:
-    return None
+def _noop(_message: str, _done: int, _total: int) -> None:
+    """Ignore a progress report (the default ``on_progress``)."""
 
 
 @dataclass
@@ -55,9 +56,11 @@ class VariantRun:
 
     @property
     def ok(self) -> bool:
+        """Whether the variant got a plan (False: infeasible, see ``error`` and ``diagnosis``)."""
         return self.plan is not None
 
     def case(self) -> PlanCase:
+        """Return this variant as a :class:`PlanCase` for :func:`compare_plans`."""
         return PlanCase(
             name=self.name,
             spec=self.spec,
@@ -68,6 +71,7 @@ class VariantRun:
         )
 
     def to_dict(self) -> dict:
+        """Return the variant as a JSON-ready dict: status, spec, plan or error, files..."""
         return json_safe(
             {
                 "name": self.name,
@@ -89,6 +93,8 @@ class VariantRun:
 
 @dataclass
 class ScenarioRun:
+    """A scenario run: the curves, every variant (the base first), their comparison, the files."""
+
     scenario: Scenario
     curves: Curves
     variants: list[VariantRun]
@@ -99,9 +105,11 @@ class ScenarioRun:
 
     @property
     def base(self) -> VariantRun:
+        """The base variant (named after the scenario)."""
         return self.variants[0]
 
     def to_dict(self) -> dict:
+        """Return the run as a JSON-ready dict (variants, comparison, frontier, warnings, files)."""
         return json_safe(
             {
                 "name": self.scenario.name,
@@ -128,16 +136,23 @@ def curves_from_history(
 
 
 def scenario_curves(sc: Scenario, on_progress: Progress = _noop) -> tuple[Curves, list[str]]:
-    """The scenario's response curves: read from ``curves`` or forecast from ``history``."""
+    """Return the scenario's response curves: read from ``curves`` or forecast from ``history``.
+
+    Also returns the forecast's warnings (none for curves read from a file).
+    """
     if sc.curves_path is not None:
         return load_curves(sc.curves_path), []
+    if sc.period is None:  # load_scenario requires it with history
+        raise ScenarioFileError(
+            f"{sc.source}: period: is required with 'history'", file=sc.source, key="period"
+        )
     return curves_from_history(
         sc.history_path, sc.start, sc.end, sc.period, sc.result_type, on_progress
     )
 
 
 def optimise(curves: Curves, spec: dict, *, source: str, solver=None) -> dict:
-    """The Plan JSON dict of ``allocate(curves, spec)``; errors pass through."""
+    """Return the Plan JSON dict of ``allocate(curves, spec)``; errors pass through."""
     from optimizer import PlanSpec, allocate
 
     ps = PlanSpec.from_dict(spec, source=source)
@@ -145,8 +160,18 @@ def optimise(curves: Curves, spec: dict, *, source: str, solver=None) -> dict:
 
 
 def run_variant(
-    sc: Scenario, curves: Curves, name: str, patch: dict, overrides: Overrides, solver=None
+    sc: Scenario,
+    curves: Curves,
+    name: str,
+    patch: Mapping[str, Any],
+    overrides: Overrides,
+    solver=None,
 ) -> VariantRun:
+    """Optimise one variant: the base spec with ``patch`` merged in, then ``overrides``.
+
+    An infeasible variant comes back with its error and diagnosis instead of a plan; a spec
+    or curve error (a rule naming nothing...) raises ScenarioFileError naming the variant.
+    """
     where = sc.source if name == sc.name else f"{sc.source}: variant {name}"
     spec = deep_merge(sc.spec, patch)
     vcurves, spec, notes = apply_overrides(
@@ -169,7 +194,8 @@ def run_variant(
     return run
 
 
-def base_frontier(run: VariantRun, solver=None) -> list[dict]:
+def base_frontier(run: VariantRun) -> list[dict]:
+    """Return the budget frontier of ``run`` at ``FRONTIER_FRACTIONS`` of its budget."""
     from optimizer import PlanSpec, frontier
 
     ps = PlanSpec.from_dict(run.spec, source=f"{run.name} spec")
@@ -200,7 +226,7 @@ def run_scenario(
     warnings: list[str] = []
     if curves is None:
         curves, warnings = scenario_curves(sc, progress)
-    todo = [(sc.name, {}, sc.overrides)] + [
+    todo: list[tuple[str, Mapping[str, Any], Overrides]] = [(sc.name, {}, sc.overrides)] + [
         (v.name, v.spec_patch, sc.overrides.then(v.overrides)) for v in sc.variants
     ]
     total = len(todo) + (1 if frontier else 0) + (1 if out_dir is not None else 0)
@@ -213,7 +239,7 @@ def run_scenario(
     if frontier and runs[0].ok:
         progress("budget frontier", done, total)
         try:
-            points = base_frontier(runs[0], solver=solver)
+            points = base_frontier(runs[0])
         except (ScenarioError, OptimizerError) as e:  # reported, not fatal
             warnings.append(f"frontier skipped: {e}")
         done += 1
@@ -285,8 +311,11 @@ def compare_files(
     on_progress: Progress | None = None,
     solver=None,
 ) -> dict:
-    """Run the base of each scenario file (and its variants with ``variants=True``) and
-    compare them all with the first file's base (see :func:`compare_plans`)."""
+    """Run the base of each scenario file and compare them all with the first file's base.
+
+    With ``variants=True`` every file's variants run and are compared too (see
+    :func:`compare_plans`). Files are not written.
+    """
     if len(paths) < 2 and not variants:
         raise ScenarioError("compare: give at least two scenario files (or --variants)")
     progress = on_progress or _noop

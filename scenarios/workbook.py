@@ -44,6 +44,7 @@ def _cpr(points, i: int) -> float | None:
 
 
 def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
+    """Build the finance workbook of a scenario run (sheets and tables: module docstring)."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
@@ -165,9 +166,9 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
         if not v.ok:
             continue
         ws.cell(row=row, column=1, value=f"{v.name}: spend by line and period").font = BOLD
-        rows = plan_rows(v.plan)
-        row = write_flighting(ws, f"Flighting_{v.name}", rows, row=row + 1) + 3
-        row = write_flighting_by_month(ws, f"FlightingByMonth_{v.name}", rows, row=row) + 3
+        lines = plan_rows(v.plan)
+        row = write_flighting(ws, f"Flighting_{v.name}", lines, row=row + 1) + 3
+        row = write_flighting_by_month(ws, f"FlightingByMonth_{v.name}", lines, row=row) + 3
     autosize(ws)
 
     ws = wb.create_sheet("Rules")
@@ -290,6 +291,7 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
 
 
 def scenario_workbook_bytes(run) -> bytes:
+    """Return the scenario run's workbook as XLSX bytes."""
     return workbook_bytes(scenario_workbook(run))
 
 

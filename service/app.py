@@ -39,6 +39,7 @@ class RedactTokens(logging.Filter):
     pattern = re.compile(r"([?&]token=)[^&\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the tokens in the record's arguments (or message); always keep the record."""
         if isinstance(record.args, tuple):
             record.args = tuple(
                 self.pattern.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
@@ -61,9 +62,12 @@ GC_GEN0_THRESHOLD = 10_000
 
 
 def tune_gc() -> None:
-    """Make the cyclic GC cheap for a server: what start-up built (modules, the default
-    curves) is frozen out of the collections, and gen-0 collections run less often. Only
-    when the server starts (the app's lifespan), never on import or in ``create_app``."""
+    """Make the cyclic GC cheap for a server.
+
+    What start-up built (modules, the default curves) is frozen out of the collections, and
+    gen-0 collections run less often. Only when the server starts (the app's lifespan), never
+    on import or in ``create_app``.
+    """
     gc.collect()
     gc.freeze()
     gen0, gen1, gen2 = gc.get_threshold()
@@ -79,7 +83,7 @@ def _version() -> str:
 
 
 def _startup_history(settings: Settings) -> ServerHistory:
-    """ADPLAN_HISTORY_PATH read and validated once (or none), with an empty forecast cache."""
+    """Read and validate ADPLAN_HISTORY_PATH once (if set); add an empty forecast cache."""
     history = None
     if settings.history_path is not None:
         history = read_startup_history(settings.history_path)
@@ -87,8 +91,10 @@ def _startup_history(settings: Settings) -> ServerHistory:
 
 
 def _startup_forecast(server_history: ServerHistory, settings: Settings):
-    """The window ADPLAN_FORECAST_FROM..TO forecast at start-up: the default curves (and the
-    first entry of the forecast cache)."""
+    """Forecast the window ADPLAN_FORECAST_FROM..TO at start-up and return its curves.
+
+    They become the default curves (and the first entry of the forecast cache).
+    """
     start, end = settings.forecast_from, settings.forecast_to
     period = settings.forecast_period or "week"
     try:
@@ -112,8 +118,10 @@ def _startup_forecast(server_history: ServerHistory, settings: Settings):
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app: open the database, load the default curves and the start-up history
-    (forecasting its window if one is set), wire routes and errors.
+    """Build the app: database, default curves, start-up history, routes and errors.
+
+    Opens the database, loads the default curves and the start-up history (forecasting its
+    window if one is set), and wires the routes and the error handlers.
 
     ``settings`` defaults to :func:`get_settings` (the environment). The settings used are
     also installed as the override of :func:`get_settings`, so routes and state agree.

@@ -48,10 +48,12 @@ ID_LENGTH = 32  # uuid4().hex
 
 
 class Base(DeclarativeBase):
-    pass
+    """Declarative base of the service's tables."""
 
 
 class ScenarioRunRecord(Base):
+    """A saved scenario run: its document and summary (its plans point to it)."""
+
     __tablename__ = "scenario_runs"
     __table_args__ = {"sqlite_autoincrement": True}
 
@@ -64,6 +66,8 @@ class ScenarioRunRecord(Base):
 
 
 class PlanRecord(Base):
+    """A saved plan: summary columns for listing, its inputs and result, its token's hash."""
+
     __tablename__ = "plans"
     __table_args__ = {"sqlite_autoincrement": True}
 
@@ -96,7 +100,7 @@ class RawJSON(str):
 
 
 def dump_json(obj) -> RawJSON:
-    """Compact strict JSON text of plain data (dicts, lists, str, numbers, None).
+    """Return compact strict JSON text of plain data (dicts, lists, str, numbers, None).
 
     pydantic-core's encoder (what FastAPI used for responses; no new dependency): about 5x
     faster than the stdlib's on float-heavy plans and curves. A non-finite number, which
@@ -128,6 +132,8 @@ class NewPlan:
 
 @dataclass(frozen=True, slots=True)
 class StoredPlan:
+    """A plan as read back from the store (``inputs`` is None unless asked for)."""
+
     id: str
     created_at: datetime
     kind: str
@@ -138,16 +144,19 @@ class StoredPlan:
 
 
 def iso(dt: datetime) -> str:
+    """Return ``dt`` in UTC as ISO 8601 with a ``Z`` (naive datetimes are taken as UTC)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def hash_token(token: str) -> str:
+    """Return the hex SHA-256 of a download token (what the database keeps)."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def new_token() -> str:
+    """Return a new random download token (256 bits, URL-safe)."""
     return secrets.token_urlsafe(32)
 
 
@@ -156,8 +165,11 @@ def _num(v) -> float | None:
 
 
 def _stored(rec: PlanRecord, plan: NewPlan | None = None) -> StoredPlan:
-    """The stored plan of ``rec``; ``plan`` (what was just added) gives the dicts, since
-    ``rec`` may hold them as serialised text."""
+    """Return the stored plan of ``rec``.
+
+    ``plan`` (what was just added) gives the dicts, since ``rec`` may hold them as serialised
+    text.
+    """
     return StoredPlan(
         id=rec.id,
         created_at=rec.created_at,
@@ -174,7 +186,7 @@ def _encode_cursor(seq: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int | None:
-    """The sequence number in an opaque cursor, or None if it is not one of ours."""
+    """Return the sequence number in an opaque cursor, or None if it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
@@ -185,7 +197,7 @@ def decode_cursor(cursor: str) -> int | None:
 
 
 def make_engine(url: str, busy_timeout_ms: int = 30_000) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+    """Create an engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, json_serializer=_json_serializer)
@@ -226,6 +238,7 @@ class PlanStore:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
+        """Close the engine's connections."""
         self.engine.dispose()
 
     @contextmanager
@@ -234,12 +247,14 @@ class PlanStore:
             yield session
 
     def journal_mode(self) -> str | None:
+        """Return SQLite's journal mode (``wal`` for a file), or None for other databases."""
         if not self.is_sqlite:
             return None
         with self.engine.connect() as conn:
             return conn.exec_driver_sql("PRAGMA journal_mode").scalar()
 
     def ping(self) -> bool:
+        """Check that the database answers (``SELECT 1``); its error propagates if not."""
         with self.engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
         return True
@@ -274,7 +289,7 @@ class PlanStore:
         return _stored(rec, plan), token
 
     def get_plan(self, plan_id: str, *, with_inputs: bool = False) -> StoredPlan | None:
-        """The plan, or None; its (large) inputs are read only when asked for."""
+        """Return the plan, or None; its (large) inputs are read only when asked for."""
         q = select(PlanRecord).where(PlanRecord.id == plan_id)
         if not with_inputs:
             q = q.options(defer(PlanRecord.inputs))
@@ -285,7 +300,7 @@ class PlanStore:
     def list_plans(
         self, *, limit: int, cursor: int | None = None, scenario_run_id: str | None = None
     ) -> tuple[list[dict], str | None]:
-        """Summaries, newest first, and the cursor of the next page (None at the end).
+        """Return summaries, newest first, and the cursor of the next page (None at the end).
 
         Reads only the summary columns, never the (large) inputs and results.
         """
@@ -322,18 +337,20 @@ class PlanStore:
         return items, nxt
 
     def count_plans(self) -> int:
+        """Return the number of saved plans."""
         from sqlalchemy import func
 
         with self._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(PlanRecord)) or 0)
 
     def delete_plan(self, plan_id: str) -> bool:
+        """Delete a plan; False if there was none with this id."""
         with self._writing() as session:
             res = session.execute(delete(PlanRecord).where(PlanRecord.id == plan_id))
             return bool(res.rowcount)
 
     def check_token(self, plan_id: str, token: str) -> bool | None:
-        """None if there is no such plan; else whether ``token`` is its download token."""
+        """Return whether ``token`` is the plan's download token; None if there is no such plan."""
         with self._sessions() as session:
             stored = session.scalar(select(PlanRecord.token_hash).where(PlanRecord.id == plan_id))
         if stored is None:
@@ -371,6 +388,7 @@ class PlanStore:
         return self._run_dict(run, [(r.name, r.id) for r in recs]), out
 
     def get_scenario_run(self, run_id: str) -> dict | None:
+        """Return a scenario run with its (variant name, plan id) pairs, or None."""
         with self._sessions() as session:
             run = session.scalars(
                 select(ScenarioRunRecord).where(ScenarioRunRecord.id == run_id)

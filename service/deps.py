@@ -36,14 +36,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_store(request: Request) -> PlanStore:
+    """Return the app's plan store (``app.state.store``)."""
     return request.app.state.store
 
 
 def get_default_curves(request: Request) -> Curves | None:
+    """Return the curves loaded or forecast at start-up, or None if there are none."""
     return request.app.state.default_curves
 
 
 def get_server_history(request: Request) -> ServerHistory | None:
+    """Return the start-up history and its forecast cache, or None if the app has none."""
     return getattr(request.app.state, "server_history", None)
 
 
@@ -53,7 +56,7 @@ ServerHistoryDep = Annotated[ServerHistory | None, Depends(get_server_history)]
 
 
 def key_is_valid(presented: str | None, settings: Settings) -> bool:
-    """Constant-time check of ``presented`` against every configured key."""
+    """Check ``presented`` against every configured key, in constant time."""
     if not presented:
         return False
     given = presented.encode("utf-8", "surrogatepass")
@@ -69,6 +72,7 @@ UNAUTHORIZED = {"WWW-Authenticate": "ApiKey"}
 def require_api_key(
     settings: SettingsDep, key: Annotated[str | None, Security(api_key_header)]
 ) -> None:
+    """Refuse (401) a request without a valid ``X-API-Key``."""
     if not key:
         raise HTTPException(401, "missing X-API-Key header", headers=UNAUTHORIZED)
     if not key_is_valid(key, settings):
@@ -85,7 +89,7 @@ def require_download_access(
     key: Annotated[str | None, Security(api_key_header)],
     token: Annotated[str | None, Security(download_token)],
 ) -> None:
-    """A valid X-API-Key, or the plan's own token in ``?token=``.
+    """Require a valid X-API-Key, or the plan's own token in ``?token=``.
 
     A token that belongs to another plan (or to none) is 403; a missing plan is 404.
     """

@@ -46,6 +46,7 @@ class ServiceError(Exception):
     code = "bad_request"
 
     def body(self) -> dict:
+        """Return the JSON body of the response: ``error`` (the code) and ``detail``."""
         return {"error": self.code, "detail": str(self)}
 
 
@@ -63,10 +64,13 @@ class ProblemTooLarge(ServiceError):
         self.limit, self.value, self.setting = limit, value, setting
 
     def body(self) -> dict:
+        """Return the JSON body, with the ``limit``, the ``value`` and the ``setting``."""
         return {**super().body(), "limit": self.limit, "value": self.value, "setting": self.setting}
 
 
 class RequestTooLarge(ServiceError):
+    """The request body exceeds ADPLAN_MAX_REQUEST_BYTES (413)."""
+
     status_code = 413
     code = "request_too_large"
 
@@ -78,6 +82,7 @@ class RequestTooLarge(ServiceError):
         self.limit = limit
 
     def body(self) -> dict:
+        """Return the JSON body, with the ``limit`` in bytes."""
         return {**super().body(), "limit": self.limit}
 
 
@@ -101,7 +106,7 @@ def _rules_of(diagnosis: list) -> list[str]:
 
 
 def _package_error(exc: Exception) -> tuple[int, dict]:
-    """Status and body for an error raised by optimizer, forecasting or scenarios."""
+    """Return status and body for an error raised by optimizer, forecasting or scenarios."""
     if isinstance(exc, InfeasibleError):
         diagnosis = list(getattr(exc, "diagnosis", []) or [])
         return 422, {
@@ -179,7 +184,7 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(root, _package)
 
     @app.exception_handler(Exception)
-    async def _other(_req: Request, exc: Exception) -> JSONResponse:
+    async def _other(_req: Request, _exc: Exception) -> JSONResponse:
         ref = uuid.uuid4().hex[:12]
         log.exception("internal error %s", ref)
         return _json(

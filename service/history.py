@@ -54,6 +54,11 @@ class ForecastCache:
         self.fits = 0
 
     def get(self, key: CacheKey, compute: Callable[[], Any]) -> Any:
+        """Return the value for ``key``, computing it here or waiting for the caller who is.
+
+        The first caller for a key runs ``compute`` outside the lock; later callers wait for
+        it and get its value or its exception.
+        """
         with self._lock:
             slot = self._slots.get(key)
             owner = slot is None
@@ -83,10 +88,12 @@ class ForecastCache:
         return slot.value
 
     def keys(self) -> list[CacheKey]:
+        """Return the cached keys, least recently used first."""
         with self._lock:
             return list(self._slots)
 
     def info(self) -> dict:
+        """Return the cache's ``size``, ``maxsize``, ``hits`` and ``fits``."""
         with self._lock:
             return {
                 "size": len(self._slots),
@@ -107,6 +114,7 @@ class StartupHistory:
 
     @property
     def label(self) -> str:
+        """Return the file name and row count, for messages."""
         return f"{self.path.name} ({self.rows:,} rows)"
 
 

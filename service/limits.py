@@ -22,6 +22,7 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope, receive, send) -> None:
+        """Pass the request on, refusing it with 413 once its body is over the limit."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -77,6 +78,7 @@ async def _send_413(send, limit: int) -> None:
 
 
 def check_curves_size(n_lines: int, n_variables: int, settings: Settings) -> None:
+    """Refuse (ProblemTooLarge) curves over ADPLAN_MAX_LINES or ADPLAN_MAX_VARIABLES."""
     if n_lines > settings.max_lines:
         raise ProblemTooLarge(
             "the number of curve lines", n_lines, settings.max_lines, "ADPLAN_MAX_LINES"
@@ -91,5 +93,6 @@ def check_curves_size(n_lines: int, n_variables: int, settings: Settings) -> Non
 
 
 def check_count(what: str, value: int, limit: int, setting: str) -> None:
+    """Refuse (ProblemTooLarge, naming ``setting``) a ``value`` above ``limit``."""
     if value > limit:
         raise ProblemTooLarge(what, value, limit, setting)

@@ -35,22 +35,28 @@ from .settings import Settings
 
 
 def spec_dict(body: SpecBody | SpecPatchBody) -> dict:
+    """Return a spec body as the dict ``PlanSpec.from_dict`` reads (aliases, no None)."""
     return body.model_dump(by_alias=True, exclude_none=True)
 
 
 def curves_dict(body: CurvesBody) -> dict:
+    """Return a curves body as the dict ``Curves.from_dict`` reads (no None values)."""
     return body.model_dump(exclude_none=True)
 
 
 def curves_from_body(body: CurvesBody, settings: Settings) -> Curves:
+    """Check a curves body against the size limits and build validated :class:`Curves`."""
     n_lines = len(body.lines)
     check_curves_size(n_lines, sum(len(ln.points) - 1 for ln in body.lines), settings)
     return Curves.from_dict(curves_dict(body), source="curves")
 
 
 def curves_json(curves: Curves) -> dict:
-    """``curves.to_dict()`` made safe to store: the lines are validated finite numbers
-    already, so only the free-form metadata needs cleaning."""
+    """Return ``curves.to_dict()`` made safe to store as JSON.
+
+    The lines are validated finite numbers already, so only the free-form metadata needs
+    cleaning.
+    """
     d = curves.to_dict()
     for k in curves.meta:
         d[k] = json_safe(d[k])
@@ -58,15 +64,17 @@ def curves_json(curves: Curves) -> dict:
 
 
 def check_curves(curves: Curves, settings: Settings) -> None:
+    """Refuse curves over ADPLAN_MAX_LINES or ADPLAN_MAX_VARIABLES."""
     check_curves_size(len(curves.lines), sum(len(ln.points) - 1 for ln in curves.lines), settings)
 
 
 def history_rows(rows: Sequence[HistoryRow]) -> list[dict]:
+    """Return the rows as JSON-ready dicts (ISO dates, no None), as the plan's inputs keep them."""
     return [r.model_dump(mode="json", exclude_none=True) for r in rows]
 
 
 def history_frame(rows: Sequence[HistoryRow], settings: Settings):
-    """The rows as a validated canonical history DataFrame."""
+    """Return the rows as a validated canonical history DataFrame."""
     import pandas as pd
 
     from forecasting import validate_history
@@ -88,6 +96,8 @@ def history_frame(rows: Sequence[HistoryRow], settings: Settings):
 
 @dataclass(slots=True)
 class Forecast:
+    """A forecast's curves, its warnings and its full result (``ForecastResult.to_dict()``)."""
+
     curves: Curves
     warnings: list[str] = field(default_factory=list)
     result: dict = field(default_factory=dict)
@@ -108,7 +118,7 @@ def check_window(pairs: int, start: date, end: date, period: str, settings: Sett
 def forecast_frame(
     history, start: date, end: date, period: str, result_type: str | None, settings: Settings
 ) -> Forecast:
-    """``forecasting.forecast_curves`` on a validated history, its curves checked."""
+    """Run ``forecasting.forecast_curves`` on a validated history and check its curves."""
     from forecasting import forecast_curves
 
     try:
@@ -129,6 +139,7 @@ def forecast(
     result_type: str | None,
     settings: Settings,
 ) -> Forecast:
+    """Forecast the curves of ``start``..``end`` from history rows, within the size limits."""
     check_count(
         "the number of history rows",
         len(rows),
@@ -156,7 +167,7 @@ class ServerHistory:
     def forecast(
         self, start: date, end: date, period: str, result_type: str | None, settings: Settings
     ) -> Forecast:
-        """The forecast of the start-up history for this window, fitted once per window."""
+        """Return the forecast of the start-up history for this window, fitted once per window."""
         if self.history is None:
             raise InvalidInput(NO_STARTUP_HISTORY)
         check_window(self.history.pairs, start, end, period, settings)
@@ -168,7 +179,7 @@ class ServerHistory:
 
 
 def span_of(req) -> tuple[date, date] | None:
-    """``(from, to)`` of a request without history rows that asks for a window, else None."""
+    """Return ``(from, to)`` of a request that asks for a window, or None if it gives neither."""
     if req.from_ is None and req.to is None:
         return None
     if req.from_ is None or req.to is None:
@@ -196,6 +207,11 @@ def problem_curves(
     settings: Settings,
     server_history: ServerHistory | None = None,
 ) -> Problem:
+    """Return the curves a request plans on, with their kind and the inputs to store.
+
+    In order: the request's ``curves``; its ``history`` rows forecast over ``from``..``to``;
+    ``from``..``to`` alone, forecast from the start-up history; else the default curves.
+    """
     if req.curves is not None:
         curves = curves_from_body(req.curves, settings)
         return Problem(curves, "curves", {"curves": curves_json(curves)})
@@ -234,6 +250,7 @@ def problem_curves(
 
 
 def build_spec(body: SpecBody, curves: Curves):
+    """Build the :class:`optimizer.PlanSpec` of a spec body and check it against ``curves``."""
     from optimizer import PlanSpec
 
     spec = PlanSpec.from_dict(spec_dict(body), source="spec")
@@ -274,6 +291,7 @@ def make_plan(
 def make_forecast(
     req: ForecastRequest, settings: Settings, server_history: ServerHistory | None = None
 ) -> dict:
+    """Forecast the curves a request asks for; the JSON-safe body of the response."""
     if req.history is not None:
         fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
     elif server_history is None:
@@ -292,6 +310,7 @@ def make_frontier(
     settings: Settings,
     server_history: ServerHistory | None = None,
 ) -> dict:
+    """Solve the request's plan at each of its budgets; the JSON-safe body of the response."""
     check_count(
         "the number of budgets", len(req.budgets), settings.max_budgets, "ADPLAN_MAX_BUDGETS"
     )

@@ -32,6 +32,8 @@ class _Strict(BaseModel):
 
 
 class CurveLineBody(_Strict):
+    """One response curve: expected results against spend for a network, segment and period."""
+
     network: Name
     segment: Name
     period: Name
@@ -43,7 +45,7 @@ class CurveLineBody(_Strict):
 
 
 class CurvesBody(BaseModel):
-    """Response curves as in DESIGN.md. Other top-level keys are kept as metadata."""
+    """Response curves as in docs/design.md. Other top-level keys are kept as metadata."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -76,18 +78,24 @@ class LineRuleBody(_Strict):
 
 
 class LineKeyBody(_Strict):
+    """One line, named by its network, segment and period."""
+
     network: Name
     segment: Name
     period: Name
 
 
 class ExcludeBody(_Strict):
+    """Networks, segments and lines to leave out of the plan (no spend on them)."""
+
     networks: list[Name] | None = None
     segments: list[Name] | None = None
     lines: list[LineKeyBody] | None = None
 
 
 class PacingBody(_Strict):
+    """Each period's spend within +-``tolerance`` of its share (``weights``, default even)."""
+
     tolerance: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
     weights: dict[str, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] | None = None
 
@@ -120,7 +128,7 @@ class _SpecFields(_Strict):
 
 
 class SpecBody(_SpecFields):
-    """The plan spec of DESIGN.md and docs/optimizer.md: a budget and the business rules."""
+    """The plan spec of docs/design.md and docs/optimizer.md: a budget and the business rules."""
 
     budget: Positive
 
@@ -135,7 +143,7 @@ class SpecPatchBody(_SpecFields):
 
 
 class HistoryRow(_Strict):
-    """One canonical history row (DESIGN.md, "Canonical history")."""
+    """One canonical history row (docs/design.md, "Canonical history")."""
 
     date: date
     network: Name
@@ -171,10 +179,13 @@ class _HistorySpan(_Strict):
 
 
 class PlanRequest(_HistorySpan):
-    """Either ``curves`` and ``spec``, or ``history`` rows with ``from``, ``to``, ``period``
+    """A plan to solve and save: its spec and where its curves come from.
+
+    Either ``curves`` and ``spec``, or ``history`` rows with ``from``, ``to``, ``period``
     and ``spec``, or ``from``, ``to``, ``period`` and ``spec`` alone (forecast from the
     server's start-up history, ADPLAN_HISTORY_PATH). With none of these, the server's default
-    curves are used if it has any."""
+    curves are used if it has any.
+    """
 
     curves: CurvesBody | None = None
     spec: SpecBody
@@ -206,6 +217,8 @@ class ForecastRequest(_HistorySpan):
 
 
 class FrontierRequest(_HistorySpan):
+    """A plan spec solved at several budgets, with its curves or history as for a plan."""
+
     curves: CurvesBody | None = None
     spec: SpecBody
     budgets: list[Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]] = Field(
@@ -226,6 +239,8 @@ ScenarioName = Annotated[
 
 
 class OverridesExcludeBody(_Strict):
+    """Networks and segments a scenario or variant leaves out."""
+
     networks: list[Name] = Field(default_factory=list)
     segments: list[Name] = Field(default_factory=list)
 
@@ -246,6 +261,8 @@ class OverridesBody(_Strict):
 
 
 class VariantBody(_Strict):
+    """One variant of a scenario: a name and what it changes from the base."""
+
     name: ScenarioName
     description: Annotated[str, Field(max_length=2000)] | None = None
     spec: SpecPatchBody | None = None
@@ -253,7 +270,7 @@ class VariantBody(_Strict):
 
 
 class ScenarioRunRequest(_HistorySpan):
-    """A scenario document (DESIGN.md, "Scenario file") with its curves or history inline.
+    """A scenario document (docs/design.md, "Scenario file") with its curves or history inline.
 
     Paths to files are not accepted over HTTP: put the curves, history and spec in the body.
     """
@@ -284,6 +301,8 @@ class ScenarioRunRequest(_HistorySpan):
 
 
 class Links(BaseModel):
+    """Links to a plan and its downloads."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     self_: str = Field(alias="self", description="the plan as JSON (needs X-API-Key)")
@@ -292,7 +311,7 @@ class Links(BaseModel):
 
 
 class PlanOut(BaseModel):
-    """The Plan JSON of DESIGN.md plus ``id``, ``created_at`` and ``links``."""
+    """The Plan JSON of docs/design.md plus ``id``, ``created_at`` and ``links``."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -303,6 +322,8 @@ class PlanOut(BaseModel):
 
 
 class PlanSummary(BaseModel):
+    """A saved plan in a list: its key figures and links, without its lines."""
+
     id: str
     created_at: str
     kind: str
@@ -318,6 +339,8 @@ class PlanSummary(BaseModel):
 
 
 class PlanPage(BaseModel):
+    """One page of saved plans, newest first, and where the next page is."""
+
     items: list[PlanSummary]
     next_cursor: str | None = Field(
         description="pass as ?cursor= for the next page; null at the end"
@@ -326,11 +349,15 @@ class PlanPage(BaseModel):
 
 
 class TokenOut(BaseModel):
+    """A plan's new download links; their token replaces the old one."""
+
     id: str
     links: Links
 
 
 class ForecastOut(BaseModel):
+    """Response curves forecast from history, with the forecast's warnings."""
+
     model_config = ConfigDict(extra="allow")
 
     curves: dict
@@ -338,12 +365,16 @@ class ForecastOut(BaseModel):
 
 
 class FrontierOut(BaseModel):
+    """The plan's expected results and marginal cost per result at each budget."""
+
     model_config = ConfigDict(extra="allow")
 
     points: list[dict]
 
 
 class ScenarioPlanOut(BaseModel):
+    """One variant of a scenario run: its status and saved plan, or why it has none."""
+
     variant: str
     status: str
     plan: PlanOut | None = Field(default=None, description="null when the variant is infeasible")
@@ -354,6 +385,8 @@ class ScenarioPlanOut(BaseModel):
 
 
 class ScenarioRunOut(BaseModel):
+    """A saved scenario run: each variant's plan, their comparison and the frontier."""
+
     id: str
     created_at: str
     name: str
@@ -364,6 +397,8 @@ class ScenarioRunOut(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness, version, database kind and what was loaded at start-up."""
+
     status: Literal["ok"]
     version: str
     database: str

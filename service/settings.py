@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def default_data_dir() -> Path:
+    """Return ``$XDG_DATA_HOME/adplan``, or ``~/.local/share/adplan`` when it is not set."""
     xdg = os.environ.get("XDG_DATA_HOME")
     base = Path(xdg) if xdg else Path.home() / ".local" / "share"
     return base / "adplan"
@@ -126,5 +127,5 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings of this process, read once from the environment."""
+    """Return the settings of this process, read once from the environment."""
     return Settings()

@@ -73,7 +73,9 @@ def test_optimize_target_json(demo):
 def test_optimize_infeasible_json_keeps_stdout_clean(demo, tmp_path):
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"budget": 1000, "networks": {"meta": {"min": 5000}}}))
-    p = run("optimize", "--curves", str(demo / "curves.json"), "--spec", str(spec), "--json", code=1)
+    p = run(
+        "optimize", "--curves", str(demo / "curves.json"), "--spec", str(spec), "--json", code=1
+    )
     assert p.stdout == "" and "infeasible" in p.stderr
 
 
@@ -84,9 +86,13 @@ def test_frontier_json(demo):
 
 
 def test_scenario_run_and_compare_json(demo, tmp_path):
-    result = parse(run("scenario", "run", str(demo / "scenario.yaml"), "--out", str(tmp_path), "--json"))
+    result = parse(
+        run("scenario", "run", str(demo / "scenario.yaml"), "--out", str(tmp_path), "--json")
+    )
     assert "budget-minus-10" in json.dumps(result)
-    compared = parse(run("scenario", "compare", str(demo / "scenario.yaml"), "--variants", "--json"))
+    compared = parse(
+        run("scenario", "compare", str(demo / "scenario.yaml"), "--variants", "--json")
+    )
     assert "tiktok-dearer" in json.dumps(compared)
 
 

@@ -45,8 +45,10 @@ class Keep:
             self.mask &= ~where
 
     def refuse(self, table: RawTable, where, col: int | str | None, what: str) -> None:
-        """An IngestError (``what``) at the first kept record where ``where`` holds: a
-        value the canonical row needs (its date, its network) is empty."""
+        """Raise an IngestError (``what``) at the first kept record where ``where`` holds.
+
+        For a value the canonical row needs (its date, its network) that is empty.
+        """
         bad = np.asarray(where, dtype=bool) & self.mask
         if bad.any():
             raise table.error(int(np.flatnonzero(bad)[0]), col, what)
@@ -55,8 +57,11 @@ class Keep:
         arr = spend.to_numpy(dtype="float64")
         return {r: math.fsum(np.nan_to_num(arr[m], nan=0.0)) for r, m in self._dropped.items()}
 
-    def build(self, table: RawTable, columns: dict[str, pd.Series], notes=None) -> Extract:
-        """Extract of the kept rows; ``columns`` maps canonical names to full-length series."""
+    def build(self, columns: dict[str, pd.Series], notes=None) -> Extract:
+        """Return the Extract of the kept rows.
+
+        ``columns`` maps canonical names to full-length series (one value per record).
+        """
         data = {k: v.reset_index(drop=True)[self.mask] for k, v in columns.items()}
         frame = pd.DataFrame(data)
         frame["_pos"] = np.flatnonzero(self.mask)
@@ -86,7 +91,7 @@ def canonical_extract(
     currency: pd.Series | None = None,
     notes=None,
 ) -> Extract:
-    """The importers' last step: the canonical columns of the kept rows.
+    """Return the canonical columns of the kept rows (the importers' last step).
 
     ``impressions`` and ``clicks`` are a column position (None when the export has none),
     parsed here as non-negative counts of the kept rows, or a series the importer parsed.
@@ -106,12 +111,15 @@ def canonical_extract(
     if currency is not None:
         columns["currency"] = _text_or_nan(currency)
     columns["campaign"] = _text_or_nan(campaign)
-    return keep.build(table, columns, notes)
+    return keep.build(columns, notes)
 
 
 def segments(table: RawTable, cols, first: pd.Series | None = None) -> pd.Series:
-    """Segment of each row: ``first`` (demographics) where set, else the slug of the first of
-    the columns ``cols`` (ad group, campaign; None for absent) with a value, else ``all``."""
+    """Return the segment of each row.
+
+    ``first`` (demographics) where set, else the slug of the first of the columns ``cols``
+    (ad group, campaign; None for absent) with a value, else ``all``.
+    """
     segment = constant("", len(table)) if first is None else first
     for c in cols:
         if c is not None:
@@ -122,9 +130,11 @@ def segments(table: RawTable, cols, first: pd.Series | None = None) -> pd.Series
 def currencies(
     table: RawTable, col: int | None, spend_col: int | None = None, spend_pattern: str = ""
 ) -> pd.Series:
-    """Currency codes (upper case) of column ``col``; empty cells, or every row when there is
-    no such column, take the currency the spend header names (``"Cost (EUR)"``: the group
-    ``cur`` of ``spend_pattern``), else stay ""."""
+    """Return the currency codes (upper case) of column ``col``.
+
+    Empty cells, or every row when there is no such column, take the currency the spend
+    header names (``"Cost (EUR)"``: the group ``cur`` of ``spend_pattern``), else stay "".
+    """
     codes = table.text(col).str.upper()
     if spend_col is not None:
         m = re.fullmatch(spend_pattern, table.norm[spend_col])
@@ -149,8 +159,11 @@ def constant(value, n: int, dtype="str") -> pd.Series:
 
 
 def segment_slug(text: str) -> str:
-    """Audience names as segments: lowercase, spaces and underscores to ``-``, accents kept
-    (``"Retargeting 30d"`` -> ``retargeting-30d``)."""
+    """Return an audience name as a segment.
+
+    Lowercase, spaces and underscores to ``-``, accents kept (``"Retargeting 30d"`` ->
+    ``retargeting-30d``).
+    """
     text = unicodedata.normalize("NFKC", str(text)).translate(
         str.maketrans({"\u2019": "'", "\u2018": "'"})
     )
@@ -198,8 +211,10 @@ def age_code(text: str) -> str:
 
 
 def demographic_segments(age: pd.Series, gender: pd.Series) -> pd.Series:
-    """``f-25-34`` from age "25-34" and gender "female"; either part alone when only one is
-    given; empty where neither is."""
+    """Return demographic segments: ``f-25-34`` from age "25-34" and gender "female".
+
+    Either part alone when only one is given; empty where neither is.
+    """
     a = age.map({x: age_code(x) if x else "" for x in pd.unique(age)})
     g = gender.map({x: gender_code(x) if x else "" for x in pd.unique(gender)})
     both = (a != "") & (g != "")
@@ -278,10 +293,12 @@ _RESULT_TYPES: dict[str, str] = {
 
 
 def result_type_slug(text: str) -> str:
-    """Canonical result type from an export's label: known Meta/LinkedIn/Google labels in
-    English and French map to one slug (``"Website purchases"``, ``"Achats"`` and
-    ``"actions:offsite_conversion.fb_pixel_purchase"`` -> ``purchases``); any other label
-    becomes a lowercase slug with underscores."""
+    """Return the canonical result type of an export's label.
+
+    Known Meta/LinkedIn/Google labels in English and French map to one slug (``"Website
+    purchases"``, ``"Achats"`` and ``"actions:offsite_conversion.fb_pixel_purchase"`` ->
+    ``purchases``); any other label becomes a lowercase slug with underscores.
+    """
     t = norm_header(text)
     if t in _RESULT_TYPES:
         return _RESULT_TYPES[t]

@@ -33,9 +33,11 @@ _INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")
 
 
 def norm_header(text: str) -> str:
-    """Header as compared by the importers: NFKC (no-break spaces become spaces), curly
-    apostrophes straightened, BOM and zero-width characters removed, spaces collapsed,
-    case folded."""
+    """Return a header as the importers compare it.
+
+    NFKC (no-break spaces become spaces), curly apostrophes straightened, BOM and zero-width
+    characters removed, spaces collapsed, case folded.
+    """
     text = _INVISIBLE.sub("", str(text))
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     return re.sub(r"\s+", " ", text).strip().casefold()
@@ -46,9 +48,12 @@ def norm_header(text: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def decode(raw: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding of a CSV export: UTF-16 (Google's "Excel" flavour) by BOM or by
-    its zero bytes, UTF-8 with or without BOM, else Windows-1252."""
+def decode(raw: bytes) -> tuple[str, str]:
+    """Return the text and encoding of a CSV export.
+
+    UTF-16 (Google's "Excel" flavour) by BOM or by its zero bytes, UTF-8 with or without
+    BOM, else Windows-1252.
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), "utf-16"
     head = raw[:400]
@@ -64,7 +69,7 @@ def decode(raw: bytes, name: str) -> tuple[str, str]:
 
 
 def split_records(text: str, delimiter: str, limit: int | None = None):
-    """CSV records with the file line each starts on (quoted fields may span lines)."""
+    """Split CSV records, with the file line each starts on (quoted fields may span lines)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records: list[list[str]] = []
     lines: list[int] = []
@@ -82,8 +87,10 @@ def split_records(text: str, delimiter: str, limit: int | None = None):
 
 
 class NumberCell(str):
-    """A workbook cell typed as a number, rendered by ``repr``: read as it is, whatever the
-    file's decimal mark."""
+    """A workbook cell typed as a number, rendered by ``repr``.
+
+    It is read as it is, whatever the file's decimal mark.
+    """
 
     __slots__ = ()
 
@@ -112,9 +119,12 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def is_workbook(raw: bytes, path: Path, name: str) -> bool:
-    """Whether the content of ``path`` is an XLSX workbook: the reader is chosen by content
-    (zip magic), never by the name alone. A file *named* .xlsx/.xlsm that is not a zip
-    raises an :class:`IngestError` saying what it looks like instead."""
+    """Return whether the content of ``path`` is an XLSX workbook.
+
+    The reader is chosen by content (zip magic), never by the name alone. A file *named*
+    .xlsx/.xlsm that is not a zip raises an :class:`IngestError` saying what it looks like
+    instead.
+    """
     if raw[:4] == ZIP_MAGIC:
         return True
     suffix = path.suffix.lower()
@@ -142,8 +152,11 @@ def is_workbook(raw: bytes, path: Path, name: str) -> bool:
 
 
 def _looks_like_csv(raw: bytes) -> bool:
-    """Text (UTF-8, UTF-16 with BOM or a single-byte code page) with no control character
-    and a delimiter in its first line."""
+    """Return whether ``raw`` looks like CSV text.
+
+    Text (UTF-8, UTF-16 with BOM or a single-byte code page) with no control character and
+    a delimiter in its first line.
+    """
     head = raw[:65536]
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
@@ -158,10 +171,11 @@ def _looks_like_csv(raw: bytes) -> bool:
 
 
 def xlsx_records(path: Path, name: str, raw: bytes | None = None):
-    """Every sheet of a workbook as text records (cells rendered exactly: floats by repr).
+    """Read every sheet of a workbook as text records (cells rendered exactly: floats by repr).
 
     Opened from its bytes, so that a workbook is read whatever its name (openpyxl refuses
-    a path not named .xlsx)."""
+    a path not named .xlsx).
+    """
     import openpyxl
 
     try:
@@ -234,8 +248,11 @@ class RawTable:
 
     # ---- columns --------------------------------------------------------------------
     def find(self, *names: str, pattern: str | None = None) -> int | None:
-        """Position of the first column whose normalised header is one of ``names`` (or
-        fully matches ``pattern``), else None."""
+        """Return the position of the first column with one of ``names``, else None.
+
+        A column matches when its normalised header is one of ``names`` (or fully matches
+        ``pattern``).
+        """
         wanted = {norm_header(n) for n in names}
         for i, h in enumerate(self.norm):
             if h in wanted or (pattern is not None and re.fullmatch(pattern, h)):
@@ -243,7 +260,7 @@ class RawTable:
         return None
 
     def need(self, what: str, *names: str, pattern: str | None = None, fmt: str = "") -> int:
-        """Like :meth:`find`, but a missing column is an IngestError listing the names."""
+        """Return a column as :meth:`find` does; a missing one is an IngestError naming it."""
         i = self.find(*names, pattern=pattern)
         if i is None:
             shown = " or ".join(f'"{n}"' for n in names)
@@ -258,7 +275,7 @@ class RawTable:
         return i
 
     def raw(self, col: int) -> pd.Series:
-        """The cells of a column exactly as read."""
+        """Return the cells of a column exactly as read."""
         return pd.Series(list(self._cols[col]), dtype="str")
 
     def _text_list(self, col: int) -> list[str]:
@@ -270,20 +287,20 @@ class RawTable:
         return cached
 
     def text(self, col: int | None) -> pd.Series:
-        """Stripped text of a column; missing markers (empty, "—", "--") become ""."""
+        """Return the stripped text of a column; missing markers (empty, "—", "--") become ""."""
         if col is None:
             return pd.Series([""] * len(self), dtype="str")
         return pd.Series(self._text_list(col), dtype="str")
 
     def blank(self, col: int | None) -> np.ndarray:
-        """Where a column is empty (or a missing marker); all True for an absent column."""
+        """Return where a column is empty (or a missing marker); all True for an absent column."""
         if col is None:
             return np.ones(len(self), dtype=bool)
         return np.fromiter((not v for v in self._text_list(col)), dtype=bool, count=len(self))
 
     # ---- errors ---------------------------------------------------------------------
     def error(self, pos: int, col: int | str | None, what: str) -> IngestError:
-        """An IngestError for the record at 0-based position ``pos``."""
+        """Return an IngestError for the record at 0-based position ``pos``."""
         column = self.header[col] if isinstance(col, int) else col
         row = pos + 1
         line = self.lines[pos]
@@ -301,7 +318,7 @@ class RawTable:
         what: str = "value",
         rows: np.ndarray | None = None,
     ) -> pd.Series:
-        """Float column; missing markers become NaN, text is an error.
+        """Return a float column; missing markers become NaN, text is an error.
 
         Cells are read with the file's decimal mark (:meth:`decimal_mark`): "1,234.56" with
         a decimal point, "1 234,56" or "1.234,56" with a decimal comma. Thousands separators
@@ -347,8 +364,10 @@ class RawTable:
         return pd.Series(values, dtype="float64")
 
     def _both(self, cell: str) -> tuple[float, float] | tuple[float | None, float | None]:
-        """(value with a decimal point, value with a decimal comma); nan for an empty cell,
-        None where the cell is not a number written that way."""
+        """Return (value with a decimal point, value with a decimal comma) of a cell.
+
+        nan for an empty cell, None where the cell is not a number written that way.
+        """
         key = cell if type(cell) is str else ("typed", cell)
         got = self._parsed.get(key)
         if got is None:
@@ -361,7 +380,7 @@ class RawTable:
         return got
 
     def decimal_mark(self) -> str:  # noqa: C901 (split in issue 10)
-        """The file's decimal mark, "." or ",", decided once for the whole file.
+        """Return the file's decimal mark, "." or ",", decided once for the whole file.
 
         ``decimal`` when the importer set it; else the unambiguous number cells of the file
         ("1,234.56", "12.5" say "."; "1 234,56", "41,5" say ","; a column counts only when
@@ -451,8 +470,11 @@ class RawTable:
         rows: np.ndarray | None = None,
         hint: str = "YYYY-MM-DD",
     ) -> pd.Series:
-        """Day column parsed with the first matching of ``formats``; a non-empty cell that
-        matches none is an error (empty cells stay NaT for the caller to judge)."""
+        """Return a day column parsed with the first matching of ``formats``.
+
+        A non-empty cell that matches none is an error (empty cells stay NaT for the caller
+        to judge).
+        """
         texts = self._text_list(col)
         codes, uniques = pd.factorize(pd.Series(texts, dtype="object"), sort=False)
         u = pd.Series(uniques, dtype="str").str.replace(r"[\u00a0\u202f]", " ", regex=True)
@@ -493,7 +515,7 @@ MARKS = {".": 'a decimal point ("1,234.56")', ",": 'a decimal comma ("1 234,56" 
 
 
 def _differs(en: float | None, eu: float | None) -> bool:
-    """Whether the two readings of a cell disagree (one of them failing counts)."""
+    """Return whether the two readings of a cell disagree (one of them failing counts)."""
     if en is None or eu is None:
         return en is not eu
     return en != eu and not (math.isnan(en) and math.isnan(eu))
@@ -512,9 +534,12 @@ def _sign_and_body(text: str) -> tuple[float, str]:
 
 
 def parse_both(text: str) -> tuple[float | None, float | None]:
-    """A non-empty cell read with a decimal point and with a decimal comma: (value or None,
-    value or None). Thousands separators count only in whole groups of three digits
-    ("1,234,567.5"; "1.234.567,5", "1 234 567,5"); currency signs and a sign are allowed."""
+    """Read a non-empty cell with a decimal point and with a decimal comma.
+
+    Returns (value or None, value or None). Thousands separators count only in whole groups
+    of three digits ("1,234,567.5"; "1.234.567,5", "1 234 567,5"); currency signs and a sign
+    are allowed.
+    """
     if text.isascii() and text.isdigit():
         return float(text), float(text)
     sign, body = _sign_and_body(text)
@@ -535,8 +560,11 @@ def parse_both(text: str) -> tuple[float | None, float | None]:
 
 
 def _parse_number(text: str, decimal: str) -> float | None:
-    """A cell as a float under one decimal mark: nan when empty, None when it is not a
-    number written with that mark (see :func:`parse_both`)."""
+    """Read a cell as a float under one decimal mark.
+
+    nan when empty, None when it is not a number written with that mark (see
+    :func:`parse_both`).
+    """
     if not text:
         return float("nan")
     en, eu = parse_both(text)
@@ -544,7 +572,7 @@ def _parse_number(text: str, decimal: str) -> float | None:
 
 
 def parse_dates_loose(text: str, formats: Iterable[str]) -> dt.date | None:
-    """One date written in one of ``formats`` (used for report preamble lines)."""
+    """Parse one date written in one of ``formats`` (used for report preamble lines)."""
     text = text.strip()
     for fmt in formats:
         try:

@@ -22,22 +22,30 @@ from forecasting.ingest._table import RawTable, norm_header
 NAME = "canonical"
 LABEL = "adplan canonical history CSV"
 DETECT = "date, network, segment, result_type, spend, results (+ optional columns)"
-SKIP_ZERO = False
 
 
 def matches(norm: list[str]) -> bool:
+    """Return whether a header has the required columns and nothing outside the canonical ten."""
     cols = [h for h in norm if h]
     return set(REQUIRED_COLUMNS) <= set(cols) and set(cols) <= set(CANONICAL_COLUMNS)
 
 
 def looks_canonical(norm: list[str]) -> bool:
-    """A header that is meant as canonical history but is not quite (a column missing or
-    misspelt): three of the required columns or more. Tried only when no format matches,
-    so that the missing column is reported by name instead of "unknown format"."""
+    """Return whether a header is meant as canonical history but is not quite.
+
+    That is, a column is missing or misspelt: three of the required columns or more. Tried
+    only when no format matches, so that the missing column is reported by name instead of
+    "unknown format".
+    """
     return "__insert_date" not in norm and len(set(REQUIRED_COLUMNS) & set(norm)) >= 3
 
 
 def extract(table: RawTable) -> Extract:  # noqa: C901 (split in issue 10)
+    """Read every row of a canonical history table as it is (nothing skipped).
+
+    A missing, misspelt or unknown column is an IngestError naming it; numbers use a
+    decimal point and dates are ``YYYY-MM-DD``; empty dates, spend or results are errors.
+    """
     missing = [name for name in REQUIRED_COLUMNS if table.find(name) is None]
     if missing:
         found = [h.strip() for h, n in zip(table.header, table.norm, strict=True) if n]
@@ -94,4 +102,4 @@ def extract(table: RawTable) -> Extract:  # noqa: C901 (split in issue 10)
         else:
             t = table.raw(c).str.strip()
             columns[name] = t.where(t != "", np.nan) if name in ("currency", "campaign") else t
-    return keep.build(table, columns)
+    return keep.build(columns)

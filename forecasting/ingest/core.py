@@ -35,8 +35,11 @@ def _zero_activity(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _merge_same_key(frame: pd.DataFrame) -> pd.DataFrame:
-    """Sum the rows of one export that share date x network x segment x result_type x
-    campaign (ads of one ad set, repeated ids): canonical history has one row per key."""
+    """Sum the rows of one export that share a key: canonical history has one row per key.
+
+    The key is date x network x segment x result_type x campaign (ads of one ad set,
+    repeated ids).
+    """
     key = [c for c in KEY_COLUMNS if c in frame.columns]
     frame = frame.assign(_k=frame["campaign"].fillna("\x00")) if "campaign" in key else frame
     gkey = [("_k" if c == "campaign" else c) for c in key]
@@ -60,7 +63,7 @@ def _merge_same_key(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def ingest_file(path: str | Path, source: str | None = None) -> tuple[pd.DataFrame, FileReport]:
-    """One export as canonical history (sorted, rows sharing a key summed) and its report."""
+    """Read one export as canonical history (sorted, rows sharing a key summed) and its report."""
     history, report = _ingest_path(path, source)
     return history.drop(columns=["_line"]), report
 
@@ -119,8 +122,10 @@ def ingest_files(
     *,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestResult:
-    """Read every export in ``paths`` (format detected per file, or forced with ``source``)
-    into one canonical history, sorted by date, network, segment, result_type, campaign.
+    """Read every export in ``paths`` into one canonical history.
+
+    The format is detected per file, or forced with ``source``. The history is sorted by
+    date, network, segment, result_type, campaign.
 
     Within one file, rows sharing date x network x segment x result_type x campaign are summed
     (counted as merged in the report). Across files such a shared key is an error naming both

@@ -68,6 +68,7 @@ _BY_NAME = {s.name: s for s in SOURCES}
 
 
 def get_source(name: str) -> Source:
+    """Return the importer called ``name`` (``--source``; a few aliases such as ``facebook``)."""
     key = name.strip().lower()
     if key in ("facebook", "meta-ads", "instagram"):
         key = "meta"
@@ -82,6 +83,7 @@ def get_source(name: str) -> Source:
 
 
 def known_formats() -> str:
+    """Return every importer's name, label and identifying headers, for messages."""
     return "; ".join(f"{s.name} ({s.label}: {s.detect})" for s in SOURCES)
 
 
@@ -97,10 +99,11 @@ def _unknown(name: str, header_hint: list[str]) -> IngestError:
 
 
 def _find_header(records, forced: Source | None, fallback: bool = False):
-    """(index of the header record, the source) among the first records, or None.
+    """Return (index of the header record, the source) among the first records, or None.
 
     With ``fallback`` (a forced source whose header was not recognised), the first record
-    with two cells or more, so that the importer can say which column is missing."""
+    with two cells or more, so that the importer can say which column is missing.
+    """
     for i, rec in enumerate(records[:HEAD_LINES]):
         if fallback:
             if sum(1 for c in rec if c.strip()) >= 2:
@@ -118,8 +121,11 @@ def _find_header(records, forced: Source | None, fallback: bool = False):
 
 
 def _find_loose_canonical(records):
-    """A header meant as canonical history with a column missing or misspelt (tried when no
-    format matches, so that the column is named instead of "unknown format")."""
+    """Return (index, canonical source) of a header meant as canonical history, or None.
+
+    A header with a column missing or misspelt (tried when no format matches, so that the
+    column is named instead of "unknown format").
+    """
     for i, rec in enumerate(records[:HEAD_LINES]):
         if canonical.looks_canonical([norm_header(c) for c in rec]):
             return i, _BY_NAME[canonical.NAME]
@@ -155,7 +161,7 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
         raise _unknown(name, first)
     if not raw.strip():
         raise IngestError(f"{name}: the file is empty", file=name)
-    text, _encoding = decode(raw, name)
+    text, _encoding = decode(raw)
     heads = {}
     for delim in DELIMITERS:
         try:
@@ -203,6 +209,6 @@ def _table(name, records, lines, i, where) -> RawTable:
 
 
 def detect_source(path: str | Path) -> str:
-    """The name of the importer that reads ``path`` (``meta``, ``google``, ``canonical``...)."""
+    """Return the name of the importer that reads ``path`` (``meta``, ``google``...)."""
     src, _ = load_table(path)
     return src.name

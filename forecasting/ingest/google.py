@@ -38,7 +38,6 @@ from forecasting.ingest._table import RawTable, parse_dates_loose
 NAME = "google"
 LABEL = "Google Ads report download (CSV or UTF-16 'Excel' CSV)"
 DETECT = '"Cost" with "Impr."/"Impressions" or "Currency code"'
-SKIP_ZERO = True
 
 DATE_FORMATS = ["%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y", "%m/%d/%Y"]
 _MONTH_FORMATS = ["%Y-%m-%d", "%B %Y", "%b %Y", "%Y-%m"]
@@ -48,12 +47,13 @@ COST_PATTERN = r"cost( \((?P<cur>[a-z]{3})\))?"
 
 
 def matches(norm: list[str]) -> bool:
+    """Return whether a normalised header is a Google Ads report's (see :data:`DETECT`)."""
     has_cost = any(re.fullmatch(COST_PATTERN, h) for h in norm)
     return has_cost and ("impr." in norm or "currency code" in norm or "impressions" in norm)
 
 
 def _range_start(table: RawTable) -> dt.date | None:
-    """The first day of the date-range line above the header ("November 1, 2026 - ...")."""
+    """Return the first day of the date-range line above the header ("November 1, 2026 - ...")."""
     for rec in table.preamble:
         text = " ".join(c for c in rec if c).strip()
         if " - " not in text:
@@ -66,6 +66,7 @@ def _range_start(table: RawTable) -> dt.date | None:
 
 
 def extract(table: RawTable) -> Extract:
+    """Read a Google Ads report as canonical rows (mapping in the module docstring)."""
     fmt = "Google Ads report"
     c_cost = table.need("spend", "Cost", pattern=COST_PATTERN, fmt=fmt)
     c_conv = table.need("results", "Conversions", "Conv.", fmt=fmt)

@@ -33,8 +33,6 @@ from forecasting.history import normalise_network
 from forecasting.ingest._base import Extract, Keep, canonical_extract, constant
 from forecasting.ingest._table import RawTable
 
-SKIP_ZERO = True
-
 OBJECTIVES: dict[str, tuple[str, tuple[str, ...]]] = {
     "CONVERSIONS": ("purchases", ("purchase",)),
     "OUTCOME_SALES": ("purchases", ("purchase",)),
@@ -60,18 +58,22 @@ def _has(norm: list[str], *names: str) -> bool:
 
 
 def matches_facebook(norm: list[str]) -> bool:
+    """Return whether a header is the Improvado Facebook export's."""
     return _has(norm, "inline_link_clicks", "objective", "spend")
 
 
 def matches_tiktok(norm: list[str]) -> bool:
+    """Return whether a header is the Improvado TikTok export's."""
     return _has(norm, "adgroup_id", "skan_app_install", "spend")
 
 
 def matches_bing(norm: list[str]) -> bool:
+    """Return whether a header is the Improvado Bing export's."""
     return _has(norm, "imps", "conv", "spend")
 
 
 def matches_twitter(norm: list[str]) -> bool:
+    """Return whether a header is the Improvado Twitter export's."""
     return _has(norm, "url_clicks", "engagements", "spend")
 
 
@@ -127,7 +129,10 @@ def _finish(
     impressions: str = "impressions",
     notes=None,
 ) -> Extract:
-    """The columns every Improvado export shares (clicks, campaign ids) and the rest."""
+    """Build the extract from the columns every Improvado export shares and the rest.
+
+    The shared ones are clicks and the campaign ids; ``common`` holds date, network, spend.
+    """
     return canonical_extract(
         table,
         keep,
@@ -173,6 +178,7 @@ def _one_result_type(table: RawTable, platform: str) -> Extract:
 
 
 def extract_facebook(table: RawTable) -> Extract:
+    """Read the Improvado Facebook export; the result type follows each campaign's objective."""
     fmt = "Improvado Facebook"
     keep = Keep(len(table))
     common = _common(table, keep, fmt)
@@ -208,12 +214,15 @@ def extract_facebook(table: RawTable) -> Extract:
 
 
 def extract_tiktok(table: RawTable) -> Extract:
+    """Read the Improvado TikTok export (result type ``conversions``)."""
     return _one_result_type(table, "tiktok")
 
 
 def extract_bing(table: RawTable) -> Extract:
+    """Read the Improvado Bing export (result type ``conversions``)."""
     return _one_result_type(table, "bing")
 
 
 def extract_twitter(table: RawTable) -> Extract:
+    """Read the Improvado Twitter export (result type ``link_clicks``, segment ``all``)."""
     return _one_result_type(table, "twitter")

@@ -34,18 +34,19 @@ from forecasting.ingest._table import RawTable
 NAME = "linkedin"
 LABEL = "LinkedIn Campaign Manager export (CSV)"
 DETECT = '"Start Date (in UTC)" or "Total Spent"'
-SKIP_ZERO = True
 
 SPEND_PATTERN = r"(total spent|amount spent)( \((?P<cur>[a-z]{3})\))?"
 
 
 def matches(norm: list[str]) -> bool:
+    """Return whether a normalised header is a LinkedIn Campaign Manager export's."""
     return "start date (in utc)" in norm or any(
         re.fullmatch(r"total spent( \([a-z]{3}\))?", h) for h in norm
     )
 
 
 def extract(table: RawTable) -> Extract:
+    """Read a LinkedIn Campaign Manager export as canonical rows (see the module docstring)."""
     fmt = "LinkedIn Campaign Manager"
     c_date = table.need("date", "Start Date (in UTC)", "Start Date", "Date", fmt=fmt)
     c_spend = table.need("spend", "Total Spent", pattern=SPEND_PATTERN, fmt=fmt)

@@ -49,13 +49,13 @@ from forecasting.ingest._table import RawTable
 NAME = "meta"
 LABEL = "Meta Ads Manager export (CSV/XLSX, English or French)"
 DETECT = '"Reporting starts"/"Début des rapports" or "Amount spent (CUR)"/"Montant dépensé (CUR)"'
-SKIP_ZERO = True
 
 SPEND_PATTERN = r"(amount spent|montant dépensé|montant depense)( \((?P<cur>[a-z]{3})\))?"
 _STARTS = ("Reporting starts", "Début des rapports")
 
 
 def matches(norm: list[str]) -> bool:
+    """Return whether a normalised header is a Meta Ads Manager export's (see :data:`DETECT`)."""
     import re
 
     if any(h in ("reporting starts", "début des rapports") for h in norm):
@@ -77,6 +77,7 @@ def _is_french(table: RawTable) -> bool:
 
 
 def extract(table: RawTable) -> Extract:
+    """Read a Meta Ads Manager export as canonical rows (mapping in the module docstring)."""
     fr = _is_french(table)
     fmt = "Meta Ads Manager"
     c_spend = table.need(

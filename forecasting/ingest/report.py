@@ -34,8 +34,11 @@ def _rounded(values: dict[str, float]) -> dict[str, float]:
 
 @dataclass
 class _Summary:
-    """What a written history holds (span, names, totals by result type): the part the file
-    report and the total report share. Subclasses provide ``skipped`` and ``skipped_spend``."""
+    """What a written history holds (span, names, totals by result type).
+
+    The part the file report and the total report share. Subclasses provide ``skipped`` and
+    ``skipped_spend``.
+    """
 
     rows_written: int = 0
     date_start: str | None = None
@@ -48,6 +51,7 @@ class _Summary:
 
     @property
     def rows_skipped(self) -> int:
+        """Records skipped, all reasons together."""
         return sum(self.skipped.values())
 
     def describe(self, history: pd.DataFrame) -> None:
@@ -63,7 +67,7 @@ class _Summary:
         self.spend_by_result_type, self.results_by_result_type = _totals(history)
 
     def _as_dict(self, head: dict, tail: dict) -> dict:
-        """``head``, then the skips and the summary, then ``tail`` (the JSON key order)."""
+        """Return ``head``, then the skips and the summary, then ``tail`` (the JSON key order)."""
         return {
             **head,
             "rows_skipped": self.rows_skipped,
@@ -99,6 +103,7 @@ class FileReport(_Summary):
         self.rows_merged = self.rows_kept - self.rows_written
 
     def to_dict(self) -> dict:
+        """Return the file's report as JSON-ready values (amounts rounded)."""
         head = {
             "file": self.file,
             "source": self.source,
@@ -128,14 +133,17 @@ class IngestReport(_Summary):
 
     @property
     def rows_read(self) -> int:
+        """Records read, over all files."""
         return sum(f.rows_read for f in self.files)
 
     @property
     def rows_merged(self) -> int:
+        """Rows summed into another of the same key, over all files."""
         return sum(f.rows_merged for f in self.files)
 
     @property
     def skipped(self) -> dict[str, int]:
+        """Records skipped per reason, over all files."""
         out: dict[str, int] = {}
         for f in self.files:
             for k, v in f.skipped.items():
@@ -144,6 +152,7 @@ class IngestReport(_Summary):
 
     @property
     def skipped_spend(self) -> dict[str, float]:
+        """Spend of the skipped records per reason, over all files."""
         out: dict[str, float] = {}
         for f in self.files:
             for k, v in f.skipped_spend.items():
@@ -151,6 +160,7 @@ class IngestReport(_Summary):
         return out
 
     def to_dict(self) -> dict:
+        """Return the whole report, each file's included, as JSON-ready values."""
         head = {
             "rows_read": self.rows_read,
             "rows_written": self.rows_written,

@@ -30,16 +30,17 @@ from forecasting.ingest._table import RawTable
 NAME = "tiktok"
 LABEL = "TikTok Ads Manager export (CSV/XLSX)"
 DETECT = '"Ad group name" with "Cost"/"Total cost", or "Clicks (destination)"'
-SKIP_ZERO = True
 
 
 def matches(norm: list[str]) -> bool:
+    """Return whether a normalised header is a TikTok Ads Manager export's."""
     if "clicks (destination)" in norm:
         return True
     return ("ad group name" in norm) and ("cost" in norm or "total cost" in norm)
 
 
 def extract(table: RawTable) -> Extract:
+    """Read a TikTok Ads Manager export as canonical rows (see the module docstring)."""
     fmt = "TikTok Ads Manager"
     c_spend = table.need("spend", "Cost", "Total cost", "Spend", fmt=fmt)
     c_date = table.need("date", "By Day", "Date", "Day", "Stat time", fmt=fmt)

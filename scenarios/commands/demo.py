@@ -13,6 +13,8 @@ from ._common import cli_errors, out, print_json
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``adplan demo`` to ``app``."""
+
     @app.command("demo")
     def demo_cmd(
         out_dir: Annotated[
@@ -20,8 +22,10 @@ def register(app: typer.Typer) -> None:
         ] = Path("adplan-demo"),
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
-        """Run adplan end to end on its sample history: ingest, backtest, forecast Q1 2027,
-        optimise, two what-ifs, a re-plan; write everything to --out and say where each file is."""
+        """Run adplan end to end on its sample history and write every file it makes to --out.
+
+        The steps: sample history, ingest, backtest, forecast Q1 2027, optimise, two what-ifs and a mid-quarter re-plan. The output lists each step and where each file is.
+        """
         with cli_errors():
             from scenarios.commands.scenario import progress_bar
             from scenarios.demo import run_demo

@@ -16,13 +16,17 @@ from scenarios.commands._common import cli_errors, err, fail, out, print_json, w
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``adplan forecast`` and ``adplan backtest`` to ``app``."""
     app.command("forecast")(forecast)
     app.command("backtest")(backtest)
 
 
 @contextmanager
 def _progress(enabled: bool):
-    """A transient progress bar on stderr; yields the library's on_progress callback."""
+    """Show a transient progress bar on stderr; yield the library's on_progress callback.
+
+    Yields None (no bar) when ``enabled`` is false.
+    """
     if not enabled:
         yield None
         return
@@ -55,8 +59,10 @@ def forecast(
         str, typer.Option("--model", help="auto (best in a backtest), glm, gbm or glm_eb.")
     ] = "auto",
 ) -> None:
-    """Forecast cost per result for every network x segment and write concave response
-    curves (one line per network x segment x period) for `adplan optimize --curves`."""
+    """Forecast cost per result for every network x segment and write response curves JSON.
+
+    The curves are concave, one line per network x segment x period, ready for `adplan optimize --curves`. With --model auto the model is the best one in a backtest.
+    """
     with cli_errors():
         if out_path.suffix.lower() != ".json":
             got = repr(out_path.suffix) if out_path.suffix else "no suffix"
@@ -101,15 +107,17 @@ def forecast(
 
 
 def _dates(date_from: str, date_to: str):
-    """--from and --to as days within 1900..2200, the end not before the start (else a
-    ForecastingError naming the option and the date: exit 2)."""
+    """Parse --from and --to as days within 1900..2200, the end not before the start.
+
+    Anything else raises a ForecastingError naming the option and the date (exit 2).
+    """
     from forecasting.features import plan_date, plan_window
 
     return plan_window(plan_date(date_from, "--from"), plan_date(date_to, "--to"))
 
 
 def _check_history_path(path: Path) -> None:
-    """A directory (or another non-file) is named plainly, not as ``[Errno 21]``."""
+    """Refuse a directory as --history with a plain message, not as ``[Errno 21]``."""
     if path.is_dir():
         raise fail(f"{path}: is a directory; give the history CSV file")
 
@@ -157,8 +165,8 @@ def backtest(
 ) -> None:
     """Score the models against naive baselines (last CPR, trailing 4 and 13 periods).
 
-    A rolling-origin backtest: WAPE and bias of predicted results at the spend actually made,
-    and coverage of the low/high bounds. History on a single date is cross-validated."""
+    A rolling-origin backtest: WAPE and bias of predicted results at the spend actually made, and coverage of the low/high bounds. History on a single date is cross-validated.
+    """
     with cli_errors():
         if period not in ("day", "week", "month"):
             raise fail(f"--period must be day, week or month, got {period!r}")

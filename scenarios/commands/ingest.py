@@ -18,6 +18,7 @@ _SOURCES_HELP = (
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``adplan ingest`` to ``app``."""
     app.command("ingest")(ingest)
 
 
@@ -40,9 +41,10 @@ def ingest(  # noqa: C901 (split in issue 10)
         bool, typer.Option("--json", help="Print the ingest report as JSON only.")
     ] = False,
 ) -> None:
-    """Merge ad platform exports into one canonical history CSV; print what was read,
-    written and skipped (with the reason), the date span, networks, segments, spend and
-    results per result type."""
+    """Merge ad platform exports into one canonical history CSV and summarise what was read.
+
+    The summary shows the rows read, written, merged and skipped (with the reason), the date span, the networks and segments, and the spend and results per result type. Without --out nothing is written.
+    """
     with cli_errors():
         if out_path is not None and out_path.suffix.lower() != ".csv":
             suffix = f'"{out_path.suffix}"' if out_path.suffix else "no suffix"
@@ -98,7 +100,7 @@ def ingest(  # noqa: C901 (split in issue 10)
 
 
 def _refuse_input_as_out(files: list[Path], out_path: Path) -> None:
-    """--out naming one of the inputs would overwrite an export with its own ingest."""
+    """Refuse an --out that is one of the inputs: writing it would overwrite that export."""
     target = out_path.resolve()
     for f in files:
         same = f.resolve() == target
@@ -115,7 +117,7 @@ def _refuse_input_as_out(files: list[Path], out_path: Path) -> None:
 
 
 def _why_empty(report) -> str:
-    """Why an ingest kept no row: per file, only a header or every row skipped."""
+    """Say why an ingest kept no row: per file, only a header or every row skipped."""
     parts = []
     for f in report.files:
         if f.rows_read == 0:

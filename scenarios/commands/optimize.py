@@ -31,12 +31,13 @@ MAX_FRONTIER_BUDGETS = 1000
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``adplan optimize`` and ``adplan frontier`` to ``app``."""
     app.command("optimize")(optimize)
     app.command("frontier")(frontier_cmd)
 
 
 CurvesOpt = Annotated[
-    Path | None, typer.Option("--curves", help="Response curves JSON (see DESIGN.md).")
+    Path | None, typer.Option("--curves", help="Response curves JSON (see docs/design.md).")
 ]
 SpecOpt = Annotated[
     Path, typer.Option("--spec", help="Plan spec (YAML or JSON): budget and rules.")
@@ -67,7 +68,7 @@ def _day(value: str | None, flag: str) -> date:
 
 
 def _curves(curves: Path | None, history: Path | None, start, end, period, result_type):
-    """Curves from a file, or forecast from history (forecasting imported only then)."""
+    """Load --curves, or forecast the curves from --history (importing forecasting only then)."""
     from optimizer import load_curves
 
     if curves is not None and history is not None:
@@ -216,8 +217,10 @@ def optimize(
     period: PeriodOpt = "week",
     result_type: ResultTypeOpt = None,
 ) -> None:
-    """Spread the budget over networks, segments and periods to get the most results under
-    the spec's rules (an exact LP); print the totals and the rules that cost the most."""
+    """Spread the budget over networks, segments and periods to get the most results.
+
+    The plan is an exact LP under the spec's rules; the totals and the rules that cost the most are printed. With --target-results, find the smallest budget that reaches that many results instead.
+    """
     with cli_errors():
         _check_out(out_path, PLAN_SUFFIXES)
         _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
@@ -278,7 +281,7 @@ def _budgets(text: str) -> list[float]:
 
 
 def _raise_infeasible_everywhere(optimizer, curves, spec, budgets: list[float], solver) -> None:
-    """Every budget is infeasible: raise the diagnosis at the largest one (exit 1)."""
+    """Raise the diagnosis at the largest budget when every budget is infeasible (exit 1)."""
     top = max(budgets)
     try:
         optimizer.allocate(curves, spec.with_budget(top), solver=solver)
@@ -307,7 +310,10 @@ def frontier_cmd(  # noqa: C901 (split in issue 10)
     period: PeriodOpt = "week",
     result_type: ResultTypeOpt = None,
 ) -> None:
-    """Expected results at each budget (the budget frontier), exact at every budget."""
+    """Show the expected results at each budget (the budget frontier), exact at every budget.
+
+    Each point is optimal under the spec's rules and shows its marginal cost per result. With --out, write the points as CSV or JSON, or the chart as PNG.
+    """
     with cli_errors():
         import optimizer
 

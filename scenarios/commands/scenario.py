@@ -23,7 +23,10 @@ OVER_UNDER = "Over/(under) base"
 
 @contextlib.contextmanager
 def progress_bar(enabled: bool = True):
-    """A Rich progress bar on stderr; yields an ``on_progress(message, done, total)``."""
+    """Show a Rich progress bar on stderr; yield its ``on_progress(message, done, total)``.
+
+    Yields None (no bar) when ``enabled`` is false.
+    """
     if not enabled:
         yield None
         return
@@ -43,6 +46,10 @@ def progress_bar(enabled: bool = True):
         yield on_progress
 
 
+def _no_progress(_message: str, _done: int, _total: int) -> None:
+    """Ignore a progress report (the ``on_progress`` used without a progress bar)."""
+
+
 def _e(value) -> str:
     """User text (names, paths, messages) shown literally, never read as Rich markup."""
     return escape("" if value is None else str(value))
@@ -53,7 +60,7 @@ def _money(v, digits: int = 2) -> str:
 
 
 def _signed(v, digits: int = 2) -> str:
-    """Finance style: negatives in parentheses."""
+    """Format ``v`` finance style: negatives in parentheses, "" for None."""
     if v is None:
         return ""
     if abs(v) < 0.5 * 10**-digits:
@@ -62,7 +69,7 @@ def _signed(v, digits: int = 2) -> str:
 
 
 def comparison_table(comp: dict, title: str) -> Table:
-    """Totals per plan, then the difference with the base in finance style."""
+    """Tabulate the totals per plan: status, spend, results and cost per result."""
     t = Table(title=_e(title))
     for col in ("plan", "status", "spend", "results", "cost/result"):
         t.add_column(col, justify="left" if col in ("plan", "status") else "right")
@@ -78,6 +85,7 @@ def comparison_table(comp: dict, title: str) -> Table:
 
 
 def delta_table(comp: dict) -> Table | None:
+    """Tabulate each plan's totals over/(under) the base; None when there is nothing to compare."""
     others = [c for c in comp["cases"][1:] if c.get("delta")]
     if not others:
         return None
@@ -96,6 +104,10 @@ def delta_table(comp: dict) -> Table | None:
 
 
 def moved_table(comp: dict, dim: str) -> Table | None:
+    """Tabulate the spend moved between ``dim`` ("networks" or "segments"); None if none moved.
+
+    One row per network or segment: the base's spend, then each plan's change over/(under) it.
+    """
     others = [c for c in comp["cases"][1:] if c.get("moved")]
     if not others:
         return None
@@ -118,6 +130,7 @@ def moved_table(comp: dict, dim: str) -> Table | None:
 
 
 def changes_table(comp: dict) -> Table | None:
+    """Tabulate each plan's spec changes, shadow prices and errors; None when there are none."""
     t = Table(title="Rule changes and shadow prices (results per extra unit of currency)")
     for col in ("plan", "rule", "base", "this plan"):
         t.add_column(col)
@@ -141,6 +154,7 @@ def changes_table(comp: dict) -> Table | None:
 
 
 def print_comparison(comp: dict, title: str) -> None:
+    """Print a comparison (``compare_plans``): totals, deltas, money moved, rule changes."""
     out.print(comparison_table(comp, title))
     for part in (
         delta_table(comp),
@@ -153,6 +167,7 @@ def print_comparison(comp: dict, title: str) -> None:
 
 
 def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
+    """Add ``adplan scenario run``, ``adplan scenario compare`` and ``adplan replan`` to ``app``."""
     scenario = typer.Typer(
         help="What-if scenarios: run a scenario file's variants, compare scenario files.",
         no_args_is_help=True,
@@ -168,8 +183,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
-        """Run the base and every variant; write DIR/<variant>/plan.json and plan.csv,
-        DIR/workbook.xlsx, DIR/report.html, DIR/comparison.json and DIR/frontier.png."""
+        """Run a scenario file's base and every variant; write the plans, workbook and report.
+
+        Writes DIR/<variant>/plan.json and plan.csv, DIR/workbook.xlsx, DIR/report.html, DIR/comparison.json and DIR/frontier.png, where DIR is --out. A variant whose rules cannot all hold gets DIR/<variant>/infeasible.json instead, with its diagnosis.
+        """
         with cli_errors():
             from scenarios.runs import run_scenario
 
@@ -215,8 +232,10 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
-        """Side by side: money moved between networks and segments, change in results and
-        cost per result, and the rule changes (spec diff, shadow prices) that moved it."""
+        """Compare the base of each scenario file with the first file's base, side by side.
+
+        Shows the money moved between networks and segments, the change in results and cost per result, and the rule changes (spec diff, shadow prices) that moved it. With --variants, every file's variants are compared too.
+        """
         with cli_errors():
             from scenarios.runs import compare_files
 
@@ -245,18 +264,30 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         history: Annotated[
             Path | None, typer.Option("--history", help="Ad history to forecast curves from.")
         ] = None,
-        start: Annotated[str | None, typer.Option("--from", help="Forecast start.")] = None,
-        end: Annotated[str | None, typer.Option("--to", help="Forecast end.")] = None,
+        start: Annotated[
+            str | None, typer.Option("--from", help="First day to forecast (YYYY-MM-DD).")
+        ] = None,
+        end: Annotated[
+            str | None, typer.Option("--to", help="Last day to forecast (YYYY-MM-DD).")
+        ] = None,
         period: Annotated[str, typer.Option("--period", help="week or month.")] = "week",
-        result_type: Annotated[str | None, typer.Option("--result-type")] = None,
+        result_type: Annotated[
+            str | None,
+            typer.Option(
+                "--result-type",
+                help="Result type to forecast (with --history; default: the one with most spend).",
+            ),
+        ] = None,
         out_file: Annotated[
             Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
         ] = None,
         solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
-        """Lock the periods before --as-of at the spend actually made and re-optimise the
-        rest of the budget; show plan vs actual vs re-plan per line and period."""
+        """Lock the periods before --as-of at the spend actually made and re-optimise the rest.
+
+        Shows plan vs actual vs re-plan per line and period, then the totals. In the period running on --as-of the spend already made is a minimum; spend the plan cannot hold is taken off the budget, with a warning.
+        """
         with cli_errors():
             import datetime as dt
 
@@ -293,17 +324,19 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
                 raise ScenarioFileError(f"{spec}: not valid YAML or JSON ({e})") from None
             if not isinstance(spec_data, dict):
                 raise ScenarioFileError(f"{spec}: expected a mapping with 'budget'")
+            warnings: list[str] = []
             with progress_bar(not as_json) as on_progress:
                 if curves is not None:
-                    c, warnings = load_curves(curves), []
-                else:
+                    c = load_curves(curves)
+                else:  # --history: the checks above made sure --from and --to are given
+                    assert start is not None and end is not None
                     c, warnings = curves_from_history(
                         history,
                         dt.date.fromisoformat(start),
                         dt.date.fromisoformat(end),
                         period,
                         result_type,
-                        on_progress or (lambda *a: None),
+                        on_progress or _no_progress,
                     )
                 if on_progress:
                     on_progress("reading actuals", 0, 2)

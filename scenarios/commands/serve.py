@@ -12,12 +12,12 @@ from ._common import EXIT_BAD_INPUT, cli_errors, err, fail
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", help="interface to listen on (0.0.0.0 for all)"),
-    port: int = typer.Option(8000, min=0, max=65535, help="TCP port"),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (0.0.0.0 for all)."),
+    port: int = typer.Option(8000, min=0, max=65535, help="TCP port."),
     workers: int = typer.Option(
-        1, min=1, max=64, help="server processes (each solves on its own core; one database)"
+        1, min=1, max=64, help="Server processes (each solves on its own core; one database)."
     ),
-    log_level: str = typer.Option("info", help="uvicorn log level"),
+    log_level: str = typer.Option("info", help="Uvicorn log level."),
 ) -> None:
     """Serve plans over HTTP (FastAPI): POST /v1/plans, GET /v1/plans/{id}.csv, ...
 
@@ -84,7 +84,7 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _build_app(create_app, settings):
-    """create_app, with a bad database URL or data folder reported as a bad setting (exit 2)."""
+    """Call ``create_app``; a bad database URL or data folder is a bad setting (exit 2)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
@@ -104,8 +104,10 @@ def _build_app(create_app, settings):
         ) from None
 
 
-def _redact(url: str) -> str:
-    """The database URL without its password."""
+def _redact(url: str | None) -> str:
+    """Return the database URL without its password (``Settings`` fills in a missing one)."""
+    if url is None:
+        return "(none)"
     if "://" in url and "@" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
@@ -117,4 +119,5 @@ def _redact(url: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``adplan serve`` to ``app``."""
     app.command("serve")(serve)

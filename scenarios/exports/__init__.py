@@ -1,7 +1,7 @@
 """Plan exports for people and spreadsheets: JSON, CSV, XLSX, HTML and charts.
 
 ``write_plan(plan, path)`` picks the format from the suffix of ``path``; ``plan`` is an
-``optimizer.Plan`` (anything with ``to_dict()``) or the Plan JSON dict of DESIGN.md.
+``optimizer.Plan`` (anything with ``to_dict()``) or the Plan JSON dict of docs/design.md.
 Every text cell written to CSV or XLSX goes through :func:`neutralise_cell`, so a segment
 named ``=HYPERLINK(...)`` stays text in Excel, LibreOffice and Google Sheets.
 
@@ -19,14 +19,14 @@ from .write import SUFFIXES, write_plan
 
 
 def plan_xlsx_bytes(plan) -> bytes:
-    """The plan as an XLSX workbook (Summary, Lines, Flighting, Rules sheets)."""
+    """Return the plan as an XLSX workbook (Summary, Lines, Flighting, Rules sheets)."""
     from .xlsx import plan_xlsx_bytes as _impl
 
     return _impl(plan)
 
 
 def plan_html_text(plan, **kwargs) -> str:
-    """The plan as a self-contained HTML report (charts embedded as PNG)."""
+    """Return the plan as a self-contained HTML report (charts embedded as PNG)."""
     from .html import plan_html_text as _impl
 
     return _impl(plan, **kwargs)

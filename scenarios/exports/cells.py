@@ -9,9 +9,9 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def neutralise_cell(value):
-    """Return ``value`` safe to put in a CSV or XLSX cell.
+    r"""Return ``value`` safe to put in a CSV or XLSX cell.
 
-    Text whose first non-blank character is ``= + - @`` (``" =1+2"``, ``"\\n=cmd"`` too), or
+    Text whose first non-blank character is ``= + - @`` (``" =1+2"``, ``"\n=cmd"`` too), or
     that starts with a tab or a carriage return, is prefixed with ``'`` so a spreadsheet shows
     it as text instead of evaluating it. Numbers, ``None`` and other text come back unchanged.
 

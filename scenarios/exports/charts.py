@@ -23,7 +23,7 @@ def _png(fig: Figure, tight: bool = True) -> bytes:
 
 
 def spend_chart_png(rows: list[dict], currency: str = "", title: str = "Spend") -> bytes:
-    """Stacked bars: spend per period, one colour per network."""
+    """Chart the spend per period as stacked bars, one colour per network."""
     nets, periods, cells = pivot(rows, "spend", by="network")
     fig = Figure(figsize=(10, 4.5))
     ax = fig.add_subplot()
@@ -43,8 +43,11 @@ def spend_chart_png(rows: list[dict], currency: str = "", title: str = "Spend") 
 
 
 def response_curves_png(curves: Mapping, rows: list[dict], title: str = "") -> bytes:
-    """One panel per network x segment (the biggest spenders first): the curve of each
-    period as a thin line, the spend the plan chose on it as a dot."""
+    """Draw one panel per network x segment, the biggest spenders first.
+
+    In each panel the curve of each period is a thin line and the spend the plan chose on
+    it a dot; at most ``MAX_CURVE_PANELS`` panels.
+    """
     by_key: dict[tuple, list] = {}
     for ln in curves.get("lines") or []:
         by_key.setdefault((ln["network"], ln["segment"]), []).append(ln)
@@ -82,15 +85,13 @@ def response_curves_png(curves: Mapping, rows: list[dict], title: str = "") -> b
 
 
 def frontier_png(points: Sequence[Mapping], currency: str = "", chosen_budget=None) -> bytes:
-    """Budget -> expected results (left axis) and marginal cost per result (right axis)."""
-    pts = sorted(
-        (
-            (number(p.get("budget")), number(p.get("expected_results")), p)
-            for p in points
-            if number(p.get("budget")) is not None and number(p.get("expected_results")) is not None
-        ),
-        key=lambda t: t[0],
-    )
+    """Chart budget -> expected results (left axis) and marginal cost per result (right axis)."""
+    pts: list[tuple[float, float, Mapping]] = []
+    for p in points:
+        budget, results = number(p.get("budget")), number(p.get("expected_results"))
+        if budget is not None and results is not None:
+            pts.append((budget, results, p))
+    pts.sort(key=lambda t: t[0])
     if not pts:
         raise ExportError("frontier chart: no points with a budget and expected_results")
     fig = Figure(figsize=(8, 4))
@@ -99,8 +100,11 @@ def frontier_png(points: Sequence[Mapping], currency: str = "", chosen_budget=No
     ax.plot(xs, [t[1] for t in pts], "o-", color="tab:blue", label="expected results")
     ax.set_xlabel(f"budget {currency}".strip())
     ax.set_ylabel("expected results", color="tab:blue")
-    mc = [(t[0], number(t[2].get("marginal_cost_per_result"))) for t in pts]
-    mc = [(x, y) for x, y in mc if y is not None]
+    mc: list[tuple[float, float]] = []
+    for x, _, p in pts:
+        y = number(p.get("marginal_cost_per_result"))
+        if y is not None:
+            mc.append((x, y))
     if mc:
         ax2 = ax.twinx()
         ax2.plot([x for x, _ in mc], [y for _, y in mc], "s--", color="tab:red", ms=4)

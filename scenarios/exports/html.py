@@ -22,11 +22,16 @@ img{max-width:100%;height:auto;display:block;margin:.5em 0}
 
 
 def esc(v) -> str:
+    """Escape ``v`` as HTML text (None is empty)."""
     return html.escape("" if v is None else str(v))
 
 
 def fmt(v, digits: int = 2, parens: bool = False) -> str:
-    """A cell's text; ``parens`` writes negatives as (1,234.00), the finance way."""
+    """Format a cell's text; ``parens`` writes negatives as (1,234.00), the finance way.
+
+    Numbers are rounded to ``digits`` with thousands separators, booleans are yes/no and
+    None is empty.
+    """
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -40,6 +45,11 @@ def fmt(v, digits: int = 2, parens: bool = False) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence], digits: dict | None = None) -> str:
+    """Render an HTML table of escaped cells, numbers right-aligned.
+
+    Numbers get 2 decimal places unless ``digits`` maps their header to another number; a
+    column whose header holds "Over/(under)" shows negatives in parentheses.
+    """
     digits = digits or {}
     out = ["<table><thead><tr>"]
     out += [f"<th>{esc(h)}</th>" for h in headers]
@@ -57,11 +67,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], digits: dict | None 
 
 
 def img(png: bytes, alt: str) -> str:
+    """Embed PNG bytes as an ``<img>`` with a data URI."""
     data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
 
 
 def page(title: str, body: str) -> str:
+    """Wrap ``body`` in a whole HTML page with the report's CSS and ``title`` as heading."""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
@@ -82,7 +94,7 @@ LINE_COLUMNS = (
 
 
 def rules_table(constraints: Sequence[Mapping]) -> str:
-    """The plan's rules: name, description, binding and shadow price."""
+    """Tabulate the plan's rules: name, description, binding and shadow price."""
     return table(
         ["rule", "description", "binding", SHADOW],
         [
@@ -94,14 +106,14 @@ def rules_table(constraints: Sequence[Mapping]) -> str:
 
 
 def lines_table(rows: Sequence[Mapping]) -> str:
-    """The plan lines (``plan_rows``), the columns of the CSV."""
+    """Tabulate the plan lines (``plan_rows``) in the columns of the CSV."""
     return table(list(LINE_COLUMNS), [[r[h] for h in LINE_COLUMNS] for r in rows])
 
 
 def plan_sections(
     plan, *, curves: Mapping | None = None, frontier: Sequence[Mapping] | None = None
 ) -> str:
-    """The HTML body of one plan: totals, charts, rules and lines."""
+    """Render the HTML body of one plan: totals, charts, rules and lines."""
     d = plan_dict(plan)
     rows = plan_rows(d)
     t = totals(d)
@@ -150,7 +162,7 @@ def plan_html_text(
     frontier: Sequence[Mapping] | None = None,
     title: str = "adplan: plan",
 ) -> str:
-    """A self-contained HTML page for one plan (no external files, charts inline)."""
+    """Render a self-contained HTML page for one plan (no external files, charts inline)."""
     if curves is not None and hasattr(curves, "to_dict"):
         curves = curves.to_dict()
     return page(title, plan_sections(plan, curves=curves, frontier=frontier))

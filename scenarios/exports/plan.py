@@ -1,4 +1,4 @@
-"""Reading a plan (object or Plan JSON dict) into the rows every export writes."""
+"""Read a plan (object or Plan JSON dict) into the rows every export writes."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ CSV_COLUMNS = (
 
 
 def plan_dict(plan) -> dict:
-    """The Plan JSON dict of ``plan`` (an object with ``to_dict()`` or a mapping)."""
+    """Return the Plan JSON dict of ``plan`` (an object with ``to_dict()`` or a mapping).
+
+    Anything else, or ``lines`` that is not a list, raises ExportError.
+    """
     if hasattr(plan, "to_dict") and not isinstance(plan, Mapping):
         plan = plan.to_dict()
     if not isinstance(plan, Mapping):
@@ -35,7 +38,10 @@ def plan_dict(plan) -> dict:
 
 
 def number(value) -> float | None:
-    """A finite float, or None for missing / infinite / non-numeric values."""
+    """Return ``value`` as a finite float, or None for missing / infinite / non-numeric values.
+
+    Booleans are not numbers here.
+    """
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -46,6 +52,7 @@ def number(value) -> float | None:
 
 
 def cost_per_result(spend, results) -> float | None:
+    """Return spend / results, or None when either is not a number or results are not > 0."""
     s, r = number(spend), number(results)
     if s is None or r is None or r <= 0:
         return None
@@ -53,7 +60,7 @@ def cost_per_result(spend, results) -> float | None:
 
 
 def plan_rows(plan) -> list[dict]:
-    """One dict per plan line with the CSV columns (numbers as floats or None)."""
+    """Return one dict per plan line with the CSV columns (numbers as floats or None)."""
     d = plan_dict(plan)
     rows = []
     for i, ln in enumerate(d.get("lines") or []):
@@ -77,7 +84,11 @@ def plan_rows(plan) -> list[dict]:
 
 
 def totals(plan) -> dict:
-    """Budget, spend, results and cost per result of the whole plan."""
+    """Return the budget, spend, results and cost per result of the whole plan.
+
+    Spend and results missing from the plan are summed from its lines; ``status``,
+    ``currency`` and ``result_type`` come along.
+    """
     d = plan_dict(plan)
     rows = plan_rows(d)
     spend = number(d.get("total_spend"))
@@ -99,7 +110,10 @@ def totals(plan) -> dict:
 
 
 def pivot(rows: list[dict], value: str = "spend", by: str = "network") -> tuple[list, list, dict]:
-    """(keys, periods, {(key, period): total}) where key is ``by`` or (network, segment)."""
+    """Pivot rows into (keys, periods, {(key, period): total of ``value``}).
+
+    The key is the ``by`` column, or (network, segment) when ``by`` is "line".
+    """
     keys: dict = {}
     periods: dict = {}
     cells: dict = {}
@@ -112,7 +126,7 @@ def pivot(rows: list[dict], value: str = "spend", by: str = "network") -> tuple[
 
 
 def weekly_to_monthly(rows: list[dict]) -> list[dict] | None:
-    """The weekly lines rolled up into calendar months, or None if the periods are not weeks.
+    """Roll the weekly lines up into calendar months; None if the periods are not weeks.
 
     An ISO week that straddles two months is split by its days (4 days in March, 3 in April:
     4/7 and 3/7 of its spend), which assumes even delivery within the week. Only ``spend``

@@ -18,7 +18,7 @@ def _fmt(value) -> str:
 
 
 def plan_csv_text(plan) -> str:
-    """The plan's lines as CSV text (header + one row per line, CRLF line ends as RFC 4180).
+    """Return the plan's lines as CSV text: a header, then one row per line (RFC 4180, CRLF).
 
     Numbers are written exactly (the shortest form that reads back to the same float), so the
     lines add up to the plan's totals: round only for display. An undefined cost per result

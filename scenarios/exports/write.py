@@ -49,7 +49,7 @@ _PLAIN = (str, int, bool, type(None))
 
 
 def json_safe(obj):
-    """A copy of ``obj`` that ``json.dumps(allow_nan=False)`` accepts.
+    """Return a copy of ``obj`` that ``json.dumps(allow_nan=False)`` accepts.
 
     Non-finite floats become None; numpy scalars and arrays become Python numbers and lists;
     objects with ``to_dict()`` (a Plan, a report) their dict; dates ISO strings; tuples and

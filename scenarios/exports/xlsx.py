@@ -42,7 +42,7 @@ BOLD = Font(bold=True)
 
 
 def table_name(text: str) -> str:
-    """A valid Excel Table name from ``text`` (letters, digits, underscores)."""
+    """Make a valid Excel Table name from ``text`` (letters, digits, underscores)."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", text)
     if not name or not (name[0].isalpha() or name[0] == "_"):
         name = "T_" + name
@@ -115,6 +115,7 @@ def add_table(
 
 
 def autosize(ws: Worksheet, minimum: int = 8, maximum: int = 48) -> None:
+    """Set each column's width to fit its longest value, between ``minimum`` and ``maximum``."""
     widths: dict[int, int] = {}
     for row in ws.iter_rows():
         for c in row:
@@ -151,8 +152,11 @@ def write_flighting(ws: Worksheet, name: str, rows: list[dict], *, row: int = 1)
 
 
 def write_flighting_by_month(ws: Worksheet, name: str, rows: list[dict], *, row: int) -> int:
-    """When the periods are ISO weeks, the same flighting rolled up by calendar month
-    (weeks that straddle two months split by their days). Returns the last row used."""
+    """Write the flighting rolled up by calendar month, when the periods are ISO weeks.
+
+    Weeks that straddle two months are split by their days. Returns the last row used
+    (``row - 1`` when nothing is written).
+    """
     months = weekly_to_monthly(rows)
     if months is None:
         return row - 1
@@ -161,7 +165,7 @@ def write_flighting_by_month(ws: Worksheet, name: str, rows: list[dict], *, row:
 
 
 def rule_rows(plan) -> tuple[list[str], list[list]]:
-    """Headers and rows of the plan's rules (constraints): name, binding, shadow_price..."""
+    """Return the headers and rows of the plan's rules: name, binding, shadow_price, ..."""
     cons = plan_dict(plan).get("constraints") or []
     keys = ["name", "binding", "shadow_price"]
     for c in cons:
@@ -172,6 +176,7 @@ def rule_rows(plan) -> tuple[list[str], list[list]]:
 
 
 def dict_rows(items: list[dict], first: Sequence[str] = ()) -> tuple[list[str], list[list]]:
+    """Return headers (``first``, then every other key in order of appearance) and rows."""
     keys = list(first)
     for it in items:
         for k in it:
@@ -192,7 +197,7 @@ SUMMARY_COLUMNS = (
 
 
 def plan_workbook(plan) -> Workbook:
-    """A workbook for one plan: Summary, Lines, Flighting, Rules (and Unfunded)."""
+    """Build the workbook for one plan: Summary, Lines, Flighting, Rules (and Unfunded)."""
     d = plan_dict(plan)
     rows = plan_rows(d)
     wb = Workbook()
@@ -227,11 +232,12 @@ def plan_workbook(plan) -> Workbook:
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
+    """Return the workbook saved as XLSX bytes."""
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def plan_xlsx_bytes(plan) -> bytes:
-    """The plan as XLSX bytes (see :func:`plan_workbook`)."""
+    """Return the plan as XLSX bytes (see :func:`plan_workbook`)."""
     return workbook_bytes(plan_workbook(plan))

@@ -15,4 +15,9 @@ router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"], dependencies=[Api
 def create_forecast(
     body: ForecastRequest, settings: SettingsDep, server_history: ServerHistoryDep
 ) -> dict:
+    """Forecast response curves for `from`..`to` from history rows (nothing is saved).
+
+    Without `history` rows, the server's start-up history (ADPLAN_HISTORY_PATH) is
+    forecast; that forecast is fitted once per window and then reused.
+    """
     return operations.make_forecast(body, settings, server_history)

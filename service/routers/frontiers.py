@@ -18,4 +18,10 @@ def create_frontier(
     default_curves: DefaultCurvesDep,
     server_history: ServerHistoryDep,
 ) -> dict:
+    """Solve the plan at each of `budgets`: expected results and marginal cost per result.
+
+    The curves come as for a plan: `curves`, `history` rows with `from` and `to`,
+    `from` and `to` alone (the start-up history), or the server's default curves.
+    Nothing is saved.
+    """
     return operations.make_frontier(body, default_curves, settings, server_history)

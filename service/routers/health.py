@@ -14,6 +14,10 @@ router = APIRouter(tags=["health"])
 def health(
     store: StoreDep, default_curves: DefaultCurvesDep, server_history: ServerHistoryDep
 ) -> dict:
+    """Report liveness, the version, the database kind and what was loaded at start-up.
+
+    Needs no key. The database is queried, so a 200 also means that it answers.
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -10,10 +10,12 @@ from ..settings import Settings
 
 
 def base_url(request: Request, settings: Settings) -> str:
+    """Return ADPLAN_PUBLIC_URL, or the URL the request came to, without a trailing slash."""
     return (settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def plan_links(request: Request, settings: Settings, plan_id: str, token: str | None) -> dict:
+    """Return the plan's ``self``, ``csv`` and ``xlsx`` links; ``token`` goes on the last two."""
     base = f"{base_url(request, settings)}/v1/plans/{plan_id}"
     query = f"?{urlencode({'token': token})}" if token else ""
     return {"self": base, "csv": f"{base}.csv{query}", "xlsx": f"{base}.xlsx{query}"}

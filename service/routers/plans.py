@@ -34,6 +34,10 @@ def plan_out(
     *,
     inputs: bool = False,
 ) -> dict:
+    """Return the Plan JSON of ``plan`` with ``id``, ``created_at``, ``name``, ``kind`` and links.
+
+    ``token`` goes into the download links; ``inputs`` adds the plan's curves/history and spec.
+    """
     out = dict(plan.result)
     out.update(
         id=plan.id,
@@ -58,7 +62,7 @@ def plan_json_response(
     *,
     status_code: int = 200,
 ) -> Response:
-    """:func:`plan_out` as a ready JSON response, without encoding the plan again.
+    """Return :func:`plan_out` as a ready JSON response, without encoding the plan again.
 
     ``result_json`` is ``plan.result`` already serialised (what was stored): the fields the
     service adds are spliced onto it, so a large plan is encoded once per request and not
@@ -95,6 +99,11 @@ def _get(store, plan_id: str) -> StoredPlan:
     summary="The plan as CSV (X-API-Key or ?token=)",
 )
 def plan_csv(plan_id: str, store: StoreDep) -> Response:
+    """Download the plan as CSV: one row per plan line, no totals row.
+
+    Cells that start with `=`, `+`, `-` or `@` are neutralised, as in the workbook.
+    Send X-API-Key, or the plan's `?token=` from its links.
+    """
     from scenarios.exports import plan_csv_text
 
     plan = _get(store, plan_id)
@@ -119,6 +128,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     summary="The plan as an XLSX workbook (X-API-Key or ?token=)",
 )
 def plan_xlsx(plan_id: str, store: StoreDep) -> Response:
+    """Download the plan workbook (XLSX).
+
+    Send X-API-Key, or the plan's `?token=` from its links.
+    """
     from scenarios.exports import plan_xlsx_bytes
 
     plan = _get(store, plan_id)
@@ -152,6 +165,14 @@ def create_plan(
     default_curves: DefaultCurvesDep,
     server_history: ServerHistoryDep,
 ) -> Response:
+    """Solve a plan and save it with its inputs.
+
+    The curves are the body's `curves`; or forecast from its `history` rows over
+    `from`..`to`; or, with `from` and `to` alone, from the server's start-up history;
+    or, with only a `spec`, the server's default curves. The answer is the Plan JSON with
+    `id`, `created_at` and `links`; the download links carry the plan's read-only
+    token, shown only here.
+    """
     new = operations.make_plan(body, default_curves, settings, server_history)
     plan, token = store.add_plan(new)
     return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
@@ -166,6 +187,11 @@ def list_plans(
     cursor: Annotated[str | None, Query(max_length=40, description="from next_cursor")] = None,
     scenario_run_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
+    """List saved plans, newest first, a page at a time.
+
+    Pass `next_cursor` as `?cursor=` (or follow `next`) for the next page; filter by
+    `scenario_run_id` for the plans of one scenario run.
+    """
     if limit > settings.max_page_size:
         raise InvalidInput(
             f"limit is {limit}, above the largest page of {settings.max_page_size} "
@@ -194,6 +220,7 @@ def get_plan(
     store: StoreDep,
     include_inputs: Annotated[bool, Query(description="add the curves/history and spec")] = False,
 ) -> dict:
+    """Read a saved plan; with `include_inputs=true` also its curves or history and spec."""
     plan = store.get_plan(plan_id, with_inputs=include_inputs)
     if plan is None:
         raise HTTPException(404, f"no plan with id {plan_id!r}")
@@ -202,6 +229,7 @@ def get_plan(
 
 @router.delete("/{plan_id}", status_code=204, dependencies=[ApiKey], summary="Delete a plan")
 def delete_plan(plan_id: str, store: StoreDep) -> Response:
+    """Delete a saved plan (its download links stop working)."""
     if not store.delete_plan(plan_id):
         raise HTTPException(404, f"no plan with id {plan_id!r}")
     return Response(status_code=204)
@@ -214,6 +242,7 @@ def delete_plan(plan_id: str, store: StoreDep) -> Response:
     summary="Issue a new download token (the old one stops working)",
 )
 def rotate_token(plan_id: str, request: Request, settings: SettingsDep, store: StoreDep) -> dict:
+    """Issue a new download token for a plan; links with the old one stop working."""
     token = store.rotate_token(plan_id)
     if token is None:
         raise HTTPException(404, f"no plan with id {plan_id!r}")

@@ -28,6 +28,12 @@ def create_scenario_run(
     default_curves: DefaultCurvesDep,
     server_history: ServerHistoryDep,
 ) -> dict:
+    """Run a scenario document: its base and each variant, each feasible plan saved.
+
+    Each entry of `plans` has the variant's `status` and either its saved `plan` (with
+    links) or the `error` and `diagnosis` of rules that cannot hold. `comparison`
+    compares the variants; with `"frontier": true` the base's budget frontier is added.
+    """
     outcome = operations.make_scenario_run(body, default_curves, settings, server_history)
     names = [v["variant"] for v in outcome.variants if v["variant"] in outcome.plans]
     stored_plans = [outcome.plans[n] for n in names]
@@ -63,6 +69,7 @@ def create_scenario_run(
 
 @router.get("/{run_id}", response_model=ScenarioRunOut, summary="Read a scenario run")
 def get_scenario_run(run_id: str, request: Request, settings: SettingsDep, store: StoreDep) -> dict:
+    """Read a saved scenario run with its variants' plans (a deleted plan is not attached)."""
     run = store.get_scenario_run(run_id)
     if run is None:
         raise HTTPException(404, f"no scenario run with id {run_id!r}")

@@ -1,6 +1,7 @@
 """Bad input to forecasting is a ForecastingError with a clear message (CLI exit 2), never a
 ValueError traceback or a silently wrong plan: reversed dates, a period finer than the
-history, results that were never recorded, mixed currencies, and user text in Rich output."""
+history, results that were never recorded, mixed currencies, and user text in Rich output.
+"""
 
 from __future__ import annotations
 

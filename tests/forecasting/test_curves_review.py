@@ -1,6 +1,7 @@
 """Findings of the user-level review: plan dates outside 1900..2200 are a clear error on every
 path (library, CLI, HTTP), suspicious windows and histories are warned about, ``--out`` must
-be JSON, a directory is not a history file, and no message suggests a period that is refused."""
+be JSON, a directory is not a history file, and no message suggests a period that is refused.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Bad input: one clear message naming file, data row, line, column and what is wrong;
-exit code 2 from ``adplan ingest``."""
+exit code 2 from ``adplan ingest``.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Numbers in exports: the decimal mark is decided per file, thousands separators count only
 in whole groups of three digits, and a malformed or ambiguous number is an error naming the
-cell (money is never guessed)."""
+cell (money is never guessed).
+"""
 
 from __future__ import annotations
 

@@ -61,7 +61,8 @@ def test_truth_is_frozen_and_in_range():
 
 def test_results_follow_the_truth(sample):
     """Over all weeks, observed results match the law's expectation within noise, and the
-    cost per result rises with spend (diminishing returns)."""
+    cost per result rises with spend (diminishing returns).
+    """
     truth = sample_truth()
     on = sample[sample["spend"] > 0]
     expected = np.array(

@@ -1,5 +1,6 @@
 """CLI defects a reviewer found: frontier status column, --out checked before solving, unspent
-budget warnings, user text never read as Rich markup, totals rounded for display."""
+budget warnings, user text never read as Rich markup, totals rounded for display.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Problems small enough to solve by hand: optimum, shadow prices (one sign for every solver),
-slack, marginal cost and unfunded lines. Each runs under HiGHS and CBC."""
+slack, marginal cost and unfunded lines. Each runs under HiGHS and CBC.
+"""
 
 from __future__ import annotations
 

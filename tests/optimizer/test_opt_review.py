@@ -1,5 +1,6 @@
 """Defects a reviewer found, each pinned: results floor slack, diagnosis at scale, period shares,
-unspent budgets, file names in errors."""
+unspent budgets, file names in errors.
+"""
 
 from __future__ import annotations
 

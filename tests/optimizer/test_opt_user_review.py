@@ -1,5 +1,6 @@
 """Defects a user-level review found: period kinds, frontiers infeasible at every budget, the
-budget's limits, --out overwriting an input, directories given as input files."""
+budget's limits, --out overwriting an input, directories given as input files.
+"""
 
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ def test_any_sqlalchemy_url_works_in_memory_sqlite(curves, spec):
 
 def test_concurrent_posts_to_a_real_server_are_all_persisted(settings, curves):
     """8 client threads on one server and a second app (another engine, as another process
-    would have) writing to the same SQLite file at the same time: nothing lost or corrupted."""
+    would have) writing to the same SQLite file at the same time: nothing lost or corrupted.
+    """
     from service import create_app
 
     app_a, app_b = create_app(settings), create_app(settings)

@@ -1,5 +1,6 @@
 """A plan is serialised once (stored text = response body) and reads back identical;
-the serving process tunes the garbage collector when it starts."""
+the serving process tunes the garbage collector when it starts.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """A PostgreSQL URL works too: a throwaway PostgreSQL server (Debian's postgresql package,
-on the CI image and installed by .ci/run if missing) in tmp_path, reached over 127.0.0.1."""
+on the CI image and installed by .ci/run if missing) in tmp_path, reached over 127.0.0.1.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """ADPLAN_HISTORY_PATH: the history is read once at start-up, its forecasts are cached per
-window (fitted once, not per request), and the configured window gives the default curves."""
+window (fitted once, not per request), and the configured window gives the default curves.
+"""
 
 from __future__ import annotations
 
