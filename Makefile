@@ -24,8 +24,8 @@ system-packages:
 	@bash .ci/system-packages
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check optimizer forecasting scenarios service tests benchmarks
-	$(BIN)/ruff check optimizer forecasting scenarios service tests benchmarks
+	$(BIN)/ruff format --check cli optimizer forecasting scenarios service tests benchmarks
+	$(BIN)/ruff check cli optimizer forecasting scenarios service tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -58,7 +58,7 @@ def problem(size: str) -> dict:
 def start_server(port: int, db: Path, log: Path, workers: int = 1) -> subprocess.Popen:
     """Start ``adplan serve`` on ``port`` with database ``db``; wait until /health answers."""
     exe = Path(sys.executable).with_name("adplan")
-    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "scenarios.cli"]
+    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
     env = {
         **os.environ,
         "ADPLAN_API_KEYS": KEY,

@@ -16,10 +16,11 @@ from dataclasses import replace
 import numpy as np
 
 from .curves import Curves
-from .diagnose import diagnose, fmt
+from .diagnose import diagnose
 from .errors import InfeasibleError, SolverError, SpecError
 from .model import build_model
 from .plan import Plan, read_plan
+from .rules import fmt
 from .solvers import HighsSolver, Solution, make_solver
 from .spec import MAX_BUDGET, PlanSpec
 from .sweep import Reduced

@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from .model import Model, RowInfo
+from .rules import BY_FAMILY, RuleFamily, fmt
 from .solvers import HighsSolver
 
 MAX_ALONE_TRIES = 8
@@ -24,16 +25,6 @@ MAX_NAMED = 8
 #: rule families that are facts, never relaxed (unless they alone cannot hold)
 FACT_FAMILIES = frozenset({"lock"})
 _FLOOR_WORDS = {"network_min": "network", "segment_min": "segment", "period_min": "period"}
-
-
-def fmt(v: float) -> str:
-    """Format a number as a person reads it: 12,000 / 3.5 / 0.0421."""
-    a = abs(v)
-    if a >= 100:
-        return f"{v:,.0f}"
-    if a >= 1:
-        return f"{v:,.2f}".rstrip("0").rstrip(".")
-    return f"{v:.3g}"
 
 
 def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, int, float]]]:
@@ -78,18 +69,9 @@ def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, i
 
 
 def _action(info: RowInfo, amount: float) -> str:
-    a = fmt(amount)
-    if info.name == "budget":
-        return f"raise the budget by {a}"
-    if info.name == "target_results":
-        return f"lower the target by {a} {info.unit}"
-    if info.family in ("share_min", "share_max", "pacing", "period_change", "max_cost_per_result"):
-        return f"loosen {info.name} by {a} {info.unit} of spend"
-    if info.sense == "max":
-        return f"raise {info.name} by {a} {info.unit}".rstrip()
-    if info.sense == "min":
-        return f"lower {info.name} by {a} {info.unit}".rstrip()
-    return f"move {info.name} by {a} {info.unit}".rstrip()
+    """Say how to relax the row ``info`` by ``amount``, in its family's words."""
+    family = BY_FAMILY.get(info.family)
+    return (family or RuleFamily()).action(info, amount)
 
 
 def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C901 (split in issue 10)
@@ -195,7 +177,7 @@ def _floors(model: Model, rows: list[int], more: int) -> str:
     fams = {model.rows[i].family for i in rows}
     word = "floor" if len(rows) == 1 and not more else "floors"
     if len(fams) == 1 and (fam := fams.pop()) in _FLOOR_WORDS:
-        labels = [model.rows[i].name.split("__", 1)[1] for i in rows]
+        labels = [model.rows[i].target[0] for i in rows]
         return f"{_join(labels, more)} {_FLOOR_WORDS[fam]} {word}"
     return f"{_join([model.rows[i].name for i in rows], more)} {word}"
 

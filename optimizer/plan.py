@@ -21,8 +21,8 @@ from typing import cast
 
 import numpy as np
 
-from .diagnose import fmt
 from .model import Model
+from .rules import LINE_FAMILIES, fmt
 from .solvers import Solution, reduced_costs, row_activity
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
@@ -258,7 +258,7 @@ def read_plan(  # noqa: C901 (split in issue 10)
         if info.family == "results_floor":
             # the LP's hypograph columns may sit below their curves (they only need to reach
             # the floor): the floor's true slack is what the curves give at this spend
-            slack = float(other[info.name.split("__", 1)[1]] - info.limit)
+            slack = float(other[info.target[0]] - info.limit)
         tol = 1e-6 * max(1.0, abs(info.limit))
         if abs(slack) < tol:
             slack = 0.0
@@ -278,7 +278,7 @@ def read_plan(  # noqa: C901 (split in issue 10)
         )
 
     # ---- unfunded: how much cheaper a zero-spend line's results must be to enter the plan
-    line_rows = {"lock", "line_min", "line_max", "min_line_spend"}
+    line_rows = LINE_FAMILIES
     act_rows = set(model.activation_rows.tolist())
     skip = np.array(
         [i for i, r in enumerate(model.rows) if r.family in line_rows or i in act_rows],

@@ -1,4 +1,4 @@
-"""adplan's scenarios: what-if files, runs, comparisons, re-plans, exports and the CLI.
+"""adplan's scenarios: what-if files, runs, comparisons, re-plans and exports.
 
 ::
 

@@ -6,7 +6,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from scenarios.cli import app
+from cli.main import app
 
 
 def _commands() -> list[tuple[tuple[str, ...], object]]:

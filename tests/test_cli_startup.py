@@ -13,7 +13,7 @@ HEAVY = ("pandas", "sklearn", "matplotlib", "fastapi", "sqlalchemy", "pulp", "hi
 def _loaded_after(args: list[str]) -> set[str]:
     code = (
         "import sys\n"
-        "from scenarios.cli import app\n"
+        "from cli.main import app\n"
         "from typer.testing import CliRunner\n"
         f"r = CliRunner().invoke(app, {args!r})\n"
         "assert r.exit_code == 0, r.output\n"
@@ -35,7 +35,7 @@ def test_help_does_not_import_heavy_libraries(args):
 def test_every_documented_command_is_registered():
     from typer.testing import CliRunner
 
-    from scenarios.cli import app
+    from cli.main import app
 
     out = CliRunner().invoke(app, ["--help"]).output
     for name in (

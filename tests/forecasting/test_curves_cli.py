@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import datasets
 from forecasting.history import write_history
 from optimizer.curves import load_curves
-from scenarios.cli import app
 
 from .test_known_truth_law import history as truth_history
 

@@ -12,13 +12,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import datasets
 from forecasting.backtest import run_backtest
 from forecasting.curves import NO_CURRENCY, forecast_curves
 from forecasting.errors import ForecastingError, InsufficientDataError
 from forecasting.features import history_granularity, period_label
 from forecasting.history import CANONICAL_COLUMNS, write_history
-from scenarios.cli import app
 
 from .test_known_truth_law import history as truth_history
 

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting.backtest import run_backtest
 from forecasting.curves import forecast_curves
 from forecasting.errors import ForecastingError, InsufficientDataError
 from forecasting.history import write_history
-from scenarios.cli import app
 
 from .test_known_truth_law import history as truth_history
 

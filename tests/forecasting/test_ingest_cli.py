@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import read_history
-from scenarios.cli import app
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 runner = CliRunner()
@@ -55,7 +55,7 @@ def test_ingest_with_forced_source(tmp_path):
 
 def test_help_does_not_import_pandas():
     code = (
-        "import sys, scenarios.cli; "
+        "import sys, cli.main; "
         "print('pandas' in sys.modules, 'sklearn' in sys.modules, 'forecasting.ingest' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

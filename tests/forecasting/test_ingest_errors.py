@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import detect_source, ingest_files
 from forecasting.errors import IngestError
-from scenarios.cli import app
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 runner = CliRunner()

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import ingest_files
 from forecasting.errors import IngestError
 from forecasting.ingest._table import _parse_number, parse_both
-from scenarios.cli import app
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "ingest"
 runner = CliRunner()

@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import IngestError, ingest_files, read_history
-from scenarios.cli import app
 
 CSV = (
     "date,network,segment,result_type,spend,results\n"

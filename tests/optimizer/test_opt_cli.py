@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from scenarios.cli import app
+from cli.main import app
 
 runner = CliRunner()
 

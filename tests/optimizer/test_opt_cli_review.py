@@ -11,7 +11,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from scenarios.cli import app
+from cli.main import app
 
 runner = CliRunner()
 

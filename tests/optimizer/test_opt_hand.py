@@ -49,7 +49,7 @@ def test_max_share_price_per_unit_of_currency(ab, solver):
     plan = allocate(ab, {"budget": 150, "networks": {"a": {"max_share": 0.5}}}, solver=solver)
     assert plan.expected_results == pytest.approx(262.5, abs=1e-6)
     assert rule(plan, "budget").shadow_price == pytest.approx(1.75, abs=1e-7)
-    assert rule(plan, "share_max__a").shadow_price == pytest.approx(0.5, abs=1e-7)
+    assert rule(plan, "network_share_max__a").shadow_price == pytest.approx(0.5, abs=1e-7)
 
 
 def test_budget_above_capacity_is_not_binding(ab, solver):
@@ -81,7 +81,7 @@ def test_lock(ab, solver):
     assert spend(plan)["b/2027-01"] == pytest.approx(30.0)
     assert plan.expected_results == pytest.approx(265.0, abs=1e-6)
     assert rule(plan, "budget").shadow_price == pytest.approx(1.0, abs=1e-7)
-    assert rule(plan, "lock__b__all__2027-01").shadow_price == pytest.approx(0.5, abs=1e-7)
+    assert rule(plan, "lock__b/all/2027-01").shadow_price == pytest.approx(0.5, abs=1e-7)
 
 
 def test_value_objective(solver):
@@ -173,9 +173,7 @@ def test_min_line_spend_milp_then_lp_duals(ab, solver):
     assert plan.solver["mip"] is True
     # duals come from the LP with the on/off choices fixed
     assert rule(plan, "budget").shadow_price == pytest.approx(2.0, abs=1e-7)
-    assert rule(plan, "min_line_spend__b__all__2027-01").shadow_price == pytest.approx(
-        -0.5, abs=1e-7
-    )
+    assert rule(plan, "min_line_spend__b/all/2027-01").shadow_price == pytest.approx(-0.5, abs=1e-7)
 
 
 def test_max_active_lines(ab, solver):

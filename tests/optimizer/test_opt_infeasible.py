@@ -40,7 +40,7 @@ def test_lock_above_what_a_line_can_absorb(three):
     }
     with pytest.raises(InfeasibleError) as e:
         allocate(three, spec, solver="cbc")
-    assert "lock__x__all__2027-01" in str(e.value)
+    assert "lock__x/all/2027-01" in str(e.value)
     (d,) = e.value.diagnosis
     assert d["relax_alone_by"] == pytest.approx(10000)
 
@@ -60,7 +60,7 @@ def test_share_floor_against_a_cap(three):
     with pytest.raises(InfeasibleError) as e:
         allocate(three, spec)
     names = {d["rule"] for d in e.value.diagnosis}
-    assert {"share_min__meta", "network_max__meta", "network_min__tiktok"} <= names
+    assert {"network_share_min__meta", "network_max__meta", "network_min__tiktok"} <= names
 
 
 def test_milp_infeasible_is_diagnosed(three):

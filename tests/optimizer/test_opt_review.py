@@ -96,7 +96,7 @@ def test_a_lock_no_curve_can_absorb_is_still_named():
     }
     with pytest.raises(InfeasibleError) as e:
         allocate(curves, spec)
-    assert "lock__x__all__2027-01" in str(e.value)
+    assert "lock__x/all/2027-01" in str(e.value)
     assert e.value.diagnosis[0]["relax_alone_by"] == pytest.approx(200)
 
 
@@ -135,12 +135,12 @@ def test_period_shares_solved_by_hand(solver):
     assert spend(plan) == pytest.approx({"a/2027-01": 70.0, "b/2027-02": 30.0}, abs=1e-6)
     assert plan.expected_results == pytest.approx(170.0, abs=1e-6)
     # one more EUR of room on the floor: B +1, A -1 -> -1 result
-    assert rule(plan, "share_min__2027-02").shadow_price == pytest.approx(-1.0, abs=1e-7)
+    assert rule(plan, "period_share_min__2027-02").shadow_price == pytest.approx(-1.0, abs=1e-7)
     # one more EUR of budget goes 70/30: 0.7 x 2 + 0.3 x 1
     assert rule(plan, "budget").shadow_price == pytest.approx(1.7, abs=1e-7)
     plan = allocate(c, {"budget": 100, "periods": {"2027-01": {"max_share": 0.6}}}, solver=solver)
     assert spend(plan) == pytest.approx({"a/2027-01": 60.0, "b/2027-02": 40.0}, abs=1e-6)
-    assert rule(plan, "share_max__2027-01").shadow_price == pytest.approx(1.0, abs=1e-7)
+    assert rule(plan, "period_share_max__2027-01").shadow_price == pytest.approx(1.0, abs=1e-7)
     assert rule(plan, "budget").shadow_price == pytest.approx(1.6, abs=1e-7)
 
 

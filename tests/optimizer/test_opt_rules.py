@@ -56,7 +56,7 @@ def test_many_rules_at_once_hold(curves):
     names = {c["name"] for c in d["constraints"]}
     assert {
         "budget",
-        f"share_min__{nets[0]}",
+        f"network_share_min__{nets[0]}",
         f"network_max__{nets[1]}",
         f"pacing_max__{pers[2]}",
         f"change_min__{pers[1]}",

@@ -10,6 +10,7 @@ import os
 import pytest
 from typer.testing import CliRunner
 
+from cli.main import app
 from optimizer import (
     MAX_BUDGET,
     CurveError,
@@ -23,7 +24,6 @@ from optimizer import (
     load_spec,
 )
 from optimizer.synthetic import synthetic_curves
-from scenarios.cli import app
 
 runner = CliRunner()
 PTS = [[0, 0], [100, 50], [200, 80]]

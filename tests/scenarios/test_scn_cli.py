@@ -9,7 +9,7 @@ import sys
 import yaml
 from typer.testing import CliRunner
 
-from scenarios.cli import app
+from cli.main import app
 
 runner = CliRunner()
 
@@ -20,7 +20,7 @@ def test_help_lists_the_commands_and_stays_light():
     for cmd in ("demo", "scenario", "replan"):
         assert cmd in r.output
     code = (
-        "import sys, scenarios.cli, scenarios.commands.scenario, scenarios.commands.demo;"
+        "import sys, cli.main, cli.commands.scenario, cli.commands.demo;"
         "bad = [m for m in ('pandas', 'sklearn', 'matplotlib', 'openpyxl', 'optimizer') "
         "if m in sys.modules]; print(bad)"
     )

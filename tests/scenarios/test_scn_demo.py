@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from scenarios.cli import app
+from cli.main import app
 
 
 @pytest.fixture(scope="module")

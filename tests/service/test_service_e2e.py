@@ -19,7 +19,7 @@ from .conftest import HEADERS, KEY, free_port
 
 def _command(port: int, *extra: str) -> list[str]:
     exe = Path(sys.executable).with_name("adplan")
-    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "scenarios.cli"]
+    head = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli.main"]
     return [
         *head,
         "serve",

@@ -251,7 +251,7 @@ def test_history_path_alone_may_stay_with_default_curves(tmp_path, history_file)
 def test_bad_history_path_makes_serve_exit_2(tmp_path):
     from typer.testing import CliRunner
 
-    from scenarios.cli import app
+    from cli.main import app
 
     env = {
         "ADPLAN_API_KEYS": "k",

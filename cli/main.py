@@ -1,6 +1,6 @@
 """The ``adplan`` command line: Typer parses, Rich shows.
 
-Each command lives in ``scenarios/commands/<topic>.py`` as a few lines over a library
+Each command lives in ``cli/commands/<topic>.py`` as a few lines over a library
 function and registers itself with :func:`register`. Command modules import only typer,
 rich and the standard library at import time, so ``adplan --help`` never loads pandas or
 scikit-learn; the heavy imports happen inside the command bodies.
@@ -25,9 +25,9 @@ COMMAND_MODULES = ("demo", "ingest", "forecast", "optimize", "scenario", "serve"
 
 for _name in COMMAND_MODULES:
     try:
-        _mod = importlib.import_module(f"scenarios.commands.{_name}")
+        _mod = importlib.import_module(f"cli.commands.{_name}")
     except ModuleNotFoundError as _e:  # a module not written yet
-        if _e.name != f"scenarios.commands.{_name}":
+        if _e.name != f"cli.commands.{_name}":
             raise
         continue
     _mod.register(app)

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         The steps: sample history, ingest, backtest, forecast Q1 2027, optimise, two what-ifs and a mid-quarter re-plan. The output lists each step and where each file is.
         """
         with cli_errors():
-            from scenarios.commands.scenario import progress_bar
+            from cli.commands.scenario import progress_bar
             from scenarios.demo import run_demo
 
             with progress_bar(not as_json) as on_progress:

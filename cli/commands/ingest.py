@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from scenarios.commands._common import cli_errors, err, fail, out, print_json, warn
+from cli.commands._common import cli_errors, err, fail, out, print_json, warn
 
 _SOURCES_HELP = (
     "Force the format instead of detecting it from the headers: meta, google, linkedin, "

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from scenarios.commands._common import cli_errors, err, fail, out, print_json, warn
+from cli.commands._common import cli_errors, err, fail, out, print_json, warn
 
 
 def register(app: typer.Typer) -> None:

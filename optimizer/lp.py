@@ -1,0 +1,196 @@
+"""The pieces every rule family builds the LP with: rows, their meaning and their names.
+
+A rule family (``optimizer/rules/``) emits its rows through an :class:`LPContext`, which
+holds the builder, the curve lines planned and the helper columns, so that a family needs to
+know nothing but its own rule. :func:`rule_name` is the one place rule names are made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .curves import CurveLine, Curves
+    from .spec import PlanSpec
+
+INF = float("inf")
+
+
+def _escape(part: str) -> str:
+    return str(part).replace("%", "%25").replace("/", "%2F")
+
+
+def rule_name(family: str, *target: str) -> str:
+    """Return the name of a rule row: its family, then ``__`` and its target joined by ``/``.
+
+    Names never collide, whatever the names of networks, segments and periods: the family
+    says what kind of thing the target is (``network_share_max__brand`` and
+    ``segment_share_max__brand``), and in a target of several parts (a line's
+    ``network/segment/period``) ``/`` and ``%`` inside a part are percent-encoded.
+    """
+    if not target:
+        return family
+    if len(target) == 1:
+        return f"{family}__{target[0]}"
+    return f"{family}__{'/'.join(_escape(p) for p in target)}"
+
+
+@dataclass(slots=True)
+class RowInfo:
+    """What one row means. ``sense``: 'max' (limit is the row's upper bound), 'min', 'eq'.
+
+    ``family`` is the rule family that made the row and ``target`` what it is about (a network,
+    a line key, a result type ...); rows with ``report=False`` define helper columns.
+    """
+
+    name: str
+    description: str
+    sense: str
+    unit: str
+    limit: float
+    report: bool = True
+    family: str = ""
+    rhs_scale: float = 1.0  # currency per unit of the row's right-hand side
+    target: tuple[str, ...] = ()
+
+
+class Builder:
+    """Collect columns and rows; rows are (column indices, coefficients, lb, ub, info)."""
+
+    def __init__(self) -> None:
+        self.c: list[np.ndarray] = []
+        self.lb: list[np.ndarray] = []
+        self.ub: list[np.ndarray] = []
+        self.n = 0
+        self.r_idx: list[np.ndarray] = []
+        self.r_val: list[np.ndarray] = []
+        self.r_lb: list[float] = []
+        self.r_ub: list[float] = []
+        self.rows: list[RowInfo] = []
+
+    def cols(self, c, lb, ub) -> int:
+        """Add columns with objective ``c`` and bounds; return the index of the first."""
+        c = np.asarray(c, dtype=float)
+        start = self.n
+        self.c.append(c)
+        self.lb.append(np.broadcast_to(np.asarray(lb, dtype=float), c.shape))
+        self.ub.append(np.broadcast_to(np.asarray(ub, dtype=float), c.shape))
+        self.n += len(c)
+        return start
+
+    def row(self, idx, val, lb: float, ub: float, info: RowInfo) -> int:
+        """Add the row ``lb <= sum(val * x[idx]) <= ub``; return its index."""
+        idx = np.asarray(idx, dtype=np.int32)
+        val = np.broadcast_to(np.asarray(val, dtype=float), idx.shape)
+        self.r_idx.append(idx)
+        self.r_val.append(val)
+        self.r_lb.append(lb)
+        self.r_ub.append(ub)
+        self.rows.append(info)
+        return len(self.rows) - 1
+
+    def limit_row(self, idx, val, sense: str, limit: float, info: RowInfo) -> int:
+        """Add a row whose ``sense`` ('min', 'max' or 'eq') holds it at ``limit``."""
+        lb, ub = {"min": (limit, INF), "max": (-INF, limit), "eq": (limit, limit)}[sense]
+        info.sense, info.limit = sense, limit
+        return self.row(idx, val, lb, ub, info)
+
+
+@dataclass(slots=True)
+class LPContext:
+    """What the rule families build on: the builder, the planned lines and the helper columns.
+
+    Tier columns come first (``start[i]:start[i + 1]`` are line ``i``'s), then ``total`` (the
+    plan's spend). :meth:`group_col` makes one spend column per network, segment or period
+    on demand, so share rows stay sparse.
+    """
+
+    b: Builder
+    curves: Curves
+    spec: PlanSpec
+    lines: list[CurveLine]
+    start: np.ndarray
+    width: np.ndarray
+    slope: np.ndarray
+    tier_line: np.ndarray
+    total: int
+    target_results: float | None = None
+    floor_cols: dict = field(default_factory=dict)
+    binary_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    activation_rows: list[int] = field(default_factory=list)
+    keys: list[tuple[str, str, str]] = field(init=False)
+    index: dict[tuple[str, str, str], int] = field(init=False)
+    _groups: dict = field(default_factory=dict)
+    _helper: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.keys = [ln.key for ln in self.lines]
+        self.index = {k: i for i, k in enumerate(self.keys)}
+
+    @property
+    def tiers(self) -> np.ndarray:
+        """Return the indices of the tier columns."""
+        return np.arange(int(self.start[-1]))
+
+    @property
+    def unit(self) -> str:
+        """Return the plan's currency, the unit of spend rules."""
+        return self.curves.currency
+
+    def line_cols(self, i: int) -> np.ndarray:
+        """Return the tier columns of planned line ``i``."""
+        return np.arange(self.start[i], self.start[i + 1])
+
+    def names(self, kind: str) -> dict[str, int]:
+        """Return the networks, segments or periods (``kind``) planned, with a code each."""
+        if kind not in self._groups:
+            pos = ("networks", "segments", "periods").index(kind)
+            names = sorted({k[pos] for k in self.keys})
+            code = {n: i for i, n in enumerate(names)}
+            line_code = np.fromiter((code[k[pos]] for k in self.keys), dtype=np.int64)
+            self._groups[kind] = (code, line_code[self.tier_line])
+        return self._groups[kind][0]
+
+    def group_col(self, kind: str, name: str) -> int:
+        """Return the column holding the spend of one network, segment or period."""
+        if (kind, name) not in self._helper:
+            code = self.names(kind)
+            cols = np.flatnonzero(self._groups[kind][1] == code[name])
+            col = self.b.cols([0.0], 0.0, INF)
+            info = RowInfo(
+                rule_name(f"{kind[:-1]}_spend", name), "definition", "eq", self.unit, 0.0, False
+            )
+            self.b.row(np.append(cols, col), np.append(np.ones(len(cols)), -1.0), 0.0, 0.0, info)
+            self._helper[(kind, name)] = col
+        return self._helper[(kind, name)]
+
+    def rule(
+        self,
+        idx,
+        val,
+        sense: str,
+        limit: float,
+        family: str,
+        target: tuple[str, ...],
+        description: str,
+        unit: str | None = None,
+        word: str | None = None,
+    ) -> int:
+        """Add one reported rule row; return its index.
+
+        Its name is :func:`rule_name` of ``word`` (the family, unless a family names its rows
+        apart, as pacing does with ``pacing_max``/``pacing_min``) and ``target``.
+        """
+        info = RowInfo(
+            rule_name(word or family, *target),
+            description,
+            "",
+            self.unit if unit is None else unit,
+            0.0,
+            family=family,
+            target=tuple(target),
+        )
+        return self.b.limit_row(idx, val, sense, limit, info)
