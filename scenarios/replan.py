@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from optimizer import Curves
 from optimizer.periods import period_bounds as _bounds
 from optimizer.periods import period_kind, period_label
+from optimizer.rules import OpenPart
+from optimizer.spec import GROUP_KINDS
 
 from .errors import ActualsError
 
@@ -167,66 +169,6 @@ def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[st
     return out, warnings
 
 
-def _group_rules(  # noqa: C901 (split in issue 10)
-    norm: dict,
-    kind: str,
-    present: set[str],
-    done: Mapping[str, float],
-    budget: float,
-    convert: bool,
-    warnings: list[str],
-    floor_of: Mapping[str, float] | None = None,
-) -> dict:
-    """Rewrite the spec's ``kind`` rules for the open part of the plan.
-
-    The spend already made (``done``) counts against floors and caps; with ``convert``,
-    shares become currency limits of the whole budget.
-    """
-    out = {}
-    for name, r in (norm.get(kind) or {}).items():
-        d = done.get(name, 0.0)
-        if not convert:
-            if name in present:
-                out[name] = dict(r)
-            continue
-        mins = [] if r.get("min") is None else [r["min"] - d]
-        maxs = [] if r.get("max") is None else [r["max"] - d]
-        if r.get("min_share") is not None:
-            mins.append(r["min_share"] * budget - d)
-        if r.get("max_share") is not None:
-            maxs.append(r["max_share"] * budget - d)
-        new: dict = {}
-        if mins and max(mins) > EPS:
-            new["min"] = max(mins)
-        if maxs:
-            cap = min(maxs)
-            if cap < -0.005:
-                warnings.append(
-                    f"spec.{kind}.{name}: {d:,.2f} already spent, {-cap:,.2f} above its cap; "
-                    "nothing more is planned on it"
-                )
-            new["max"] = max(cap, 0.0)
-        low = (floor_of or {}).get(name, 0.0)
-        if "max" in new and new["max"] < low:  # what is spent in the current period stays
-            warnings.append(
-                f"spec.{kind}.{name}: its cap is below the {low:,.2f} already spent in it; "
-                "raised to that"
-            )
-            new["max"] = low
-        if "min" in new and "max" in new and new["min"] > new["max"]:
-            new["min"] = new["max"]
-        if name not in present:
-            if new.get("min"):
-                warnings.append(
-                    f"spec.{kind}.{name}: {new['min']:,.2f} short of its floor, but it has no "
-                    "open line left; the floor is dropped"
-                )
-            continue
-        if new:
-            out[name] = new
-    return out
-
-
 def replan(  # noqa: C901 (split in issue 10)
     curves: Curves, spec: Mapping, actuals, as_of, *, solver=None, source: str = "spec"
 ) -> ReplanResult:
@@ -300,17 +242,19 @@ def replan(  # noqa: C901 (split in issue 10)
             )
             left = floor_now
         sub_curves = curves.filter(ln for ln in curves.lines if status[ln.period] != "elapsed")
-        sub, notes = _open_spec(
-            norm,
-            sub_curves,
-            status,
-            current,
-            locked,
-            done,
-            budget,
-            left,
+        part = OpenPart(
+            curves=sub_curves,
+            status=status,
+            current=current,
+            locked=locked,
+            done=done,
+            now=_spend_now(current),
+            budget=budget,
+            left=left,
             convert=off_plan + elapsed_spend > EPS,
         )
+        sub = ps.for_open_part(part).to_dict()
+        notes = part.notes
         warnings.extend(notes)
         if left > 0.005:
             sub_plan = optimise(
@@ -388,110 +332,11 @@ def replan(  # noqa: C901 (split in issue 10)
     )
 
 
-def _open_spec(  # noqa: C901 (split in issue 10)
-    norm: dict,
-    sub_curves: Curves,
-    status: Mapping[str, str],
-    current: Mapping[tuple[str, str, str], float],
-    locked: Mapping[tuple[str, str, str], float],
-    done: Mapping[str, Mapping[str, float]],
-    budget: float,
-    left: float,
-    *,
-    convert: bool,
-) -> tuple[dict, list[str]]:
-    """Build the spec for the current and open periods, ``left`` to spend (module docstring)."""
-    notes: list[str] = []
-    sub: dict = {"budget": left}
-    if norm.get("objective"):
-        sub["objective"] = norm["objective"]
-    remaining = set(sub_curves.periods)
-    now: dict[str, dict[str, float]] = {k: defaultdict(float) for k in ("networks", "segments")}
-    now_period: dict[str, float] = defaultdict(float)
+def _spend_now(current: Mapping[tuple[str, str, str], float]) -> dict[str, dict[str, float]]:
+    """Return the current period's spend per network, segment and period."""
+    now: dict[str, dict[str, float]] = {k: defaultdict(float) for k in GROUP_KINDS}
     for (net, seg, p), s in current.items():
         now["networks"][net] += s
         now["segments"][seg] += s
-        now_period[p] += s
-    for kind in ("networks", "segments"):
-        rules = _group_rules(
-            norm,
-            kind,
-            set(getattr(sub_curves, kind)),
-            done[kind],
-            budget,
-            convert,
-            notes,
-            now[kind],
-        )
-        if rules:
-            sub[kind] = rules
-    periods = {k: v for k, v in (norm.get("periods") or {}).items() if k in remaining}
-    rules = _group_rules(
-        {"periods": periods}, "periods", remaining, {}, budget, convert, notes, now_period
-    )
-    if rules:
-        sub["periods"] = rules
-    lines = []
-    seen = set()
-    for r in norm.get("lines") or []:
-        key = (r["network"], r["segment"], r["period"])
-        if status.get(key[2]) == "elapsed":
-            notes.append(f"spec line rule {'/'.join(key)} replaced by the actuals")
-            continue
-        r = dict(r)
-        act = current.get(key, 0.0)
-        if act > 0:
-            seen.add(key)
-            if r.get("lock") is not None and r["lock"] < act:
-                notes.append(
-                    f"spec line rule {'/'.join(key)}: lock raised to the actual {act:,.2f}"
-                )
-                r["lock"] = act
-            elif r.get("lock") is None:
-                r["min"] = max(float(r.get("min") or 0.0), act)
-                if r.get("max") is not None and r["max"] < r["min"]:
-                    notes.append(
-                        f"spec line rule {'/'.join(key)}: max raised to the actual {act:,.2f}"
-                    )
-                    r["max"] = r["min"]
-        lines.append(r)
-    for key, act in current.items():
-        if key not in seen:
-            lines.append({"network": key[0], "segment": key[1], "period": key[2], "min": act})
-    if lines:
-        sub["lines"] = lines
-    ex = norm.get("exclude") or {}
-    sub_ex = {
-        k: [x for x in ex.get(k) or [] if x in set(getattr(sub_curves, k))]
-        for k in ("networks", "segments")
-    }
-    sub_ex["lines"] = [x for x in ex.get("lines") or [] if x["period"] in remaining]
-    sub_ex = {k: v for k, v in sub_ex.items() if v}
-    if sub_ex:
-        sub["exclude"] = sub_ex
-    if norm.get("pacing") is not None:
-        pacing = dict(norm["pacing"])
-        if pacing.get("weights") is not None:
-            w = {p: v for p, v in pacing["weights"].items() if p in remaining}
-            pacing["weights"] = w
-        if pacing.get("weights") is not None and sum(pacing["weights"].values()) <= 0:
-            notes.append("spec.pacing: the periods left all have weight 0; pacing dropped")
-        else:
-            sub["pacing"] = pacing
-    for k in ("max_period_change", "max_cost_per_result", "min_line_spend"):
-        if norm.get(k) is not None:
-            sub[k] = norm[k]
-    if norm.get("max_active_lines") is not None:
-        on = sum(1 for v in locked.values() if v > EPS)
-        sub["max_active_lines"] = max(0, int(norm["max_active_lines"]) - on)
-    floors = []
-    for f in norm.get("results_floors") or []:
-        fc = Curves.from_dict(f["curves"], source="results floor curves")
-        got = sum(ln.results_at(locked.get(ln.key, 0.0)) for ln in fc.lines if ln.key in locked)
-        need = float(f["min"]) - got
-        if need > EPS:
-            rest = fc.filter(ln for ln in fc.lines if ln.period in remaining)
-            floors.append({"result_type": f["result_type"], "min": need, "curves": rest.to_dict()})
-    if floors:
-        sub["results_floors"] = floors
-    return sub, notes
+        now["periods"][p] += s
+    return now

@@ -1,8 +1,9 @@
-"""The rule families: each owns its rows, their names and how to relax them.
+"""The rule families: each owns its spec fields, rows, names, explanations and re-plan.
 
-:data:`FAMILIES` is the registry, in the order the LP is built; ``build_model`` loops over
-it, the diagnosis and the plan reader look families up in :data:`BY_FAMILY`. Adding a rule
-family means adding a unit here and its tests.
+:data:`FAMILIES` is the registry, in the order specs are read and the LP is built:
+``PlanSpec.from_dict``/``to_dict``/``check``, ``build_model``, the diagnosis, the plan
+reader and the re-plan all loop over it or look families up in :data:`BY_FAMILY`. Adding a
+rule family means adding a unit here (plus its typed field on ``PlanSpec``) and its tests.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 from .base import RuleFamily, fmt
 from .core import Budget, Target
 from .economics import CostPerResultCeiling
-from .floors import ResultsFloors
-from .groups import GroupLimits
-from .lines import Exclusion, LineLimits
+from .floors import ResultsFloor, ResultsFloors
+from .groups import GroupLimits, GroupRule
+from .lines import Exclusion, Exclusions, LineLimits, LineRule
 from .onoff import OnOff
-from .timing import Pacing, PeriodChange
+from .replan import OpenPart
+from .timing import Pacing, PacingRule, PeriodChange
 
 EXCLUSION = Exclusion()
 
@@ -28,7 +30,7 @@ FAMILIES: tuple[RuleFamily, ...] = (
     LineLimits(),
     EXCLUSION,
     CostPerResultCeiling(),
-    Pacing(),
+    PacingRule(),
     PeriodChange(),
     ResultsFloors(),
     OnOff(),
@@ -37,7 +39,26 @@ FAMILIES: tuple[RuleFamily, ...] = (
 #: the family unit behind each ``RowInfo.family`` value
 BY_FAMILY: dict[str, RuleFamily] = {f: fam for fam in FAMILIES for f in fam.families}
 
+#: the spec keys the families read, and the PlanSpec fields they fill
+SPEC_KEYS = frozenset(k for fam in FAMILIES for k in fam.keys)
+SPEC_FIELDS = tuple(f for fam in FAMILIES for f in fam.fields)
+
 #: row families that hold single lines
 LINE_FAMILIES = frozenset(f for fam in FAMILIES if fam.per_line for f in fam.families)
 
-__all__ = ["BY_FAMILY", "EXCLUSION", "FAMILIES", "LINE_FAMILIES", "RuleFamily", "fmt"]
+__all__ = [
+    "BY_FAMILY",
+    "EXCLUSION",
+    "FAMILIES",
+    "LINE_FAMILIES",
+    "SPEC_FIELDS",
+    "SPEC_KEYS",
+    "Exclusions",
+    "GroupRule",
+    "LineRule",
+    "OpenPart",
+    "Pacing",
+    "ResultsFloor",
+    "RuleFamily",
+    "fmt",
+]

@@ -1,8 +1,17 @@
-"""What a rule family is: one unit that owns its LP rows, their names and their explanations."""
+"""What a rule family is: one unit that owns its spec fields, rows, names and explanations."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecError
 from ..lp import LPContext, RowInfo
+
+if TYPE_CHECKING:
+    from ..curves import Curves
+    from ..spec import PlanSpec
+    from .replan import OpenPart
 
 
 def fmt(v: float) -> str:
@@ -15,23 +24,60 @@ def fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-class RuleFamily:
-    """A family of business rules (the spec keys in ``keys``) and the rows that enforce them.
+def unknown_name(spec: PlanSpec, curves: Curves, kind: str, name: str, rule: str) -> SpecError:
+    """Return the error for a rule naming a network, segment or period no curve has."""
+    known = sorted(getattr(curves, kind))
+    shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    return SpecError(
+        f"{spec.source}: {rule}: no curve has {kind[:-1]} '{name}' "
+        f"(known {kind}: {shown}); fix the name or drop the rule"
+    )
 
-    ``families`` are the ``RowInfo.family`` values its rows carry; ``per_line`` says its rows
-    hold single lines (they are left out when explaining why a line gets nothing). A
-    subclass implements :meth:`rows`; :meth:`action` says how to relax one of its rows.
+
+class RuleFamily:
+    """A family of business rules: the spec keys in ``keys`` and the rows that enforce them.
+
+    One unit owns everything about its rules: :meth:`parse` reads its keys of a spec mapping
+    into :class:`~optimizer.spec.PlanSpec` field values (``fields``), :meth:`validate` checks
+    them on any spec, :meth:`check` against the curves, :meth:`to_dict` writes them back,
+    :meth:`rows` emits their LP rows (named by :func:`~optimizer.lp.rule_name`),
+    :meth:`action` says how to relax a row when rules conflict and :meth:`rewrite` how a
+    re-plan carries the rule over to the periods still open. ``families`` are the
+    ``RowInfo.family`` values of its rows; ``per_line`` says its rows hold single lines.
     """
 
     keys: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
     per_line: bool = False
     #: its rows compare spend with a share of other spend: relaxed by an amount of spend
     relax_spend: bool = False
 
+    def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
+        """Return the PlanSpec field values for this family's keys of ``data``."""
+        return {}
+
+    def validate(self, spec: PlanSpec) -> None:
+        """Raise SpecError if this family's fields of ``spec`` contradict each other."""
+
+    def check(self, spec: PlanSpec, curves: Curves) -> None:
+        """Raise SpecError if a rule names what no curve has."""
+
+    def to_dict(self, spec: PlanSpec) -> dict[str, Any]:
+        """Return this family's rules as in a spec mapping (rules not set left out)."""
+        out = {}
+        for key in self.keys:
+            value = getattr(spec, key)
+            if value is not None and value != () and value != {}:
+                out[key] = value.to_dict() if hasattr(value, "to_dict") else value
+        return out
+
+    def rewrite(self, spec: PlanSpec, part: OpenPart) -> dict[str, Any]:  # noqa: ARG002 (interface)
+        """Return the PlanSpec field values that hold this family's rules in a re-plan."""
+        return {f: getattr(spec, f) for f in self.fields}
+
     def rows(self, lp: LPContext) -> None:
         """Emit the family's rows for ``lp.spec`` into ``lp``."""
-        raise NotImplementedError
 
     def action(self, info: RowInfo, amount: float) -> str:
         """Say how to relax the row ``info`` by ``amount`` (used when rules conflict)."""

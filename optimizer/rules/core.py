@@ -1,30 +1,73 @@
-"""The budget (or, for a target, the results to reach): the rows every plan has."""
+"""The budget and the objective (or, for a target, the results to reach): what every plan has."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecError
 from ..lp import INF, LPContext, RowInfo
+from ..values import check_budget
 from .base import RuleFamily, fmt
+
+if TYPE_CHECKING:
+    from ..curves import Curves
+    from ..spec import PlanSpec
+    from .replan import OpenPart
 
 
 class Budget(RuleFamily):
-    """``budget``: the plan spends at most this much (no limit when planning to a target)."""
+    """``budget`` (the plan spends at most this much) and ``objective`` (results or value).
 
-    keys = ("budget",)
+    No limit on spend when planning to a target. In a re-plan the budget is what is left.
+    """
+
+    keys = fields = ("budget", "objective")
     families = ("budget",)
+
+    def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
+        """Read the budget (required) and the objective (results unless given)."""
+        if "budget" not in data:
+            raise SpecError("spec: 'budget' is missing; give the plan's total budget")
+        return {
+            "budget": check_budget(data["budget"]),
+            "objective": str(data.get("objective", "results")),
+        }
+
+    def validate(self, spec: PlanSpec) -> None:
+        """Check the budget's range and the objective's name."""
+        object.__setattr__(spec, "budget", check_budget(spec.budget))
+        if spec.objective not in ("results", "value"):
+            raise SpecError(f"spec.objective: must be 'results' or 'value', got {spec.objective!r}")
+
+    def check(self, spec: PlanSpec, curves: Curves) -> None:
+        """Under objective 'value' every planned line needs a value_per_result."""
+        if spec.objective != "value":
+            return
+        for ln in curves.lines:
+            if ln.value_per_result is None and not spec.exclude.excludes(ln.key):
+                raise SpecError(
+                    f"{spec.source}: objective is 'value' but curve line {ln.label} has no "
+                    "value_per_result; give every line one or use objective: results"
+                )
+
+    def to_dict(self, spec: PlanSpec) -> dict[str, Any]:
+        """Return the budget, and the objective unless it is 'results'."""
+        d: dict[str, Any] = {"budget": spec.budget}
+        if spec.objective != "results":
+            d["objective"] = spec.objective
+        return d
+
+    def rewrite(self, spec: PlanSpec, part: OpenPart) -> dict[str, Any]:
+        """Give the open part what is left of the budget."""
+        return {"budget": part.left, "objective": spec.objective}
 
     def rows(self, lp: LPContext) -> None:
         """Add the budget row on the total-spend column."""
         spec = lp.spec
         limit = INF if lp.target_results is not None else spec.budget
-        lp.rule(
-            [lp.total],
-            [1.0],
-            "max",
-            limit,
-            "budget",
-            (),
-            f"total spend <= budget {spec.budget:,.2f}",
-        )
+        desc = f"total spend <= budget {spec.budget:,.2f}"
+        lp.rule([lp.total], [1.0], "max", limit, "budget", (), desc)
 
     def action(self, info: RowInfo, amount: float) -> str:  # noqa: ARG002 (every family's signature)
         """Say by how much to raise the budget."""
@@ -42,17 +85,8 @@ class Target(RuleFamily):
             return
         rt = lp.curves.result_type
         desc = f"expected {rt} >= {lp.target_results:,.2f}"
-        lp.rule(
-            lp.tiers,
-            lp.slope,
-            "min",
-            float(lp.target_results),
-            "target",
-            (),
-            desc,
-            rt,
-            "target_results",
-        )
+        target = float(lp.target_results)
+        lp.rule(lp.tiers, lp.slope, "min", target, "target", (), desc, rt, "target_results")
 
     def action(self, info: RowInfo, amount: float) -> str:
         """Say by how much to lower the target."""

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from ..lp import LPContext
+from ..values import optional
 from .base import RuleFamily
 
 
 class CostPerResultCeiling(RuleFamily):
-    """``max_cost_per_result``: spend <= ceiling x expected results, over the whole plan."""
+    """``max_cost_per_result``: spend <= ceiling x expected results, over the whole plan.
 
-    keys = ("max_cost_per_result",)
+    A ceiling of 0 allows no spend at all (every result would have to be free).
+    """
+
+    keys = fields = ("max_cost_per_result",)
     families = ("max_cost_per_result",)
     relax_spend = True
+
+    def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
+        """Read the ceiling (a number >= 0)."""
+        return {"max_cost_per_result": optional(data, "max_cost_per_result", "spec")}
 
     def rows(self, lp: LPContext) -> None:
         """Add the row ``spend - cpr x results <= 0``."""

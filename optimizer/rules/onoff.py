@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+from ..errors import SpecError
 from ..lp import INF, LPContext, RowInfo, rule_name
+from ..values import number, optional
 from .base import RuleFamily
+
+if TYPE_CHECKING:
+    from ..spec import PlanSpec
+    from .replan import OpenPart
+
+EPS = 1e-9
 
 
 class OnOff(RuleFamily):
@@ -14,12 +25,29 @@ class OnOff(RuleFamily):
     One binary per line: ``spend <= capacity x on`` (hidden ``line_on__<line>`` rows),
     ``spend >= m x on`` (``min_line_spend__<line>``) and ``sum(on) <= K``
     (``max_active_lines``). After the MILP the choices are fixed and the LP re-solved for
-    duals.
+    duals. A re-plan counts the locked lines that spent against K.
     """
 
-    keys = ("min_line_spend", "max_active_lines")
+    keys = fields = ("min_line_spend", "max_active_lines")
     families = ("min_line_spend", "max_active_lines")
     per_line = True
+
+    def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
+        """Read the minimum spend of a line switched on and the most lines on (whole)."""
+        k = data.get("max_active_lines")
+        if k is not None:
+            v = number(k, "spec.max_active_lines")
+            if v != int(v):
+                raise SpecError(f"spec.max_active_lines: must be a whole number, got {k!r}")
+            k = int(v)
+        return {"min_line_spend": optional(data, "min_line_spend", "spec"), "max_active_lines": k}
+
+    def rewrite(self, spec: PlanSpec, part: OpenPart) -> dict[str, Any]:
+        """Count the lines already on (locked with spend) against ``max_active_lines``."""
+        k = spec.max_active_lines
+        if k is not None:
+            k = max(0, k - sum(1 for v in part.locked.values() if v > EPS))
+        return {"min_line_spend": spec.min_line_spend, "max_active_lines": k}
 
     def rows(self, lp: LPContext) -> None:
         """Add one binary per line and the rows tying spend to it, then the count limit."""
@@ -44,17 +72,10 @@ class OnOff(RuleFamily):
     def _line_rows(lp: LPContext, li: int, y: int, cap: float) -> None:
         cols, key, m = lp.line_cols(li), lp.keys[li], lp.spec.min_line_spend
         idx = np.append(cols, y)
-        info = RowInfo(
-            rule_name("line_on", *key),
-            "spend only on lines switched on",
-            "max",
-            lp.unit,
-            0.0,
-            False,
-        )
-        lp.activation_rows.append(
-            lp.b.row(idx, np.append(np.ones(len(cols)), -cap), -INF, 0.0, info)
-        )
+        name = rule_name("line_on", *key)
+        info = RowInfo(name, "spend only on lines switched on", "max", lp.unit, 0.0, False)
+        row = lp.b.row(idx, np.append(np.ones(len(cols)), -cap), -INF, 0.0, info)
+        lp.activation_rows.append(row)
         if m is not None:
             desc = f"line {'/'.join(key)} spends 0 or at least {m:,.2f}"
             val = np.append(np.ones(len(cols)), -m)

@@ -1,0 +1,75 @@
+"""Reading the numbers and mappings of a spec: one message for each kind of bad value.
+
+Every rule family validates its spec fields with these, so ``spec.networks.meta.min: must be
+>= 0, got -5`` reads the same whatever the rule.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from .errors import SpecError
+
+#: the largest budget a plan may have (one trillion in the account currency); the API agrees
+MAX_BUDGET = 1e12
+
+
+def number(value, where: str, *, lo: float | None = 0.0, hi: float | None = None) -> float:
+    """Return ``value`` as a finite float within [lo, hi]; SpecError naming ``where`` if not."""
+    if isinstance(value, bool):
+        raise SpecError(f"{where}: expected a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SpecError(f"{where}: expected a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise SpecError(f"{where}: expected a finite number, got {value!r}")
+    if lo is not None and v < lo:
+        raise SpecError(f"{where}: must be >= {lo:g}, got {v:g}")
+    if hi is not None and v > hi:
+        raise SpecError(f"{where}: must be <= {hi:g}, got {v:g}")
+    return v
+
+
+def optional(d: Mapping, key: str, where: str, **kw) -> float | None:
+    """Return ``d[key]`` as a number (see :func:`number`), or None when it is absent."""
+    v = d.get(key)
+    return None if v is None else number(v, f"{where}.{key}", **kw)
+
+
+def mapping(value, where: str) -> Mapping:
+    """Return ``value`` if it is a mapping ({} for None); SpecError naming ``where`` if not."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{where}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def refuse_unknown(d: Mapping, allowed: set[str] | frozenset[str], where: str) -> None:
+    """Raise SpecError listing the keys of ``d`` that are not ``allowed``."""
+    extra = sorted(str(k) for k in set(d) - set(allowed))
+    if extra:
+        raise SpecError(f"{where}: unknown keys {extra}; allowed: {sorted(allowed)}")
+
+
+def line_key(r: Mapping, where: str) -> tuple[str, str, str]:
+    """Return the (network, segment, period) a mapping names; SpecError for what it lacks."""
+    missing = [k for k in ("network", "segment", "period") if k not in r]
+    if missing:
+        raise SpecError(f"{where}: lacks {', '.join(missing)}")
+    return (str(r["network"]), str(r["segment"]), str(r["period"]))
+
+
+def check_budget(value, where: str = "spec.budget") -> float:
+    """Return ``value`` as a budget: a number above 0 and at most :data:`MAX_BUDGET`.
+
+    Raises SpecError (starting with ``where``) otherwise.
+    """
+    b = number(value, where, lo=None)
+    if not 0 < b <= MAX_BUDGET:
+        raise SpecError(
+            f"{where}: budget must be above 0 and at most 1e12 (1,000,000,000,000), got {b:g}"
+        )
+    return b
