@@ -177,7 +177,7 @@ def line_results(model: Model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return res, model.tier_slope[idx]
 
 
-def read_plan(  # noqa: C901 (split in issue 10)
+def read_plan(
     model: Model,
     sol: Solution,
     *,
@@ -193,150 +193,13 @@ def read_plan(  # noqa: C901 (split in issue 10)
     ``target_results`` is set, why the budget is not spent in full. ``seconds_total`` is the
     time reported for the whole call (the solve time when None).
     """
-    nt = model.n_tier
-    x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
-    start = model.tier_start[:-1].astype(np.intp)
-    spend = np.add.reduceat(x, start)
-    spend[np.abs(spend) < ZERO] = 0.0
-    results, mslope = line_results(model, spend)
-    lines = []
-    for i, ln in enumerate(model.lines):
-        s, r = float(spend[i]), float(results[i])
-        lines.append(
-            PlanLine(
-                network=ln.network,
-                segment=ln.segment,
-                period=ln.period,
-                spend=s,
-                expected_results=r,
-                cost_per_result=s / r if r > 0 else None,
-                marginal_cost_per_result=1.0 / mslope[i] if mslope[i] > 0 else None,
-                max_spend=ln.max_spend,
-            )
-        )
+    spend = _line_spend(model, sol)
+    lines = _plan_lines(model, spend)
     total_spend = sum(p.spend for p in lines)
     total_results = sum(p.expected_results for p in lines)
-    value: float | None = None
-    if model.objective == "value":
-        # PlanSpec.check gives every planned line a value_per_result under objective "value"
-        value = sum(
-            p.expected_results * cast(float, ln.value_per_result)
-            for p, ln in zip(lines, model.lines, strict=True)
-        )
-
-    # results of other types (results floors), valued on their curves at the plan's spend
-    other = {}
-    for fl in spec.results_floors:
-        by_key = {ln.key: ln for ln in fl.curves.lines}
-        other[fl.result_type] = sum(
-            by_key[ln.key].results_at(float(spend[i])) if ln.key in by_key else 0.0
-            for i, ln in enumerate(model.lines)
-        )
-
-    # ---- rules
-    act = row_activity(model, sol.x)
-    on = None
-    if model.is_mip:
-        on = np.round(sol.x[model.binary_cols]) > 0.5
-    constraints = []
-    for i, info in enumerate(model.rows):
-        if not info.report:
-            continue
-        if info.family == "min_line_spend" and on is not None:
-            li = int(np.searchsorted(model.binary_cols, model.indices[model.indptr[i + 1] - 1]))
-            if not on[li]:
-                continue
-        lb, ub = model.row_lb[i], model.row_ub[i]
-        if info.sense == "max":
-            if not math.isfinite(ub):
-                continue
-            slack = float(ub - act[i])
-        elif info.sense == "min":
-            slack = float(act[i] - lb)
-        else:
-            slack = 0.0
-        if info.family == "results_floor":
-            # the LP's hypograph columns may sit below their curves (they only need to reach
-            # the floor): the floor's true slack is what the curves give at this spend
-            slack = float(other[info.target[0]] - info.limit)
-        tol = 1e-6 * max(1.0, abs(info.limit))
-        if abs(slack) < tol:
-            slack = 0.0
-        y = float(sol.row_dual[i])
-        if abs(y) < 1e-12 or slack > tol:
-            y = 0.0  # a rule with room to spare has no price (complementary slackness)
-        constraints.append(
-            PlanConstraint(
-                name=info.name,
-                description=info.description,
-                family=info.family,
-                unit=info.unit,
-                binding=slack <= tol,
-                slack=max(slack, 0.0),
-                shadow_price=y,
-            )
-        )
-
-    # ---- unfunded: how much cheaper a zero-spend line's results must be to enter the plan
-    line_rows = LINE_FAMILIES
-    act_rows = set(model.activation_rows.tolist())
-    skip = np.array(
-        [i for i, r in enumerate(model.rows) if r.family in line_rows or i in act_rows],
-        dtype=np.int64,
-    )
-    held: dict[int, str] = {}
-    for i, info in enumerate(model.rows):
-        if info.family in ("lock", "line_max") and model.row_ub[i] <= ZERO:
-            held[int(model.tier_line[model.indices[model.indptr[i]]])] = info.name
-    if on is not None:
-        for off in np.flatnonzero(~on):
-            held.setdefault(
-                int(off),
-                "min_line_spend" if spec.min_line_spend is not None else "max_active_lines",
-            )
-    zero = [int(i) for i in np.flatnonzero(spend == 0)]
-    # reduced costs only when some line is unfunded (they cost a pass over the matrix)
-    d = reduced_costs(model, sol.row_dual, skip) if zero else np.zeros(model.n_col)
-    unfunded = []
-    for i in zero:
-        ln = model.lines[i]
-        j = int(model.tier_start[i])
-        c1 = float(model.c[j])
-        slope = float(model.tier_slope[j])
-        entry = {
-            "network": ln.network,
-            "segment": ln.segment,
-            "period": ln.period,
-            "cost_per_result": 1.0 / slope if slope > 0 else None,
-        }
-        if c1 <= 0:
-            entry.update(
-                cheaper_by_pct=None,
-                needed_cost_per_result=None,
-                reason="its curve brings no results",
-            )
-        else:
-            price = c1 - float(d[j])  # what a unit of currency earns at the margin elsewhere
-            pct = 0.0 if price <= c1 else 1.0 - c1 / price
-            entry.update(
-                cheaper_by_pct=100.0 * pct, needed_cost_per_result=(1.0 / slope) * (1.0 - pct)
-            )
-            entry["reason"] = (
-                f"held at 0 by rule {held[i]}"
-                if i in held
-                else "other lines bring results more cheaply"
-            )
-        unfunded.append(entry)
-
-    solver_info = {
-        "name": sol.solver,
-        "seconds": sol.seconds if seconds_total is None else seconds_total,
-        "solve_seconds": sol.seconds,
-        "mip": sol.mip,
-        "variables": model.n_col,
-        "rows": model.n_row,
-        "settings": dict(sol.settings),
-    }
+    other = _other_results(model, spec, spend)
+    on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
+    constraints = _constraints(model, sol, other, on)
     notes: tuple[str, ...] = ()
     if target_results is None:
         notes = unspent_notes(
@@ -353,17 +216,191 @@ def read_plan(  # noqa: C901 (split in issue 10)
         objective=spec.objective,
         lines=tuple(lines),
         constraints=tuple(constraints),
-        unfunded=tuple(unfunded),
+        unfunded=tuple(_unfunded(model, sol, spend, on, spec)),
         excluded=tuple(
             {"network": ln.network, "segment": ln.segment, "period": ln.period}
             for ln in model.excluded
         ),
-        expected_value=value,
+        expected_value=_value(model, lines),
         other_results=other,
-        solver=solver_info,
+        solver=_solver_info(model, sol, seconds_total),
         target_results=target_results,
         notes=notes,
     )
+
+
+def _line_spend(model: Model, sol: Solution) -> np.ndarray:
+    """Return each line's spend: its tiers added up, with solver noise below ZERO cleared."""
+    nt = model.n_tier
+    x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
+    spend = np.add.reduceat(x, model.tier_start[:-1].astype(np.intp))
+    spend[np.abs(spend) < ZERO] = 0.0
+    return spend
+
+
+def _plan_lines(model: Model, spend: np.ndarray) -> list[PlanLine]:
+    """Return the plan's lines: spend, results on the curve and the cost of the next result."""
+    results, mslope = line_results(model, spend)
+    lines = []
+    for i, ln in enumerate(model.lines):
+        s, r = float(spend[i]), float(results[i])
+        lines.append(
+            PlanLine(
+                network=ln.network,
+                segment=ln.segment,
+                period=ln.period,
+                spend=s,
+                expected_results=r,
+                cost_per_result=s / r if r > 0 else None,
+                marginal_cost_per_result=1.0 / mslope[i] if mslope[i] > 0 else None,
+                max_spend=ln.max_spend,
+            )
+        )
+    return lines
+
+
+def _value(model: Model, lines: list[PlanLine]) -> float | None:
+    """Return the plan's value under objective 'value' (None under 'results')."""
+    if model.objective != "value":
+        return None
+    # PlanSpec.check gives every planned line a value_per_result under objective "value"
+    return sum(
+        p.expected_results * cast(float, ln.value_per_result)
+        for p, ln in zip(lines, model.lines, strict=True)
+    )
+
+
+def _other_results(model: Model, spec, spend: np.ndarray) -> dict[str, float]:
+    """Return the results of each results floor's type, valued on its curves at the spend."""
+    other = {}
+    for fl in spec.results_floors:
+        by_key = {ln.key: ln for ln in fl.curves.lines}
+        other[fl.result_type] = sum(
+            by_key[ln.key].results_at(float(spend[i])) if ln.key in by_key else 0.0
+            for i, ln in enumerate(model.lines)
+        )
+    return other
+
+
+def _constraints(model: Model, sol: Solution, other: dict, on) -> list[PlanConstraint]:
+    """Return every reported rule with its slack, whether it binds and its shadow price."""
+    act = row_activity(model, sol.x)
+    # the size of each row's terms: a solver's values carry ~8 digits (CBC), so a row's slack
+    # is only known to that precision relative to its terms, whatever its limit (often 0)
+    size = row_activity(model, sol.x, absolute=True)
+    out = []
+    for i, info in enumerate(model.rows):
+        if not info.report:
+            continue
+        if info.family == "min_line_spend" and on is not None:
+            li = int(np.searchsorted(model.binary_cols, model.indices[model.indptr[i + 1] - 1]))
+            if not on[li]:
+                continue  # a line switched off: its minimum does not apply
+        slack = _slack(model, i, float(act[i]))
+        if slack is None:
+            continue
+        if info.family == "results_floor":
+            # the LP's hypograph columns may sit below their curves (they only need to reach
+            # the floor): the floor's true slack is what the curves give at this spend
+            slack = float(other[info.target[0]] - info.limit)
+        tol = 1e-6 * max(1.0, abs(info.limit), float(size[i]))
+        if abs(slack) < tol:
+            slack = 0.0
+        y = float(sol.row_dual[i])
+        if abs(y) < 1e-12 or slack > tol:
+            y = 0.0  # a rule with room to spare has no price (complementary slackness)
+        out.append(
+            PlanConstraint(
+                name=info.name,
+                description=info.description,
+                family=info.family,
+                unit=info.unit,
+                binding=slack <= tol,
+                slack=max(slack, 0.0),
+                shadow_price=y,
+            )
+        )
+    return out
+
+
+def _slack(model: Model, i: int, activity: float) -> float | None:
+    """Return how far row ``i`` is from its limit (None for a 'max' row with no limit)."""
+    info = model.rows[i]
+    if info.sense == "max":
+        ub = model.row_ub[i]
+        return float(ub - activity) if math.isfinite(ub) else None
+    if info.sense == "min":
+        return float(activity - model.row_lb[i])
+    return 0.0
+
+
+def _held_at_zero(model: Model, on, spec) -> dict[int, str]:
+    """Return the lines a rule holds at 0 (a lock or cap at 0, or switched off), by index."""
+    held: dict[int, str] = {}
+    for i, info in enumerate(model.rows):
+        if info.family in ("lock", "line_max") and model.row_ub[i] <= ZERO:
+            held[int(model.tier_line[model.indices[model.indptr[i]]])] = info.name
+    if on is not None:
+        for off in np.flatnonzero(~on):
+            held.setdefault(
+                int(off),
+                "min_line_spend" if spec.min_line_spend is not None else "max_active_lines",
+            )
+    return held
+
+
+def _unfunded(model: Model, sol: Solution, spend: np.ndarray, on, spec) -> list[dict]:
+    """Say, for each line with no spend, how much cheaper its results must be to get some."""
+    zero = [int(i) for i in np.flatnonzero(spend == 0)]
+    if not zero:
+        return []
+    act_rows = set(model.activation_rows.tolist())
+    skip = np.array(
+        [i for i, r in enumerate(model.rows) if r.family in LINE_FAMILIES or i in act_rows],
+        dtype=np.int64,
+    )
+    held = _held_at_zero(model, on, spec)
+    d = reduced_costs(model, sol.row_dual, skip)
+    return [_unfunded_line(model, i, float(d[int(model.tier_start[i])]), held) for i in zero]
+
+
+def _unfunded_line(model: Model, i: int, reduced: float, held: dict[int, str]) -> dict:
+    """Explain one unfunded line from the reduced cost of its first tier."""
+    ln = model.lines[i]
+    j = int(model.tier_start[i])
+    c1 = float(model.c[j])
+    slope = float(model.tier_slope[j])
+    entry: dict = {
+        "network": ln.network,
+        "segment": ln.segment,
+        "period": ln.period,
+        "cost_per_result": 1.0 / slope if slope > 0 else None,
+    }
+    if c1 <= 0:
+        entry.update(
+            cheaper_by_pct=None, needed_cost_per_result=None, reason="its curve brings no results"
+        )
+        return entry
+    price = c1 - reduced  # what a unit of currency earns at the margin elsewhere
+    pct = 0.0 if price <= c1 else 1.0 - c1 / price
+    entry.update(cheaper_by_pct=100.0 * pct, needed_cost_per_result=(1.0 / slope) * (1.0 - pct))
+    entry["reason"] = (
+        f"held at 0 by rule {held[i]}" if i in held else "other lines bring results more cheaply"
+    )
+    return entry
+
+
+def _solver_info(model: Model, sol: Solution, seconds_total: float | None) -> dict:
+    """Return what the plan says of its solve: solver, times, size and settings."""
+    return {
+        "name": sol.solver,
+        "seconds": sol.seconds if seconds_total is None else seconds_total,
+        "solve_seconds": sol.seconds,
+        "mip": sol.mip,
+        "variables": model.n_col,
+        "rows": model.n_row,
+        "settings": dict(sol.settings),
+    }
 
 
 #: budget left unspent (relative) above which the plan says why

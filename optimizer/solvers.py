@@ -117,9 +117,11 @@ class Solution:
         return self.status == "optimal"
 
 
-def row_activity(model: Model, x: np.ndarray) -> np.ndarray:
-    """Return ``A @ x``, each row's activity at the column values ``x``."""
+def row_activity(model: Model, x: np.ndarray, *, absolute: bool = False) -> np.ndarray:
+    """Return ``A @ x``, each row's activity at the column values ``x`` (``|A| @ |x|``: absolute)."""
     prod = model.data * x[model.indices]
+    if absolute:
+        prod = np.abs(prod)
     row_of_nz = np.repeat(np.arange(model.n_row), np.diff(model.indptr))
     # bincount, not np.add.reduceat: reduceat gives a row with no entries the next row's value
     return np.bincount(row_of_nz, weights=prod, minlength=model.n_row)

@@ -39,17 +39,19 @@ EPS_REL = 1e-4  # limit moves: eps = EPS_REL x scale (budget for currency, the f
 
 # --------------------------------------------------------------------------- rule names
 def rule_name(family: str, target) -> str:
-    """The constraint name adplan gives the rule (docs/optimizer.md "Rule names")."""
-    tag = "__".join(target) if isinstance(target, tuple) else target
-    if family in ("budget", "max_cost_per_result", "max_active_lines"):
+    """The constraint name adplan gives the rule (family, target) today.
+
+    ``<family>`` alone for plan-wide rules (budget, max_cost_per_result, max_active_lines),
+    else ``<family>__<target>``, a line's target as ``network/segment/period`` (``%`` and ``/``
+    inside a name percent-encoded): ``network_share_min__meta``, ``line_min__meta/all/2027-01``,
+    ``pacing_max__2027-01``, ``results_floor__leads``, ``min_line_spend__meta/all/2027-01``
+    (docs/optimizer.md "Rule names"; before the rules refactor: ``share_min__meta``,
+    ``line_min__meta__all__2027-01``).
+    """
+    if target is None:
         return family
-    if family.endswith("_min_share") or family.endswith("_max_share"):
-        return f"share_{family.split('_')[1]}__{tag}"
-    if family == "results_floor":
-        return f"results_floor__{tag}"
-    # network_min, segment_max, period_min, line_min, line_max, lock, pacing_max,
-    # change_min, min_line_spend: "<family>__<target>"
-    return f"{family}__{tag}"
+    parts = target if isinstance(target, tuple) else (target,)
+    return f"{family}__" + "/".join(p.replace("%", "%25").replace("/", "%2F") for p in parts)
 
 
 def rule_row(plan: Plan, family: str, target) -> PlanConstraint:
@@ -161,11 +163,13 @@ def formulate(cd: dict, spec: dict, on: np.ndarray | None = None) -> Model:  # n
     nt = int(tier0[-1])
     floors = spec.get("results_floors", [])
     keys = [ln.key for ln in lines]
-    fl_lines = []
-    for fl in floors:
-        fl_lines += [d for d in fl["curves"]["lines"] if (d["network"], d["segment"], d["period"]) in keys]
+    n_floor = sum(
+        (d["network"], d["segment"], d["period"]) in keys
+        for fl in floors
+        for d in fl["curves"]["lines"]
+    )
     mip = spec.get("min_line_spend") is not None or spec.get("max_active_lines") is not None
-    n = nt + len(fl_lines) + (len(lines) if mip else 0)
+    n = nt + n_floor + (len(lines) if mip else 0)
     c, lb, ub = np.zeros(n), np.zeros(n), np.zeros(n)
     integer = np.zeros(n, dtype=bool)
     slope = np.concatenate([ln.slope for ln in lines])
@@ -201,9 +205,9 @@ def formulate(cd: dict, spec: dict, on: np.ndarray | None = None) -> Model:  # n
             if "max" in r:
                 add(g, -INF, r["max"], (f"{word}_max", name))
             if "min_share" in r:  # spend_g - share x total >= 0
-                add(g - r["min_share"] * T, 0.0, INF, (f"{word}_min_share", name))
+                add(g - r["min_share"] * T, 0.0, INF, (f"{word}_share_min", name))
             if "max_share" in r:
-                add(g - r["max_share"] * T, -INF, 0.0, (f"{word}_max_share", name))
+                add(g - r["max_share"] * T, -INF, 0.0, (f"{word}_share_max", name))
     for r in spec.get("lines", []):
         k = (r["network"], r["segment"], r["period"])
         if "lock" in r:
@@ -213,7 +217,8 @@ def formulate(cd: dict, spec: dict, on: np.ndarray | None = None) -> Model:  # n
         if "max" in r:
             add(S[k], -INF, r["max"], ("line_max", k))
     if spec.get("max_cost_per_result") is not None:  # spend - cpr x results <= 0
-        results = _pad(slope, n)
+        results = np.zeros(n)
+        results[:nt] = slope
         add(T - spec["max_cost_per_result"] * results, -INF, 0.0, ("max_cost_per_result", None))
     periods = sorted({k[2] for k in keys})
     if spec.get("pacing") is not None:
@@ -275,12 +280,6 @@ def formulate(cd: dict, spec: dict, on: np.ndarray | None = None) -> Model:  # n
     )  # fmt: skip
 
 
-def _pad(v: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros(n)
-    out[: len(v)] = v
-    return out
-
-
 def solve(m: Model, shift: tuple[int, float] | None = None) -> tuple[float | None, np.ndarray]:
     """Optimum (None if infeasible) and solution, with row ``shift[0]``'s limits moved."""
     lo, hi = m.lo.copy(), m.hi.copy()
@@ -317,7 +316,7 @@ def line_spend(m: Model, x: np.ndarray) -> dict:
     return {ln.key: float(x[m.tier0[i] : m.tier0[i + 1]].sum()) for i, ln in enumerate(m.lines)}
 
 
-def slopes_derivative(m: Model, row: int, eps: float, v0: float) -> tuple[float, float]:
+def quotients(m: Model, row: int, eps: float, v0: float) -> tuple[float, float]:
     """(right, left) difference quotients of the optimum in the row's limit."""
     up, _ = solve(m, (row, eps))
     down, _ = solve(m, (row, -eps))
@@ -343,13 +342,16 @@ def draw_group(rng, family, cd, spec, base) -> None:
     got, cap = group_total(base, pos, name), group_total(caps, pos, name)
     spent = sum(base.values())
     share = got / spent
-    rule = {
-        "min": round(got + rng.uniform(-0.2, 1.15) * (min(cap, spec["budget"]) - got), 2),
-        "max": round(got * rng.uniform(0.2, 1.1), 2),
-        "min_share": round(float(np.clip(share + rng.uniform(-0.05, 0.3), 0, 0.95)), 4),
-        "max_share": round(share * rng.uniform(0.3, 1.1), 4),
+    key, rule = {
+        "min": ("min", round(got + rng.uniform(-0.2, 1.15) * (min(cap, spec["budget"]) - got), 2)),
+        "max": ("max", round(got * rng.uniform(0.2, 1.1), 2)),
+        "share_min": (
+            "min_share",
+            round(float(np.clip(share + rng.uniform(-0.05, 0.3), 0, 0.95)), 4),
+        ),
+        "share_max": ("max_share", round(share * rng.uniform(0.3, 1.1), 4)),
     }[limit]
-    spec[kind] = {name: {limit: rule}}
+    spec[kind] = {name: {key: rule}}
     spec["_tests"] = [(family, name)]
 
 
@@ -364,11 +366,12 @@ def draw_line(rng, family, cd, spec, base) -> None:
     for k in pick_lines(rng, cd, int(rng.integers(1, 3))):
         got, cap = base[k], caps[k]
         if family == "line_min":
-            v = got + rng.uniform(-0.1, 1.05) * (cap - got)
+            v = got + rng.uniform(-0.1, 1.2) * (cap - got)
         elif family == "line_max":
             v = got * rng.uniform(0.0, 1.1)
         else:
-            v = 0.0 if rng.random() < 0.15 else cap * rng.uniform(0.0, 1.04)
+            u = rng.random()  # 0, above what the curve absorbs (infeasible), or in between
+            v = 0.0 if u < 0.15 else cap * 1.05 if u < 0.3 else cap * rng.uniform(0.0, 1.0)
         key = "lock" if family == "lock" else family.split("_")[1]
         rules.append({"network": k[0], "segment": k[1], "period": k[2], key: round(v, 2)})
         tests.append((family, k))
@@ -396,7 +399,7 @@ def draw_floor(rng, cd, spec, base) -> None:
         pts = random_points(rng, cap, int(rng.integers(2, 4)), rng.uniform(0.002, 0.02))
         flines.append({"network": k[0], "segment": k[1], "period": k[2], "points": pts})
         got += curve_value(pts, base[k])
-    floor = round(got * rng.uniform(0.8, 1.6), 3)
+    floor = round(got * rng.uniform(0.8, 1.45), 3)
     curves = {"currency": "EUR", "result_type": FLOOR_TYPE, "lines": flines}
     spec["results_floors"] = [{"result_type": FLOOR_TYPE, "min": floor, "curves": curves}]
     spec["_tests"] = [("results_floor", FLOOR_TYPE)]
@@ -448,7 +451,7 @@ def draw_spec(family: str, rng, cd: dict) -> dict:  # noqa: C901
         spec["objective"] = "value"
         name = str(rng.choice(groups(cd, 0)))
         spec["networks"] = {name: {"max_share": round(rng.uniform(0.1, 0.5), 3)}}
-        spec["_tests"] = [("network_max_share", name)]
+        spec["_tests"] = [("network_share_max", name)]
     else:  # pragma: no cover - a family without a draw
         raise AssertionError(family)
     spec["_tests"] = [("budget", None), *spec["_tests"]]
@@ -458,7 +461,7 @@ def draw_spec(family: str, rng, cd: dict) -> dict:  # noqa: C901
 # --------------------------------------------------------------------------- cases
 FAMILIES = [
     "budget",
-    *(f"{w}_{lim}" for w in KINDS for lim in ("min", "max", "min_share", "max_share")),
+    *(f"{w}_{lim}" for w in KINDS for lim in ("min", "max", "share_min", "share_max")),
     "line_min",
     "line_max",
     "lock",
@@ -472,8 +475,8 @@ FAMILIES = [
     "max_active_lines",
     "value",
 ]
-SEEDS = range(6)
-CASES = [(f, s) for f in FAMILIES for s in SEEDS]
+SEEDS = {"results_floor": 8, "min_line_spend": 8, "max_active_lines": 8}  # others: 6
+CASES = [(f, s) for f in FAMILIES for s in range(SEEDS.get(f, 6))]
 
 
 @dataclass
@@ -495,6 +498,7 @@ class Case:
 
 @cache
 def case(family: str, seed: int) -> Case:
+    """The instance of ``family`` drawn from ``seed``, solved independently (once per module)."""
     rng = np.random.default_rng([zlib.crc32(family.encode()), seed])
     cd = random_curves(rng, value=family == "value")
     spec = draw_spec(family, rng, cd)
@@ -521,14 +525,19 @@ def derivative(family: str, seed: int, key, on: bytes | None) -> tuple[float, fl
     v0, _ = solve(m)
     scale = cs.spec["results_floors"][0]["min"] if key[0] == "results_floor" else cs.scale
     eps = EPS_REL * max(1.0, scale)
-    right, left = slopes_derivative(m, m.index[key], eps, v0)
+    right, left = quotients(m, m.index[key], eps, v0)
     return right, left, eps
 
 
 # --------------------------------------------------------------------------- checks
+class PriceMismatch(AssertionError):
+    """adplan's shadow price is not the independent marginal of the rule's limit."""
+
+
 def plan_point(m: Model, plan: Plan) -> tuple[np.ndarray, dict]:
     """The plan as a point of the independent model: tiers filled in order from each line's
-    spend, floor columns on their curves, binaries on where a line spends."""
+    spend, floor columns on their curves, binaries on where a line spends.
+    """
     spend = {(ln.network, ln.segment, ln.period): ln.spend for ln in plan.lines}
     x = np.zeros(len(m.c))
     for i, ln in enumerate(m.lines):
@@ -591,34 +600,46 @@ def check_price(cs: Case, family: str, seed: int, plan: Plan, x: np.ndarray, key
     on = None
     if m.bin0 >= 0:
         on = np.array([s > 0 for s in x[m.bin0 : m.bin0 + len(m.lines)]], dtype=float).tobytes()
-    right, left, eps = derivative(family, seed, key, on)
+    right, left, _ = derivative(family, seed, key, on)
     y = c.shadow_price
     ptol = 1e-7 + 1e-6 * abs(y)
-    where = f"{c.name}: adplan {y!r}, independent right {right!r} left {left!r}"
-    assert right - ptol <= y <= left + ptol, where
-    if math.isfinite(left - right) and abs(left - right) <= 1e-7 + 1e-6 * abs(left):  # a non-degenerate vertex: one price
-        assert y == pytest.approx((left + right) / 2, rel=1e-6, abs=1e-7), where
-        if abs(left + right) > 1e-6:
-            assert c.binding, where
+    where = (
+        f"{c.name}: adplan {y!r} (binding {c.binding}), independent right {right!r} left {left!r}"
+    )
+    if not right - ptol <= y <= left + ptol:
+        raise PriceMismatch(where)
+    if math.isfinite(left - right) and abs(left - right) <= 1e-7 + 1e-6 * abs(left):
+        # a non-degenerate vertex: one price
+        if y != pytest.approx((left + right) / 2, rel=1e-6, abs=1e-7):
+            raise PriceMismatch(where)
+        if abs(left + right) > 1e-6 and not c.binding:
+            raise PriceMismatch(where)
     if not c.binding:
         assert y == 0.0, where
-    # slack: the row's room at the plan (currency; results for a results floor)
+    # slack: the row's room at the plan (currency; results for a results floor), 0 when it
+    # is below adplan's binding tolerance 1e-6 x max(1, |limit|)
     row = m.index[key]
-    act = float(m.A[row] @ x)
-    room = m.hi[row] - act if np.isfinite(m.hi[row]) and m.lo[row] != m.hi[row] else act - m.lo[row]
-    if m.lo[row] == m.hi[row]:
-        room = 0.0
-    scale = max(1.0, abs(m.lo[row]) if np.isfinite(m.lo[row]) else abs(m.hi[row]), cs.scale)
-    assert c.slack == pytest.approx(max(room, 0.0), abs=1e-6 * scale), where
+    lo, hi, act = m.lo[row], m.hi[row], float(m.A[row] @ x)
+    room = 0.0 if lo == hi else hi - act if math.isfinite(hi) else act - lo
+    limit = lo if math.isfinite(lo) else hi
+    tol = 1e-6 * max(1.0, abs(limit)) + 1e-7 * cs.scale
+    assert c.slack == pytest.approx(max(room, 0.0), abs=tol), where
 
 
 # --------------------------------------------------------------------------- the test
+# Found by this file: under CBC, binding rows whose limit is 0 (shares, pacing, change, cost
+# per result) came back unpriced. CBC's values carry ~8 significant digits, so the slack of a
+# row with terms of ~1e4 is known to ~1e-5 only; read_plan now scales its slack tolerance with
+# the size of the row's terms, and every case below passes under both solvers.
+
+
 @pytest.mark.parametrize(("family", "seed"), CASES, ids=[f"{f}-{s}" for f, s in CASES])
 def test_matches_independent_solve(family, seed, solver):
     cs = case(family, seed)
     if cs.optimum is None:
-        with pytest.raises(InfeasibleError):
+        with pytest.raises(InfeasibleError) as err:
             allocate(cs.curves, cs.spec, solver=solver)
+        assert err.value.diagnosis  # the rules in conflict
         return
     plan = allocate(cs.curves, cs.spec, solver=solver)
     assert plan.status == "optimal"
@@ -627,7 +648,10 @@ def test_matches_independent_solve(family, seed, solver):
     x = check_plan(cs, plan)
     for key in cs.tests:
         check_price(cs, family, seed, plan, x, key)
-    if cs.on is not None:
-        for i, ln in enumerate(cs.model.lines):
-            if x[cs.model.bin0 + i] and cs.spec.get("min_line_spend") is not None:
-                check_price(cs, family, seed, plan, x, ("min_line_spend", ln.key))
+    if cs.on is not None and cs.spec.get("min_line_spend") is not None:
+        # one min_line_spend rule per line switched on (spending), each priced
+        on = [ln.key for i, ln in enumerate(cs.model.lines) if x[cs.model.bin0 + i]]
+        named = {c.name for c in plan.constraints if c.family == "min_line_spend"}
+        assert named == {rule_name("min_line_spend", k) for k in on}
+        for k in on:
+            check_price(cs, family, seed, plan, x, ("min_line_spend", k))
