@@ -75,7 +75,7 @@ def _point(model, sol, budget: float) -> dict:
     }
 
 
-def frontier(  # noqa: C901 (split in issue 10)
+def frontier(
     curves: Curves,
     spec: PlanSpec | dict,
     budgets: Iterable[float],
@@ -94,66 +94,88 @@ def frontier(  # noqa: C901 (split in issue 10)
     ``budgets``; ``on_progress(done, total)`` is called after each one.
     """
     spec = _spec(spec)
-    budgets = [float(b) for b in budgets]
-    if not budgets:
+    budgets = _checked_budgets(budgets)
+    # sweep the budgets in increasing order, each solve warm from the previous basis (the
+    # first starts from the greedy crash basis); measured a little cheaper than decreasing
+    order = sorted(range(len(budgets)), key=lambda i: budgets[i])
+    model = build_model(curves, spec.with_budget(budgets[order[0]]))
+    sweep = _Sweep(model, make_solver(model, solver), budgets, on_progress)
+    if isinstance(sweep.solver, HighsSolver) and not model.is_mip and len(budgets) >= 6:
+        order = sweep.ends_then_reduced(order)
+    for i in order:
+        sweep.full(i)
+    return sweep.points()
+
+
+def _checked_budgets(budgets: Iterable[float]) -> list[float]:
+    """Return the budgets as floats; SpecError if there are none or one is out of range."""
+    out = [float(b) for b in budgets]
+    if not out:
         raise SpecError("frontier: give at least one budget")
-    for b in budgets:
+    for b in out:
         if not 0 < b <= MAX_BUDGET:
             raise SpecError(
                 "frontier: every budget must be above 0 and at most 1e12 (1,000,000,000,000), "
                 f"got {b:g}"
             )
-    # sweep the budgets in increasing order, each solve warm from the previous basis (the
-    # first starts from the greedy crash basis); measured a little cheaper than decreasing
-    order = sorted(range(len(budgets)), key=lambda i: budgets[i])
-    model = build_model(curves, spec.with_budget(budgets[order[0]]))
-    s = make_solver(model, solver)
-    out: list[dict | None] = [None] * len(budgets)
-    done = 0
+    return out
 
-    def full_solve(i: int) -> Solution:
-        b = budgets[i]
-        s.set_row_upper(model.budget_row, b)
-        model.row_ub[model.budget_row] = b
-        sol = s.solve()
-        out[i] = _point_or_status(model, sol, b)
+
+class _Sweep:
+    """The points of a frontier as they are solved, with the progress reported."""
+
+    def __init__(self, model, solver, budgets: list[float], on_progress) -> None:
+        self.model, self.solver, self.budgets = model, solver, budgets
+        self.on_progress = on_progress
+        self.out: list[dict | None] = [None] * len(budgets)
+        self.done = 0
+
+    def _progress(self) -> None:
+        self.done += 1
+        if self.on_progress is not None:
+            self.on_progress(self.done, len(self.budgets))
+
+    def full(self, i: int) -> Solution:
+        """Solve the full model at budget ``i`` (warm from the last basis)."""
+        b, m = self.budgets[i], self.model
+        self.solver.set_row_upper(m.budget_row, b)
+        m.row_ub[m.budget_row] = b
+        sol = self.solver.solve()
+        self.out[i] = _point_or_status(m, sol, b)
+        self._progress()
         return sol
 
-    def progress() -> None:
-        nonlocal done
-        done += 1
-        if on_progress is not None:
-            on_progress(done, len(budgets))
+    def ends_then_reduced(self, order: list[int]) -> list[int]:
+        """Solve the lowest and highest budgets, the others on the reduced LP where certified.
 
-    reduced = None
-    if isinstance(s, HighsSolver) and not model.is_mip and len(budgets) >= 6:
-        lo, hi = order[0], order[-1]
-        sol_lo = full_solve(lo)
-        progress()
-        s.restart()  # a far jump: the crash basis beats warm starting (60 ms vs 10 ms at 21k)
-        sol_hi = full_solve(hi)
-        progress()
-        if sol_lo.optimal and sol_hi.optimal:
-            reduced = Reduced(model, sol_lo.x, sol_hi.x)
-        order = order[1:-1]
-        if reduced is not None and reduced.ok:
-            rs = HighsSolver(reduced.model)
-            for i in order:
-                b = budgets[i]
-                rs.set_row_upper(model.budget_row, b)
-                reduced.model.row_ub[model.budget_row] = b
-                rsol = rs.solve()
-                if rsol.optimal and reduced.certify(rsol.row_dual):
-                    x = reduced.full_x(rsol.x)
-                    out[i] = {"status": "optimal", **_point(model, replace(rsol, x=x), b)}
-                else:  # not provably optimal on the reduced LP: solve the full one
-                    full_solve(i)
-                progress()
-            return [p for p in out if p is not None]  # every budget has its point by now
-    for i in order:
-        full_solve(i)
-        progress()
-    return [p for p in out if p is not None]  # every budget has its point by now
+        Returns the budgets still to solve on the full model.
+        """
+        sol_lo = self.full(order[0])
+        self.solver.restart()  # a far jump: the crash basis beats warm starting (60 vs 10 ms)
+        sol_hi = self.full(order[-1])
+        middle = order[1:-1]
+        if not (sol_lo.optimal and sol_hi.optimal):
+            return middle
+        reduced = Reduced(self.model, sol_lo.x, sol_hi.x)
+        if not reduced.ok:
+            return middle
+        rs = HighsSolver(reduced.model)
+        for i in middle:
+            b = self.budgets[i]
+            rs.set_row_upper(self.model.budget_row, b)
+            reduced.model.row_ub[self.model.budget_row] = b
+            rsol = rs.solve()
+            if rsol.optimal and reduced.certify(rsol.row_dual):
+                x = reduced.full_x(rsol.x)
+                self.out[i] = {"status": "optimal", **_point(self.model, replace(rsol, x=x), b)}
+                self._progress()
+            else:  # not provably optimal on the reduced LP: solve the full one
+                self.full(i)
+        return []
+
+    def points(self) -> list[dict]:
+        """Return the points in the order of the budgets (every one is solved by now)."""
+        return [p for p in self.out if p is not None]
 
 
 def _point_or_status(model, sol: Solution, b: float) -> dict:

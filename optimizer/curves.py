@@ -23,28 +23,36 @@ CONCAVITY_RTOL = 1e-9
 Point = tuple[float, float]
 
 
-def _points(raw, where: str, name: str = "points") -> tuple[Point, ...]:  # noqa: C901 (split in issue 10)
+def _points(raw, where: str, name: str = "points") -> tuple[Point, ...]:
+    """Return the points of a curve, refusing anything but a concave list of pairs from (0, 0)."""
     if not isinstance(raw, Sequence) or isinstance(raw, str | bytes) or len(raw) < 2:
         raise CurveError(f"{where}: '{name}' must be a list of at least two [spend, results] pairs")
-    out: list[Point] = []
-    for i, p in enumerate(raw):
-        # exact list/tuple first: the ABC check is slow and runs once per point (23,000 in a
-        # 2,600-line plan)
-        if type(p) not in (list, tuple) and (
-            not isinstance(p, Sequence) or isinstance(p, str | bytes)
-        ):
-            raise CurveError(f"{where}: {name}[{i}] must be a [spend, results] pair, got {p!r}")
-        if len(p) != 2:
-            raise CurveError(f"{where}: {name}[{i}] must be a [spend, results] pair, got {p!r}")
-        try:
-            x, y = float(p[0]), float(p[1])
-        except (TypeError, ValueError):
-            raise CurveError(f"{where}: {name}[{i}] = {p!r} is not a pair of numbers") from None
-        if not (math.isfinite(x) and math.isfinite(y)):
-            raise CurveError(f"{where}: {name}[{i}] = {p!r} is not finite")
-        out.append((x, y))
+    out = [_pair(p, i, where, name) for i, p in enumerate(raw)]
     if out[0] != (0.0, 0.0):
         raise CurveError(f"{where}: the first point of '{name}' must be [0, 0], got {list(out[0])}")
+    _check_concave(out, where, name)
+    return tuple(out)
+
+
+def _pair(p, i: int, where: str, name: str) -> Point:
+    """Return point ``i`` as two finite floats."""
+    # exact list/tuple first: the ABC check is slow and runs once per point (23,000 in a
+    # 2,600-line plan)
+    if type(p) not in (list, tuple) and (not isinstance(p, Sequence) or isinstance(p, str | bytes)):
+        raise CurveError(f"{where}: {name}[{i}] must be a [spend, results] pair, got {p!r}")
+    if len(p) != 2:
+        raise CurveError(f"{where}: {name}[{i}] must be a [spend, results] pair, got {p!r}")
+    try:
+        x, y = float(p[0]), float(p[1])
+    except (TypeError, ValueError):
+        raise CurveError(f"{where}: {name}[{i}] = {p!r} is not a pair of numbers") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise CurveError(f"{where}: {name}[{i}] = {p!r} is not finite")
+    return (x, y)
+
+
+def _check_concave(out: list[Point], where: str, name: str) -> None:
+    """Refuse spend that does not rise, results that fall, or a slope that rises."""
     prev_slope = math.inf
     for i in range(1, len(out)):
         (x0, y0), (x1, y1) = out[i - 1], out[i]
@@ -66,7 +74,6 @@ def _points(raw, where: str, name: str = "points") -> tuple[Point, ...]:  # noqa
                 "more than the one before (merge or smooth the points)"
             )
         prev_slope = slope
-    return tuple(out)
 
 
 def mixed_period_kinds(lines: Sequence[CurveLine]) -> str | None:
@@ -216,7 +223,7 @@ class Curves:
         return sorted({ln.period for ln in self.lines})
 
     @classmethod
-    def from_dict(cls, data: Mapping, source: str = "curves") -> Curves:  # noqa: C901 (split in issue 10)
+    def from_dict(cls, data: Mapping, source: str = "curves") -> Curves:
         """Validate and build curves from the JSON structure of docs/design.md."""
         if not isinstance(data, Mapping):
             raise CurveError(
@@ -225,44 +232,10 @@ class Curves:
         raw_lines = data.get("lines")
         if not isinstance(raw_lines, list):
             raise CurveError(f"{source}: 'lines' must be a list of curve lines")
-        known = {
-            "network",
-            "segment",
-            "period",
-            "points",
-            "value_per_result",
-            "low",
-            "high",
-            "flags",
-        }
-        lines = []
+        lines: list[CurveLine] = []
         first_at: dict[tuple[str, str, str], int] = {}
         for i, raw in enumerate(raw_lines):
-            if not isinstance(raw, Mapping):
-                raise CurveError(f"{source}: lines[{i}] must be an object")
-            missing = [k for k in ("network", "segment", "period", "points") if k not in raw]
-            if missing:
-                raise CurveError(f"{source}: lines[{i}] lacks {', '.join(missing)}")
-            extra = sorted(set(raw) - known)
-            if extra:
-                raise CurveError(
-                    f"{source}: lines[{i}] has unknown keys {extra}; allowed: {sorted(known)}"
-                )
-            try:
-                lines.append(
-                    CurveLine(
-                        network=str(raw["network"]),
-                        segment=str(raw["segment"]),
-                        period=str(raw["period"]),
-                        points=raw["points"],
-                        value_per_result=raw.get("value_per_result"),
-                        low=raw.get("low"),
-                        high=raw.get("high"),
-                        flags=tuple(raw.get("flags") or ()),
-                    )
-                )
-            except CurveError as e:
-                raise CurveError(f"{source}: lines[{i}]: {e}") from None
+            lines.append(_line(raw, i, source))
             key = lines[-1].key
             if key in first_at:
                 raise CurveError(
@@ -328,3 +301,35 @@ def load_curves(path: str | Path) -> Curves:
             f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
         ) from None
     return Curves.from_dict(data, source=str(p))
+
+
+_LINE_KEYS = frozenset(
+    {"network", "segment", "period", "points", "value_per_result", "low", "high", "flags"}
+)
+
+
+def _line(raw, i: int, source: str) -> CurveLine:
+    """Return curve line ``i`` of a curves file, its errors naming the file and position."""
+    if not isinstance(raw, Mapping):
+        raise CurveError(f"{source}: lines[{i}] must be an object")
+    missing = [k for k in ("network", "segment", "period", "points") if k not in raw]
+    if missing:
+        raise CurveError(f"{source}: lines[{i}] lacks {', '.join(missing)}")
+    extra = sorted(set(raw) - _LINE_KEYS)
+    if extra:
+        raise CurveError(
+            f"{source}: lines[{i}] has unknown keys {extra}; allowed: {sorted(_LINE_KEYS)}"
+        )
+    try:
+        return CurveLine(
+            network=str(raw["network"]),
+            segment=str(raw["segment"]),
+            period=str(raw["period"]),
+            points=raw["points"],
+            value_per_result=raw.get("value_per_result"),
+            low=raw.get("low"),
+            high=raw.get("high"),
+            flags=tuple(raw.get("flags") or ()),
+        )
+    except CurveError as e:
+        raise CurveError(f"{source}: lines[{i}]: {e}") from None

@@ -74,25 +74,18 @@ def _action(info: RowInfo, amount: float) -> str:
     return (family or RuleFamily()).action(info, amount)
 
 
-def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C901 (split in issue 10)
+def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
     """Return the message and the diagnosis list for an infeasible ``model``.
 
     ``budget`` is the plan's budget, used to say how much of it the rules need.
     """
-    el, slacks = _elastic(model)
-    solver = HighsSolver(el)
-    sol = solver.solve()
-    if not sol.optimal:  # the facts (locks) alone cannot hold: let them give way too
-        el, slacks = _elastic(model, facts=False)
-        solver = HighsSolver(el)
-        sol = solver.solve()
+    solver, sol, slacks = _elastic_solve(model)
     if not sol.optimal:  # pragma: no cover - the elastic LP is always feasible
         return "the rules cannot all hold, and the elastic LP failed too", []
-    e = sol.x
     give: dict[int, float] = {}
     for row, col, _ in slacks:
-        if e[col] > 1e-7:
-            give[row] = give.get(row, 0.0) + float(e[col])
+        if sol.x[col] > 1e-7:
+            give[row] = give.get(row, 0.0) + float(sol.x[col])
     relaxable = {row for row, _, _ in slacks}
     conflict = [
         i
@@ -103,21 +96,7 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C9
     conflict.sort(
         key=lambda i: (i != model.budget_row, -give.get(i, 0.0), -abs(sol.row_dual[i]), i)
     )
-    # try each of the first conflicting rules alone
-    slack_cols = np.array([c for _, c, _ in slacks], dtype=np.int32)
-    alone: dict[int, float] = {}
-    for i in conflict[:MAX_ALONE_TRIES]:
-        ub = np.zeros(len(slacks))
-        ub[[k for k, s in enumerate(slacks) if s[0] == i]] = np.inf
-        solver.h.changeColsBounds(len(slack_cols), slack_cols, np.zeros(len(slacks)), ub)
-        s1 = solver.solve()
-        if s1.optimal:
-            alone[i] = float(sum(s1.x[c] for r, c, _ in slacks if r == i))
-    shown = sorted(conflict[:MAX_NAMED], key=lambda i: (i != model.budget_row, i))  # spec order
-    more = len(conflict) - len(shown)
-    names = [model.rows[i].name for i in shown]
-    bi = model.budget_row
-    others = [i for i in shown if i != bi]
+    alone = _alone(solver, slacks, conflict[:MAX_ALONE_TRIES])
     # locked lines (facts) that take part: rows without slack that carry a dual
     locked = any(
         info.report
@@ -126,6 +105,60 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C9
         and abs(sol.row_dual[i]) > 1e-9
         for i, info in enumerate(model.rows)
     )
+    msg = _message(model, budget, conflict, give, alone, locked)
+    return msg, [_item(model, i, budget, give, alone) for i in conflict]
+
+
+def _elastic_solve(model: Model):
+    """Solve the elastic LP: facts held, unless the facts alone cannot hold."""
+    el, slacks = _elastic(model)
+    solver = HighsSolver(el)
+    sol = solver.solve()
+    if not sol.optimal:  # the facts (locks) alone cannot hold: let them give way too
+        el, slacks = _elastic(model, facts=False)
+        solver = HighsSolver(el)
+        sol = solver.solve()
+    return solver, sol, slacks
+
+
+def _alone(solver: HighsSolver, slacks, rows: list[int]) -> dict[int, float]:
+    """Return, for each of ``rows`` that can restore feasibility alone, how far it must give."""
+    slack_cols = np.array([c for _, c, _ in slacks], dtype=np.int32)
+    alone: dict[int, float] = {}
+    for i in rows:
+        ub = np.zeros(len(slacks))
+        ub[[k for k, s in enumerate(slacks) if s[0] == i]] = np.inf
+        solver.h.changeColsBounds(len(slack_cols), slack_cols, np.zeros(len(slacks)), ub)
+        s1 = solver.solve()
+        if s1.optimal:
+            alone[i] = float(sum(s1.x[c] for r, c, _ in slacks if r == i))
+    return alone
+
+
+def _message(model: Model, budget: float, conflict, give, alone, locked: bool) -> str:
+    """Say which rules conflict and the smallest changes that make them hold."""
+    shown = sorted(conflict[:MAX_NAMED], key=lambda i: (i != model.budget_row, i))  # spec order
+    more = len(conflict) - len(shown)
+    names = [model.rows[i].name for i in shown]
+    head = _head(model, budget, conflict, shown, more, alone, locked)
+    options = [_action(model.rows[i], alone[i]) for i in shown if i in alone]
+    together = [_action(model.rows[i], give[i]) for i in shown if i in give]
+    tail = f" ({more} more rules take part: see the diagnosis)" if more else ""
+    if not options:
+        return (
+            f"the rules cannot all hold ({_join(names, more)}), and none of them can give way "
+            f"alone: {', '.join(together)}{tail}"
+        )
+    msg = f"{head}: {' or '.join(options)}"
+    if len(together) > 1 or (together and together[0] not in options):
+        msg += f" (or, together: {', '.join(together)})"
+    return msg + tail
+
+
+def _head(model: Model, budget: float, conflict, shown, more: int, alone, locked: bool) -> str:
+    """Say what conflicts: floors that need more than the budget, or the rules by name."""
+    bi = model.budget_row
+    others = [i for i in shown if i != bi]
     if bi in alone and all(model.rows[i].sense == "min" for i in conflict if i != bi):
         what = [_floors(model, others, more)] if others else []
         if locked:
@@ -135,41 +168,28 @@ def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:  # noqa: C9
             what_text = "the locked lines"
         elif others:
             what_text = "the " + what_text
-        head = f"{what_text} need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
-    else:
-        head = f"the rules cannot all hold: {_join(names, more)} conflict"
-        if bi in alone:
-            head += f"; they need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
-    options = [_action(model.rows[i], alone[i]) for i in shown if i in alone]
-    together = [_action(model.rows[i], give[i]) for i in shown if i in give]
-    tail = f" ({more} more rules take part: see the diagnosis)" if more else ""
-    if options:
-        msg = f"{head}: {' or '.join(options)}"
-        if len(together) > 1 or (together and together[0] not in options):
-            msg += f" (or, together: {', '.join(together)})"
-        msg += tail
-    else:
-        shown_names = _join(names, more)
-        msg = (
-            f"the rules cannot all hold ({shown_names}), and none of them can give way "
-            f"alone: {', '.join(together)}{tail}"
-        )
-    diagnosis = []
-    for i in conflict:
-        info = model.rows[i]
-        item = {
-            "rule": info.name,
-            "description": info.description,
-            "relax_by": give.get(i, 0.0),
-            "relax_alone_by": alone.get(i),
-            "unit": info.unit,
-            "message": _item_message(info, alone.get(i), give.get(i, 0.0)),
-        }
-        if i == bi:
-            item["available"] = budget
-            item["needed"] = budget + alone.get(i, give.get(i, 0.0))
-        diagnosis.append(item)
-    return msg, diagnosis
+        return f"{what_text} need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
+    head = f"the rules cannot all hold: {_join([model.rows[i].name for i in shown], more)} conflict"
+    if bi in alone:
+        head += f"; they need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
+    return head
+
+
+def _item(model: Model, i: int, budget: float, give, alone) -> dict:
+    """Return the diagnosis entry of conflicting row ``i``."""
+    info = model.rows[i]
+    item = {
+        "rule": info.name,
+        "description": info.description,
+        "relax_by": give.get(i, 0.0),
+        "relax_alone_by": alone.get(i),
+        "unit": info.unit,
+        "message": _item_message(info, alone.get(i), give.get(i, 0.0)),
+    }
+    if i == model.budget_row:
+        item["available"] = budget
+        item["needed"] = budget + alone.get(i, give.get(i, 0.0))
+    return item
 
 
 def _floors(model: Model, rows: list[int], more: int) -> str:
