@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..errors import SpecError
 from ..lp import LPContext
 from ..values import optional
 from .base import RuleFamily
+
+if TYPE_CHECKING:
+    from ..spec import PlanSpec
 
 
 class CostPerResultCeiling(RuleFamily):
     """``max_cost_per_result``: spend <= ceiling x expected results, over the whole plan.
 
-    A ceiling of 0 allows no spend at all (every result would have to be free).
+    A ceiling of 0 is refused: no result is free, so it could only give an empty plan.
     """
 
     keys = fields = ("max_cost_per_result",)
@@ -23,8 +27,16 @@ class CostPerResultCeiling(RuleFamily):
     relax_spend = True
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
-        """Read the ceiling (a number >= 0)."""
+        """Read the ceiling (a number above 0)."""
         return {"max_cost_per_result": optional(data, "max_cost_per_result", "spec")}
+
+    def validate(self, spec: PlanSpec) -> None:
+        """Refuse a ceiling of 0: no result is free, so it would allow no spend at all."""
+        if spec.max_cost_per_result == 0:
+            raise SpecError(
+                "spec.max_cost_per_result: must be above 0 (a ceiling of 0 allows no spend at "
+                "all), got 0; drop the rule or give the most an average result may cost"
+            )
 
     def rows(self, lp: LPContext) -> None:
         """Add the row ``spend - cpr x results <= 0``."""
