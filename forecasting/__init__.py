@@ -24,6 +24,7 @@ _EXPORTS = {
     "normalise_network": "history",
     # importers
     "ingest_files": "ingest",
+    "load_history": "ingest",
     "IngestResult": "ingest",
     "IngestReport": "ingest",
     "detect_source": "ingest",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,8 +34,7 @@ from .baselines import cross_section_baselines, time_baselines
 from .errors import ForecastingError, InsufficientDataError
 from .features import PLANNING_HORIZON, aggregate_panel, check_period, select_result_type
 from .models import INTERVAL, MODELS, covered
-
-Progress = Callable[[int, int, str], None]
+from .progress import Progress
 
 
 class HistoryTooShortError(InsufficientDataError):
@@ -178,7 +177,7 @@ def _fit_predict(model, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np
     return out
 
 
-def _run_blocks(blocks, cands, on_progress, n_jobs: int) -> list[pd.DataFrame]:
+def _run_blocks(blocks, cands, on_progress: Progress | None, n_jobs: int) -> list[pd.DataFrame]:
     """Fit every candidate on every fold's training block and predict its test block.
 
     ``n_jobs > 1`` spreads the fold × model fits over processes (joblib).
@@ -189,7 +188,7 @@ def _run_blocks(blocks, cands, on_progress, n_jobs: int) -> list[pd.DataFrame]:
         for i, (k, c, train, test) in enumerate(tasks, 1):
             outs.append(_fit_predict(copy.deepcopy(c), train, test))
             if on_progress:
-                on_progress(i, len(tasks), f"fold {k + 1}/{len(blocks)}: {c.name}")
+                on_progress(f"fold {k + 1}/{len(blocks)}: {c.name}", i, len(tasks))
     else:
         from joblib import Parallel, delayed
 
@@ -197,7 +196,7 @@ def _run_blocks(blocks, cands, on_progress, n_jobs: int) -> list[pd.DataFrame]:
             delayed(_fit_predict)(copy.deepcopy(c), tr, te) for _, c, tr, te in tasks
         )
         if on_progress:
-            on_progress(len(tasks), len(tasks), "backtest done")
+            on_progress("backtest done", len(tasks), len(tasks))
     parts = []
     for k, _train, test in blocks:
         cols = {"fold": np.full(len(test), k)}
@@ -229,7 +228,7 @@ def run_backtest(
 ) -> BacktestResult:
     """Backtest the models and the baselines by rolling origin (see the module docstring).
 
-    ``on_progress(done, total, message)`` is called after each model × fold.
+    ``on_progress(message, done, total)`` is called after each model × fold.
     """
     check_period(period)
     if not isinstance(folds, int) or folds < 1:

@@ -25,7 +25,6 @@ the design's measurements found the best place for LP tiers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -45,6 +44,7 @@ from .features import (
     select_result_type,
 )
 from .models import MODELS, interval_bounds
+from .progress import Progress
 
 #: the curve stops at this multiple of the line's highest historical spend per period
 SPEND_CAP_MULTIPLE = 1.5
@@ -56,8 +56,6 @@ MIN_LINE_PERIODS = 4
 ELASTICITY_BOUNDS = (0.05, 1.0)
 #: spend levels (fractions of the line's highest spend) where the model is read
 _GRID = np.geomspace(0.25, 1.0, 5)
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(slots=True)
@@ -207,7 +205,7 @@ def _check_results(stats: pd.DataFrame, rtype: str) -> None:
         )
 
 
-def _choose_model(df, period, model, on_progress, n_jobs, warnings):
+def _choose_model(df, period, model, on_progress: Progress | None, n_jobs, warnings):
     if model != "auto":
         if model not in MODELS:
             raise ForecastingError(
@@ -250,7 +248,8 @@ def forecast_curves(  # noqa: C901 (split in issue 10)
     docstring.
 
     ``model``: ``"auto"`` (the backtest's best non-baseline model; the GLM when the history
-    is too short to backtest), ``"glm"``, ``"gbm"`` or ``"glm_eb"``.
+    is too short to backtest), ``"glm"``, ``"gbm"`` or ``"glm_eb"``. With ``"auto"``,
+    ``on_progress(message, done, total)`` is called as the backtest advances.
     """
     if period not in ("week", "month"):
         raise ForecastingError(f"period must be 'week' or 'month' for curves, got {period!r}")

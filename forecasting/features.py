@@ -528,11 +528,6 @@ class FeatureBuilder:
             out.append(-1 if g is None else self.GROUPS.index(g))
         return np.asarray(out, dtype=int)
 
-    def line_elasticity_column(self, network: str, segment: str) -> int | None:
-        """Return the column of the line's own elasticity, or None if there is none."""
-        name = f"line[{network}/{segment}]:log_spend_within"
-        return self.feature_names_.index(name) if name in self.feature_names_ else None
-
 
 def select_result_type(
     history: pd.DataFrame, result_type: str | None

@@ -63,6 +63,14 @@ KEY_COLUMNS: tuple[str, ...] = ("date", "network", "segment", "result_type", "ca
 NUMBER_COLUMNS: tuple[str, ...] = ("spend", "results", "impressions", "clicks")
 TEXT_COLUMNS: tuple[str, ...] = ("network", "segment", "result_type", "currency", "campaign")
 DATE_DTYPE = "datetime64[ns]"
+#: the first and last day a history may hold (as for plan dates, ``features.DATE_RANGE``)
+FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
+
+
+def outside_days(day: pd.Timestamp) -> str:
+    """Return what is wrong with a history day outside ``FIRST_DAY``..``LAST_DAY``."""
+    return f"{day.date()} is outside 1900-2200"
+
 
 # ---------------------------------------------------------------------------------------
 # network names
@@ -286,11 +294,10 @@ def validate_history(  # noqa: C901 (split in issue 10)
     if nat.any():
         pos = int(np.flatnonzero(nat.to_numpy())[0])
         raise _fail(source, pos, lines, "date", "the date is missing")
-    low, high = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
-    outside = ((dates < low) | (dates > high)).to_numpy()
+    outside = ((dates < FIRST_DAY) | (dates > LAST_DAY)).to_numpy()
     if outside.any():
         pos = int(np.flatnonzero(outside)[0])
-        raise _fail(source, pos, lines, "date", f"{dates.iloc[pos].date()} is outside 1900-2200")
+        raise _fail(source, pos, lines, "date", outside_days(dates.iloc[pos]))
     dates = dates.astype(DATE_DTYPE)
     timed = dates != dates.dt.normalize()
     if timed.any():

@@ -10,7 +10,7 @@ Three steps, three functions: :func:`optimizer.model.build_model` (arrays),
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -20,6 +20,7 @@ from .diagnose import diagnose
 from .errors import InfeasibleError, SolverError, SpecError
 from .model import build_model
 from .plan import Plan, read_plan
+from .progress import Progress
 from .rules import fmt
 from .solvers import HighsSolver, Solution, make_solver
 from .spec import MAX_BUDGET, PlanSpec
@@ -81,7 +82,7 @@ def frontier(
     budgets: Iterable[float],
     *,
     solver: str | None = None,
-    on_progress: Callable[[int, int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> list[dict]:
     """Return the expected results at each budget, exact at every one.
 
@@ -91,7 +92,7 @@ def frontier(
     ``marginal_cost_per_result`` is the currency per extra result at that budget (1 / the
     budget's shadow price; None where more budget buys nothing). A budget at which the rules
     cannot hold gives a point with ``status: infeasible``. The points come back in the order of
-    ``budgets``; ``on_progress(done, total)`` is called after each one.
+    ``budgets``; ``on_progress(message, done, total)`` is called after each one.
     """
     spec = _spec(spec)
     budgets = _checked_budgets(budgets)
@@ -133,7 +134,7 @@ class _Sweep:
     def _progress(self) -> None:
         self.done += 1
         if self.on_progress is not None:
-            self.on_progress(self.done, len(self.budgets))
+            self.on_progress("budget frontier", self.done, len(self.budgets))
 
     def full(self, i: int) -> Solution:
         """Solve the full model at budget ``i`` (warm from the last basis)."""

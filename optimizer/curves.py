@@ -124,11 +124,8 @@ class CurveLine:
         if self.high is not None:
             object.__setattr__(self, "high", _points(self.high, where, "high"))
         if self.value_per_result is not None:
-            v = float(self.value_per_result)
-            if not math.isfinite(v) or v < 0:
-                raise CurveError(f"{where}: value_per_result must be a number >= 0, got {v!r}")
-            object.__setattr__(self, "value_per_result", v)
-        object.__setattr__(self, "flags", tuple(self.flags))
+            object.__setattr__(self, "value_per_result", _value(self.value_per_result, where))
+        object.__setattr__(self, "flags", _flags(self.flags, where))
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -303,6 +300,24 @@ def load_curves(path: str | Path) -> Curves:
     return Curves.from_dict(data, source=str(p))
 
 
+def _value(raw, where: str) -> float:
+    """Return a line's value_per_result: a finite number >= 0."""
+    try:
+        v = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError):
+        v = math.nan
+    if not math.isfinite(v) or v < 0:
+        raise CurveError(f"{where}: value_per_result must be a number >= 0, got {raw!r}")
+    return v
+
+
+def _flags(raw, where: str) -> tuple[str, ...]:
+    """Return a line's flags: a list of words."""
+    if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
+        raise CurveError(f"{where}: 'flags' must be a list of words, got {raw!r}")
+    return tuple(str(f) for f in raw)
+
+
 _LINE_KEYS = frozenset(
     {"network", "segment", "period", "points", "value_per_result", "low", "high", "flags"}
 )
@@ -329,7 +344,7 @@ def _line(raw, i: int, source: str) -> CurveLine:
             value_per_result=raw.get("value_per_result"),
             low=raw.get("low"),
             high=raw.get("high"),
-            flags=tuple(raw.get("flags") or ()),
+            flags=raw.get("flags") or (),
         )
     except CurveError as e:
         raise CurveError(f"{source}: lines[{i}]: {e}") from None

@@ -19,9 +19,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from forecasting.progress import Progress, no_progress
 
 from .exports.write import json_safe
 
@@ -134,10 +135,6 @@ def simulated_actuals(plan: dict, result_type: str, as_of: str, *, seed: int = 7
     return pd.DataFrame(rows)
 
 
-def _no_progress(_message: str, _done: int, _total: int) -> None:
-    """Ignore a progress report (``run_demo`` without ``on_progress``)."""
-
-
 def _model_kwargs(chosen: str | None) -> dict:
     """Pass the backtest's chosen model on to forecast_curves when forecasting knows it."""
     from forecasting.models import MODELS
@@ -159,15 +156,19 @@ def _part(module, name: str):
 
 def run_demo(
     out_dir: str | Path = "adplan-demo",
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: Progress | None = None,
     *,
     seed: int = 7,
     solver: str | None = None,
 ) -> DemoResult:
-    """Run the pipeline end to end on the sample history; write everything to ``out_dir``."""
+    """Run the pipeline end to end on the sample history; write everything to ``out_dir``.
+
+    ``solver`` solves the plan, the scenario (and its frontier) and the re-plan (None: the
+    optimizer's default).
+    """
     import yaml
 
-    progress = on_progress or _no_progress
+    progress = on_progress or no_progress
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     steps: list[DemoStep] = []
@@ -330,7 +331,7 @@ def run_demo(
     rp = replan(
         curves,
         spec,
-        forecasting.ingest_files([actuals_path]).history,
+        forecasting.load_history(actuals_path),
         AS_OF,
         solver=solver,
         source=str(spec_path),

@@ -312,6 +312,22 @@ def _read_mapping(path: Path, what: str) -> dict:
     return data
 
 
+def _spec_file(path: Path, source: str) -> dict:
+    """Read a scenario's spec file as ``adplan optimize --spec`` reads it (``read_spec``).
+
+    The errors are the optimizer's, word for word (a ScenarioFileError here); the spec comes
+    back as the mapping ``PlanSpec.from_dict`` reads, for the variants to patch.
+    """
+    from optimizer import SpecError
+
+    from .inputs import read_spec
+
+    try:
+        return read_spec(path).to_dict()
+    except SpecError as e:
+        raise ScenarioFileError(str(e), file=source, key="spec") from None
+
+
 def _overrides(o: OverridesFile) -> Overrides:
     return Overrides(
         cost_per_result=dict(o.cost_per_result),
@@ -376,7 +392,7 @@ def scenario_from_dict(  # noqa: C901 (split in issue 10)
                 f"{source}: to: {m.end} is before from: {m.start}", file=source, key="to"
             )
     if isinstance(m.spec, str):
-        spec = _read_mapping(resolve(m.spec), "spec")
+        spec = _spec_file(resolve(m.spec), source)
     else:
         spec = dict(m.spec)
     _refuse_budget_removal(m.overrides.rules, "overrides.rules", source)

@@ -17,12 +17,13 @@ An infeasible variant is reported with its diagnosis; the others still run.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optimizer import CurveError, Curves, InfeasibleError, OptimizerError, SpecError, load_curves
+from forecasting.progress import Progress, no_progress
+from optimizer import CurveError, Curves, InfeasibleError, OptimizerError, SpecError
 
 from .compare import PlanCase, compare_plans
 from .errors import ScenarioError, ScenarioFileError
@@ -30,14 +31,8 @@ from .exports.write import json_safe, write_plan
 from .files import Overrides, Scenario, deep_merge, load_scenario
 from .overrides import apply_overrides
 
-Progress = Callable[[str, int, int], None]
-
 #: frontier budgets as fractions of the base budget
 FRONTIER_FRACTIONS = (0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
-
-
-def _noop(_message: str, _done: int, _total: int) -> None:
-    """Ignore a progress report (the default ``on_progress``)."""
 
 
 @dataclass
@@ -123,25 +118,32 @@ class ScenarioRun:
 
 
 def curves_from_history(
-    path, start, end, period: str, result_type: str | None = None, on_progress: Progress = _noop
+    path,
+    start,
+    end,
+    period: str,
+    result_type: str | None = None,
+    on_progress: Progress = no_progress,
 ) -> tuple[Curves, list[str]]:
-    """Ingest an ad history file (platform export or canonical CSV) and forecast curves."""
+    """Read an ad history file (``forecasting.load_history``) and forecast its curves."""
     import forecasting
 
     on_progress(f"reading history {Path(path).name}", 0, 1)
-    history = forecasting.ingest_files([Path(path)]).history
+    history = forecasting.load_history(path)
     on_progress(f"forecasting {start} to {end} by {period}", 0, 1)
     fr = forecasting.forecast_curves(history, start, end, period=period, result_type=result_type)
     return fr.curves, list(fr.warnings)
 
 
-def scenario_curves(sc: Scenario, on_progress: Progress = _noop) -> tuple[Curves, list[str]]:
+def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[Curves, list[str]]:
     """Return the scenario's response curves: read from ``curves`` or forecast from ``history``.
 
     Also returns the forecast's warnings (none for curves read from a file).
     """
     if sc.curves_path is not None:
-        return load_curves(sc.curves_path), []
+        from .inputs import read_curves
+
+        return read_curves(sc.curves_path), []
     if sc.period is None:  # load_scenario requires it with history
         raise ScenarioFileError(
             f"{sc.source}: period: is required with 'history'", file=sc.source, key="period"
@@ -151,11 +153,13 @@ def scenario_curves(sc: Scenario, on_progress: Progress = _noop) -> tuple[Curves
     )
 
 
-def optimise(curves: Curves, spec: dict, *, source: str, solver=None) -> dict:
+def optimise(curves: Curves, spec: dict, *, source: str, solver: str | None = None) -> dict:
     """Return the Plan JSON dict of ``allocate(curves, spec)``; errors pass through."""
-    from optimizer import PlanSpec, allocate
+    from optimizer import allocate
 
-    ps = PlanSpec.from_dict(spec, source=source)
+    from .inputs import spec_from_mapping
+
+    ps = spec_from_mapping(spec, source=source)
     return allocate(curves, ps, solver=solver).to_dict()
 
 
@@ -165,7 +169,7 @@ def run_variant(
     name: str,
     patch: Mapping[str, Any],
     overrides: Overrides,
-    solver=None,
+    solver: str | None = None,
 ) -> VariantRun:
     """Optimise one variant: the base spec with ``patch`` merged in, then ``overrides``.
 
@@ -194,13 +198,17 @@ def run_variant(
     return run
 
 
-def base_frontier(run: VariantRun) -> list[dict]:
-    """Return the budget frontier of ``run`` at ``FRONTIER_FRACTIONS`` of its budget."""
-    from optimizer import PlanSpec, frontier
+def base_frontier(run: VariantRun, solver: str | None = None) -> list[dict]:
+    """Return the budget frontier of ``run`` at ``FRONTIER_FRACTIONS`` of its budget.
 
-    ps = PlanSpec.from_dict(run.spec, source=f"{run.name} spec")
+    Solved with ``solver`` (None: the optimizer's default); each point names it.
+    """
+    from .inputs import spec_from_mapping
+    from .solver import frontier_points
+
+    ps = spec_from_mapping(run.spec, source=f"{run.name} spec")
     budgets = [round(ps.budget * f, 2) for f in FRONTIER_FRACTIONS]
-    return list(frontier(run.curves, ps, budgets))
+    return frontier_points(run.curves, ps, budgets, solver=solver)
 
 
 def run_scenario(
@@ -208,7 +216,7 @@ def run_scenario(
     out_dir: str | Path | None = None,
     on_progress: Progress | None = None,
     *,
-    solver=None,
+    solver: str | None = None,
     curves: Curves | None = None,
     frontier: bool = True,
     report: bool = True,
@@ -217,7 +225,7 @@ def run_scenario(
 
     ``curves`` skips reading or forecasting them (the demo passes the ones it forecast).
     """
-    progress = on_progress or _noop
+    progress = on_progress or no_progress
     sc = (
         path_or_scenario
         if isinstance(path_or_scenario, Scenario)
@@ -239,7 +247,7 @@ def run_scenario(
     if frontier and runs[0].ok:
         progress("budget frontier", done, total)
         try:
-            points = base_frontier(runs[0])
+            points = base_frontier(runs[0], solver)
         except (ScenarioError, OptimizerError) as e:  # reported, not fatal
             warnings.append(f"frontier skipped: {e}")
         done += 1
@@ -297,19 +305,12 @@ def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, 
     return files
 
 
-def run_many(
-    paths: Sequence[str | Path], on_progress: Progress | None = None, solver=None
-) -> list[ScenarioRun]:
-    """Run several scenario files (base and variants), without writing files."""
-    return [run_scenario(p, None, on_progress, solver=solver, frontier=False) for p in paths]
-
-
 def compare_files(
     paths: Sequence[str | Path],
     *,
     variants: bool = False,
     on_progress: Progress | None = None,
-    solver=None,
+    solver: str | None = None,
 ) -> dict:
     """Run the base of each scenario file and compare them all with the first file's base.
 
@@ -318,7 +319,7 @@ def compare_files(
     """
     if len(paths) < 2 and not variants:
         raise ScenarioError("compare: give at least two scenario files (or --variants)")
-    progress = on_progress or _noop
+    progress = on_progress or no_progress
     cases: list[PlanCase] = []
     seen: set[str] = set()
     for i, path in enumerate(paths):

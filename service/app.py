@@ -11,8 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from forecasting.errors import ForecastingError
-from optimizer import load_curves
 from optimizer.errors import OptimizerError
+from scenarios.inputs import read_curves
 
 from .db import PlanStore
 from .errors import ServiceError, install_error_handlers
@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     store = PlanStore(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     default_curves = None
     if settings.curves_path is not None:
-        default_curves = load_curves(settings.curves_path)
+        default_curves = read_curves(settings.curves_path)
         log.info(
             "default curves: %d lines from %s", len(default_curves.lines), settings.curves_path
         )

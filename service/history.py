@@ -119,17 +119,15 @@ class StartupHistory:
 
 
 def read_startup_history(path: Path) -> StartupHistory:
-    """Read ``path`` (canonical CSV or any export ``forecasting.ingest_files`` reads).
+    """Read ``path`` with ``forecasting.load_history`` (any export ``adplan ingest`` reads).
 
     Any failure is a :class:`StartupHistoryError` naming ``ADPLAN_HISTORY_PATH``.
     """
-    from forecasting import ingest_files
+    from forecasting import load_history
 
     path = Path(path).expanduser()
     try:
-        if not path.is_file():
-            raise FileNotFoundError("no such file" if not path.exists() else "not a file")
-        hist = ingest_files([path]).history
+        hist = load_history(path)
     except (OSError, ValueError, ForecastingError) as e:
         raise StartupHistoryError(
             f"setting ADPLAN_HISTORY_PATH ({path}): cannot read it as ad history: {e}"

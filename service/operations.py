@@ -6,12 +6,12 @@ so that FastAPI runs them in its thread pool, off the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from forecasting.errors import ForecastingError
-from optimizer import Curves
+from optimizer import Curves, SpecError
 from scenarios.exports.write import json_safe
 
 from .db import NewPlan, dump_json
@@ -19,36 +19,55 @@ from .errors import InvalidInput
 from .history import MODEL, ForecastCache, StartupHistory
 from .limits import check_count, check_curves_size
 from .schemas import (
-    CurvesBody,
     ForecastRequest,
     FrontierRequest,
     HistoryRow,
     OverridesBody,
     PlanRequest,
     ScenarioRunRequest,
-    SpecBody,
-    SpecPatchBody,
 )
 from .settings import Settings
 
 # -- conversions ----------------------------------------------------------------------------
 
 
-def spec_dict(body: SpecBody | SpecPatchBody) -> dict:
-    """Return a spec body as the dict ``PlanSpec.from_dict`` reads (aliases, no None)."""
-    return body.model_dump(by_alias=True, exclude_none=True)
+def solver_of(req: PlanRequest | FrontierRequest | ScenarioRunRequest, settings: Settings) -> str:
+    """Return the solver a request runs with: its ``solver``, else ADPLAN_SOLVER, else highs.
+
+    ``scenarios.solver.choose_solver``, the rule of every command; an unknown name is 422
+    with the same message as on the command line.
+    """
+    from scenarios.solver import choose_solver
+
+    try:
+        return choose_solver(req.solver, settings.solver)
+    except SpecError as e:
+        raise InvalidInput(str(e)) from None
 
 
-def curves_dict(body: CurvesBody) -> dict:
-    """Return a curves body as the dict ``Curves.from_dict`` reads (no None values)."""
-    return body.model_dump(exclude_none=True)
+def _size(curves: Mapping) -> tuple[int, int]:
+    """Return (lines, LP variables) of a curves mapping, counting only what is well formed."""
+    lines = curves.get("lines")
+    if not isinstance(lines, list):
+        return 0, 0
+    n_vars = 0
+    for ln in lines:
+        points = ln.get("points") if isinstance(ln, Mapping) else None
+        if isinstance(points, list):
+            n_vars += max(len(points) - 1, 0)
+    return len(lines), n_vars
 
 
-def curves_from_body(body: CurvesBody, settings: Settings) -> Curves:
-    """Check a curves body against the size limits and build validated :class:`Curves`."""
-    n_lines = len(body.lines)
-    check_curves_size(n_lines, sum(len(ln.points) - 1 for ln in body.lines), settings)
-    return Curves.from_dict(curves_dict(body), source="curves")
+def curves_from_body(data: Mapping, settings: Settings) -> Curves:
+    """Check a request's curves against the size limits, then read them as a file's are.
+
+    ``Curves.from_dict`` (``scenarios.inputs``), as ``optimizer.load_curves`` reads a curves
+    file: the same checks and the same messages (``curves: lines[0]: ...``).
+    """
+    from scenarios.inputs import curves_from_mapping
+
+    check_curves_size(*_size(data), settings)
+    return curves_from_mapping(data, source="curves")
 
 
 def curves_json(curves: Curves) -> dict:
@@ -249,13 +268,16 @@ def problem_curves(
     return Problem(default_curves, "default", {"curves": "default"})
 
 
-def build_spec(body: SpecBody, curves: Curves):
-    """Build the :class:`optimizer.PlanSpec` of a spec body and check it against ``curves``."""
-    from optimizer import PlanSpec
+def request_spec(data: Mapping):
+    """Return the :class:`optimizer.PlanSpec` of a request's spec (before its curves are made).
 
-    spec = PlanSpec.from_dict(spec_dict(body), source="spec")
-    spec.check(curves)
-    return spec
+    ``PlanSpec.from_dict`` (``scenarios.inputs``), the one way from a mapping to a spec
+    (``optimizer.load_spec`` ends in it too): the same checks and messages as for a file.
+    Checked against the curves later (``spec.check(curves)``), once they are known.
+    """
+    from scenarios.inputs import spec_from_mapping
+
+    return spec_from_mapping(data, source="spec")
 
 
 # -- operations -----------------------------------------------------------------------------
@@ -268,15 +290,17 @@ def make_plan(
     server_history: ServerHistory | None = None,
 ) -> NewPlan:
     """Solve the plan a request asks for; what the service persists."""
+    solver = solver_of(req, settings)
+    spec = request_spec(req.spec)
     prob = problem_curves(req, default_curves, settings, server_history)
-    spec = build_spec(req.spec, prob.curves)
+    spec.check(prob.curves)
     from optimizer import allocate
 
-    plan = allocate(prob.curves, spec, solver=settings.solver)
+    plan = allocate(prob.curves, spec, solver=solver)
     result = json_safe(plan.to_dict())
     if prob.warnings:
         result["warnings"] = list(prob.warnings)
-    inputs = {**prob.inputs, "spec": json_safe(spec_dict(req.spec))}
+    inputs = {**prob.inputs, "spec": json_safe(req.spec)}
     # serialised once here: the same text is stored and (the result) sent back
     return NewPlan(
         kind=prob.kind,
@@ -314,11 +338,13 @@ def make_frontier(
     check_count(
         "the number of budgets", len(req.budgets), settings.max_budgets, "ADPLAN_MAX_BUDGETS"
     )
+    solver = solver_of(req, settings)
+    spec = request_spec(req.spec)
     prob = problem_curves(req, default_curves, settings, server_history)
-    spec = build_spec(req.spec, prob.curves)
-    from optimizer import frontier
+    spec.check(prob.curves)
+    from scenarios.solver import frontier_points
 
-    points = frontier(prob.curves, spec, list(req.budgets))
+    points = frontier_points(prob.curves, spec, list(req.budgets), solver=solver)
     out = {
         "currency": prob.curves.currency,
         "result_type": prob.curves.result_type,
@@ -355,7 +381,7 @@ def _overrides(body: OverridesBody | None):
         exclude_networks=tuple(body.exclude.networks),
         exclude_segments=tuple(body.exclude.segments),
         budget=body.budget,
-        rules=spec_dict(body.rules) if body.rules is not None else {},
+        rules=dict(body.rules) if body.rules is not None else {},
     )
 
 
@@ -372,11 +398,13 @@ def make_scenario_run(
     check_count(
         "the number of variants", len(req.variants), settings.max_variants, "ADPLAN_MAX_VARIANTS"
     )
+    solver = solver_of(req, settings)
+    request_spec(req.spec)  # the base spec as a plan's: refused before any forecast
     prob = problem_curves(req, default_curves, settings, server_history)
     scenario = Scenario(
         name=req.name,
         description=req.description,
-        spec=spec_dict(req.spec),
+        spec=dict(req.spec),
         start=req.from_,
         end=req.to,
         period=req.period if prob.kind in ("history", STARTUP_KIND) else None,
@@ -385,7 +413,7 @@ def make_scenario_run(
         variants=tuple(
             Variant(
                 name=v.name,
-                spec_patch=spec_dict(v.spec) if v.spec is not None else {},
+                spec_patch=dict(v.spec) if v.spec is not None else {},
                 overrides=_overrides(v.overrides),
                 description=v.description,
             )
@@ -396,7 +424,7 @@ def make_scenario_run(
     run = run_scenario(
         scenario,
         None,
-        solver=settings.solver,
+        solver=solver,
         curves=prob.curves,
         frontier=req.frontier,
         report=False,

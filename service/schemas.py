@@ -4,14 +4,23 @@ These models only check shapes and obvious ranges; the packages stay the authori
 meaning (concavity, rules naming unknown networks, history semantics) and their errors are
 translated to 422 in :mod:`service.errors`. One conversion function each way lives in
 :mod:`service.operations`.
+
+Curves and specs are read as the files are, by ``Curves.from_dict`` and
+``PlanSpec.from_dict`` alone: the request takes them as JSON objects (:data:`CurvesIn`,
+:data:`SpecIn`, :data:`SpecPatchIn`), documented in the OpenAPI schema by
+:class:`CurvesBody`, :class:`SpecBody` and :class:`SpecPatchBody`, so a bad curve or rule
+gets the same message over HTTP as from ``adplan optimize``. Only what HTTP must refuse is
+checked here: a results floor's ``curves`` that is not an object (a path is never read).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 #: a budget above this is refused as absurd (one trillion in the account currency)
 MAX_AMOUNT = 1e12
@@ -139,6 +148,54 @@ class SpecPatchBody(_SpecFields):
     budget: Positive | None = None
 
 
+class DocumentedAs:
+    """Annotation: validate as the annotated type, document (OpenAPI) as ``model``."""
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.model = model
+
+    def __get_pydantic_json_schema__(self, _core_schema, handler):
+        """Return the JSON schema of ``model`` instead of that of the annotated type."""
+        return handler(self.model.__pydantic_core_schema__)
+
+
+def _inline_floor_curves(spec: dict[str, Any]) -> dict[str, Any]:
+    """Refuse a results floor whose ``curves`` is not an object: a path is never read.
+
+    Everything else in the spec is left to ``PlanSpec.from_dict``.
+    """
+    floors = spec.get("results_floors")
+    errors = []
+    for i, floor in enumerate(floors if isinstance(floors, list) else ()):
+        if isinstance(floor, Mapping) and "curves" in floor:
+            curves = floor["curves"]
+            if not isinstance(curves, Mapping):
+                errors.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError(
+                            "inline_curves",
+                            "give the curves inline (a JSON object); paths to files are never "
+                            "read over HTTP",
+                        ),
+                        loc=("results_floors", i, "curves"),
+                        input=curves,
+                    )
+                )
+    if errors:
+        raise ValidationError.from_exception_data("spec", errors)
+    return spec
+
+
+#: response curves, read by ``Curves.from_dict`` (documented as :class:`CurvesBody`)
+CurvesIn = Annotated[dict[str, Any], DocumentedAs(CurvesBody)]
+#: a plan spec, read by ``PlanSpec.from_dict`` (documented as :class:`SpecBody`)
+SpecIn = Annotated[dict[str, Any], DocumentedAs(SpecBody), AfterValidator(_inline_floor_curves)]
+#: a patch of the base spec (documented as :class:`SpecPatchBody`); ``null`` removes a key
+SpecPatchIn = Annotated[
+    dict[str, Any], DocumentedAs(SpecPatchBody), AfterValidator(_inline_floor_curves)
+]
+
+
 # history ----------------------------------------------------------------------------------
 
 
@@ -178,7 +235,14 @@ class _HistorySpan(_Strict):
 # requests ---------------------------------------------------------------------------------
 
 
-class PlanRequest(_HistorySpan):
+class _SolverChoice(_Strict):
+    solver: Annotated[str, Field(max_length=32)] | None = Field(
+        default=None,
+        description="highs or cbc; default: the server's ADPLAN_SOLVER, else highs",
+    )
+
+
+class PlanRequest(_HistorySpan, _SolverChoice):
     """A plan to solve and save: its spec and where its curves come from.
 
     Either ``curves`` and ``spec``, or ``history`` rows with ``from``, ``to``, ``period``
@@ -187,8 +251,8 @@ class PlanRequest(_HistorySpan):
     curves are used if it has any.
     """
 
-    curves: CurvesBody | None = None
-    spec: SpecBody
+    curves: CurvesIn | None = None
+    spec: SpecIn
     name: Name | None = Field(default=None, description="a label kept with the plan")
 
     @model_validator(mode="after")
@@ -216,11 +280,11 @@ class ForecastRequest(_HistorySpan):
         return self
 
 
-class FrontierRequest(_HistorySpan):
+class FrontierRequest(_HistorySpan, _SolverChoice):
     """A plan spec solved at several budgets, with its curves or history as for a plan."""
 
-    curves: CurvesBody | None = None
-    spec: SpecBody
+    curves: CurvesIn | None = None
+    spec: SpecIn
     budgets: list[Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]] = Field(
         min_length=1, description="budgets at which to solve the plan"
     )
@@ -257,7 +321,7 @@ class OverridesBody(_Strict):
         | Annotated[str, Field(pattern=r"^\s*[+-]?\d+(\.\d+)?\s*%\s*$")]
         | None
     ) = Field(default=None, description="an amount, or a change in percent such as '-10%'")
-    rules: SpecPatchBody | None = Field(default=None, description="rules merged into the spec")
+    rules: SpecPatchIn | None = Field(default=None, description="rules merged into the spec")
 
 
 class VariantBody(_Strict):
@@ -265,11 +329,11 @@ class VariantBody(_Strict):
 
     name: ScenarioName
     description: Annotated[str, Field(max_length=2000)] | None = None
-    spec: SpecPatchBody | None = None
+    spec: SpecPatchIn | None = None
     overrides: OverridesBody | None = None
 
 
-class ScenarioRunRequest(_HistorySpan):
+class ScenarioRunRequest(_HistorySpan, _SolverChoice):
     """A scenario document (docs/design.md, "Scenario file") with its curves or history inline.
 
     Paths to files are not accepted over HTTP: put the curves, history and spec in the body.
@@ -277,8 +341,8 @@ class ScenarioRunRequest(_HistorySpan):
 
     name: ScenarioName
     description: Annotated[str, Field(max_length=2000)] | None = None
-    curves: CurvesBody | None = None
-    spec: SpecBody
+    curves: CurvesIn | None = None
+    spec: SpecIn
     overrides: OverridesBody | None = None
     variants: list[VariantBody] = Field(default_factory=list)
     frontier: bool = Field(default=False, description="also compute the base's budget frontier")

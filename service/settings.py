@@ -57,8 +57,9 @@ class Settings(BaseSettings):
     forecast_cache_size: int = Field(
         default=16, gt=0, description="forecasts of the start-up history kept (LRU)"
     )
-    solver: Literal["highs", "cbc"] | None = Field(
-        default=None, description="solver passed to the optimizer (default: the optimizer's)"
+    solver: str | None = Field(
+        default=None,
+        description="highs or cbc: the solver of requests that name none (default: highs)",
     )
     public_url: str | None = Field(
         default=None, description="base URL put in links (default: the URL the request came to)"
@@ -83,10 +84,20 @@ class Settings(BaseSettings):
             v = v.split(",")
         return tuple(k.strip() for k in v if k and k.strip())
 
-    @field_validator("solver", "forecast_period", mode="before")
+    @field_validator("forecast_period", mode="before")
     @classmethod
     def _lower(cls, v):
         return v.strip().lower() or None if isinstance(v, str) else v
+
+    @field_validator("solver", mode="before")
+    @classmethod
+    def _solver(cls, v):
+        """Check the name as every command does (``scenarios.solver``): one message."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        from scenarios.solver import check_solver
+
+        return check_solver(v)
 
     @model_validator(mode="after")
     def _forecast_window(self) -> Settings:

@@ -16,10 +16,21 @@ import os
 import sys
 import traceback
 from collections.abc import Iterator
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+#: ``--solver`` of every command that solves; the choice is ``scenarios.solver.choose_solver``
+SolverOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--solver",
+        help="highs (HiGHS) or cbc (CBC via PuLP); default: ADPLAN_SOLVER, else highs.",
+    ),
+]
 
 EXIT_OK = 0
 EXIT_INFEASIBLE = 1
@@ -42,6 +53,32 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 
 def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_bar(enabled: bool = True):
+    """Show a Rich progress bar on stderr; yield its ``on_progress(message, done, total)``.
+
+    The one progress display of the commands, for the one callback signature of the packages
+    (``forecasting.progress.Progress``). Yields None (no bar) when ``enabled`` is false.
+    """
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def on_progress(message: str, done: int, total: int) -> None:
+            bar.update(task, description=escape(str(message)), completed=done, total=max(total, 1))
+
+        yield on_progress
 
 
 def print_json(data) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import cli_errors, out, print_json
+from ._common import SolverOpt, cli_errors, out, print_json, progress_bar
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         out_dir: Annotated[
             Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")
         ] = Path("adplan-demo"),
+        solver: SolverOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
         """Run adplan end to end on its sample history and write every file it makes to --out.
@@ -27,11 +28,12 @@ def register(app: typer.Typer) -> None:
         The steps: sample history, ingest, backtest, forecast Q1 2027, optimise, two what-ifs and a mid-quarter re-plan. The output lists each step and where each file is.
         """
         with cli_errors():
-            from cli.commands.scenario import progress_bar
             from scenarios.demo import run_demo
+            from scenarios.solver import choose_solver
 
+            solver = choose_solver(solver)
             with progress_bar(not as_json) as on_progress:
-                result = run_demo(out_dir, on_progress)
+                result = run_demo(out_dir, on_progress, solver=solver)
             if as_json:
                 print_json(result.to_dict())
                 return

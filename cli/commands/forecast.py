@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress
 from rich.table import Table
 
-from cli.commands._common import cli_errors, err, fail, out, print_json, warn
+from cli.commands._common import cli_errors, err, fail, out, print_json, progress_bar, warn
 
 
 def register(app: typer.Typer) -> None:
@@ -21,27 +19,13 @@ def register(app: typer.Typer) -> None:
     app.command("backtest")(backtest)
 
 
-@contextmanager
-def _progress(enabled: bool):
-    """Show a transient progress bar on stderr; yield the library's on_progress callback.
-
-    Yields None (no bar) when ``enabled`` is false.
-    """
-    if not enabled:
-        yield None
-        return
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("fitting", total=None)
-
-        def on_progress(done: int, total: int, message: str) -> None:
-            bar.update(task, completed=done, total=total, description=message)
-
-        yield on_progress
-
-
 def forecast(
     history: Annotated[
-        Path, typer.Option("--history", help="Canonical history CSV (see `adplan ingest`).")
+        Path,
+        typer.Option(
+            "--history",
+            help="Ad history: a platform export or canonical CSV/XLSX (see `adplan ingest`).",
+        ),
     ],
     date_from: Annotated[str, typer.Option("--from", help="First day to plan (YYYY-MM-DD).")],
     date_to: Annotated[str, typer.Option("--to", help="Last day to plan (YYYY-MM-DD).")],
@@ -74,12 +58,11 @@ def forecast(
             raise fail(f"--period must be week or month, got {period!r}")
         if model not in ("auto", "glm", "gbm", "glm_eb"):
             raise fail(f"--model must be auto, glm, gbm or glm_eb, got {model!r}")
-        _check_history_path(history)
-        from forecasting import forecast_curves, read_history
+        from forecasting import forecast_curves, load_history
 
         start, end = _dates(date_from, date_to)
-        df = read_history(history)
-        with _progress(model == "auto") as on_progress:
+        df = load_history(history)
+        with progress_bar(model == "auto") as on_progress:
             result = forecast_curves(
                 df,
                 start,
@@ -116,12 +99,6 @@ def _dates(date_from: str, date_to: str):
     return plan_window(plan_date(date_from, "--from"), plan_date(date_to, "--to"))
 
 
-def _check_history_path(path: Path) -> None:
-    """Refuse a directory as --history with a plain message, not as ``[Errno 21]``."""
-    if path.is_dir():
-        raise fail(f"{path}: is a directory; give the history CSV file")
-
-
 def _lines_table(result) -> Table:
     bt = result.backtest
     title = escape(f"Forecast: {result.result_type} per {result.period}, model {result.model_name}")
@@ -146,7 +123,10 @@ def _lines_table(result) -> Table:
 
 
 def backtest(
-    history: Annotated[Path, typer.Option("--history", help="Canonical history CSV.")],
+    history: Annotated[
+        Path,
+        typer.Option("--history", help="Ad history: a platform export or canonical CSV/XLSX."),
+    ],
     period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
     horizon: Annotated[
         int | None,
@@ -172,12 +152,11 @@ def backtest(
             raise fail(f"--period must be day, week or month, got {period!r}")
         if folds < 1 or (horizon is not None and horizon < 1):
             raise fail("--folds and --horizon must be at least 1")
-        _check_history_path(history)
-        from forecasting import read_history, run_backtest
+        from forecasting import load_history, run_backtest
         from forecasting.backtest import run_cross_validation
 
-        df = read_history(history)
-        with _progress(True) as on_progress:
+        df = load_history(history)
+        with progress_bar() as on_progress:
             if df["date"].nunique() == 1:
                 result = run_cross_validation(
                     df, folds=max(folds, 2), result_type=result_type, on_progress=on_progress

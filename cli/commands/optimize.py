@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.commands._common import cli_errors, err, fail, out, print_json, warn
+from cli.commands._common import SolverOpt, cli_errors, err, fail, out, print_json, warn
 
 FRONTIER_COLUMNS = (
     "budget",
@@ -42,13 +42,12 @@ CurvesOpt = Annotated[
 SpecOpt = Annotated[
     Path, typer.Option("--spec", help="Plan spec (YAML or JSON): budget and rules.")
 ]
-SolverOpt = Annotated[
-    str | None,
-    typer.Option("--solver", help="highs (default: arrays straight into HiGHS) or cbc (PuLP)."),
-]
 HistoryOpt = Annotated[
     Path | None,
-    typer.Option("--history", help="Canonical history CSV: forecast the curves first."),
+    typer.Option(
+        "--history",
+        help="Ad history (a platform export or canonical CSV/XLSX): forecast the curves first.",
+    ),
 ]
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day planned (YYYY-MM-DD).")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day planned (YYYY-MM-DD).")]
@@ -68,23 +67,25 @@ def _day(value: str | None, flag: str) -> date:
 
 
 def _curves(curves: Path | None, history: Path | None, start, end, period, result_type):
-    """Load --curves, or forecast the curves from --history (importing forecasting only then)."""
-    from optimizer import load_curves
+    """Load --curves, or forecast the curves from --history (importing forecasting only then).
+
+    The history is read by ``forecasting.load_history``: any export ``adplan ingest`` reads;
+    the curves by ``scenarios.inputs.read_curves`` (``optimizer.load_curves``).
+    """
+    from scenarios.inputs import read_curves
 
     if curves is not None and history is not None:
         raise fail("give --curves or --history, not both")
     if curves is not None:
-        return load_curves(curves)
+        return read_curves(curves)
     if history is None:
         raise fail("give --curves FILE (response curves) or --history FILE with --from/--to")
     if period not in ("week", "month"):
         raise fail(f"--period must be week or month, got {period!r}")
     d0, d1 = _day(start, "--from"), _day(end, "--to")
-    if history.is_dir():
-        raise fail(f"{history}: is a directory; give the history CSV file")
-    from forecasting import forecast_curves, read_history
+    from forecasting import forecast_curves, load_history
 
-    hist = read_history(history)
+    hist = load_history(history)
     fc = forecast_curves(hist, d0, d1, period=period, result_type=result_type)
     for w in getattr(fc, "warnings", []) or []:
         warn(w)
@@ -225,9 +226,12 @@ def optimize(
         _check_out(out_path, PLAN_SUFFIXES)
         _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
         import optimizer
+        from scenarios.inputs import read_spec
+        from scenarios.solver import choose_solver
 
+        solver = choose_solver(solver)
         c = _curves(curves, history, start, end, period, result_type)
-        s = optimizer.load_spec(spec)
+        s = read_spec(spec)
         if target_results is not None:
             plan = optimizer.min_budget_for_results(c, s, target_results, solver=solver)
         else:
@@ -316,13 +320,16 @@ def frontier_cmd(  # noqa: C901 (split in issue 10)
     """
     with cli_errors():
         import optimizer
+        from scenarios.inputs import read_spec
+        from scenarios.solver import choose_solver, frontier_points
 
         _check_out(out_path, FRONTIER_SUFFIXES)
         _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
+        solver = choose_solver(solver)
         bs = _budgets(budgets)
         c = _curves(curves, history, start, end, period, result_type)
-        s = optimizer.load_spec(spec)
-        points = optimizer.frontier(c, s, bs, solver=solver)
+        s = read_spec(spec)
+        points = frontier_points(c, s, bs, solver=solver)
         if all(p.get("status") == "infeasible" for p in points):
             _raise_infeasible_everywhere(optimizer, c, s, bs, solver)
         if out_path is not None:

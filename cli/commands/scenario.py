@@ -6,48 +6,27 @@ Imports only typer, rich and the standard library at module top; the work happen
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich import box
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._common import EXIT_INFEASIBLE, cli_errors, err, fail, out, print_json, warn
+from ._common import (
+    EXIT_INFEASIBLE,
+    SolverOpt,
+    cli_errors,
+    err,
+    fail,
+    out,
+    print_json,
+    progress_bar,
+    warn,
+)
 
 OVER_UNDER = "Over/(under) base"
-
-
-@contextlib.contextmanager
-def progress_bar(enabled: bool = True):
-    """Show a Rich progress bar on stderr; yield its ``on_progress(message, done, total)``.
-
-    Yields None (no bar) when ``enabled`` is false.
-    """
-    if not enabled:
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting", total=1)
-
-        def on_progress(message: str, done: int, total: int) -> None:
-            bar.update(task, description=_e(message), completed=done, total=max(total, 1))
-
-        yield on_progress
-
-
-def _no_progress(_message: str, _done: int, _total: int) -> None:
-    """Ignore a progress report (the ``on_progress`` used without a progress bar)."""
 
 
 def _e(value) -> str:
@@ -180,7 +159,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         out_dir: Annotated[
             Path, typer.Option("--out", "-o", help="Folder for plans, workbook and report.")
         ] = Path("scenario-out"),
-        solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
+        solver: SolverOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
         """Run a scenario file's base and every variant; write the plans, workbook and report.
@@ -189,7 +168,9 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         """
         with cli_errors():
             from scenarios.runs import run_scenario
+            from scenarios.solver import choose_solver
 
+            solver = choose_solver(solver)
             with progress_bar(not as_json) as on_progress:
                 run = run_scenario(file, out_dir, on_progress, solver=solver)
             for w in run.warnings:
@@ -229,7 +210,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         variants: Annotated[
             bool, typer.Option("--variants", help="Include every file's variants.")
         ] = False,
-        solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
+        solver: SolverOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
         """Compare the base of each scenario file with the first file's base, side by side.
@@ -238,9 +219,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         """
         with cli_errors():
             from scenarios.runs import compare_files
+            from scenarios.solver import choose_solver
 
             if len(files) < 2 and not variants:
                 raise fail("compare needs at least two scenario files (or --variants)")
+            solver = choose_solver(solver)
             with progress_bar(not as_json) as on_progress:
                 comp = compare_files(
                     files, variants=variants, on_progress=on_progress, solver=solver
@@ -281,7 +264,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
         out_file: Annotated[
             Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
         ] = None,
-        solver: Annotated[str | None, typer.Option(help="highs or cbc.")] = None,
+        solver: SolverOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
         """Lock the periods before --as-of at the spend actually made and re-optimise the rest.
@@ -309,25 +292,21 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
                 day = dt.date.fromisoformat(as_of)
             except ValueError:
                 raise fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD") from None
-            import yaml
-
             import forecasting
-            from optimizer import load_curves
-            from scenarios.errors import ScenarioFileError
+            from forecasting.progress import no_progress
             from scenarios.exports import write_plan
+            from scenarios.inputs import read_curves, read_spec
             from scenarios.replan import replan
             from scenarios.runs import curves_from_history
+            from scenarios.solver import choose_solver
 
-            try:
-                spec_data = yaml.safe_load(spec.read_text(encoding="utf-8"))
-            except yaml.YAMLError as e:
-                raise ScenarioFileError(f"{spec}: not valid YAML or JSON ({e})") from None
-            if not isinstance(spec_data, dict):
-                raise ScenarioFileError(f"{spec}: expected a mapping with 'budget'")
+            solver = choose_solver(solver)
+            # read and checked as `adplan optimize --spec` reads it; replan takes the mapping
+            spec_data = read_spec(spec).to_dict()
             warnings: list[str] = []
             with progress_bar(not as_json) as on_progress:
                 if curves is not None:
-                    c = load_curves(curves)
+                    c = read_curves(curves)
                 else:  # --history: the checks above made sure --from and --to are given
                     assert start is not None and end is not None
                     c, warnings = curves_from_history(
@@ -336,11 +315,11 @@ def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
                         dt.date.fromisoformat(end),
                         period,
                         result_type,
-                        on_progress or _no_progress,
+                        on_progress or no_progress,
                     )
                 if on_progress:
                     on_progress("reading actuals", 0, 2)
-                acts = forecasting.ingest_files(list(actuals)).history
+                acts = forecasting.load_history(actuals)
                 if on_progress:
                     on_progress("re-optimising", 1, 2)
                 res = replan(c, spec_data, acts, day, solver=solver, source=str(spec))

@@ -34,7 +34,8 @@ def serve(
         except ValidationError as e:
             first = e.errors()[0]
             name = "ADPLAN_" + str(first["loc"][0]).upper() if first.get("loc") else "ADPLAN_*"
-            raise fail(f"setting {name}: {first['msg']}", EXIT_BAD_INPUT) from None
+            msg = str(first["msg"]).removeprefix("Value error, ")  # the check's own words
+            raise fail(f"setting {name}: {msg}", EXIT_BAD_INPUT) from None
         if not settings.api_keys:
             raise fail(
                 "no API keys: set ADPLAN_API_KEYS (comma-separated) so that clients can call /v1",

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import IngestError
+from forecasting.history import FIRST_DAY, LAST_DAY, outside_days
 
 #: cells that mean "no value" in the exports (Meta writes an em dash, Google a double dash)
 MISSING_MARKERS = frozenset({"", "—", "–", "-", "--", "n/a", "N/A", "null", "None"})
@@ -480,14 +481,23 @@ class RawTable:
         u = pd.Series(uniques, dtype="str").str.replace(r"[\u00a0\u202f]", " ", regex=True)
         parsed_u = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns]")
         todo = u != ""
+        check = np.ones(len(self), dtype=bool) if rows is None else rows
         for fmt in formats:
             if not todo.any():
                 break
             parsed = pd.to_datetime(u.where(todo, None), format=fmt, errors="coerce")
             got = parsed.notna() & todo
-            parsed_u = parsed_u.where(~got, parsed.astype("datetime64[ns]"))
+            # a day outside 1900..2200 is refused here, as validate_history refuses it: the
+            # nanosecond dates of the history cannot even hold one beyond 2262
+            outside = got & ((parsed < FIRST_DAY) | (parsed > LAST_DAY))
+            if outside.any():
+                bad_rows = outside.to_numpy()[codes] & check
+                if bad_rows.any():
+                    pos = int(np.flatnonzero(bad_rows)[0])
+                    raise self.error(pos, col, outside_days(parsed.iloc[codes[pos]]))
+                got = got & ~outside  # in rows the caller does not read: left empty
+            parsed_u = parsed_u.where(~got, parsed.where(got).astype("datetime64[ns]"))
             todo = todo & ~got
-        check = np.ones(len(self), dtype=bool) if rows is None else rows
         bad = todo.to_numpy()[codes] & check
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])

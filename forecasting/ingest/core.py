@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from forecasting.errors import IngestError
 from forecasting.history import CANONICAL_COLUMNS, KEY_COLUMNS, validate_history
 from forecasting.ingest.detect import Source, load_table
 from forecasting.ingest.report import FileReport, IngestReport
+from forecasting.progress import Progress
 
 _SUMMED = ("spend", "results", "impressions", "clicks")
 
@@ -120,7 +121,7 @@ def ingest_files(
     paths: Iterable[str | Path] | str | Path,
     source: str | None = None,
     *,
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> IngestResult:
     """Read every export in ``paths`` into one canonical history.
 
@@ -130,7 +131,7 @@ def ingest_files(
     Within one file, rows sharing date x network x segment x result_type x campaign are summed
     (counted as merged in the report). Across files such a shared key is an error naming both
     files: the same export given twice must not be double counted. ``on_progress(file, i, n)``
-    is called before each file.
+    (message, done, total) is called before each file.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
@@ -155,6 +156,23 @@ def ingest_files(
             history = history.assign(**{col: history[col].astype("str")})
     report.describe(history)
     return IngestResult(history=history, report=report)
+
+
+def load_history(
+    paths: Iterable[str | Path] | str | Path,
+    source: str | None = None,
+    *,
+    on_progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Return the canonical history in ``paths``: the one way commands and the service read it.
+
+    Any file ``adplan ingest`` reads is accepted (a platform export, CSV or XLSX, or the
+    canonical history CSV/XLSX), the format detected from its header or forced with
+    ``source``; several files are merged as :func:`ingest_files` merges them. The errors are
+    the same wherever the history comes from: a missing file, a directory, an unknown format
+    or a bad cell name the file, the row (and line) and the column.
+    """
+    return ingest_files(paths, source, on_progress=on_progress).history
 
 
 def _refuse_overlaps(merged: pd.DataFrame) -> None:

@@ -27,6 +27,8 @@ from forecasting.ingest._table import (
 )
 
 HEAD_LINES = 40
+#: what to give instead of a directory (the same words in every command)
+GIVE_HISTORY = "give the history CSV file (a platform export or adplan's canonical history)"
 DELIMITERS = (",", "\t", ";")
 
 
@@ -139,7 +141,7 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
     if not path.exists():
         raise FileNotFoundError(f"{name}: no such file")
     if path.is_dir():
-        raise IsADirectoryError(f"{name}: is a folder, not an export file")
+        raise IsADirectoryError(f"{name}: is a directory; {GIVE_HISTORY}")
     forced = get_source(source) if source else None
     raw = path.read_bytes()
     if is_workbook(raw, path, name):  # by content: a zip; a CSV named .xlsx is refused

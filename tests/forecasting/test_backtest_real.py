@@ -86,6 +86,6 @@ def test_progress_is_reported(marketing_orders):
         period="day",
         folds=2,
         models=("glm",),
-        on_progress=lambda d, t, m: seen.append((d, t)),
+        on_progress=lambda m, d, t: seen.append((d, t)),
     )
     assert seen[-1] == (8, 8)  # 2 folds x (glm + 3 baselines)

@@ -107,8 +107,9 @@ def test_spec_path_resolves_against_scenario_folder(tmp_path, monkeypatch):
 
 
 def test_missing_spec_file_is_named(tmp_path):
+    """The spec file is read as `adplan optimize --spec` reads it: the same message."""
     p = _write(tmp_path, {**BASE, "spec": "nope.yaml"})
-    with pytest.raises(ScenarioFileError, match="nope.yaml: spec file not found"):
+    with pytest.raises(ScenarioFileError, match="nope.yaml: no such file; give the spec YAML"):
         load_scenario(p)
 
 
