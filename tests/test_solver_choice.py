@@ -206,12 +206,7 @@ def test_scenario_compare(work, monkeypatch):
     assert used and set(used) == {"highs"}
 
 
-def test_demo(tmp_path, monkeypatch):
-    monkeypatch.setenv(SOLVER_ENV, "cbc")
-    out = tmp_path / "demo"
-    cli("demo", "--out", out, "--json")
-    for name in ("plan.json", "replan.json", "scenario/q1-2027/plan.json"):
-        assert json.loads((out / name).read_text())["solver"]["name"] == "cbc", name
+# the demo: tests/test_cli_json.py runs it once with ADPLAN_SOLVER=cbc and checks its plans
 
 
 # -- HTTP -----------------------------------------------------------------------------------
