@@ -99,8 +99,27 @@ def mixed_period_kinds(lines: Sequence[CurveLine]) -> str | None:
     return None
 
 
+class LineNamed:
+    """What every object about one line has: its key and its label (a mixin)."""
+
+    __slots__ = ()
+    network: str
+    segment: str
+    period: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Return (network, segment, period), the line's identity."""
+        return (self.network, self.segment, self.period)
+
+    @property
+    def label(self) -> str:
+        """Return ``network/segment/period``, how messages name the line."""
+        return f"{self.network}/{self.segment}/{self.period}"
+
+
 @dataclass(frozen=True, slots=True)
-class CurveLine:
+class CurveLine(LineNamed):
     """One line (network x segment x period) and its concave response curve."""
 
     network: str
@@ -126,16 +145,6 @@ class CurveLine:
         if self.value_per_result is not None:
             object.__setattr__(self, "value_per_result", _value(self.value_per_result, where))
         object.__setattr__(self, "flags", _flags(self.flags, where))
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """Return (network, segment, period), the line's identity."""
-        return (self.network, self.segment, self.period)
-
-    @property
-    def label(self) -> str:
-        """Return ``network/segment/period``, how messages name the line."""
-        return f"{self.network}/{self.segment}/{self.period}"
 
     @property
     def max_spend(self) -> float:

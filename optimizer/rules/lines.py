@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..curves import LineNamed
 from ..errors import SpecError
 from ..lp import LPContext
 from ..values import line_key, mapping, optional, refuse_unknown
@@ -20,7 +21,7 @@ _LINE_KEYS = {"network", "segment", "period", "min", "max", "lock"}
 
 
 @dataclass(frozen=True, slots=True)
-class LineRule:
+class LineRule(LineNamed):
     """Limits on one line's spend; ``lock`` fixes it."""
 
     network: str
@@ -29,16 +30,6 @@ class LineRule:
     min: float | None = None
     max: float | None = None
     lock: float | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """Return (network, segment, period), the key of the curve line the rule is on."""
-        return (self.network, self.segment, self.period)
-
-    @property
-    def label(self) -> str:
-        """Return ``network/segment/period``, how messages name the line."""
-        return f"{self.network}/{self.segment}/{self.period}"
 
     def to_dict(self) -> dict:
         """Return the rule as in the spec: the line's names and the limits that are set."""
