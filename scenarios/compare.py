@@ -1,7 +1,8 @@
 """Compare plans: money moved, change in results and cost per result, and why.
 
 The why is the rule changes (spec diff, shadow prices) that moved the money between networks
-and segments. Pure functions over Plan JSON dicts and spec dicts.
+and segments. Pure functions over :class:`~optimizer.Plan` objects; the specs are diffed as
+their sources write them (mappings); the result is a JSON-ready dict.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from optimizer import Plan, PlanConstraint, PlanSpec
+
 from .errors import ScenarioError
-from .exports.plan import number, plan_rows, totals
+from .exports.plan import cost_per_result, number
 
 #: label for a difference against the base, as finance writes it
 OVER_UNDER = "Over/(under) base"
@@ -22,16 +25,22 @@ class PlanCase:
     """One plan to compare: its name, the spec and overrides it ran with, and its plan.
 
     A plan that could not be made has ``plan=None`` and the ``error`` (and ``diagnosis``)
-    that stopped it.
+    that stopped it. ``written_spec`` is the spec as its source writes it (numbers as given),
+    what the comparison's ``spec_changes`` show; None shows ``spec.to_dict()``.
     """
 
     name: str
-    spec: Mapping
-    plan: Mapping | None
+    spec: PlanSpec
+    plan: Plan | None
     overrides: Mapping = field(default_factory=dict)
     error: str | None = None
     diagnosis: Sequence = ()
     source: str | None = None
+    written_spec: Mapping | None = None
+
+    def spec_as_written(self) -> Mapping:
+        """Return the spec as its source writes it (``spec.to_dict()`` when not known)."""
+        return self.spec.to_dict() if self.written_spec is None else self.written_spec
 
 
 def flatten(d, prefix: str = "") -> dict[str, object]:
@@ -68,23 +77,38 @@ def spec_diff(base: Mapping, other: Mapping) -> list[dict]:
     return out
 
 
-def spend_by(plan: Mapping, by: str) -> dict[str, float]:
-    """Total the plan's spend per ``by`` (a plan line column: "network", "segment"...)."""
-    out: dict[str, float] = {}
-    for r in plan_rows(plan):
-        out[r[by]] = out.get(r[by], 0.0) + r["spend"]
-    return out
+def spend_by(plan: Plan, by: str) -> dict[str, float]:
+    """Total the plan's spend per ``by`` (a plan line field: "network", "segment"...)."""
+    return {k: t["spend"] for k, t in plan.totals_by(by).items()}
 
 
-def results_by(plan: Mapping, by: str) -> dict[str, float]:
-    """Total the plan's expected results per ``by`` (a plan line column)."""
-    out: dict[str, float] = {}
-    for r in plan_rows(plan):
-        out[r[by]] = out.get(r[by], 0.0) + r["expected_results"]
-    return out
+def results_by(plan: Plan, by: str) -> dict[str, float]:
+    """Total the plan's expected results per ``by`` (a plan line field)."""
+    return {k: t["expected_results"] for k, t in plan.totals_by(by).items()}
 
 
-def _moved(base: Mapping, other: Mapping, by: str) -> list[dict]:
+def plan_totals(plan: Plan) -> dict:
+    """Return the status, budget, total spend, expected results and cost per result of a plan.
+
+    The numbers as :func:`~scenarios.exports.plan.totals` reads them from the Plan JSON:
+    finite floats or None, the cost per result worked out when the plan has none.
+    """
+    spend, results = number(plan.total_spend), number(plan.expected_results)
+    if spend is None:
+        spend = sum(number(ln.spend) or 0.0 for ln in plan.lines)
+    if results is None:
+        results = sum(number(ln.expected_results) or 0.0 for ln in plan.lines)
+    cpr = number(plan.cost_per_result)
+    return {
+        "status": str(plan.status),
+        "budget": number(plan.budget),
+        "total_spend": spend,
+        "expected_results": results,
+        "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
+    }
+
+
+def _moved(base: Plan, other: Plan, by: str) -> list[dict]:
     sb, so = spend_by(base, by), spend_by(other, by)
     rb, ro = results_by(base, by), results_by(other, by)
     rows: list[dict[str, Any]] = []
@@ -104,24 +128,28 @@ def _moved(base: Mapping, other: Mapping, by: str) -> list[dict]:
     return rows
 
 
-def _rules(base: Mapping, other: Mapping) -> list[dict]:
-    def index(p):
-        return {c.get("name"): c for c in (p.get("constraints") or []) if c.get("name")}
+def _of(rule: PlanConstraint | None, name: str):
+    """Return the field ``name`` of ``rule``, or None when the plan has no such rule."""
+    return None if rule is None else getattr(rule, name)
 
-    ib, io = index(base), index(other)
+
+def _rules(base: Plan, other: Plan) -> list[dict]:
+    """List the rules binding in either plan: their binding and shadow price in both."""
+    ib = {c.name: c for c in base.constraints if c.name}
+    io = {c.name: c for c in other.constraints if c.name}
     rows = []
     for name in list(dict.fromkeys([*ib, *io])):
-        cb, co = ib.get(name, {}), io.get(name, {})
-        if not (cb.get("binding") or co.get("binding")):
+        cb, co = ib.get(name), io.get(name)
+        if not (_of(cb, "binding") or _of(co, "binding")):
             continue
         rows.append(
             {
                 "name": name,
-                "description": co.get("description") or cb.get("description"),
-                "base_binding": cb.get("binding"),
-                "binding": co.get("binding"),
-                "base_shadow_price": number(cb.get("shadow_price")),
-                "shadow_price": number(co.get("shadow_price")),
+                "description": _of(co, "description") or _of(cb, "description"),
+                "base_binding": _of(cb, "binding"),
+                "binding": _of(co, "binding"),
+                "base_shadow_price": number(_of(cb, "shadow_price")),
+                "shadow_price": number(_of(co, "shadow_price")),
             }
         )
     return rows
@@ -138,9 +166,9 @@ def _same_units(cases: Sequence[PlanCase]) -> None:
     if not planned:
         return
     first, first_plan = planned[0]
-    want = (first_plan.get("result_type"), first_plan.get("currency"))
+    want = (first_plan.result_type, first_plan.currency)
     for name, plan in planned[1:]:
-        got = (plan.get("result_type"), plan.get("currency"))
+        got = (plan.result_type, plan.currency)
         if got != want:
             raise ScenarioError(
                 f"compare: {first} counts {want[0]} in {want[1]} but {name} counts "
@@ -161,53 +189,50 @@ def compare_plans(cases: Sequence[PlanCase]) -> dict:
         return {"base": None, "cases": []}
     _same_units(cases)
     base = cases[0]
-    bt = totals(base.plan) if base.plan is not None else None
-    out_cases = []
-    for c in cases:
-        entry: dict = {"name": c.name, "source": c.source, "overrides": dict(c.overrides)}
-        if c.plan is None:
-            entry.update(
-                status="infeasible" if c.diagnosis else "error",
-                error=c.error,
-                diagnosis=list(c.diagnosis),
-                budget=number(c.spec.get("budget")),
-            )
-        else:
-            t = totals(c.plan)
-            entry.update(
-                {
-                    k: t[k]
-                    for k in (
-                        "status",
-                        "budget",
-                        "total_spend",
-                        "expected_results",
-                        "cost_per_result",
-                    )
-                }
-            )
-        if c is not base:
-            # the effective spec already holds the overrides' rules, budget and exclusions
-            entry["spec_changes"] = spec_diff(base.spec, c.spec) + spec_diff(
-                {"overrides": {"cost_per_result": base.overrides.get("cost_per_result", {})}},
-                {"overrides": {"cost_per_result": c.overrides.get("cost_per_result", {})}},
-            )
-        if c is not base and c.plan is not None and base.plan is not None and bt is not None:
-            t = totals(c.plan)
-            entry["delta"] = {
-                k: _delta(bt[k], t[k])
-                for k in ("budget", "total_spend", "expected_results", "cost_per_result")
-            }
-            entry["moved"] = {
-                "networks": _moved(base.plan, c.plan, "network"),
-                "segments": _moved(base.plan, c.plan, "segment"),
-            }
-            entry["rules"] = _rules(base.plan, c.plan)
-        out_cases.append(entry)
-    first = base.plan or next((c.plan for c in cases if c.plan), None) or {}
+    out_cases = [_case_entry(c, base) for c in cases]
+    first = base.plan or next((c.plan for c in cases if c.plan is not None), None)
     return {
         "base": base.name,
-        "currency": first.get("currency"),
-        "result_type": first.get("result_type"),
+        "currency": None if first is None else first.currency,
+        "result_type": None if first is None else first.result_type,
         "cases": out_cases,
     }
+
+
+def _case_entry(c: PlanCase, base: PlanCase) -> dict:
+    """Return one case of :func:`compare_plans`: its totals, and its changes from ``base``."""
+    entry: dict = {"name": c.name, "source": c.source, "overrides": dict(c.overrides)}
+    if c.plan is None:
+        entry.update(
+            status="infeasible" if c.diagnosis else "error",
+            error=c.error,
+            diagnosis=list(c.diagnosis),
+            budget=number(c.spec.budget),
+        )
+    else:
+        t = plan_totals(c.plan)
+        entry.update(
+            {
+                k: t[k]
+                for k in ("status", "budget", "total_spend", "expected_results", "cost_per_result")
+            }
+        )
+    if c is base:
+        return entry
+    # the effective spec already holds the overrides' rules, budget and exclusions
+    entry["spec_changes"] = spec_diff(base.spec_as_written(), c.spec_as_written()) + spec_diff(
+        {"overrides": {"cost_per_result": base.overrides.get("cost_per_result", {})}},
+        {"overrides": {"cost_per_result": c.overrides.get("cost_per_result", {})}},
+    )
+    if c.plan is not None and base.plan is not None:
+        bt, t = plan_totals(base.plan), plan_totals(c.plan)
+        entry["delta"] = {
+            k: _delta(bt[k], t[k])
+            for k in ("budget", "total_spend", "expected_results", "cost_per_result")
+        }
+        entry["moved"] = {
+            "networks": _moved(base.plan, c.plan, "network"),
+            "segments": _moved(base.plan, c.plan, "segment"),
+        }
+        entry["rules"] = _rules(base.plan, c.plan)
+    return entry

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from forecasting.progress import Progress, no_progress
+from optimizer import Plan, PlanSpec
 
 from .exports.write import json_safe
 
@@ -76,8 +77,8 @@ class DemoResult:
         )
 
 
-def sample_spec(curves, last_year_spend: float | None = None) -> dict:
-    """Return a plan spec like an SMM's for the sample.
+def sample_spec(curves, last_year_spend: float | None = None, *, source: str = "spec") -> PlanSpec:
+    """Return a plan spec like an SMM's for the sample (its errors name ``source``).
 
     The budget is that of the same quarter last year, at most 80% of what the curves can
     absorb (45% of that without last year's spend), rounded to thousands; Meta gets at least
@@ -85,24 +86,32 @@ def sample_spec(curves, last_year_spend: float | None = None) -> dict:
     stays within +-30% of an even share. Rules on networks or segments the curves lack are
     left out.
     """
+    from optimizer.spec import GroupRule, Pacing
+
     cap = sum(ln.max_spend for ln in curves.lines)
     budget = 0.45 * cap if not last_year_spend else min(last_year_spend, 0.8 * cap)
     budget = round(budget, -3)
     nets = set(curves.networks)
-    spec: dict = {"budget": budget, "networks": {}, "segments": {}}
+    networks = {}
     if "meta" in nets:
-        spec["networks"]["meta"] = {"min_share": 0.25}
+        networks["meta"] = GroupRule(min_share=0.25)
     if "tiktok" in nets:
-        spec["networks"]["tiktok"] = {"max_share": 0.2}
+        networks["tiktok"] = GroupRule(max_share=0.2)
     if "linkedin" in nets:
-        spec["networks"]["linkedin"] = {"min": round(budget * 0.05, -2)}
+        networks["linkedin"] = GroupRule(min=round(budget * 0.05, -2))
+    segments = {}
     if "retargeting" in curves.segments:
-        spec["segments"]["retargeting"] = {"max_share": 0.15}
-    spec["pacing"] = {"tolerance": 0.3}
-    return {k: v for k, v in spec.items() if v}
+        segments["retargeting"] = GroupRule(max_share=0.15)
+    return PlanSpec(
+        budget=budget,
+        networks=networks,
+        segments=segments,
+        pacing=Pacing(tolerance=0.3),
+        source=source,
+    )
 
 
-def simulated_actuals(plan: dict, result_type: str, as_of: str, *, seed: int = 7):
+def simulated_actuals(plan: Plan, result_type: str, as_of: str, *, seed: int = 7):
     """Simulate the canonical history of what "really" ran before ``as_of``.
 
     Each planned weekly line's spend times a factor drawn from 0.7-1.3 (results likewise, with
@@ -116,19 +125,19 @@ def simulated_actuals(plan: dict, result_type: str, as_of: str, *, seed: int = 7
     rng = np.random.default_rng(seed)
     cutoff = dt.date.fromisoformat(as_of)
     rows = []
-    for ln in plan["lines"]:
-        start, end = period_bounds(ln["period"])
-        if end > cutoff or ln["spend"] <= 0:
+    for ln in plan.lines:
+        start, end = period_bounds(ln.period)
+        if end > cutoff or ln.spend <= 0:
             continue
         f = rng.uniform(0.7, 1.3)
         rows.append(
             {
                 "date": pd.Timestamp(start),
-                "network": ln["network"],
-                "segment": ln["segment"],
+                "network": ln.network,
+                "segment": ln.segment,
                 "result_type": result_type,
-                "spend": round(ln["spend"] * f, 2),
-                "results": float(rng.poisson(max(ln["expected_results"] * f, 0.0))),
+                "spend": round(ln.spend * f, 2),
+                "results": float(rng.poisson(max(ln.expected_results * f, 0.0))),
                 "currency": "EUR",
             }
         )
@@ -266,22 +275,22 @@ def run_demo(
         (history["date"] >= str(start - dt.timedelta(weeks=52)))
         & (history["date"] < str(end - dt.timedelta(weeks=52)))
     ]
-    spec = sample_spec(curves, float(year_ago["spend"].sum()))
     spec_path = out / "spec.yaml"
+    spec = sample_spec(curves, float(year_ago["spend"].sum()), source=str(spec_path))
     spec_path.write_text(
         "# sample plan spec written by adplan demo; see docs/optimizer.md\n"
-        + yaml.safe_dump(spec, sort_keys=False),
+        + yaml.safe_dump(spec.to_dict(), sort_keys=False),
         encoding="utf-8",
     )
-    plan = optimise(curves, spec, source=str(spec_path), solver=solver)
+    plan = optimise(curves, spec, solver=solver)
     files = {"spec": spec_path}
     for suffix in ("json", "csv", "xlsx", "html"):
         files[f"plan {suffix}"] = write_plan(plan, out / f"plan.{suffix}")
     record(
         "optimise",
         "done",
-        f"budget {spec['budget']:,.0f}: {plan['expected_results']:,.0f} {curves.result_type} "
-        f"at {plan['cost_per_result']:,.2f} per result ({plan['status']})",
+        f"budget {spec.budget:,.0f}: {plan.expected_results:,.0f} {curves.result_type} "
+        f"at {plan.cost_per_result:,.2f} per result ({plan.status})",
         files,
         t0,
     )
@@ -328,22 +337,15 @@ def run_demo(
     actuals = simulated_actuals(plan, curves.result_type, AS_OF, seed=seed)
     actuals_path = out / "actuals.csv"
     forecasting.write_history(actuals, actuals_path)
-    rp = replan(
-        curves,
-        spec,
-        forecasting.load_history(actuals_path),
-        AS_OF,
-        solver=solver,
-        source=str(spec_path),
-    )
+    rp = replan(curves, spec, forecasting.load_history(actuals_path), AS_OF, solver=solver)
     p = out / "replan.json"
     p.write_text(json.dumps(json_safe(rp.to_dict()), indent=2) + "\n", encoding="utf-8")
     record(
         "replan",
         "done",
         f"{rp.actual_spend:,.0f} spent before {AS_OF}; re-plan "
-        f"{rp.plan['expected_results']:,.0f} {curves.result_type} "
-        f"(plan {plan['expected_results']:,.0f})",
+        f"{rp.plan.expected_results:,.0f} {curves.result_type} "
+        f"(plan {plan.expected_results:,.0f})",
         {"actuals": actuals_path, "replan": p},
         t0,
     )

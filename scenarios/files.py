@@ -353,7 +353,7 @@ def _refuse_budget_removal(patch: Mapping, where: str, source: str) -> None:
         )
 
 
-def scenario_from_dict(  # noqa: C901 (split in issue 10)
+def scenario_from_dict(
     data: Mapping, *, source: str = "scenario", folder: Path | None = None
 ) -> Scenario:
     """Validate a scenario mapping (the parsed YAML) and resolve its paths against ``folder``."""
@@ -364,57 +364,18 @@ def scenario_from_dict(  # noqa: C901 (split in issue 10)
     except ValidationError as e:
         raise _validation_error(e, source) from None
     folder = folder or Path.cwd()
-
-    def resolve(p: str) -> Path:
-        q = Path(p).expanduser()
-        return q if q.is_absolute() else folder / q
-
-    if (m.curves is None) == (m.history is None):
-        raise ScenarioFileError(
-            f"{source}: give exactly one of 'curves' (a curves JSON file) or 'history' "
-            "(an ad history file, with 'from', 'to' and 'period')",
-            file=source,
-            key="curves",
-        )
-    if m.history is not None:
-        missing = [
-            k for k, v in (("from", m.start), ("to", m.end), ("period", m.period)) if v is None
-        ]
-        if missing:
-            raise ScenarioFileError(
-                f"{source}: {missing[0]}: is required with 'history' (the forecast needs "
-                "'from', 'to' and 'period': week or month)",
-                file=source,
-                key=missing[0],
-            )
-        if m.start is not None and m.end is not None and m.end < m.start:
-            raise ScenarioFileError(
-                f"{source}: to: {m.end} is before from: {m.start}", file=source, key="to"
-            )
+    _check_inputs(m, source)
     if isinstance(m.spec, str):
-        spec = _spec_file(resolve(m.spec), source)
+        spec = _spec_file(_resolve(m.spec, folder), source)
     else:
         spec = dict(m.spec)
-    _refuse_budget_removal(m.overrides.rules, "overrides.rules", source)
-    for i, v in enumerate(m.variants):
-        _refuse_budget_removal(v.spec, f"variants[{i}].spec", source)
-        _refuse_budget_removal(v.overrides.rules, f"variants[{i}].overrides.rules", source)
-    names = [m.name]
-    for i, v in enumerate(m.variants):
-        if v.name in names:
-            raise ScenarioFileError(
-                f"{source}: variants[{i}].name: {v.name!r} is already used (the base is "
-                f"named after the scenario, {m.name!r}); give each variant its own name",
-                file=source,
-                key=f"variants[{i}].name",
-            )
-        names.append(v.name)
+    _check_variants(m, source)
     return Scenario(
         name=m.name,
         description=m.description,
         spec=spec,
-        curves_path=resolve(m.curves) if m.curves else None,
-        history_path=resolve(m.history) if m.history else None,
+        curves_path=_resolve(m.curves, folder) if m.curves else None,
+        history_path=_resolve(m.history, folder) if m.history else None,
         start=m.start,
         end=m.end,
         period=m.period,
@@ -431,6 +392,55 @@ def scenario_from_dict(  # noqa: C901 (split in issue 10)
         ),
         source=source,
     )
+
+
+def _resolve(p: str, folder: Path) -> Path:
+    """Return the path ``p`` of a scenario file, relative ones against its ``folder``."""
+    q = Path(p).expanduser()
+    return q if q.is_absolute() else folder / q
+
+
+def _check_inputs(m: ScenarioFile, source: str) -> None:
+    """Refuse a scenario without exactly one of curves or history, or a bad history window."""
+    if (m.curves is None) == (m.history is None):
+        raise ScenarioFileError(
+            f"{source}: give exactly one of 'curves' (a curves JSON file) or 'history' "
+            "(an ad history file, with 'from', 'to' and 'period')",
+            file=source,
+            key="curves",
+        )
+    if m.history is None:
+        return
+    missing = [k for k, v in (("from", m.start), ("to", m.end), ("period", m.period)) if v is None]
+    if missing:
+        raise ScenarioFileError(
+            f"{source}: {missing[0]}: is required with 'history' (the forecast needs "
+            "'from', 'to' and 'period': week or month)",
+            file=source,
+            key=missing[0],
+        )
+    if m.start is not None and m.end is not None and m.end < m.start:
+        raise ScenarioFileError(
+            f"{source}: to: {m.end} is before from: {m.start}", file=source, key="to"
+        )
+
+
+def _check_variants(m: ScenarioFile, source: str) -> None:
+    """Refuse a budget removed by the overrides or a variant, and variant names used twice."""
+    _refuse_budget_removal(m.overrides.rules, "overrides.rules", source)
+    for i, v in enumerate(m.variants):
+        _refuse_budget_removal(v.spec, f"variants[{i}].spec", source)
+        _refuse_budget_removal(v.overrides.rules, f"variants[{i}].overrides.rules", source)
+    names = [m.name]
+    for i, v in enumerate(m.variants):
+        if v.name in names:
+            raise ScenarioFileError(
+                f"{source}: variants[{i}].name: {v.name!r} is already used (the base is "
+                f"named after the scenario, {m.name!r}); give each variant its own name",
+                file=source,
+                key=f"variants[{i}].name",
+            )
+        names.append(v.name)
 
 
 def load_scenario(path: str | Path) -> Scenario:

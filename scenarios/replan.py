@@ -17,7 +17,9 @@
    results floors count the locked lines. Rules on elapsed periods are history and dropped.
 6. the re-plan is then the whole plan: the locked lines plus that optimisation, with its rules.
 
-The result is the re-plan's Plan JSON with a ``replan`` section: per line and period the
+The result (:class:`ReplanResult`) holds the original plan, the re-plan (both
+:class:`~optimizer.Plan`) and the spec the open periods were optimised under; its
+``to_dict()`` is the re-plan's Plan JSON with a ``replan`` section: per line and period the
 planned, actual and re-planned spend and the change "Over/(under) plan".
 """
 
@@ -27,17 +29,19 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from optimizer import Curves
+from optimizer import Curves, Plan, PlanLine, PlanSpec
 from optimizer.periods import period_bounds as _bounds
 from optimizer.periods import period_kind, period_label
-from optimizer.rules import OpenPart
+from optimizer.rules import LineRule, OpenPart
 from optimizer.spec import GROUP_KINDS
 
 from .errors import ActualsError
 
 EPS = 1e-9
+
+LineKey = tuple[str, str, str]
 
 
 def _period_kind(period: str) -> str:
@@ -79,25 +83,25 @@ class ReplanResult:
 
     ``rows`` hold per line and period the status (elapsed, current, open), the planned,
     actual and re-planned spend and the change "Over/(under) plan"; ``spec`` is the spec the
-    open periods were optimised under.
+    open periods were optimised under (the whole re-plan's when every period has ended).
     """
 
-    plan: dict
-    original: dict
+    plan: Plan
+    original: Plan
     rows: list[dict]
     as_of: dt.date
-    spec: dict
+    spec: PlanSpec
     warnings: list[str] = field(default_factory=list)
     off_plan_spend: float = 0.0
     actual_spend: float = 0.0
 
     def to_dict(self) -> dict:
         """Return the re-plan's Plan JSON with its ``replan`` section (as of, actuals, rows)."""
-        d = dict(self.plan)
+        d = self.plan.to_dict()
         d["replan"] = {
             "as_of": self.as_of.isoformat(),
-            "original_expected_results": self.original.get("expected_results"),
-            "original_total_spend": self.original.get("total_spend"),
+            "original_expected_results": self.original.expected_results,
+            "original_total_spend": self.original.total_spend,
             "actual_spend": self.actual_spend,
             "off_plan_spend": self.off_plan_spend,
             "warnings": list(self.warnings),
@@ -106,7 +110,11 @@ class ReplanResult:
         return d
 
 
-def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[str]]:  # noqa: C901 (split in issue 10)
+#: one row of actuals: day, network, segment, result type, campaign, spend
+ActualRow = tuple[dt.date, str, str, str, str, float]
+
+
+def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[str]]:
     """Sum the actual spend before ``as_of`` per (network, segment, period) of the curves.
 
     ``actuals`` is canonical history (a DataFrame or an iterable of mappings with ``date``,
@@ -116,8 +124,14 @@ def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[st
     and campaign (the largest of the types), with a warning.
     """
     kind = _period_kind(curves.periods[0])  # refuses other period labels
-    records = actuals.to_dict("records") if hasattr(actuals, "to_dict") else list(actuals)
     warnings: list[str] = []
+    rows = _one_result_type(_actual_rows(actuals), curves.result_type, warnings)
+    return _spend_per_line(rows, curves.periods, kind, as_of, warnings), warnings
+
+
+def _actual_rows(actuals) -> list[ActualRow]:
+    """Read the actuals' rows; ActualsError for a row without date, line or spend."""
+    records = actuals.to_dict("records") if hasattr(actuals, "to_dict") else list(actuals)
     rows = []
     for i, r in enumerate(records):
         try:
@@ -128,27 +142,42 @@ def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[st
             raise ActualsError(
                 f"actuals row {i + 1}: needs a date, network, segment and spend ({e})"
             ) from None
+        if not (math.isfinite(spend) and spend >= 0):  # canonical history: spend >= 0
+            raise ActualsError(
+                f"actuals row {i + 1}: spend must be a finite number >= 0, got {r['spend']!r}"
+            )
         rows.append((day, net, seg, _text(r.get("result_type")), _text(r.get("campaign")), spend))
+    return rows
+
+
+def _one_result_type(rows: list[ActualRow], result_type: str, warnings: list[str]):
+    """Keep one result type's spend when the actuals repeat it per type (see actual_spend)."""
     types = {r[3] for r in rows if r[3]}
-    if len(types) > 1 and curves.result_type in types:
-        rows = [r for r in rows if r[3] == curves.result_type]
+    if len(types) > 1 and result_type in types:
         warnings.append(
-            f"actuals: kept the {curves.result_type} rows (the curves' result type) of "
-            f"{sorted(types)}"
+            f"actuals: kept the {result_type} rows (the curves' result type) of {sorted(types)}"
         )
-    elif len(types) > 1:
+        return [r for r in rows if r[3] == result_type]
+    if len(types) > 1:
         per: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for day, net, seg, rt, camp, spend in rows:
             per[(day, net, seg, camp)][rt] += spend
-        rows = [(k[0], k[1], k[2], "", k[3], max(v.values())) for k, v in per.items()]
         warnings.append(
             f"actuals: several result types {sorted(types)}, none the curves' "
-            f"{curves.result_type}; the spend is counted once per date, line and campaign "
+            f"{result_type}; the spend is counted once per date, line and campaign "
             "(exports repeat it for each result type)"
         )
-    out: dict[tuple[str, str, str], float] = {}
+        return [(k[0], k[1], k[2], "", k[3], max(v.values())) for k, v in per.items()]
+    return rows
+
+
+def _spend_per_line(
+    rows: list[ActualRow], periods, kind: str, as_of: dt.date, warnings: list[str]
+) -> dict[LineKey, float]:
+    """Sum the spend made from the plan's start to ``as_of`` per line and period."""
+    out: dict[LineKey, float] = {}
     later = earlier = 0.0
-    plan_start = min(period_bounds(p)[0] for p in curves.periods)
+    plan_start = min(period_bounds(p)[0] for p in periods)
     for day, net, seg, _rt, _camp, spend in rows:
         if day >= as_of:
             later += spend
@@ -166,33 +195,106 @@ def actual_spend(actuals, curves: Curves, as_of: dt.date) -> tuple[dict, list[st
         warnings.append(
             f"actuals: {later:,.2f} spent on or after {as_of} ignored (the re-plan covers it)"
         )
-    return out, warnings
+    return out
 
 
-def replan(  # noqa: C901 (split in issue 10)
-    curves: Curves, spec: Mapping, actuals, as_of, *, solver=None, source: str = "spec"
+@dataclass
+class _Spent:
+    """The actual spend sorted against the plan (see :func:`_sort_spend`)."""
+
+    by_line: dict[LineKey, float]  # what was spent, per line and period
+    in_plan: dict[LineKey, float]  # the part the curves hold
+    off_plan: float  # the part they do not: off the budget
+    done: dict[str, dict[str, float]]  # off-plan and elapsed spend per network and segment
+    locked: dict[LineKey, float]  # the elapsed lines, locked at their spend
+    current: dict[LineKey, float]  # the lines of the current period with spend (floors)
+
+
+def replan(
+    curves: Curves,
+    spec: PlanSpec,
+    actuals,
+    as_of,
+    *,
+    solver: str | None = None,
+    source: str | None = None,
 ) -> ReplanResult:
-    """Lock the spend made before ``as_of`` and re-optimise the rest (see module docstring)."""
-    from optimizer import PlanSpec
+    """Lock the spend made before ``as_of`` and re-optimise the rest (see module docstring).
 
+    Errors name ``source`` (None: the spec's own, ``spec.source``).
+    """
     from .runs import optimise
 
-    as_of = _as_date(as_of)
-    original = optimise(curves, dict(spec), source=source, solver=solver)
-    ps = PlanSpec.from_dict(spec, source=source)
-    norm, ex = ps.to_dict(), ps.exclude
-    budget = float(norm["budget"])
-    spent, warnings = actual_spend(actuals, curves, as_of)
+    day = _as_date(as_of)
+    if source is not None and source != spec.source:
+        spec = replace(spec, source=source)
+    label = f"{spec.source} (re-plan as of {day})"
+    original = optimise(curves, spec, solver=solver)
+    by_line, warnings = actual_spend(actuals, curves, day)
+    status = _period_status(curves.periods, day)
+    spent = _sort_spend(by_line, curves, spec, status, warnings)
+    remaining = [p for p in curves.periods if status[p] != "elapsed"]
+    new_spend: dict[LineKey, float] = dict(spent.locked)
+    sub_plan: Plan | None = None
+    sub_spec: PlanSpec | None = None
+    if remaining:
+        sub_spec, sub_plan = _replan_open_part(curves, spec, spent, status, warnings, label, solver)
+        if sub_plan is None:
+            new_spend.update(spent.current)
+        else:
+            new_spend.update({_key(ln): float(ln.spend) for ln in sub_plan.lines})
+    budget = max(spec.budget - spent.off_plan, sum(new_spend.values()))
+    whole = _whole_spec(spec, new_spend, budget, label)
+    plan = optimise(curves, whole, solver=solver)
+    if sub_plan is not None:  # the rules that shaped the re-plan, and why lines got nothing
+        plan = replace(
+            plan,
+            status=sub_plan.status,
+            constraints=sub_plan.constraints,
+            unfunded=sub_plan.unfunded,
+            solver=sub_plan.solver,
+            other_results=sub_plan.other_results or plan.other_results,
+        )
+    to_spend = spec.budget - spent.off_plan
+    warnings.extend(_unspent_warnings(plan, to_spend, spec.budget, bool(remaining), day))
+    return ReplanResult(
+        plan=plan,
+        original=original,
+        rows=_rows(curves, status, by_line, original, plan),
+        as_of=day,
+        spec=whole if sub_spec is None else sub_spec,
+        warnings=warnings,
+        off_plan_spend=spent.off_plan,
+        actual_spend=sum(by_line.values()),
+    )
 
+
+def _period_status(periods, as_of: dt.date) -> dict[str, str]:
+    """Say of each period whether it has ended by ``as_of``, is running on it, or is open."""
     status: dict[str, str] = {}
-    for p in curves.periods:
+    for p in periods:
         start, end = period_bounds(p)
         status[p] = "elapsed" if end <= as_of else "current" if start < as_of else "open"
+    return status
+
+
+def _sort_spend(
+    by_line: dict[LineKey, float],
+    curves: Curves,
+    spec: PlanSpec,
+    status: Mapping[str, str],
+    warnings: list[str],
+) -> _Spent:
+    """Sort the spend into what the plan holds and what it does not (off-plan), with warnings.
+
+    ActualsError when the off-plan spend alone uses the whole budget.
+    """
+    ex = spec.exclude
     by_key = {ln.key: ln for ln in curves.lines}
     off_plan = 0.0
     done: dict[str, dict[str, float]] = {k: defaultdict(float) for k in ("networks", "segments")}
-    in_plan: dict[tuple[str, str, str], float] = {}
-    for key, s in spent.items():
+    in_plan: dict[LineKey, float] = {}
+    for key, s in by_line.items():
         ln = by_key.get(key)
         if ln is None or ex.excludes(key):
             off = s
@@ -211,10 +313,10 @@ def replan(  # noqa: C901 (split in issue 10)
         off_plan += off
         done["networks"][key[0]] += off
         done["segments"][key[1]] += off
-    if off_plan >= budget:
+    if off_plan >= spec.budget:
         raise ActualsError(
             f"actuals: {off_plan:,.2f} was spent off-plan, the whole budget of "
-            f"{budget:,.2f}; nothing is left to re-plan"
+            f"{spec.budget:,.2f}; nothing is left to re-plan"
         )
     live = [ln for ln in curves.lines if not ex.excludes(ln.key)]
     locked = {ln.key: in_plan.get(ln.key, 0.0) for ln in live if status[ln.period] == "elapsed"}
@@ -226,85 +328,111 @@ def replan(  # noqa: C901 (split in issue 10)
         for ln in live
         if status[ln.period] == "current" and in_plan.get(ln.key, 0.0) > 0
     }
-    elapsed_spend = sum(locked.values())
+    return _Spent(by_line, in_plan, off_plan, done, locked, current)
+
+
+def _replan_open_part(
+    curves: Curves,
+    spec: PlanSpec,
+    spent: _Spent,
+    status: Mapping[str, str],
+    warnings: list[str],
+    label: str,
+    solver: str | None,
+) -> tuple[PlanSpec, Plan | None]:
+    """Optimise what is left of the budget over the current and open periods.
+
+    Returns the spec they are optimised under (the spec's rules rewritten for them,
+    ``PlanSpec.for_open_part``) and their plan (None when nothing is left to spend).
+    """
+    from .runs import optimise
+
+    budget, off_plan = spec.budget, spent.off_plan
+    elapsed_spend = sum(spent.locked.values())
     left = budget - off_plan - elapsed_spend
-    remaining = [p for p in curves.periods if status[p] != "elapsed"]
-
-    sub_plan: dict | None = None
-    new_spend: dict[tuple[str, str, str], float] = dict(locked)
-    sub: dict = {}
-    if remaining:
-        floor_now = sum(current.values())
-        if left < floor_now - 0.005:
-            warnings.append(
-                f"actuals: {off_plan + elapsed_spend + floor_now - budget:,.2f} spent above the "
-                f"budget of {budget:,.2f}; nothing more is planned"
-            )
-            left = floor_now
-        sub_curves = curves.filter(ln for ln in curves.lines if status[ln.period] != "elapsed")
-        part = OpenPart(
-            curves=sub_curves,
-            status=status,
-            current=current,
-            locked=locked,
-            done=done,
-            now=_spend_now(current),
-            budget=budget,
-            left=left,
-            convert=off_plan + elapsed_spend > EPS,
-        )
-        sub = ps.for_open_part(part).to_dict()
-        notes = part.notes
-        warnings.extend(notes)
-        if left > 0.005:
-            sub_plan = optimise(
-                sub_curves, sub, source=f"{source} (re-plan as of {as_of})", solver=solver
-            )
-            for ln in sub_plan.get("lines") or []:
-                new_spend[(ln["network"], ln["segment"], ln["period"])] = float(ln["spend"])
-        else:
-            warnings.append("nothing is left of the budget for the periods still to come")
-            new_spend.update(current)
-
-    total = sum(new_spend.values())
-    whole = {
-        "budget": max(budget - off_plan, total),
-        "lines": [
-            {"network": k[0], "segment": k[1], "period": k[2], "lock": v}
-            for k, v in new_spend.items()
-        ],
-    }
-    if norm.get("objective"):
-        whole["objective"] = norm["objective"]
-    if norm.get("exclude"):
-        whole["exclude"] = norm["exclude"]
-    plan = optimise(curves, whole, source=f"{source} (re-plan as of {as_of})", solver=solver)
-    if sub_plan is not None:  # the rules that shaped the re-plan, and why lines got nothing
-        for k in ("status", "constraints", "unfunded", "solver", "other_results"):
-            if k in sub_plan:
-                plan[k] = sub_plan[k]
-    gap = budget - off_plan - float(plan.get("total_spend") or 0.0)
-    if not remaining:
-        warnings.append(f"every period ended by {as_of}: the re-plan is the spend actually made")
-    elif gap > 0.005 * budget:
-        binding = [
-            c.get("name")
-            for c in plan.get("constraints") or []
-            if c.get("binding") and not str(c.get("name")).startswith(("lock", "line"))
-        ]
+    floor_now = sum(spent.current.values())
+    if left < floor_now - 0.005:
         warnings.append(
+            f"actuals: {off_plan + elapsed_spend + floor_now - budget:,.2f} spent above the "
+            f"budget of {budget:,.2f}; nothing more is planned"
+        )
+        left = floor_now
+    sub_curves = curves.filter(ln for ln in curves.lines if status[ln.period] != "elapsed")
+    part = OpenPart(
+        curves=sub_curves,
+        status=status,
+        current=spent.current,
+        locked=spent.locked,
+        done=spent.done,
+        now=_spend_now(spent.current),
+        budget=budget,
+        left=left,
+        convert=off_plan + elapsed_spend > EPS,
+    )
+    sub_spec = replace(spec.for_open_part(part), source=label)
+    warnings.extend(part.notes)
+    if left <= 0.005:
+        warnings.append("nothing is left of the budget for the periods still to come")
+        return sub_spec, None
+    return sub_spec, optimise(sub_curves, sub_spec, solver=solver)
+
+
+def _key(ln: PlanLine) -> LineKey:
+    """Return the (network, segment, period) of a plan line."""
+    return (ln.network, ln.segment, ln.period)
+
+
+def _whole_spec(
+    spec: PlanSpec, spend: Mapping[LineKey, float], budget: float, label: str
+) -> PlanSpec:
+    """Return the spec of the whole re-plan: every line locked at ``spend``, under ``budget``.
+
+    The objective and the exclusions stay the spec's.
+    """
+    return PlanSpec(
+        budget=budget,
+        objective=spec.objective,
+        lines=tuple(LineRule(*key, lock=v) for key, v in spend.items()),
+        exclude=spec.exclude,
+        source=label,
+    )
+
+
+def _unspent_warnings(
+    plan: Plan, to_spend: float, budget: float, open_periods: bool, as_of: dt.date
+) -> list[str]:
+    """Warn when every period has ended, or when the re-plan leaves budget unspent."""
+    gap = to_spend - float(plan.total_spend or 0.0)
+    if not open_periods:
+        return [f"every period ended by {as_of}: the re-plan is the spend actually made"]
+    if gap > 0.005 * budget:
+        binding = [
+            c.name
+            for c in plan.constraints
+            if c.binding and not str(c.name).startswith(("lock", "line"))
+        ]
+        return [
             f"the re-plan leaves {gap:,.2f} of the budget unspent; binding rules: "
             f"{', '.join(str(b) for b in binding) or 'none'}"
-        )
+        ]
+    return []
 
-    def spend_map(p):
-        return {(ln["network"], ln["segment"], ln["period"]): ln for ln in p.get("lines") or []}
 
-    po, pr = spend_map(original), spend_map(plan)
+def _rows(
+    curves: Curves,
+    status: Mapping[str, str],
+    spent: Mapping[LineKey, float],
+    original: Plan,
+    plan: Plan,
+) -> list[dict]:
+    """Return per line and period: planned, actual and re-planned spend, and the change."""
+    po = {_key(ln): ln for ln in original.lines}
+    pr = {_key(ln): ln for ln in plan.lines}
     rows = []
     for ln in sorted(curves.lines, key=lambda x: (x.period, x.network, x.segment)):
-        planned = float((po.get(ln.key) or {}).get("spend") or 0.0)
-        new = float((pr.get(ln.key) or {}).get("spend") or 0.0)
+        old, new = po.get(ln.key), pr.get(ln.key)
+        planned = 0.0 if old is None else float(old.spend or 0.0)
+        replanned = 0.0 if new is None else float(new.spend or 0.0)
         st = status[ln.period]
         rows.append(
             {
@@ -314,22 +442,13 @@ def replan(  # noqa: C901 (split in issue 10)
                 "status": st,
                 "planned": planned,
                 "actual": None if st == "open" else spent.get(ln.key, 0.0),
-                "replanned": new,
-                "over_under_plan": new - planned,
-                "planned_results": (po.get(ln.key) or {}).get("expected_results"),
-                "replanned_results": (pr.get(ln.key) or {}).get("expected_results"),
+                "replanned": replanned,
+                "over_under_plan": replanned - planned,
+                "planned_results": None if old is None else old.expected_results,
+                "replanned_results": None if new is None else new.expected_results,
             }
         )
-    return ReplanResult(
-        plan=plan,
-        original=original,
-        rows=rows,
-        as_of=as_of,
-        spec=sub or whole,
-        warnings=warnings,
-        off_plan_spend=off_plan,
-        actual_spend=sum(spent.values()),
-    )
+    return rows
 
 
 def _spend_now(current: Mapping[tuple[str, str, str], float]) -> dict[str, dict[str, float]]:

@@ -66,7 +66,7 @@ def _variant(run, v, first: bool) -> str:
     parts = [f"<h2>{esc(v.name)}</h2>"]
     if v.notes:
         parts.append("<p class=note>" + esc("; ".join(v.notes)) + "</p>")
-    if not v.ok:
+    if v.plan is None:
         parts.append(f"<p class=bad>No plan: {esc(v.error)}</p>")
         items = [it if isinstance(it, dict) else {"message": str(it)} for it in v.diagnosis]
         if items:
@@ -86,8 +86,9 @@ def _variant(run, v, first: bool) -> str:
                 )
             )
         return "".join(parts)
-    t = totals(v.plan)
-    rows = plan_rows(v.plan)
+    d = v.plan.to_dict()  # the HTML edge: the Plan read once into its Plan JSON
+    t = totals(d)
+    rows = plan_rows(d)
     parts.append(
         table(
             ["status", "budget", "total spend", "expected results", "cost per result"],
@@ -109,12 +110,12 @@ def _variant(run, v, first: bool) -> str:
         )
     )
     if first:
-        parts.append(img(response_curves_png(v.curves.to_dict(), rows), "response curves"))
+        parts.append(img(response_curves_png(v.curves, rows), "response curves"))
         if run.frontier:
             parts.append(
                 img(frontier_png(run.frontier, t["currency"], t["budget"]), "budget frontier")
             )
-    cons = v.plan.get("constraints") or []
+    cons = d.get("constraints") or []
     if cons:
         parts.append(rules_table(cons))
     parts.append(f"<details><summary>{len(rows)} plan lines</summary>")

@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from forecasting.progress import Progress, no_progress
-from optimizer import CurveError, Curves, InfeasibleError, OptimizerError, SpecError
+from optimizer import (
+    CurveError,
+    Curves,
+    InfeasibleError,
+    OptimizerError,
+    Plan,
+    PlanSpec,
+    SpecError,
+)
 
 from .compare import PlanCase, compare_plans
 from .errors import ScenarioError, ScenarioFileError
@@ -37,22 +45,40 @@ FRONTIER_FRACTIONS = (0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
 
 @dataclass
 class VariantRun:
-    """One optimised variant (the base is the first)."""
+    """One optimised variant (the base is the first).
+
+    ``spec`` is the spec it was solved with and ``plan`` its plan (None when its rules
+    cannot all hold: see ``error`` and ``diagnosis``). ``written_spec`` is that spec as the
+    scenario writes it (numbers as given: see :class:`~scenarios.overrides.Overridden`),
+    what :meth:`to_dict` and the comparison show; None shows ``spec.to_dict()``.
+    """
 
     name: str
-    spec: dict
+    spec: PlanSpec
     overrides: Overrides
     curves: Curves
-    plan: dict | None = None
+    plan: Plan | None = None
     error: str | None = None
     diagnosis: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    written_spec: Mapping[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the variant got a plan (False: infeasible, see ``error`` and ``diagnosis``)."""
         return self.plan is not None
+
+    @property
+    def status(self) -> str:
+        """The plan's status, or ``infeasible`` (with a diagnosis) or ``error`` without a plan."""
+        if self.plan is not None:
+            return self.plan.status
+        return "infeasible" if self.diagnosis else "error"
+
+    def spec_as_written(self) -> Mapping[str, Any]:
+        """Return the spec as the scenario writes it (``spec.to_dict()`` when not known)."""
+        return self.spec.to_dict() if self.written_spec is None else self.written_spec
 
     def case(self) -> PlanCase:
         """Return this variant as a :class:`PlanCase` for :func:`compare_plans`."""
@@ -63,6 +89,7 @@ class VariantRun:
             overrides=self.overrides.to_dict(),
             error=self.error,
             diagnosis=self.diagnosis,
+            written_spec=self.written_spec,
         )
 
     def to_dict(self) -> dict:
@@ -70,17 +97,13 @@ class VariantRun:
         return json_safe(
             {
                 "name": self.name,
-                "status": self.plan.get("status")
-                if self.plan
-                else "infeasible"
-                if self.diagnosis
-                else "error",
-                "spec": self.spec,
+                "status": self.status,
+                "spec": self.spec_as_written(),
                 "overrides": self.overrides.to_dict(),
                 "notes": self.notes,
                 "error": self.error,
                 "diagnosis": self.diagnosis,
-                "plan": self.plan,
+                "plan": None if self.plan is None else self.plan.to_dict(),
                 "files": {k: str(v) for k, v in self.files.items()},
             }
         )
@@ -153,14 +176,11 @@ def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[
     )
 
 
-def optimise(curves: Curves, spec: dict, *, source: str, solver: str | None = None) -> dict:
-    """Return the Plan JSON dict of ``allocate(curves, spec)``; errors pass through."""
+def optimise(curves: Curves, spec: PlanSpec, *, solver: str | None = None) -> Plan:
+    """Return ``allocate(curves, spec)``, solved with ``solver``; errors pass through."""
     from optimizer import allocate
 
-    from .inputs import spec_from_mapping
-
-    ps = spec_from_mapping(spec, source=source)
-    return allocate(curves, ps, solver=solver).to_dict()
+    return allocate(curves, spec, solver=solver)
 
 
 def run_variant(
@@ -177,19 +197,28 @@ def run_variant(
     or curve error (a rule naming nothing...) raises ScenarioFileError naming the variant.
     """
     where = sc.source if name == sc.name else f"{sc.source}: variant {name}"
-    spec = deep_merge(sc.spec, patch)
-    vcurves, spec, notes = apply_overrides(
-        curves,
-        spec,
-        overrides,
-        source=f"{sc.source}: {'overrides' if name == sc.name else f'variant {name} overrides'}",
-    )
-    run = VariantRun(name=name, spec=spec, overrides=overrides, curves=vcurves, notes=notes)
+    label = "overrides" if name == sc.name else f"variant {name} overrides"
     try:
-        run.plan = optimise(vcurves, spec, source=f"{where} spec", solver=solver)
-    except InfeasibleError as e:
-        run.error = str(e)
-        run.diagnosis = list(e.diagnosis)
+        ov = apply_overrides(
+            curves,
+            deep_merge(sc.spec, patch),
+            overrides,
+            source=f"{sc.source}: {label}",
+            spec_source=f"{where} spec",
+        )
+        run = VariantRun(
+            name=name,
+            spec=ov.spec,
+            overrides=overrides,
+            curves=ov.curves,
+            notes=ov.notes,
+            written_spec=ov.written,
+        )
+        try:
+            run.plan = optimise(ov.curves, ov.spec, solver=solver)
+        except InfeasibleError as e:
+            run.error = str(e)
+            run.diagnosis = list(e.diagnosis)
     except (SpecError, CurveError) as e:  # a rule naming nothing etc.: say which variant
         msg = str(e)
         if not msg.startswith(sc.source):
@@ -203,12 +232,10 @@ def base_frontier(run: VariantRun, solver: str | None = None) -> list[dict]:
 
     Solved with ``solver`` (None: the optimizer's default); each point names it.
     """
-    from .inputs import spec_from_mapping
     from .solver import frontier_points
 
-    ps = spec_from_mapping(run.spec, source=f"{run.name} spec")
-    budgets = [round(ps.budget * f, 2) for f in FRONTIER_FRACTIONS]
-    return frontier_points(run.curves, ps, budgets, solver=solver)
+    budgets = [round(run.spec.budget * f, 2) for f in FRONTIER_FRACTIONS]
+    return frontier_points(run.curves, run.spec, budgets, solver=solver)
 
 
 def run_scenario(
@@ -271,7 +298,7 @@ def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, 
     for v in run.variants:
         d = out / v.name
         d.mkdir(parents=True, exist_ok=True)
-        if v.ok:
+        if v.plan is not None:
             v.files["json"] = write_plan(v.plan, d / "plan.json")
             v.files["csv"] = write_plan(v.plan, d / "plan.csv")
             stale = d / "infeasible.json"
@@ -331,17 +358,6 @@ def compare_files(
         for v in run.variants:
             name = v.name if v.name not in seen else f"{v.name} ({Path(path).name})"
             seen.add(name)
-            c = v.case()
-            cases.append(
-                PlanCase(
-                    name=name,
-                    spec=c.spec,
-                    plan=c.plan,
-                    overrides=c.overrides,
-                    error=c.error,
-                    diagnosis=c.diagnosis,
-                    source=str(path),
-                )
-            )
+            cases.append(replace(v.case(), name=name, source=str(path)))
     progress("compared", len(paths), len(paths))
     return json_safe(compare_plans(cases))

@@ -72,7 +72,7 @@ def choose_solver(
 
 
 def frontier_points(
-    curves: Curves, spec: PlanSpec | dict, budgets: Iterable[float], *, solver: str | None = None
+    curves: Curves, spec: PlanSpec, budgets: Iterable[float], *, solver: str | None = None
 ) -> list[dict]:
     """Return ``optimizer.frontier(curves, spec, budgets, solver=...)``, each point naming it.
 

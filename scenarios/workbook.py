@@ -43,15 +43,31 @@ def _cpr(points, i: int) -> float | None:
     return (x1 - x0) / (y1 - y0) if y1 > y0 else None
 
 
-def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
+def scenario_workbook(run) -> Workbook:
     """Build the finance workbook of a scenario run (sheets and tables: module docstring)."""
+    # the XLSX edge: each variant's Plan read once into its Plan JSON
+    plans = {v.name: v.plan.to_dict() for v in run.variants if v.plan is not None}
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
+    _summary_sheet(ws, run, plans)
+    _comparison_sheet(wb.create_sheet("Comparison"), run.comparison)
+    _lines_sheet(wb.create_sheet("Lines"), plans)
+    _flighting_sheet(wb.create_sheet("Flighting"), plans)
+    _rules_sheet(wb.create_sheet("Rules"), plans)
+    bad = [v for v in run.variants if not v.ok]
+    if bad:
+        _infeasible_sheet(wb.create_sheet("Infeasible"), bad)
+    _assumptions_sheet(wb.create_sheet("Assumptions"), run)
+    return wb
+
+
+def _summary_sheet(ws, run, plans: dict[str, dict]) -> None:
+    """Write one row per variant: status, budget, spend, results, CPR, notes or error."""
     rows = []
     for v in run.variants:
-        if v.ok:
-            t = totals(v.plan)
+        if v.name in plans:
+            t = totals(plans[v.name])
             rows.append([v.name, *(t[k] for k in SUMMARY_COLUMNS), "; ".join(v.notes)])
         else:
             status = "infeasible" if v.diagnosis else "error"
@@ -59,7 +75,7 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
                 [
                     v.name,
                     status,
-                    v.spec.get("budget"),
+                    v.spec_as_written().get("budget"),
                     None,
                     None,
                     None,
@@ -71,8 +87,9 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
     add_table(ws, "Summary", ["variant", *SUMMARY_COLUMNS, "notes"], rows)
     autosize(ws)
 
-    ws = wb.create_sheet("Comparison")
-    comp = run.comparison
+
+def _comparison_sheet(ws, comp: dict) -> None:
+    """Write each variant against the base ("Over/(under) base"), then the money moved."""
     head = [
         "variant",
         "status",
@@ -109,6 +126,12 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
         head[7]: "#,##0.00;(#,##0.00)",
     }
     last, _ = add_table(ws, "Comparison", head, body, formats=fm)
+    _moved_table(ws, comp, last + 3)
+    autosize(ws)
+
+
+def _moved_table(ws, comp: dict, r0: int) -> None:
+    """Write the spend per network and segment, base vs each variant, from row ``r0``."""
     moved_head = [
         "variant",
         "dimension",
@@ -135,7 +158,6 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
                         m["results"],
                     ]
                 )
-    r0 = last + 3
     ws.cell(row=r0 - 1, column=1, value="Money moved between networks and segments").font = BOLD
     add_table(
         ws,
@@ -150,35 +172,36 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
             "base results": "#,##0.0",
         },
     )
-    autosize(ws)
 
-    ws = wb.create_sheet("Lines")
+
+def _lines_sheet(ws, plans: dict[str, dict]) -> None:
+    """Write every plan line of every variant, the variant first."""
     body = []
-    for v in run.variants:
-        if v.ok:
-            body += [[v.name, *(r[c] for c in CSV_COLUMNS)] for r in plan_rows(v.plan)]
+    for name, plan in plans.items():
+        body += [[name, *(r[c] for c in CSV_COLUMNS)] for r in plan_rows(plan)]
     add_table(ws, "Lines", ["variant", *CSV_COLUMNS], body)
     autosize(ws)
 
-    ws = wb.create_sheet("Flighting")
+
+def _flighting_sheet(ws, plans: dict[str, dict]) -> None:
+    """Write per variant the spend by line and period, then by month (weekly plans)."""
     row = 1
-    for v in run.variants:
-        if not v.ok:
-            continue
-        ws.cell(row=row, column=1, value=f"{v.name}: spend by line and period").font = BOLD
-        lines = plan_rows(v.plan)
-        row = write_flighting(ws, f"Flighting_{v.name}", lines, row=row + 1) + 3
-        row = write_flighting_by_month(ws, f"FlightingByMonth_{v.name}", lines, row=row) + 3
+    for name, plan in plans.items():
+        ws.cell(row=row, column=1, value=f"{name}: spend by line and period").font = BOLD
+        lines = plan_rows(plan)
+        row = write_flighting(ws, f"Flighting_{name}", lines, row=row + 1) + 3
+        row = write_flighting_by_month(ws, f"FlightingByMonth_{name}", lines, row=row) + 3
     autosize(ws)
 
-    ws = wb.create_sheet("Rules")
+
+def _rules_sheet(ws, plans: dict[str, dict]) -> None:
+    """Write every rule of every variant with binding and shadow price."""
     heads: list[str] = ["variant"]
     all_rows = []
-    for v in run.variants:
-        if v.ok:
-            h, b = rule_rows(v.plan)
-            all_rows.append((v.name, h, b))
-            heads += [k for k in h if k not in heads]
+    for name, plan in plans.items():
+        h, b = rule_rows(plan)
+        all_rows.append((name, h, b))
+        heads += [k for k in h if k not in heads]
     body = []
     for name, h, b in all_rows:
         for r in b:
@@ -187,33 +210,35 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
     add_table(ws, "Rules", heads, body)
     autosize(ws)
 
-    bad = [v for v in run.variants if not v.ok]
-    if bad:
-        ws = wb.create_sheet("Infeasible")
-        body = []
-        for v in bad:
-            items = v.diagnosis or [{"message": v.error}]
-            for it in items:
-                it = it if isinstance(it, dict) else {"message": str(it)}
-                body.append(
-                    [
-                        v.name,
-                        it.get("rule"),
-                        it.get("needed"),
-                        it.get("available"),
-                        it.get("relax_by"),
-                        it.get("message"),
-                    ]
-                )
-        add_table(
-            ws,
-            "Infeasible",
-            ["variant", "rule", "needed", "available", "relax_by", "message"],
-            body,
-        )
-        autosize(ws)
 
-    ws = wb.create_sheet("Assumptions")
+def _infeasible_sheet(ws, bad) -> None:
+    """Write the diagnosis of each variant whose rules cannot all hold (or its error)."""
+    body = []
+    for v in bad:
+        items = v.diagnosis or [{"message": v.error}]
+        for it in items:
+            it = it if isinstance(it, dict) else {"message": str(it)}
+            body.append(
+                [
+                    v.name,
+                    it.get("rule"),
+                    it.get("needed"),
+                    it.get("available"),
+                    it.get("relax_by"),
+                    it.get("message"),
+                ]
+            )
+    add_table(
+        ws,
+        "Infeasible",
+        ["variant", "rule", "needed", "available", "relax_by", "message"],
+        body,
+    )
+    autosize(ws)
+
+
+def _assumptions_sheet(ws, run) -> None:
+    """Write the forecast cost per result, each variant's overrides and the curve points."""
     ws.cell(
         row=1,
         column=1,
@@ -222,8 +247,30 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
             "response curves the base ran on; variants change them as the Overrides table says."
         ),
     )
+    last = _forecast_table(ws, run.curves, row=3)
+    last = _overrides_table(ws, run.variants, row=last + 3)
+    row = last + 3
+    ws.cell(
+        row=row - 1, column=1, value="Response curve points (spend, expected results)"
+    ).font = BOLD
     body = []
     for ln in run.curves.lines:
+        for i, (x, y) in enumerate(ln.points):
+            body.append([ln.network, ln.segment, ln.period, i, x, y])
+    add_table(
+        ws,
+        "CurvePoints",
+        ["network", "segment", "period", "point", "spend", "expected_results"],
+        body,
+        row=row,
+    )
+    autosize(ws)
+
+
+def _forecast_table(ws, curves, *, row: int) -> int:
+    """Write per curve line its first and last cost per result and what it can absorb."""
+    body = []
+    for ln in curves.lines:
         body.append(
             [
                 ln.network,
@@ -248,7 +295,7 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
             "max results",
         ],
         body,
-        row=3,
+        row=row,
         formats={
             "first cost_per_result": "#,##0.00",
             "last cost_per_result": "#,##0.00",
@@ -256,10 +303,14 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
             "max results": "#,##0.0",
         },
     )
-    row = last + 3
+    return last
+
+
+def _overrides_table(ws, variants, *, row: int) -> int:
+    """Write what each variant's overrides change, and its notes, from ``row``."""
     ws.cell(row=row - 1, column=1, value="Overrides per variant").font = BOLD
     body = []
-    for v in run.variants:
+    for v in variants:
         ov = v.overrides.to_dict()
         for k, m in ov.get("cost_per_result", {}).items():
             body.append([v.name, "cost_per_result multiplier", k, m])
@@ -271,23 +322,7 @@ def scenario_workbook(run) -> Workbook:  # noqa: C901 (split in issue 10)
         for note in v.notes:
             body.append([v.name, "note", note, None])
     last, _ = add_table(ws, "Overrides", ["variant", "kind", "name", "value"], body, row=row)
-    row = last + 3
-    ws.cell(
-        row=row - 1, column=1, value="Response curve points (spend, expected results)"
-    ).font = BOLD
-    body = []
-    for ln in run.curves.lines:
-        for i, (x, y) in enumerate(ln.points):
-            body.append([ln.network, ln.segment, ln.period, i, x, y])
-    add_table(
-        ws,
-        "CurvePoints",
-        ["network", "segment", "period", "point", "spend", "expected_results"],
-        body,
-        row=row,
-    )
-    autosize(ws)
-    return wb
+    return last
 
 
 def scenario_workbook_bytes(run) -> bytes:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from forecasting.errors import ForecastingError
-from optimizer import Curves, SpecError
+from optimizer import Curves, Plan, PlanSpec, SpecError
 from scenarios.exports.write import json_safe
 
 from .db import NewPlan, dump_json
@@ -27,6 +28,9 @@ from .schemas import (
     ScenarioRunRequest,
 )
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from scenarios.runs import VariantRun
 
 # -- conversions ----------------------------------------------------------------------------
 
@@ -45,9 +49,9 @@ def solver_of(req: PlanRequest | FrontierRequest | ScenarioRunRequest, settings:
         raise InvalidInput(str(e)) from None
 
 
-def _size(curves: Mapping) -> tuple[int, int]:
-    """Return (lines, LP variables) of a curves mapping, counting only what is well formed."""
-    lines = curves.get("lines")
+def _size(data: Mapping) -> tuple[int, int]:
+    """Return (lines, LP variables) of a request's curves, counting only what is well formed."""
+    lines = data.get("lines")
     if not isinstance(lines, list):
         return 0, 0
     n_vars = 0
@@ -268,7 +272,7 @@ def problem_curves(
     return Problem(default_curves, "default", {"curves": "default"})
 
 
-def request_spec(data: Mapping):
+def request_spec(data: Mapping) -> PlanSpec:
     """Return the :class:`optimizer.PlanSpec` of a request's spec (before its curves are made).
 
     ``PlanSpec.from_dict`` (``scenarios.inputs``), the one way from a mapping to a spec
@@ -432,27 +436,17 @@ def make_scenario_run(
     document = req.model_dump(mode="json", by_alias=True, exclude_none=True)
     if prob.kind in ("history", STARTUP_KIND):
         document["curves"] = prob.inputs["curves"]
-    variants, plans = [], {}
-    for v in run.variants:
-        d = v.to_dict()
-        variants.append(
-            {
-                "variant": v.name,
-                "status": d.get("status"),
-                "error": v.error,
-                "diagnosis": json_safe(v.diagnosis),
-                "notes": list(v.notes),
-            }
-        )
-        if v.ok:
-            plans[v.name] = NewPlan(
-                kind="scenario",
-                name=v.name,
-                inputs=json_safe(
-                    {"variant": v.name, "spec": v.spec, "overrides": v.overrides.to_dict()}
-                ),
-                result=json_safe(v.plan),
-            )
+    variants = [
+        {
+            "variant": v.name,
+            "status": v.status,
+            "error": v.error,
+            "diagnosis": json_safe(v.diagnosis),
+            "notes": list(v.notes),
+        }
+        for v in run.variants
+    ]
+    plans = {v.name: _variant_plan(v, v.plan) for v in run.variants if v.plan is not None}
     return ScenarioOutcome(
         name=req.name,
         document=json_safe(document),
@@ -461,4 +455,18 @@ def make_scenario_run(
         comparison=json_safe(run.comparison),
         frontier=json_safe(run.frontier),
         warnings=[*prob.warnings, *run.warnings],
+    )
+
+
+def _variant_plan(v: VariantRun, plan: Plan) -> NewPlan:
+    """Return a variant's ``plan`` as the service stores it (the JSON edge).
+
+    Its inputs are the variant's name, its spec as the scenario writes it and its overrides.
+    """
+    inputs = {"variant": v.name, "spec": v.spec_as_written(), "overrides": v.overrides.to_dict()}
+    return NewPlan(
+        kind="scenario",
+        name=v.name,
+        inputs=json_safe(inputs),
+        result=json_safe(plan.to_dict()),
     )

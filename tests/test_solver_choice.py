@@ -194,7 +194,7 @@ def test_scenario_compare(work, monkeypatch):
 
     def recording(*args, **kwargs):
         plan = original(*args, **kwargs)
-        used.append(plan["solver"]["name"])
+        used.append(plan.solver["name"])
         return plan
 
     monkeypatch.setattr(scenarios.runs, "optimise", recording)

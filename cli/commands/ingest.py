@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
 
 
-def ingest(  # noqa: C901 (split in issue 10)
+def ingest(
     files: Annotated[
         list[Path],
         typer.Argument(help="Exports to merge (Meta, Google Ads, LinkedIn, TikTok, canonical...)"),
@@ -46,14 +46,7 @@ def ingest(  # noqa: C901 (split in issue 10)
     The summary shows the rows read, written, merged and skipped (with the reason), the date span, the networks and segments, and the spend and results per result type. Without --out nothing is written.
     """
     with cli_errors():
-        if out_path is not None and out_path.suffix.lower() != ".csv":
-            suffix = f'"{out_path.suffix}"' if out_path.suffix else "no suffix"
-            raise fail(
-                f"--out {out_path}: the canonical history is written as CSV, but the name has "
-                f"{suffix}; give a file name ending in .csv"
-            )
-        if out_path is not None:
-            _refuse_input_as_out(files, out_path)
+        _check_out(files, out_path)
         from forecasting.history import write_history
         from forecasting.ingest import ingest_files
 
@@ -77,26 +70,45 @@ def ingest(  # noqa: C901 (split in issue 10)
         if as_json:
             print_json({"out": None if written is None else str(written), **report.to_dict()})
             return
-        for f in report.files:
-            for note in f.notes:
-                warn(f"{f.file}: {note}")
-        out.print(_files_table(report))
-        skipped = _skipped_table(report)
-        if skipped is not None:
-            out.print(skipped)
-        out.print(_lines_table(result.history))
-        out.print(_totals_table(report))
-        span = (
-            f"({report.date_start} to {report.date_end}; {len(report.networks)} networks, "
-            f"{len(report.segments)} segments)"
+        _print_summary(result, written)
+
+
+def _check_out(files: list[Path], out_path: Path | None) -> None:
+    """Refuse an --out that is not a .csv file, or that is one of the inputs."""
+    if out_path is None:
+        return
+    if out_path.suffix.lower() != ".csv":
+        suffix = f'"{out_path.suffix}"' if out_path.suffix else "no suffix"
+        raise fail(
+            f"--out {out_path}: the canonical history is written as CSV, but the name has "
+            f"{suffix}; give a file name ending in .csv"
         )
-        if written is None:
-            out.print(f"Read {report.rows_written} rows {span}; nothing written.", highlight=False)
-        else:
-            out.print(
-                f"Wrote {report.rows_written} rows to [bold]{escape(str(written))}[/] {span}.",
-                highlight=False,
-            )
+    _refuse_input_as_out(files, out_path)
+
+
+def _print_summary(result, written: Path | None) -> None:
+    """Print the files' notes and the tables of what was read, then what was written."""
+    report = result.report
+    for f in report.files:
+        for note in f.notes:
+            warn(f"{f.file}: {note}")
+    out.print(_files_table(report))
+    skipped = _skipped_table(report)
+    if skipped is not None:
+        out.print(skipped)
+    out.print(_lines_table(result.history))
+    out.print(_totals_table(report))
+    span = (
+        f"({report.date_start} to {report.date_end}; {len(report.networks)} networks, "
+        f"{len(report.segments)} segments)"
+    )
+    if written is None:
+        out.print(f"Read {report.rows_written} rows {span}; nothing written.", highlight=False)
+    else:
+        out.print(
+            f"Wrote {report.rows_written} rows to [bold]{escape(str(written))}[/] {span}.",
+            highlight=False,
+        )
 
 
 def _refuse_input_as_out(files: list[Path], out_path: Path) -> None:

@@ -296,7 +296,7 @@ def _raise_infeasible_everywhere(optimizer, curves, spec, budgets: list[float], 
         ) from None
 
 
-def frontier_cmd(  # noqa: C901 (split in issue 10)
+def frontier_cmd(
     spec: SpecOpt,
     budgets: Annotated[
         str, typer.Option("--budgets", help="LO:HI:N (N budgets evenly spaced) or B1,B2,...")
@@ -333,43 +333,51 @@ def frontier_cmd(  # noqa: C901 (split in issue 10)
         if all(p.get("status") == "infeasible" for p in points):
             _raise_infeasible_everywhere(optimizer, c, s, bs, solver)
         if out_path is not None:
-            suffix = out_path.suffix.lower()
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            if suffix == ".csv":
-                with out_path.open("w", newline="", encoding="utf-8") as f:
-                    w = csv.DictWriter(f, fieldnames=FRONTIER_COLUMNS, extrasaction="ignore")
-                    w.writeheader()
-                    for p in points:
-                        w.writerow(
-                            {k: ("" if p.get(k) is None else p[k]) for k in FRONTIER_COLUMNS}
-                        )
-            elif suffix == ".json":
-                out_path.write_text(json.dumps(points, indent=2) + "\n", encoding="utf-8")
-            else:  # .png, the suffix was checked first
-                from scenarios.exports import write_frontier_chart
-
-                write_frontier_chart(points, out_path, currency=c.currency)
+            _write_frontier(points, out_path, c.currency)
         if as_json:
             print_json(points)
             return
-        t = Table(
-            title=f"Budget frontier ({escape(c.result_type)}, {escape(c.currency)})",
-            title_justify="left",
-        )
-        for col in FRONTIER_COLUMNS:
-            t.add_column(col, justify="right")
-        for p in points:
-            t.add_row(
-                _fmt(p["budget"]),
-                _fmt(p["expected_results"], 1),
-                _fmt(p["total_spend"]),
-                _fmt(p["cost_per_result"], 2),
-                _fmt(p["marginal_cost_per_result"], 2),
-                p.get("status", "optimal"),
-            )
-        out.print(t)
+        out.print(_frontier_table(points, c.result_type, c.currency))
         bad = [p["budget"] for p in points if p.get("status") == "infeasible"]
         if bad:
             warn(f"the rules cannot hold at budgets {', '.join(f'{b:,.0f}' for b in bad)}")
         if out_path is not None:
             err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
+
+
+def _write_frontier(points: list[dict], out_path: Path, currency: str) -> None:
+    """Write the frontier's points as CSV or JSON, or its chart as PNG (by the suffix)."""
+    suffix = out_path.suffix.lower()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        with out_path.open("w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=FRONTIER_COLUMNS, extrasaction="ignore")
+            w.writeheader()
+            for p in points:
+                w.writerow({k: ("" if p.get(k) is None else p[k]) for k in FRONTIER_COLUMNS})
+    elif suffix == ".json":
+        out_path.write_text(json.dumps(points, indent=2) + "\n", encoding="utf-8")
+    else:  # .png, the suffix was checked first
+        from scenarios.exports import write_frontier_chart
+
+        write_frontier_chart(points, out_path, currency=currency)
+
+
+def _frontier_table(points: list[dict], result_type: str, currency: str) -> Table:
+    """Tabulate the frontier: budget, results, spend, cost per result (average, marginal)."""
+    t = Table(
+        title=f"Budget frontier ({escape(result_type)}, {escape(currency)})",
+        title_justify="left",
+    )
+    for col in FRONTIER_COLUMNS:
+        t.add_column(col, justify="right")
+    for p in points:
+        t.add_row(
+            _fmt(p["budget"]),
+            _fmt(p["expected_results"], 1),
+            _fmt(p["total_spend"]),
+            _fmt(p["cost_per_result"], 2),
+            _fmt(p["marginal_cost_per_result"], 2),
+            p.get("status", "optimal"),
+        )
+    return t

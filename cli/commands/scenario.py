@@ -6,6 +6,7 @@ Imports only typer, rich and the standard library at module top; the work happen
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -145,223 +146,270 @@ def print_comparison(comp: dict, title: str) -> None:
             out.print(part)
 
 
-def register(app: typer.Typer) -> None:  # noqa: C901 (split in issue 10)
+def register(app: typer.Typer) -> None:
     """Add ``adplan scenario run``, ``adplan scenario compare`` and ``adplan replan`` to ``app``."""
     scenario = typer.Typer(
         help="What-if scenarios: run a scenario file's variants, compare scenario files.",
         no_args_is_help=True,
     )
     app.add_typer(scenario, name="scenario")
+    scenario.command("run")(run_cmd)
+    scenario.command("compare")(compare_cmd)
+    app.command("replan")(replan_cmd)
 
-    @scenario.command("run")
-    def run_cmd(
-        file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-        out_dir: Annotated[
-            Path, typer.Option("--out", "-o", help="Folder for plans, workbook and report.")
-        ] = Path("scenario-out"),
-        solver: SolverOpt = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
-    ) -> None:
-        """Run a scenario file's base and every variant; write the plans, workbook and report.
 
-        Writes DIR/<variant>/plan.json and plan.csv, DIR/workbook.xlsx, DIR/report.html, DIR/comparison.json and DIR/frontier.png, where DIR is --out. A variant whose rules cannot all hold gets DIR/<variant>/infeasible.json instead, with its diagnosis.
-        """
-        with cli_errors():
-            from scenarios.runs import run_scenario
-            from scenarios.solver import choose_solver
+def run_cmd(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for plans, workbook and report.")
+    ] = Path("scenario-out"),
+    solver: SolverOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+) -> None:
+    """Run a scenario file's base and every variant; write the plans, workbook and report.
 
-            solver = choose_solver(solver)
-            with progress_bar(not as_json) as on_progress:
-                run = run_scenario(file, out_dir, on_progress, solver=solver)
-            for w in run.warnings:
-                warn(w)
-            if as_json:
-                print_json(
-                    {
-                        "name": run.scenario.name,
-                        "comparison": run.comparison,
-                        "files": {k: str(v) for k, v in run.files.items()},
-                        "variants": {
-                            v.name: {k: str(p) for k, p in v.files.items()} for v in run.variants
-                        },
-                    }
-                )
-            else:
-                print_comparison(run.comparison, f"Scenario {run.scenario.name}")
-                files = {f"{v.name} {k}": p for v in run.variants for k, p in v.files.items()}
-                files.update(run.files)
-                out.print("[bold]Files[/]")
-                width = max(len(k) for k in files)
-                for k, p in files.items():  # whole paths, never cut
-                    out.print(f"  {k:<{width}}  {p}", highlight=False, soft_wrap=True, markup=False)
-            for v in run.variants:
-                if not v.ok:
-                    warn(f"variant {v.name}: no plan: {v.error}")
-                    for item in v.diagnosis:
-                        msg = item.get("message") if isinstance(item, dict) else str(item)
-                        if msg:
-                            err.print(f"  - {escape(str(msg))}", highlight=False, soft_wrap=True)
-            if not run.base.ok:
-                raise typer.Exit(EXIT_INFEASIBLE)
+    Writes DIR/<variant>/plan.json and plan.csv, DIR/workbook.xlsx, DIR/report.html, DIR/comparison.json and DIR/frontier.png, where DIR is --out. A variant whose rules cannot all hold gets DIR/<variant>/infeasible.json instead, with its diagnosis.
+    """
+    with cli_errors():
+        from scenarios.runs import run_scenario
+        from scenarios.solver import choose_solver
 
-    @scenario.command("compare")
-    def compare_cmd(
-        files: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the base.")],
-        variants: Annotated[
-            bool, typer.Option("--variants", help="Include every file's variants.")
-        ] = False,
-        solver: SolverOpt = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
-    ) -> None:
-        """Compare the base of each scenario file with the first file's base, side by side.
-
-        Shows the money moved between networks and segments, the change in results and cost per result, and the rule changes (spec diff, shadow prices) that moved it. With --variants, every file's variants are compared too.
-        """
-        with cli_errors():
-            from scenarios.runs import compare_files
-            from scenarios.solver import choose_solver
-
-            if len(files) < 2 and not variants:
-                raise fail("compare needs at least two scenario files (or --variants)")
-            solver = choose_solver(solver)
-            with progress_bar(not as_json) as on_progress:
-                comp = compare_files(
-                    files, variants=variants, on_progress=on_progress, solver=solver
-                )
-            if as_json:
-                print_json(comp)
-            else:
-                print_comparison(comp, f"Compared with {comp['base']}")
-
-    @app.command("replan")
-    def replan_cmd(  # noqa: C901 (split in issue 10)
-        spec: Annotated[Path, typer.Option("--spec", help="Plan spec (YAML or JSON).")],
-        actuals: Annotated[
-            list[Path],
-            typer.Option("--actuals", help="Spend so far: platform export or canonical CSV."),
-        ],
-        as_of: Annotated[
-            str, typer.Option("--as-of", help="Date YYYY-MM-DD; spend before it is locked.")
-        ],
-        curves: Annotated[Path | None, typer.Option("--curves", help="Curves JSON.")] = None,
-        history: Annotated[
-            Path | None, typer.Option("--history", help="Ad history to forecast curves from.")
-        ] = None,
-        start: Annotated[
-            str | None, typer.Option("--from", help="First day to forecast (YYYY-MM-DD).")
-        ] = None,
-        end: Annotated[
-            str | None, typer.Option("--to", help="Last day to forecast (YYYY-MM-DD).")
-        ] = None,
-        period: Annotated[str, typer.Option("--period", help="week or month.")] = "week",
-        result_type: Annotated[
-            str | None,
-            typer.Option(
-                "--result-type",
-                help="Result type to forecast (with --history; default: the one with most spend).",
-            ),
-        ] = None,
-        out_file: Annotated[
-            Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
-        ] = None,
-        solver: SolverOpt = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
-    ) -> None:
-        """Lock the periods before --as-of at the spend actually made and re-optimise the rest.
-
-        Shows plan vs actual vs re-plan per line and period, then the totals. In the period running on --as-of the spend already made is a minimum; spend the plan cannot hold is taken off the budget, with a warning.
-        """
-        with cli_errors():
-            import datetime as dt
-
-            if out_file is not None:
-                from scenarios.exports.write import SUFFIXES
-
-                if out_file.suffix.lower() not in SUFFIXES:
-                    raise fail(
-                        f"--out {out_file}: cannot write a "
-                        f"{out_file.suffix or 'suffix-less'} file; the re-plan is written as "
-                        f"{', '.join(SUFFIXES[:-1])} or {SUFFIXES[-1]}: name the file with one "
-                        "of these suffixes"
-                    )
-            if (curves is None) == (history is None):
-                raise fail("give exactly one of --curves FILE or --history FILE")
-            if history is not None and (start is None or end is None):
-                raise fail("--history needs --from and --to (and --period week|month)")
-            try:
-                day = dt.date.fromisoformat(as_of)
-            except ValueError:
-                raise fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD") from None
-            import forecasting
-            from forecasting.progress import no_progress
-            from scenarios.exports import write_plan
-            from scenarios.inputs import read_curves, read_spec
-            from scenarios.replan import replan
-            from scenarios.runs import curves_from_history
-            from scenarios.solver import choose_solver
-
-            solver = choose_solver(solver)
-            # read and checked as `adplan optimize --spec` reads it; replan takes the mapping
-            spec_data = read_spec(spec).to_dict()
-            warnings: list[str] = []
-            with progress_bar(not as_json) as on_progress:
-                if curves is not None:
-                    c = read_curves(curves)
-                else:  # --history: the checks above made sure --from and --to are given
-                    assert start is not None and end is not None
-                    c, warnings = curves_from_history(
-                        history,
-                        dt.date.fromisoformat(start),
-                        dt.date.fromisoformat(end),
-                        period,
-                        result_type,
-                        on_progress or no_progress,
-                    )
-                if on_progress:
-                    on_progress("reading actuals", 0, 2)
-                acts = forecasting.load_history(actuals)
-                if on_progress:
-                    on_progress("re-optimising", 1, 2)
-                res = replan(c, spec_data, acts, day, solver=solver, source=str(spec))
-            for w in warnings + res.warnings:
-                warn(w)
-            d = res.to_dict()
-            if out_file is not None:
-                write_plan(d, out_file)
-            if as_json:
-                print_json(d)
-                return
-            status = {r["period"]: r["status"] for r in res.rows}
-            t = Table(
-                title=f"Plan vs actual vs re-plan as of {day} ({_e(c.currency)})",
-                box=box.SIMPLE_HEAD,
-                caption="periods: "
-                + ", ".join(f"{_e(p)} {st}" for p, st in sorted(status.items()))
-                + " (elapsed = locked at actual spend)",
+        solver = choose_solver(solver)
+        with progress_bar(not as_json) as on_progress:
+            run = run_scenario(file, out_dir, on_progress, solver=solver)
+        for w in run.warnings:
+            warn(w)
+        if as_json:
+            print_json(
+                {
+                    "name": run.scenario.name,
+                    "comparison": run.comparison,
+                    "files": {k: str(v) for k, v in run.files.items()},
+                    "variants": {
+                        v.name: {k: str(p) for k, p in v.files.items()} for v in run.variants
+                    },
+                }
             )
-            for col in ("line", "period", "planned", "actual", "re-plan", "Over/(under)\nplan"):
-                t.add_column(
-                    col,
-                    justify="left" if col in ("line", "period") else "right",
-                    no_wrap=col == "line",
-                )
-            for r in res.rows:
-                t.add_row(
-                    _e(f"{r['network']}/{r['segment']}"),
-                    _e(r["period"]),
-                    _money(r["planned"], 0),
-                    _money(r["actual"], 0),
-                    _money(r["replanned"], 0),
-                    _signed(r["over_under_plan"], 0),
-                )
-            out.print(t)
-            s = Table(title="Totals")
-            for col in ("", "spend", "expected results"):
-                s.add_column(col, justify="right" if col else "left")
-            o = res.original
-            s.add_row("plan", _money(o.get("total_spend")), _money(o.get("expected_results")))
-            s.add_row("actual so far", _money(d["replan"]["actual_spend"]), "")
-            s.add_row("re-plan", _money(d.get("total_spend")), _money(d.get("expected_results")))
-            out.print(s)
-            if out_file is not None:
-                err.print(f"wrote {out_file}", highlight=False, markup=False)
+        else:
+            _print_run(run)
+        _warn_infeasible(run)
+        if not run.base.ok:
+            raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _print_run(run) -> None:
+    """Print a scenario run's comparison and the files it wrote."""
+    print_comparison(run.comparison, f"Scenario {run.scenario.name}")
+    files = {f"{v.name} {k}": p for v in run.variants for k, p in v.files.items()}
+    files.update(run.files)
+    out.print("[bold]Files[/]")
+    width = max(len(k) for k in files)
+    for k, p in files.items():  # whole paths, never cut
+        out.print(f"  {k:<{width}}  {p}", highlight=False, soft_wrap=True, markup=False)
+
+
+def _warn_infeasible(run) -> None:
+    """Warn of each variant without a plan, with its diagnosis."""
+    for v in run.variants:
+        if v.ok:
+            continue
+        warn(f"variant {v.name}: no plan: {v.error}")
+        for item in v.diagnosis:
+            msg = item.get("message") if isinstance(item, dict) else str(item)
+            if msg:
+                err.print(f"  - {escape(str(msg))}", highlight=False, soft_wrap=True)
+
+
+def compare_cmd(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the base.")],
+    variants: Annotated[
+        bool, typer.Option("--variants", help="Include every file's variants.")
+    ] = False,
+    solver: SolverOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+) -> None:
+    """Compare the base of each scenario file with the first file's base, side by side.
+
+    Shows the money moved between networks and segments, the change in results and cost per result, and the rule changes (spec diff, shadow prices) that moved it. With --variants, every file's variants are compared too.
+    """
+    with cli_errors():
+        from scenarios.runs import compare_files
+        from scenarios.solver import choose_solver
+
+        if len(files) < 2 and not variants:
+            raise fail("compare needs at least two scenario files (or --variants)")
+        solver = choose_solver(solver)
+        with progress_bar(not as_json) as on_progress:
+            comp = compare_files(files, variants=variants, on_progress=on_progress, solver=solver)
+        if as_json:
+            print_json(comp)
+        else:
+            print_comparison(comp, f"Compared with {comp['base']}")
+
+
+def replan_cmd(
+    spec: Annotated[Path, typer.Option("--spec", help="Plan spec (YAML or JSON).")],
+    actuals: Annotated[
+        list[Path],
+        typer.Option("--actuals", help="Spend so far: platform export or canonical CSV."),
+    ],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="Date YYYY-MM-DD; spend before it is locked.")
+    ],
+    curves: Annotated[Path | None, typer.Option("--curves", help="Curves JSON.")] = None,
+    history: Annotated[
+        Path | None, typer.Option("--history", help="Ad history to forecast curves from.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day to forecast (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day to forecast (YYYY-MM-DD).")
+    ] = None,
+    period: Annotated[str, typer.Option("--period", help="week or month.")] = "week",
+    result_type: Annotated[
+        str | None,
+        typer.Option(
+            "--result-type",
+            help="Result type to forecast (with --history; default: the one with most spend).",
+        ),
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
+    ] = None,
+    solver: SolverOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+) -> None:
+    """Lock the periods before --as-of at the spend actually made and re-optimise the rest.
+
+    Shows plan vs actual vs re-plan per line and period, then the totals. In the period running on --as-of the spend already made is a minimum; spend the plan cannot hold is taken off the budget, with a warning.
+    """
+    with cli_errors():
+        day = _replan_day(out_file, curves, history, start, end, as_of)
+        import forecasting
+        from scenarios.exports import write_plan
+        from scenarios.inputs import read_spec
+        from scenarios.replan import replan
+        from scenarios.solver import choose_solver
+
+        solver = choose_solver(solver)
+        plan_spec = read_spec(spec)  # read and checked as `adplan optimize --spec` reads it
+        with progress_bar(not as_json) as on_progress:
+            c, warnings = _replan_curves(
+                curves, history, start, end, period, result_type, on_progress
+            )
+            if on_progress:
+                on_progress("reading actuals", 0, 2)
+            acts = forecasting.load_history(actuals)
+            if on_progress:
+                on_progress("re-optimising", 1, 2)
+            res = replan(c, plan_spec, acts, day, solver=solver, source=str(spec))
+        for w in warnings + res.warnings:
+            warn(w)
+        d = res.to_dict()  # the re-plan's JSON: what --out and --json write
+        if out_file is not None:
+            write_plan(d, out_file)
+        if as_json:
+            print_json(d)
+            return
+        out.print(_replan_table(res, day, c.currency))
+        out.print(_replan_totals(res))
+        if out_file is not None:
+            err.print(f"wrote {out_file}", highlight=False, markup=False)
+
+
+def _replan_day(
+    out_file: Path | None,
+    curves: Path | None,
+    history: Path | None,
+    start: str | None,
+    end: str | None,
+    as_of: str,
+) -> dt.date:
+    """Check the re-plan's arguments before anything is read; return the --as-of date."""
+    if out_file is not None:
+        from scenarios.exports.write import SUFFIXES
+
+        if out_file.suffix.lower() not in SUFFIXES:
+            raise fail(
+                f"--out {out_file}: cannot write a "
+                f"{out_file.suffix or 'suffix-less'} file; the re-plan is written as "
+                f"{', '.join(SUFFIXES[:-1])} or {SUFFIXES[-1]}: name the file with one "
+                "of these suffixes"
+            )
+    if (curves is None) == (history is None):
+        raise fail("give exactly one of --curves FILE or --history FILE")
+    if history is not None and (start is None or end is None):
+        raise fail("--history needs --from and --to (and --period week|month)")
+    try:
+        return dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD") from None
+
+
+def _replan_curves(
+    curves: Path | None,
+    history: Path | None,
+    start: str | None,
+    end: str | None,
+    period: str,
+    result_type: str | None,
+    on_progress,
+):
+    """Read --curves, or forecast them from --history; return them and the forecast's warnings."""
+    from forecasting.progress import no_progress
+    from scenarios.inputs import read_curves
+    from scenarios.runs import curves_from_history
+
+    if curves is not None:
+        return read_curves(curves), []
+    # --history: _replan_day made sure --from and --to are given
+    assert start is not None and end is not None
+    return curves_from_history(
+        history,
+        dt.date.fromisoformat(start),
+        dt.date.fromisoformat(end),
+        period,
+        result_type,
+        on_progress or no_progress,
+    )
+
+
+def _replan_table(res, day: dt.date, currency: str) -> Table:
+    """Tabulate plan vs actual vs re-plan per line and period."""
+    status = {r["period"]: r["status"] for r in res.rows}
+    t = Table(
+        title=f"Plan vs actual vs re-plan as of {day} ({_e(currency)})",
+        box=box.SIMPLE_HEAD,
+        caption="periods: "
+        + ", ".join(f"{_e(p)} {st}" for p, st in sorted(status.items()))
+        + " (elapsed = locked at actual spend)",
+    )
+    for col in ("line", "period", "planned", "actual", "re-plan", "Over/(under)\nplan"):
+        t.add_column(
+            col,
+            justify="left" if col in ("line", "period") else "right",
+            no_wrap=col == "line",
+        )
+    for r in res.rows:
+        t.add_row(
+            _e(f"{r['network']}/{r['segment']}"),
+            _e(r["period"]),
+            _money(r["planned"], 0),
+            _money(r["actual"], 0),
+            _money(r["replanned"], 0),
+            _signed(r["over_under_plan"], 0),
+        )
+    return t
+
+
+def _replan_totals(res) -> Table:
+    """Tabulate the spend and results of the plan, the actuals so far and the re-plan."""
+    s = Table(title="Totals")
+    for col in ("", "spend", "expected results"):
+        s.add_column(col, justify="right" if col else "left")
+    o, p = res.original, res.plan
+    s.add_row("plan", _money(o.total_spend), _money(o.expected_results))
+    s.add_row("actual so far", _money(res.actual_spend), "")
+    s.add_row("re-plan", _money(p.total_spend), _money(p.expected_results))
+    return s

@@ -9,6 +9,8 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from optimizer import CurveLine, Curves
+
 from .plan import ExportError, number, pivot
 
 #: at most this many network x segment panels in the response-curve chart
@@ -42,15 +44,15 @@ def spend_chart_png(rows: list[dict], currency: str = "", title: str = "Spend") 
     return _png(fig)
 
 
-def response_curves_png(curves: Mapping, rows: list[dict], title: str = "") -> bytes:
+def response_curves_png(curves: Curves, rows: list[dict], title: str = "") -> bytes:
     """Draw one panel per network x segment, the biggest spenders first.
 
     In each panel the curve of each period is a thin line and the spend the plan chose on
     it a dot; at most ``MAX_CURVE_PANELS`` panels.
     """
-    by_key: dict[tuple, list] = {}
-    for ln in curves.get("lines") or []:
-        by_key.setdefault((ln["network"], ln["segment"]), []).append(ln)
+    by_key: dict[tuple, list[CurveLine]] = {}
+    for ln in curves.lines:
+        by_key.setdefault((ln.network, ln.segment), []).append(ln)
     chosen = {(r["network"], r["segment"], r["period"]): r for r in rows}
     spend_by_key: dict[tuple, float] = {}
     for r in rows:
@@ -63,10 +65,10 @@ def response_curves_png(curves: Mapping, rows: list[dict], title: str = "") -> b
     fig = Figure(figsize=(3.2 * ncols, 2.6 * nrows))
     for i, k in enumerate(keys):
         ax = fig.add_subplot(nrows, ncols, i + 1)
-        for ln in sorted(by_key[k], key=lambda x: x["period"]):
-            pts = ln["points"]
+        for ln in sorted(by_key[k], key=lambda x: x.period):
+            pts = ln.points
             ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=0.8, alpha=0.6)
-            c = chosen.get((*k, ln["period"]))
+            c = chosen.get((*k, ln.period))
             if c is not None and c["spend"] > 0:
                 ax.plot([c["spend"]], [c["expected_results"]], "o", ms=3, color="black")
         ax.set_title(f"{k[0]} / {k[1]}", fontsize=8)

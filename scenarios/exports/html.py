@@ -6,6 +6,8 @@ import base64
 import html
 from collections.abc import Mapping, Sequence
 
+from optimizer import Curves
+
 from .charts import frontier_png, response_curves_png, spend_chart_png
 from .plan import plan_dict, plan_rows, totals
 
@@ -111,7 +113,7 @@ def lines_table(rows: Sequence[Mapping]) -> str:
 
 
 def plan_sections(
-    plan, *, curves: Mapping | None = None, frontier: Sequence[Mapping] | None = None
+    plan, *, curves: Curves | None = None, frontier: Sequence[Mapping] | None = None
 ) -> str:
     """Render the HTML body of one plan: totals, charts, rules and lines."""
     d = plan_dict(plan)
@@ -158,11 +160,13 @@ def plan_sections(
 def plan_html_text(
     plan,
     *,
-    curves: Mapping | None = None,
+    curves: Curves | None = None,
     frontier: Sequence[Mapping] | None = None,
     title: str = "adplan: plan",
 ) -> str:
-    """Render a self-contained HTML page for one plan (no external files, charts inline)."""
-    if curves is not None and hasattr(curves, "to_dict"):
-        curves = curves.to_dict()
+    """Render a self-contained HTML page for one plan (no external files, charts inline).
+
+    ``plan`` is a :class:`~optimizer.Plan` (or its Plan JSON dict); ``curves`` adds the
+    response-curve chart.
+    """
     return page(title, plan_sections(plan, curves=curves, frontier=frontier))

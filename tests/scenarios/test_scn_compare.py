@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from optimizer import Plan, PlanConstraint, PlanLine, PlanSpec
 from scenarios.compare import PlanCase, compare_plans, spec_diff
 from scenarios.errors import ScenarioError
 from scenarios.runs import compare_files
@@ -12,20 +15,27 @@ from scenarios.runs import compare_files
 def _plan(lines, cons, budget):
     spend = sum(x[2] for x in lines)
     res = sum(x[3] for x in lines)
-    return {
-        "status": "optimal",
-        "budget": budget,
-        "total_spend": spend,
-        "expected_results": res,
-        "cost_per_result": spend / res,
-        "currency": "EUR",
-        "result_type": "purchases",
-        "lines": [
-            {"network": n, "segment": s, "period": "2027-01", "spend": sp, "expected_results": r}
-            for n, s, sp, r in lines
-        ],
-        "constraints": [{"name": k, "binding": b, "shadow_price": sp} for k, b, sp in cons],
-    }
+    return Plan(
+        status="optimal",
+        budget=budget,
+        total_spend=spend,
+        expected_results=res,
+        cost_per_result=spend / res,
+        currency="EUR",
+        result_type="purchases",
+        objective="results",
+        lines=tuple(
+            PlanLine(n, s, "2027-01", sp, r, sp / r, None, 2 * sp) for n, s, sp, r in lines
+        ),
+        constraints=tuple(
+            PlanConstraint(k, f"the rule {k}", k, "EUR", b, 0.0, sp) for k, b, sp in cons
+        ),
+        unfunded=(),
+    )
+
+
+def _spec(data):
+    return PlanSpec.from_dict(data)
 
 
 BASE = _plan(
@@ -43,10 +53,10 @@ OTHER = _plan(
 def test_compare_golden():
     comp = compare_plans(
         [
-            PlanCase("base", {"budget": 1000, "networks": {"tiktok": {"max": 400}}}, BASE),
+            PlanCase("base", _spec({"budget": 1000, "networks": {"tiktok": {"max": 400}}}), BASE),
             PlanCase(
                 "cut",
-                {"budget": 900, "networks": {"tiktok": {"max": 400}}},
+                _spec({"budget": 900, "networks": {"tiktok": {"max": 400}}}),
                 OTHER,
                 overrides={"cost_per_result": {"tiktok": 1.2}},
             ),
@@ -86,7 +96,7 @@ def test_compare_golden():
     assert cut["rules"] == [
         {
             "name": "budget",
-            "description": None,
+            "description": "the rule budget",
             "base_binding": True,
             "binding": True,
             "base_shadow_price": 0.04,
@@ -94,7 +104,7 @@ def test_compare_golden():
         },
         {
             "name": "network_max__tiktok",
-            "description": None,
+            "description": "the rule network_max__tiktok",
             "base_binding": True,
             "binding": False,
             "base_shadow_price": 0.01,
@@ -106,10 +116,10 @@ def test_compare_golden():
 def test_infeasible_case_has_no_deltas():
     comp = compare_plans(
         [
-            PlanCase("base", {"budget": 1000}, BASE),
+            PlanCase("base", _spec({"budget": 1000}), BASE),
             PlanCase(
                 "bad",
-                {"budget": 1000, "networks": {"x": {"min": 5000}}},
+                _spec({"budget": 1000, "networks": {"x": {"min": 5000}}}),
                 None,
                 error="rules cannot hold",
                 diagnosis=[{"message": "x min 5000 > budget"}],
@@ -153,9 +163,10 @@ def test_compare_files_on_the_examples(examples_dir):
     [("result_type", "leads", ("purchases", "leads")), ("currency", "USD", ("EUR", "USD"))],
 )
 def test_compare_refuses_other_result_type_or_currency(key, value, words):
-    other = {**OTHER, key: value}
+    other = replace(OTHER, **{key: value})
+    spec = PlanSpec(budget=1000)
     with pytest.raises(ScenarioError) as e:
-        compare_plans([PlanCase("q1", {}, BASE), PlanCase("q1-us", {}, other)])
+        compare_plans([PlanCase("q1", spec, BASE), PlanCase("q1-us", spec, other)])
     msg = str(e.value)
     for w in ("q1", "q1-us", *words):
         assert w in msg

@@ -94,6 +94,6 @@ def test_scenario_from_history(demo, tmp_path):
     assert run.curves.periods == ["2027-01", "2027-02"]
     base, nosnap = run.variants
     assert base.ok and nosnap.ok
-    meta = sum(ln["spend"] for ln in base.plan["lines"] if ln["network"] == "meta")
-    assert meta >= 0.3 * base.plan["total_spend"] - 1e-6
-    assert all(ln["spend"] == 0 for ln in nosnap.plan["lines"] if ln["network"] == "snapchat")
+    meta = sum(ln.spend for ln in base.plan.lines if ln.network == "meta")
+    assert meta >= 0.3 * base.plan.total_spend - 1e-6
+    assert all(ln.spend == 0 for ln in nosnap.plan.lines if ln.network == "snapchat")

@@ -169,8 +169,9 @@ def test_null_removes_optional_keys_in_the_variant_plan(tmp_path, examples_dir):
     sc = scenario_from_dict(data, source="q1.yaml", folder=tmp_path)
     run = run_scenario(sc, None, frontier=False, report=False)
     base, free = run.variants
-    assert free.spec == {"budget": 60000, "networks": {"meta": {}}}
-    names = [c["name"] for c in base.plan["constraints"]]
+    assert free.spec_as_written() == {"budget": 60000, "networks": {"meta": {}}}
+    assert free.spec.to_dict() == {"budget": 60000.0, "networks": {"meta": {}}}
+    names = [c.name for c in base.plan.constraints]
     assert "network_min__linkedin" in names and "network_max__meta" in names
-    assert [c["name"] for c in free.plan["constraints"]] == ["budget"]
-    assert free.plan["budget"] == 60000
+    assert [c.name for c in free.plan.constraints] == ["budget"]
+    assert free.plan.budget == 60000

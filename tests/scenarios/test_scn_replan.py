@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import yaml
 
-from optimizer import load_curves
+from optimizer import PlanSpec, load_curves
 from optimizer.synthetic import synthetic_curves
 from scenarios.errors import ActualsError
 from scenarios.replan import period_bounds, replan
@@ -62,12 +62,12 @@ ACTUALS = [
 def result(examples_dir):
     curves = load_curves(examples_dir / "curves.json")
     spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
-    return curves, spec, replan(curves, spec, ACTUALS, dt.date(2027, 2, 15))
+    return curves, spec, replan(curves, PlanSpec.from_dict(spec), ACTUALS, dt.date(2027, 2, 15))
 
 
 def test_elapsed_periods_are_locked_at_actuals(result):
     curves, spec, res = result
-    spend = {(ln["network"], ln["segment"], ln["period"]): ln["spend"] for ln in res.plan["lines"]}
+    spend = {(ln.network, ln.segment, ln.period): ln.spend for ln in res.plan.lines}
     jan = [k for k in spend if k[2] == "2027-01"]
     assert jan
     for k in jan:
@@ -87,14 +87,14 @@ def test_total_within_budget_with_off_plan_spend(result):
     curves, spec, res = result
     # snapchat has no curve: its 700 is off-plan and taken off the budget
     assert res.off_plan_spend == pytest.approx(700.0)
-    assert res.plan["total_spend"] + res.off_plan_spend <= spec["budget"] + 1e-6
-    assert res.plan["total_spend"] == pytest.approx(spec["budget"] - 700.0, rel=1e-6)
+    assert res.plan.total_spend + res.off_plan_spend <= spec["budget"] + 1e-6
+    assert res.plan.total_spend == pytest.approx(spec["budget"] - 700.0, rel=1e-6)
     assert any("snapchat" in w for w in res.warnings)
     assert any("on or after 2027-02-15" in w for w in res.warnings)  # the 999 after as-of
     d = res.to_dict()
     assert d["replan"]["actual_spend"] == pytest.approx(3500 + 2500 + 1500 + 700)
     # locking January at less than planned cannot find more results than the free plan
-    assert res.plan["expected_results"] <= res.original["expected_results"] + 1e-6
+    assert res.plan.expected_results <= res.original.expected_results + 1e-6
 
 
 def test_period_helpers():
@@ -120,25 +120,25 @@ def weekly():
     curves = synthetic_curves(4, 3, 13, 6, seed=3)
     from scenarios.runs import optimise
 
-    plan = optimise(curves, WEEKLY_SPEC, source="spec")
-    assert plan["total_spend"] == pytest.approx(WEEKLY_SPEC["budget"], rel=1e-6)
+    plan = optimise(curves, PlanSpec.from_dict(WEEKLY_SPEC))
+    assert plan.total_spend == pytest.approx(WEEKLY_SPEC["budget"], rel=1e-6)
     return curves, plan
 
 
 def _actuals(plan, share, keep=lambda ln: True):
     rows = []
-    for ln in plan["lines"]:
-        start = dt.date.fromisoformat(f"{ln['period'][:4]}-01-04")  # a day inside the week
-        week = int(ln["period"][-2:])
+    for ln in plan.lines:
+        start = dt.date.fromisoformat(f"{ln.period[:4]}-01-04")  # a day inside the week
+        week = int(ln.period[-2:])
         day = start + dt.timedelta(days=7 * (week - 1))
-        if day < AS_OF and ln["spend"] > 0 and keep(ln):
+        if day < AS_OF and ln.spend > 0 and keep(ln):
             rows.append(
                 {
                     "date": day.isoformat(),
-                    "network": ln["network"],
-                    "segment": ln["segment"],
+                    "network": ln.network,
+                    "segment": ln.segment,
                     "result_type": "purchases",
-                    "spend": ln["spend"] * share,
+                    "spend": ln.spend * share,
                 }
             )
     return rows
@@ -146,23 +146,23 @@ def _actuals(plan, share, keep=lambda ln: True):
 
 def _period_spend(plan):
     out = {}
-    for ln in plan["lines"]:
-        out[ln["period"]] = out.get(ln["period"], 0.0) + ln["spend"]
+    for ln in plan.lines:
+        out[ln.period] = out.get(ln.period, 0.0) + ln.spend
     return out
 
 
 @pytest.mark.parametrize(
     "share, keep",
-    [(0.8, lambda ln: True), (1.0, lambda ln: ln["network"] in ("net00", "net02"))],
+    [(0.8, lambda ln: True), (1.0, lambda ln: ln.network in ("net00", "net02"))],
     ids=["80pct-of-plan", "partial-actuals"],
 )
 def test_replan_spends_the_rest_of_the_budget_under_pacing(weekly, share, keep):
     curves, plan = weekly
     acts = _actuals(plan, share, keep)
-    res = replan(curves, WEEKLY_SPEC, acts, AS_OF)
+    res = replan(curves, PlanSpec.from_dict(WEEKLY_SPEC), acts, AS_OF)
     spent = sum(r["spend"] for r in acts)
     assert spent < 0.95 * sum(v for p, v in _period_spend(plan).items() if p <= "2027-W04")
-    assert res.plan["total_spend"] == pytest.approx(WEEKLY_SPEC["budget"], rel=1e-6)
+    assert res.plan.total_spend == pytest.approx(WEEKLY_SPEC["budget"], rel=1e-6)
     assert not any("unspent" in w for w in res.warnings)
     by_period = _period_spend(res.plan)
     assert sum(v for p, v in by_period.items() if p <= "2027-W04") == pytest.approx(spent)
@@ -176,19 +176,19 @@ def test_replan_spends_the_rest_of_the_budget_under_pacing(weekly, share, keep):
         assert 0.7 * by_period[a] - 1e-6 <= by_period[b] <= 1.3 * by_period[a] + 1e-6
     # share floors and caps count the spend already made
     nets = {}
-    for ln in res.plan["lines"]:
-        nets[ln["network"]] = nets.get(ln["network"], 0.0) + ln["spend"]
+    for ln in res.plan.lines:
+        nets[ln.network] = nets.get(ln.network, 0.0) + ln.spend
     assert nets["net00"] >= 0.2 * WEEKLY_SPEC["budget"] - 1e-3
     assert nets["net01"] <= 0.4 * WEEKLY_SPEC["budget"] + 1e-3
     # the rules shown are those of the open part: no pacing row on an elapsed week
-    names = {c["name"] for c in res.plan["constraints"]}
+    names = {c.name for c in res.plan.constraints}
     assert "pacing_max__2027-W05" in names
     assert not any(n.endswith("__2027-W02") and n.startswith("pacing") for n in names)
 
 
 def test_actual_spend_counts_the_excess_over_a_curve_once(examples_dir):
     curves = load_curves(examples_dir / "curves.json")
-    spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    spec = PlanSpec.from_dict(yaml.safe_load((examples_dir / "plan.yaml").read_text()))
     ln = next(x for x in curves.lines if x.period == "2027-01")
     other = next(x for x in curves.lines if x.period == "2027-01" and x.network != ln.network)
     over = ln.max_spend + 5000.0
@@ -205,7 +205,7 @@ def test_actual_spend_counts_the_excess_over_a_curve_once(examples_dir):
 
 def test_spend_repeated_per_result_type_is_counted_once(examples_dir):
     curves = load_curves(examples_dir / "curves.json")
-    spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    spec = PlanSpec.from_dict(yaml.safe_load((examples_dir / "plan.yaml").read_text()))
     acts = [
         {
             "date": "2027-01-05",
@@ -225,7 +225,7 @@ def test_spend_repeated_per_result_type_is_counted_once(examples_dir):
 def test_spend_from_before_the_plan_is_ignored_not_charged(examples_dir):
     """A whole ad history given as actuals: only the plan's own periods count."""
     curves = load_curves(examples_dir / "curves.json")
-    spec = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    spec = PlanSpec.from_dict(yaml.safe_load((examples_dir / "plan.yaml").read_text()))
     ln = next(x for x in curves.lines if x.period == "2027-01")
     acts = [
         {"date": "2026-11-02", "network": ln.network, "segment": ln.segment, "spend": 50_000.0},

@@ -55,7 +55,7 @@ def test_report_and_plan_page_share_the_rules_and_lines_tables(example_run):
     for v in run.variants:
         if v.plan is None:
             continue
-        rules = rules_table(v.plan["constraints"])
+        rules = rules_table([c.to_dict() for c in v.plan.constraints])
         lines = lines_table(plan_rows(v.plan))
         assert rules in page and lines in page, v.name
         single = plan_html_text(v.plan)

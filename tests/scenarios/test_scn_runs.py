@@ -14,12 +14,14 @@ from scenarios.runs import run_scenario
 
 
 def _spend(plan, **match):
-    return sum(ln["spend"] for ln in plan["lines"] if all(ln[k] == v for k, v in match.items()))
+    return sum(ln.spend for ln in plan.lines if all(getattr(ln, k) == v for k, v in match.items()))
 
 
 def _results(plan, **match):
     return sum(
-        ln["expected_results"] for ln in plan["lines"] if all(ln[k] == v for k, v in match.items())
+        ln.expected_results
+        for ln in plan.lines
+        if all(getattr(ln, k) == v for k, v in match.items())
     )
 
 
@@ -48,10 +50,10 @@ def test_every_variant_writes_json_and_csv(example_run):
 def test_overrides_change_the_plans(example_run):
     run, _, _ = example_run
     base, cut, dear, nolink = (v.plan for v in run.variants)
-    assert base["total_spend"] == pytest.approx(60000, rel=1e-6)
-    assert cut["budget"] == pytest.approx(54000)
-    assert cut["total_spend"] <= 54000 + 1e-6
-    assert cut["expected_results"] < base["expected_results"]
+    assert base.total_spend == pytest.approx(60000, rel=1e-6)
+    assert cut.budget == pytest.approx(54000)
+    assert cut.total_spend <= 54000 + 1e-6
+    assert cut.expected_results < base.expected_results
     # tiktok 20% dearer: at the same spend its results are divided by 1.2
     assert _spend(dear, network="tiktok") == pytest.approx(_spend(base, network="tiktok"))
     assert _results(dear, network="tiktok") == pytest.approx(_results(base, network="tiktok") / 1.2)
