@@ -229,7 +229,7 @@ def _choose_model(df, period, model, on_progress: Progress | None, n_jobs, warni
     return bt.chosen, bt.to_dict()
 
 
-def forecast_curves(  # noqa: C901 (split in issue 10)
+def forecast_curves(  # noqa: C901 (long: not split yet)
     history: pd.DataFrame,
     start,
     end,

@@ -111,7 +111,7 @@ def plan_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
     return b, e
 
 
-def plan_date(value, what: str = "start") -> pd.Timestamp:  # noqa: C901 (split in issue 10)
+def plan_date(value, what: str = "start") -> pd.Timestamp:  # noqa: C901 (long: not split yet)
     """Return ``value`` (YYYY-MM-DD text, a date, a Timestamp) as a day in :data:`DATE_RANGE`.
 
     Dates are compared as :class:`datetime.date` so that years pandas cannot hold (9999,

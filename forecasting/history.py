@@ -235,7 +235,7 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype("str") if series.dtype != "str" else series
 
 
-def validate_history(  # noqa: C901 (split in issue 10)
+def validate_history(  # noqa: C901 (long: not split yet)
     df: pd.DataFrame,
     source: str = "history",
     *,
@@ -436,7 +436,7 @@ def write_history(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def read_history(path: str | Path) -> pd.DataFrame:  # noqa: C901 (split in issue 10)
+def read_history(path: str | Path) -> pd.DataFrame:  # noqa: C901 (long: not split yet)
     """Read a canonical history CSV and return it validated (see :func:`validate_history`).
 
     The reader is chosen by content: a workbook (zip) is read as a canonical history XLSX,

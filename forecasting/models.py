@@ -265,7 +265,7 @@ class EmpiricalBayesPoissonRegressor(PoissonRidgeRegressor):
         self.evidence_iter = evidence_iter
         self.penalty_bounds = penalty_bounds
 
-    def _fit(self, X, y, sample_weight):  # noqa: C901 (split in issue 10)
+    def _fit(self, X, y, sample_weight):  # noqa: C901 (long: not split yet)
         X, y, w, pen, off, Xa = self._prepare(X, y, sample_weight)
         p = X.shape[1]
         if self.groups is None:

@@ -380,7 +380,7 @@ class RawTable:
             self._parsed[key] = got
         return got
 
-    def decimal_mark(self) -> str:  # noqa: C901 (split in issue 10)
+    def decimal_mark(self) -> str:  # noqa: C901 (long: not split yet)
         """Return the file's decimal mark, "." or ",", decided once for the whole file.
 
         ``decimal`` when the importer set it; else the unambiguous number cells of the file

@@ -40,7 +40,7 @@ def looks_canonical(norm: list[str]) -> bool:
     return "__insert_date" not in norm and len(set(REQUIRED_COLUMNS) & set(norm)) >= 3
 
 
-def extract(table: RawTable) -> Extract:  # noqa: C901 (split in issue 10)
+def extract(table: RawTable) -> Extract:  # noqa: C901 (long: not split yet)
     """Read every row of a canonical history table as it is (nothing skipped).
 
     A missing, misspelt or unknown column is an IngestError naming it; numbers use a

@@ -134,7 +134,7 @@ def _find_loose_canonical(records):
     return None
 
 
-def load_table(path: str | Path, source: str | None = None) -> tuple[Source, RawTable]:  # noqa: C901 (split in issue 10)
+def load_table(path: str | Path, source: str | None = None) -> tuple[Source, RawTable]:  # noqa: C901 (long: not split yet)
     """Read ``path`` and locate its header: the importer to use and the table below it."""
     path = Path(path)
     name = str(path)
