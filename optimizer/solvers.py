@@ -459,21 +459,31 @@ class CbcSolver:
         )
 
 
+def check_solver(name: str) -> str:
+    """Return the solver ``name`` as the optimizer knows it (``"CBC "`` -> ``"cbc"``).
+
+    Raises SpecError naming the solvers there are, for a name not in :data:`SOLVERS`: the one
+    message for an unknown solver, wherever the name was given.
+    """
+    key = str(name).strip().lower()
+    if key not in SOLVERS:
+        from .errors import SpecError
+
+        raise SpecError(f"solver {str(name)!r} is not known; use one of {', '.join(SOLVERS)}")
+    return key
+
+
 def make_solver(model: Model, solver: str | None = None, options: dict | None = None):
     """Return a :class:`HighsSolver` or :class:`CbcSolver` for ``model``.
 
     ``solver`` is a name in :data:`SOLVERS` (any case; None means :data:`DEFAULT_SOLVER`).
     ``options`` replace HiGHS's default options, or are passed to ``PULP_CBC_CMD`` for CBC.
-    Raises SpecError for an unknown solver name.
+    Raises SpecError (:func:`check_solver`) for an unknown solver name.
     """
-    name = (solver or DEFAULT_SOLVER).lower()
+    name = check_solver(solver or DEFAULT_SOLVER)
     if name == "highs":
         return HighsSolver(model, options)
-    if name == "cbc":
-        return CbcSolver(model, options)
-    from .errors import SpecError
-
-    raise SpecError(f"solver {solver!r} is not known; use one of {', '.join(SOLVERS)}")
+    return CbcSolver(model, options)
 
 
 __all__ = [
@@ -483,6 +493,7 @@ __all__ = [
     "CbcSolver",
     "HighsSolver",
     "Solution",
+    "check_solver",
     "make_solver",
     "quiet_stdout",
 ]

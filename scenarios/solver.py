@@ -17,26 +17,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from optimizer import DEFAULT_SOLVER, SOLVERS, Curves, PlanSpec, SpecError
+from optimizer import DEFAULT_SOLVER, Curves, PlanSpec, SpecError
+from optimizer.solvers import check_solver
 
 #: the environment variable (and service setting) that names the solver
 SOLVER_ENV = "ADPLAN_SOLVER"
 
 
 def unknown_solver_message(name: str) -> str:
-    """Return the message for a solver name that is not known (the optimizer's words)."""
-    return f"solver {name!r} is not known; use one of {', '.join(SOLVERS)}"
-
-
-def check_solver(name: str) -> str:
-    """Return ``name`` as the optimizer knows it (``"CBC "`` -> ``"cbc"``).
-
-    Raises SpecError (:func:`unknown_solver_message`) for a name not in ``optimizer.SOLVERS``.
-    """
-    key = str(name).strip().lower()
-    if key not in SOLVERS:
-        raise SpecError(unknown_solver_message(str(name)))
-    return key
+    """Return the message for a solver name that is not known (the optimizer's own)."""
+    try:
+        check_solver(name)
+    except SpecError as e:
+        return str(e)
+    raise ValueError(f"{name!r} is a known solver")
 
 
 def _given(value: str | None) -> bool:
