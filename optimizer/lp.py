@@ -53,7 +53,6 @@ class RowInfo:
     limit: float
     report: bool = True
     family: str = ""
-    rhs_scale: float = 1.0  # currency per unit of the row's right-hand side
     target: tuple[str, ...] = ()
 
 

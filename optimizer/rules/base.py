@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from .replan import OpenPart
 
 
+#: spend or results below this count as none when rules are carried over to a re-plan
+EPS = 1e-9
+
+
 def fmt(v: float) -> str:
     """Format a number as a person reads it: 12,000 / 3.5 / 0.0421."""
     a = abs(v)

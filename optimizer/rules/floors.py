@@ -13,13 +13,11 @@ from ..curves import Curves, load_curves
 from ..errors import CurveError, SpecError
 from ..lp import INF, LPContext, RowInfo, rule_name
 from ..values import mapping, number, refuse_unknown
-from .base import RuleFamily
+from .base import EPS, RuleFamily
 
 if TYPE_CHECKING:
     from ..spec import PlanSpec
     from .replan import OpenPart
-
-EPS = 1e-9
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Any
 from ..errors import SpecError
 from ..lp import LPContext
 from ..values import mapping, optional, refuse_unknown
-from .base import RuleFamily, fmt, unknown_name
+from .base import EPS, RuleFamily, fmt, unknown_name
 
 if TYPE_CHECKING:
     from ..curves import Curves
     from ..spec import PlanSpec
     from .replan import OpenPart
 
-EPS = 1e-9
 _KEYS = {"min", "max", "min_share", "max_share"}
 
 

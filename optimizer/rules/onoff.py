@@ -10,13 +10,11 @@ import numpy as np
 from ..errors import SpecError
 from ..lp import INF, LPContext, RowInfo, rule_name
 from ..values import number, optional
-from .base import RuleFamily
+from .base import EPS, RuleFamily
 
 if TYPE_CHECKING:
     from ..spec import PlanSpec
     from .replan import OpenPart
-
-EPS = 1e-9
 
 
 class OnOff(RuleFamily):
