@@ -7,6 +7,7 @@ Every rule family validates its spec fields with these, so ``spec.networks.meta.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 from .errors import SpecError
@@ -73,3 +74,31 @@ def check_budget(value, where: str = "spec.budget") -> float:
             f"{where}: budget must be above 0 and at most 1e12 (1,000,000,000,000), got {b:g}"
         )
     return b
+
+
+#: characters no name or cell may hold: C0 and C1 controls (tab and newline included), DEL,
+#: the non-characters U+FFFE/U+FFFF and lone surrogates (XLSX and UTF-8 cannot carry them)
+CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def control_char_message(value: str, where: str) -> str | None:
+    r"""Return why ``value`` is refused (its first control character and where), or None.
+
+    The one message for a control character, whichever layer refuses it:
+    ``spec.networks: 'me\x00ta' holds the control character U+0000 at position 3; remove it``.
+    """
+    m = CONTROL_CHARS.search(value)
+    if m is None:
+        return None
+    return (
+        f"{where}: {value[:60]!r} holds the control character U+{ord(m.group()):04X} at "
+        f"position {m.start() + 1}; remove it"
+    )
+
+
+def check_text(value: str, where: str) -> str:
+    """Return ``value``; SpecError (:func:`control_char_message`) if it holds a control character."""
+    msg = control_char_message(value, where)
+    if msg is not None:
+        raise SpecError(msg)
+    return value

@@ -75,6 +75,34 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=200, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
 
+    # bounded work (docs/service.md, "Load")
+    time_limit: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="seconds a solver may search a mixed-integer plan before it returns the "
+        "best plan found with status time_limit and its proven gap",
+    )
+    workers: int = Field(
+        default=2, gt=0, le=256, description="heavy requests (solve, forecast) run at once"
+    )
+    queue: int = Field(
+        default=2,
+        ge=0,
+        le=10_000,
+        description="heavy requests that may wait for a worker; beyond it the answer is 503",
+    )
+    request_time_budget: float = Field(
+        default=120.0,
+        gt=0,
+        le=86_400,
+        description="seconds one heavy request may take, waiting included (solver limits "
+        "are cut to what is left)",
+    )
+    client_timeout: float = Field(
+        default=30.0, gt=0, le=3_600, description="seconds a client may take to send a request"
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, v):
