@@ -18,8 +18,9 @@ import numpy as np
 from .curves import Curves
 from .diagnose import diagnose
 from .errors import InfeasibleError, SolverError, SpecError
+from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
-from .plan import Plan, read_plan
+from .plan import Plan, read_plan, time_limited
 from .progress import Progress
 from .rules import fmt
 from .solvers import HighsSolver, Solution, make_solver
@@ -35,25 +36,39 @@ def _spec(spec) -> PlanSpec:
     raise SpecError(f"spec: expected a PlanSpec or a mapping, got {type(spec).__name__}")
 
 
-def _raise_for(status: str, model, budget: float) -> None:
-    if status == "infeasible":
+def _raise_for(sol: Solution, model, budget: float) -> None:
+    if sol.status == "infeasible":
         msg, diag = diagnose(model, budget)
         raise InfeasibleError(msg, diag)
-    raise SolverError(f"the solver stopped without an optimal plan (status: {status})")
+    if sol.status == "time_limit":
+        raise SolverError(
+            f"{sol.solver} found no plan within the time limit of {sol.time_limit:g} s; "
+            "raise it (--time-limit, ADPLAN_TIME_LIMIT) or try the other solver (--solver)"
+        )
+    raise SolverError(f"the solver stopped without an optimal plan (status: {sol.status})")
 
 
-def allocate(curves: Curves, spec: PlanSpec | dict, *, solver: str | None = None) -> Plan:
+def allocate(
+    curves: Curves,
+    spec: PlanSpec | dict,
+    *,
+    solver: str | None = None,
+    time_limit: float | None = None,
+) -> Plan:
     """Return the plan with the most expected results (or value) under ``spec``.
 
-    Raises InfeasibleError (with ``.diagnosis``) when the rules cannot all hold.
+    ``time_limit`` (seconds, default 60) bounds an on/off plan's search: when it is reached
+    the best plan found comes back with status ``time_limit`` and its proven gap
+    (``plan.solver["gap"]``). Raises InfeasibleError (with ``.diagnosis``) when the rules
+    cannot all hold.
     """
     t0 = time.perf_counter()
     spec = _spec(spec)
     model = build_model(curves, spec)
-    s = make_solver(model, solver)
+    s = make_solver(model, solver, time_limit=time_limit)
     sol = s.solve()
-    if not sol.optimal:
-        _raise_for(sol.status, model, spec.budget)
+    if not sol.has_plan:
+        _raise_for(sol, model, spec.budget)
     return read_plan(model, sol, curves=curves, spec=spec, seconds_total=time.perf_counter() - t0)
 
 
@@ -83,6 +98,7 @@ def frontier(
     *,
     solver: str | None = None,
     on_progress: Progress | None = None,
+    time_limit: float | None = None,
 ) -> list[dict]:
     """Return the expected results at each budget, exact at every one.
 
@@ -93,6 +109,9 @@ def frontier(
     budget's shadow price; None where more budget buys nothing). A budget at which the rules
     cannot hold gives a point with ``status: infeasible``. The points come back in the order of
     ``budgets``; ``on_progress(message, done, total)`` is called after each one.
+    ``time_limit`` (seconds, default 60) bounds the whole sweep: with on/off rules each budget
+    gets an equal share of what is left, and a point cut short has ``status: time_limit`` and
+    its proven ``gap``.
     """
     spec = _spec(spec)
     budgets = _checked_budgets(budgets)
@@ -100,7 +119,7 @@ def frontier(
     # first starts from the greedy crash basis); measured a little cheaper than decreasing
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
-    sweep = _Sweep(model, make_solver(model, solver), budgets, on_progress)
+    sweep = _Sweep(model, make_solver(model, solver, time_limit=time_limit), budgets, on_progress)
     if isinstance(sweep.solver, HighsSolver) and not model.is_mip and len(budgets) >= 6:
         order = sweep.ends_then_reduced(order)
     for i in order:
@@ -130,6 +149,7 @@ class _Sweep:
         self.on_progress = on_progress
         self.out: list[dict | None] = [None] * len(budgets)
         self.done = 0
+        self.deadline = time.perf_counter() + solver.time_limit
 
     def _progress(self) -> None:
         self.done += 1
@@ -139,6 +159,8 @@ class _Sweep:
     def full(self, i: int) -> Solution:
         """Solve the full model at budget ``i`` (warm from the last basis)."""
         b, m = self.budgets[i], self.model
+        left = (self.deadline - time.perf_counter()) / (len(self.budgets) - self.done)
+        self.solver.time_limit = max(left, 1e-3)  # each LP inside still gets its minimum
         self.solver.set_row_upper(m.budget_row, b)
         m.row_ub[m.budget_row] = b
         sol = self.solver.solve()
@@ -182,6 +204,8 @@ class _Sweep:
 def _point_or_status(model, sol: Solution, b: float) -> dict:
     if sol.optimal:
         return {"status": "optimal", **_point(model, sol, b)}
+    if sol.status == "time_limit" and sol.has_plan and sol.gap is not None:
+        return {"status": "time_limit", **_point(model, sol, b), "gap": sol.gap}
     if sol.status == "infeasible":
         return {
             "status": "infeasible",
@@ -196,24 +220,34 @@ def _point_or_status(model, sol: Solution, b: float) -> dict:
 
 
 def min_budget_for_results(
-    curves: Curves, spec: PlanSpec | dict, target: float, *, solver: str | None = None
+    curves: Curves,
+    spec: PlanSpec | dict,
+    target: float,
+    *,
+    solver: str | None = None,
+    time_limit: float | None = None,
 ) -> Plan:
     """Find the smallest spend that reaches ``target`` results under the rules (the budget aside).
 
     Returns the plan at that budget (``plan.budget`` = the spend found). If the target is out
-    of reach, InfeasibleError says how many results the rules allow at most.
+    of reach, InfeasibleError says how many results the rules allow at most. ``time_limit``
+    (seconds, default 60) bounds the two solves together; an on/off search cut short gives a
+    plan with status ``time_limit`` and the proven gap of the spend found.
     """
     spec = _spec(spec)
     target = float(target)
     if not target > 0:
         raise SpecError(f"target results: must be above 0, got {target:g}")
+    t0 = time.perf_counter()
     model = build_model(curves, spec, target_results=target)
-    sol = make_solver(model, solver).solve()
+    s = make_solver(model, solver, time_limit=time_limit)
+    sol = s.solve()
+    left = max(s.time_limit - (time.perf_counter() - t0), MIN_SEARCH_SECONDS)
     if sol.status == "infeasible":
         # how far can the rules go with unlimited budget?
         big = spec.with_budget(min(sum(ln.max_spend for ln in curves.lines) + 1.0, MAX_BUDGET))
         try:
-            best = allocate(curves, big, solver=solver)
+            best = allocate(curves, big, solver=solver, time_limit=left)
         except InfeasibleError as e:
             raise InfeasibleError(f"no budget reaches the target: {e}", e.diagnosis) from None
         reach = best.expected_results
@@ -234,17 +268,15 @@ def min_budget_for_results(
                 }
             ],
         )
-    if not sol.optimal:
-        _raise_for(sol.status, model, spec.budget)
+    if not sol.has_plan:
+        _raise_for(sol, model, spec.budget)
     need = float(sol.x[model.total_col])
     if need > MAX_BUDGET:
         raise SpecError(
             f"target results: reaching {fmt(target)} {curves.result_type} needs a budget of "
             f"{need:,.0f}, above the limit of 1e12 (1,000,000,000,000); lower the target"
         )
-    plan = allocate(curves, spec.with_budget(max(need, 1e-9)), solver=solver)
-    return _with_target(plan, target)
-
-
-def _with_target(plan: Plan, target: float) -> Plan:
+    plan = allocate(curves, spec.with_budget(max(need, 1e-9)), solver=solver, time_limit=left)
+    if sol.status == "time_limit":  # the spend found may not be the least: say by how much
+        plan = time_limited(plan, sol)
     return replace(plan, target_results=target)

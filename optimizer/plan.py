@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import numpy as np
@@ -205,6 +205,8 @@ def read_plan(
         notes = unspent_notes(
             spec.budget, total_spend, constraints, lines, curves.currency, model.objective
         )
+    if sol.status == "time_limit":
+        notes = (*notes, time_limit_note(sol))
     return Plan(
         status=sol.status,
         budget=spec.budget if target_results is None else total_spend,
@@ -391,8 +393,11 @@ def _unfunded_line(model: Model, i: int, reduced: float, held: dict[int, str]) -
 
 
 def _solver_info(model: Model, sol: Solution, seconds_total: float | None) -> dict:
-    """Return what the plan says of its solve: solver, times, size and settings."""
-    return {
+    """Return what the plan says of its solve: solver, times, size and settings.
+
+    An on/off plan adds the proven bound, the relative gap to it and how it was proven.
+    """
+    info = {
         "name": sol.solver,
         "seconds": sol.seconds if seconds_total is None else seconds_total,
         "solve_seconds": sol.seconds,
@@ -400,7 +405,29 @@ def _solver_info(model: Model, sol: Solution, seconds_total: float | None) -> di
         "variables": model.n_col,
         "rows": model.n_row,
         "settings": dict(sol.settings),
+        "time_limit": sol.time_limit,
     }
+    if sol.mip:
+        info.update(gap=sol.gap, bound=sol.bound, search=sol.search)
+    return info
+
+
+def time_limit_note(sol: Solution) -> str:
+    """Say that the search stopped at its time limit, and how far from the best it may be."""
+    gap = 100.0 * (sol.gap or 0.0)
+    return (
+        f"the search for on/off lines stopped at its time limit of {sol.time_limit:g} s: this "
+        f"is the best plan found, proven within {gap:.3g}% of the best possible; raise the "
+        "time limit (--time-limit, ADPLAN_TIME_LIMIT) to search longer"
+    )
+
+
+def time_limited(plan: Plan, sol: Solution) -> Plan:
+    """Return ``plan`` marked ``time_limit`` by the solve ``sol`` (its gap and a note)."""
+    solver = {**plan.solver, "gap": sol.gap, "bound": sol.bound, "search": sol.search}
+    return replace(
+        plan, status="time_limit", solver=solver, notes=(*plan.notes, time_limit_note(sol))
+    )
 
 
 #: budget left unspent (relative) above which the plan says why

@@ -31,6 +31,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SolverError
+from .mip import (
+    DEFAULT_TIME_LIMIT,
+    MIN_SEARCH_SECONDS,
+    MIP_REL_GAP,
+    LPResult,
+    OnOffResult,
+    solve_onoff,
+)
 from .model import INF, Model
 
 SOLVERS = ("highs", "cbc")
@@ -39,7 +47,7 @@ DEFAULT_SOLVER = "highs"
 #: HiGHS options for the LP (benchmarks/bench_optimizer.py measured these fastest here)
 HIGHS_LP_OPTIONS = {"presolve": "off", "solver": "simplex", "simplex_strategy": 1}
 #: HiGHS options for the MILP phase (branch and bound needs presolve)
-HIGHS_MIP_OPTIONS = {"presolve": "on", "solver": "choose", "mip_rel_gap": 1e-7}
+HIGHS_MIP_OPTIONS = {"presolve": "on", "solver": "choose", "mip_rel_gap": MIP_REL_GAP}
 
 
 _quiet_lock = threading.Lock()
@@ -110,11 +118,22 @@ class Solution:
     seconds: float
     settings: dict = field(default_factory=dict)
     mip: bool = False
+    #: on/off plans: the proven bound on the objective, the relative gap to it, how it was
+    #: proven (``"rounding"`` or ``"branch and bound"``) and the time limit (seconds)
+    bound: float | None = None
+    gap: float | None = None
+    search: str | None = None
+    time_limit: float | None = None
 
     @property
     def optimal(self) -> bool:
         """Return True if the solver found an optimal solution."""
         return self.status == "optimal"
+
+    @property
+    def has_plan(self) -> bool:
+        """Return True if there is a plan: optimal, or the best found at the time limit."""
+        return self.status == "optimal" or (self.status == "time_limit" and self.gap is not None)
 
 
 def row_activity(model: Model, x: np.ndarray, *, absolute: bool = False) -> np.ndarray:
@@ -151,7 +170,7 @@ def _csc(model: Model):
     return start, row_of_nz[order], model.data[order]
 
 
-def crash_basis(model: Model):
+def crash_basis(model: Model, on: np.ndarray | None = None):
     """Build a starting basis that is dual feasible and nearly primal feasible.
 
     Greedy on the budget alone: tiers sorted by objective per unit of currency are set at
@@ -160,6 +179,9 @@ def crash_basis(model: Model):
     right sign. Rule rows start with their slack basic; the dual simplex repairs what they
     violate in a few iterations. Measured: 10x faster than HiGHS's slack basis at the
     spec budget and up to 70x at low budgets (130k variables), see docs/optimizer.md.
+
+    ``on`` (an on/off plan with its switches fixed) leaves the tiers of lines switched off
+    at 0 and the switches at their fixed values.
     """
     import highspy
 
@@ -168,6 +190,9 @@ def crash_basis(model: Model):
     col = np.zeros(m.n_col, dtype=np.int8)  # 0 at lower, 1 basic, 2 at upper
     row = np.ones(m.n_row, dtype=np.int8)
     col[m.total_col] = 1
+    width = m.col_ub[: m.n_tier]
+    if on is not None:
+        width = np.where(on[m.tier_line] > 0.5, width, 0.0)
     row[0] = 0  # the total-spend definition row (equality) is nonbasic
     nt = m.n_tier
     target = _target_row(m)
@@ -176,7 +201,7 @@ def crash_basis(model: Model):
         c = m.tier_slope
         order = np.argsort(-c, kind="stable")
         order = order[c[order] > 0]
-        cum = np.cumsum((m.col_ub[:nt] * m.tier_slope)[order])
+        cum = np.cumsum((width * m.tier_slope)[order])
         k = int(np.searchsorted(cum, m.row_lb[target], side="left"))
         if k >= len(order):
             col[order] = 2
@@ -189,7 +214,7 @@ def crash_basis(model: Model):
         budget = m.row_ub[m.budget_row] - m.spent_offset
         order = np.argsort(-c, kind="stable")
         order = order[c[order] > 0]
-        cum = np.cumsum(m.col_ub[:nt][order])
+        cum = np.cumsum(width[order])
         k = int(np.searchsorted(cum, budget, side="left")) if np.isfinite(budget) else len(order)
         if k >= len(order):  # the budget is not binding: its row slack is basic
             col[order] = 2
@@ -197,6 +222,9 @@ def crash_basis(model: Model):
             col[order[:k]] = 2
             col[order[k]] = 1
             row[m.budget_row] = 2
+    if on is not None:
+        col[: m.n_tier][width == 0] = 0
+        col[m.binary_cols] = np.where(on > 0.5, 2, 0)
     st = (S.kLower, S.kBasic, S.kUpper)
     basis = highspy.HighsBasis()
     basis.col_status = [st[v] for v in col.tolist()]
@@ -219,11 +247,19 @@ class HighsSolver:
 
     name = "highs"
 
-    def __init__(self, model: Model, options: dict | None = None, *, crash: bool = True) -> None:
+    def __init__(
+        self,
+        model: Model,
+        options: dict | None = None,
+        *,
+        crash: bool = True,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+    ) -> None:
         import highspy
 
         self.hs = highspy
         self.crash = crash
+        self.time_limit = float(time_limit)
         self._solved = False
         self.model = model
         self.options = dict(HIGHS_LP_OPTIONS if options is None else options)
@@ -289,51 +325,106 @@ class HighsSolver:
             return "infeasible"
         if ms in (M.kUnbounded, M.kUnboundedOrInfeasible):
             return "unbounded" if ms == M.kUnbounded else "infeasible"
+        if ms == M.kTimeLimit:
+            return "time_limit"
         return self.h.modelStatusToString(ms)
 
     def solve(self) -> Solution:
         """Solve and return the :class:`Solution`, warm from the last basis.
 
         The first solve (or the first after :meth:`restart`) starts from :func:`crash_basis`
-        where it applies. A MILP is solved with its binaries integral first, then the on/off
-        choices are fixed and the LP is solved again for the duals.
+        where it applies. An on/off plan (a MILP) goes through :func:`optimizer.mip.solve_onoff`
+        within the time limit; its switches are then fixed and the LP solved for the duals.
         """
         t0 = time.perf_counter()
-        mip = False
         if self.model.is_mip:
-            mip = True
-            # MILP first, then fix the on/off choices and re-solve the LP for duals
-            m = self.model
-            integ = self.hs.HighsVarType.kInteger
-            cols = m.binary_cols.astype(np.int32)
-            self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), integ))
-            self.h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.ones(len(cols)))
-            self._apply(HIGHS_MIP_OPTIONS)
-            with quiet_stdout():
-                self.h.run()
-            status = self._status()
-            if status != "optimal":
-                return self._fail(status, t0, mip)
-            y = np.round(np.asarray(self.h.getSolution().col_value)[cols])
-            cont = self.hs.HighsVarType.kContinuous
-            self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), cont))
-            self.h.changeColsBounds(len(cols), cols, y, y)
-        elif self.crash and not self._solved and self._usable_crash():
+            return self._solve_onoff(t0)
+        if self.crash and not self._solved and self._usable_crash():
             self.h.setBasis(self._crash_basis())
+        r = self.run_lp(self.time_limit)
+        self._solved = True
+        return self._solution(r, t0)
+
+    def _solve_onoff(self, t0: float) -> Solution:
+        res = solve_onoff(self, self.time_limit)
+        if res.y is None:
+            return self._solution(LPResult(res.status, None, float("nan")), t0, res)
+        self.fix_switches(res.y)
+        return self._solution(self.run_lp(max(self.time_limit, MIN_SEARCH_SECONDS)), t0, res)
+
+    def _solution(self, r: LPResult, t0: float, onoff: OnOffResult | None = None) -> Solution:
+        """Return the :class:`Solution` of the LP just run (its duals read from HiGHS)."""
+        mip = onoff is not None
+        status = r.status if onoff is None or r.status != "optimal" else onoff.status
+        if r.x is None:
+            return self._fail(status, t0, mip)
+        y = np.asarray(self.h.getSolution().row_dual, dtype=float)  # maximising: d obj/d bound
+        return _with_onoff(
+            Solution(
+                status,
+                r.x,
+                y,
+                r.objective,
+                "highs",
+                time.perf_counter() - t0,
+                dict(self.options),
+                mip,
+                time_limit=self.time_limit,
+            ),
+            onoff,
+        )
+
+    def _switches(self, lo: np.ndarray, hi: np.ndarray, integral: bool) -> None:
+        cols = self.model.binary_cols.astype(np.int32)
+        kind = self.hs.HighsVarType.kInteger if integral else self.hs.HighsVarType.kContinuous
+        self.h.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind))
+        self.h.changeColsBounds(len(cols), cols, lo, hi)
+
+    def relax_switches(self) -> None:
+        """Make the on/off variables continuous in [0, 1] (the bound of step 1)."""
+        n = len(self.model.binary_cols)
+        self._switches(np.zeros(n), np.ones(n), False)
+
+    def fix_switches(self, y: np.ndarray, *, crash: bool = False) -> None:
+        """Make the on/off variables continuous and fixed at ``y``.
+
+        ``crash``: start the next LP from :func:`crash_basis` for these switches (not warm).
+        """
+        self._switches(np.asarray(y, dtype=float), np.asarray(y, dtype=float), False)
+        if crash and self.crash and self._usable_crash():
+            self.h.setBasis(crash_basis(self.model, on=np.asarray(y, dtype=float)))
+
+    def run_lp(self, time_limit: float) -> LPResult:
+        """Run HiGHS on the model as it stands (LP options) and read the result."""
         self._apply(self.options)
+        self.h.setOptionValue("time_limit", float(time_limit))
         with quiet_stdout():
             self.h.run()
-        self._solved = True
         status = self._status()
         if status != "optimal":
-            return self._fail(status, t0, mip)
-        sol = self.h.getSolution()
-        x = np.asarray(sol.col_value, dtype=float)
-        y = np.asarray(sol.row_dual, dtype=float)  # maximising: already d obj / d bound
-        obj = float(self.h.getInfo().objective_function_value)
-        return Solution(
-            "optimal", x, y, obj, "highs", time.perf_counter() - t0, dict(self.options), mip
-        )
+            return LPResult(status, None, float("nan"))
+        x = np.asarray(self.h.getSolution().col_value, dtype=float)
+        return LPResult("optimal", x, float(self.h.getInfo().objective_function_value))
+
+    def run_mip(self, start: np.ndarray | None, time_limit: float) -> LPResult:
+        """Branch and bound with integral switches from ``start``, within ``time_limit``."""
+        n = len(self.model.binary_cols)
+        self._switches(np.zeros(n), np.ones(n), True)
+        self._apply(HIGHS_MIP_OPTIONS)
+        self.h.setOptionValue("time_limit", float(time_limit))
+        if start is not None:
+            cols = np.arange(len(start), dtype=np.int32)
+            self.h.setSolution(len(start), cols, np.asarray(start, dtype=float))
+        with quiet_stdout():
+            self.h.run()
+        info = self.h.getInfo()
+        status = self._status()
+        bound = float(info.mip_dual_bound)
+        if info.primal_solution_status != 2:  # no feasible solution
+            return LPResult(status, None, float("nan"), bound if np.isfinite(bound) else None)
+        x = np.asarray(self.h.getSolution().col_value, dtype=float)
+        obj = float(info.objective_function_value)
+        return LPResult(status, x, obj, bound if np.isfinite(bound) else None)
 
     def _fail(self, status: str, t0: float, mip: bool) -> Solution:
         n, m = self.model.n_col, self.model.n_row
@@ -346,7 +437,15 @@ class HighsSolver:
             time.perf_counter() - t0,
             dict(self.options),
             mip,
+            time_limit=self.time_limit,
         )
+
+
+def _with_onoff(sol: Solution, onoff: OnOffResult | None) -> Solution:
+    """Copy the bound, gap and search of an on/off solve onto ``sol``."""
+    if onoff is not None:
+        sol.bound, sol.gap, sol.search = onoff.bound, onoff.gap, onoff.search
+    return sol
 
 
 class CbcSolver:
@@ -354,10 +453,13 @@ class CbcSolver:
 
     name = "cbc"
 
-    def __init__(self, model: Model, options: dict | None = None) -> None:
+    def __init__(
+        self, model: Model, options: dict | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT
+    ) -> None:
         import pulp
 
         self.pulp = pulp
+        self.time_limit = float(time_limit)
         self.model = model
         self.options = dict(options or {})
         prob = pulp.LpProblem("adplan", pulp.LpMaximize)
@@ -401,46 +503,94 @@ class CbcSolver:
         """Change the right-hand side of row ``row`` to ``ub`` (infinite becomes 1e30)."""
         self.cons[row].changeRHS(float(ub) if np.isfinite(ub) else 1e30)
 
-    def _run(self) -> str:
+    def _run(self, time_limit: float, warm: bool = False, gap: float | None = None) -> str:
         pulp = self.pulp
         try:
             with warnings.catch_warnings():  # PuLP 3.3 warns that PuLP 4 renames the class
                 warnings.simplefilter("ignore", DeprecationWarning)
-                cmd = pulp.PULP_CBC_CMD(msg=False, **self.options)
+                opts = {"timeLimit": float(time_limit), "gapRel": gap, **self.options}
+                cmd = pulp.PULP_CBC_CMD(msg=False, warmStart=warm, **opts)
             self.prob.solve(cmd)
         except pulp.PulpSolverError as e:  # pragma: no cover - solver missing or crashed
             raise SolverError(f"CBC failed: {e}") from None
         st = self.prob.status
         if st == pulp.LpStatusOptimal:
+            if self.prob.sol_status == pulp.LpSolutionIntegerFeasible:
+                return "time_limit"  # stopped on time with a plan (PuLP: "Optimal")
             return "optimal"
         if st == pulp.LpStatusInfeasible:
             return "infeasible"
         if st == pulp.LpStatusUnbounded:
             return "unbounded"
+        if st == pulp.LpStatusNotSolved:
+            return "time_limit"  # CBC "Stopped" with no solution
         return pulp.LpStatus.get(st, str(st)).lower()
+
+    def _values(self) -> np.ndarray:
+        return np.array([v.varValue or 0.0 for v in self.vars], dtype=float)
+
+    def _switches(self, lo, hi, integral: bool) -> None:
+        cat = self.pulp.LpInteger if integral else self.pulp.LpContinuous
+        for i, a, b in zip(self.model.binary_cols.tolist(), lo, hi, strict=True):
+            v = self.vars[i]
+            v.cat, v.lowBound, v.upBound = cat, float(a), float(b)
+
+    def relax_switches(self) -> None:
+        """Make the on/off variables continuous in [0, 1] (the bound of step 1)."""
+        n = len(self.model.binary_cols)
+        self._switches([0.0] * n, [1.0] * n, False)
+
+    def fix_switches(self, y: np.ndarray, *, crash: bool = False) -> None:  # noqa: ARG002
+        """Make the on/off variables continuous and fixed at ``y`` (``crash``: HiGHS only)."""
+        y = np.asarray(y, dtype=float).tolist()
+        self._switches(y, y, False)
+
+    def run_lp(self, time_limit: float) -> LPResult:
+        """Run CBC on the model as it stands (an LP) and read the result."""
+        status = self._run(time_limit)
+        if status != "optimal":
+            return LPResult(status, None, float("nan"))
+        x = self._values()
+        return LPResult("optimal", x, float(self.model.c @ x))
+
+    def run_mip(self, start: np.ndarray | None, time_limit: float) -> LPResult:
+        """Branch and bound with integral switches from ``start``, within ``time_limit``.
+
+        PuLP does not read CBC's bound back, so the bound is the relaxation's (step 1).
+        """
+        n = len(self.model.binary_cols)
+        self._switches([0.0] * n, [1.0] * n, True)
+        if start is not None:
+            for v, val in zip(self.vars, start.tolist(), strict=True):
+                v.setInitialValue(val)
+        status = self._run(time_limit, warm=start is not None, gap=MIP_REL_GAP)
+        found = (self.pulp.LpSolutionOptimal, self.pulp.LpSolutionIntegerFeasible)
+        if status not in ("optimal", "time_limit") or self.prob.sol_status not in found:
+            return LPResult(status, None, float("nan"))
+        x = self._values()
+        return LPResult(status, x, float(self.model.c @ x))
 
     def solve(self) -> Solution:
         """Solve with CBC and return the :class:`Solution`.
 
-        A MILP is solved with its binaries integral first, then they are fixed at the values
-        found and the LP is solved again for the duals.
+        An on/off plan (a MILP) goes through :func:`optimizer.mip.solve_onoff` within the time
+        limit; its switches are then fixed and the LP solved again for the duals.
         """
-        pulp = self.pulp
         t0 = time.perf_counter()
+        onoff = None
+        if self.model.is_mip:
+            onoff = solve_onoff(self, self.time_limit)
+            if onoff.y is not None:
+                self.fix_switches(onoff.y)
+        if onoff is not None and onoff.y is None:
+            r = LPResult(onoff.status, None, float("nan"))
+        else:  # the duals of a plan found must not be cut short by the limit spent finding it
+            r = self.run_lp(
+                self.time_limit if onoff is None else max(self.time_limit, MIN_SEARCH_SECONDS)
+            )
         m = self.model
-        mip = m.is_mip
-        if mip:
-            for i in m.binary_cols:
-                v = self.vars[i]
-                v.cat, v.lowBound, v.upBound = pulp.LpInteger, 0, 1
-        status = self._run()
-        if status == "optimal" and mip:
-            for i in m.binary_cols:
-                v = self.vars[i]
-                val = float(round(v.varValue or 0.0))
-                v.cat, v.lowBound, v.upBound = pulp.LpContinuous, val, val
-            status = self._run()
-        if status != "optimal":
+        status = r.status if onoff is None or r.status != "optimal" else onoff.status
+        if r.x is None:
             return Solution(
                 status,
                 np.zeros(m.n_col),
@@ -449,14 +599,22 @@ class CbcSolver:
                 "cbc",
                 time.perf_counter() - t0,
                 dict(self.options),
-                mip,
+                onoff is not None,
+                time_limit=self.time_limit,
             )
-        x = np.array([v.varValue or 0.0 for v in self.vars], dtype=float)
         y = np.array([c.pi or 0.0 for c in self.cons], dtype=float)
-        obj = float(m.c @ x)
-        return Solution(
-            "optimal", x, y, obj, "cbc", time.perf_counter() - t0, dict(self.options), mip
+        sol = Solution(
+            status,
+            r.x,
+            y,
+            r.objective,
+            "cbc",
+            time.perf_counter() - t0,
+            dict(self.options),
+            onoff is not None,
+            time_limit=self.time_limit,
         )
+        return _with_onoff(sol, onoff)
 
 
 def check_solver(name: str) -> str:
@@ -473,17 +631,46 @@ def check_solver(name: str) -> str:
     return key
 
 
-def make_solver(model: Model, solver: str | None = None, options: dict | None = None):
+def make_solver(
+    model: Model,
+    solver: str | None = None,
+    options: dict | None = None,
+    *,
+    time_limit: float | None = None,
+):
     """Return a :class:`HighsSolver` or :class:`CbcSolver` for ``model``.
 
     ``solver`` is a name in :data:`SOLVERS` (any case; None means :data:`DEFAULT_SOLVER`).
     ``options`` replace HiGHS's default options, or are passed to ``PULP_CBC_CMD`` for CBC.
-    Raises SpecError (:func:`check_solver`) for an unknown solver name.
+    ``time_limit`` (seconds; None: :data:`~optimizer.mip.DEFAULT_TIME_LIMIT`) bounds each
+    solve. Raises SpecError (:func:`check_solver`) for an unknown solver name or a time limit
+    that is not a positive number.
     """
     name = check_solver(solver or DEFAULT_SOLVER)
+    limit = check_time_limit(time_limit)
     if name == "highs":
-        return HighsSolver(model, options)
-    return CbcSolver(model, options)
+        return HighsSolver(model, options, time_limit=limit)
+    return CbcSolver(model, options, time_limit=limit)
+
+
+#: the longest time limit accepted (a day), so a typo cannot make a solve unbounded
+MAX_TIME_LIMIT = 86_400.0
+
+
+def check_time_limit(value: float | None) -> float:
+    """Return the time limit in seconds (None: the default); SpecError if it is not in (0, 1 day]."""
+    if value is None:
+        return DEFAULT_TIME_LIMIT
+    from .errors import SpecError
+    from .values import number
+
+    v = number(value, "time limit (seconds)", lo=None)
+    if not 0 < v <= MAX_TIME_LIMIT:
+        raise SpecError(
+            f"time limit (seconds): must be above 0 and at most {MAX_TIME_LIMIT:,.0f} (a day), "
+            f"got {v:g}"
+        )
+    return v
 
 
 __all__ = [
@@ -494,6 +681,7 @@ __all__ = [
     "HighsSolver",
     "Solution",
     "check_solver",
+    "check_time_limit",
     "make_solver",
     "quiet_stdout",
 ]

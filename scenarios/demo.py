@@ -169,6 +169,7 @@ def run_demo(
     *,
     seed: int = 7,
     solver: str | None = None,
+    time_limit: float | None = None,
 ) -> DemoResult:
     """Run the pipeline end to end on the sample history; write everything to ``out_dir``.
 
@@ -282,7 +283,7 @@ def run_demo(
         + yaml.safe_dump(spec.to_dict(), sort_keys=False),
         encoding="utf-8",
     )
-    plan = optimise(curves, spec, solver=solver)
+    plan = optimise(curves, spec, solver=solver, time_limit=time_limit)
     files = {"spec": spec_path}
     for suffix in ("json", "csv", "xlsx", "html"):
         files[f"plan {suffix}"] = write_plan(plan, out / f"plan.{suffix}")
@@ -316,7 +317,9 @@ def run_demo(
         + yaml.safe_dump(scenario, sort_keys=False),
         encoding="utf-8",
     )
-    run = run_scenario(sc_path, out / "scenario", curves=curves, solver=solver)
+    run = run_scenario(
+        sc_path, out / "scenario", curves=curves, solver=solver, time_limit=time_limit
+    )
     files = {"scenario": sc_path}
     for v in run.variants:
         files.update({f"scenario {v.name} {k}": p for k, p in v.files.items()})
@@ -337,7 +340,14 @@ def run_demo(
     actuals = simulated_actuals(plan, curves.result_type, AS_OF, seed=seed)
     actuals_path = out / "actuals.csv"
     forecasting.write_history(actuals, actuals_path)
-    rp = replan(curves, spec, forecasting.load_history(actuals_path), AS_OF, solver=solver)
+    rp = replan(
+        curves,
+        spec,
+        forecasting.load_history(actuals_path),
+        AS_OF,
+        solver=solver,
+        time_limit=time_limit,
+    )
     p = out / "replan.json"
     p.write_text(json.dumps(json_safe(rp.to_dict()), indent=2) + "\n", encoding="utf-8")
     record(

@@ -217,6 +217,7 @@ def replan(
     as_of,
     *,
     solver: str | None = None,
+    time_limit: float | None = None,
     source: str | None = None,
 ) -> ReplanResult:
     """Lock the spend made before ``as_of`` and re-optimise the rest (see module docstring).
@@ -229,7 +230,7 @@ def replan(
     if source is not None and source != spec.source:
         spec = replace(spec, source=source)
     label = f"{spec.source} (re-plan as of {day})"
-    original = optimise(curves, spec, solver=solver)
+    original = optimise(curves, spec, solver=solver, time_limit=time_limit)
     by_line, warnings = actual_spend(actuals, curves, day)
     status = _period_status(curves.periods, day)
     spent = _sort_spend(by_line, curves, spec, status, warnings)
@@ -238,14 +239,16 @@ def replan(
     sub_plan: Plan | None = None
     sub_spec: PlanSpec | None = None
     if remaining:
-        sub_spec, sub_plan = _replan_open_part(curves, spec, spent, status, warnings, label, solver)
+        sub_spec, sub_plan = _replan_open_part(
+            curves, spec, spent, status, warnings, label, solver, time_limit
+        )
         if sub_plan is None:
             new_spend.update(spent.current)
         else:
             new_spend.update({_key(ln): float(ln.spend) for ln in sub_plan.lines})
     budget = max(spec.budget - spent.off_plan, sum(new_spend.values()))
     whole = _whole_spec(spec, new_spend, budget, label)
-    plan = optimise(curves, whole, solver=solver)
+    plan = optimise(curves, whole, solver=solver, time_limit=time_limit)
     if sub_plan is not None:  # the rules that shaped the re-plan, and why lines got nothing
         plan = replace(
             plan,
@@ -339,6 +342,7 @@ def _replan_open_part(
     warnings: list[str],
     label: str,
     solver: str | None,
+    time_limit: float | None,
 ) -> tuple[PlanSpec, Plan | None]:
     """Optimise what is left of the budget over the current and open periods.
 
@@ -374,7 +378,7 @@ def _replan_open_part(
     if left <= 0.005:
         warnings.append("nothing is left of the budget for the periods still to come")
         return sub_spec, None
-    return sub_spec, optimise(sub_curves, sub_spec, solver=solver)
+    return sub_spec, optimise(sub_curves, sub_spec, solver=solver, time_limit=time_limit)
 
 
 def _key(ln: PlanLine) -> LineKey:

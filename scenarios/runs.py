@@ -176,11 +176,20 @@ def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[
     )
 
 
-def optimise(curves: Curves, spec: PlanSpec, *, solver: str | None = None) -> Plan:
-    """Return ``allocate(curves, spec)``, solved with ``solver``; errors pass through."""
+def optimise(
+    curves: Curves,
+    spec: PlanSpec,
+    *,
+    solver: str | None = None,
+    time_limit: float | None = None,
+) -> Plan:
+    """Return ``allocate(curves, spec)``, solved with ``solver`` within ``time_limit`` seconds.
+
+    Errors pass through.
+    """
     from optimizer import allocate
 
-    return allocate(curves, spec, solver=solver)
+    return allocate(curves, spec, solver=solver, time_limit=time_limit)
 
 
 def run_variant(
@@ -190,6 +199,7 @@ def run_variant(
     patch: Mapping[str, Any],
     overrides: Overrides,
     solver: str | None = None,
+    time_limit: float | None = None,
 ) -> VariantRun:
     """Optimise one variant: the base spec with ``patch`` merged in, then ``overrides``.
 
@@ -215,7 +225,7 @@ def run_variant(
             written_spec=ov.written,
         )
         try:
-            run.plan = optimise(ov.curves, ov.spec, solver=solver)
+            run.plan = optimise(ov.curves, ov.spec, solver=solver, time_limit=time_limit)
         except InfeasibleError as e:
             run.error = str(e)
             run.diagnosis = list(e.diagnosis)
@@ -227,7 +237,9 @@ def run_variant(
     return run
 
 
-def base_frontier(run: VariantRun, solver: str | None = None) -> list[dict]:
+def base_frontier(
+    run: VariantRun, solver: str | None = None, time_limit: float | None = None
+) -> list[dict]:
     """Return the budget frontier of ``run`` at ``FRONTIER_FRACTIONS`` of its budget.
 
     Solved with ``solver`` (None: the optimizer's default); each point names it.
@@ -235,7 +247,7 @@ def base_frontier(run: VariantRun, solver: str | None = None) -> list[dict]:
     from .solver import frontier_points
 
     budgets = [round(run.spec.budget * f, 2) for f in FRONTIER_FRACTIONS]
-    return frontier_points(run.curves, run.spec, budgets, solver=solver)
+    return frontier_points(run.curves, run.spec, budgets, solver=solver, time_limit=time_limit)
 
 
 def run_scenario(
@@ -244,6 +256,7 @@ def run_scenario(
     on_progress: Progress | None = None,
     *,
     solver: str | None = None,
+    time_limit: float | None = None,
     curves: Curves | None = None,
     frontier: bool = True,
     report: bool = True,
@@ -268,13 +281,13 @@ def run_scenario(
     runs: list[VariantRun] = []
     for i, (name, patch, ov) in enumerate(todo):
         progress(f"optimising {name}", i, total)
-        runs.append(run_variant(sc, curves, name, patch, ov, solver=solver))
+        runs.append(run_variant(sc, curves, name, patch, ov, solver=solver, time_limit=time_limit))
     done = len(todo)
     points: list[dict] = []
     if frontier and runs[0].ok:
         progress("budget frontier", done, total)
         try:
-            points = base_frontier(runs[0], solver)
+            points = base_frontier(runs[0], solver, time_limit)
         except (ScenarioError, OptimizerError) as e:  # reported, not fatal
             warnings.append(f"frontier skipped: {e}")
         done += 1
@@ -338,6 +351,7 @@ def compare_files(
     variants: bool = False,
     on_progress: Progress | None = None,
     solver: str | None = None,
+    time_limit: float | None = None,
 ) -> dict:
     """Run the base of each scenario file and compare them all with the first file's base.
 
@@ -354,7 +368,7 @@ def compare_files(
         progress(f"running {Path(path).name}", i, len(paths))
         if not variants:
             sc = Scenario(**{**{f: getattr(sc, f) for f in sc.__slots__}, "variants": ()})
-        run = run_scenario(sc, None, None, solver=solver, frontier=False)
+        run = run_scenario(sc, None, None, solver=solver, time_limit=time_limit, frontier=False)
         for v in run.variants:
             name = v.name if v.name not in seen else f"{v.name} ({Path(path).name})"
             seen.add(name)

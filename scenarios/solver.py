@@ -66,7 +66,12 @@ def choose_solver(
 
 
 def frontier_points(
-    curves: Curves, spec: PlanSpec, budgets: Iterable[float], *, solver: str | None = None
+    curves: Curves,
+    spec: PlanSpec,
+    budgets: Iterable[float],
+    *,
+    solver: str | None = None,
+    time_limit: float | None = None,
 ) -> list[dict]:
     """Return ``optimizer.frontier(curves, spec, budgets, solver=...)``, each point naming it.
 
@@ -76,7 +81,10 @@ def frontier_points(
     from optimizer import frontier
 
     name = DEFAULT_SOLVER if solver is None else check_solver(solver)
-    return [{**p, "solver": name} for p in frontier(curves, spec, budgets, solver=name)]
+    return [
+        {**p, "solver": name}
+        for p in frontier(curves, spec, budgets, solver=name, time_limit=time_limit)
+    ]
 
 
 __all__ = [

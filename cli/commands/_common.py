@@ -32,6 +32,17 @@ SolverOpt = Annotated[
     ),
 ]
 
+TimeLimitOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit",
+        envvar="ADPLAN_TIME_LIMIT",
+        help="Seconds a plan with on/off rules may search; then the best plan found is "
+        "used (status time_limit, with its proven gap). Default 60.",
+        show_default=False,
+    ),
+]
+
 EXIT_OK = 0
 EXIT_INFEASIBLE = 1
 EXIT_BAD_INPUT = 2

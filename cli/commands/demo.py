@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._common import SolverOpt, cli_errors, out, print_json, progress_bar
+from ._common import SolverOpt, TimeLimitOpt, cli_errors, out, print_json, progress_bar
 
 
 def register(app: typer.Typer) -> None:
@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
             Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")
         ] = Path("adplan-demo"),
         solver: SolverOpt = None,
+        time_limit: TimeLimitOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
     ) -> None:
         """Run adplan end to end on its sample history and write every file it makes to --out.
@@ -33,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
             solver = choose_solver(solver)
             with progress_bar(not as_json) as on_progress:
-                result = run_demo(out_dir, on_progress, solver=solver)
+                result = run_demo(out_dir, on_progress, solver=solver, time_limit=time_limit)
             if as_json:
                 print_json(result.to_dict())
                 return

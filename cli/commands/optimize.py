@@ -13,7 +13,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.commands._common import SolverOpt, cli_errors, err, fail, out, print_json, warn
+from cli.commands._common import (
+    SolverOpt,
+    TimeLimitOpt,
+    cli_errors,
+    err,
+    fail,
+    out,
+    print_json,
+    warn,
+)
 
 FRONTIER_COLUMNS = (
     "budget",
@@ -207,6 +216,7 @@ def optimize(
         typer.Option("--out", "-o", help="Write the plan: .json, .csv, .xlsx or .html."),
     ] = None,
     solver: SolverOpt = None,
+    time_limit: TimeLimitOpt = None,
     target_results: Annotated[
         float | None,
         typer.Option("--target-results", help="Find the smallest budget reaching N results."),
@@ -233,9 +243,11 @@ def optimize(
         c = _curves(curves, history, start, end, period, result_type)
         s = read_spec(spec)
         if target_results is not None:
-            plan = optimizer.min_budget_for_results(c, s, target_results, solver=solver)
+            plan = optimizer.min_budget_for_results(
+                c, s, target_results, solver=solver, time_limit=time_limit
+            )
         else:
-            plan = optimizer.allocate(c, s, solver=solver)
+            plan = optimizer.allocate(c, s, solver=solver, time_limit=time_limit)
         if out_path is not None:
             _write_plan(plan, out_path)
         for note in plan.notes:
@@ -284,11 +296,13 @@ def _budgets(text: str) -> list[float]:
         ) from None
 
 
-def _raise_infeasible_everywhere(optimizer, curves, spec, budgets: list[float], solver) -> None:
+def _raise_infeasible_everywhere(
+    optimizer, curves, spec, budgets: list[float], solver, time_limit
+) -> None:
     """Raise the diagnosis at the largest budget when every budget is infeasible (exit 1)."""
     top = max(budgets)
     try:
-        optimizer.allocate(curves, spec.with_budget(top), solver=solver)
+        optimizer.allocate(curves, spec.with_budget(top), solver=solver, time_limit=time_limit)
     except optimizer.InfeasibleError as e:
         raise optimizer.InfeasibleError(
             f"the rules cannot hold at any budget given; at the largest, {top:,.0f}: {e}",
@@ -307,6 +321,7 @@ def frontier_cmd(
         typer.Option("--out", "-o", help="Write the frontier: .csv, .json or .png (chart)."),
     ] = None,
     solver: SolverOpt = None,
+    time_limit: TimeLimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the points as JSON.")] = False,
     history: HistoryOpt = None,
     start: FromOpt = None,
@@ -329,9 +344,9 @@ def frontier_cmd(
         bs = _budgets(budgets)
         c = _curves(curves, history, start, end, period, result_type)
         s = read_spec(spec)
-        points = frontier_points(c, s, bs, solver=solver)
+        points = frontier_points(c, s, bs, solver=solver, time_limit=time_limit)
         if all(p.get("status") == "infeasible" for p in points):
-            _raise_infeasible_everywhere(optimizer, c, s, bs, solver)
+            _raise_infeasible_everywhere(optimizer, c, s, bs, solver, time_limit)
         if out_path is not None:
             _write_frontier(points, out_path, c.currency)
         if as_json:

@@ -18,6 +18,7 @@ from rich.table import Table
 from ._common import (
     EXIT_INFEASIBLE,
     SolverOpt,
+    TimeLimitOpt,
     cli_errors,
     err,
     fail,
@@ -164,6 +165,7 @@ def run_cmd(
         Path, typer.Option("--out", "-o", help="Folder for plans, workbook and report.")
     ] = Path("scenario-out"),
     solver: SolverOpt = None,
+    time_limit: TimeLimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
 ) -> None:
     """Run a scenario file's base and every variant; write the plans, workbook and report.
@@ -176,7 +178,7 @@ def run_cmd(
 
         solver = choose_solver(solver)
         with progress_bar(not as_json) as on_progress:
-            run = run_scenario(file, out_dir, on_progress, solver=solver)
+            run = run_scenario(file, out_dir, on_progress, solver=solver, time_limit=time_limit)
         for w in run.warnings:
             warn(w)
         if as_json:
@@ -226,6 +228,7 @@ def compare_cmd(
         bool, typer.Option("--variants", help="Include every file's variants.")
     ] = False,
     solver: SolverOpt = None,
+    time_limit: TimeLimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
 ) -> None:
     """Compare the base of each scenario file with the first file's base, side by side.
@@ -240,7 +243,13 @@ def compare_cmd(
             raise fail("compare needs at least two scenario files (or --variants)")
         solver = choose_solver(solver)
         with progress_bar(not as_json) as on_progress:
-            comp = compare_files(files, variants=variants, on_progress=on_progress, solver=solver)
+            comp = compare_files(
+                files,
+                variants=variants,
+                on_progress=on_progress,
+                solver=solver,
+                time_limit=time_limit,
+            )
         if as_json:
             print_json(comp)
         else:
@@ -278,6 +287,7 @@ def replan_cmd(
         Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
     ] = None,
     solver: SolverOpt = None,
+    time_limit: TimeLimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
 ) -> None:
     """Lock the periods before --as-of at the spend actually made and re-optimise the rest.
@@ -303,7 +313,9 @@ def replan_cmd(
             acts = forecasting.load_history(actuals)
             if on_progress:
                 on_progress("re-optimising", 1, 2)
-            res = replan(c, plan_spec, acts, day, solver=solver, source=str(spec))
+            res = replan(
+                c, plan_spec, acts, day, solver=solver, time_limit=time_limit, source=str(spec)
+            )
         for w in warnings + res.warnings:
             warn(w)
         d = res.to_dict()  # the re-plan's JSON: what --out and --json write

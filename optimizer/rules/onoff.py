@@ -67,14 +67,23 @@ class OnOff(RuleFamily):
             lp.activation_rows.append(row)
 
     @staticmethod
-    def _line_rows(lp: LPContext, li: int, y: int, cap: float) -> None:
+    def _line_rows(lp: LPContext, li: int, y: int, cap: float) -> None:  # noqa: ARG004 (kept)
         cols, key, m = lp.line_cols(li), lp.keys[li], lp.spec.min_line_spend
-        idx = np.append(cols, y)
-        name = rule_name("line_on", *key)
-        info = RowInfo(name, "spend only on lines switched on", "max", lp.unit, 0.0, False)
-        row = lp.b.row(idx, np.append(np.ones(len(cols)), -cap), -INF, 0.0, info)
-        lp.activation_rows.append(row)
+        # one row per tier (tier <= width x on), not one per line (spend <= capacity x on):
+        # the relaxation of a line is then its curve scaled by ``on`` (the convex hull of
+        # "off or on"), so the LP bound is tight and the rounding gap small (docs/optimizer.md)
+        info = RowInfo(
+            rule_name("line_on", *key),
+            "spend only on lines switched on",
+            "max",
+            lp.unit,
+            0.0,
+            False,
+        )
+        for col, w in zip(cols.tolist(), lp.width[cols].tolist(), strict=True):
+            lp.activation_rows.append(lp.b.row([col, y], [1.0, -w], -INF, 0.0, info))
         if m is not None:
+            idx = np.append(cols, y)
             desc = f"line {'/'.join(key)} spends 0 or at least {m:,.2f}"
             val = np.append(np.ones(len(cols)), -m)
             lp.activation_rows.append(lp.rule(idx, val, "min", 0.0, "min_line_spend", key, desc))
