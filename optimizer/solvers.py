@@ -560,9 +560,12 @@ class CbcSolver:
         """
         n = len(self.model.binary_cols)
         self._switches([0.0] * n, [1.0] * n, True)
-        if start is not None:
-            for v, val in zip(self.vars, start.tolist(), strict=True):
-                v.setInitialValue(val)
+        if start is not None:  # CBC's values come back rounded: keep them within bounds
+            m = self.model
+            x = np.clip(start, m.col_lb, m.col_ub)
+            x[m.binary_cols] = np.round(x[m.binary_cols])
+            for v, val in zip(self.vars, x.tolist(), strict=True):
+                v.setInitialValue(val, check=False)
         status = self._run(time_limit, warm=start is not None, gap=MIP_REL_GAP)
         found = (self.pulp.LpSolutionOptimal, self.pulp.LpSolutionIntegerFeasible)
         if status not in ("optimal", "time_limit") or self.prob.sol_status not in found:

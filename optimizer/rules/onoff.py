@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 class OnOff(RuleFamily):
     """``min_line_spend``: a line spends 0 or at least m; ``max_active_lines``: at most K on.
 
-    One binary per line: ``spend <= capacity x on`` (hidden ``line_on__<line>`` rows),
+    One binary per line: ``tier <= width x on`` for each of its tiers (hidden
+    ``line_on__<line>`` rows: the convex hull of the line, see optimizer/mip.py),
     ``spend >= m x on`` (``min_line_spend__<line>``) and ``sum(on) <= K``
-    (``max_active_lines``). After the MILP the choices are fixed and the LP re-solved for
+    (``max_active_lines``). After the search the choices are fixed and the LP re-solved for
     duals. A re-plan counts the locked lines that spent against K.
     """
 
@@ -53,11 +54,10 @@ class OnOff(RuleFamily):
         if not spec.is_mip:
             return
         n = len(lp.lines)
-        caps = np.add.reduceat(lp.width, lp.start[:-1]) if len(lp.width) else np.zeros(0)
         y0 = lp.b.cols(np.zeros(n), 0.0, 1.0)
         lp.binary_cols = np.arange(y0, y0 + n)
         for li in range(n):
-            self._line_rows(lp, li, y0 + li, float(caps[li]))
+            self._line_rows(lp, li, y0 + li)
         k = spec.max_active_lines
         if k is not None:
             desc = f"at most {k} lines switched on"
@@ -67,7 +67,7 @@ class OnOff(RuleFamily):
             lp.activation_rows.append(row)
 
     @staticmethod
-    def _line_rows(lp: LPContext, li: int, y: int, cap: float) -> None:  # noqa: ARG004 (kept)
+    def _line_rows(lp: LPContext, li: int, y: int) -> None:
         cols, key, m = lp.line_cols(li), lp.keys[li], lp.spec.min_line_spend
         # one row per tier (tier <= width x on), not one per line (spend <= capacity x on):
         # the relaxation of a line is then its curve scaled by ``on`` (the convex hull of
