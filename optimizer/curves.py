@@ -16,6 +16,10 @@ from pathlib import Path
 
 from .errors import CurveError
 from .periods import period_kind
+from .values import MAX_BUDGET, control_char_message, too_deep, too_deep_message
+
+#: the most results a curve point may promise (a bound that keeps every sum finite)
+MAX_RESULTS = 1e15
 
 #: relative tolerance on slope increases (floating noise in curves written by other tools)
 CONCAVITY_RTOL = 1e-9
@@ -48,6 +52,11 @@ def _pair(p, i: int, where: str, name: str) -> Point:
         raise CurveError(f"{where}: {name}[{i}] = {p!r} is not a pair of numbers") from None
     if not (math.isfinite(x) and math.isfinite(y)):
         raise CurveError(f"{where}: {name}[{i}] = {p!r} is not finite")
+    if abs(x) > MAX_BUDGET or abs(y) > MAX_RESULTS:
+        raise CurveError(
+            f"{where}: {name}[{i}] = {p!r} is out of range: spend at most 1e12 and results at "
+            "most 1e15 (check the units)"
+        )
     return (x, y)
 
 
@@ -136,6 +145,7 @@ class CurveLine(LineNamed):
             v = getattr(self, name)
             if not isinstance(v, str) or not v.strip():
                 raise CurveError(f"curve line {self.key}: '{name}' must be a non-empty string")
+            _text(v, f"curve line {name}")
         where = f"curve line {self.label}"
         object.__setattr__(self, "points", _points(self.points, where))
         if self.low is not None:
@@ -255,10 +265,12 @@ class Curves:
         if mixed:
             raise CurveError(f"{source}: {mixed}")
         meta = {k: v for k, v in data.items() if k not in ("lines", "currency", "result_type")}
+        if too_deep(meta):
+            raise CurveError(too_deep_message(source))
         return cls(
             lines=tuple(lines),
-            currency=str(data.get("currency", "EUR")),
-            result_type=str(data.get("result_type", "results")),
+            currency=_text(data.get("currency", "EUR"), f"{source}: currency"),
+            result_type=_text(data.get("result_type", "results"), f"{source}: result_type"),
             meta=meta,
         )
 
@@ -306,6 +318,8 @@ def load_curves(path: str | Path) -> Curves:
         raise CurveError(
             f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
         ) from None
+    except RecursionError:
+        raise CurveError(too_deep_message(str(p))) from None
     return Curves.from_dict(data, source=str(p))
 
 
@@ -324,7 +338,15 @@ def _flags(raw, where: str) -> tuple[str, ...]:
     """Return a line's flags: a list of words."""
     if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
         raise CurveError(f"{where}: 'flags' must be a list of words, got {raw!r}")
-    return tuple(str(f) for f in raw)
+    return tuple(_text(str(f), f"{where}: flags") for f in raw)
+
+
+def _text(value, where: str) -> str:
+    """Return ``value`` as a string; CurveError if it holds a control character."""
+    msg = control_char_message(str(value), where)
+    if msg is not None:
+        raise CurveError(msg)
+    return str(value)
 
 
 _LINE_KEYS = frozenset(

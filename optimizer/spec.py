@@ -24,7 +24,7 @@ from .rules import (
     Pacing,
     ResultsFloor,
 )
-from .values import MAX_BUDGET, check_budget, refuse_unknown
+from .values import MAX_BUDGET, check_budget, refuse_unknown, too_deep_message
 
 GROUP_KINDS = ("networks", "segments", "periods")
 
@@ -124,6 +124,8 @@ def load_spec(path: str | Path) -> PlanSpec:
             raise SpecError(
                 f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
             ) from None
+        except RecursionError:
+            raise SpecError(too_deep_message(str(p))) from None
     else:
         import yaml
 
@@ -133,6 +135,8 @@ def load_spec(path: str | Path) -> PlanSpec:
             mark = getattr(e, "problem_mark", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
             raise SpecError(f"{p}: {where}not valid YAML ({getattr(e, 'problem', e)})") from None
+        except RecursionError:
+            raise SpecError(too_deep_message(str(p))) from None
     return PlanSpec.from_dict(data, source=str(p))
 
 

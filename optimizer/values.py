@@ -102,3 +102,35 @@ def check_text(value: str, where: str) -> str:
     if msg is not None:
         raise SpecError(msg)
     return value
+
+
+#: the deepest nesting of lists and mappings a curves file, spec or request may hold
+MAX_NESTING = 64
+
+
+def too_deep(value, limit: int = MAX_NESTING) -> bool:
+    """Return True if ``value`` nests lists/mappings more than ``limit`` levels deep.
+
+    Iterative, so a hostile document cannot exhaust Python's recursion limit here.
+    """
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, Mapping):
+            children = list(v.values())
+        elif isinstance(v, list | tuple):
+            children = list(v)
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children)
+    return False
+
+
+def too_deep_message(where: str) -> str:
+    """Return the one message for a document nested deeper than :data:`MAX_NESTING`."""
+    return (
+        f"{where}: nested more than {MAX_NESTING} levels deep; adplan reads flatter documents "
+        "(lists and objects at most 64 levels deep)"
+    )
