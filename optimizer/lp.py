@@ -68,6 +68,7 @@ class Builder:
         self.r_val: list[np.ndarray] = []
         self.r_lb: list[float] = []
         self.r_ub: list[float] = []
+        self.r_len: list[int] = []  # entries per row (a block adds one chunk for many rows)
         self.rows: list[RowInfo] = []
 
     def cols(self, c, lb, ub) -> int:
@@ -86,10 +87,26 @@ class Builder:
         val = np.broadcast_to(np.asarray(val, dtype=float), idx.shape)
         self.r_idx.append(idx)
         self.r_val.append(val)
+        self.r_len.append(len(idx))
         self.r_lb.append(lb)
         self.r_ub.append(ub)
         self.rows.append(info)
         return len(self.rows) - 1
+
+    def block(self, idx: np.ndarray, val: np.ndarray, lb, ub, infos: list[RowInfo]) -> int:
+        """Add one row per line of the 2-D ``idx``/``val`` at once; return the first index.
+
+        ``lb``/``ub`` are one bound per row (arrays) or one for all; ``infos`` one per row.
+        """
+        n, k = idx.shape
+        self.r_idx.append(np.asarray(idx, dtype=np.int32).ravel())
+        self.r_val.append(np.asarray(val, dtype=float).ravel())
+        self.r_len.extend([k] * n)
+        self.r_lb.extend(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).tolist())
+        self.r_ub.extend(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).tolist())
+        first = len(self.rows)
+        self.rows.extend(infos)
+        return first
 
     def limit_row(self, idx, val, sense: str, limit: float, info: RowInfo) -> int:
         """Add a row whose ``sense`` ('min', 'max' or 'eq') holds it at ``limit``."""

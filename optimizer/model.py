@@ -144,7 +144,7 @@ def _objective(spec: PlanSpec, lines: list[CurveLine], slope, tier_line, target)
 def _assemble(lp: LPContext, excluded: list[CurveLine]) -> Model:
     """Turn what the families built into the solver-neutral arrays of a :class:`Model`."""
     b = lp.b
-    lengths = np.fromiter((len(i) for i in b.r_idx), dtype=np.int64, count=len(b.r_idx))
+    lengths = np.array(b.r_len, dtype=np.int64)
     indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     return Model(

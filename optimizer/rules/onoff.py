@@ -56,8 +56,11 @@ class OnOff(RuleFamily):
         n = len(lp.lines)
         y0 = lp.b.cols(np.zeros(n), 0.0, 1.0)
         lp.binary_cols = np.arange(y0, y0 + n)
-        for li in range(n):
-            self._line_rows(lp, li, y0 + li)
+        self._switch_rows(lp, y0)
+        m = spec.min_line_spend
+        if m is not None:
+            for li in range(n):
+                self._min_row(lp, li, y0 + li, m)
         k = spec.max_active_lines
         if k is not None:
             desc = f"at most {k} lines switched on"
@@ -67,23 +70,28 @@ class OnOff(RuleFamily):
             lp.activation_rows.append(row)
 
     @staticmethod
-    def _line_rows(lp: LPContext, li: int, y: int) -> None:
-        cols, key, m = lp.line_cols(li), lp.keys[li], lp.spec.min_line_spend
-        # one row per tier (tier <= width x on), not one per line (spend <= capacity x on):
-        # the relaxation of a line is then its curve scaled by ``on`` (the convex hull of
-        # "off or on"), so the LP bound is tight and the rounding gap small (docs/optimizer.md)
-        info = RowInfo(
-            rule_name("line_on", *key),
-            "spend only on lines switched on",
-            "max",
-            lp.unit,
-            0.0,
-            False,
-        )
-        for col, w in zip(cols.tolist(), lp.width[cols].tolist(), strict=True):
-            lp.activation_rows.append(lp.b.row([col, y], [1.0, -w], -INF, 0.0, info))
-        if m is not None:
-            idx = np.append(cols, y)
-            desc = f"line {'/'.join(key)} spends 0 or at least {m:,.2f}"
-            val = np.append(np.ones(len(cols)), -m)
-            lp.activation_rows.append(lp.rule(idx, val, "min", 0.0, "min_line_spend", key, desc))
+    def _switch_rows(lp: LPContext, y0: int) -> None:
+        """Add ``tier <= width x on`` for every tier (hidden ``line_on__<line>`` rows).
+
+        One row per tier, not one per line (``spend <= capacity x on``): relaxed, a line is
+        its curve scaled by ``on`` (the convex hull of "off or on"), so the bound is tight
+        and few switches end fractional (docs/optimizer.md, "On/off plans always finish").
+        """
+        desc = "spend only on lines switched on"
+        infos = [
+            RowInfo(rule_name("line_on", *key), desc, "max", lp.unit, 0.0, False) for key in lp.keys
+        ]
+        tiers = lp.tiers
+        idx = np.column_stack([tiers, y0 + lp.tier_line])
+        val = np.column_stack([np.ones(len(tiers)), -lp.width])
+        first = lp.b.block(idx, val, -INF, 0.0, [infos[li] for li in lp.tier_line.tolist()])
+        lp.activation_rows.extend(range(first, first + len(tiers)))
+
+    @staticmethod
+    def _min_row(lp: LPContext, li: int, y: int, m: float) -> None:
+        """Add ``spend >= m x on`` for line ``li`` (``min_line_spend__<line>``)."""
+        cols, key = lp.line_cols(li), lp.keys[li]
+        idx = np.append(cols, y)
+        desc = f"line {'/'.join(key)} spends 0 or at least {m:,.2f}"
+        val = np.append(np.ones(len(cols)), -m)
+        lp.activation_rows.append(lp.rule(idx, val, "min", 0.0, "min_line_spend", key, desc))
