@@ -159,8 +159,9 @@ class _Sweep:
     def full(self, i: int) -> Solution:
         """Solve the full model at budget ``i`` (warm from the last basis)."""
         b, m = self.budgets[i], self.model
-        left = (self.deadline - time.perf_counter()) / (len(self.budgets) - self.done)
-        self.solver.time_limit = max(left, 1e-3)  # each LP inside still gets its minimum
+        if m.is_mip:  # the budgets share the limit; each LP inside still gets its minimum
+            left = (self.deadline - time.perf_counter()) / (len(self.budgets) - self.done)
+            self.solver.time_limit = max(left, 1e-3)
         self.solver.set_row_upper(m.budget_row, b)
         m.row_ub[m.budget_row] = b
         sol = self.solver.solve()
