@@ -7,7 +7,7 @@ LOCK   := requirements.lock
 MIN_VENV := .venv-min
 PYTEST_JOBS ?= 2
 
-.PHONY: demo test test-min lint system-packages lock bench clean
+.PHONY: demo test test-min lint system-packages lock bench clean fuzz
 
 # The project and its tools at the versions the tests passed with (requirements.lock).
 $(STAMP): pyproject.toml $(LOCK)
@@ -49,6 +49,14 @@ lock: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Schemathesis at length against a real server on 127.0.0.1: every check, the coverage phase,
+# 300 examples per operation and 100 stateful scenarios (set ADPLAN_ST_EXAMPLES and
+# ADPLAN_ST_STATEFUL to change them); prints the requests per operation and status. On demand.
+fuzz: $(STAMP)
+	ADPLAN_ST_EXAMPLES=$${ADPLAN_ST_EXAMPLES:-300} ADPLAN_ST_STATEFUL=$${ADPLAN_ST_STATEFUL:-100} \
+	ADPLAN_ST_COVERAGE=1 $(BIN)/python -m pytest -p no:cacheprovider -s -q \
+		tests/service/test_service_schemathesis.py
 
 clean:
 	rm -rf $(VENV) $(MIN_VENV) adplan-demo .pytest_cache .coverage .coverage.*

@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from optimizer import allocate  # noqa: E402
 from optimizer.model import build_model  # noqa: E402
-from optimizer.solvers import HIGHS_MIP_OPTIONS, _csc, quiet_stdout  # noqa: E402
+from optimizer.solvers import HIGHS_MIP_OPTIONS, quiet_stdout  # noqa: E402
 from optimizer.spec import PlanSpec  # noqa: E402
 from optimizer.synthetic import synthetic_curves  # noqa: E402
 
@@ -35,6 +35,7 @@ SIZES = {100: (4, 5, 5), 1000: (8, 25, 5), 2000: (8, 25, 10), 10000: (8, 25, 50)
 
 
 def case(n: int, rule: str):
+    """Return the curves and spec of ``n`` lines under ``rule``."""
     curves = synthetic_curves(*SIZES[n], seed=1)
     cap = sum(ln.points[-1][0] for ln in curves.lines)
     spec = {"budget": round(cap * 0.25)}
@@ -110,12 +111,14 @@ def highs_raw(model, limit: float, *, semi: bool) -> tuple[float, str, float]:
 
 
 def adplan(curves, spec, solver: str, limit: float) -> tuple[float, str, float, float]:
+    """Return the wall time, status, gap and results of ``allocate``."""
     t0 = time.perf_counter()
     plan = allocate(curves, spec, solver=solver, time_limit=limit)
     return time.perf_counter() - t0, plan.status, plan.solver["gap"], plan.expected_results
 
 
 def main() -> None:
+    """Print the table."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100 and 1,000 lines only")
     ap.add_argument("--limit", type=float, default=60.0, help="time limit of every solve")

@@ -24,7 +24,14 @@ from .rules import (
     Pacing,
     ResultsFloor,
 )
-from .values import MAX_BUDGET, check_budget, refuse_unknown, too_deep_message
+from .values import (
+    MAX_BUDGET,
+    check_budget,
+    check_document_text,
+    refuse_unknown,
+    too_deep,
+    too_deep_message,
+)
 
 GROUP_KINDS = ("networks", "segments", "periods")
 
@@ -69,6 +76,9 @@ class PlanSpec:
                 f"{source}: expected a mapping with 'budget', got {type(data).__name__}"
             )
         try:
+            if too_deep(data):
+                raise SpecError(too_deep_message("spec"))
+            check_document_text(data, "spec")
             refuse_unknown(data, SPEC_KEYS, "spec")
             values: dict = {}
             for family in FAMILIES:

@@ -134,3 +134,22 @@ def too_deep_message(where: str) -> str:
         f"{where}: nested more than {MAX_NESTING} levels deep; adplan reads flatter documents "
         "(lists and objects at most 64 levels deep)"
     )
+
+
+def check_document_text(doc, where: str) -> None:
+    """Raise SpecError for the first key or string in ``doc`` holding a control character.
+
+    Walks nested mappings and lists iteratively; the message names the path
+    (``spec.networks``, ``spec.exclude.lines[0].segment``) and the character.
+    """
+    stack = [(doc, where)]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, str):
+            check_text(v, path)
+        elif isinstance(v, Mapping):
+            for k, child in v.items():
+                check_text(str(k), path)
+                stack.append((child, f"{path}.{k}"))
+        elif isinstance(v, list | tuple):
+            stack.extend((c, f"{path}[{i}]") for i, c in enumerate(v))

@@ -17,9 +17,11 @@ from scenarios.inputs import read_curves
 from .db import PlanStore
 from .errors import ServiceError, install_error_handlers
 from .history import ForecastCache, StartupHistoryError, read_startup_history
-from .limits import BodySizeLimit
+from .limits import ReadBody
 from .operations import ServerHistory
+from .pool import HeavyAdmission, HeavyPool, PoolError, pool_error_response
 from .routers import forecasts, frontiers, health, plans, scenario_runs
+from .routers.health import DatabaseProbe
 from .settings import Settings, get_settings
 
 log = logging.getLogger("adplan.service")
@@ -34,9 +36,15 @@ without headers; the token grants those two downloads of that one plan and nothi
 
 
 class RedactTokens(logging.Filter):
-    """Keep download tokens out of the access log (``?token=...`` becomes ``?token=***``)."""
+    """Keep download tokens and API keys out of the access log.
 
-    pattern = re.compile(r"([?&]token=)[^&\s\"]+")
+    ``?token=...``, ``?api_key=...``, ``?key=...`` and ``?x-api-key=...`` (any case) become
+    ``=***``.
+    """
+
+    pattern = re.compile(
+        r"([?&](?:token|api[_-]?key|key|x[_-]api[_-]key)=)[^&\s\"]+", re.IGNORECASE
+    )
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the tokens in the record's arguments (or message); always keep the record."""
@@ -121,7 +129,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app: database, default curves, start-up history, routes and errors.
 
     Opens the database, loads the default curves and the start-up history (forecasting its
-    window if one is set), and wires the routes and the error handlers.
+    window if one is set), and wires the routes, the error handlers, the limits on requests
+    (``service.limits``) and the pool of heavy work (``service.pool``).
 
     ``settings`` defaults to :func:`get_settings` (the environment). The settings used are
     also installed as the override of :func:`get_settings`, so routes and state agree.
@@ -143,10 +152,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store.close()
         raise
 
+    pool = HeavyPool.from_settings(settings)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         tune_gc()
         yield
+        pool.shutdown()
         store.close()
 
     app = FastAPI(
@@ -160,10 +172,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.default_curves = default_curves
     app.state.server_history = server_history
     app.state.forecast_cache = server_history.cache
+    app.state.heavy_pool = pool
+    app.state.db_probe = DatabaseProbe(store)
     app.dependency_overrides[get_settings] = lambda: settings
 
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_exception_handler(PoolError, pool_error_response)
+    # the last added runs first: the body is read (size, pace), then heavy work is admitted
+    app.add_middleware(HeavyAdmission, pool=pool)
+    app.add_middleware(
+        ReadBody, max_bytes=settings.max_request_bytes, timeout=settings.client_timeout
+    )
     for module in (health, plans, forecasts, frontiers, scenario_runs):
         app.include_router(module.router)
     return app

@@ -1,13 +1,19 @@
 """Persistence of plans and scenario runs (SQLAlchemy 2 ORM).
 
-Any SQLAlchemy URL works; the default is a SQLite file, opened in WAL mode with a busy
-timeout so that concurrent requests (threads of one server, or several server processes on
-one file) wait for each other instead of failing. Within one process, writes to SQLite go
+Any SQLAlchemy URL works; the default is a SQLite file, opened in WAL mode with
+``synchronous=FULL`` (a plan the server answered 201 for survives a power cut, not only a
+crash) and a busy timeout, so that concurrent requests (threads of one server, or several
+server processes on one file) wait for each other instead of failing. Within one process, writes to SQLite go
 through a lock as well, and every write transaction starts with its write, so a reader is
 never upgraded into a writer (the cause of SQLite's immediate "database is locked").
 
 Each plan carries a read-only download token. Only its SHA-256 is stored; the token itself is
 shown once, in the links of the response that created the plan (or rotated the token).
+
+Plans and scenario runs belong to a workspace (that of the key that made them); every read,
+list, delete and token rotation names the workspace, so another workspace's ids are never
+found. Idempotency keys (:class:`IdempotencyRecord`) keep the first answer to a POST for
+:data:`IDEMPOTENCY_TTL_S` seconds.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -33,18 +41,23 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Text,
     create_engine,
     delete,
     event,
+    inspect,
     select,
     update,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, defer, mapped_column, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 ID_LENGTH = 32  # uuid4().hex
+DEFAULT_WORKSPACE = "default"
+#: how long an Idempotency-Key and the answer to its first request are kept (24 h)
+IDEMPOTENCY_TTL_S = 24 * 3600
 
 
 class Base(DeclarativeBase):
@@ -59,6 +72,9 @@ class ScenarioRunRecord(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True, index=True)
+    workspace: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_WORKSPACE, server_default=DEFAULT_WORKSPACE, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     name: Mapped[str] = mapped_column(String(200))
     document: Mapped[dict] = mapped_column(JSON)
@@ -73,6 +89,9 @@ class PlanRecord(Base):
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True, index=True)
+    workspace: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_WORKSPACE, server_default=DEFAULT_WORKSPACE, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str] = mapped_column(String(16))  # curves | history | scenario
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -91,6 +110,30 @@ class PlanRecord(Base):
     inputs: Mapped[dict] = mapped_column(JSON)
     result: Mapped[dict] = mapped_column(JSON)
     token_hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdempotencyRecord(Base):
+    """An Idempotency-Key of a workspace: its request's fingerprint and, once done, the answer.
+
+    Only the SHA-256 of the key is kept. While the first request runs, ``lease`` and
+    ``locked_until`` hold it (a server that died leaves a lease that expires); ``status_code``
+    is set when it is done. The download tokens of the answer are not stored in clear:
+    ``secrets`` holds them masked by a pad derived from the key itself (:func:`seal_tokens`).
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    workspace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    lease: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    locked_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    headers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secrets: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class RawJSON(str):
@@ -141,6 +184,7 @@ class StoredPlan:
     scenario_run_id: str | None
     inputs: dict | None
     result: dict
+    workspace: str = DEFAULT_WORKSPACE
 
 
 def iso(dt: datetime) -> str:
@@ -178,6 +222,7 @@ def _stored(rec: PlanRecord, plan: NewPlan | None = None) -> StoredPlan:
         scenario_run_id=rec.scenario_run_id,
         inputs=plan.inputs if plan is not None else rec.__dict__.get("inputs"),  # None: deferred
         result=plan.result if plan is not None else rec.result,
+        workspace=rec.workspace,
     )
 
 
@@ -216,7 +261,7 @@ def make_engine(url: str, busy_timeout_ms: int = 30_000) -> Engine:
         cur = dbapi_conn.cursor()
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -224,8 +269,89 @@ def make_engine(url: str, busy_timeout_ms: int = 30_000) -> Engine:
     return engine
 
 
+_TOKEN_IN_TEXT = re.compile(r"token=([A-Za-z0-9_-]{43})")  # new_token(): 43 characters
+_SEALED = re.compile("token=\x01([0-9]+)\x01")  # no JSON text holds \x01 (it is escaped)
+
+
+def _masked(raw: bytes, key: str, workspace: str, i: int) -> bytes:
+    """Return ``raw`` XOR-ed with the ``i``-th pad of ``key`` (HMAC-SHA512); its own inverse."""
+    msg = f"adplan-idempotency\0{workspace}\0{i}".encode()
+    pad = hmac.new(key.encode("utf-8", "surrogatepass"), msg, hashlib.sha512).digest()
+    return bytes(a ^ b for a, b in zip(raw, pad[: len(raw)], strict=True))
+
+
+def seal_tokens(text: str, key: str, workspace: str) -> tuple[str, list[str]]:
+    """Return ``text`` with its download tokens replaced by placeholders, and them masked.
+
+    Each token is XOR-ed with a pad derived (HMAC-SHA512) from the Idempotency-Key, which is
+    stored only as its SHA-256, so the database never holds a usable token in clear.
+    :func:`open_tokens` undoes it exactly.
+    """
+    found: dict[str, int] = {}
+
+    def _placeholder(m: re.Match) -> str:
+        return f"token=\x01{found.setdefault(m.group(1), len(found))}\x01"
+
+    sealed = _TOKEN_IN_TEXT.sub(_placeholder, text)
+    secrets = [_masked(token.encode(), key, workspace, i).hex() for token, i in found.items()]
+    return sealed, secrets
+
+
+def open_tokens(text: str, secrets: list[str], key: str, workspace: str) -> str:
+    """Return ``text`` as it was before :func:`seal_tokens` (same key and workspace)."""
+    tokens = [
+        _masked(bytes.fromhex(h), key, workspace, i).decode("latin-1")
+        for i, h in enumerate(secrets)
+    ]
+    return _SEALED.sub(lambda m: "token=" + tokens[int(m.group(1))], text)
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The answer to the first request of an Idempotency-Key (its tokens sealed)."""
+
+    status_code: int
+    headers: dict
+    body: str
+    secrets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """What :meth:`PlanStore.begin_idempotent` found.
+
+    ``state`` is ``new`` (run the request, holding ``lease``), ``replay`` (answer ``replay``),
+    ``conflict`` (the key was used for another request) or ``running`` (its first request
+    still runs; retry after ``retry_after`` seconds).
+    """
+
+    state: str
+    lease: str | None = None
+    replay: Replay | None = None
+    retry_after: int = 1
+
+
+def _add_workspace_columns(engine: Engine) -> None:
+    """Give tables made before workspaces existed their ``workspace`` column ('default')."""
+    for table in ("plans", "scenario_runs"):
+        if "workspace" in {c["name"] for c in inspect(engine).get_columns(table)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {table} ADD COLUMN workspace VARCHAR(64) NOT NULL "
+                    f"DEFAULT '{DEFAULT_WORKSPACE}'"
+                )
+                conn.exec_driver_sql(
+                    f"CREATE INDEX IF NOT EXISTS ix_{table}_workspace ON {table} (workspace)"
+                )
+        except (OperationalError, ProgrammingError):  # another process added it first
+            if "workspace" not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                raise
+
+
 class PlanStore:
-    """Plans and scenario runs in one database."""
+    """Plans, scenario runs and idempotency keys in one database."""
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 30_000) -> None:
         self.engine = make_engine(url, busy_timeout_ms)
@@ -235,6 +361,7 @@ class PlanStore:
             Base.metadata.create_all(self.engine)
         except (OperationalError, ProgrammingError):  # another process created them first
             Base.metadata.create_all(self.engine)
+        _add_workspace_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -261,10 +388,13 @@ class PlanStore:
 
     # plans -----------------------------------------------------------------------------
 
-    def _record(self, plan: NewPlan, token: str, run_id: str | None, now: datetime) -> PlanRecord:
+    def _record(
+        self, plan: NewPlan, token: str, run_id: str | None, now: datetime, workspace: str
+    ) -> PlanRecord:
         r = plan.result
         return PlanRecord(
             id=uuid.uuid4().hex,
+            workspace=workspace,
             created_at=now,
             kind=plan.kind,
             name=plan.name,
@@ -280,17 +410,26 @@ class PlanStore:
             token_hash=hash_token(token),
         )
 
-    def add_plan(self, plan: NewPlan) -> tuple[StoredPlan, str]:
-        """Persist ``plan``; returns it with its download token (shown only now)."""
+    def add_plan(
+        self, plan: NewPlan, *, workspace: str = DEFAULT_WORKSPACE
+    ) -> tuple[StoredPlan, str]:
+        """Persist ``plan`` in ``workspace``; returns it with its download token (shown only now)."""
         token = new_token()
-        rec = self._record(plan, token, None, datetime.now(UTC))
+        rec = self._record(plan, token, None, datetime.now(UTC), workspace)
         with self._writing() as session:
             session.add(rec)
         return _stored(rec, plan), token
 
-    def get_plan(self, plan_id: str, *, with_inputs: bool = False) -> StoredPlan | None:
-        """Return the plan, or None; its (large) inputs are read only when asked for."""
+    def get_plan(
+        self, plan_id: str, *, workspace: str | None, with_inputs: bool = False
+    ) -> StoredPlan | None:
+        """Return the plan if it is in ``workspace`` (None: any), or None.
+
+        Its (large) inputs are read only when asked for.
+        """
         q = select(PlanRecord).where(PlanRecord.id == plan_id)
+        if workspace is not None:
+            q = q.where(PlanRecord.workspace == workspace)
         if not with_inputs:
             q = q.options(defer(PlanRecord.inputs))
         with self._sessions() as session:
@@ -298,9 +437,14 @@ class PlanStore:
             return _stored(rec) if rec is not None else None
 
     def list_plans(
-        self, *, limit: int, cursor: int | None = None, scenario_run_id: str | None = None
+        self,
+        *,
+        limit: int,
+        cursor: int | None = None,
+        scenario_run_id: str | None = None,
+        workspace: str = DEFAULT_WORKSPACE,
     ) -> tuple[list[dict], str | None]:
-        """Return summaries, newest first, and the cursor of the next page (None at the end).
+        """Return a workspace's summaries, newest first, and the next page's cursor (None: end).
 
         Reads only the summary columns, never the (large) inputs and results.
         """
@@ -318,7 +462,12 @@ class PlanStore:
             PlanRecord.total_spend,
             PlanRecord.expected_results,
         )
-        q = select(*cols).order_by(PlanRecord.seq.desc()).limit(limit + 1)
+        q = (
+            select(*cols)
+            .where(PlanRecord.workspace == workspace)
+            .order_by(PlanRecord.seq.desc())
+            .limit(limit + 1)
+        )
         if cursor is not None:
             q = q.where(PlanRecord.seq < cursor)
         if scenario_run_id is not None:
@@ -337,16 +486,20 @@ class PlanStore:
         return items, nxt
 
     def count_plans(self) -> int:
-        """Return the number of saved plans."""
+        """Return the number of saved plans (all workspaces)."""
         from sqlalchemy import func
 
         with self._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(PlanRecord)) or 0)
 
-    def delete_plan(self, plan_id: str) -> bool:
-        """Delete a plan; False if there was none with this id."""
+    def delete_plan(self, plan_id: str, *, workspace: str = DEFAULT_WORKSPACE) -> bool:
+        """Delete a plan of ``workspace``; False if it has none with this id."""
         with self._writing() as session:
-            res = session.execute(delete(PlanRecord).where(PlanRecord.id == plan_id))
+            res = session.execute(
+                delete(PlanRecord).where(
+                    PlanRecord.id == plan_id, PlanRecord.workspace == workspace
+                )
+            )
             return bool(res.rowcount)
 
     def check_token(self, plan_id: str, token: str) -> bool | None:
@@ -357,13 +510,13 @@ class PlanStore:
             return None
         return hmac.compare_digest(stored.encode(), hash_token(token).encode())
 
-    def rotate_token(self, plan_id: str) -> str | None:
-        """Give the plan a new download token (the old one stops working)."""
+    def rotate_token(self, plan_id: str, *, workspace: str = DEFAULT_WORKSPACE) -> str | None:
+        """Give a plan of ``workspace`` a new download token (the old one stops working)."""
         token = new_token()
         with self._writing() as session:
             res = session.execute(
                 update(PlanRecord)
-                .where(PlanRecord.id == plan_id)
+                .where(PlanRecord.id == plan_id, PlanRecord.workspace == workspace)
                 .values(token_hash=hash_token(token))
             )
             return token if res.rowcount else None
@@ -371,15 +524,26 @@ class PlanStore:
     # scenario runs ---------------------------------------------------------------------
 
     def add_scenario_run(
-        self, *, name: str, document: dict, summary: dict, plans: list[NewPlan]
+        self,
+        *,
+        name: str,
+        document: dict,
+        summary: dict,
+        plans: list[NewPlan],
+        workspace: str = DEFAULT_WORKSPACE,
     ) -> tuple[dict, list[tuple[StoredPlan, str]]]:
-        """Persist a scenario run and its plans in one transaction."""
+        """Persist a scenario run and its plans in one transaction, in ``workspace``."""
         now = datetime.now(UTC)
         run = ScenarioRunRecord(
-            id=uuid.uuid4().hex, created_at=now, name=name[:200], document=document, summary=summary
+            id=uuid.uuid4().hex,
+            workspace=workspace,
+            created_at=now,
+            name=name[:200],
+            document=document,
+            summary=summary,
         )
         made = [(p, new_token()) for p in plans]
-        recs = [self._record(p, tok, run.id, now) for p, tok in made]
+        recs = [self._record(p, tok, run.id, now, workspace) for p, tok in made]
         with self._writing() as session:
             session.add(run)
             session.flush()
@@ -387,17 +551,19 @@ class PlanStore:
         out = [(_stored(rec, p), tok) for rec, (p, tok) in zip(recs, made, strict=True)]
         return self._run_dict(run, [(r.name, r.id) for r in recs]), out
 
-    def get_scenario_run(self, run_id: str) -> dict | None:
-        """Return a scenario run with its (variant name, plan id) pairs, or None."""
+    def get_scenario_run(self, run_id: str, *, workspace: str = DEFAULT_WORKSPACE) -> dict | None:
+        """Return a run of ``workspace`` with its (variant name, plan id) pairs, or None."""
         with self._sessions() as session:
             run = session.scalars(
-                select(ScenarioRunRecord).where(ScenarioRunRecord.id == run_id)
+                select(ScenarioRunRecord).where(
+                    ScenarioRunRecord.id == run_id, ScenarioRunRecord.workspace == workspace
+                )
             ).first()
             if run is None:
                 return None
             rows = session.execute(
                 select(PlanRecord.name, PlanRecord.id)
-                .where(PlanRecord.scenario_run_id == run_id)
+                .where(PlanRecord.scenario_run_id == run_id, PlanRecord.workspace == workspace)
                 .order_by(PlanRecord.seq)
             ).all()
             return self._run_dict(run, [(name, pid) for name, pid in rows])
@@ -411,3 +577,106 @@ class PlanStore:
             "summary": run.summary,
             "plans": plans,
         }
+
+    # idempotency keys ------------------------------------------------------------------
+
+    def begin_idempotent(
+        self, workspace: str, key: str, fingerprint: str, *, lease_s: float
+    ) -> Begun:
+        """Claim an Idempotency-Key of ``workspace`` for a request, or say why not.
+
+        A new key (or an expired one, or one whose first request died and let its lease run
+        out) is claimed for ``lease_s`` seconds: state ``new``. Otherwise the stored answer
+        (``replay``), a ``conflict`` (another request used the key) or ``running``.
+        """
+        for _ in range(3):
+            try:
+                return self._begin(workspace, hash_token(key), fingerprint, lease_s)
+            except IntegrityError:  # the same key claimed at the same moment: read it again
+                continue
+        return Begun("running")
+
+    def _begin(self, workspace: str, key_hash: str, fingerprint: str, lease_s: float) -> Begun:
+        now = time.time()
+        lease = uuid.uuid4().hex
+        with self._writing() as session:
+            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
+            rec = session.get(IdempotencyRecord, (workspace, key_hash))
+            if rec is None:
+                session.add(
+                    IdempotencyRecord(
+                        workspace=workspace,
+                        key_hash=key_hash,
+                        fingerprint=fingerprint,
+                        created_at=now,
+                        expires_at=now + IDEMPOTENCY_TTL_S,
+                        lease=lease,
+                        locked_until=now + lease_s,
+                    )
+                )
+                session.flush()
+                return Begun("new", lease=lease)
+            return self._existing(session, rec, fingerprint, now, lease, lease_s)
+
+    @staticmethod
+    def _existing(
+        session: Session,
+        rec: IdempotencyRecord,
+        fingerprint: str,
+        now: float,
+        lease: str,
+        lease_s: float,
+    ) -> Begun:
+        if not hmac.compare_digest(rec.fingerprint, fingerprint):
+            return Begun("conflict")
+        if rec.status_code is not None:
+            answer = Replay(
+                rec.status_code, dict(rec.headers or {}), rec.body or "", list(rec.secrets or [])
+            )
+            return Begun("replay", replay=answer)
+        if rec.locked_until is not None and rec.locked_until > now:
+            return Begun("running", retry_after=max(1, min(5, int(rec.locked_until - now))))
+        taken = session.execute(  # the first request died: take its key over
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.workspace == rec.workspace,
+                IdempotencyRecord.key_hash == rec.key_hash,
+                IdempotencyRecord.lease == rec.lease,
+                IdempotencyRecord.status_code.is_(None),
+            )
+            .values(lease=lease, locked_until=now + lease_s)
+        )
+        return Begun("new", lease=lease) if taken.rowcount else Begun("running")
+
+    def finish_idempotent(self, workspace: str, key: str, lease: str, answer: Replay) -> bool:
+        """Store the answer to a key's first request (if the key is still held by ``lease``)."""
+        with self._writing() as session:
+            res = session.execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.workspace == workspace,
+                    IdempotencyRecord.key_hash == hash_token(key),
+                    IdempotencyRecord.lease == lease,
+                )
+                .values(
+                    status_code=answer.status_code,
+                    headers=answer.headers,
+                    body=answer.body,
+                    secrets=answer.secrets,
+                    lease=None,
+                    locked_until=None,
+                )
+            )
+            return bool(res.rowcount)
+
+    def release_idempotent(self, workspace: str, key: str, lease: str) -> None:
+        """Forget a key whose request failed, so that a retry runs it again."""
+        with self._writing() as session:
+            session.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.workspace == workspace,
+                    IdempotencyRecord.key_hash == hash_token(key),
+                    IdempotencyRecord.lease == lease,
+                    IdempotencyRecord.status_code.is_(None),
+                )
+            )

@@ -1,7 +1,11 @@
 """What the routes do: convert the request, call the functions the CLI calls, convert back.
 
-Every function here is synchronous and CPU-bound; the routes that call them are plain ``def``
-so that FastAPI runs them in its thread pool, off the event loop.
+Every function here is synchronous and CPU-bound. The four the routes call for heavy work
+(:func:`make_plan`, :func:`make_forecast`, :func:`make_frontier`,
+:func:`make_scenario_run`) submit themselves to the app's heavy-work pool
+(:func:`service.pool.heavy`): at most ADPLAN_WORKERS run at once, off the request threads,
+within the request's time budget, and each solve gets ADPLAN_TIME_LIMIT cut to what is left
+of that budget (:func:`service.pool.solver_time_limit`). Outside a request they run inline.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from .db import NewPlan, dump_json
 from .errors import InvalidInput
 from .history import MODEL, ForecastCache, StartupHistory
 from .limits import check_count, check_curves_size
+from .pool import heavy, solver_time_limit
 from .schemas import (
     ForecastRequest,
     FrontierRequest,
@@ -287,6 +292,7 @@ def request_spec(data: Mapping) -> PlanSpec:
 # -- operations -----------------------------------------------------------------------------
 
 
+@heavy
 def make_plan(
     req: PlanRequest,
     default_curves: Curves | None,
@@ -300,7 +306,7 @@ def make_plan(
     spec.check(prob.curves)
     from optimizer import allocate
 
-    plan = allocate(prob.curves, spec, solver=solver)
+    plan = allocate(prob.curves, spec, solver=solver, time_limit=solver_time_limit(settings))
     result = json_safe(plan.to_dict())
     if prob.warnings:
         result["warnings"] = list(prob.warnings)
@@ -316,6 +322,7 @@ def make_plan(
     )
 
 
+@heavy
 def make_forecast(
     req: ForecastRequest, settings: Settings, server_history: ServerHistory | None = None
 ) -> dict:
@@ -332,6 +339,7 @@ def make_forecast(
     return json_safe(out)
 
 
+@heavy
 def make_frontier(
     req: FrontierRequest,
     default_curves: Curves | None,
@@ -348,7 +356,8 @@ def make_frontier(
     spec.check(prob.curves)
     from scenarios.solver import frontier_points
 
-    points = frontier_points(prob.curves, spec, list(req.budgets), solver=solver)
+    limit = solver_time_limit(settings)  # the whole sweep's
+    points = frontier_points(prob.curves, spec, list(req.budgets), solver=solver, time_limit=limit)
     out = {
         "currency": prob.curves.currency,
         "result_type": prob.curves.result_type,
@@ -389,6 +398,7 @@ def _overrides(body: OverridesBody | None):
     )
 
 
+@heavy
 def make_scenario_run(
     req: ScenarioRunRequest,
     default_curves: Curves | None,
@@ -425,6 +435,8 @@ def make_scenario_run(
         ),
         source=f"scenario {req.name}",
     )
+    # each solve (base, variants, the base's frontier) gets an equal share of what is left
+    solves = 1 + len(req.variants) + int(bool(req.frontier))
     run = run_scenario(
         scenario,
         None,
@@ -432,6 +444,7 @@ def make_scenario_run(
         curves=prob.curves,
         frontier=req.frontier,
         report=False,
+        time_limit=solver_time_limit(settings) / solves,
     )
     document = req.model_dump(mode="json", by_alias=True, exclude_none=True)
     if prob.kind in ("history", STARTUP_KIND):

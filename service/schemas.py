@@ -10,7 +10,11 @@ Curves and specs are read as the files are, by ``Curves.from_dict`` and
 :data:`SpecIn`, :data:`SpecPatchIn`), documented in the OpenAPI schema by
 :class:`CurvesBody`, :class:`SpecBody` and :class:`SpecPatchBody`, so a bad curve or rule
 gets the same message over HTTP as from ``adplan optimize``. Only what HTTP must refuse is
-checked here: a results floor's ``curves`` that is not an object (a path is never read).
+checked here: a results floor's ``curves`` that is not an object (a path is never read), and
+control characters in any name the service stores (:data:`Name`, :func:`no_control_chars`,
+the check of ``optimizer.values.control_char_message``).
+
+:class:`ErrorBody` is the body of every error response, documented on every operation.
 """
 
 from __future__ import annotations
@@ -22,10 +26,31 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
+from optimizer.values import control_char_message
+
 #: a budget above this is refused as absurd (one trillion in the account currency)
 MAX_AMOUNT = 1e12
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: the type of the validation error of a control character (its message is made again, with
+#: the field's full location, by :mod:`service.errors`)
+CONTROL_CHAR = "control_char"
+
+
+def no_control_chars(value: str) -> str:
+    """Return ``value``; a validation error if it holds a control character.
+
+    The check and the message are ``optimizer.values.control_char_message``'s, the one check of
+    every layer; the service names the field (its full location) when it answers 422.
+    """
+    msg = control_char_message(value, "value")
+    if msg is not None:
+        raise PydanticCustomError(CONTROL_CHAR, msg)
+    return value
+
+
+#: a text without control characters (C0/C1, DEL, U+FFFE/U+FFFF, lone surrogates)
+Text = AfterValidator(no_control_chars)
+Name = Annotated[str, Field(min_length=1, max_length=200), Text]
 Amount = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -50,7 +75,7 @@ class CurveLineBody(_Strict):
     value_per_result: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     low: list[Point] | None = Field(default=None, min_length=2)
     high: list[Point] | None = Field(default=None, min_length=2)
-    flags: list[Annotated[str, Field(max_length=200)]] | None = None
+    flags: list[Annotated[str, Field(max_length=200), Text]] | None = None
 
 
 class CurvesBody(BaseModel):
@@ -58,8 +83,8 @@ class CurvesBody(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    currency: Annotated[str, Field(min_length=1, max_length=16)] = "EUR"
-    result_type: Annotated[str, Field(min_length=1, max_length=64)] = "results"
+    currency: Annotated[str, Field(min_length=1, max_length=16), Text] = "EUR"
+    result_type: Annotated[str, Field(min_length=1, max_length=64), Text] = "results"
     lines: list[CurveLineBody] = Field(min_length=1)
 
 
@@ -106,7 +131,7 @@ class PacingBody(_Strict):
     """Each period's spend within +-``tolerance`` of its share (``weights``, default even)."""
 
     tolerance: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
-    weights: dict[str, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] | None = None
+    weights: dict[Name, Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]] | None = None
 
 
 class ResultsFloorBody(_Strict):
@@ -123,9 +148,9 @@ NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 
 class _SpecFields(_Strict):
     objective: Literal["results", "value"] | None = None
-    networks: dict[str, RuleBody] | None = None
-    segments: dict[str, RuleBody] | None = None
-    periods: dict[str, RuleBody] | None = None
+    networks: dict[Name, RuleBody] | None = None
+    segments: dict[Name, RuleBody] | None = None
+    periods: dict[Name, RuleBody] | None = None
     lines: list[LineRuleBody] | None = None
     exclude: ExcludeBody | None = None
     max_cost_per_result: Positive | None = None
@@ -210,8 +235,8 @@ class HistoryRow(_Strict):
     results: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     impressions: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     clicks: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    currency: Annotated[str, Field(min_length=1, max_length=16)] | None = None
-    campaign: Annotated[str, Field(max_length=200)] | None = None
+    currency: Annotated[str, Field(min_length=1, max_length=16), Text] | None = None
+    campaign: Annotated[str, Field(max_length=200), Text] | None = None
 
 
 class _HistorySpan(_Strict):
@@ -236,7 +261,7 @@ class _HistorySpan(_Strict):
 
 
 class _SolverChoice(_Strict):
-    solver: Annotated[str, Field(max_length=32)] | None = Field(
+    solver: Annotated[str, Field(max_length=32), Text] | None = Field(
         default=None,
         description="highs or cbc; default: the server's ADPLAN_SOLVER, else highs",
     )
@@ -312,7 +337,7 @@ class OverridesExcludeBody(_Strict):
 class OverridesBody(_Strict):
     """What a scenario or variant changes besides the spec (see docs/scenarios.md)."""
 
-    cost_per_result: dict[str, Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]] = Field(
+    cost_per_result: dict[Name, Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]] = Field(
         default_factory=dict, description="network or segment -> multiplier of its cost per result"
     )
     exclude: OverridesExcludeBody = Field(default_factory=OverridesExcludeBody)
@@ -328,7 +353,7 @@ class VariantBody(_Strict):
     """One variant of a scenario: a name and what it changes from the base."""
 
     name: ScenarioName
-    description: Annotated[str, Field(max_length=2000)] | None = None
+    description: Annotated[str, Field(max_length=2000), Text] | None = None
     spec: SpecPatchIn | None = None
     overrides: OverridesBody | None = None
 
@@ -340,7 +365,7 @@ class ScenarioRunRequest(_HistorySpan, _SolverChoice):
     """
 
     name: ScenarioName
-    description: Annotated[str, Field(max_length=2000)] | None = None
+    description: Annotated[str, Field(max_length=2000), Text] | None = None
     curves: CurvesIn | None = None
     spec: SpecIn
     overrides: OverridesBody | None = None
@@ -362,6 +387,63 @@ class ScenarioRunRequest(_HistorySpan, _SolverChoice):
 
 
 # responses --------------------------------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    """One refused part of a request: where (``loc``), why (``msg``) and the kind (``type``)."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (4xx and 5xx): a code, a sentence, and details.
+
+    ``error`` is one of ``unauthorized`` (401), ``forbidden`` (403), ``not_found`` (404),
+    ``method_not_allowed`` (405), ``request_timeout`` (408), ``idempotency_conflict`` and
+    ``idempotency_in_progress`` (409), ``request_too_large`` (413), ``invalid_request``,
+    ``invalid_curves``, ``invalid_spec``, ``invalid_history``, ``invalid_scenario``,
+    ``invalid_problem``, ``problem_too_large`` and ``infeasible`` (422), ``busy``,
+    ``time_budget_spent``, ``cancelled`` and ``solver_unavailable`` (503), ``internal`` (500,
+    a bug: ``detail`` gives a reference to the server log). The other fields come with the
+    errors that have them.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="what kind of error (a stable code)")
+    detail: str = Field(description="what is wrong and what to do, in words")
+    errors: list[FieldError] | None = Field(
+        default=None, description="invalid_request: each refused part of the request"
+    )
+    needed_role: Literal["read", "write", "admin"] | None = Field(
+        default=None, description="forbidden: the role the call needs"
+    )
+    role: Literal["read", "write", "admin"] | None = Field(
+        default=None, description="forbidden: the role of the key that was sent"
+    )
+    limit: float | None = Field(
+        default=None,
+        description="request_too_large (bytes), request_timeout (seconds), problem_too_large: "
+        "the limit passed",
+    )
+    retry_after: int | None = Field(
+        default=None, description="busy, time_budget_spent: seconds to wait (as Retry-After)"
+    )
+    value: int | None = Field(default=None, description="problem_too_large: the size asked for")
+    setting: str | None = Field(
+        default=None, description="problem_too_large: the setting of that limit"
+    )
+    diagnosis: list[dict[str, Any]] | None = Field(
+        default=None, description="infeasible: each rule that cannot hold, and by how much"
+    )
+    rules: list[str] | None = Field(default=None, description="infeasible: the rules at fault")
+    key: str | None = Field(default=None, description="invalid_scenario: the key at fault")
+    file: str | None = Field(default=None, description="invalid_history: the file at fault")
+    row: int | None = Field(default=None, description="invalid_history: the row at fault")
+    line: int | None = Field(default=None, description="invalid_history: the line at fault")
+    column: str | None = Field(default=None, description="invalid_history: the column at fault")
 
 
 class Links(BaseModel):
@@ -460,13 +542,30 @@ class ScenarioRunOut(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class HeavyStats(BaseModel):
+    """The pool of heavy work (forecasts, plans, frontiers, scenario runs)."""
+
+    workers: int
+    queue: int
+    running: int
+    admitted: int = Field(
+        description="requests holding a place: waiting, working, or whose work still runs"
+    )
+    refused: int = Field(description="503 busy answers since start")
+
+
 class Health(BaseModel):
-    """Liveness, version, database kind and what was loaded at start-up."""
+    """Liveness, version, database kind and state, the heavy pool, what was loaded at start-up."""
 
     status: Literal["ok"]
     version: str
     database: str
+    database_state: Literal["ok", "busy"] = Field(
+        default="ok",
+        description="ok: the database answered a ping within 50 ms; busy: not (yet)",
+    )
     default_curves: bool
     startup_history: bool = Field(
         default=False, description="a history was read at start-up (ADPLAN_HISTORY_PATH)"
     )
+    heavy: HeavyStats | None = None

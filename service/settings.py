@@ -1,6 +1,8 @@
 """Settings of the HTTP service, read from the environment (prefix ``ADPLAN_``).
 
-``ADPLAN_API_KEYS`` is a comma-separated list of the keys accepted in ``X-API-Key``;
+``ADPLAN_API_KEYS`` is a comma-separated list of the keys accepted in ``X-API-Key``, each
+``KEY`` (an admin of workspace ``default``), ``KEY:ROLE`` or ``KEY:ROLE:WORKSPACE``
+(:func:`parse_api_keys`; a malformed entry stops the start);
 ``ADPLAN_DATABASE_URL`` is any SQLAlchemy URL (default: a SQLite file in the data directory,
 ``ADPLAN_DATA_DIR`` or ``$XDG_DATA_HOME/adplan`` or ``~/.local/share/adplan``).
 ``ADPLAN_HISTORY_PATH`` is a history read once at start-up; with ``ADPLAN_FORECAST_FROM``,
@@ -10,6 +12,8 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -26,13 +30,77 @@ def default_data_dir() -> Path:
     return base / "adplan"
 
 
+#: what each role may do, lowest first: a role may do everything the ones before it may
+ROLES = ("read", "write", "admin")
+DEFAULT_WORKSPACE = "default"
+KEY_SYNTAX = (
+    "each comma-separated entry of ADPLAN_API_KEYS is KEY (an admin of workspace 'default'), "
+    "KEY:ROLE or KEY:ROLE:WORKSPACE, where ROLE is read, write or admin, WORKSPACE is 1-64 "
+    "letters, digits, '.', '_' or '-', and KEY is printable ASCII without spaces, ',' or ':'"
+)
+_KEY = re.compile(r"[!-~]+")
+_WORKSPACE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One entry of ADPLAN_API_KEYS: the key, its role and its workspace."""
+
+    key: str = field(repr=False)
+    role: str
+    workspace: str
+
+
+def parse_api_key(entry: str, number: int = 1) -> ApiKey:
+    """Return the :class:`ApiKey` of one entry (``KEY``, ``KEY:ROLE``, ``KEY:ROLE:WORKSPACE``).
+
+    A malformed entry is a ValueError naming the entry by its position (never the key) and
+    giving the syntax.
+    """
+    key, *rest = entry.split(":")
+    role = rest[0] if rest else "admin"
+    workspace = rest[1] if len(rest) > 1 else DEFAULT_WORKSPACE
+    problem = None
+    if len(rest) > 2:
+        problem = "has more than two ':'"
+    elif not _KEY.fullmatch(key):
+        problem = "has an empty key or a key with spaces or characters outside printable ASCII"
+    elif role not in ROLES:
+        problem = f"has the unknown role {role[:20]!r}"
+    elif not _WORKSPACE.fullmatch(workspace):
+        problem = f"has the malformed workspace {workspace[:70]!r}"
+    if problem:
+        raise ValueError(f"entry {number} {problem}; {KEY_SYNTAX}")
+    return ApiKey(key, role, workspace)
+
+
+def parse_api_keys(entries: tuple[str, ...]) -> tuple[ApiKey, ...]:
+    """Return the keys of ADPLAN_API_KEYS' entries; ValueError on a malformed or repeated one."""
+    keys = tuple(parse_api_key(e, i) for i, e in enumerate(entries, 1))
+    seen: dict[str, int] = {}
+    for i, k in enumerate(keys, 1):
+        if k.key in seen:
+            raise ValueError(
+                f"entry {i} repeats the key of entry {seen[k.key]}; give each key once "
+                f"(one role, one workspace)"
+            )
+        seen[k.key] = i
+    return keys
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="ADPLAN_", extra="ignore", frozen=True)
+    # hide_input_in_errors: an error about ADPLAN_API_KEYS never prints the keys
+    model_config = SettingsConfigDict(
+        env_prefix="ADPLAN_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=(), repr=False, description="keys accepted in X-API-Key (env: comma-separated)"
+        default=(),
+        repr=False,
+        description="entries KEY, KEY:ROLE or KEY:ROLE:WORKSPACE accepted in X-API-Key "
+        "(env: comma-separated)",
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = Field(
@@ -110,7 +178,14 @@ class Settings(BaseSettings):
             return ()
         if isinstance(v, str):
             v = v.split(",")
-        return tuple(k.strip() for k in v if k and k.strip())
+        entries = tuple(k.strip() for k in v if k and k.strip())
+        parse_api_keys(entries)  # a malformed entry stops the start (the syntax in the message)
+        return entries
+
+    @property
+    def keys(self) -> tuple[ApiKey, ...]:
+        """Return the parsed entries of ``api_keys`` (roles and workspaces)."""
+        return _parsed_keys(self.api_keys)
 
     @field_validator("forecast_period", mode="before")
     @classmethod
@@ -162,6 +237,11 @@ class Settings(BaseSettings):
             path = Path(self.data_dir).expanduser() / "adplan.db"
             object.__setattr__(self, "database_url", f"sqlite:///{path}")
         return self
+
+
+@lru_cache(maxsize=8)
+def _parsed_keys(entries: tuple[str, ...]) -> tuple[ApiKey, ...]:
+    return parse_api_keys(entries)
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,8 @@ uvicorn load when the command runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from ._common import EXIT_BAD_INPUT, cli_errors, err, fail
@@ -18,10 +20,18 @@ def serve(
         1, min=1, max=64, help="Server processes (each solves on its own core; one database)."
     ),
     log_level: str = typer.Option("info", help="Uvicorn log level."),
+    limit_concurrency: int = typer.Option(
+        1000,
+        min=1,
+        help="Connections (and requests) one process serves at once; beyond it uvicorn "
+        "answers 503 to everything, /health included.",
+    ),
 ) -> None:
     """Serve plans over HTTP (FastAPI): POST /v1/plans, GET /v1/plans/{id}.csv, ...
 
     Settings come from the environment: ADPLAN_API_KEYS (comma-separated, required), ADPLAN_DATABASE_URL (default: SQLite in ~/.local/share/adplan), ADPLAN_CURVES_PATH (default curves, loaded at start-up). OpenAPI docs at /docs; see docs/service.md.
+
+    Under load (docs/service.md, "Load"): forecasts, plans, frontiers and scenario runs run ADPLAN_WORKERS at a time per process (default 2), ADPLAN_QUEUE more wait (default 2), others get 503 with Retry-After; each has ADPLAN_REQUEST_TIME_BUDGET seconds (default 120) and each solve ADPLAN_TIME_LIMIT (default 60). A client must send its request within ADPLAN_CLIENT_TIMEOUT seconds (default 30, for the head and again for the body), else 408.
     """
     with cli_errors():
         import uvicorn
@@ -49,8 +59,9 @@ def serve(
             highlight=False,
             soft_wrap=True,
         )
+        options = uvicorn_options(settings, limit_concurrency)
         if workers == 1:
-            uvicorn.run(app, host=host, port=port, log_level=log_level)
+            uvicorn.run(app, host=host, port=port, log_level=log_level, **options)
         else:  # each worker process builds its own app from the same environment
             app.state.store.close()
             uvicorn.run(
@@ -60,7 +71,33 @@ def serve(
                 port=port,
                 workers=workers,
                 log_level=log_level,
+                **options,
             )
+
+
+#: seconds a keep-alive connection may stay idle between requests (uvicorn's default)
+KEEP_ALIVE_SECONDS = 5.0
+#: the largest request head (line and headers) h11 buffers; larger is 400 (h11's default)
+MAX_HEAD_BYTES = 16 * 1024
+
+
+def uvicorn_options(settings, limit_concurrency: int | None = None) -> dict[str, Any]:
+    """Return uvicorn's options for the service (see docs/service.md, "Load").
+
+    The h11 protocol with a deadline of ADPLAN_CLIENT_TIMEOUT on each request head
+    (``service.limits.h11_with_head_timeout``; the body's deadline is the app's), the idle
+    keep-alive timeout, the largest head and, if given, the most connections at once.
+    """
+    from functools import partial
+
+    from service.limits import h11_with_head_timeout
+
+    return {
+        "http": partial(h11_with_head_timeout, settings.client_timeout),
+        "timeout_keep_alive": min(KEEP_ALIVE_SECONDS, settings.client_timeout),
+        "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+        "limit_concurrency": limit_concurrency,
+    }
 
 
 def _check_port(host: str, port: int) -> None:

@@ -5,15 +5,30 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from .. import operations
-from ..deps import ApiKey, ServerHistoryDep, SettingsDep
+from ..deps import IdempotencyKey, ServerHistoryDep, ServiceRoute, SettingsDep, Writer
+from ..errors import error_responses
 from ..schemas import ForecastOut, ForecastRequest
+from .links import REPLAY_HEADERS
 
-router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"], dependencies=[ApiKey])
+router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"], route_class=ServiceRoute)
 
 
-@router.post("", response_model=ForecastOut, summary="Forecast response curves from history")
+@router.post(
+    "",
+    response_model=ForecastOut,
+    operation_id="create_forecast",
+    dependencies=[IdempotencyKey],
+    summary="Forecast response curves from history (role write)",
+    responses={
+        200: {"description": "the curves and the forecast", "headers": REPLAY_HEADERS},
+        **error_responses(401, 403, 409, 503),
+    },
+)
 def create_forecast(
-    body: ForecastRequest, settings: SettingsDep, server_history: ServerHistoryDep
+    body: ForecastRequest,
+    _caller: Writer,
+    settings: SettingsDep,
+    server_history: ServerHistoryDep,
 ) -> dict:
     """Forecast response curves for `from`..`to` from history rows (nothing is saved).
 

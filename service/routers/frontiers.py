@@ -5,15 +5,35 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from .. import operations
-from ..deps import ApiKey, DefaultCurvesDep, ServerHistoryDep, SettingsDep
+from ..deps import (
+    DefaultCurvesDep,
+    IdempotencyKey,
+    ServerHistoryDep,
+    ServiceRoute,
+    SettingsDep,
+    Writer,
+)
+from ..errors import error_responses
 from ..schemas import FrontierOut, FrontierRequest
+from .links import REPLAY_HEADERS
 
-router = APIRouter(prefix="/v1/frontiers", tags=["frontiers"], dependencies=[ApiKey])
+router = APIRouter(prefix="/v1/frontiers", tags=["frontiers"], route_class=ServiceRoute)
 
 
-@router.post("", response_model=FrontierOut, summary="The budget frontier of a plan")
+@router.post(
+    "",
+    response_model=FrontierOut,
+    operation_id="create_frontier",
+    dependencies=[IdempotencyKey],
+    summary="The budget frontier of a plan (role write)",
+    responses={
+        200: {"description": "one point per budget", "headers": REPLAY_HEADERS},
+        **error_responses(401, 403, 409, 503),
+    },
+)
 def create_frontier(
     body: FrontierRequest,
+    _caller: Writer,
     settings: SettingsDep,
     default_curves: DefaultCurvesDep,
     server_history: ServerHistoryDep,

@@ -19,3 +19,22 @@ def plan_links(request: Request, settings: Settings, plan_id: str, token: str | 
     base = f"{base_url(request, settings)}/v1/plans/{plan_id}"
     query = f"?{urlencode({'token': token})}" if token else ""
     return {"self": base, "csv": f"{base}.csv{query}", "xlsx": f"{base}.xlsx{query}"}
+
+
+#: the header of a POST's answer that is the replay of an earlier one (Idempotency-Key)
+REPLAY_HEADERS = {
+    "Idempotent-Replayed": {
+        "description": "true when this is the stored answer to an earlier request with the "
+        "same Idempotency-Key (nothing ran again)",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+#: the headers of a 201: where the new resource is, and whether the answer is a replay
+CREATED_HEADERS = {
+    "Location": {
+        "description": "the URL of what was made",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    **REPLAY_HEADERS,
+}

@@ -1,27 +1,74 @@
-"""/v1/plans: solve, persist, list, read, download and delete plans."""
+"""/v1/plans: solve, persist, list, read, download and delete plans.
+
+Reading needs the role read, solving (POST) write, deleting and rotating tokens admin; every
+call sees only the plans of its key's workspace (another workspace's plan is 404).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from .. import operations
-from ..db import StoredPlan, decode_cursor, dump_json, iso
+from ..db import PlanStore, StoredPlan, decode_cursor, dump_json, iso
 from ..deps import (
-    ApiKey,
+    Admin,
     DefaultCurvesDep,
-    DownloadAccess,
+    DownloadCaller,
+    IdempotencyKey,
+    Reader,
     ServerHistoryDep,
+    ServiceRoute,
     SettingsDep,
     StoreDep,
+    Writer,
 )
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound, error_responses
 from ..schemas import PlanOut, PlanPage, PlanRequest, TokenOut
 from ..settings import Settings
-from .links import base_url, plan_links
+from .links import CREATED_HEADERS, base_url, plan_links
 
-router = APIRouter(prefix="/v1/plans", tags=["plans"])
+router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=ServiceRoute)
+
+_ID = "$response.body#/id"
+#: OpenAPI links from a new plan (POST /v1/plans, 201) to what can be done with it
+PLAN_LINKS = {
+    "GetPlan": {"operationId": "get_plan", "parameters": {"plan_id": _ID}},
+    "GetPlanCsv": {"operationId": "get_plan_csv", "parameters": {"plan_id": _ID}},
+    "GetPlanXlsx": {"operationId": "get_plan_xlsx", "parameters": {"plan_id": _ID}},
+    "RotatePlanToken": {"operationId": "rotate_plan_token", "parameters": {"plan_id": _ID}},
+    "DeletePlan": {"operationId": "delete_plan", "parameters": {"plan_id": _ID}},
+}
+
+_EXAMPLE_CURVES = {
+    "currency": "EUR",
+    "result_type": "purchases",
+    "lines": [
+        {
+            "network": "meta",
+            "segment": "f-25-34",
+            "period": "2027-01",
+            "points": [[0, 0], [1000, 50], [3000, 120], [6000, 180]],
+        },
+        {
+            "network": "tiktok",
+            "segment": "f-25-34",
+            "period": "2027-01",
+            "points": [[0, 0], [2000, 90], [5000, 150]],
+        },
+    ],
+}
+PLAN_EXAMPLES: dict[str, Any] = {
+    "curves": {
+        "summary": "curves and a spec",
+        "value": {
+            "curves": _EXAMPLE_CURVES,
+            "spec": {"budget": 6000, "networks": {"meta": {"min_share": 0.2}}},
+            "name": "q1",
+        },
+    }
+}
 
 _DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
@@ -83,22 +130,32 @@ def plan_json_response(
     )
 
 
-def _get(store, plan_id: str) -> StoredPlan:
-    plan = store.get_plan(plan_id)
+def _get(store: PlanStore, plan_id: str, workspace: str | None) -> StoredPlan:
+    """Return the plan if it is in ``workspace`` (None: a token's download); 404 if not."""
+    plan = store.get_plan(plan_id, workspace=workspace)
     if plan is None:
-        raise HTTPException(404, f"no plan with id {plan_id!r}")
+        raise NotFound(f"no plan with id {plan_id!r}")
     return plan
+
+
+_DOWNLOAD_ERRORS = error_responses(401, 403, 404)
 
 
 # downloads come first: "/{plan_id}" would otherwise also match "<id>.csv"
 @router.get(
     "/{plan_id}.csv",
-    dependencies=[DownloadAccess],
+    operation_id="get_plan_csv",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}, "description": "one row per plan line"}},
-    summary="The plan as CSV (X-API-Key or ?token=)",
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "one row per plan line",
+        },
+        **_DOWNLOAD_ERRORS,
+    },
+    summary="The plan as CSV (X-API-Key with the role read, or ?token=)",
 )
-def plan_csv(plan_id: str, store: StoreDep) -> Response:
+def plan_csv(plan_id: str, store: StoreDep, caller: DownloadCaller) -> Response:
     """Download the plan as CSV: one row per plan line, no totals row.
 
     Cells that start with `=`, `+`, `-` or `@` are neutralised, as in the workbook.
@@ -106,7 +163,7 @@ def plan_csv(plan_id: str, store: StoreDep) -> Response:
     """
     from scenarios.exports import plan_csv_text
 
-    plan = _get(store, plan_id)
+    plan = _get(store, plan_id, caller.workspace if caller else None)
     return Response(
         content=plan_csv_text(plan.result),
         media_type="text/csv; charset=utf-8",
@@ -122,19 +179,25 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get(
     "/{plan_id}.xlsx",
-    dependencies=[DownloadAccess],
+    operation_id="get_plan_xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}, "description": "the plan workbook"}},
-    summary="The plan as an XLSX workbook (X-API-Key or ?token=)",
+    responses={
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the plan workbook",
+        },
+        **_DOWNLOAD_ERRORS,
+    },
+    summary="The plan as an XLSX workbook (X-API-Key with the role read, or ?token=)",
 )
-def plan_xlsx(plan_id: str, store: StoreDep) -> Response:
+def plan_xlsx(plan_id: str, store: StoreDep, caller: DownloadCaller) -> Response:
     """Download the plan workbook (XLSX).
 
     Send X-API-Key, or the plan's `?token=` from its links.
     """
     from scenarios.exports import plan_xlsx_bytes
 
-    plan = _get(store, plan_id)
+    plan = _get(store, plan_id, caller.workspace if caller else None)
     return Response(
         content=plan_xlsx_bytes(plan.result),
         media_type=XLSX,
@@ -149,16 +212,17 @@ def plan_xlsx(plan_id: str, store: StoreDep) -> Response:
     "",
     status_code=201,
     response_model=PlanOut,
-    dependencies=[ApiKey],
-    summary="Solve and save a plan",
+    operation_id="create_plan",
+    dependencies=[IdempotencyKey],
+    summary="Solve and save a plan (role write)",
     responses={
-        413: {"description": "the body is over ADPLAN_MAX_REQUEST_BYTES"},
-        422: {"description": "bad curves, spec or history; too large; or infeasible rules"},
-        503: {"description": "the solver failed"},
+        201: {"description": "the plan, saved", "links": PLAN_LINKS, "headers": CREATED_HEADERS},
+        **error_responses(401, 403, 409, 503),
     },
 )
 def create_plan(
-    body: PlanRequest,
+    body: Annotated[PlanRequest, Body(openapi_examples=PLAN_EXAMPLES)],
+    caller: Writer,
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
@@ -171,15 +235,22 @@ def create_plan(
     `from`..`to`; or, with `from` and `to` alone, from the server's start-up history;
     or, with only a `spec`, the server's default curves. The answer is the Plan JSON with
     `id`, `created_at` and `links`; the download links carry the plan's read-only
-    token, shown only here.
+    token, shown only here. The plan belongs to the key's workspace.
     """
     new = operations.make_plan(body, default_curves, settings, server_history)
-    plan, token = store.add_plan(new)
+    plan, token = store.add_plan(new, workspace=caller.workspace)
     return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
 
 
-@router.get("", response_model=PlanPage, dependencies=[ApiKey], summary="List saved plans")
+@router.get(
+    "",
+    response_model=PlanPage,
+    operation_id="list_plans",
+    summary="List saved plans (role read)",
+    responses=error_responses(401, 403),
+)
 def list_plans(
+    caller: Reader,
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
@@ -187,10 +258,11 @@ def list_plans(
     cursor: Annotated[str | None, Query(max_length=40, description="from next_cursor")] = None,
     scenario_run_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    """List saved plans, newest first, a page at a time.
+    """List the saved plans of the key's workspace, newest first, a page at a time.
 
     Pass `next_cursor` as `?cursor=` (or follow `next`) for the next page; filter by
-    `scenario_run_id` for the plans of one scenario run.
+    `scenario_run_id` for the plans of one scenario run. `limit` above ADPLAN_MAX_PAGE_SIZE
+    and a cursor this server did not give are 422.
     """
     if limit > settings.max_page_size:
         raise InvalidInput(
@@ -202,7 +274,9 @@ def list_plans(
         seq = decode_cursor(cursor)
         if seq is None:
             raise InvalidInput("cursor is not one this server gave; use next_cursor from a page")
-    plans, nxt = store.list_plans(limit=limit, cursor=seq, scenario_run_id=scenario_run_id)
+    plans, nxt = store.list_plans(
+        limit=limit, cursor=seq, scenario_run_id=scenario_run_id, workspace=caller.workspace
+    )
     items = [{**p, "links": plan_links(request, settings, p["id"], None)} for p in plans]
     next_url = None
     if nxt:
@@ -212,38 +286,55 @@ def list_plans(
     return {"items": items, "next_cursor": nxt, "next": next_url}
 
 
-@router.get("/{plan_id}", response_model=PlanOut, dependencies=[ApiKey], summary="Read a plan")
+@router.get(
+    "/{plan_id}",
+    response_model=PlanOut,
+    operation_id="get_plan",
+    summary="Read a plan (role read)",
+    responses=error_responses(401, 403, 404),
+)
 def get_plan(
     plan_id: str,
+    caller: Reader,
     request: Request,
     settings: SettingsDep,
     store: StoreDep,
     include_inputs: Annotated[bool, Query(description="add the curves/history and spec")] = False,
 ) -> dict:
     """Read a saved plan; with `include_inputs=true` also its curves or history and spec."""
-    plan = store.get_plan(plan_id, with_inputs=include_inputs)
+    plan = store.get_plan(plan_id, workspace=caller.workspace, with_inputs=include_inputs)
     if plan is None:
-        raise HTTPException(404, f"no plan with id {plan_id!r}")
+        raise NotFound(f"no plan with id {plan_id!r}")
     return plan_out(request, settings, plan, None, inputs=include_inputs)
 
 
-@router.delete("/{plan_id}", status_code=204, dependencies=[ApiKey], summary="Delete a plan")
-def delete_plan(plan_id: str, store: StoreDep) -> Response:
-    """Delete a saved plan (its download links stop working)."""
-    if not store.delete_plan(plan_id):
-        raise HTTPException(404, f"no plan with id {plan_id!r}")
+@router.delete(
+    "/{plan_id}",
+    status_code=204,
+    operation_id="delete_plan",
+    summary="Delete a plan (role admin)",
+    responses={204: {"description": "deleted"}, **error_responses(401, 403, 404)},
+)
+def delete_plan(plan_id: str, caller: Admin, store: StoreDep) -> Response:
+    """Delete a saved plan of the key's workspace (its download links stop working)."""
+    if not store.delete_plan(plan_id, workspace=caller.workspace):
+        raise NotFound(f"no plan with id {plan_id!r}")
     return Response(status_code=204)
 
 
 @router.post(
     "/{plan_id}/token",
     response_model=TokenOut,
-    dependencies=[ApiKey],
-    summary="Issue a new download token (the old one stops working)",
+    operation_id="rotate_plan_token",
+    dependencies=[IdempotencyKey],
+    summary="Issue a new download token, the old one stops working (role admin)",
+    responses=error_responses(401, 403, 404, 409),
 )
-def rotate_token(plan_id: str, request: Request, settings: SettingsDep, store: StoreDep) -> dict:
+def rotate_token(
+    plan_id: str, caller: Admin, request: Request, settings: SettingsDep, store: StoreDep
+) -> dict:
     """Issue a new download token for a plan; links with the old one stop working."""
-    token = store.rotate_token(plan_id)
+    token = store.rotate_token(plan_id, workspace=caller.workspace)
     if token is None:
-        raise HTTPException(404, f"no plan with id {plan_id!r}")
+        raise NotFound(f"no plan with id {plan_id!r}")
     return {"id": plan_id, "links": plan_links(request, settings, plan_id, token)}

@@ -1,26 +1,57 @@
-"""/v1/scenario-runs: a scenario document in, its variants' plans out (all saved)."""
+"""/v1/scenario-runs: a scenario document in, its variants' plans out (all saved).
+
+A run and its plans belong to the workspace of the key that made it (role write); reading it
+needs the role read and a key of that workspace (another workspace's run is 404).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from .. import operations
-from ..deps import ApiKey, DefaultCurvesDep, ServerHistoryDep, SettingsDep, StoreDep
+from ..deps import (
+    DefaultCurvesDep,
+    IdempotencyKey,
+    Reader,
+    ServerHistoryDep,
+    ServiceRoute,
+    SettingsDep,
+    StoreDep,
+    Writer,
+)
+from ..errors import NotFound, error_responses
 from ..schemas import ScenarioRunOut, ScenarioRunRequest
-from .links import base_url
+from .links import CREATED_HEADERS, base_url
 from .plans import plan_out
 
-router = APIRouter(prefix="/v1/scenario-runs", tags=["scenario runs"], dependencies=[ApiKey])
+router = APIRouter(prefix="/v1/scenario-runs", tags=["scenario runs"], route_class=ServiceRoute)
+
+_ID = "$response.body#/id"
+#: OpenAPI links from a new run (201) to reading it and listing its plans
+RUN_LINKS = {
+    "GetScenarioRun": {"operationId": "get_scenario_run", "parameters": {"run_id": _ID}},
+    "ListScenarioRunPlans": {
+        "operationId": "list_plans",
+        "parameters": {"scenario_run_id": _ID},
+    },
+}
 
 
 @router.post(
     "",
     status_code=201,
     response_model=ScenarioRunOut,
-    summary="Run a scenario (base and variants) and save each feasible plan",
+    operation_id="create_scenario_run",
+    dependencies=[IdempotencyKey],
+    summary="Run a scenario (base and variants) and save each feasible plan (role write)",
+    responses={
+        201: {"description": "the run, saved", "links": RUN_LINKS, "headers": CREATED_HEADERS},
+        **error_responses(401, 403, 409, 503),
+    },
 )
 def create_scenario_run(
     body: ScenarioRunRequest,
+    caller: Writer,
     request: Request,
     response: Response,
     settings: SettingsDep,
@@ -44,7 +75,11 @@ def create_scenario_run(
         "warnings": outcome.warnings,
     }
     run, saved = store.add_scenario_run(
-        name=outcome.name, document=outcome.document, summary=summary, plans=stored_plans
+        name=outcome.name,
+        document=outcome.document,
+        summary=summary,
+        plans=stored_plans,
+        workspace=caller.workspace,
     )
     ids_by_name = dict(zip(names, saved, strict=True))
     plans = []
@@ -67,19 +102,27 @@ def create_scenario_run(
     }
 
 
-@router.get("/{run_id}", response_model=ScenarioRunOut, summary="Read a scenario run")
-def get_scenario_run(run_id: str, request: Request, settings: SettingsDep, store: StoreDep) -> dict:
+@router.get(
+    "/{run_id}",
+    response_model=ScenarioRunOut,
+    operation_id="get_scenario_run",
+    summary="Read a scenario run (role read)",
+    responses=error_responses(401, 403, 404),
+)
+def get_scenario_run(
+    run_id: str, caller: Reader, request: Request, settings: SettingsDep, store: StoreDep
+) -> dict:
     """Read a saved scenario run with its variants' plans (a deleted plan is not attached)."""
-    run = store.get_scenario_run(run_id)
+    run = store.get_scenario_run(run_id, workspace=caller.workspace)
     if run is None:
-        raise HTTPException(404, f"no scenario run with id {run_id!r}")
+        raise NotFound(f"no scenario run with id {run_id!r}")
     summary = run["summary"] or {}
     plan_ids = dict(run["plans"])  # variant name -> plan id (deleted plans are gone)
     plans = []
     for v in summary.get("variants", []):
         item = dict(v)
         pid = plan_ids.get(v["variant"])
-        plan = store.get_plan(pid) if pid else None
+        plan = store.get_plan(pid, workspace=caller.workspace) if pid else None
         if plan is not None:
             item["plan_id"] = pid
             item["plan"] = plan_out(request, settings, plan, None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer import Curves, load_curves, load_spec
+from optimizer import Curves, PlanSpec, load_curves, load_spec
 from optimizer.errors import CurveError, SpecError
 from optimizer.values import MAX_NESTING, too_deep
 
@@ -97,3 +97,16 @@ def test_cli_exits_2(tmp_path, curves_text):
     )
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and str(c) in r.stderr.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"budget": 10, "networks": {"me\x01ta": {"min_share": 0.2}}},
+        {"budget": 10, "exclude": {"lines": [{"network": "m", "segment": "a\x00", "period": "p"}]}},
+        {"budget": 10, "objective": "res\u0085ults"},
+    ],
+)
+def test_control_characters_anywhere_in_a_spec(spec):
+    with pytest.raises(SpecError, match="control character"):
+        PlanSpec.from_dict(spec)

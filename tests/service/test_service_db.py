@@ -1,4 +1,6 @@
-"""Persistence: SQLite in WAL mode, restarts lose nothing, concurrent writes all land."""
+"""Persistence: SQLite in WAL mode with synchronous=FULL, restarts lose nothing, concurrent
+writes all land.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +17,37 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
     assert store.journal_mode() == "wal"
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_sqlite_syncs_every_commit_to_disk(app, db_url):
+    """synchronous=FULL (2): a plan answered 201 survives a power cut, not only a crash.
+
+    Read back from a new connection of the app's engine and from one the sqlite3 module
+    opens itself (the pragma is per connection: every connection of the engine sets it).
+    """
+    import sqlite3
+
+    store = app.state.store
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    fresh = store.engine.raw_connection()  # another pooled connection
+    try:
+        assert fresh.cursor().execute("PRAGMA synchronous").fetchone()[0] == 2
+    finally:
+        fresh.close()
+    path = db_url.removeprefix("sqlite:///")
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # kept in the file
+    raw.close()
+
+
+def test_the_store_keeps_its_tables(app):
+    from sqlalchemy import inspect
+
+    tables = set(inspect(app.state.store.engine).get_table_names())
+    assert {"plans", "scenario_runs", "idempotency_keys"} <= tables
+    plan_cols = {c["name"] for c in inspect(app.state.store.engine).get_columns("plans")}
+    assert "workspace" in plan_cols
 
 
 def test_default_database_is_a_file_in_the_data_dir(tmp_path):
@@ -83,7 +116,7 @@ def test_concurrent_posts_to_a_real_server_are_all_persisted(settings, curves):
     store = create_app(settings).state.store
     assert store.count_plans() == threads * per_thread
     for pid in ids:
-        assert store.get_plan(pid) is not None
+        assert store.get_plan(pid, workspace=None) is not None
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
@@ -96,6 +129,7 @@ def test_store_lists_newest_first_and_deletes(tmp_path):
     made = [store.add_plan(NewPlan(kind="curves", inputs={}, result={"status": "optimal"}))[0]]
     made += [store.add_plan(NewPlan(kind="curves", inputs={}, result={}))[0] for _ in range(n - 1)]
     page, nxt = store.list_plans(limit=n)
+    assert store.list_plans(limit=n, workspace="other") == ([], None)
     assert [p["id"] for p in page] == [p.id for p in reversed(made)] and nxt is None
     assert page[-1]["status"] == "optimal" and page[0]["status"] is None
     assert store.delete_plan(made[0].id) and not store.delete_plan(made[0].id)
