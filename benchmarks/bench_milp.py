@@ -123,6 +123,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="100 and 1,000 lines only")
     ap.add_argument("--limit", type=float, default=60.0, help="time limit of every solve")
     ap.add_argument("--sizes", default="", help="comma-separated line counts")
+    ap.add_argument("--adplan-only", action="store_true", help="skip the raw HiGHS rows")
     args = ap.parse_args()
     sizes = [100, 1000] if args.quick else list(SIZES)
     if args.sizes:
@@ -141,6 +142,8 @@ def main() -> None:
                     f"{status:<12} {gap:9.2e}   results {res:,.2f}",
                     flush=True,
                 )
+            if args.adplan_only:
+                continue
             model = build_model(curves, PlanSpec.from_dict(spec))
             kinds = [("HiGHS, line-level big-M (before)", False)]
             if rule == "min_line_spend":
