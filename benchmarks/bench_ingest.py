@@ -7,6 +7,15 @@ gender, about 2% of rows without a result type, 3% with "—" results) to a temp
 then times ``ingest_files`` on it, ``write_history`` and ``read_history`` on the result,
 and reports the medians and the process's peak resident memory. Checks the spend total to
 the cent against the sum computed while writing the file.
+
+    .venv/bin/python benchmarks/bench_ingest.py --hostile [--json]
+
+Builds the worst workbooks a user could hand adplan (a zip bomb in a sheet and in the shared
+strings, a part lying about its size, a full 1,048,576-row sheet of history, a million
+formatted empty rows, a 16,384-column sheet, a sheet with a value in its last column on every
+row, 3,000,000 shared strings (63 MiB)) and ingests each in a fresh subprocess, reporting what
+happened (rows read, or the refusal), the seconds and the subprocess's peak resident memory.
+Needs about 100 MB in the temporary folder and a few minutes (the full sheet, the strings).
 """
 
 from __future__ import annotations
@@ -16,10 +25,14 @@ import csv
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import zipfile
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -65,13 +78,218 @@ def write_meta_export(path: Path, rows: int, seed: int = 1) -> Decimal:
     return total
 
 
+# ---------------------------------------------------------------------------------------
+# hostile workbooks
+# ---------------------------------------------------------------------------------------
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_PARTS = {
+    "[Content_Types].xml": (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_CT}.sharedStrings+xml"/>'
+        "</Types>"
+    ),
+    "_rels/.rels": (
+        f'<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Target="xl/workbook.xml" '
+        f'Type="{_REL}/officeDocument"/></Relationships>'
+    ),
+    "xl/workbook.xml": (
+        f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'<Relationships xmlns="{_PKG}">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/sharedStrings" Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    ),
+}
+
+
+def write_xlsx(path: Path, rows: Iterable[bytes], strings: Iterable[bytes] = ()) -> Path:
+    """Write a workbook whose sheet XML is ``rows`` (``<row>`` elements) streamed to the zip.
+
+    ``strings`` are the ``<si>`` elements of the shared strings. Nothing is held in memory:
+    a part of a few GB is deflated as it is generated.
+    """
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in _PARTS.items():
+            zf.writestr(name, text)
+        parts = (
+            ("xl/worksheets/sheet1.xml", f'<worksheet xmlns="{_MAIN}"><dimension ref="A1"/>'
+             "<sheetData>", rows, "</sheetData></worksheet>"),
+            ("xl/sharedStrings.xml", f'<sst xmlns="{_MAIN}">', strings, "</sst>"),
+        )  # fmt: skip
+        for name, head, body, tail in parts:
+            with zf.open(name, "w") as fh:
+                fh.write(head.encode())
+                buf = bytearray()
+                for chunk in body:
+                    buf += chunk
+                    if len(buf) > 1 << 20:
+                        fh.write(buf)
+                        buf.clear()
+                fh.write(buf)
+                fh.write(tail.encode())
+    return path
+
+
+def _col(n: int) -> str:
+    letters = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def _cells(row: int, values: Iterable[tuple[int, str]]) -> bytes:
+    """Return a ``<row>`` of cells: ints are shared-string indices ("s"), else numbers."""
+    out = [f'<row r="{row}">']
+    for col, v in values:
+        kind = ' t="s"' if isinstance(v, int) else ""
+        out.append(f'<c r="{_col(col)}{row}"{kind}><v>{v}</v></c>')
+    out.append("</row>")
+    return "".join(out).encode()
+
+
+_CANONICAL = ["date", "network", "segment", "result_type", "spend", "results"]
+
+
+def _si(texts: Iterable[str]) -> Iterator[bytes]:
+    for t in texts:
+        yield f"<si><t>{t}</t></si>".encode()
+
+
+def _history_rows(n: int, width: int = 6) -> Iterator[bytes]:
+    """Yield a canonical history header and ``n`` rows (strings shared: 0-5 header, ...)."""
+    yield _cells(1, enumerate(range(6), start=1))
+    for i in range(n):
+        day = 6 + (i % 3650)
+        seg = 6 + 3650 + (i // 3650) % 1000
+        extra = [(width, "1")] if width > 6 else []
+        yield _cells(i + 2, [(1, day), (2, 6 + 3650 + 1000), (3, seg), (4, 6 + 3650 + 1001),
+                             (5, f"{(i % 997) + 0.25}"), (6, f"{i % 13}"), *extra])  # fmt: skip
+
+
+def _history_strings() -> Iterator[bytes]:
+    import datetime as dt
+
+    first = dt.date(2010, 1, 1)
+    days = [(first + dt.timedelta(days=i)).isoformat() for i in range(3650)]
+    yield from _si([*_CANONICAL, *days, *(f"seg-{k}" for k in range(1000)), "meta", "purchases"])
+
+
+def _spaces(n_mib: int) -> Iterator[bytes]:
+    chunk = b" " * (1 << 20)
+    for _ in range(n_mib):
+        yield chunk
+
+
+def _lie_about_size(path: Path, part: str, declared: int) -> None:
+    """Rewrite the sizes the zip declares for ``part`` (local header and directory)."""
+    data = bytearray(path.read_bytes())
+    name = part.encode()
+    for sig, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
+        at = data.find(sig)
+        while at >= 0:
+            if data[at + name_at : at + name_at + len(name)] == name:
+                data[at + size_at : at + size_at + 4] = declared.to_bytes(4, "little")
+            at = data.find(sig, at + 4)
+    path.write_bytes(bytes(data))
+
+
+def hostile_workbooks(folder: Path) -> dict[str, Path]:
+    """Write the worst workbooks (see the module docstring) to ``folder``; return them by name."""
+    h = [_cells(1, enumerate(range(6), start=1))]
+    files = {
+        "zip bomb: 1 GiB sheet": write_xlsx(folder / "bomb_sheet.xlsx", chain(h, _spaces(1024)),
+                                            _si(_CANONICAL)),
+        "zip bomb: 1 GiB shared strings": write_xlsx(folder / "bomb_strings.xlsx", h,
+                                                     chain(_si(_CANONICAL), _spaces(1024))),
+        "1,048,576-row history sheet": write_xlsx(folder / "full_rows.xlsx",
+                                                  _history_rows(1_048_575), _history_strings()),
+        "1,048,576 formatted empty rows": write_xlsx(
+            folder / "empty_rows.xlsx",
+            chain(h, (f'<row r="{r}" ht="20" customHeight="1"><c r="A{r}" s="0"/></row>'.encode()
+                      for r in range(2, 1_048_577))), _si(_CANONICAL)),
+        "16,384-column sheet (1,000 rows)": write_xlsx(
+            folder / "wide.xlsx", _history_rows(1_000, width=16_384), _history_strings()),
+        "a value in column XFD on 1,048,575 rows": write_xlsx(
+            folder / "wide_bomb.xlsx", _history_rows(1_048_575, width=16_384),
+            _history_strings()),
+        "3,000,000 shared strings (63 MiB)": write_xlsx(
+            folder / "strings_63mib.xlsx", h,
+            chain(_si(_CANONICAL), _si(f"{k:x}" for k in range(3_000_000)))),
+    }  # fmt: skip
+    lying = write_xlsx(folder / "lying_size.xlsx", chain(h, _spaces(1024)), _si(_CANONICAL))
+    _lie_about_size(lying, "xl/worksheets/sheet1.xml", 1000)
+    files["a sheet declaring 1,000 bytes that holds 1 GiB"] = lying
+    return files
+
+
+def measure(path: str) -> None:
+    """Ingest ``path`` in this process; print JSON: the outcome, seconds, peak RSS (MB)."""
+    from forecasting import ingest_files
+
+    t0 = time.perf_counter()
+    try:
+        result = ingest_files([path])
+        outcome = f"read {result.report.rows_read:,} rows"
+    except Exception as e:  # noqa: BLE001 - the outcome is reported, whatever it is
+        outcome = f"{type(e).__name__}: {str(e).split(': ', 1)[-1][:160]}"
+    print(
+        json.dumps(
+            {
+                "outcome": outcome,
+                "seconds": round(time.perf_counter() - t0, 1),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
+
+
+def run_hostile(as_json: bool) -> None:
+    """Build the hostile workbooks and ingest each in a fresh subprocess; print the figures."""
+    figures = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, path in hostile_workbooks(Path(tmp)).items():
+            done = subprocess.run(
+                [sys.executable, __file__, "--measure", str(path)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            got = json.loads(done.stdout.strip().splitlines()[-1])
+            got["file_mb"] = round(path.stat().st_size / 1e6, 1)
+            figures[label] = got
+    if as_json:
+        print(json.dumps(figures))
+        return
+    for label, got in figures.items():
+        print(f"{label}: {got['file_mb']} MB file, {got['seconds']} s, "
+              f"peak RSS {got['peak_rss_mb']} MB: {got['outcome']}")  # fmt: skip
+
+
 def main() -> None:
     """Time ingest, write and read of a generated export; print the medians (or JSON)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--hostile", action="store_true", help="measure the hostile workbooks")
+    ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        return measure(args.measure)
+    if args.hostile:
+        return run_hostile(args.json)
 
     from forecasting import ingest_files, read_history, write_history
 

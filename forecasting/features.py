@@ -143,6 +143,8 @@ def plan_date(value, what: str = "start") -> pd.Timestamp:  # noqa: C901 (long: 
             raise ForecastingError(
                 f"the {what} date {value!r} is not a date; write it as YYYY-MM-DD"
             )
+        if not 1 <= ts.year <= 9999:  # pandas holds year 0, which datetime.date cannot
+            raise _out_of_range(str(value).strip(), what)
         day = ts.date()
     if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
         raise _out_of_range(day.isoformat(), what)

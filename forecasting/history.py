@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import IngestError
+from optimizer.values import CONTROL_CHARS, MAX_BUDGET, control_char_message
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "date",
@@ -68,8 +69,34 @@ FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
 
 
 def outside_days(day: pd.Timestamp) -> str:
-    """Return what is wrong with a history day outside ``FIRST_DAY``..``LAST_DAY``."""
-    return f"{day.date()} is outside 1900-2200"
+    """Return what is wrong with a history day outside ``FIRST_DAY``..``LAST_DAY``.
+
+    Written from its parts: pandas holds year 0, which ``datetime.date`` cannot.
+    """
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d} is outside 1900-2200"
+
+
+#: the largest spend one history cell may hold: the largest budget a plan may have
+MAX_SPEND = MAX_BUDGET
+#: the largest count (results, impressions, clicks) one history cell may hold
+MAX_COUNT = 1e15
+#: words the importers use for a spend column (the others are counts)
+_MONEY = frozenset({"spend", "cost"})
+
+
+def number_limit(what: str) -> float:
+    """Return the largest value a cell of ``what`` may hold (spend or cost, else a count)."""
+    return MAX_SPEND if what in _MONEY else MAX_COUNT
+
+
+def too_large(what: str, shown: str, limit: float) -> str:
+    """Return why a number above ``limit`` is refused (sums of such cells would overflow)."""
+    if len(shown) > 40:
+        shown = shown[:40] + "..."
+    return (
+        f"{shown!r} is above {limit:,.0f} ({limit:g}), the largest {what} adplan reads in "
+        "one cell; check the value (a stray exponent, a wrong column, a total pasted in a row)"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,6 +257,35 @@ def _fail(
     )
 
 
+def _refuse_controls(
+    values: pd.Series, source: str, lines: Sequence[int] | None, column: str
+) -> None:
+    """Refuse the first text cell of a column holding a control character.
+
+    The message is :func:`optimizer.values.control_char_message` (NUL, C0 and C1 controls
+    with tab and newline, DEL, U+FFFE/U+FFFF, lone surrogates) naming the row and column.
+    :data:`optimizer.values.CONTROL_CHARS` runs over the distinct values joined first.
+    """
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return
+    text = [v for v in pd.unique(values) if isinstance(v, str)]
+    if CONTROL_CHARS.search(" ".join(text)) is None:
+        return
+    bad = {v for v in text if CONTROL_CHARS.search(v.strip())}
+    hit = values.isin(bad).to_numpy(dtype=bool)
+    if hit.any():
+        pos = int(np.flatnonzero(hit)[0])
+        value = str(values.iloc[pos]).strip()
+        row = pos + 1
+        raise IngestError(
+            str(control_char_message(value, _where(source, row, lines, column))),
+            file=source,
+            row=row,
+            line=None if lines is None else lines[pos],
+            column=column,
+        )
+
+
 def _as_text(series: pd.Series) -> pd.Series:
     """Return a text column with missing values as NaN (pandas' ``str`` dtype)."""
     return series.astype("str") if series.dtype != "str" else series
@@ -273,6 +329,8 @@ def validate_history(  # noqa: C901 (long: not split yet)
         raise ValueError("lines must give one file line per row")
     cols = [c for c in CANONICAL_COLUMNS if c in df.columns]
     df = df.reset_index(drop=True)
+    for col in cols:
+        _refuse_controls(df[col], source, lines, col)
     out: dict[str, pd.Series] = {}
 
     # dates ------------------------------------------------------------------------
@@ -351,6 +409,12 @@ def validate_history(  # noqa: C901 (long: not split yet)
         if neg.any():
             pos = int(np.flatnonzero(neg)[0])
             raise _fail(source, pos, lines, col, f"{col} is negative ({arr[pos]!r})")
+        over = arr > number_limit(col)
+        if over.any():
+            pos = int(np.flatnonzero(over)[0])
+            value = raw.iloc[pos]
+            shown = value.strip() if isinstance(value, str) else f"{float(arr[pos]):g}"
+            raise _fail(source, pos, lines, col, too_large(col, shown, number_limit(col)))
         out[col] = pd.Series(arr + 0.0, dtype="float64")  # + 0.0 turns -0.0 into 0.0
 
     for col in ("currency", "campaign"):
@@ -473,7 +537,13 @@ def read_history(path: str | Path) -> pd.DataFrame:  # noqa: C901 (long: not spl
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
-        raise IngestError(f'{name}: line 1: column "{dup}" appears twice', file=name, line=1)
+        at = " and ".join(str(i + 1) for i, h in enumerate(header) if h == dup)
+        raise IngestError(
+            f'{name}: line 1: column "{dup}" appears twice (columns {at}); keep one',
+            file=name,
+            line=1,
+            column=dup,
+        )
     records: list[list[str]] = []
     lines: list[int] = []
     prev = reader.line_num

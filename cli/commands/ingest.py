@@ -184,16 +184,19 @@ def _skipped_table(report) -> Table | None:
     t.add_column("reason")
     t.add_column("rows", justify="right")
     t.add_column("spend", justify="right")
+    t.add_column("results", justify="right")
     for f, reason, count in rows:
-        amount = f.skipped_spend.get(reason, 0.0)
-        shown = f"{amount:,.2f}"
+        shown = f"{f.skipped_spend.get(reason, 0.0):,.2f}"
+        results = f"{f.skipped_results.get(reason, 0.0):,.6g}"
         if reason in ("summary_row", "total_row"):
             shown = f"({shown}, repeats the rows)"
+            results = f"({results})"
         t.add_row(
             escape(Path(f.file).name),
             escape(SKIP_REASONS.get(reason, reason)),
             str(count),
             shown,
+            results,
         )
     return t
 

@@ -24,6 +24,7 @@ class Extract:
     frame: pd.DataFrame
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_spend: dict[str, float] = field(default_factory=dict)
+    skipped_results: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -53,8 +54,11 @@ class Keep:
         if bad.any():
             raise table.error(int(np.flatnonzero(bad)[0]), col, what)
 
-    def skipped_spend(self, spend: pd.Series) -> dict[str, float]:
-        arr = spend.to_numpy(dtype="float64")
+    def skipped_sum(self, values: pd.Series | None) -> dict[str, float]:
+        """Return the sum of ``values`` (spend, results) over the dropped records, by reason."""
+        if values is None:
+            return {}
+        arr = values.to_numpy(dtype="float64")
         return {r: math.fsum(np.nan_to_num(arr[m], nan=0.0)) for r, m in self._dropped.items()}
 
     def build(self, columns: dict[str, pd.Series], notes=None) -> Extract:
@@ -66,11 +70,11 @@ class Keep:
         frame = pd.DataFrame(data)
         frame["_pos"] = np.flatnonzero(self.mask)
         frame = frame.reset_index(drop=True)
-        spend = columns.get("spend")
         return Extract(
             frame=frame,
             skipped=dict(self.skipped),
-            skipped_spend=self.skipped_spend(spend) if spend is not None else {},
+            skipped_spend=self.skipped_sum(columns.get("spend")),
+            skipped_results=self.skipped_sum(columns.get("results")),
             notes=list(notes or []),
         )
 

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import IngestError
-from forecasting.history import FIRST_DAY, LAST_DAY, outside_days
+from forecasting.history import FIRST_DAY, LAST_DAY, number_limit, outside_days, too_large
+from optimizer.values import CONTROL_CHARS, control_char_message
 
 #: cells that mean "no value" in the exports (Meta writes an em dash, Google a double dash)
 MISSING_MARKERS = frozenset({"", "—", "–", "-", "--", "n/a", "N/A", "null", "None"})
@@ -39,6 +40,8 @@ def norm_header(text: str) -> str:
     NFKC (no-break spaces become spaces), curly apostrophes straightened, BOM and zero-width
     characters removed, spaces collapsed, case folded.
     """
+    if not text:
+        return ""
     text = _INVISIBLE.sub("", str(text))
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     return re.sub(r"\s+", " ", text).strip().casefold()
@@ -53,20 +56,37 @@ def decode(raw: bytes) -> tuple[str, str]:
     """Return the text and encoding of a CSV export.
 
     UTF-16 (Google's "Excel" flavour) by BOM or by its zero bytes, UTF-8 with or without
-    BOM, else Windows-1252.
+    BOM, else Windows-1252. Lone surrogates are decoded as such, so that the cell holding
+    one is refused by file, row and column (:data:`optimizer.values.CONTROL_CHARS`).
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
+        return _utf16(raw, "utf-16"), "utf-16"
     head = raw[:400]
     if head and head.count(b"\x00") > len(head) // 4:
         enc = "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
-        return raw.decode(enc), enc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+        return _utf16(raw, enc), enc
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
+    for errors in ("strict", "surrogatepass"):
+        try:
+            return body.decode("utf-8", errors=errors), "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError:
+            continue
+    return body.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _utf16(raw: bytes, encoding: str) -> str:
+    """Decode UTF-16 text; a lone surrogate is kept (a cell holding one is refused by name).
+
+    A file cut in the middle of a character raises :class:`IngestError`.
+    """
     try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace"), "cp1252"
+        return raw.decode(encoding, errors="surrogatepass")
+    except UnicodeDecodeError as e:
+        raise IngestError(
+            f"not valid {encoding.upper()} text (byte {e.start}: {e.reason}); the file is "
+            "damaged or cut short: export it again"
+        ) from None
 
 
 def split_records(text: str, delimiter: str, limit: int | None = None):
@@ -96,7 +116,8 @@ class NumberCell(str):
     __slots__ = ()
 
 
-def _cell_text(value) -> str:
+def cell_text(value) -> str:
+    """Return a workbook cell as text: numbers as :class:`NumberCell`, days ISO, None as ""."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -112,6 +133,26 @@ def _cell_text(value) -> str:
     if isinstance(value, int):
         return NumberCell(str(value))
     return str(value)
+
+
+def with_controls(values) -> set[str]:
+    """Return those of ``values`` (text) holding a control character once stripped.
+
+    :data:`optimizer.values.CONTROL_CHARS`, the one check, is run once over all the values
+    joined (C speed), then on each value only when that finds one.
+    """
+    if CONTROL_CHARS.search(" ".join(values)) is None:
+        return set()
+    return {v for v in values if CONTROL_CHARS.search(v.strip())}
+
+
+def column_letter(n: int) -> str:
+    """Return the spreadsheet letters of the 1-based column ``n`` (1 -> A, 28 -> AB)."""
+    letters = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
 
 
 ZIP_MAGIC = b"PK\x03\x04"  # an XLSX is a zip archive
@@ -171,36 +212,6 @@ def _looks_like_csv(raw: bytes) -> bool:
     return any(d in first for d in (",", ";", "\t"))
 
 
-def xlsx_records(path: Path, name: str, raw: bytes | None = None):
-    """Read every sheet of a workbook as text records (cells rendered exactly: floats by repr).
-
-    Opened from its bytes, so that a workbook is read whatever its name (openpyxl refuses
-    a path not named .xlsx).
-    """
-    import openpyxl
-
-    try:
-        data = io.BytesIO(path.read_bytes() if raw is None else raw)
-        wb = openpyxl.load_workbook(data, read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
-        raise IngestError(
-            f"{name}: not a readable Excel workbook ({type(e).__name__}: {e}); the file may "
-            "be damaged: export it again as .xlsx or CSV",
-            file=name,
-        ) from None
-    try:
-        sheets = []
-        for ws in wb.worksheets:
-            records, lines = [], []
-            for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                records.append([_cell_text(v) for v in row])
-                lines.append(i)
-            sheets.append((ws.title, records, lines))
-        return sheets
-    finally:
-        wb.close()
-
-
 # ---------------------------------------------------------------------------------------
 # the table
 # ---------------------------------------------------------------------------------------
@@ -222,6 +233,8 @@ class RawTable:
     #: the mark the header language suggests ("," for French Meta), used when no cell tells
     decimal_hint: str | None = None
     decimal_reason: str = field(default="", repr=False)
+    #: a header may repeat when its copies hold the same cells (the Improvado Facebook export)
+    same_repeats: bool = False
     norm: list[str] = field(init=False)
     _cols: list = field(init=False, repr=False)
     _text: dict = field(init=False, repr=False, default_factory=dict)
@@ -248,21 +261,44 @@ class RawTable:
         return len(self.records)
 
     # ---- columns --------------------------------------------------------------------
-    def find(self, *names: str, pattern: str | None = None) -> int | None:
-        """Return the position of the first column with one of ``names``, else None.
+    def find(self, *names: str, pattern: str | None = None, what: str = "") -> int | None:
+        """Return the position of the column with one of ``names``, else None.
 
         A column matches when its normalised header is one of ``names`` (or fully matches
-        ``pattern``).
+        ``pattern``). Two columns or more that match ("Spend" and "spend ", "Amount spent
+        (EUR)" and "Amount spent (USD)") are an IngestError naming them and their positions
+        (``what`` says what they hold), unless :attr:`same_repeats` allows copies holding the
+        same cells.
         """
         wanted = {norm_header(n) for n in names}
-        for i, h in enumerate(self.norm):
-            if h in wanted or (pattern is not None and re.fullmatch(pattern, h)):
-                return i
-        return None
+        hits = [
+            i
+            for i, h in enumerate(self.norm)
+            if h in wanted or (pattern is not None and re.fullmatch(pattern, h))
+        ]
+        if len(hits) > 1:
+            self._refuse_repeats(hits, what or f'"{names[0]}"')
+        return hits[0] if hits else None
+
+    def _refuse_repeats(self, hits: list[int], what: str) -> None:
+        """Refuse several columns for one value (the copies of a repeated header may pass)."""
+        first = self._cols[hits[0]]
+        if self.same_repeats and all(self._cols[i] == first for i in hits[1:]):
+            return
+        shown = [f'"{self.header[i]}" (column {i + 1}, {column_letter(i + 1)})' for i in hits]
+        listed = ", ".join(shown[:-1]) + " and " + shown[-1]
+        raise IngestError(
+            f"{self.name}: the header on {self.where} {self.header_line} has {len(hits)} "
+            f"columns for {what or 'one value'}: {listed}; adplan would read only the first "
+            "and ignore the others. Remove or rename the repeated columns",
+            file=self.name,
+            line=self.header_line,
+            column=self.header[hits[1]],
+        )
 
     def need(self, what: str, *names: str, pattern: str | None = None, fmt: str = "") -> int:
         """Return a column as :meth:`find` does; a missing one is an IngestError naming it."""
-        i = self.find(*names, pattern=pattern)
+        i = self.find(*names, pattern=pattern, what=f"the {what}")
         if i is None:
             shown = " or ".join(f'"{n}"' for n in names)
             raise IngestError(
@@ -276,22 +312,50 @@ class RawTable:
         return i
 
     def raw(self, col: int) -> pd.Series:
-        """Return the cells of a column exactly as read."""
+        """Return the cells of a column exactly as read (a control character is refused)."""
+        self._text_list(col)
         return pd.Series(list(self._cols[col]), dtype="str")
 
     def _text_list(self, col: int) -> list[str]:
         cached = self._text.get(col)
         if cached is None:
+            cells = self._cols[col]
+            self.refuse_controls(col, cells)
             missing = MISSING_MARKERS
-            cached = [("" if (v := c.strip()) in missing else v) for c in self._cols[col]]
+            cached = [("" if (v := c.strip()) in missing else v) for c in cells]
             self._text[col] = cached
         return cached
+
+    def refuse_controls(
+        self, col: int, cells: Sequence[str], uniques=None, rows: np.ndarray | None = None
+    ) -> None:
+        """Raise the control-character error at the first cell of a column that holds one.
+
+        ``uniques`` are the distinct ``cells`` when the caller has them; ``rows`` limits the
+        check to some records. The message is :func:`optimizer.values.control_char_message`
+        (NUL, C0 and C1 controls with tab and newline, DEL, U+FFFE/U+FFFF, lone surrogates)
+        where the value starts after its surrounding spaces.
+        """
+        bad = with_controls(set(cells) if uniques is None else uniques)
+        if not bad:
+            return
+        hit = np.fromiter((c in bad for c in cells), dtype=bool, count=len(cells))
+        if rows is not None:
+            hit &= rows
+        if hit.any():
+            pos = int(np.flatnonzero(hit)[0])
+            value = cells[pos].strip()
+            raise self._error_at(pos, col, lambda where: control_char_message(value, where))
 
     def text(self, col: int | None) -> pd.Series:
         """Return the stripped text of a column; missing markers (empty, "—", "--") become ""."""
         if col is None:
             return pd.Series([""] * len(self), dtype="str")
         return pd.Series(self._text_list(col), dtype="str")
+
+    def is_empty(self, col: int) -> bool:
+        """Return whether every cell of a column is empty (spaces only)."""
+        return not any(c.strip() for c in set(self._cols[col]))
 
     def blank(self, col: int | None) -> np.ndarray:
         """Return where a column is empty (or a missing marker); all True for an absent column."""
@@ -302,13 +366,17 @@ class RawTable:
     # ---- errors ---------------------------------------------------------------------
     def error(self, pos: int, col: int | str | None, what: str) -> IngestError:
         """Return an IngestError for the record at 0-based position ``pos``."""
+        return self._error_at(pos, col, lambda where: f"{where}: {what}")
+
+    def _error_at(self, pos: int, col: int | str | None, message) -> IngestError:
+        """Return an IngestError whose text is ``message(where)`` (file, row, line, column)."""
         column = self.header[col] if isinstance(col, int) else col
         row = pos + 1
         line = self.lines[pos]
         where = f"{self.name}: data row {row} ({self.where} {line})"
         if column is not None:
             where += f', column "{column.strip()}"'
-        return IngestError(f"{where}: {what}", file=self.name, row=row, line=line, column=column)
+        return IngestError(message(where), file=self.name, row=row, line=line, column=column)
 
     # ---- numbers --------------------------------------------------------------------
     def number(
@@ -333,6 +401,7 @@ class RawTable:
             return pd.Series(np.nan, index=range(len(self)), dtype="float64")
         cells = self._cols[col]
         codes, uniques = pd.factorize(np.asarray(cells, dtype=object), sort=False)
+        self.refuse_controls(col, cells, uniques, rows)
         both = [self._both(c) for c in uniques]
         needs_mark = any(_differs(en, eu) for en, eu in both)
         mark = self.decimal_mark() if needs_mark else "."
@@ -362,7 +431,16 @@ class RawTable:
                 raise self.error(
                     pos, col, f"negative {what} {cells[pos].strip()!r}; it cannot be < 0"
                 )
+        self._refuse_too_large(col, cells, values, check, what)
         return pd.Series(values, dtype="float64")
+
+    def _refuse_too_large(self, col: int, cells, values: np.ndarray, check, what: str) -> None:
+        """Refuse a number above the bound of its kind (:func:`forecasting.history.too_large`)."""
+        limit = number_limit(what)
+        over = (np.abs(values) > limit) & check
+        if over.any():
+            pos = int(np.flatnonzero(over)[0])
+            raise self.error(pos, col, too_large(what, cells[pos].strip(), limit))
 
     def _both(self, cell: str) -> tuple[float, float] | tuple[float | None, float | None]:
         """Return (value with a decimal point, value with a decimal comma) of a cell.

@@ -40,6 +40,35 @@ def looks_canonical(norm: list[str]) -> bool:
     return "__insert_date" not in norm and len(set(REQUIRED_COLUMNS) & set(norm)) >= 3
 
 
+def _refuse_unknown_columns(table: RawTable) -> None:
+    """Refuse a column outside the canonical ten.
+
+    A column without a header and without a value is no column (a workbook's formatted
+    empty cells); one without a header that holds values is named by its position.
+    """
+    extra = [
+        i
+        for i, n in enumerate(table.norm)
+        if n not in CANONICAL_COLUMNS and (n or not table.is_empty(i))
+    ]
+    if extra:
+        shown = [
+            repr(table.header[i])
+            if table.norm[i]
+            else f"a column without a header (column {i + 1})"
+            for i in extra[:5]
+        ]
+        more = f" and {len(extra) - 5} more" if len(extra) > 5 else ""
+        raise IngestError(
+            f"{table.name}: unknown column(s) {', '.join(shown)}{more} in the canonical "
+            f"history header on {table.where} {table.header_line}; the canonical columns are "
+            + ", ".join(CANONICAL_COLUMNS),
+            file=table.name,
+            line=table.header_line,
+            column=table.header[extra[0]],
+        )
+
+
 def extract(table: RawTable) -> Extract:  # noqa: C901 (long: not split yet)
     """Read every row of a canonical history table as it is (nothing skipped).
 
@@ -69,16 +98,7 @@ def extract(table: RawTable) -> Extract:  # noqa: C901 (long: not split yet)
             line=table.header_line,
             column=missing[0],
         )
-    extra = [h for h, n in zip(table.header, table.norm, strict=True) if n not in CANONICAL_COLUMNS]
-    if extra:
-        raise IngestError(
-            f"{table.name}: unknown column(s) {', '.join(repr(h) for h in extra)} in the "
-            f"canonical history header on line {table.header_line}; the canonical columns are "
-            + ", ".join(CANONICAL_COLUMNS),
-            file=table.name,
-            line=table.header_line,
-            column=extra[0],
-        )
+    _refuse_unknown_columns(table)
     table.decimal = "."  # adplan writes plain numbers with a decimal point
     table.decimal_reason = "as the canonical history requires"
     keep = Keep(len(table))

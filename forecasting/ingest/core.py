@@ -80,14 +80,17 @@ def _ingest_table(src: Source, table) -> tuple[pd.DataFrame, FileReport]:
     frame = ext.frame
     skipped = dict(ext.skipped)
     skipped_spend = dict(ext.skipped_spend)
+    skipped_results = dict(ext.skipped_results)
     if src.skip_zero and len(frame):
         zero = _zero_activity(frame)
         if zero.any():
             skipped["zero_activity"] = skipped.get("zero_activity", 0) + int(zero.sum())
             skipped_spend["zero_activity"] = skipped_spend.get("zero_activity", 0.0)
+            skipped_results["zero_activity"] = skipped_results.get("zero_activity", 0.0)
             frame = frame[~zero].reset_index(drop=True)
     report.skipped = skipped
     report.skipped_spend = skipped_spend
+    report.skipped_results = skipped_results
     report.rows_kept = len(frame)
     report.notes = list(ext.notes)
     if report.rows_read == 0:

@@ -23,8 +23,8 @@ from forecasting.ingest._table import (
     is_workbook,
     norm_header,
     split_records,
-    xlsx_records,
 )
+from forecasting.ingest._workbook import xlsx_records
 
 HEAD_LINES = 40
 #: what to give instead of a directory (the same words in every command)
@@ -163,7 +163,10 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
         raise _unknown(name, first)
     if not raw.strip():
         raise IngestError(f"{name}: the file is empty", file=name)
-    text, _encoding = decode(raw)
+    try:
+        text, _encoding = decode(raw)
+    except IngestError as e:
+        raise IngestError(f"{name}: {e}", file=name) from None
     heads = {}
     for delim in DELIMITERS:
         try:
@@ -199,9 +202,13 @@ def load_table(path: str | Path, source: str | None = None) -> tuple[Source, Raw
 
 def _table(name, records, lines, i, where) -> RawTable:
     keep = [j for j in range(i + 1, len(records)) if "".join(records[j]).strip()]
+    header = records[i]
+    if where == "sheet row":  # rows end at their last value: columns beyond the header's
+        width = max((len(records[j]) for j in keep), default=0)  # get an empty header
+        header = header + [""] * (width - len(header))
     return RawTable(  # blank lines are not rows
         name=name,
-        header=records[i],
+        header=header,
         records=[records[j] for j in keep],
         lines=[lines[j] for j in keep],
         preamble=records[:i],

@@ -23,6 +23,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import IngestError
+from forecasting.history import FIRST_DAY, LAST_DAY
 from forecasting.ingest._base import (
     Extract,
     Keep,
@@ -109,6 +111,12 @@ def extract(table: RawTable) -> Extract:
         start = _range_start(table)
         if start is None:
             table.need("date", "Day", "Week", "Month", fmt=fmt)
+        if not FIRST_DAY.date() <= start <= LAST_DAY.date():  # 9999 would wrap round in ns
+            raise IngestError(
+                f"{table.name}: the date range above the header starts on {start}, outside "
+                "1900-2200; check the report's dates",
+                file=table.name,
+            )
         dates = pd.Series(pd.Timestamp(start), index=range(n), dtype="datetime64[ns]")
         date_col = None
     keep.refuse(table, dates.isna(), date_col, "the date is empty")

@@ -12,7 +12,8 @@ naming the platform. Four sources, told apart by their own columns:
   -> ``link_clicks`` (``inline_link_clicks``), leads -> ``registrations``
   (``complete_registration``: the export has no lead count), video views -> ``video_views``
   (``views``), engagement -> ``post_engagements`` (likes + comments + shares), awareness/reach
-  -> ``impressions``. Repeated headers (``clicks``, ``purchase``...) are checked to agree.
+  -> ``impressions``. Repeated headers (``clicks``, ``purchase``...) are read when their
+  copies hold the same cells, and refused otherwise (:meth:`RawTable.find`).
 - ``improvado-tiktok`` (``adgroup_id``, ``skan_app_install``): segment ``adgroup-<id>``,
   result_type ``conversions`` (``conversions``).
 - ``improvado-bing`` (``imps``, ``conv``): segment ``adset-<id>``, result_type
@@ -84,6 +85,7 @@ def _ids(table: RawTable, col: int, prefix: str) -> pd.Series:
 
 def _common(table: RawTable, keep: Keep, fmt: str) -> dict[str, pd.Series]:
     table.decimal_hint = "."  # API dumps: plain numbers with a decimal point
+    table.same_repeats = True  # the Facebook dump repeats headers: copies must agree
     c_date = table.need("date", "date", fmt=fmt)
     c_spend = table.need("spend", "spend", fmt=fmt)
     c_channel = table.need("network", "channel", fmt=fmt)
@@ -101,20 +103,6 @@ def _common(table: RawTable, keep: Keep, fmt: str) -> dict[str, pd.Series]:
 
 def _num(table: RawTable, name: str, keep: Keep, fmt: str) -> pd.Series:
     return table.number(table.need(name, name, fmt=fmt), what=name, rows=keep.mask).fillna(0.0)
-
-
-def _repeated_headers_agree(table: RawTable) -> list[str]:
-    notes = []
-    for h in sorted(set(table.norm)):
-        cols = [i for i, x in enumerate(table.norm) if x == h]
-        for other in cols[1:]:
-            differ = (table.text(cols[0]) != table.text(other)).to_numpy()
-            if differ.any():
-                notes.append(
-                    f'column "{h}" appears twice with different values in '
-                    f"{int(differ.sum())} row(s); the first one is used"
-                )
-    return notes
 
 
 def _finish(
@@ -209,7 +197,6 @@ def extract_facebook(table: RawTable) -> Extract:
         segment=_ids(table, table.need("adset_id", "adset_id", fmt=fmt), "adset"),
         result_type=rtype,
         results=results,
-        notes=_repeated_headers_agree(table),
     )
 
 

@@ -3,9 +3,9 @@
 For every file: ``rows_read`` (non-blank records below the header) =
 ``rows_kept`` + the sum of ``skipped`` (by reason), and ``rows_written`` = ``rows_kept`` -
 ``rows_merged`` (kept rows of one export that share date x network x segment x result_type x
-campaign are summed into one canonical row). Spend skipped is reported per reason, so that
-spend written + spend skipped = the spend in the file's data rows (summary and total rows
-excepted, whose spend repeats the others').
+campaign are summed into one canonical row). Spend and results skipped are reported per
+reason, so that spend (results) written + spend (results) skipped = the spend (results) in
+the file's data rows (summary and total rows excepted, whose amounts repeat the others').
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def _rounded(values: dict[str, float]) -> dict[str, float]:
 class _Summary:
     """What a written history holds (span, names, totals by result type).
 
-    The part the file report and the total report share. Subclasses provide ``skipped`` and
-    ``skipped_spend``.
+    The part the file report and the total report share. Subclasses provide ``skipped``,
+    ``skipped_spend`` and ``skipped_results``.
     """
 
     rows_written: int = 0
@@ -73,6 +73,7 @@ class _Summary:
             "rows_skipped": self.rows_skipped,
             "skipped": dict(self.skipped),
             "skipped_spend": _rounded(self.skipped_spend),
+            "skipped_results": _rounded(self.skipped_results),
             "date_start": self.date_start,
             "date_end": self.date_end,
             "networks": list(self.networks),
@@ -95,6 +96,7 @@ class FileReport(_Summary):
     rows_merged: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_spend: dict[str, float] = field(default_factory=dict)
+    skipped_results: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def describe(self, history: pd.DataFrame) -> None:
@@ -113,6 +115,14 @@ class FileReport(_Summary):
             "rows_written": self.rows_written,
         }
         return self._as_dict(head, {"notes": list(self.notes)})
+
+
+def _add_up(parts) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for part in parts:
+        for k, v in part.items():
+            out[k] = out.get(k, 0.0) + v
+    return out
 
 
 def _totals(history: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
@@ -153,11 +163,12 @@ class IngestReport(_Summary):
     @property
     def skipped_spend(self) -> dict[str, float]:
         """Spend of the skipped records per reason, over all files."""
-        out: dict[str, float] = {}
-        for f in self.files:
-            for k, v in f.skipped_spend.items():
-                out[k] = out.get(k, 0.0) + v
-        return out
+        return _add_up(f.skipped_spend for f in self.files)
+
+    @property
+    def skipped_results(self) -> dict[str, float]:
+        """Results of the skipped records per reason, over all files."""
+        return _add_up(f.skipped_results for f in self.files)
 
     def to_dict(self) -> dict:
         """Return the whole report, each file's included, as JSON-ready values."""
