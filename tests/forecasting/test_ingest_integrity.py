@@ -24,7 +24,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app as cli_app
 from forecasting import ingest_files, load_history, read_history
 from forecasting.errors import IngestError
 from forecasting.history import validate_history
@@ -44,9 +46,13 @@ def adplan(*args) -> subprocess.CompletedProcess:
 
 
 def refused(*args) -> str:
-    """Run adplan, which must refuse the input (exit 2, never a traceback); return stderr."""
-    done = adplan(*args)
-    assert done.returncode == 2, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    """Run the adplan CLI, which must refuse the input (exit 2, no traceback); return stderr.
+
+    In process (Typer's runner: the same app and exit codes as the executable, without a
+    Python start per case); what users pipe (``--json``) goes through :func:`adplan`.
+    """
+    done = CliRunner().invoke(cli_app, [str(a) for a in args], env={"ADPLAN_DEBUG": None})
+    assert done.exit_code == 2, f"exit {done.exit_code}\n{done.stdout}\n{done.stderr}"
     assert "unexpected" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     return " ".join(done.stderr.split())  # rich wraps long lines
 
