@@ -7,17 +7,15 @@ thousands of levels deep: each is a clear CurveError/SpecError, and exit 2 from 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app as cli_app
 from optimizer import Curves, PlanSpec, load_curves, load_spec
 from optimizer.errors import CurveError, SpecError
 from optimizer.values import MAX_NESTING, too_deep
 
-ADPLAN = str(Path(sys.executable).with_name("adplan"))
 LINE = {"network": "meta", "segment": "all", "period": "2027-01", "points": [[0, 0], [100, 5]]}
 
 
@@ -92,10 +90,8 @@ def test_cli_exits_2(tmp_path, curves_text):
     c.write_text(curves_text)
     s = tmp_path / "s.yaml"
     s.write_text("budget: 50\n")
-    r = subprocess.run(
-        [ADPLAN, "optimize", "--curves", str(c), "--spec", str(s)], capture_output=True, text=True
-    )
-    assert r.returncode == 2, (r.stdout, r.stderr)
+    r = CliRunner().invoke(cli_app, ["optimize", "--curves", str(c), "--spec", str(s)])
+    assert r.exit_code == 2, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr and str(c) in r.stderr.replace("\n", "")
 
 

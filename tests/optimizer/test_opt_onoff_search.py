@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app as cli_app
 from optimizer import Curves, allocate, frontier, min_budget_for_results
 from optimizer.errors import SpecError
 from optimizer.mip import lagrangian_switches, relative_gap
@@ -157,7 +159,7 @@ def test_cli_time_limit_json(tmp_path):
 @pytest.mark.parametrize("bad", ["0", "-1", "abc"])
 def test_cli_bad_time_limit_exits_2(tmp_path, bad):
     c, s, _ = _write_case(tmp_path)
-    args = [ADPLAN, "optimize", "--curves", str(c), "--spec", str(s), "--time-limit", bad]
-    r = subprocess.run(args, capture_output=True, text=True)
-    assert r.returncode == 2, (r.stdout, r.stderr)
+    args = ["optimize", "--curves", str(c), "--spec", str(s), "--time-limit", bad]
+    r = CliRunner().invoke(cli_app, args)
+    assert r.exit_code == 2, (r.stdout, r.stderr)
     assert "time" in r.stderr.lower()
