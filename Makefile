@@ -33,7 +33,7 @@ lint: $(STAMP)
 
 # Lint, types, layers, then the suite with branch coverage (floor in pyproject.toml).
 test: lint system-packages
-	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --cov --cov-report=term tests
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadgroup --cov --cov-report=term tests
 
 # The suite against the lowest versions pyproject.toml allows (on demand, not in CI).
 test-min: system-packages

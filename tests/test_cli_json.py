@@ -33,6 +33,10 @@ def parse(p: subprocess.CompletedProcess):
     return json.loads(p.stdout)
 
 
+#: one worker runs this module, so the demo below runs once, not once per worker
+pytestmark = pytest.mark.xdist_group("cli_json")
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     """``adplan demo --json`` once, solved by CBC (ADPLAN_SOLVER); its files feed the others."""
