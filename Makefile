@@ -15,7 +15,7 @@ UV_VERSION := 0.9.5
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
-	$(BIN)/uv pip install -q --python $(BIN)/python -c $(LOCK) -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,7 +33,7 @@ lint: $(STAMP)
 
 # Lint, types, layers, then the suite with branch coverage (floor in pyproject.toml).
 test: lint system-packages
-	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadgroup --cov --cov-report=term tests
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --cov --cov-report=term tests
 
 # The suite against the lowest versions pyproject.toml allows (on demand, not in CI).
 test-min: system-packages

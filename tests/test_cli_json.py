@@ -7,6 +7,7 @@ standard output must be one JSON document, nothing before or after it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -33,15 +34,24 @@ def parse(p: subprocess.CompletedProcess):
     return json.loads(p.stdout)
 
 
-#: one worker runs this module, so the demo below runs once, not once per worker
-pytestmark = pytest.mark.xdist_group("cli_json")
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
-    """``adplan demo --json`` once, solved by CBC (ADPLAN_SOLVER); its files feed the others."""
-    out = tmp_path_factory.mktemp("cli-json") / "demo"
-    result = parse(run("demo", "--out", str(out), "--json", ADPLAN_SOLVER="cbc"))
+    """``adplan demo --json`` once, solved by CBC (ADPLAN_SOLVER); its files feed the others.
+
+    Once per test run, not once per xdist worker: the first worker to get here runs it under
+    a lock in the run's shared temporary folder, the others read what it wrote.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = shared / "cli-json-demo"
+    with (shared / "cli-json-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        answer = shared / "cli-json-demo.json"
+        if not answer.exists():
+            p = run("demo", "--out", str(out), "--json", ADPLAN_SOLVER="cbc")
+            parse(p)
+            answer.write_text(p.stdout)
+        result = json.loads(answer.read_text())
     assert [s["status"] for s in result["steps"]] == ["done"] * len(result["steps"])
     assert Path(result["out_dir"]) == out
     return out
