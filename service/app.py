@@ -19,7 +19,7 @@ from .errors import ServiceError, install_error_handlers
 from .history import ForecastCache, StartupHistoryError, read_startup_history
 from .limits import ReadBody
 from .operations import ServerHistory
-from .pool import HeavyAdmission, HeavyPool, PoolError, pool_error_response
+from .pool import BusyBeforeBody, HeavyAdmission, HeavyPool, PoolError, pool_error_response
 from .routers import forecasts, frontiers, health, plans, scenario_runs
 from .routers.health import DatabaseProbe
 from .settings import Settings, get_settings
@@ -178,11 +178,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_exception_handler(PoolError, pool_error_response)
-    # the last added runs first: the body is read (size, pace), then heavy work is admitted
+    # the last added runs first: a full pool refuses at the headers; the body is read (size,
+    # pace); then heavy work is admitted
     app.add_middleware(HeavyAdmission, pool=pool)
     app.add_middleware(
         ReadBody, max_bytes=settings.max_request_bytes, timeout=settings.client_timeout
     )
+    app.add_middleware(BusyBeforeBody, pool=pool)
     for module in (health, plans, forecasts, frontiers, scenario_runs):
         app.include_router(module.router)
     return app

@@ -170,6 +170,14 @@ class HeavyPool:
             self.admitted += 1
         return Ticket(self, time.monotonic() + self.budget)
 
+    def full(self) -> bool:
+        """Return True when every place is taken (counting it as a refusal)."""
+        with self.lock:
+            if self.admitted >= self.workers + self.queue:
+                self.refused += 1
+                return True
+            return False
+
     def retry_after(self) -> int:
         """Return the seconds after which a place is likely free (at least 1, at most the budget)."""
         with self.lock:
@@ -363,6 +371,27 @@ class HeavyAdmission:
                 watch.cancel()
         finally:
             ticket.release()
+
+
+class BusyBeforeBody:
+    """ASGI middleware, outermost: a heavy request that finds the pool full gets 503 at once.
+
+    Before its body is read, so a flood of refused requests costs the server their headers
+    only (the connection is closed, the body never read). Whoever passes is admitted for
+    real by :class:`HeavyAdmission` once the body has arrived.
+    """
+
+    def __init__(self, app, pool: HeavyPool) -> None:
+        self.app = app
+        self.pool = pool
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Answer 503 busy without reading the body, or pass the request on."""
+        heavy = scope["type"] == "http" and (scope["method"], _path(scope)) in HEAVY_ROUTES
+        if heavy and self.pool.full():
+            await send_error(send, self.pool.busy(), close=True)
+            return
+        await self.app(scope, receive, send)
 
 
 def _path(scope) -> str:

@@ -286,6 +286,38 @@ def test_full_pool_is_503_busy_with_retry_after_before_the_body_is_parsed(
         assert c.get("/health").json()["heavy"]["admitted"] == 0
 
 
+def test_a_full_pool_refuses_at_the_headers_without_reading_the_body(small_pool_app):
+    """A flood of refused requests costs their headers only: the body is never received."""
+    import asyncio
+
+    pool = small_pool_app.state.heavy_pool
+    ticket = pool.admit()  # the one place
+    received: list[int] = []
+    sent: list[dict] = []
+
+    async def receive():
+        received.append(1)
+        await asyncio.sleep(3600)  # a client that never sends its body
+
+    async def send(message):
+        sent.append(message)
+
+    headers = [(b"content-length", b"5000000"), (b"x-api-key", KEY.encode())]
+    scope = {
+        "type": "http", "method": "POST", "path": "/v1/plans", "raw_path": b"/v1/plans",
+        "root_path": "", "query_string": b"", "headers": headers, "http_version": "1.1",
+        "scheme": "http", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+    }  # fmt: skip
+    try:
+        asyncio.run(asyncio.wait_for(small_pool_app(scope, receive, send), 2))
+    finally:
+        ticket.release()
+    start = sent[0]
+    assert start["status"] == 503 and (b"connection", b"close") in start["headers"]
+    assert json.loads(sent[1]["body"])["error"] == "busy"
+    assert received == []
+
+
 def test_time_budget_spent_waiting_is_503_and_the_waiting_work_is_cancelled():
     from service.pool import HeavyPool, TimeBudgetSpent
 
