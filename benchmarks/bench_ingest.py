@@ -37,6 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+# the one way to make a zip part lie about its size (the tests' hostile workbooks)
+from tests.forecasting.test_ingest_workbook_limits import declare_size  # noqa: E402
+
 AGES = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
 GENDERS = ["female", "male", "unknown"]
 
@@ -192,19 +195,6 @@ def _spaces(n_mib: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _lie_about_size(path: Path, part: str, declared: int) -> None:
-    """Rewrite the sizes the zip declares for ``part`` (local header and directory)."""
-    data = bytearray(path.read_bytes())
-    name = part.encode()
-    for sig, size_at, name_at in ((b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)):
-        at = data.find(sig)
-        while at >= 0:
-            if data[at + name_at : at + name_at + len(name)] == name:
-                data[at + size_at : at + size_at + 4] = declared.to_bytes(4, "little")
-            at = data.find(sig, at + 4)
-    path.write_bytes(bytes(data))
-
-
 def hostile_workbooks(folder: Path) -> dict[str, Path]:
     """Write the worst workbooks (see the module docstring) to ``folder``; return them by name."""
     h = [_cells(1, enumerate(range(6), start=1))]
@@ -229,7 +219,7 @@ def hostile_workbooks(folder: Path) -> dict[str, Path]:
             chain(_si(_CANONICAL), _si(f"{k:x}" for k in range(3_000_000)))),
     }  # fmt: skip
     lying = write_xlsx(folder / "lying_size.xlsx", chain(h, _spaces(1024)), _si(_CANONICAL))
-    _lie_about_size(lying, "xl/worksheets/sheet1.xml", 1000)
+    declare_size(lying, "xl/worksheets/sheet1.xml", 1000)
     files["a sheet declaring 1,000 bytes that holds 1 GiB"] = lying
     return files
 
