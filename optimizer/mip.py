@@ -1,16 +1,22 @@
 """On/off plans (``min_line_spend``, ``max_active_lines``): a MILP that always finishes.
 
-The same three steps for every solver (``solvers.py`` gives each one the four moves
+The same steps for every solver (``solvers.py`` gives each one the four moves
 :class:`OnOffBackend` lists):
 
+0. **Guess.** :func:`lagrangian_switches` prices the budget (and the line count) and switches
+   on the lines that earn more than they cost; every other rule is left out, so it also gives
+   an upper bound. The guessed switches are fixed and the LP solved (from the crash basis):
+   a plan that keeps every rule. If it meets the bound (gap within :data:`MIP_REL_GAP`),
+   it is optimal and nothing else runs.
 1. **Bound.** Solve the LP with every on/off variable relaxed to [0, 1]. The rules of
    ``optimizer/rules/onoff.py`` tie each tier to its line's switch (``tier <= width x on``),
    so a relaxed line is its own curve scaled by ``on``: the convex hull of "off, or on with at
-   least the minimum". This bound is as tight as a Lagrangian relaxation of the budget and
-   the line count, and only as many switches as there are such coupling rows end fractional.
+   least the minimum". This bound holds under every rule, is as tight as the Lagrangian one
+   on the budget and the line count, and only as many switches as there are coupling rows
+   end fractional.
 2. **Incumbent.** Round the relaxed switches (down; to nearest where ``max_active_lines``
    allows; up likewise), fix them and solve the LP: each feasible rounding is a plan that
-   keeps every rule. The best one, with the bound, gives a proven gap; if the gap is within
+   keeps every rule. The best plan so far, with the bound, gives a proven gap; within
    :data:`MIP_REL_GAP` the plan is optimal and the solver's branch and bound is not needed.
 3. **Branch and bound** from that incumbent, within what is left of the time limit. At the
    limit the best plan found comes back with status ``time_limit`` and its proven gap.
