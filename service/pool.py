@@ -164,8 +164,7 @@ class HeavyPool:
     def admit(self) -> Ticket | None:
         """Return a ticket for one more heavy request, or None when the pool and queue are full."""
         with self.lock:
-            if self.admitted >= self.workers + self.queue:
-                self.refused += 1
+            if self._refuse():
                 return None
             self.admitted += 1
         return Ticket(self, time.monotonic() + self.budget)
@@ -173,10 +172,14 @@ class HeavyPool:
     def full(self) -> bool:
         """Return True when every place is taken (counting it as a refusal)."""
         with self.lock:
-            if self.admitted >= self.workers + self.queue:
-                self.refused += 1
-                return True
-            return False
+            return self._refuse()
+
+    def _refuse(self) -> bool:
+        """With the lock held: True (and one more refusal counted) when every place is taken."""
+        if self.admitted >= self.workers + self.queue:
+            self.refused += 1
+            return True
+        return False
 
     def retry_after(self) -> int:
         """Return the seconds after which a place is likely free (at least 1, at most the budget)."""
