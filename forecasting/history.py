@@ -39,8 +39,6 @@ from __future__ import annotations
 
 import csv
 import math
-import re
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -48,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import IngestError
+from optimizer.names import normalise_network
 from optimizer.values import CONTROL_CHARS, MAX_BUDGET, control_char_message
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -103,126 +102,9 @@ def too_large(what: str, shown: str, limit: float) -> str:
 # network names
 # ---------------------------------------------------------------------------------------
 
-_NETWORK_ALIASES: dict[str, str] = {
-    # Meta's family. "facebook" means the Meta ads account unless the file separates the
-    # platforms, in which case Instagram, Messenger and Audience Network keep their names.
-    "meta": "meta",
-    "meta-ads": "meta",
-    "facebook": "meta",
-    "facebook-ads": "meta",
-    "fb": "meta",
-    "fb-ads": "meta",
-    "facebook-ads-manager": "meta",
-    "meta-ads-manager": "meta",
-    "instagram": "instagram",
-    "instagram-ads": "instagram",
-    "ig": "instagram",
-    "messenger": "messenger",
-    "audience-network": "audience-network",
-    "facebook-audience-network": "audience-network",
-    # Google's family
-    "google": "google",
-    "google-ads": "google",
-    "adwords": "google",
-    "google-adwords": "google",
-    "google-search": "google",
-    "search": "google",
-    "google-display": "google",
-    "google-display-network": "google",
-    "google-search-network": "google",
-    "search-partners": "google",
-    "youtube": "youtube",
-    "youtube-ads": "youtube",
-    "youtube-videos": "youtube",
-    "youtube-search": "youtube",
-    "yt": "youtube",
-    # Microsoft
-    "bing": "bing",
-    "bing-ads": "bing",
-    "microsoft": "bing",
-    "microsoft-ads": "bing",
-    "microsoft-advertising": "bing",
-    # X
-    "x": "x",
-    "x-ads": "x",
-    "x-(twitter)": "x",
-    "x-twitter": "x",
-    "twitter": "x",
-    "twitter-ads": "x",
-    # the rest
-    "tiktok": "tiktok",
-    "tiktok-ads": "tiktok",
-    "tik-tok": "tiktok",
-    "linkedin": "linkedin",
-    "linkedin-ads": "linkedin",
-    "linked-in": "linkedin",
-    "linkedin-campaign-manager": "linkedin",
-    "snapchat": "snapchat",
-    "snap": "snapchat",
-    "snap-inc": "snapchat",
-    "pinterest": "pinterest",
-    "reddit": "reddit",
-    "quora": "quora",
-    "amazon": "amazon",
-    "amazon-dsp": "amazon",
-    "apple-search": "apple-search-ads",
-    "apple-search-ads": "apple-search-ads",
-}
-
-#: words that name a platform's ads product rather than the platform ("Snap Ads", "LinkedIn
-#: Campaign Manager", "Microsoft Advertising"): removed from the end of a name before it is
-#: looked up, longest first
-_PRODUCT_SUFFIXES: tuple[str, ...] = (
-    "-ads-manager",
-    "-campaign-manager",
-    "-business-manager",
-    "-marketing-solutions",
-    "-for-business",
-    "-advertising",
-    "-adverts",
-    "-ads",
-    "-ad",
-    "-marketing",
-)
-
-
-def _slug(text: str) -> str:
-    """Return ``text`` as a slug: lowercase, accents kept.
-
-    Runs of spaces, underscores, dots and slashes become one ``-``.
-    """
-    text = unicodedata.normalize("NFKC", str(text)).strip().casefold()
-    text = re.sub(r"[\s_./]+", "-", text)
-    return text.strip("-")
-
-
-def normalise_network(name: str) -> str:
-    """Return the network's lowercase slug: ``"Facebook Ads"`` -> ``meta``, ``"Twitter"`` -> ``x``.
-
-    Known names and their usual spellings map to one slug (Facebook/FB/Meta -> ``meta``,
-    Instagram -> ``instagram``, Google Ads/AdWords -> ``google``, Bing/Microsoft Advertising
-    -> ``bing``, Twitter/X Ads -> ``x``, TikTok Ads -> ``tiktok``, Snap/Snap Ads/Snapchat Ads
-    -> ``snapchat``...). A product word at the end ("Ads", "Advertising", "Ads Manager",
-    "Campaign Manager") is dropped, so any other name becomes the slug of the platform
-    (``"Quora Ads"`` -> ``quora``, ``"My DSP"`` -> ``my-dsp``). Raises ``ValueError`` for an
-    empty name.
-    """
-    if name is None or (isinstance(name, float) and math.isnan(name)):
-        raise ValueError("a network name is empty")
-    slug = _slug(name)
-    if not slug:
-        raise ValueError("a network name is empty")
-    if slug in _NETWORK_ALIASES:
-        return _NETWORK_ALIASES[slug]
-    base = slug
-    for _ in range(2):  # "Facebook Ads Manager", "TikTok For Business Ads"
-        for suffix in _PRODUCT_SUFFIXES:
-            if base.endswith(suffix) and len(base) > len(suffix):
-                base = base[: -len(suffix)]
-                break
-    if base in _NETWORK_ALIASES:
-        return _NETWORK_ALIASES[base]
-    return base
+# :func:`normalise_network` (with its aliases and product suffixes) lives in
+# :mod:`optimizer.names`: a plan spec's network names are matched to the curves' networks the
+# same way. It is imported above and stays importable from here and from ``forecasting``.
 
 
 # ---------------------------------------------------------------------------------------

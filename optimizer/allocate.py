@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from .curves import Curves
-from .diagnose import diagnose
+from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
 from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
@@ -38,8 +38,8 @@ def _spec(spec) -> PlanSpec:
 
 def _raise_for(sol: Solution, model, budget: float) -> None:
     if sol.status == "infeasible":
-        msg, diag = diagnose(model, budget)
-        raise InfeasibleError(msg, diag)
+        d = explain_infeasible(model, budget)
+        raise InfeasibleError(d.message, d.items, d.repairs)
     if sol.status == "time_limit":
         raise SolverError(
             f"{sol.solver} found no plan within the time limit of {sol.time_limit:g} s; "
@@ -250,7 +250,9 @@ def min_budget_for_results(
         try:
             best = allocate(curves, big, solver=solver, time_limit=left)
         except InfeasibleError as e:
-            raise InfeasibleError(f"no budget reaches the target: {e}", e.diagnosis) from None
+            raise InfeasibleError(
+                f"no budget reaches the target: {e}", e.diagnosis, e.repairs
+            ) from None
         reach = best.expected_results
         msg = (
             f"the target of {fmt(target)} {curves.result_type} is out of reach under these "

@@ -1,30 +1,186 @@
-"""Why a plan is infeasible, and the smallest change that fixes it (an elastic LP).
+"""Why a plan is infeasible, in words, and the smallest repairs that fix it (an elastic LP).
 
 Every rule row gets a slack column (two for an equality) that lets it give way, and the LP
 minimises the total give. Locked lines are facts (in a re-plan, spend already made), not rules:
 their rows get no slack, unless the locks alone cannot hold (a lock above what its line's curve
 absorbs). Rules whose rows carry a dual or a slack in that LP form the conflict, ordered by how
-much they give way (then by dual); each of the first few is tried alone (only its slack allowed)
-to say whether relaxing it alone is enough. The message names at most ``MAX_NAMED`` rules
-("and N more"); the full list is the diagnosis.
+much they give way (then by dual).
+
+The message names the conflicting rules by kind ("the Meta and TikTok network floors
+(network_min__meta, network_min__tiktok)", "14 line minimums", "the budget"), then the
+smallest repairs, each found exactly by the elastic LP with slack allowed on one set of rows
+only (a warm re-solve, at most ``MAX_RESOLVES`` of them): the budget alone, each of the first
+``MAX_ALONE_TRIES`` rules alone, each kind of rule in the conflict together (rows of one
+unit), and all the conflicting rules together (the elastic LP's own answer).
+:func:`explain_infeasible` returns the message, one diagnosis entry per conflicting rule and
+the repairs, best first; :func:`diagnose` the first two, :func:`repairs` the last.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .model import Model, RowInfo
-from .rules import BY_FAMILY, RuleFamily, fmt
-from .solvers import HighsSolver
+from .names import display_network
+from .rules import BY_FAMILY, fmt
+from .solvers import HighsSolver, Solution
 
+#: rules tried alone (the budget among them)
 MAX_ALONE_TRIES = 8
-#: rules named in the message; the diagnosis lists them all
-MAX_NAMED = 8
+#: re-solves of the elastic LP in all: rules alone, then kinds of rules together
+MAX_RESOLVES = 16
+#: repairs named in the message; :func:`explain_infeasible` returns them all
+MAX_REPAIRS = 3
+#: a kind of rule with more rows than this is counted ("14 line minimums"), not listed
+MAX_TARGETS = 3
+#: kinds of rule named in the message; the diagnosis lists every rule
+MAX_KINDS = 6
 #: rule families that are facts, never relaxed (unless they alone cannot hold)
 FACT_FAMILIES = frozenset({"lock"})
-_FLOOR_WORDS = {"network_min": "network", "segment_min": "segment", "period_min": "period"}
+#: slack below this is no give
+_TOL = 1e-7
+
+#: each kind of rule row (the name's part before ``__``) in words, singular
+_NOUNS: dict[str, str] = {
+    "budget": "budget",
+    "target_results": "results target",
+    "max_cost_per_result": "cost-per-result ceiling",
+    "max_active_lines": "limit on active lines",
+    "line_min": "line minimum",
+    "line_max": "line maximum",
+    "lock": "lock",
+    "pacing_min": "pacing floor",
+    "pacing_max": "pacing cap",
+    "change_min": "period-change floor",
+    "change_max": "period-change cap",
+    "results_floor": "results floor",
+    "min_line_spend": "minimum line spend",
+    "max_marginal_cost": "marginal-cost ceiling",
+    "network_max_marginal_cost": "network marginal-cost ceiling",
+    "segment_max_marginal_cost": "segment marginal-cost ceiling",
+    "line_max_marginal_cost": "line marginal-cost ceiling",
+}
+for _kind in ("network", "segment", "period"):
+    for _end, _noun in (("min", "floor"), ("max", "cap"), ("share_min", "share floor")):
+        _NOUNS[f"{_kind}_{_end}"] = f"{_kind} {_noun}"
+    _NOUNS[f"{_kind}_share_max"] = f"{_kind} share cap"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """Why the rules cannot all hold.
+
+    Attributes
+    ----------
+    message : str
+        The rules in conflict, by kind, and the smallest repairs, in words.
+    items : list of dict
+        One entry per conflicting rule: ``rule``, ``description``, ``family``, ``words``,
+        ``relax_by`` (its give in the elastic LP), ``relax_alone_by`` (None when it cannot
+        restore feasibility alone, or was not tried), ``unit``, ``message``; the budget adds
+        ``available`` and ``needed``.
+    repairs : list of dict
+        Every repair found, best first: ``kind`` (budget, rule, family or all), ``rules``
+        (the ids allowed to give way), ``family`` (None when mixed), ``amount`` and ``unit``
+        (None when the rules have different units), ``words`` and ``by_rule`` (the give of
+        each rule in the repair found).
+    """
+
+    message: str
+    items: list[dict]
+    repairs: list[dict]
+
+
+@dataclass(slots=True)
+class _Conflict:
+    """The conflicting rows, what they give in the elastic LP and alone (signed: + lowered)."""
+
+    model: Model
+    budget: float
+    rows: list[int]
+    give: dict[int, float]
+    locked: bool
+    currency: str
+    alone: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Repair:
+    """A set of rows allowed to give way, and the signed give of each in the repair found."""
+
+    kind: str
+    rules: tuple[int, ...]
+    parts: dict[int, float]
+
+    @property
+    def amount(self) -> float:
+        return sum(abs(v) for v in self.parts.values())
+
+
+def explain_infeasible(model: Model, budget: float) -> Diagnosis:
+    """Explain why the infeasible ``model`` has no plan, and how to repair it.
+
+    Parameters
+    ----------
+    model : Model
+        The plan's LP (or MILP), found infeasible.
+    budget : float
+        The plan's budget, used to say how much of it the rules need.
+
+    Returns
+    -------
+    Diagnosis
+        The message, one diagnosis entry per conflicting rule and the repairs, best first.
+    """
+    solver, sol, slacks = _elastic_solve(model)
+    if not sol.optimal:  # pragma: no cover - the elastic LP is always feasible
+        return Diagnosis("the rules cannot all hold, and the elastic LP failed too", [], [])
+    c = _conflict(model, budget, sol, slacks)
+    reps = _rank(c, _candidates(c, solver, slacks, sol))
+    items = [_item(c, i) for i in c.rows]
+    return Diagnosis(_message(c, reps), items, [_repair_dict(c, r) for r in reps])
+
+
+def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
+    """Return the message and the diagnosis list for an infeasible ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        The plan's LP (or MILP), found infeasible.
+    budget : float
+        The plan's budget.
+
+    Returns
+    -------
+    tuple of (str, list of dict)
+        :attr:`Diagnosis.message` and :attr:`Diagnosis.items` of :func:`explain_infeasible`.
+    """
+    d = explain_infeasible(model, budget)
+    return d.message, d.items
+
+
+def repairs(model: Model, budget: float) -> list[dict]:
+    """Return the repairs of an infeasible ``model``, best first (see :class:`Diagnosis`).
+
+    Parameters
+    ----------
+    model : Model
+        The plan's LP (or MILP), found infeasible.
+    budget : float
+        The plan's budget.
+
+    Returns
+    -------
+    list of dict
+        :attr:`Diagnosis.repairs` of :func:`explain_infeasible`.
+    """
+    return explain_infeasible(model, budget).repairs
+
+
+# ----------------------------------------------------------------------------- the elastic LP
 
 
 def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, int, float]]]:
@@ -68,47 +224,6 @@ def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, i
     return el, slacks
 
 
-def _action(info: RowInfo, amount: float) -> str:
-    """Say how to relax the row ``info`` by ``amount``, in its family's words."""
-    family = BY_FAMILY.get(info.family)
-    return (family or RuleFamily()).action(info, amount)
-
-
-def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
-    """Return the message and the diagnosis list for an infeasible ``model``.
-
-    ``budget`` is the plan's budget, used to say how much of it the rules need.
-    """
-    solver, sol, slacks = _elastic_solve(model)
-    if not sol.optimal:  # pragma: no cover - the elastic LP is always feasible
-        return "the rules cannot all hold, and the elastic LP failed too", []
-    give: dict[int, float] = {}
-    for row, col, _ in slacks:
-        if sol.x[col] > 1e-7:
-            give[row] = give.get(row, 0.0) + float(sol.x[col])
-    relaxable = {row for row, _, _ in slacks}
-    conflict = [
-        i
-        for i, info in enumerate(model.rows)
-        if info.report and i in relaxable and (abs(sol.row_dual[i]) > 1e-9 or i in give)
-    ]
-    # what matters most first: the budget, then the rules that give way most, then by dual
-    conflict.sort(
-        key=lambda i: (i != model.budget_row, -give.get(i, 0.0), -abs(sol.row_dual[i]), i)
-    )
-    alone = _alone(solver, slacks, conflict[:MAX_ALONE_TRIES])
-    # locked lines (facts) that take part: rows without slack that carry a dual
-    locked = any(
-        info.report
-        and info.family in FACT_FAMILIES
-        and i not in relaxable
-        and abs(sol.row_dual[i]) > 1e-9
-        for i, info in enumerate(model.rows)
-    )
-    msg = _message(model, budget, conflict, give, alone, locked)
-    return msg, [_item(model, i, budget, give, alone) for i in conflict]
-
-
 def _elastic_solve(model: Model):
     """Solve the elastic LP: facts held, unless the facts alone cannot hold."""
     el, slacks = _elastic(model)
@@ -121,101 +236,294 @@ def _elastic_solve(model: Model):
     return solver, sol, slacks
 
 
-def _alone(solver: HighsSolver, slacks, rows: list[int]) -> dict[int, float]:
-    """Return, for each of ``rows`` that can restore feasibility alone, how far it must give."""
-    slack_cols = np.array([c for _, c, _ in slacks], dtype=np.int32)
-    alone: dict[int, float] = {}
+def _parts(x: np.ndarray, slacks, rows: set[int] | None = None) -> dict[int, float]:
+    """Return the signed give of each row (of ``rows``) with slack: + lowered, - raised."""
+    parts: dict[int, float] = {}
+    for r, col, sign in slacks:
+        if (rows is None or r in rows) and x[col] > _TOL:
+            parts[r] = parts.get(r, 0.0) + sign * float(x[col])
+    return parts
+
+
+def _try(solver: HighsSolver, slacks, rows: set[int]) -> dict[int, float] | None:
+    """Re-solve with slack on ``rows`` only; return their give, or None if that cannot do."""
+    cols = np.array([col for _, col, _ in slacks], dtype=np.int32)
+    ub = np.array([np.inf if r in rows else 0.0 for r, _, _ in slacks])
+    solver.h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), ub)
+    s1 = solver.solve()
+    return _parts(s1.x, slacks, rows) if s1.optimal else None
+
+
+def _conflict(model: Model, budget: float, sol: Solution, slacks) -> _Conflict:
+    """Return the conflicting rows (the budget first, then by give and dual) of the solution."""
+    give = _parts(sol.x, slacks)
+    relaxable = {row for row, _, _ in slacks}
+    dual = np.abs(sol.row_dual)
+    rows = [
+        i
+        for i, info in enumerate(model.rows)
+        if info.report and i in relaxable and (dual[i] > 1e-9 or i in give)
+    ]
+    rows.sort(key=lambda i: (i != model.budget_row, -abs(give.get(i, 0.0)), -dual[i], i))
+    # locked lines (facts) that take part: rows without slack that carry a dual
+    locked = any(
+        info.report and info.family in FACT_FAMILIES and i not in relaxable and dual[i] > 1e-9
+        for i, info in enumerate(model.rows)
+    )
+    currency = model.rows[model.budget_row].unit
+    return _Conflict(model, budget, rows, give, locked, currency)
+
+
+def _candidates(c: _Conflict, solver: HighsSolver, slacks, sol: Solution) -> list[_Repair]:
+    """Try the rules alone, then each kind together; add all of them together (the LP's give)."""
+    out = []
+    singles = c.rows[:MAX_ALONE_TRIES]
+    for i in singles:
+        parts = _try(solver, slacks, {i})
+        if parts is not None:
+            c.alone[i] = parts.get(i, 0.0)
+            out.append(_Repair("budget" if i == c.model.budget_row else "rule", (i,), parts))
+    kinds = [g for g in _kinds(c.model, c.rows) if len(g) > 1]
+    for g in kinds[: MAX_RESOLVES - len(singles)]:
+        parts = _try(solver, slacks, set(g))
+        if parts is not None:
+            out.append(_Repair("family", tuple(g), parts))
+    everything = _parts(sol.x, slacks)
+    out.append(_Repair("all", tuple(i for i in c.rows if i in everything), everything))
+    return out
+
+
+def _rank(c: _Conflict, cands: list[_Repair]) -> list[_Repair]:
+    """Return the repairs found, each set of rules once, smallest first within each unit.
+
+    Equal amounts: fewer rules first. Units take turns (the currency first), so that a
+    results floor's repair is named beside the budget's. All the conflicting rules together
+    (the last candidate) is kept only when it does strictly better than every repair of its
+    unit, or, across units, when nothing else restores feasibility.
+    """
+    seen: set[frozenset[int]] = set()
+    unique = []
+    for r in cands:  # in the order tried: a rule alone before the same rule as "all"
+        if r.parts and frozenset(r.rules) not in seen:
+            seen.add(frozenset(r.rules))
+            unique.append(r)
+    by_unit: dict[str | None, list[_Repair]] = {c.currency: []}
+    for r in sorted(unique, key=lambda r: (float(f"{r.amount:.6g}"), len(r.rules))):
+        by_unit.setdefault(_unit(c.model, r.rules), []).append(r)
+    mixed = by_unit.pop(None, [])
+    for queue in by_unit.values():
+        best = next((r for r in queue if r.kind != "all"), None)
+        if best is not None and best.amount <= queue[0].amount * (1 + 1e-6):
+            queue[:] = [r for r in queue if r.kind != "all"]
+    out: list[_Repair] = []
+    queues = [q for q in by_unit.values() if q]
+    while queues:
+        out.extend(q.pop(0) for q in queues)
+        queues = [q for q in queues if q]
+    return out or mixed
+
+
+# ----------------------------------------------------------------------------- words
+
+
+def _word(info: RowInfo) -> str:
+    """Return the kind of a rule row: its name's part before ``__`` (pacing_min, budget)."""
+    return info.name.split("__", 1)[0]
+
+
+def _kinds(model: Model, rows) -> list[list[int]]:
+    """Group ``rows`` by kind and unit, each kind at the place of its first row."""
+    groups: dict[tuple[str, str], list[int]] = {}
     for i in rows:
-        ub = np.zeros(len(slacks))
-        ub[[k for k, s in enumerate(slacks) if s[0] == i]] = np.inf
-        solver.h.changeColsBounds(len(slack_cols), slack_cols, np.zeros(len(slacks)), ub)
-        s1 = solver.solve()
-        if s1.optimal:
-            alone[i] = float(sum(s1.x[c] for r, c, _ in slacks if r == i))
-    return alone
+        info = model.rows[i]
+        groups.setdefault((_word(info), info.unit), []).append(i)
+    return [sorted(g) for g in groups.values()]
 
 
-def _message(model: Model, budget: float, conflict, give, alone, locked: bool) -> str:
-    """Say which rules conflict and the smallest changes that make them hold."""
-    shown = sorted(conflict[:MAX_NAMED], key=lambda i: (i != model.budget_row, i))  # spec order
-    more = len(conflict) - len(shown)
-    names = [model.rows[i].name for i in shown]
-    head = _head(model, budget, conflict, shown, more, alone, locked)
-    options = [_action(model.rows[i], alone[i]) for i in shown if i in alone]
-    together = [_action(model.rows[i], give[i]) for i in shown if i in give]
+def _unit(model: Model, rows) -> str | None:
+    """Return the unit the rows share, or None when they have different units."""
+    units = {model.rows[i].unit for i in rows}
+    return units.pop() if len(units) == 1 else None
+
+
+def _target(info: RowInfo) -> str:
+    """Return what a row is about, as people write it ("TikTok", "Meta/all/2027-01", "leads")."""
+    t = info.target
+    if len(t) == 3:
+        return "/".join((display_network(t[0]), t[1], t[2]))
+    if info.family.startswith("network_"):
+        return display_network(t[0])
+    return "/".join(t)
+
+
+def _phrase(model: Model, rows: list[int], article: bool = True) -> str:
+    """Name rows of one kind: "the Meta and TikTok network floors", "14 line minimums"."""
+    info = model.rows[rows[0]]
+    noun = _NOUNS.get(_word(info))
+    if noun is None:  # a kind without words yet: its ids
+        return _join([model.rows[i].name for i in rows])
+    if not info.target:
+        return f"the {noun}"
+    if len(rows) > MAX_TARGETS:
+        return f"{'the ' if article else ''}{len(rows)} {noun}s"
+    labels = [_target(model.rows[i]) for i in rows]
+    return f"the {_join(labels)} {noun}{'s' if len(rows) > 1 else ''}"
+
+
+def _named(model: Model, rows: list[int]) -> str:
+    """Name rows of one kind with their ids beside, when they are few and have words."""
+    text = _phrase(model, rows, article=False)
+    word = _word(model.rows[rows[0]])
+    if word in _NOUNS and word != "budget" and len(rows) <= MAX_TARGETS:
+        text += f" ({', '.join(model.rows[i].name for i in rows)})"
+    return text
+
+
+def _loosened(info: RowInfo) -> bool:
+    """Return True if the row compares spend with a share of spend (loosened by spend)."""
+    family = BY_FAMILY.get(info.family)
+    return "_share_" in info.family or bool(family and family.relax_spend)
+
+
+def _verb1(info: RowInfo, signed: float) -> str:
+    if _loosened(info):
+        return "loosen"
+    if info.sense == "eq":
+        return "lower" if signed > 0 else "raise" if signed < 0 else "change"
+    return {"max": "raise", "min": "lower"}.get(info.sense, "change")
+
+
+def _verb(model: Model, rows: list[int], parts: dict[int, float]) -> str:
+    """Say how rows of one kind give way: lower, raise, loosen (or change when they differ)."""
+    verbs = {_verb1(model.rows[i], parts[i]) for i in rows if i in parts}
+    verbs = verbs or {_verb1(model.rows[rows[0]], 0.0)}
+    return verbs.pop() if len(verbs) == 1 else "change"
+
+
+def _amount(info: RowInfo, amount: float, currency: str) -> str:
+    """Write an amount in the row's unit: spend bare (or "of spend"), others with the unit."""
+    a = fmt(amount)
+    if info.unit in (currency, ""):
+        return f"{a} of spend" if _loosened(info) else a
+    unit = info.unit[:-1] if a == "1" and info.unit.endswith("s") else info.unit
+    return f"{a} {unit}"
+
+
+def _change(c: _Conflict, rows: list[int], parts: dict[int, float]) -> str:
+    """Say how rows of one kind give way ("lower the TikTok network floor by 12,000")."""
+    amount = sum(abs(parts.get(i, 0.0)) for i in rows)
+    verb = _verb(c.model, rows, parts)
+    text = (
+        f"{verb} {_phrase(c.model, rows)} by {_amount(c.model.rows[rows[0]], amount, c.currency)}"
+    )
+    return text + " together" if len(rows) > 1 else text
+
+
+def _words(c: _Conflict, r: _Repair) -> str:
+    """Say a repair in words; all the rules together says each kind's part, then the sum."""
+    kinds = _kinds(c.model, r.rules)
+    if len(kinds) == 1:
+        return _change(c, kinds[0], r.parts)
+    text = _join([_change(c, g, r.parts) for g in kinds])
+    unit = _unit(c.model, r.rules)
+    if unit is not None:
+        text += f" ({fmt(r.amount)}{'' if unit in (c.currency, '') else ' ' + unit} in all)"
+    return text
+
+
+def _repair_dict(c: _Conflict, r: _Repair) -> dict:
+    """Return a repair as data: its rules, family, amount, unit, words and give per rule."""
+    rows = c.model.rows
+    families = {rows[i].family for i in r.rules}
+    unit = _unit(c.model, r.rules)
+    return {
+        "kind": r.kind,
+        "rules": [rows[i].name for i in r.rules],
+        "family": families.pop() if len(families) == 1 else None,
+        "amount": r.amount if unit is not None else None,
+        "unit": unit,
+        "words": _words(c, r),
+        "by_rule": {rows[i].name: abs(v) for i, v in r.parts.items()},
+    }
+
+
+def _message(c: _Conflict, reps: list[_Repair]) -> str:
+    """Say which rules conflict and the smallest repairs."""
+    head, more = _head(c)
     tail = f" ({more} more rules take part: see the diagnosis)" if more else ""
-    if not options:
-        return (
-            f"the rules cannot all hold ({_join(names, more)}), and none of them can give way "
-            f"alone: {', '.join(together)}{tail}"
-        )
-    msg = f"{head}: {' or '.join(options)}"
-    if len(together) > 1 or (together and together[0] not in options):
-        msg += f" (or, together: {', '.join(together)})"
-    return msg + tail
+    shown = reps[:MAX_REPAIRS]
+    if not shown:  # pragma: no cover - all the rules together always restore feasibility
+        return head + tail
+    words = ", or ".join(_words(c, r) for r in shown)
+    if all(r.kind == "all" for r in shown) and len(c.rows) > 1:
+        return f"{head}, and none of them can give way alone: {words}{tail}"
+    return f"{head}: {words}{tail}"
 
 
-def _head(model: Model, budget: float, conflict, shown, more: int, alone, locked: bool) -> str:
-    """Say what conflicts: floors that need more than the budget, or the rules by name."""
-    bi = model.budget_row
-    others = [i for i in shown if i != bi]
-    if bi in alone and all(model.rows[i].sense == "min" for i in conflict if i != bi):
-        what = [_floors(model, others, more)] if others else []
-        if locked:
-            what.append("the locked lines")
-        what_text = " and ".join(what) if what else "the rules"
-        if not others and locked:
-            what_text = "the locked lines"
-        elif others:
-            what_text = "the " + what_text
-        return f"{what_text} need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
-    head = f"the rules cannot all hold: {_join([model.rows[i].name for i in shown], more)} conflict"
-    if bi in alone:
-        head += f"; they need {fmt(budget + alone[bi])} of a {fmt(budget)} budget"
-    return head
+def _head(c: _Conflict) -> tuple[str, int]:
+    """Say what conflicts, by kind; return it and the number of rules left unnamed."""
+    model, bi = c.model, c.model.budget_row
+    kinds = sorted(_kinds(model, c.rows), key=lambda g: (bi in g, g[0]))  # spec order
+    more = sum(len(g) for g in kinds[MAX_KINDS:])
+    rest = [f"{more} more rules"] if more else []
+    others = [i for i in c.rows if i != bi]
+    if bi in c.alone and all(model.rows[i].sense == "min" for i in others):
+        what = [_named(model, g) for g in kinds[:MAX_KINDS] if bi not in g] + rest
+        what += ["the locked lines"] if c.locked else []
+        verb = "needs" if len(others) == 1 and not c.locked else "need"
+        need = fmt(c.budget + abs(c.alone[bi]))
+        return f"{_join(what)} {verb} {need} of a {fmt(c.budget)} budget", more
+    named = [_named(model, g) for g in kinds[:MAX_KINDS]] + rest
+    head = f"{_join(named)} cannot {'all ' if len(c.rows) > 1 else ''}hold"
+    if c.locked:
+        head += " beside the locked lines"
+    if bi in c.alone:
+        head += f" (they need {fmt(c.budget + abs(c.alone[bi]))} of a {fmt(c.budget)} budget)"
+    return head, more
 
 
-def _item(model: Model, i: int, budget: float, give, alone) -> dict:
+def _item(c: _Conflict, i: int) -> dict:
     """Return the diagnosis entry of conflicting row ``i``."""
-    info = model.rows[i]
+    info = c.model.rows[i]
+    alone = c.alone.get(i)
+    give = abs(c.give.get(i, 0.0))
     item = {
         "rule": info.name,
         "description": info.description,
-        "relax_by": give.get(i, 0.0),
-        "relax_alone_by": alone.get(i),
+        "family": info.family,
+        "words": _phrase(c.model, [i]),
+        "relax_by": give,
+        "relax_alone_by": None if alone is None else abs(alone),
         "unit": info.unit,
-        "message": _item_message(info, alone.get(i), give.get(i, 0.0)),
+        "message": _item_message(c, i),
     }
-    if i == model.budget_row:
-        item["available"] = budget
-        item["needed"] = budget + alone.get(i, give.get(i, 0.0))
+    if i == c.model.budget_row:
+        item["available"] = c.budget
+        item["needed"] = c.budget + abs(alone if alone is not None else give)
     return item
 
 
-def _floors(model: Model, rows: list[int], more: int) -> str:
-    """'meta and tiktok network floors', or the rule names when the floors are of mixed kinds."""
-    fams = {model.rows[i].family for i in rows}
-    word = "floor" if len(rows) == 1 and not more else "floors"
-    if len(fams) == 1 and (fam := fams.pop()) in _FLOOR_WORDS:
-        labels = [model.rows[i].target[0] for i in rows]
-        return f"{_join(labels, more)} {_FLOOR_WORDS[fam]} {word}"
-    return f"{_join([model.rows[i].name for i in rows], more)} {word}"
-
-
-def _item_message(info: RowInfo, alone: float | None, give: float) -> str:
-    if alone is not None:
-        return _action(info, alone)
-    if give > 1e-7:
-        return _action(info, give) + " (together with the others)"
+def _item_message(c: _Conflict, i: int) -> str:
+    """Say how far rule ``i`` must give way: alone, together with the others, or that it helps."""
+    what = _named(c.model, [i])
+    if i in c.alone:
+        return _one(c, i, what, c.alone[i])
+    if abs(c.give.get(i, 0.0)) > _TOL:
+        return _one(c, i, what, c.give[i]) + " (together with the others)"
     return (
-        f"{info.name} ({info.description}) is part of the conflict: loosening it helps, "
+        f"{what} is part of the conflict: loosening it helps, "
         "but it cannot restore feasibility alone"
     )
 
 
-def _join(names: list[str], more: int = 0) -> str:
-    if more:
-        return ", ".join(names) + f" and {more} more"
+def _one(c: _Conflict, i: int, what: str, signed: float) -> str:
+    """Say "lower the Meta network floor (network_min__meta) by 12,000"."""
+    info = c.model.rows[i]
+    return f"{_verb1(info, signed)} {what} by {_amount(info, abs(signed), c.currency)}"
+
+
+def _join(names: list[str]) -> str:
+    """Join names as in a sentence: "a", "a and b", "a, b and c"."""
     if len(names) <= 1:
         return "".join(names) or "the rules"
     return ", ".join(names[:-1]) + " and " + names[-1]

@@ -29,13 +29,17 @@ class SpecError(OptimizerError, ValueError):
 class InfeasibleError(OptimizerError):
     """The rules cannot all hold at once.
 
-    ``diagnosis`` is a list of dicts (rule, needed, available, relax_by, message) and
-    ``str(err)`` is the human summary.
+    ``diagnosis`` is a list of dicts (rule, needed, available, relax_by, message), one per
+    rule in the conflict; ``repairs`` the smallest changes that make the rules hold, in
+    words, smallest first (see ``optimizer/diagnose.py``); ``str(err)`` is the summary.
     """
 
-    def __init__(self, message: str, diagnosis: list[dict] | None = None) -> None:
+    def __init__(
+        self, message: str, diagnosis: list[dict] | None = None, repairs: list[dict] | None = None
+    ) -> None:
         super().__init__(message)
         self.diagnosis = list(diagnosis or [])
+        self.repairs = list(repairs or [])
 
 
 class SolverError(OptimizerError):

@@ -137,6 +137,8 @@ class LPContext:
     floor_cols: dict = field(default_factory=dict)
     binary_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     activation_rows: list[int] = field(default_factory=list)
+    #: (column, defining row) of each network/segment/period spend column
+    group_defs: list[tuple[int, int]] = field(default_factory=list)
     keys: list[tuple[str, str, str]] = field(init=False)
     index: dict[tuple[str, str, str], int] = field(init=False)
     _groups: dict = field(default_factory=dict)
@@ -179,8 +181,11 @@ class LPContext:
             info = RowInfo(
                 rule_name(f"{kind[:-1]}_spend", name), "definition", "eq", self.unit, 0.0, False
             )
-            self.b.row(np.append(cols, col), np.append(np.ones(len(cols)), -1.0), 0.0, 0.0, info)
+            row = self.b.row(
+                np.append(cols, col), np.append(np.ones(len(cols)), -1.0), 0.0, 0.0, info
+            )
             self._helper[(kind, name)] = col
+            self.group_defs.append((col, row))
         return self._helper[(kind, name)]
 
     def rule(

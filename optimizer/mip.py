@@ -92,9 +92,12 @@ def relative_gap(bound: float, objective: float) -> float:
 
 
 def active_limit(model: Model) -> int | None:
-    """Return the ``max_active_lines`` of ``model`` (the upper bound of its row), or None."""
+    """Return the ``max_active_lines`` of ``model`` (the upper bound of its row), or None.
+
+    None also when the row has no upper bound (the ledger removes a rule that way).
+    """
     for i, r in enumerate(model.rows):
-        if r.family == "max_active_lines":
+        if r.family == "max_active_lines" and np.isfinite(model.row_ub[i]):
             return int(round(model.row_ub[i]))
     return None
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .curves import CurveLine, Curves
 from .lp import INF, Builder, LPContext, RowInfo
-from .rules import EXCLUSION, FAMILIES
+from .rules import EXCLUSION, FAMILIES, line_values
 from .spec import PlanSpec
 
 __all__ = ["INF", "Model", "RowInfo", "build_model"]
@@ -57,6 +57,8 @@ class Model:
     objective: str = "results"
     floor_cols: dict = field(default_factory=dict)  # result_type -> (line index array, col array)
     spent_offset: float = 0.0  # spend of tiers fixed outside the model (frontier sweeps)
+    #: (column, defining row) of each network/segment/period spend column (sum of its tiers)
+    group_defs: tuple[tuple[int, int], ...] = ()
 
     @property
     def n_tier(self) -> int:
@@ -113,12 +115,15 @@ def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None 
     With ``target_results`` the model minimises spend subject to results >= target and the
     budget row has no upper limit (see :func:`optimizer.min_budget_for_results`).
     """
+    spec = spec.for_curves(curves)
     spec.check(curves)
     lines, excluded = EXCLUSION.planned(curves, spec)
     start, width, slope = _tiers(lines)
     tier_line = np.repeat(np.arange(len(lines)), np.diff(start))
     b = Builder()
-    b.cols(_objective(spec, lines, slope, tier_line, target_results), 0.0, width)
+    b.cols(
+        _objective(spec, lines, curves.result_type, slope, tier_line, target_results), 0.0, width
+    )
     n_tier = len(width)
     total = b.cols([-1.0 if target_results is not None else 0.0], 0.0, INF)
     info = RowInfo(
@@ -131,13 +136,17 @@ def build_model(curves: Curves, spec: PlanSpec, *, target_results: float | None 
     return _assemble(lp, excluded)
 
 
-def _objective(spec: PlanSpec, lines: list[CurveLine], slope, tier_line, target) -> np.ndarray:
-    """Return the objective per tier: results, value (results x value_per_result) or 0."""
+def _objective(
+    spec: PlanSpec, lines: list[CurveLine], result_type: str, slope, tier_line, target
+) -> np.ndarray:
+    """Return the objective per tier: results, value, profit (value - spend) or 0 (a target)."""
     if target is not None:
         return np.zeros_like(slope)
-    if spec.objective == "value":
-        vpr = np.array([ln.value_per_result for ln in lines], dtype=float)
-        return slope * vpr[tier_line]
+    if spec.objective in ("value", "profit"):
+        # PlanSpec.check gives every planned line a value under these objectives
+        vpr = np.array(line_values(spec, lines, result_type), dtype=float)
+        value = slope * vpr[tier_line]
+        return value - 1.0 if spec.objective == "profit" else value
     return slope.copy()
 
 
@@ -168,4 +177,5 @@ def _assemble(lp: LPContext, excluded: list[CurveLine]) -> Model:
         activation_rows=np.array(lp.activation_rows, dtype=np.int64),
         objective=lp.spec.objective,
         floor_cols=lp.floor_cols,
+        group_defs=tuple(lp.group_defs),
     )

@@ -17,13 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 import numpy as np
 
+from .explain import Reason, Terms, line_reasons
+from .ledger import rule_costs
+from .lp import rule_name
 from .model import Model
-from .rules import LINE_FAMILIES, fmt
-from .solvers import Solution, reduced_costs, row_activity
+from .rules import CUT_FAMILIES, fmt, line_values
+from .solvers import Solution, row_activity
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
 
@@ -39,7 +41,8 @@ class PlanLine:
     """One line of the plan: its spend, the results expected from it and what they cost.
 
     ``marginal_cost_per_result`` is the cost of one more result at this spend (None where the
-    curve is flat); ``max_spend`` is the most the line's curve can absorb.
+    curve is flat); ``max_spend`` is the most the line's curve can absorb; ``limited_by`` why
+    it gets no more (:class:`~optimizer.explain.Reason`).
     """
 
     network: str
@@ -50,6 +53,7 @@ class PlanLine:
     cost_per_result: float | None
     marginal_cost_per_result: float | None
     max_spend: float
+    limited_by: Reason | None = None
 
     def to_dict(self) -> dict:
         """Return the line as its Plan JSON object."""
@@ -62,14 +66,20 @@ class PlanLine:
             "cost_per_result": self.cost_per_result,
             "marginal_cost_per_result": self.marginal_cost_per_result,
             "max_spend": self.max_spend,
+            "limited_by": None if self.limited_by is None else self.limited_by.to_dict(),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class PlanConstraint:
-    """One rule of the plan: whether it binds, its slack and its shadow price.
+    """One rule of the plan: whether it binds, its slack, its shadow price and what it costs.
 
-    ``shadow_price`` follows the sign convention in the module docstring.
+    ``shadow_price`` follows the sign convention in the module docstring: a rate at the
+    margin. ``gain_if_removed`` is what removing the rule would gain, measured by an exact
+    re-solve (the ledger; None when not re-solved), ``gain_proven`` false when that re-solve
+    stopped at its time limit (then it is a lower bound). For a rule on spend,
+    ``per_1000`` is the shadow price per 1,000 of currency and ``next_result_cost`` the cost
+    of the result that one more unit of room buys (under objective results).
     """
 
     name: str
@@ -79,17 +89,26 @@ class PlanConstraint:
     binding: bool
     slack: float
     shadow_price: float
+    gain_if_removed: float | None = None
+    gain_proven: bool | None = None
+    per_1000: float | None = None
+    next_result_cost: float | None = None
 
     def to_dict(self) -> dict:
-        """Return the rule as its Plan JSON object."""
+        """Return the rule as its Plan JSON object (``words``: the rule as people say it)."""
         return {
             "name": self.name,
             "description": self.description,
+            "words": self.description,
             "family": self.family,
             "unit": self.unit,
             "binding": self.binding,
             "slack": self.slack,
             "shadow_price": self.shadow_price,
+            "per_1000": self.per_1000,
+            "next_result_cost": self.next_result_cost,
+            "gain_if_removed": self.gain_if_removed,
+            "gain_proven": self.gain_proven,
         }
 
 
@@ -115,6 +134,9 @@ class Plan:
     target_results: float | None = None
     #: warnings about the plan a person should read (e.g. why the budget is not spent in full)
     notes: tuple[str, ...] = ()
+    #: the budget left unspent and what stopped more spend (see :func:`unspent_of`)
+    unspent: Mapping = field(default_factory=dict)
+    expected_profit: float | None = None
 
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
         """Sum spend and results per network, segment or period (``kind`` is one of those)."""
@@ -126,10 +148,24 @@ class Plan:
             t["expected_results"] += ln.expected_results
         return out
 
+    def ledger(self) -> list[PlanConstraint]:
+        """Return the binding rules, the most costly first: by the gain if removed, then price.
+
+        Rules not re-solved (None) come after those measured; the ends of curves are not rules.
+        """
+        rules = [c for c in self.constraints if c.binding and c.family != "curve_end"]
+        return sorted(
+            rules, key=lambda c: (c.gain_if_removed is None, -(c.gain_if_removed or 0.0),
+                                  -abs(c.shadow_price))
+        )  # fmt: skip
+
     def costly_rules(self, n: int = 5) -> list[PlanConstraint]:
-        """Return the ``n`` binding rules whose limits cost the most (largest |shadow price|)."""
-        rules = [c for c in self.constraints if c.binding and c.shadow_price != 0.0]
-        return sorted(rules, key=lambda c: -abs(c.shadow_price))[:n]
+        """Return the ``n`` binding rules that cost the most (the head of :meth:`ledger`)."""
+        return [c for c in self.ledger() if c.gain_if_removed or c.shadow_price][:n]
+
+    def curve_ends(self) -> list[PlanConstraint]:
+        """Return the lines at the end of their curves (the forecast's caps), as limits."""
+        return [c for c in self.constraints if c.family == "curve_end"]
 
     def to_dict(self) -> dict:
         """Return the Plan JSON; optional keys appear only when set."""
@@ -148,14 +184,33 @@ class Plan:
             "excluded": [dict(e) for e in self.excluded],
             "solver": dict(self.solver),
             "notes": list(self.notes),
+            "ledger": [_ledger_entry(c) for c in self.ledger()],
+            "unspent": dict(self.unspent),
         }
         if self.expected_value is not None:
             d["expected_value"] = self.expected_value
+        if self.expected_profit is not None:
+            d["expected_profit"] = self.expected_profit
         if self.other_results:
             d["other_results"] = dict(self.other_results)
         if self.target_results is not None:
             d["target_results"] = self.target_results
         return d
+
+
+def _ledger_entry(c: PlanConstraint) -> dict:
+    """Return one ledger row: the rule in words and by id, what removing it gains, its price."""
+    return {
+        "rule": c.name,
+        "words": c.description,
+        "family": c.family,
+        "unit": c.unit,
+        "gain_if_removed": c.gain_if_removed,
+        "gain_proven": c.gain_proven,
+        "shadow_price": c.shadow_price,
+        "per_1000": c.per_1000,
+        "next_result_cost": c.next_result_cost,
+    }
 
 
 def line_results(model: Model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,24 +244,28 @@ def read_plan(
     """Turn a solver's solution of ``model`` into a :class:`Plan`.
 
     Adds what the solution alone does not say: results of other types on their curves, each
-    reported rule's slack and price, why zero-spend lines are unfunded and, unless
-    ``target_results`` is set, why the budget is not spent in full. ``seconds_total`` is the
-    time reported for the whole call (the solve time when None).
+    reported rule's slack, price and measured cost (the ledger), why each line gets no more
+    (``optimizer/explain.py``), the lines at the end of their curves and, unless
+    ``target_results`` is set, the budget left unspent and what stopped it. ``seconds_total``
+    is the time reported for the whole call (the solve time when None).
     """
     spend = _line_spend(model, sol)
-    lines = _plan_lines(model, spend)
+    on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
+    terms = _terms(model, curves, spec)
+    lines = _plan_lines(model, spend, line_reasons(model, sol, on, terms))
     total_spend = sum(p.spend for p in lines)
     total_results = sum(p.expected_results for p in lines)
     other = _other_results(model, spec, spend)
-    on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
-    constraints = _constraints(model, sol, other, on)
+    constraints = _costed(model, sol, _constraints(model, sol, other, on), terms)
+    constraints += _curve_end_limits(lines, terms)
+    unspent: dict = {}
     notes: tuple[str, ...] = ()
     if target_results is None:
-        notes = unspent_notes(
-            spec.budget, total_spend, constraints, lines, curves.currency, model.objective
-        )
+        unspent = unspent_of(spec.budget, total_spend, lines)
+        notes = unspent_notes(spec.budget, total_spend, unspent, curves.currency)
     if sol.status == "time_limit":
         notes = (*notes, time_limit_note(sol))
+    value = _value(model, lines, terms)
     return Plan(
         status=sol.status,
         budget=spec.budget if target_results is None else total_spend,
@@ -218,17 +277,28 @@ def read_plan(
         objective=spec.objective,
         lines=tuple(lines),
         constraints=tuple(constraints),
-        unfunded=tuple(_unfunded(model, sol, spend, on, spec)),
+        unfunded=tuple(_unfunded(lines)),
         excluded=tuple(
             {"network": ln.network, "segment": ln.segment, "period": ln.period}
             for ln in model.excluded
         ),
-        expected_value=_value(model, lines),
+        expected_value=value,
         other_results=other,
         solver=_solver_info(model, sol, seconds_total),
         target_results=target_results,
         notes=notes,
+        unspent=unspent,
+        expected_profit=None if spec.objective != "profit" else (value or 0.0) - total_spend,
     )
+
+
+def _terms(model: Model, curves, spec) -> Terms:
+    """Return what the reasons' words need: names, the objective and each line's value."""
+    if spec.objective == "results":
+        values = np.ones(len(model.lines))
+    else:
+        values = np.array(line_values(spec, model.lines, curves.result_type), dtype=float)
+    return Terms(curves.result_type, curves.currency, spec.objective, values)
 
 
 def _line_spend(model: Model, sol: Solution) -> np.ndarray:
@@ -240,8 +310,8 @@ def _line_spend(model: Model, sol: Solution) -> np.ndarray:
     return spend
 
 
-def _plan_lines(model: Model, spend: np.ndarray) -> list[PlanLine]:
-    """Return the plan's lines: spend, results on the curve and the cost of the next result."""
+def _plan_lines(model: Model, spend: np.ndarray, reasons: list[Reason]) -> list[PlanLine]:
+    """Return the plan's lines: spend, results, the cost of the next result and the reason."""
     results, mslope = line_results(model, spend)
     lines = []
     for i, ln in enumerate(model.lines):
@@ -256,20 +326,17 @@ def _plan_lines(model: Model, spend: np.ndarray) -> list[PlanLine]:
                 cost_per_result=s / r if r > 0 else None,
                 marginal_cost_per_result=1.0 / mslope[i] if mslope[i] > 0 else None,
                 max_spend=ln.max_spend,
+                limited_by=reasons[i],
             )
         )
     return lines
 
 
-def _value(model: Model, lines: list[PlanLine]) -> float | None:
-    """Return the plan's value under objective 'value' (None under 'results')."""
-    if model.objective != "value":
+def _value(model: Model, lines: list[PlanLine], terms: Terms) -> float | None:
+    """Return the plan's value under objectives 'value' and 'profit' (None under 'results')."""
+    if model.objective == "results":
         return None
-    # PlanSpec.check gives every planned line a value_per_result under objective "value"
-    return sum(
-        p.expected_results * cast(float, ln.value_per_result)
-        for p, ln in zip(lines, model.lines, strict=True)
-    )
+    return sum(p.expected_results * float(v) for p, v in zip(lines, terms.values, strict=True))
 
 
 def _other_results(model: Model, spec, spend: np.ndarray) -> dict[str, float]:
@@ -284,8 +351,8 @@ def _other_results(model: Model, spec, spend: np.ndarray) -> dict[str, float]:
     return other
 
 
-def _constraints(model: Model, sol: Solution, other: dict, on) -> list[PlanConstraint]:
-    """Return every reported rule with its slack, whether it binds and its shadow price."""
+def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int, PlanConstraint]]:
+    """Return every reported rule (and its row) with its slack, whether it binds and its price."""
     act = row_activity(model, sol.x)
     # the size of each row's terms: a solver's values carry ~8 digits (CBC), so a row's slack
     # is only known to that precision relative to its terms, whatever its limit (often 0)
@@ -311,15 +378,79 @@ def _constraints(model: Model, sol: Solution, other: dict, on) -> list[PlanConst
         y = float(sol.row_dual[i])
         if abs(y) < 1e-12 or slack > tol:
             y = 0.0  # a rule with room to spare has no price (complementary slackness)
+        binding = slack <= tol if info.family not in CUT_FAMILIES else y > 1e-12
+        item = PlanConstraint(
+            name=info.name,
+            description=info.description,
+            family=info.family,
+            unit=info.unit,
+            binding=bool(binding),
+            slack=max(slack, 0.0),
+            shadow_price=y,
+        )
+        out.append((i, item))
+    return out
+
+
+def _costed(model: Model, sol: Solution, rules: list, terms: Terms) -> list[PlanConstraint]:
+    """Add what each binding rule costs (the ledger's re-solves) and its price per 1,000.
+
+    A rule that holds spend at 0 (a marginal-cost ceiling) shows no slack: it is re-solved
+    too, and binds when it has a price or removing it would gain something.
+    """
+    rows = [r for r, c in rules if c.binding or c.family in CUT_FAMILIES]
+    costs = {rc.row: rc for rc in rule_costs(model, sol, rows, time_limit=sol.time_limit)}
+    out = []
+    for r, c in rules:
+        per, nxt = _per_1000(c, terms)
+        rc = costs.get(r)
+        gain = None if rc is None else rc.gain
+        binding = c.binding or bool(gain and gain > 1e-9 * max(1.0, abs(sol.objective)))
+        out.append(
+            replace(
+                c,
+                binding=binding,
+                gain_if_removed=gain if binding else None,
+                gain_proven=None if rc is None or not binding else rc.proven,
+                per_1000=per,
+                next_result_cost=nxt,
+            )
+        )
+    return out
+
+
+def _per_1000(c: PlanConstraint, terms: Terms) -> tuple[float | None, float | None]:
+    """Return a spend rule's price per 1,000 of currency, and the cost of the result it buys."""
+    if c.unit != terms.currency or c.shadow_price == 0.0:
+        return None, None
+    y = c.shadow_price
+    # only more budget buys results at this rate; more room on another rule moves money
+    nxt = 1.0 / y if y > 0 and terms.objective == "results" and c.family == "budget" else None
+    return 1000.0 * y, nxt
+
+
+def _curve_end_limits(lines: list[PlanLine], terms: Terms) -> list[PlanConstraint]:
+    """Return the lines at the end of their curves as limits: the forecast's caps."""
+    out = []
+    for ln in lines:
+        r = ln.limited_by
+        if r is None or r.cause != "curve_end":
+            continue
+        sv = float(r.shadow_value or 0.0)
         out.append(
             PlanConstraint(
-                name=info.name,
-                description=info.description,
-                family=info.family,
-                unit=info.unit,
-                binding=slack <= tol,
-                slack=max(slack, 0.0),
-                shadow_price=y,
+                name=rule_name("curve_end", ln.network, ln.segment, ln.period),
+                description=(
+                    f"line {ln.network}/{ln.segment}/{ln.period} at the end of its curve "
+                    f"(the forecast's cap of {fmt(ln.max_spend)} {terms.currency})"
+                ),
+                family="curve_end",
+                unit=terms.currency,
+                binding=True,
+                slack=0.0,
+                shadow_price=sv,
+                per_1000=1000.0 * sv if sv else None,
+                next_result_cost=1.0 / sv if sv > 0 and terms.objective == "results" else None,
             )
         )
     return out
@@ -336,60 +467,27 @@ def _slack(model: Model, i: int, activity: float) -> float | None:
     return 0.0
 
 
-def _held_at_zero(model: Model, on, spec) -> dict[int, str]:
-    """Return the lines a rule holds at 0 (a lock or cap at 0, or switched off), by index."""
-    held: dict[int, str] = {}
-    for i, info in enumerate(model.rows):
-        if info.family in ("lock", "line_max") and model.row_ub[i] <= ZERO:
-            held[int(model.tier_line[model.indices[model.indptr[i]]])] = info.name
-    if on is not None:
-        for off in np.flatnonzero(~on):
-            held.setdefault(
-                int(off),
-                "min_line_spend" if spec.min_line_spend is not None else "max_active_lines",
-            )
-    return held
-
-
-def _unfunded(model: Model, sol: Solution, spend: np.ndarray, on, spec) -> list[dict]:
-    """Say, for each line with no spend, how much cheaper its results must be to get some."""
-    zero = [int(i) for i in np.flatnonzero(spend == 0)]
-    if not zero:
-        return []
-    act_rows = set(model.activation_rows.tolist())
-    skip = np.array(
-        [i for i, r in enumerate(model.rows) if r.family in LINE_FAMILIES or i in act_rows],
-        dtype=np.int64,
-    )
-    held = _held_at_zero(model, on, spec)
-    d = reduced_costs(model, sol.row_dual, skip)
-    return [_unfunded_line(model, i, float(d[int(model.tier_start[i])]), held) for i in zero]
-
-
-def _unfunded_line(model: Model, i: int, reduced: float, held: dict[int, str]) -> dict:
-    """Explain one unfunded line from the reduced cost of its first tier."""
-    ln = model.lines[i]
-    j = int(model.tier_start[i])
-    c1 = float(model.c[j])
-    slope = float(model.tier_slope[j])
-    entry: dict = {
-        "network": ln.network,
-        "segment": ln.segment,
-        "period": ln.period,
-        "cost_per_result": 1.0 / slope if slope > 0 else None,
-    }
-    if c1 <= 0:
-        entry.update(
-            cheaper_by_pct=None, needed_cost_per_result=None, reason="its curve brings no results"
+def _unfunded(lines: list[PlanLine]) -> list[dict]:
+    """Say, for each line with no spend, why: its reason, and how much cheaper it must be."""
+    out = []
+    for ln in lines:
+        if ln.spend != 0 or ln.limited_by is None:
+            continue
+        r = ln.limited_by
+        out.append(
+            {
+                "network": ln.network,
+                "segment": ln.segment,
+                "period": ln.period,
+                "cost_per_result": ln.marginal_cost_per_result,
+                "cheaper_by_pct": r.cheaper_by_pct,
+                "needed_cost_per_result": r.needed_cost_per_result,
+                "cause": r.cause,
+                "rule": r.rule,
+                "reason": r.words,
+            }
         )
-        return entry
-    price = c1 - reduced  # what a unit of currency earns at the margin elsewhere
-    pct = 0.0 if price <= c1 else 1.0 - c1 / price
-    entry.update(cheaper_by_pct=100.0 * pct, needed_cost_per_result=(1.0 / slope) * (1.0 - pct))
-    entry["reason"] = (
-        f"held at 0 by rule {held[i]}" if i in held else "other lines bring results more cheaply"
-    )
-    return entry
+    return out
 
 
 def _solver_info(model: Model, sol: Solution, seconds_total: float | None) -> dict:
@@ -433,45 +531,65 @@ def time_limited(plan: Plan, sol: Solution) -> Plan:
 #: budget left unspent (relative) above which the plan says why
 UNSPENT_RTOL = 1e-6
 MAX_RULES_NAMED = 5
+_CAUSE_WORDS = {
+    "curve_end": "the end of their curves (the forecast's caps)",
+    "not_worth": "profit: their next results cost more than they are worth",
+    "no_results": "flat curves: more spend brings no more results",
+    "on_off": "the on/off rules",
+    "price": "price",
+    "margin": "break-even",
+    "tie": "break-even",
+}
 
 
-def unspent_notes(
-    budget: float,
-    total_spend: float,
-    constraints,
-    lines,
-    currency: str,
-    objective: str = "results",
-) -> tuple[str, ...]:
-    """Explain why the budget is not spent in full, naming the binding rules that stop more spend.
+def unspent_of(budget: float, total_spend: float, lines) -> dict:
+    """Return the budget left unspent and what stopped more spend, from the lines' reasons.
 
-    Returns one note, or none when (nearly) all the budget is spent.
+    ``stopped_by`` groups the lines that could take more by the cause that binds them (a
+    rule by its name), with how many lines and how much room on their curves each holds,
+    the most room first. Empty when the budget is spent in full.
     """
     left = budget - total_spend
     if left <= UNSPENT_RTOL * max(1.0, budget):
+        return {"amount": 0.0, "stopped_by": []}
+    groups: dict[tuple, dict] = {}
+    for ln in lines:
+        r = ln.limited_by
+        if r is None:
+            continue
+        key = (r.cause, r.rule)
+        words = r.rule_words if r.rule else _CAUSE_WORDS.get(r.cause, r.cause)
+        g = groups.setdefault(
+            key, {"cause": r.cause, "rule": r.rule, "words": words, "lines": 0, "room": 0.0}
+        )
+        g["lines"] += 1
+        g["room"] += max(ln.max_spend - ln.spend, 0.0)
+    order = sorted(groups.values(), key=lambda g: (g["cause"] == "curve_end", -g["room"]))
+    return {"amount": left, "stopped_by": order}
+
+
+def unspent_notes(
+    budget: float, total_spend: float, unspent: Mapping, currency: str
+) -> tuple[str, ...]:
+    """Explain why the budget is not spent in full, naming what stops more spend (or nothing)."""
+    left = float(unspent.get("amount") or 0.0)
+    if left <= 0:
         return ()
     head = (
         f"only {fmt(total_spend)} of the {fmt(budget)} {currency} budget is spent "
         f"({fmt(left)} {currency} left)"
     )
-    rules = [c for c in constraints if c.binding and c.name != "budget" and c.family != "lock"]
-    rules.sort(key=lambda c: -abs(c.shadow_price))
-    full = [ln for ln in lines if ln.spend >= ln.max_spend * (1 - 1e-9)]
-    if rules:
-        names = [c.name for c in rules[:MAX_RULES_NAMED]]
-        more = len(rules) - len(names)
-        named = ", ".join(names) + (f" and {more} more" if more else "")
-        if len(rules) == 1:
-            reason = f"rule {named} binds and stops more spend; loosen it to spend more"
-        else:
-            reason = f"rules {named} bind and stop more spend; loosen them to spend more"
-    elif len(full) == len(lines):
-        cap = sum(ln.max_spend for ln in lines)
-        reason = f"every line is at the most its curve can absorb ({fmt(cap)} {currency} in all)"
-    else:
-        what = "results" if objective == "results" else "value"
-        reason = (
-            f"more spend would bring no more {what} ({len(full)} of {len(lines)} lines are at "
-            "the most their curves can absorb; the rest of the curves are flat)"
-        )
-    return (f"{head}: {reason}",)
+    causes = [g for g in unspent.get("stopped_by", ()) if g["cause"] != "curve_end"]
+    if not causes:
+        return (f"{head}: every line is at the end of its curve (the forecast's cap)",)
+    shown = causes[:MAX_RULES_NAMED]
+    parts = [
+        f"{g['words']} ({g['rule'] + ', ' if g['rule'] else ''}{_count(g['lines'], 'line')})"
+        for g in shown
+    ]
+    more = f" and {len(causes) - len(shown)} more" if len(causes) > len(shown) else ""
+    return (f"{head}; more spend is stopped by {'; '.join(parts)}{more}",)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")

@@ -8,21 +8,25 @@ rule names exists in the curves (a rule naming nothing is an error, not a silent
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from .curves import Curves, read_input
 from .errors import SpecError
+from .names import same_network
 from .rules import (
     FAMILIES,
     SPEC_KEYS,
     Exclusions,
     GroupRule,
     LineRule,
+    MarginalCeilings,
     OpenPart,
     Pacing,
     ResultsFloor,
+    ResultValues,
 )
 from .values import (
     MAX_BUDGET,
@@ -47,7 +51,9 @@ class PlanSpec:
     periods: Mapping[str, GroupRule] = field(default_factory=dict)
     lines: tuple[LineRule, ...] = ()
     exclude: Exclusions = field(default_factory=Exclusions)
+    value_per_result: ResultValues | None = None
     max_cost_per_result: float | None = None
+    max_marginal_cost_per_result: MarginalCeilings | None = None
     pacing: Pacing | None = None
     max_period_change: float | None = None
     results_floors: tuple[ResultsFloor, ...] = ()
@@ -117,10 +123,115 @@ class PlanSpec:
         """Return True if a rule needs on/off binaries (min_line_spend or max_active_lines)."""
         return self.min_line_spend is not None or self.max_active_lines is not None
 
+    def for_curves(self, curves: Curves) -> PlanSpec:
+        """Return the spec with its network names matched to the networks of ``curves``.
+
+        A network name no curve has becomes the one curve network that ingest would name the
+        same (:func:`~optimizer.names.same_network`): ``facebook``, ``Facebook Ads`` or ``FB``
+        reach a curve network ``meta``, ``twitter`` reaches ``x``. Every place a spec names
+        networks is matched (keys of a ``networks`` mapping, items of a ``networks`` list, the
+        ``network`` of an entry), except ``results_floors``, which have their own curves.
+
+        Parameters
+        ----------
+        curves : Curves
+            The curves the spec is planned on.
+
+        Returns
+        -------
+        PlanSpec
+            ``self`` when every name is a curve network or matches none (or several), else
+            the spec rebuilt with the matched names.
+
+        Raises
+        ------
+        SpecError
+            When two names of one ``networks`` mapping become the same curve network.
+        """
+        data = self.to_dict()
+        renames = _renames(data, curves)
+        if not renames:
+            return self
+        try:
+            data = _map_networks(data, lambda n: renames.get(n, n), "")
+        except SpecError as e:
+            raise SpecError(f"{self.source}: {e}") from None
+        return PlanSpec.from_dict(data, self.source)
+
     def check(self, curves: Curves) -> None:
-        """Raise SpecError if a rule names a network, segment, period or line no curve has."""
+        """Raise SpecError if a rule names a network, segment, period or line no curve has.
+
+        The names are first matched to the curves' networks (:meth:`for_curves`).
+        """
+        spec = self.for_curves(curves)
         for family in FAMILIES:
-            family.check(self, curves)
+            family.check(spec, curves)
+
+
+#: spec keys whose values hold no network name: results floors have their own curves, and
+#: segments and periods map names of their own (a segment may be called ``networks``)
+_NO_NETWORKS = frozenset({"results_floors", "segments", "periods"})
+
+
+def _renames(data: Mapping, curves: Curves) -> dict[str, str]:
+    """Return ``{spec name: curve network}`` for the names of ``data`` to match to ``curves``."""
+    names: set[str] = set()
+
+    def seen(name: str) -> str:
+        names.add(name)
+        return name
+
+    _map_networks(data, seen, "")
+    have = curves.networks
+    renames = {}
+    for name in names - set(have):
+        match = same_network(name, have)
+        if len(match) == 1:
+            renames[name] = match[0]
+    return renames
+
+
+def _map_networks(value: Any, fn: Callable[[str], str], where: str) -> Any:
+    """Return ``value`` (a spec mapping, or a part of it) with ``fn`` applied to its networks.
+
+    Network names are the keys of a ``networks`` mapping, the items of a ``networks`` list and
+    the ``network`` of a mapping. SpecError when two keys of one mapping become one name.
+    """
+    if isinstance(value, list):
+        return [_map_networks(v, fn, f"{where}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, Mapping):
+        return value
+    out = {}
+    for key, v in value.items():
+        at = f"{where}.{key}" if where else str(key)
+        if key in _NO_NETWORKS:
+            out[key] = v
+        elif key == "networks":
+            out[key] = _network_names(v, fn, at)
+        elif key == "network" and isinstance(v, str):
+            out[key] = fn(v)
+        else:
+            out[key] = _map_networks(v, fn, at)
+    return out
+
+
+def _network_names(value: Any, fn: Callable[[str], str], where: str) -> Any:
+    """Return a ``networks`` list or mapping with ``fn`` applied to its names."""
+    if isinstance(value, list):
+        return [fn(v) if isinstance(v, str) else v for v in value]
+    if not isinstance(value, Mapping):
+        return value
+    out: dict = {}
+    given: dict[str, str] = {}
+    for name, rule in value.items():
+        new = fn(str(name))
+        if new in out:
+            raise SpecError(
+                f"{where}: '{given[new]}' and '{name}' both name the network '{new}' of the "
+                "curves; merge their rules into one"
+            )
+        out[new], given[new] = rule, str(name)
+    return out
 
 
 def load_spec(path: str | Path) -> PlanSpec:

@@ -229,6 +229,7 @@ def replan(
     day = _as_date(as_of)
     if source is not None and source != spec.source:
         spec = replace(spec, source=source)
+    spec = spec.for_curves(curves)  # platform names as the curves have them (facebook: meta)
     label = f"{spec.source} (re-plan as of {day})"
     original = optimise(curves, spec, solver=solver, time_limit=time_limit)
     by_line, warnings = actual_spend(actuals, curves, day)

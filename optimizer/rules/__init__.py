@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from .base import RuleFamily, fmt
 from .core import Budget, Target
-from .economics import CostPerResultCeiling
+from .economics import CostPerResultCeiling, ResultValues, ValuePerResult, line_values
 from .floors import ResultsFloor, ResultsFloors
 from .groups import GroupLimits, GroupRule
 from .lines import Exclusion, Exclusions, LineLimits, LineRule
+from .marginal import MarginalCeilings, MarginalCostCeiling
 from .onoff import OnOff
 from .replan import OpenPart
 from .timing import Pacing, PacingRule, PeriodChange
@@ -29,7 +30,9 @@ FAMILIES: tuple[RuleFamily, ...] = (
     GroupLimits("periods"),
     LineLimits(),
     EXCLUSION,
+    ValuePerResult(),
     CostPerResultCeiling(),
+    MarginalCostCeiling(),
     PacingRule(),
     PeriodChange(),
     ResultsFloors(),
@@ -43,11 +46,15 @@ BY_FAMILY: dict[str, RuleFamily] = {f: fam for fam in FAMILIES for f in fam.fami
 SPEC_KEYS = frozenset(k for fam in FAMILIES for k in fam.keys)
 SPEC_FIELDS = tuple(f for fam in FAMILIES for f in fam.fields)
 
+#: row families whose rows hold spend at 0 on what they cover (no slack to show)
+CUT_FAMILIES = frozenset(f for fam in FAMILIES if fam.cut for f in fam.families)
+
 #: row families that hold single lines
 LINE_FAMILIES = frozenset(f for fam in FAMILIES if fam.per_line for f in fam.families)
 
 __all__ = [
     "BY_FAMILY",
+    "CUT_FAMILIES",
     "EXCLUSION",
     "FAMILIES",
     "LINE_FAMILIES",
@@ -56,9 +63,12 @@ __all__ = [
     "Exclusions",
     "GroupRule",
     "LineRule",
+    "MarginalCeilings",
     "OpenPart",
     "Pacing",
+    "ResultValues",
     "ResultsFloor",
     "RuleFamily",
     "fmt",
+    "line_values",
 ]

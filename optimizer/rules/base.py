@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..lp import LPContext, RowInfo
+from ..names import did_you_mean, suggestion
 
 if TYPE_CHECKING:
     from ..curves import Curves
@@ -28,12 +29,22 @@ def fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
+def pct(share: float) -> str:
+    """Return a share as people write it: 0.2 -> 20%, 0.125 -> 12.5%."""
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"
+
+
 def unknown_name(spec: PlanSpec, curves: Curves, kind: str, name: str, rule: str) -> SpecError:
-    """Return the error for a rule naming a network, segment or period no curve has."""
+    """Return the error for a rule naming a network, segment or period no curve has.
+
+    It suggests the close known names (``did you mean 'tiktok'?``,
+    :func:`~optimizer.names.did_you_mean`) and lists the known names.
+    """
     known = sorted(getattr(curves, kind))
     shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    hint = suggestion(did_you_mean(name, known, networks=kind == "networks"))
     return SpecError(
-        f"{spec.source}: {rule}: no curve has {kind[:-1]} '{name}' "
+        f"{spec.source}: {rule}: no curve has {kind[:-1]} '{name}'{'; ' + hint if hint else ''} "
         f"(known {kind}: {shown}); fix the name or drop the rule"
     )
 
@@ -56,6 +67,8 @@ class RuleFamily:
     per_line: bool = False
     #: its rows compare spend with a share of other spend: relaxed by an amount of spend
     relax_spend: bool = False
+    #: its rows hold spend at 0 on what they cover: they bind when they have a price
+    cut: bool = False
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Return the PlanSpec field values for this family's keys of ``data``."""

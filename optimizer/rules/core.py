@@ -9,6 +9,10 @@ from ..errors import SpecError
 from ..lp import INF, LPContext, RowInfo
 from ..values import check_budget
 from .base import RuleFamily, fmt
+from .economics import line_values
+
+#: what a plan maximises: results, value (results x value_per_result) or value minus spend
+OBJECTIVES = ("results", "value", "profit")
 
 if TYPE_CHECKING:
     from ..curves import Curves
@@ -17,9 +21,12 @@ if TYPE_CHECKING:
 
 
 class Budget(RuleFamily):
-    """``budget`` (the plan spends at most this much) and ``objective`` (results or value).
+    """``budget`` (the plan spends at most this much) and ``objective``.
 
-    No limit on spend when planning to a target. In a re-plan the budget is what is left.
+    Objectives: ``results`` (the most expected results), ``value`` (the most value: results x
+    ``value_per_result``, the whole budget spent if it adds value) and ``profit`` (the most
+    value minus spend: the budget is a limit, not reached when more spend loses money). No
+    limit on spend when planning to a target. In a re-plan the budget is what is left.
     """
 
     keys = fields = ("budget", "objective")
@@ -37,18 +44,22 @@ class Budget(RuleFamily):
     def validate(self, spec: PlanSpec) -> None:
         """Check the budget's range and the objective's name."""
         object.__setattr__(spec, "budget", check_budget(spec.budget))
-        if spec.objective not in ("results", "value"):
-            raise SpecError(f"spec.objective: must be 'results' or 'value', got {spec.objective!r}")
+        if spec.objective not in OBJECTIVES:
+            raise SpecError(
+                f"spec.objective: must be 'results', 'value' or 'profit', got {spec.objective!r}"
+            )
 
     def check(self, spec: PlanSpec, curves: Curves) -> None:
-        """Under objective 'value' every planned line needs a value_per_result."""
-        if spec.objective != "value":
+        """Under objective 'value' or 'profit' every planned line needs a value per result."""
+        if spec.objective == "results":
             return
-        for ln in curves.lines:
-            if ln.value_per_result is None and not spec.exclude.excludes(ln.key):
+        planned = [ln for ln in curves.lines if not spec.exclude.excludes(ln.key)]
+        for ln, v in zip(planned, line_values(spec, planned, curves.result_type), strict=True):
+            if v is None:
                 raise SpecError(
-                    f"{spec.source}: objective is 'value' but curve line {ln.label} has no "
-                    "value_per_result; give every line one or use objective: results"
+                    f"{spec.source}: objective is '{spec.objective}' but curve line {ln.label} "
+                    "has no value per result; give value_per_result in the spec (a number, or "
+                    "per result type, network or line) or use objective: results"
                 )
 
     def to_dict(self, spec: PlanSpec) -> dict[str, Any]:
@@ -66,7 +77,7 @@ class Budget(RuleFamily):
         """Add the budget row on the total-spend column."""
         spec = lp.spec
         limit = INF if lp.target_results is not None else spec.budget
-        desc = f"total spend <= budget {spec.budget:,.2f}"
+        desc = f"the budget of {fmt(spec.budget)} {lp.unit}"
         lp.rule([lp.total], [1.0], "max", limit, "budget", (), desc)
 
     def action(self, info: RowInfo, amount: float) -> str:  # noqa: ARG002 (every family's signature)
@@ -84,7 +95,7 @@ class Target(RuleFamily):
         if lp.target_results is None:
             return
         rt = lp.curves.result_type
-        desc = f"expected {rt} >= {lp.target_results:,.2f}"
+        desc = f"at least {fmt(lp.target_results)} {rt} expected"
         target = float(lp.target_results)
         lp.rule(lp.tiers, lp.slope, "min", target, "target", (), desc, rt, "target_results")
 

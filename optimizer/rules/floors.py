@@ -13,7 +13,7 @@ from ..curves import Curves, load_curves
 from ..errors import CurveError, SpecError
 from ..lp import INF, LPContext, RowInfo, rule_name
 from ..values import mapping, number, refuse_unknown
-from .base import EPS, RuleFamily
+from .base import EPS, RuleFamily, fmt
 
 if TYPE_CHECKING:
     from ..spec import PlanSpec
@@ -124,7 +124,7 @@ class ResultsFloors(RuleFamily):
             for j, (ln, li) in enumerate(zip(flines, lidx, strict=True)):
                 self._hypograph(lp, lp.line_cols(int(li)), r0 + j, ln.points, fl.result_type)
             fcols = np.arange(r0, r0 + len(flines))
-            desc = f"expected {fl.result_type} >= {fl.min:,.2f}"
+            desc = f"at least {fmt(fl.min)} {fl.result_type} expected"
             rt = fl.result_type
             lp.rule(fcols, 1.0, "min", fl.min, "results_floor", (rt,), desc, rt)
             lp.floor_cols[rt] = (lidx, fcols)

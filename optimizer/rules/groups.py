@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..lp import LPContext
+from ..names import group_words
 from ..values import mapping, optional, refuse_unknown
-from .base import EPS, RuleFamily, fmt, unknown_name
+from .base import EPS, RuleFamily, fmt, pct, unknown_name
 
 if TYPE_CHECKING:
     from ..curves import Curves
@@ -173,18 +174,19 @@ class GroupLimits(RuleFamily):
 
     def _rule_rows(self, lp: LPContext, name: str, rule: GroupRule) -> None:
         w, col, total = self.word, lp.group_col(self.kind, name), lp.total
+        who, cur = group_words(self.kind, name), lp.unit
         if rule.min is not None:
-            desc = f"{w} {name} spends at least {rule.min:,.2f}"
+            desc = f"{who} at least {fmt(rule.min)} {cur}"
             lp.rule([col], [1.0], "min", rule.min, f"{w}_min", (name,), desc)
         if rule.max is not None:
-            desc = f"{w} {name} spends at most {rule.max:,.2f}"
+            desc = f"{who} at most {fmt(rule.max)} {cur}"
             lp.rule([col], [1.0], "max", rule.max, f"{w}_max", (name,), desc)
         if rule.min_share is not None:
-            desc = f"{w} {name} gets at least {rule.min_share:.1%} of the total spend"
+            desc = f"{who} at least {pct(rule.min_share)} of spend"
             val = [1.0, -rule.min_share]
             lp.rule([col, total], val, "min", 0.0, f"{w}_share_min", (name,), desc)
         if rule.max_share is not None:
-            desc = f"{w} {name} gets at most {rule.max_share:.1%} of the total spend"
+            desc = f"{who} at most {pct(rule.max_share)} of spend"
             val = [1.0, -rule.max_share]
             lp.rule([col, total], val, "max", 0.0, f"{w}_share_max", (name,), desc)
 

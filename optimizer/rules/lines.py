@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from ..curves import LineNamed
 from ..errors import SpecError
 from ..lp import LPContext
+from ..names import line_words
 from ..values import line_key, mapping, optional, refuse_unknown
-from .base import RuleFamily, unknown_name
+from .base import RuleFamily, fmt, unknown_name
 
 if TYPE_CHECKING:
     from ..curves import CurveLine, Curves
@@ -170,15 +171,15 @@ class LineLimits(RuleFamily):
     def rows(self, lp: LPContext) -> None:
         """Add the rows of every line rule, in the spec's order."""
         for rule in lp.spec.lines:
-            cols = lp.line_cols(lp.index[rule.key])
+            cols, who = lp.line_cols(lp.index[rule.key]), line_words(rule.key)
             if rule.lock is not None:
-                desc = f"line {rule.label} locked at {rule.lock:,.2f}"
+                desc = f"{who} locked at {fmt(rule.lock)} {lp.unit}"
                 lp.rule(cols, 1.0, "eq", rule.lock, "lock", rule.key, desc)
             if rule.min is not None:
-                desc = f"line {rule.label} spends at least {rule.min:,.2f}"
+                desc = f"{who} at least {fmt(rule.min)} {lp.unit}"
                 lp.rule(cols, 1.0, "min", rule.min, "line_min", rule.key, desc)
             if rule.max is not None:
-                desc = f"line {rule.label} spends at most {rule.max:,.2f}"
+                desc = f"{who} at most {fmt(rule.max)} {lp.unit}"
                 lp.rule(cols, 1.0, "max", rule.max, "line_max", rule.key, desc)
 
 

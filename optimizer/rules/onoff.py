@@ -9,8 +9,9 @@ import numpy as np
 
 from ..errors import SpecError
 from ..lp import INF, LPContext, RowInfo, rule_name
+from ..names import line_words
 from ..values import number, optional
-from .base import EPS, RuleFamily
+from .base import EPS, RuleFamily, fmt
 
 if TYPE_CHECKING:
     from ..spec import PlanSpec
@@ -63,7 +64,7 @@ class OnOff(RuleFamily):
                 self._min_row(lp, li, y0 + li, m)
         k = spec.max_active_lines
         if k is not None:
-            desc = f"at most {k} lines switched on"
+            desc = f"at most {k} lines on"
             row = lp.rule(
                 lp.binary_cols, 1.0, "max", float(k), "max_active_lines", (), desc, "lines"
             )
@@ -92,6 +93,6 @@ class OnOff(RuleFamily):
         """Add ``spend >= m x on`` for line ``li`` (``min_line_spend__<line>``)."""
         cols, key = lp.line_cols(li), lp.keys[li]
         idx = np.append(cols, y)
-        desc = f"line {'/'.join(key)} spends 0 or at least {m:,.2f}"
+        desc = f"{line_words(key)}: 0 or at least {fmt(m)} {lp.unit}"
         val = np.append(np.ones(len(cols)), -m)
         lp.activation_rows.append(lp.rule(idx, val, "min", 0.0, "min_line_spend", key, desc))

@@ -10,7 +10,7 @@ from ..errors import SpecError
 from ..lp import LPContext
 from ..periods import period_kind
 from ..values import mapping, number, optional, refuse_unknown
-from .base import RuleFamily, unknown_name
+from .base import RuleFamily, pct, unknown_name
 
 if TYPE_CHECKING:
     from ..curves import Curves
@@ -123,9 +123,9 @@ class PacingRule(RuleFamily):
         for p in periods:
             cols = [lp.group_col("periods", p), lp.total]
             hi, lo = (1 + tol) * w[p], max(0.0, 1 - tol) * w[p]
-            desc = f"period {p} spends at most {hi:.1%} of the total"
+            desc = f"period {p} at most {pct(hi)} of spend"
             lp.rule(cols, [1.0, -hi], "max", 0.0, "pacing", (p,), desc, word="pacing_max")
-            desc = f"period {p} spends at least {lo:.1%} of the total"
+            desc = f"period {p} at least {pct(lo)} of spend"
             lp.rule(cols, [1.0, -lo], "min", 0.0, "pacing", (p,), desc, word="pacing_min")
 
 
@@ -154,10 +154,10 @@ class PeriodChange(RuleFamily):
         for p0, p1 in zip(periods, periods[1:], strict=False):
             c0 = lp.group_col("periods", p0)
             cols = [lp.group_col("periods", p1), c0]
-            desc = f"period {p1} spends at most {1 + ch:.0%} of {p0}"
+            desc = f"period {p1} at most {pct(1 + ch)} of {p0}'s spend"
             lp.rule(
                 cols, [1.0, -(1 + ch)], "max", 0.0, "period_change", (p1,), desc, word="change_max"
             )
             lo = max(0.0, 1 - ch)
-            desc = f"period {p1} spends at least {lo:.0%} of {p0}"
+            desc = f"period {p1} at least {pct(lo)} of {p0}'s spend"
             lp.rule(cols, [1.0, -lo], "min", 0.0, "period_change", (p1,), desc, word="change_min")

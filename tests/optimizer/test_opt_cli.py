@@ -24,7 +24,8 @@ def test_optimize_writes_json_and_prints_summary(files):
     assert plan["status"] == "optimal"
     assert plan["total_spend"] == pytest.approx(20000)
     assert "By network" in r.output and "net00" in r.output
-    assert "Rules that cost the most" in r.output and "network_max__net01" in r.output
+    assert "What each rule costs" in r.output and "network_max__net01" in r.output
+    assert "re-solved without the rule" in r.output
 
 
 def test_optimize_json_flag_prints_only_json(files):

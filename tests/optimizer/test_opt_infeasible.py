@@ -1,4 +1,4 @@
-"""Infeasible rules: the error names the conflicting rules and the smallest relaxation."""
+"""Infeasible rules: the error names the conflicting rules and the smallest repairs."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_floors_over_budget(three):
     assert "network_min__meta" in msg and "network_min__tiktok" in msg
     assert "need 72,000 of a 60,000 budget" in msg
     assert "raise the budget by 12,000" in msg
-    assert "lower network_min__meta by 12,000" in msg
+    assert "lower the Meta network floor by 12,000" in msg
     diag = {d["rule"]: d for d in e.value.diagnosis}
     assert set(diag) == {"budget", "network_min__meta", "network_min__tiktok"}
     assert diag["budget"]["needed"] == pytest.approx(72000)

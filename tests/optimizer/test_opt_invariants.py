@@ -174,6 +174,8 @@ def test_highs_and_cbc_agree_on_bigger_instances(seed):
     b = allocate(curves, spec, solver="cbc")
     assert a.expected_results == pytest.approx(b.expected_results, rel=1e-6)
     # duals may legitimately differ here (degenerate vertices); signs may not
-    for pa, pb in zip(a.constraints, b.constraints, strict=True):
+    rules_a = [c for c in a.constraints if c.family != "curve_end"]
+    rules_b = [c for c in b.constraints if c.family != "curve_end"]
+    for pa, pb in zip(rules_a, rules_b, strict=True):
         assert pa.name == pb.name
         assert pa.shadow_price * pb.shadow_price >= -1e-12

@@ -54,7 +54,8 @@ def test_a_line_capped_at_zero_is_held_by_that_rule(ab, solver):
     """Mutation: a line_max of 0 not counted as holding the line at 0."""
     plan = allocate(ab, {"budget": 150, "lines": [{**B, "max": 0}]}, solver=solver)
     (u,) = plan.unfunded
-    assert u["reason"] == "held at 0 by rule line_max__b/all/2027-01"
+    assert (u["cause"], u["rule"]) == ("rule", "line_max__b/all/2027-01")
+    assert u["reason"].startswith("held by a rule: line b/all/2027-01 at most 0 EUR")
 
 
 def test_a_floor_on_a_group_whose_lines_are_all_excluded_is_refused(ab):
@@ -64,12 +65,19 @@ def test_a_floor_on_a_group_whose_lines_are_all_excluded_is_refused(ab):
         allocate(ab, spec)
 
 
-def test_the_unspent_budget_note_does_not_blame_a_lock(ab, solver):
-    """Mutation: binding locks named as what stops more spend."""
+def test_the_unspent_budget_note_names_the_lock_that_holds_a_line(ab, solver):
+    """Mutation: the lock holding B at 50 (of the 100 its curve absorbs) not named.
+
+    A is at the end of its curve (200); B could take 50 more but its lock holds it: the lock
+    is what stops more spend, and the note and ``unspent.stopped_by`` say so.
+    """
     plan = allocate(ab, {"budget": 1000, "lines": [{**B, "lock": 50}]}, solver=solver)
     (note,) = plan.notes
-    assert "lock__" not in note
-    assert "more spend would bring no more results" in note
+    assert "lock__b/all/2027-01, 1 line" in note
+    (held, end) = plan.unspent["stopped_by"]
+    assert (held["rule"], held["lines"], held["room"]) == ("lock__b/all/2027-01", 1, 50.0)
+    assert (end["cause"], end["lines"]) == ("curve_end", 1)
+    assert plan.unspent["amount"] == pytest.approx(750.0)
 
 
 def test_a_rule_with_room_to_spare_has_no_price(ab):

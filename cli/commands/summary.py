@@ -1,0 +1,133 @@
+"""The plan as ``adplan optimize`` prints it: totals, splits, what each rule costs, and why.
+
+Money is rounded for display only, by largest remainder (``scenarios.money``), so the shown
+spend of the networks (or segments) adds up to the shown total spend.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.markup import escape
+from rich.table import Table
+
+from cli.commands._common import out
+
+#: rows of the split and ledger tables shown (the JSON has them all)
+MAX_ROWS = 20
+MAX_LEDGER = 8
+
+
+def _fmt(v, digits: int = 0) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"
+
+
+def print_plan(plan) -> None:
+    """Print the plan's summary: the head line, splits, the ledger, curve ends and unfunded."""
+    _head(plan)
+    for kind, title in (("network", "By network"), ("segment", "By segment")):
+        out.print(_split(plan, kind, title))
+    if plan.ledger():
+        out.print(_ledger(plan))
+    _curve_ends(plan)
+    _unfunded(plan)
+
+
+def _head(plan) -> None:
+    cur, rtype = escape(plan.currency), escape(plan.result_type)
+    out.print(
+        f"[bold]{plan.status}[/]: spend {_fmt(plan.total_spend)} {cur} of {_fmt(plan.budget)} "
+        f"-> {_fmt(plan.expected_results, 1)} {rtype} at "
+        f"{_fmt(plan.cost_per_result, 2)} {cur} each "
+        f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
+        highlight=False,
+    )
+    if plan.expected_value is not None:
+        out.print(f"expected value: {_fmt(plan.expected_value, 2)} {cur}", highlight=False)
+    if plan.expected_profit is not None:
+        out.print(
+            f"expected profit (value - spend): {_fmt(plan.expected_profit, 2)} {cur}",
+            highlight=False,
+        )
+
+
+def _split(plan, kind: str, title: str) -> Table:
+    """Return the spend, share, results and cost per result of each network (or segment)."""
+    from scenarios.money import round_to_total
+
+    cur = escape(plan.currency)
+    totals = sorted(plan.totals_by(kind).items(), key=lambda kv: -kv[1]["spend"])
+    shown = round_to_total([v["spend"] for _, v in totals])
+    t = Table(title=title, title_justify="left")
+    for name, justify in ((kind, "left"), (f"spend ({cur})", "right"), ("share", "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    t.add_column(escape(plan.result_type), justify="right")
+    t.add_column("cost/result", justify="right")
+    for (name, v), s in list(zip(totals, shown, strict=True))[:MAX_ROWS]:
+        share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
+        cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
+        t.add_row(
+            escape(name), _fmt(s), f"{share:.1%}", _fmt(v["expected_results"], 1), _fmt(cpr, 2)
+        )
+    if len(totals) > MAX_ROWS:
+        t.caption = f"... and {len(totals) - MAX_ROWS} more"
+    return t
+
+
+def _ledger(plan) -> Table:
+    """Return what each binding rule costs: measured by a re-solve, beside its shadow price."""
+    cur, rtype = escape(plan.currency), escape(plan.result_type)
+    what = rtype if plan.objective == "results" else plan.objective
+    t = Table(title="What each rule costs", title_justify="left")
+    rules = plan.ledger()
+    t.add_column("rule")
+    t.add_column("id", no_wrap=True, min_width=max(len(c.name) for c in rules[:MAX_LEDGER]))
+    t.add_column(f"{what} if removed", justify="right")
+    t.add_column(f"per 1,000 {cur}", justify="right")
+    t.add_column("next result", justify="right")
+    for c in rules[:MAX_LEDGER]:
+        gain = _fmt(c.gain_if_removed, 1)
+        if c.gain_if_removed is not None and c.gain_proven is False:
+            gain = f">= {gain}"
+        per = _fmt(c.per_1000, 1) if c.per_1000 is not None else f"{c.shadow_price:+.4g}/{c.unit}"
+        nxt = "-" if c.next_result_cost is None else f"{c.next_result_cost:,.2f} {cur}"
+        t.add_row(escape(c.description), escape(c.name), gain, per, nxt)
+    more = (
+        f" ... and {len(rules) - MAX_LEDGER} more in the plan's ledger."
+        if len(rules) > MAX_LEDGER
+        else ""
+    )
+    t.caption = (
+        f"if removed: {what} gained, re-solved without the rule. Per 1,000 {cur}: the shadow "
+        f"price, a rate at the margin, not the rule's cost.{more}"
+    )
+    return t
+
+
+def _curve_ends(plan) -> None:
+    """Say how many lines sit at the end of their curves (the forecast's caps)."""
+    ends = {c.name.split("__", 1)[1] for c in plan.curve_ends()}
+    if not ends:
+        return
+    held = sum(ln.spend for ln in plan.lines if f"{ln.network}/{ln.segment}/{ln.period}" in ends)
+    share = held / plan.total_spend if plan.total_spend else 0.0
+    out.print(
+        f"{len(ends)} lines holding {share:.0%} of the spend are at the end of their curves "
+        "(the forecast's caps): they cannot take more ('curve_end' in the plan's constraints).",
+        highlight=False,
+    )
+
+
+def _unfunded(plan) -> None:
+    """Say how many lines get no spend, by the cause that binds them."""
+    if not plan.unfunded:
+        return
+    causes = Counter(u.get("rule") or u.get("cause") for u in plan.unfunded)
+    parts = ", ".join(f"{n} {escape(str(c))}" for c, n in causes.most_common(4))
+    more = ", ..." if len(causes) > 4 else ""
+    out.print(
+        f"{len(plan.unfunded)} lines get no spend ({parts}{more}; see 'unfunded' in the plan).",
+        highlight=False,
+    )
