@@ -69,7 +69,9 @@ def allocate(
     sol = s.solve()
     if not sol.has_plan:
         _raise_for(sol, model, spec.budget)
-    return read_plan(model, sol, curves=curves, spec=spec, seconds_total=time.perf_counter() - t0)
+    plan = read_plan(model, sol, curves=curves, spec=spec, solver=s)
+    # the time of the whole call: the checks, the solve, the reasons and the ledger
+    return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
 
 
 def _point(model, sol, budget: float) -> dict:

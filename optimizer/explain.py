@@ -14,7 +14,7 @@ is at the end of its curve) is read against the LP's duals:
    says how much cheaper its results would have to be. Under ``profit`` with money to spare,
    the next result costs more than it is worth.
 
-Lines whose next tier has a reduced cost of 0 (to 1e-9 relative) are at the margin: one
+Lines whose next tier has a reduced cost of 0 (to 1e-7 relative) are at the margin: one
 alone takes the last of the money (its binding rule is the budget, or whichever rule sets the
 price); several are a tie, and each gets the bounds, found by LP ranging (HiGHS, the plan's
 objective held), within which any split between them is as good.
@@ -22,6 +22,7 @@ objective held), within which any split between them is as good.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,8 +31,11 @@ from .model import Model
 from .rules import CUT_FAMILIES, fmt
 from .solvers import HighsSolver, Solution, reduced_costs, row_activity
 
-#: reduced costs within this fraction of the tier's objective count as 0 (a tie)
-TIE_RTOL = 1e-9
+#: reduced costs within this fraction of the tier's objective count as 0 (a tie): CBC's
+#: values carry about 8 digits, so a finer test would call its noise a price
+TIE_RTOL = 1e-7
+#: a tier filled to within this fraction of its width (or 1e-7 of currency) is full
+FULL_RTOL = 1e-7
 #: the most tied lines whose bounds are found by LP ranging (two solves each)
 MAX_RANGED = 24
 #: rule families a line's limit cannot be blamed on: they set the price of money, not a line
@@ -78,86 +82,134 @@ CAUSES = ("rule", "curve_end", "on_off", "price", "not_worth", "tie", "margin", 
 
 @dataclass(slots=True)
 class _Dual:
-    """What the reasons read off one solution: duals, reduced costs, binding rows, columns."""
+    """What the reasons read off one solution, for every line's next tier at once.
+
+    ``held[i]`` is the row of the rule that holds line ``i``'s next tier (-1: none) and
+    ``holding[i]`` how many rules hold it; ``d_free`` the reduced costs without the on/off
+    rows (None for a plain LP); ``push[i]`` the share of the floors that push line ``i`` up
+    (a line at its floor is limited by its price, not at the margin).
+    """
 
     model: Model
     y: np.ndarray
     d: np.ndarray
-    at_ub: np.ndarray
-    at_lb: np.ndarray
-    col_start: np.ndarray
-    col_rows: np.ndarray
-    col_vals: np.ndarray
-    tier_groups: list[list[int]]
-    skip: np.ndarray
-    #: rows no price can move: a cap of 0, a marginal ceiling, a rule on one line alone
-    absolute: np.ndarray
-
-    def holders(self, k: int) -> list[tuple[float, int]]:
-        """Return (score, row) of the binding user rules that hold tier ``k`` back.
-
-        A rule holds it when more spend there breaks the rule and either no price can
-        help (a cap of 0, a marginal-cost ceiling, a rule on this line alone) or the tier
-        would be worth its spend but for the rule (its reduced cost without the rule's
-        share is >= 0). A shared rule that costs nothing on a line too dear anyway does not
-        hold it: price does, and the price named includes that rule's share. Rules that
-        no price can move come first, then the largest ``dual x coefficient``.
-        """
-        m, out = self.model, []
-        tol = TIE_RTOL * max(abs(float(m.c[k])), 1e-12)
-        for r, e in self._entries(k):
-            info = m.rows[r]
-            if not info.report or self.skip[r] or info.family in PRICE_FAMILIES:
-                continue
-            if not ((e > 0 and self.at_ub[r]) or (e < 0 and self.at_lb[r])):
-                continue
-            share = float(self.y[r] * e)
-            if self.absolute[r] or self.d[k] + share >= -tol:
-                out.append((bool(self.absolute[r]), abs(share), r))
-        return [(score, r) for _, score, r in sorted(out, reverse=True)]
-
-    def _entries(self, k: int):
-        """Yield (row, coefficient) of column ``k`` and of the group columns it adds to."""
-        for j in (k, *self.tier_groups[k]):
-            for p in range(self.col_start[j], self.col_start[j + 1]):
-                yield int(self.col_rows[p]), float(self.col_vals[p])
+    held: np.ndarray
+    holding: np.ndarray
+    d_free: np.ndarray | None
+    #: per line, the reduced cost its floors add to its next tier (<= 0 to remove)
+    push: np.ndarray
 
 
-def _dual(model: Model, sol: Solution) -> _Dual:
-    """Read the duals, the reduced costs and the binding rows of ``sol`` once for all lines."""
+def _slices(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (owner, position) of every position in the slices ``lo[i]:hi[i]``."""
+    n = hi - lo
+    owner = np.repeat(np.arange(len(lo)), n)
+    pos = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+    return owner, pos
+
+
+def _group_pairs(model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """Return (tier, group column) for every tier that adds to a network/segment/period column."""
+    if not model.group_defs:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    defs = np.array(model.group_defs, dtype=np.int64)
+    owner, pos = _slices(model.indptr[defs[:, 1]], model.indptr[defs[:, 1] + 1])
+    tier = model.indices[pos].astype(np.int64)
+    keep = tier < model.n_tier
+    return tier[keep], defs[owner[keep], 0]
+
+
+def _entries(model: Model, cols: np.ndarray):
+    """Return (line, row, coefficient) of each line's column ``cols[i]`` and its group columns."""
     from .solvers import _csc
 
+    g_tier, g_col = _group_pairs(model)
+    order = np.argsort(g_tier, kind="stable")
+    g_tier, g_col = g_tier[order], g_col[order]
+    owner, pos = _slices(
+        np.searchsorted(g_tier, cols, "left"), np.searchsorted(g_tier, cols, "right")
+    )
+    line_of = np.concatenate([np.arange(len(cols)), owner])
+    col = np.concatenate([cols, g_col[pos]])
     start, rows, vals = _csc(model)
+    owner, pos = _slices(start[col], start[col + 1])
+    return line_of[owner], rows[pos].astype(np.int64), vals[pos]
+
+
+def _binding(model: Model, sol: Solution) -> tuple[np.ndarray, np.ndarray]:
+    """Return which rows sit at their upper and at their lower bound (to solver precision)."""
     act = row_activity(model, sol.x)
     size = row_activity(model, sol.x, absolute=True)
-    tol = 1e-6 * np.maximum(1.0, np.maximum(np.abs(model.row_ub), size))
-    tol = np.where(np.isfinite(tol), tol, 1e-6 * np.maximum(1.0, size))
-    at_ub = np.isfinite(model.row_ub) & (model.row_ub - act <= tol)
-    at_lb = np.isfinite(model.row_lb) & (act - model.row_lb <= tol)
-    groups: list[list[int]] = [[] for _ in range(model.n_tier)]
-    for col, r in model.group_defs:
-        for p in range(model.indptr[r], model.indptr[r + 1]):
-            j = int(model.indices[p])
-            if j < model.n_tier:
-                groups[j].append(int(col))
-    skip = np.zeros(model.n_row, dtype=bool)
-    skip[model.activation_rows] = True
-    for _, r in model.group_defs:
-        skip[r] = True
-    skip[0] = True
-    nonneg = (
-        np.bincount(
-            np.repeat(np.arange(model.n_row), np.diff(model.indptr)),
-            weights=(model.data < 0).astype(float),
-            minlength=model.n_row,
+    tol = 1e-6 * np.maximum(1.0, size)
+    with np.errstate(invalid="ignore"):
+        tol_ub = np.maximum(
+            tol, 1e-6 * np.abs(np.where(np.isfinite(model.row_ub), model.row_ub, 0))
         )
-        == 0
+        at_ub = np.isfinite(model.row_ub) & (model.row_ub - act <= tol_ub)
+        at_lb = np.isfinite(model.row_lb) & (act - model.row_lb <= tol)
+    return at_ub, at_lb
+
+
+def _rule_rows(model: Model) -> np.ndarray:
+    """Return which rows are user rules a line's reason may name (not helpers, not the price)."""
+    ok = np.array([r.report and r.family not in PRICE_FAMILIES for r in model.rows], dtype=bool)
+    ok[model.activation_rows] = False
+    return ok
+
+
+def _absolute(model: Model) -> np.ndarray:
+    """Return which rows no price can move: caps of 0, marginal ceilings, one-line rules."""
+    row_of = np.repeat(np.arange(model.n_row), np.diff(model.indptr))
+    n = model.n_row
+    negative = np.bincount(row_of, weights=(model.data < 0).astype(float), minlength=n) > 0
+    zero_cap = ~negative & (model.row_ub <= 0) & np.isfinite(model.row_ub)
+    tier = model.indices < model.n_tier
+    line = np.where(tier, model.tier_line[np.minimum(model.indices, model.n_tier - 1)], -1)
+    helper = np.bincount(row_of, weights=(~tier).astype(float), minlength=n) > 0
+    lo = np.full(n, np.iinfo(np.int64).max)
+    hi = np.full(n, -1)
+    np.minimum.at(lo, row_of, line)
+    np.maximum.at(hi, row_of, line)
+    one_line = ~helper & (lo == hi)
+    cut = np.array([r.family in CUT_FAMILIES for r in model.rows], dtype=bool)
+    return zero_cap | one_line | cut
+
+
+def _dual(model: Model, sol: Solution, nxt: np.ndarray) -> _Dual:
+    """Find, for every line's next tier ``nxt[i]``, the binding user rule that holds it.
+
+    A rule holds a tier when more spend there breaks the rule and either no price can help
+    (a cap of 0, a marginal-cost ceiling, a rule on that line alone) or the tier would be
+    worth its spend but for the rule (its reduced cost without the rule's share is >= 0). A
+    shared rule that costs nothing, on a line too dear anyway, does not hold it: price does,
+    and the price named includes that rule's share. Rules no price can move come first,
+    then the largest ``dual x coefficient``.
+    """
+    y = sol.row_dual
+    d = reduced_costs(model, y)
+    at_ub, at_lb = _binding(model, sol)
+    line, row, coef = _entries(model, nxt)
+    absolute = _absolute(model)
+    share = y[row] * coef
+    rules = _rule_rows(model)[row]
+    # floors that push the tier up (a negative share): without them its price shows
+    push = np.bincount(line[rules], weights=np.minimum(share[rules], 0.0), minlength=len(nxt))
+    tol = TIE_RTOL * np.maximum(np.abs(model.c[nxt]), 1e-12)
+    ok = (
+        rules
+        & (((coef > 0) & at_ub[row]) | ((coef < 0) & at_lb[row]))
+        & (absolute[row] | (d[nxt][line] + share >= -tol[line]))
     )
-    zero_cap = nonneg & (model.row_ub <= 0) & np.isfinite(model.row_ub)
-    return _Dual(
-        model, sol.row_dual, reduced_costs(model, sol.row_dual), at_ub, at_lb,
-        start, rows, vals, groups, skip, zero_cap,
-    )  # fmt: skip
+    line, row, share = line[ok], row[ok], np.abs(share[ok])
+    order = np.lexsort((row, -share, ~absolute[row], line))
+    line, row = line[order], row[order]
+    held = np.full(len(nxt), -1, dtype=np.int64)
+    first = np.r_[True, line[1:] != line[:-1]] if len(line) else np.zeros(0, dtype=bool)
+    held[line[first]] = row[first]
+    d_free = None
+    if model.is_mip:
+        d_free = reduced_costs(model, y, np.asarray(model.activation_rows, dtype=np.int64))
+    return _Dual(model, y, d, held, np.bincount(line, minlength=len(nxt)), d_free, push)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,17 +228,15 @@ class Terms:
 
 def line_reasons(model: Model, sol: Solution, on, terms: Terms) -> list[Reason]:
     """Return why each planned line gets no more than it gets (see the module docstring)."""
-    dual = _dual(model, sol)
     nt = model.n_tier
     width = model.col_ub[:nt]
     x = np.clip(sol.x[:nt], 0.0, width)
+    nxt, at_end = _next_tiers(model, x)
+    dual = _dual(model, sol, nxt)
     out: list[Reason | None] = []
     margin: list[int] = []
     for i in range(len(model.lines)):
-        a, b = int(model.tier_start[i]), int(model.tier_start[i + 1])
-        room = np.flatnonzero(x[a:b] < width[a:b] * (1 - 1e-9) - 1e-9)
-        k = a + int(room[0]) if len(room) else b - 1
-        r = _reason(dual, i, k, not len(room), on, terms)
+        r = _reason(dual, i, int(nxt[i]), bool(at_end[i]), on, terms)
         if r is None:
             margin.append(i)
         out.append(r)
@@ -194,31 +244,43 @@ def line_reasons(model: Model, sol: Solution, on, terms: Terms) -> list[Reason]:
     return [r if r is not None else tied[i] for i, r in enumerate(out)]
 
 
+def _next_tiers(model: Model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each line's next tier (the first not full; its last when all are) and at-end."""
+    width = model.col_ub[: model.n_tier]
+    room = x < width - FULL_RTOL * np.maximum(1.0, width)
+    start = model.tier_start[:-1].astype(np.intp)
+    big = np.iinfo(np.int64).max
+    first = np.minimum.reduceat(np.where(room, np.arange(len(x)), big), start)
+    at_end = first == big
+    return np.where(at_end, model.tier_start[1:] - 1, first).astype(np.int64), at_end
+
+
 def _reason(dual: _Dual, i: int, k: int, at_end: bool, on, terms: Terms) -> Reason | None:
     """Return line ``i``'s reason from its next tier ``k`` (None: at the margin, decided later)."""
     m = dual.model
-    held = dual.holders(k)
-    if at_end and not (held and m.rows[held[0][1]].family in ("lock", "line_max")):
+    r = int(dual.held[i])
+    if at_end and not (r >= 0 and m.rows[r].family in ("lock", "line_max")):
         if dual.d[k] <= TIE_RTOL * max(abs(float(m.c[k])), 1e-12):
             return None  # at its end, but no better than the margin: maybe a tie
         return _curve_end(m, i, float(dual.d[k]), terms)
-    if held:
-        return _held(m, [r for _, r in held])
+    if r >= 0:
+        return _held(m, r, int(dual.holding[i]))
     if on is not None and not on[i]:
-        r = _switched_off(dual, k, on)
-        if r is not None:
-            return r
-    c, d = float(m.c[k]), float(dual.d[k])
+        off = _switched_off(dual, k, on)
+        if off is not None:
+            return off
+    c, d = float(m.c[k]), float(dual.d[k] + dual.push[i])
     if terms.objective == "results" and c <= 0:
         return Reason("no_results", "its curve brings no more results at this spend")
     if d < -TIE_RTOL * max(abs(c), abs(c - d), 1e-12):
-        return _price(m, i, k, c - d, terms)
+        floored = " beyond what its floors ask" if dual.push[i] < 0 else ""
+        return _price(m, i, k, c - d, terms, floored)
     return None
 
 
-def _held(m: Model, rows: list[int]) -> Reason:
-    info = m.rows[rows[0]]
-    more = f" (and {len(rows) - 1} more rules)" if len(rows) > 1 else ""
+def _held(m: Model, row: int, n: int) -> Reason:
+    info = m.rows[row]
+    more = f" (and {n - 1} more rules)" if n > 1 else ""
     words = f"held by a rule: {info.description} ({info.name}){more}"
     if info.family in CUT_FAMILIES:
         words = f"held by a rule: {info.description}, and its next result costs more ({info.name})"
@@ -237,8 +299,7 @@ def _curve_end(m: Model, i: int, sv: float, terms: Terms) -> Reason:
 def _switched_off(dual: _Dual, k: int, on) -> Reason | None:
     """Return the on/off reason of a line switched off whose first tier is worth funding."""
     m = dual.model
-    skip = np.asarray(m.activation_rows, dtype=np.int64)
-    d_free = float(reduced_costs(m, dual.y, skip)[k])
+    d_free = float(dual.d_free[k]) if dual.d_free is not None else 0.0
     if d_free <= TIE_RTOL * max(abs(float(m.c[k])), 1e-12):
         return None  # off for its price, not for the switch
     count = next((r for r in m.activation_rows if m.rows[r].family == "max_active_lines"), None)
@@ -258,7 +319,7 @@ def _switched_off(dual: _Dual, k: int, on) -> Reason | None:
     return Reason("on_off", words, rule="min_line_spend", rule_words=info.description)
 
 
-def _price(m: Model, i: int, k: int, price: float, terms: Terms) -> Reason:
+def _price(m: Model, i: int, k: int, price: float, terms: Terms, floored: str = "") -> Reason:
     """Say how much cheaper line ``i``'s next result must be to get spend (or that it is dear)."""
     slope = float(m.tier_slope[k])
     cost = 1.0 / slope if slope > 0 else None
@@ -274,7 +335,7 @@ def _price(m: Model, i: int, k: int, price: float, terms: Terms) -> Reason:
         return Reason("not_worth", words, cheaper_by_pct=pct, needed_cost_per_result=needed)
     words = (
         f"other lines bring {terms.result_type} more cheaply: its next result costs {shown} "
-        f"{cur}; it gets spend once its results cost {_pct(pct or 0.0)} less "
+        f"{cur}; it gets spend{floored} once its results cost {_pct(pct or 0.0)} less "
         f"({'-' if needed is None else fmt(needed)} {cur} or under)"
     )
     return Reason("price", words, cheaper_by_pct=pct, needed_cost_per_result=needed)
@@ -285,16 +346,18 @@ def _tied(model: Model, sol: Solution, margin: list[int], x, on, dual: _Dual, te
     ranges = _ranges(model, sol, margin[:MAX_RANGED], on)
     spend = {i: float(x[model.tier_start[i] : model.tier_start[i + 1]].sum()) for i in margin}
     free = [i for i in margin if i in ranges and _moves(ranges[i], spend[i])]
-    slope_of = {i: float(model.tier_slope[_next_tier(model, x, i)]) for i in margin}
+    nxt = _next_tiers(model, x)[0]
+    slope_of = {i: float(model.tier_slope[nxt[i]]) for i in margin}
     out: dict[int, Reason] = {}
+    same = Counter(f"{slope_of[i]:.7g}" for i in margin)
     for i in margin:
         if i in ranges:
             tie = i in free and len(free) > 1
         else:  # beyond the lines ranged: a tie when another line's next result costs the same
-            tie = sum(bool(np.isclose(slope_of[j], slope_of[i], rtol=1e-9)) for j in margin) > 1
+            tie = same[f"{slope_of[i]:.7g}"] > 1
         if tie:
             out[i] = _tie(ranges.get(i), len(free) if i in ranges else None, terms)
-        elif spend[i] >= model.lines[i].max_spend * (1 - 1e-9):
+        elif spend[i] >= model.lines[i].max_spend - FULL_RTOL * max(1.0, model.lines[i].max_spend):
             out[i] = _curve_end(model, i, 0.0, terms)
         else:
             out[i] = _at_margin(dual, slope_of[i], terms)
@@ -304,12 +367,6 @@ def _tied(model: Model, sol: Solution, margin: list[int], x, on, dual: _Dual, te
 def _moves(rng: tuple[float, float], spend: float) -> bool:
     lo, hi = rng
     return hi - lo > 1e-6 * max(1.0, abs(spend))
-
-
-def _next_tier(model: Model, x, i: int) -> int:
-    a, b = int(model.tier_start[i]), int(model.tier_start[i + 1])
-    room = np.flatnonzero(x[a:b] < model.col_ub[a:b] * (1 - 1e-9) - 1e-9)
-    return a + int(room[0]) if len(room) else b - 1
 
 
 def _tie(rng: tuple[float, float] | None, n: int | None, terms: Terms) -> Reason:
@@ -364,7 +421,7 @@ def _ranges(model: Model, sol: Solution, lines: list[int], on) -> dict[int, tupl
                 ends.append(float(sign * r.objective))
         h.h.changeColsCost(len(cols), cols, zero[cols])
         if len(ends) == 2:
-            out[i] = (max(0.0, -ends[0]), ends[1])
+            out[i] = (max(0.0, ends[0]), ends[1])
     return out
 
 

@@ -34,15 +34,24 @@ class RuleCost:
 
 
 def rule_costs(
-    model: Model, sol: Solution, rows: list[int], *, time_limit: float | None = None
+    model: Model,
+    sol: Solution,
+    rows: list[int],
+    *,
+    time_limit: float | None = None,
+    solver: HighsSolver | None = None,
 ) -> list[RuleCost]:
-    """Return the gain of removing each of ``rows`` (binding rules), most costly first by price."""
+    """Return the gain of removing each of ``rows`` (binding rules), most costly first by price.
+
+    ``solver``: the HiGHS solver that just solved ``model`` (its basis is the start of the
+    first re-solve); otherwise a new one is built and solved first.
+    """
     order = sorted(rows, key=lambda r: -abs(float(sol.row_dual[r])))
     deadline = time.perf_counter() + min(MAX_SECONDS, time_limit or MAX_SECONDS)
     if model.is_mip:
         run = _mip_runner(model, float(sol.objective), deadline)
     else:
-        run = _lp_runner(model)
+        run = _lp_runner(model, solver)
     out = []
     for n, r in enumerate(order):
         if n >= MAX_RULES or time.perf_counter() > deadline:
@@ -53,24 +62,28 @@ def rule_costs(
     return out
 
 
-def _lp_runner(model: Model):
+def _lp_runner(model: Model, solver: HighsSolver | None):
     """Return a function: the gain of the LP optimum with row ``r`` removed (warm started).
 
     The gain is measured against HiGHS's own optimum with the row, so both sides share its
     precision whichever solver made the plan.
     """
-    h = HighsSolver(model)
-    first = h.solve()
+    if solver is not None and solver.model is model and not model.is_mip:
+        h, objective = solver, float(solver.h.getInfo().objective_function_value)
+    else:
+        h = HighsSolver(model)
+        first = h.solve()
+        objective = first.objective if first.optimal else float("nan")
     inf = h.hs.kHighsInf
 
     def run(r: int) -> tuple[float | None, bool]:
-        if not first.optimal:
+        if not np.isfinite(objective):
             return None, False
         h.h.changeRowBounds(r, -inf, inf)
         res = h.run_lp(MAX_SECONDS)
         lb, ub = model.row_lb[r], model.row_ub[r]
         h.h.changeRowBounds(r, lb if np.isfinite(lb) else -inf, ub if np.isfinite(ub) else inf)
-        return (None, False) if res.x is None else (res.objective - first.objective, True)
+        return (None, False) if res.x is None else (res.objective - objective, True)
 
     return run
 

@@ -25,7 +25,7 @@ from .ledger import rule_costs
 from .lp import rule_name
 from .model import Model
 from .rules import CUT_FAMILIES, fmt, line_values
-from .solvers import Solution, row_activity
+from .solvers import HighsSolver, Solution, row_activity
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
 
@@ -240,6 +240,7 @@ def read_plan(
     spec,
     seconds_total: float | None = None,
     target_results: float | None = None,
+    solver=None,
 ) -> Plan:
     """Turn a solver's solution of ``model`` into a :class:`Plan`.
 
@@ -247,7 +248,8 @@ def read_plan(
     reported rule's slack, price and measured cost (the ledger), why each line gets no more
     (``optimizer/explain.py``), the lines at the end of their curves and, unless
     ``target_results`` is set, the budget left unspent and what stopped it. ``seconds_total``
-    is the time reported for the whole call (the solve time when None).
+    is the time reported for the whole call (the solve time when None); ``solver`` the
+    HiGHS solver that solved ``model``, reused warm by the ledger's re-solves.
     """
     spend = _line_spend(model, sol)
     on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
@@ -256,7 +258,7 @@ def read_plan(
     total_spend = sum(p.spend for p in lines)
     total_results = sum(p.expected_results for p in lines)
     other = _other_results(model, spec, spend)
-    constraints = _costed(model, sol, _constraints(model, sol, other, on), terms)
+    constraints = _costed(model, sol, _constraints(model, sol, other, on), terms, solver)
     constraints += _curve_end_limits(lines, terms)
     unspent: dict = {}
     notes: tuple[str, ...] = ()
@@ -392,18 +394,20 @@ def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int
     return out
 
 
-def _costed(model: Model, sol: Solution, rules: list, terms: Terms) -> list[PlanConstraint]:
+def _costed(model: Model, sol: Solution, rules: list, terms: Terms, solver) -> list[PlanConstraint]:
     """Add what each binding rule costs (the ledger's re-solves) and its price per 1,000.
 
     A rule that holds spend at 0 (a marginal-cost ceiling) shows no slack: it is re-solved
     too, and binds when it has a price or removing it would gain something.
     """
     rows = [r for r, c in rules if c.binding or c.family in CUT_FAMILIES]
-    costs = {rc.row: rc for rc in rule_costs(model, sol, rows, time_limit=sol.time_limit)}
+    highs = solver if isinstance(solver, HighsSolver) else None
+    costs = rule_costs(model, sol, rows, time_limit=sol.time_limit, solver=highs)
+    by_row = {rc.row: rc for rc in costs}
     out = []
     for r, c in rules:
         per, nxt = _per_1000(c, terms)
-        rc = costs.get(r)
+        rc = by_row.get(r)
         gain = None if rc is None else rc.gain
         binding = c.binding or bool(gain and gain > 1e-9 * max(1.0, abs(sol.objective)))
         out.append(

@@ -13,7 +13,7 @@ malformed JSON, schema errors     422     ``{"error": "invalid_request", "detail
 CurveError, SpecError             422     ``{"error": "invalid_curves" | "invalid_spec", ...}``
 ForecastingError, ScenarioError   422     ``{"error": "invalid_history" | "invalid_scenario"}``
 ProblemTooLarge                   422     ``{"error": "problem_too_large", "limit", "value"}``
-InfeasibleError                   422     ``{"error": "infeasible", "diagnosis", "rules"}``
+InfeasibleError                   422     ``{"error": "infeasible", "diagnosis", "rules", "repairs"}``
 SolverError                       503     ``{"error": "solver_unavailable"}``
 PoolError (service.pool)          503     ``{"error": "busy" | "time_budget_spent", ...}``
 anything else                     500     ``{"error": "internal"}`` (never a stack trace)
@@ -187,6 +187,7 @@ def _package_error(exc: Exception) -> tuple[int, dict]:
             "detail": str(exc),
             "diagnosis": diagnosis,
             "rules": _rules_of(diagnosis),
+            "repairs": list(getattr(exc, "repairs", []) or []),
         }
     if isinstance(exc, SolverError):
         return 503, {"error": "solver_unavailable", "detail": str(exc)}

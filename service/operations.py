@@ -1,7 +1,7 @@
 """What the routes do: convert the request, call the functions the CLI calls, convert back.
 
-Every function here is synchronous and CPU-bound. The four the routes call for heavy work
-(:func:`make_plan`, :func:`make_forecast`, :func:`make_frontier`,
+Every function here is synchronous and CPU-bound. The five the routes call for heavy work
+(:func:`make_plan`, :func:`make_delta`, :func:`make_forecast`, :func:`make_frontier`,
 :func:`make_scenario_run`) submit themselves to the app's heavy-work pool
 (:func:`service.pool.heavy`): at most ADPLAN_WORKERS run at once, off the request threads,
 within the request's time budget, and each solve gets ADPLAN_TIME_LIMIT cut to what is left
@@ -19,12 +19,13 @@ from forecasting.errors import ForecastingError
 from optimizer import Curves, Plan, PlanSpec, SpecError
 from scenarios.exports.write import json_safe
 
-from .db import NewPlan, dump_json
+from .db import NewPlan, StoredPlan, dump_json
 from .errors import InvalidInput
 from .history import MODEL, ForecastCache, StartupHistory
 from .limits import check_count, check_curves_size
 from .pool import heavy, solver_time_limit
 from .schemas import (
+    DeltaRequest,
     ForecastRequest,
     FrontierRequest,
     HistoryRow,
@@ -35,12 +36,15 @@ from .schemas import (
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from scenarios.delta import CurrentPlan
     from scenarios.runs import VariantRun
 
 # -- conversions ----------------------------------------------------------------------------
 
 
-def solver_of(req: PlanRequest | FrontierRequest | ScenarioRunRequest, settings: Settings) -> str:
+def solver_of(
+    req: PlanRequest | FrontierRequest | ScenarioRunRequest | DeltaRequest, settings: Settings
+) -> str:
     """Return the solver a request runs with: its ``solver``, else ADPLAN_SOLVER, else highs.
 
     ``scenarios.solver.choose_solver``, the rule of every command; an unknown name is 422
@@ -317,6 +321,83 @@ def make_plan(
         inputs=inputs,
         result=result,
         name=req.name,
+        inputs_json=dump_json(inputs),
+        result_json=dump_json(result),
+    )
+
+
+def _saved_curves(stored: StoredPlan, default_curves: Curves | None, settings: Settings) -> Curves:
+    """Return the curves a saved plan was solved on (kept with it, or the server's default)."""
+    kept = (stored.inputs or {}).get("curves")
+    if isinstance(kept, Mapping):
+        return curves_from_body(kept, settings)
+    if kept == "default" and default_curves is not None:
+        check_curves(default_curves, settings)
+        return default_curves
+    if kept == "default":
+        raise InvalidInput(
+            f"plan {stored.id} was solved on the server's default curves, and this server has "
+            "none now (setting ADPLAN_CURVES_PATH); post the plan again with its curves"
+        )
+    why = (
+        "was made by a scenario run, so its curves are the run's with the variant's overrides "
+        "and are not kept with it"
+        if stored.kind == "scenario"
+        else "keeps no curves to solve again"
+    )
+    raise InvalidInput(
+        f"plan {stored.id} {why}; post the plan to POST /v1/plans with its curves and spec, "
+        "then ask for the delta of that plan"
+    )
+
+
+def _current(stored: StoredPlan, extra: float) -> tuple[CurrentPlan, float]:
+    """Return the saved plan as the delta's current plan, and the new budget (422 if bad)."""
+    from scenarios.delta import current_plan_from_dict, delta_budget
+    from scenarios.errors import ScenarioError
+
+    try:
+        current = current_plan_from_dict(stored.result, source=f"plan {stored.id}")
+        return current, delta_budget(current.budget, extra)
+    except ScenarioError as e:
+        raise InvalidInput(str(e)) from None
+
+
+@heavy
+def make_delta(
+    stored: StoredPlan, req: DeltaRequest, default_curves: Curves | None, settings: Settings
+) -> NewPlan:
+    """Solve a saved plan's curves and spec at its budget + ``req.extra``; the new plan.
+
+    Its result is the Plan JSON with the ``delta`` (``scenarios.delta``) against the saved
+    plan; its inputs are the saved plan's, with the new budget in the spec and ``from_plan``
+    (the saved plan's id and the extra).
+    """
+    from scenarios.delta import check_current_plan, delta_plan
+    from scenarios.errors import ScenarioError
+
+    solver = solver_of(req, settings)
+    current, budget = _current(stored, req.extra)
+    inputs = dict(stored.inputs or {})
+    curves = _saved_curves(stored, default_curves, settings)
+    spec = request_spec(inputs.get("spec") or {})
+    spec.check(curves)
+    try:
+        check_current_plan(current, curves)
+    except ScenarioError as e:
+        raise InvalidInput(str(e)) from None
+    limit = solver_time_limit(settings)
+    made = delta_plan(curves, spec, current, req.extra, solver=solver, time_limit=limit)
+    result = json_safe(made.to_dict())
+    if stored.result.get("warnings"):
+        result["warnings"] = list(stored.result["warnings"])
+    inputs["spec"] = {**inputs["spec"], "budget": budget}
+    inputs["from_plan"] = {"id": stored.id, "extra": req.extra}
+    return NewPlan(
+        kind=stored.kind,
+        inputs=inputs,
+        result=result,
+        name=req.name if req.name is not None else stored.name,
         inputs_json=dump_json(inputs),
         result_json=dump_json(result),
     )

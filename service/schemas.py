@@ -146,8 +146,67 @@ Positive = Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 
 
+class LineValueBody(_Strict):
+    """What one result of one line is worth."""
+
+    network: Name
+    segment: Name
+    period: Name
+    value: NonNegative
+
+
+class ResultValuesBody(BaseModel):
+    """What a result is worth: by ``networks``, by ``lines``, and by result type (other keys).
+
+    Any other key is a result type's name (``purchases``, ``leads``...) and its value. The
+    most specific value wins: a line's, then its network's, then its result type's.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, NonNegative] = Field(init=False)
+
+    networks: dict[Name, NonNegative] | None = None
+    lines: list[LineValueBody] | None = None
+
+
+class LineCeilingBody(_Strict):
+    """The most the next result of one line may cost."""
+
+    network: Name
+    segment: Name
+    period: Name
+    max: Positive
+
+
+class MarginalCeilingsBody(_Strict):
+    """The most the next result may cost: on every line (``all``), per network, segment, line.
+
+    A line under several ceilings gets the lowest.
+    """
+
+    all: Positive | None = None
+    networks: dict[Name, Positive] | None = None
+    segments: dict[Name, Positive] | None = None
+    lines: list[LineCeilingBody] | None = None
+
+
 class _SpecFields(_Strict):
-    objective: Literal["results", "value"] | None = None
+    objective: Literal["results", "value", "profit"] | None = Field(
+        default=None,
+        description="results (the default): the most results; value: the most value "
+        "(results x value_per_result); profit: the most value minus spend (the budget is a "
+        "limit it need not reach)",
+    )
+    value_per_result: NonNegative | ResultValuesBody | None = Field(
+        default=None,
+        description="what one result is worth (objectives value and profit): a number for "
+        "every result, or by result type, network and line",
+    )
+    max_marginal_cost_per_result: Positive | MarginalCeilingsBody | None = Field(
+        default=None,
+        description="no spend where the next result costs more than this: a number for "
+        "every line, or {all, networks, segments, lines}",
+    )
     networks: dict[Name, RuleBody] | None = None
     segments: dict[Name, RuleBody] | None = None
     periods: dict[Name, RuleBody] | None = None
@@ -286,6 +345,22 @@ class PlanRequest(_HistorySpan, _SolverChoice):
             raise ValueError("give either 'curves' or 'history', not both")
         self._check_span()
         return self
+
+
+class DeltaRequest(_SolverChoice):
+    """Money to add to a saved plan's budget (negative: a cut): where it goes, line by line.
+
+    The saved plan's own curves and spec are solved again at its budget + ``extra`` (the
+    spec's rules hold; only its budget changes).
+    """
+
+    extra: Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False)] = Field(
+        description="money added to the plan's budget, in its currency (negative: a cut); "
+        "the new budget must be above 0 and at most 1e12"
+    )
+    name: Name | None = Field(
+        default=None, description="a label kept with the new plan (default: the plan's own)"
+    )
 
 
 class ForecastRequest(_HistorySpan):
@@ -439,6 +514,11 @@ class ErrorBody(BaseModel):
         default=None, description="infeasible: each rule that cannot hold, and by how much"
     )
     rules: list[str] | None = Field(default=None, description="infeasible: the rules at fault")
+    repairs: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="infeasible: the smallest changes that make the rules hold, smallest first "
+        "(kind, rules, family, amount, unit, words)",
+    )
     key: str | None = Field(default=None, description="invalid_scenario: the key at fault")
     file: str | None = Field(default=None, description="invalid_history: the file at fault")
     row: int | None = Field(default=None, description="invalid_history: the row at fault")

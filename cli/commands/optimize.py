@@ -138,63 +138,9 @@ def _fmt(v, digits: int = 0) -> str:
 
 
 def _summary(plan) -> None:
-    cur = escape(plan.currency)
-    rtype = escape(plan.result_type)
-    out.print(
-        f"[bold]{plan.status}[/]: spend {_fmt(plan.total_spend)} {cur} of {_fmt(plan.budget)} "
-        f"-> {_fmt(plan.expected_results, 1)} {rtype} at "
-        f"{_fmt(plan.cost_per_result, 2)} {cur} each "
-        f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
-        highlight=False,
-    )
-    if plan.expected_value is not None:
-        out.print(f"expected value: {_fmt(plan.expected_value, 2)}", highlight=False)
-    for kind, title in (("network", "By network"), ("segment", "By segment")):
-        totals = plan.totals_by(kind)
-        t = Table(title=title, title_justify="left")
-        t.add_column(kind)
-        t.add_column(f"spend ({cur})", justify="right")
-        t.add_column("share", justify="right")
-        t.add_column(rtype, justify="right")
-        t.add_column("cost/result", justify="right")
-        rows = sorted(totals.items(), key=lambda kv: -kv[1]["spend"])
-        for name, v in rows[:20]:
-            share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
-            cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
-            t.add_row(
-                escape(name),
-                _fmt(v["spend"]),
-                f"{share:.1%}",
-                _fmt(v["expected_results"], 1),
-                _fmt(cpr, 2),
-            )
-        if len(rows) > 20:
-            t.caption = f"... and {len(rows) - 20} more"
-        out.print(t)
-    costly = plan.costly_rules(8)
-    if costly:
-        t = Table(title="Rules that cost the most", title_justify="left")
-        t.add_column("rule")
-        t.add_column("what it says")
-        t.add_column("shadow price", justify="right")
-        t.add_column("per", justify="right")
-        for c in costly:
-            t.add_row(
-                escape(c.name),
-                escape(c.description),
-                f"{c.shadow_price:+.4g}",
-                f"1 {escape(c.unit)}",
-            )
-        t.caption = (
-            f"shadow price: extra {rtype if plan.objective == 'results' else 'value'}"
-            " per extra unit of the rule's limit"
-        )
-        out.print(t)
-    if plan.unfunded:
-        out.print(
-            f"{len(plan.unfunded)} lines get no spend (see 'unfunded' in the plan).",
-            highlight=False,
-        )
+    from cli.commands.summary import print_plan
+
+    print_plan(plan)
 
 
 def _write_plan(plan, path: Path) -> None:
@@ -206,6 +152,24 @@ def _write_plan(plan, path: Path) -> None:
     from scenarios.exports import write_plan
 
     write_plan(plan, path)
+
+
+FromPlanOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--from-plan",
+        help="The current plan (the Plan JSON of adplan optimize --out plan.json or --json): "
+        "with --extra, show where extra money (or a cut) goes against it.",
+    ),
+]
+ExtraOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--extra",
+        help="Money added to the --from-plan plan's budget (negative: a cut); the new plan is "
+        "solved at that budget under the spec's rules.",
+    ),
+]
 
 
 def optimize(
@@ -227,14 +191,19 @@ def optimize(
     end: ToOpt = None,
     period: PeriodOpt = "week",
     result_type: ResultTypeOpt = None,
+    from_plan: FromPlanOpt = None,
+    extra: ExtraOpt = None,
 ) -> None:
     """Spread the budget over networks, segments and periods to get the most results.
 
-    The plan is an exact LP under the spec's rules; the totals and the rules that cost the most are printed. With --target-results, find the smallest budget that reaches that many results instead.
+    The plan is an exact LP under the spec's rules; the totals and the rules that cost the most are printed. With --target-results, find the smallest budget that reaches that many results instead. With --from-plan and --extra, solve at that plan's budget plus the extra and show where the extra money (or the cut) goes, line by line.
     """
     with cli_errors():
         _check_out(out_path, PLAN_SUFFIXES)
-        _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
+        _check_out_not_input(
+            out_path, curves=curves, spec=spec, history=history, **{"from-plan": from_plan}
+        )
+        current = _current_plan(from_plan, extra, target_results)
         import optimizer
         from scenarios.inputs import read_spec
         from scenarios.solver import choose_solver
@@ -242,6 +211,11 @@ def optimize(
         solver = choose_solver(solver)
         c = _curves(curves, history, start, end, period, result_type)
         s = read_spec(spec)
+        if current is not None:
+            _optimize_delta(
+                c, s, current, float(extra or 0.0), solver, time_limit, out_path, as_json
+            )
+            return
         if target_results is not None:
             plan = optimizer.min_budget_for_results(
                 c, s, target_results, solver=solver, time_limit=time_limit
@@ -264,6 +238,162 @@ def optimize(
         _summary(plan)
         if out_path is not None:
             err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
+
+
+# -- delta plans: --from-plan and --extra ------------------------------------------------------
+
+#: the most changed lines the "Where the extra goes" table shows (then "... and N more")
+MAX_DELTA_ROWS = 20
+
+
+def _current_plan(from_plan: Path | None, extra: float | None, target_results: float | None):
+    """Read --from-plan and check --extra against its budget; None when neither is given.
+
+    Exit 2 when only one of them is given, with --target-results, or when the new budget
+    would not be above 0 and at most 1e12.
+    """
+    if from_plan is None and extra is None:
+        return None
+    if from_plan is None:
+        raise fail("--extra needs --from-plan FILE (the current plan's JSON) to add the money to")
+    if extra is None:
+        raise fail("--from-plan needs --extra AMOUNT (the money to add to it; negative: a cut)")
+    if target_results is not None:
+        raise fail(
+            "--target-results cannot be combined with --from-plan and --extra; give one or the "
+            "other"
+        )
+    from scenarios.delta import delta_budget, read_current_plan
+    from scenarios.errors import ScenarioError
+
+    current = read_current_plan(from_plan)
+    try:
+        delta_budget(current.budget, extra)
+    except ScenarioError as e:
+        raise fail(f"--{e} (--from-plan {from_plan})") from None
+    return current
+
+
+def _optimize_delta(c, s, current, extra: float, solver, time_limit, out_path, as_json) -> None:
+    """Solve at the current plan's budget + extra and show where the money goes.
+
+    Writes --out, then prints the JSON (the Plan JSON with ``delta``), or the summary and the
+    "Where the extra goes" table.
+    """
+    from scenarios.delta import delta_plan
+
+    result = delta_plan(c, s, current, extra, solver=solver, time_limit=time_limit)
+    if out_path is not None:
+        _write_delta_plan(result, out_path)
+    for note in (*result.plan.notes, *result.delta.notes):
+        warn(note)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _summary(result.plan)
+    _print_delta(result.delta)
+    if out_path is not None:
+        err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
+
+
+def _write_delta_plan(result, path: Path) -> None:
+    """Write the new plan: as JSON with its ``delta`` key, else as :func:`_write_plan` does."""
+    if path.suffix.lower() != ".json":
+        _write_plan(result.plan, path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def _print_delta(delta) -> None:
+    """Print the delta's headline, then the table of the lines that changed."""
+    cur, rtype = escape(delta.currency), escape(delta.result_type)
+    cpr = delta.cost_per_extra_result
+    per = "per extra result" if delta.spend_change > 0 else "saved per result given up"
+    each = "" if cpr is None else f" ({cpr:,.2f} {cur} {per})"
+    out.print(
+        f"[bold]budget {_fmt(delta.from_budget)} -> {_fmt(delta.to_budget)} {cur}[/]: spend "
+        f"{delta.spend_change:+,.0f} {cur} -> {delta.results_change:+,.1f} {rtype}" + each,
+        highlight=False,
+    )
+    if not delta.changed:
+        out.print("no line's spend changes.", highlight=False)
+        return
+    out.print(_delta_table(delta))
+
+
+def _delta_rows(delta) -> list[tuple[str, str, str, float, float, float]]:
+    """Return the rows to show: the first changed lines, then one row for the rest.
+
+    Each row is (network, segment, period, current spend, change, results change).
+    """
+    changed = delta.changed
+    rows = [
+        (ln.network, ln.segment, ln.period, ln.current_spend, ln.change, ln.results_change)
+        for ln in changed[:MAX_DELTA_ROWS]
+    ]
+    rest = changed[MAX_DELTA_ROWS:]
+    if rest:
+        rows.append(
+            (
+                f"... and {len(rest)} more",
+                "",
+                "",
+                sum(ln.current_spend for ln in rest),
+                sum(ln.change for ln in rest),
+                sum(ln.results_change for ln in rest),
+            )
+        )
+    return rows
+
+
+def _delta_table(delta) -> Table:
+    """Tabulate the changed lines, largest change first, with totals.
+
+    Money is rounded to whole units by largest remainder (``scenarios.money.round_to_total``)
+    so the shown lines add up to the shown totals; the new spend is the shown current spend
+    plus the shown change.
+    """
+    from scenarios.money import round_to_total
+
+    cur, rtype = escape(delta.currency), escape(delta.result_type)
+    goes = "goes" if delta.extra >= 0 else "comes from"
+    what = f"extra {delta.extra:,.0f}" if delta.extra >= 0 else f"cut of {-delta.extra:,.0f}"
+    t = Table(title=f"Where the {what} {cur} {goes}", title_justify="left")
+    for col in ("network", "segment", "period"):
+        t.add_column(col)
+    for col in (f"current ({cur})", f"new ({cur})", f"change ({cur})", f"{rtype} change"):
+        t.add_column(col, justify="right")
+    rows = _delta_rows(delta)
+    now = round_to_total([r[3] for r in rows])
+    change = round_to_total([r[4] for r in rows])
+    results = round_to_total([r[5] for r in rows], 1)
+    for r, a, d, x in zip(rows, now, change, results, strict=True):
+        t.add_row(
+            escape(r[0]),
+            escape(r[1]),
+            escape(r[2]),
+            _fmt(a),
+            _fmt(a + d),
+            f"{d:+,.0f}",
+            f"{x:+,.1f}",
+        )
+    t.add_section()
+    t.add_row(
+        "total",
+        "",
+        "",
+        _fmt(sum(now)),
+        _fmt(sum(now) + sum(change)),
+        f"{sum(change):+,.0f}",
+        f"{sum(results):+,.1f}",
+    )
+    n = len(delta.changed)
+    t.caption = (
+        f"{n} {'line changes' if n == 1 else 'lines change'}; amounts rounded so that the "
+        "lines add up to the totals"
+    )
+    return t
 
 
 def _check_count(n: int) -> None:

@@ -9,7 +9,18 @@ from collections.abc import Mapping, Sequence
 from optimizer import Curves
 
 from .charts import frontier_png, response_curves_png, spend_chart_png
-from .plan import plan_dict, plan_rows, totals
+from .plan import (
+    SHADOW_NOTE,
+    curve_ends,
+    ledger_entries,
+    number,
+    objective_labels,
+    plan_dict,
+    plan_rows,
+    stopped_words,
+    totals,
+    unspent_of,
+)
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;color:#222;
@@ -96,60 +107,139 @@ LINE_COLUMNS = (
 
 
 def rules_table(constraints: Sequence[Mapping]) -> str:
-    """Tabulate the plan's rules: name, description, binding and shadow price."""
+    """Tabulate the plan's rules: id, the rule in words, binding and shadow price."""
     return table(
         ["rule", "description", "binding", SHADOW],
         [
-            [c.get("name"), c.get("description"), c.get("binding"), c.get("shadow_price")]
+            [
+                c.get("name"),
+                c.get("words") or c.get("description"),
+                c.get("binding"),
+                c.get("shadow_price"),
+            ]
             for c in constraints
         ],
         {SHADOW: 6},
     )
 
 
+#: the lines table's last column: why the line gets no more (``limited_by.words``)
+WHY = "why no more"
+
+
 def lines_table(rows: Sequence[Mapping]) -> str:
-    """Tabulate the plan lines (``plan_rows``) in the columns of the CSV."""
-    return table(list(LINE_COLUMNS), [[r[h] for h in LINE_COLUMNS] for r in rows])
+    """Tabulate the plan lines (``plan_rows``): the columns of the CSV, then why no more."""
+    return table(
+        [*LINE_COLUMNS, WHY], [[*(r[h] for h in LINE_COLUMNS), r.get("why")] for r in rows]
+    )
+
+
+def ledger_table(plan) -> str:
+    """Tabulate what each rule costs, the most costly first (the plan's ledger).
+
+    Columns: the rule in words, its id, what removing it gains (measured by an exact
+    re-solve), whether that is proven (no: a lower bound), the shadow price per 1,000 of
+    currency and, under objective results, the cost of the result one more unit of room buys.
+    """
+    lab = objective_labels(plan)
+    heads = ["rule", "id", lab["gain"], "proven", f"shadow price: {lab['per_1000']}"]
+    keys = ["gain_if_removed", "gain_proven", "per_1000"]
+    if lab["what"] not in ("value", "profit"):  # the cost of the next result: results only
+        heads.append(lab["next"])
+        keys.append("next_result_cost")
+    rows = [
+        [e.get("words"), e.get("rule"), *(_cell(e.get(k)) for k in keys)]
+        for e in ledger_entries(plan)
+    ]
+    return table(heads, rows)
+
+
+def _cell(v):
+    """Return a number as a float (None if not finite), a boolean or None as it is."""
+    return v if v is None or isinstance(v, bool) else number(v)
+
+
+def ledger_section(plan) -> str:
+    """Render "What each rule costs": what a shadow price is, then the ledger table.
+
+    Empty when the plan has no binding rule.
+    """
+    if not ledger_entries(plan):
+        return ""
+    head = f'<h3>What each rule costs</h3><p class="note">{esc(SHADOW_NOTE)}</p>'
+    return head + ledger_table(plan)
+
+
+def unspent_paragraph(plan) -> str:
+    """Say how much of the budget is left unspent and what stopped more spend (or nothing)."""
+    amount, groups = unspent_of(plan)
+    if amount <= 0:
+        return ""
+    t = totals(plan)
+    cur = t["currency"]
+    text = f"{fmt(amount)} {cur} of the {fmt(t['budget'])} {cur} budget is left unspent"
+    if groups:
+        text += f"; more spend is stopped by {stopped_words(groups)}"
+    return f"<p><strong>Unspent:</strong> {esc(text)}.</p>"
+
+
+def curve_ends_paragraph(plan) -> str:
+    """Say how many lines, holding what share of spend, are at the end of their curves."""
+    ends = curve_ends(plan)
+    if ends is None:
+        return ""
+    n = ends["lines"]
+    share = "" if ends["share"] is None else f" holding {100 * ends['share']:.0f}% of spend"
+    at = "is at the end of its curve (the forecast's cap)"
+    if n != 1:
+        at = "are at the end of their curves (the forecast's caps)"
+    text = f"{n:,} line{'' if n == 1 else 's'}{share} {at}"
+    if ends["top_per_1000"]:
+        lab, cur = objective_labels(plan), totals(plan)["currency"]
+        top = fmt(ends["top_per_1000"])
+        what = f"{cur} of {lab['what']}" if lab["what"] in ("value", "profit") else lab["what"]
+        text += (
+            f"; the most one more 1,000 {cur} would bring there, if its curve went on, is "
+            f"{top} {what} ({ends['top_line']})"
+        )
+    return f'<p class="note">{esc(text)}.</p>'
+
+
+def summary_table(plan) -> str:
+    """Tabulate the plan's totals (and its expected value and profit when it has them)."""
+    d = plan_dict(plan)
+    t = totals(d)
+    heads = ["status", "budget", "total spend", "expected results", "cost per result"]
+    row = [t[k] for k in ("status", "budget", "total_spend", "expected_results")]
+    row += [t["cost_per_result"], t["currency"], t["result_type"]]
+    heads += ["currency", "result type"]
+    for k in ("expected_value", "expected_profit"):
+        if number(d.get(k)) is not None:
+            heads.append(k.replace("_", " "))
+            row.append(number(d.get(k)))
+    return table(heads, [row])
 
 
 def plan_sections(
     plan, *, curves: Curves | None = None, frontier: Sequence[Mapping] | None = None
 ) -> str:
-    """Render the HTML body of one plan: totals, charts, rules and lines."""
+    """Render the HTML body of one plan.
+
+    Totals, the unspent budget and what stopped it, charts, what each rule costs (the
+    ledger), the ends of curves, the rules and the lines with why each gets no more.
+    """
     d = plan_dict(plan)
     rows = plan_rows(d)
     t = totals(d)
     cur = t["currency"]
-    parts = [
-        table(
-            [
-                "status",
-                "budget",
-                "total spend",
-                "expected results",
-                "cost per result",
-                "currency",
-                "result type",
-            ],
-            [
-                [
-                    t["status"],
-                    t["budget"],
-                    t["total_spend"],
-                    t["expected_results"],
-                    t["cost_per_result"],
-                    cur,
-                    t["result_type"],
-                ]
-            ],
-        )
-    ]
+    parts = [summary_table(d), unspent_paragraph(d)]
     if rows:
         parts.append(img(spend_chart_png(rows, cur, "Spend by network and period"), "spend"))
     if curves is not None:
         parts.append(img(response_curves_png(curves, rows), "response curves"))
     if frontier:
         parts.append(img(frontier_png(frontier, cur, t["budget"]), "budget frontier"))
+    parts += [ledger_section(d), curve_ends_paragraph(d)]
     cons = d.get("constraints") or []
     if cons:
         parts.append("<h3>Rules</h3>" + rules_table(cons))

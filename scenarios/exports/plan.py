@@ -20,6 +20,15 @@ CSV_COLUMNS = (
     "marginal_cost_per_result",
 )
 
+#: causes of the unspent budget shown, at most, before "and N more"
+MAX_CAUSES_SHOWN = 5
+
+#: what a shadow price is and is not (the XLSX Ledger sheet and the HTML report say it)
+SHADOW_NOTE = (
+    "a shadow price is the rate at the margin: what one more unit of the rule's limit would "
+    "bring now; the cost of a rule is what removing it gains, re-solved exactly, shown beside it"
+)
+
 
 def plan_dict(plan) -> dict:
     """Return the Plan JSON dict of ``plan`` (an object with ``to_dict()`` or a mapping).
@@ -60,7 +69,12 @@ def cost_per_result(spend, results) -> float | None:
 
 
 def plan_rows(plan) -> list[dict]:
-    """Return one dict per plan line with the CSV columns (numbers as floats or None)."""
+    """Return one dict per plan line with the CSV columns (numbers as floats or None).
+
+    Each row also holds ``cause`` and ``why``: the cause and the words of the line's
+    ``limited_by`` (why it gets no more; None when the plan does not say), which the XLSX and
+    the HTML show and the CSV, whose columns are fixed, does not.
+    """
     d = plan_dict(plan)
     rows = []
     for i, ln in enumerate(d.get("lines") or []):
@@ -78,9 +92,21 @@ def plan_rows(plan) -> list[dict]:
                 "expected_results": results,
                 "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
                 "marginal_cost_per_result": number(ln.get("marginal_cost_per_result")),
+                **_why(ln.get("limited_by")),
             }
         )
     return rows
+
+
+def _why(reason) -> dict:
+    """Return the ``cause`` and ``why`` (words) of a line's ``limited_by`` (None if absent)."""
+    if not isinstance(reason, Mapping):
+        return {"cause": None, "why": None}
+    cause, words = reason.get("cause"), reason.get("words")
+    return {
+        "cause": None if cause is None else str(cause),
+        "why": None if words is None else str(words),
+    }
 
 
 def totals(plan) -> dict:
@@ -151,3 +177,119 @@ def weekly_to_monthly(rows: list[dict]) -> list[dict] | None:
             acc["spend"] += (r.get("spend") or 0.0) * n / 7
             acc["expected_results"] += (r.get("expected_results") or 0.0) * n / 7
     return [out[k] for k in sorted(out)]
+
+
+def objective_labels(plan) -> dict[str, str]:
+    """Return the units the ledger is shown in, as column headers, for the plan's objective.
+
+    ``gain``: what removing a rule gains ("purchases gained if removed", or "profit gained if
+    removed (EUR)" under objective profit, "value ..." under value); ``per_1000``: the shadow
+    price per 1,000 of currency ("purchases per 1,000 EUR"); ``next``: the cost of the
+    result one more unit of room buys; ``what``: the result type, or "profit" / "value".
+    """
+    d = plan_dict(plan)
+    cur = str(d.get("currency") or "") or "currency"
+    objective = str(d.get("objective") or "results")
+    if objective in ("value", "profit"):
+        what, gain = objective, f"{objective} gained if removed ({cur})"
+    else:
+        what = str(d.get("result_type") or "") or "results"
+        gain = f"{what} gained if removed"
+    return {
+        "what": what,
+        "gain": gain,
+        "per_1000": f"{what} per 1,000 {cur}",
+        "next": f"next result costs ({cur})",
+    }
+
+
+def ledger_entries(plan) -> list[dict]:
+    """Return the plan's ledger: the binding rules, the most costly first (see the Plan JSON).
+
+    A Plan JSON written before the ledger existed gives its binding rules (not the ends of
+    curves) by the size of their shadow price, with no measured gain.
+    """
+    d = plan_dict(plan)
+    ledger = d.get("ledger")
+    if isinstance(ledger, list):
+        return [dict(e) for e in ledger if isinstance(e, Mapping)]
+    rules = [
+        c
+        for c in d.get("constraints") or []
+        if isinstance(c, Mapping) and c.get("binding") and c.get("family") != "curve_end"
+    ]
+    rules.sort(key=lambda c: -abs(number(c.get("shadow_price")) or 0.0))
+    return [
+        {
+            "rule": c.get("name"),
+            "words": c.get("words") or c.get("description"),
+            "family": c.get("family"),
+            "unit": c.get("unit"),
+            "gain_if_removed": None,
+            "gain_proven": None,
+            "shadow_price": c.get("shadow_price"),
+            "per_1000": c.get("per_1000"),
+            "next_result_cost": c.get("next_result_cost"),
+        }
+        for c in rules
+    ]
+
+
+def curve_ends(plan) -> dict | None:
+    """Return the lines at the end of their curves (the forecast's caps), summed up.
+
+    ``lines`` (how many), ``spend`` and ``share`` (of the plan's spend; None when nothing is
+    spent), ``top_shadow_value`` (the most one more unit of currency would bring on one of
+    them if its curve went on), ``top_per_1000`` (the same per 1,000) and ``top_line``
+    ("network/segment/period"). None when no line is at the end of its curve.
+    """
+    d = plan_dict(plan)
+    ends = [
+        ln
+        for ln in d.get("lines") or []
+        if isinstance(ln, Mapping)
+        and isinstance(ln.get("limited_by"), Mapping)
+        and ln["limited_by"].get("cause") == "curve_end"
+    ]
+    if not ends:
+        return None
+    spend = sum(number(ln.get("spend")) or 0.0 for ln in ends)
+    total = totals(d)["total_spend"]
+    top = max(ends, key=lambda ln: number(ln["limited_by"].get("shadow_value")) or 0.0)
+    value = number(top["limited_by"].get("shadow_value"))
+    return {
+        "lines": len(ends),
+        "spend": spend,
+        "share": spend / total if total > 0 else None,
+        "top_shadow_value": value,
+        "top_per_1000": None if value is None else 1000.0 * value,
+        "top_line": "/".join(str(top.get(k, "")) for k in ("network", "segment", "period")),
+    }
+
+
+def unspent_of(plan) -> tuple[float, list[dict]]:
+    """Return the budget left unspent and the groups of what stopped more spend.
+
+    Read from the plan's ``unspent`` (``amount``, ``stopped_by``); (0.0, []) when it is
+    absent (a plan for a target, or a Plan JSON written before it existed).
+    """
+    u = plan_dict(plan).get("unspent")
+    if not isinstance(u, Mapping):
+        return 0.0, []
+    groups = [dict(g) for g in u.get("stopped_by") or [] if isinstance(g, Mapping)]
+    return number(u.get("amount")) or 0.0, groups
+
+
+def stopped_words(groups: list[dict]) -> str:
+    """Say what stopped more spend: each cause in words, its rule id and how many lines.
+
+    The first :data:`MAX_CAUSES_SHOWN` groups, joined by "; ", then "and N more".
+    """
+    parts = []
+    for g in groups[:MAX_CAUSES_SHOWN]:
+        n = int(number(g.get("lines")) or 0)
+        who = [str(g["rule"])] if g.get("rule") else []
+        who.append(f"{n:,} line" + ("" if n == 1 else "s"))
+        parts.append(f"{g.get('words') or g.get('cause') or ''} ({', '.join(who)})")
+    more = len(groups) - MAX_CAUSES_SHOWN
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

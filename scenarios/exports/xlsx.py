@@ -18,12 +18,28 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .cells import neutralise_cell
-from .plan import CSV_COLUMNS, pivot, plan_dict, plan_rows, totals, weekly_to_monthly
+from .plan import (
+    CSV_COLUMNS,
+    SHADOW_NOTE,
+    curve_ends,
+    ledger_entries,
+    number,
+    objective_labels,
+    pivot,
+    plan_dict,
+    plan_rows,
+    stopped_words,
+    totals,
+    unspent_of,
+    weekly_to_monthly,
+)
 
 MONEY = "#,##0.00"
 RESULTS = "#,##0.0"
 COST = "#,##0.00"
 SHARE = "0.0%"
+PRICE = "0.000000"
+PER_1000 = "#,##0.00"
 
 #: number format per column name (columns not listed keep Excel's General)
 FORMATS = {
@@ -34,8 +50,11 @@ FORMATS = {
     "results": RESULTS,
     "cost_per_result": COST,
     "marginal_cost_per_result": COST,
-    "shadow_price": "0.000000",
+    "shadow_price": PRICE,
     "share": SHARE,
+    "expected_value": MONEY,
+    "expected_profit": MONEY,
+    "unspent": MONEY,
 }
 
 BOLD = Font(bold=True)
@@ -165,9 +184,16 @@ def write_flighting_by_month(ws: Worksheet, name: str, rows: list[dict], *, row:
 
 
 def rule_rows(plan) -> tuple[list[str], list[list]]:
-    """Return the headers and rows of the plan's rules: name, binding, shadow_price, ..."""
-    cons = plan_dict(plan).get("constraints") or []
-    keys = ["name", "binding", "shadow_price"]
+    """Return the headers and rows of the plan's rules: name, words, binding, shadow_price, ...
+
+    ``words`` is the rule as people say it beside its id (the description when a Plan JSON
+    has no words); the rule's other fields follow in their order.
+    """
+    cons = [
+        {**c, "words": c.get("words") or c.get("description")}
+        for c in plan_dict(plan).get("constraints") or []
+    ]
+    keys = ["name", "words", "binding", "shadow_price"]
     for c in cons:
         for k in c:
             if k not in keys:
@@ -196,19 +222,119 @@ SUMMARY_COLUMNS = (
 )
 
 
+#: the Lines sheet: the CSV columns, then why each line gets no more (``limited_by``)
+LINE_HEADERS = (*CSV_COLUMNS, "cause", "why no more")
+
+
+def summary_row(plan) -> tuple[list[str], list]:
+    """Return the Summary table's headers and its one row.
+
+    The totals (:data:`SUMMARY_COLUMNS`), the objective, the expected value and profit when
+    the plan has them, the budget left unspent and what stopped more spend, in words.
+    """
+    d = plan_dict(plan)
+    t = totals(d)
+    headers, row = list(SUMMARY_COLUMNS), [t[k] for k in SUMMARY_COLUMNS]
+    headers.append("objective")
+    row.append(str(d.get("objective") or "results"))
+    for k in ("expected_value", "expected_profit"):
+        if number(d.get(k)) is not None:
+            headers.append(k)
+            row.append(number(d.get(k)))
+    amount, groups = unspent_of(d)
+    headers += ["unspent", "unspent_stopped_by"]
+    row += [amount, stopped_words(groups) or None]
+    return headers, row
+
+
+#: the ledger entry's keys, in the order of the Ledger table's columns
+LEDGER_KEYS = (
+    "words",
+    "rule",
+    "gain_if_removed",
+    "gain_proven",
+    "shadow_price",
+    "unit",
+    "per_1000",
+    "next_result_cost",
+)
+PROVEN_NOTE = (
+    "proven no: the re-solve stopped at its time limit, so the gain shown is a lower bound"
+)
+
+
+def ledger_rows(plan) -> tuple[list[str], list[list], dict[str, str]]:
+    """Return the Ledger table: headers, one row per ledger entry (ledger order), formats.
+
+    Columns: the rule in words, its id, what removing it gains (in the plan's results, or
+    currency under objectives value and profit), whether that gain is proven (false: a lower
+    bound), the shadow price, the unit of the rule's limit, the price per 1,000 of currency
+    and the cost of the result one more unit of room buys.
+    """
+    d = plan_dict(plan)
+    lab = objective_labels(d)
+    headers = ["rule", "id", lab["gain"], "proven", "shadow price", "unit"]
+    headers += [lab["per_1000"], lab["next"]]
+    rows = [[e.get(k) for k in LEDGER_KEYS] for e in ledger_entries(d)]
+    formats = {
+        lab["gain"]: RESULTS if lab["what"] not in ("value", "profit") else MONEY,
+        "shadow price": PRICE,
+        lab["per_1000"]: PER_1000,
+        lab["next"]: COST,
+    }
+    return headers, rows, formats
+
+
+def write_ledger(ws: Worksheet, plan) -> None:
+    """Write the Ledger sheet: ``PlanLedger``, notes, then ``PlanCurveEnds`` when any.
+
+    ``PlanCurveEnds`` sums up the lines at the end of their curves (the forecast's caps,
+    not rules): how many, their spend and share of spend, and the most one more 1,000 of
+    currency would bring on one of them if its curve went on.
+    """
+    d = plan_dict(plan)
+    headers, rows, formats = ledger_rows(d)
+    last, _ = add_table(ws, "PlanLedger", headers, rows, formats=formats)
+    ws.cell(row=last + 2, column=1, value=SHADOW_NOTE)
+    ws.cell(row=last + 3, column=1, value=PROVEN_NOTE)
+    ends = curve_ends(d)
+    if ends is None:
+        return
+    lab = objective_labels(d)
+    top = f"most {lab['per_1000']} if the curve went on"
+    ws.cell(row=last + 5, column=1, value="the ends of curves (the forecast's caps)").font = BOLD
+    add_table(
+        ws,
+        "PlanCurveEnds",
+        ["lines at the end of their curves", "spend", "share of spend", top, "on line"],
+        [[ends["lines"], ends["spend"], ends["share"], ends["top_per_1000"], ends["top_line"]]],
+        row=last + 6,
+        formats={top: PER_1000},
+    )
+
+
 def plan_workbook(plan) -> Workbook:
-    """Build the workbook for one plan: Summary, Lines, Flighting, Rules (and Unfunded)."""
+    """Build the workbook for one plan: Summary, Ledger, Lines, Flighting, Rules (Unfunded).
+
+    Ledger: what each binding rule costs, the most costly first (:func:`write_ledger`);
+    Lines: the CSV columns plus why each line gets no more.
+    """
     d = plan_dict(plan)
     rows = plan_rows(d)
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
-    t = totals(d)
-    add_table(ws, "PlanSummary", SUMMARY_COLUMNS, [[t[k] for k in SUMMARY_COLUMNS]])
+    headers, summary = summary_row(d)
+    add_table(ws, "PlanSummary", headers, [summary])
+    autosize(ws)
+
+    ws = wb.create_sheet("Ledger")
+    write_ledger(ws, d)
     autosize(ws)
 
     ws = wb.create_sheet("Lines")
-    add_table(ws, "PlanLines", CSV_COLUMNS, [[r[c] for c in CSV_COLUMNS] for r in rows])
+    body = [[*(r[c] for c in CSV_COLUMNS), r["cause"], r["why"]] for r in rows]
+    add_table(ws, "PlanLines", LINE_HEADERS, body)
     autosize(ws)
 
     ws = wb.create_sheet("Flighting")

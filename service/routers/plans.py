@@ -1,11 +1,12 @@
-"""/v1/plans: solve, persist, list, read, download and delete plans.
+"""/v1/plans: solve, persist, list, read, download and delete plans, and delta plans.
 
-Reading needs the role read, solving (POST) write, deleting and rotating tokens admin; every
+Reading needs the role read, solving (POST, a delta plan too) write, deleting and rotating tokens admin; every
 call sees only the plans of its key's workspace (another workspace's plan is 404).
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -25,7 +26,7 @@ from ..deps import (
     Writer,
 )
 from ..errors import InvalidInput, NotFound, error_responses
-from ..schemas import PlanOut, PlanPage, PlanRequest, TokenOut
+from ..schemas import DeltaRequest, PlanOut, PlanPage, PlanRequest, TokenOut
 from ..settings import Settings
 from .links import CREATED_HEADERS, base_url, plan_links
 
@@ -238,6 +239,57 @@ def create_plan(
     token, shown only here. The plan belongs to the key's workspace.
     """
     new = operations.make_plan(body, default_curves, settings, server_history)
+    plan, token = store.add_plan(new, workspace=caller.workspace)
+    return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
+
+
+DELTA_EXAMPLES: dict[str, Any] = {
+    "extra": {"summary": "5,000 more", "value": {"extra": 5000}},
+    "cut": {"summary": "a cut of 2,000", "value": {"extra": -2000, "name": "q1-cut"}},
+}
+
+
+@router.post(
+    "/{plan_id}/delta",
+    status_code=201,
+    response_model=PlanOut,
+    operation_id="create_plan_delta",
+    dependencies=[IdempotencyKey],
+    summary="Solve a saved plan at its budget plus extra money (or a cut), save it, show "
+    "where the money goes (role write)",
+    responses={
+        201: {
+            "description": "the new plan, saved, with its `delta` against the saved plan",
+            "links": copy.deepcopy(PLAN_LINKS),  # its own: tools may rewrite links in place
+            "headers": CREATED_HEADERS,
+        },
+        **error_responses(401, 403, 404, 409, 503),
+    },
+)
+def create_plan_delta(
+    plan_id: str,
+    body: Annotated[DeltaRequest, Body(openapi_examples=DELTA_EXAMPLES)],
+    caller: Writer,
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    default_curves: DefaultCurvesDep,
+) -> Response:
+    """Solve a saved plan's own curves and spec at its budget + `extra`, and save the result.
+
+    The spec's rules hold; only the budget changes (a negative `extra` is a cut; the new
+    budget must be above 0 and at most 1e12). The answer is the new plan's Plan JSON with
+    `id`, `created_at`, `links` and `delta`: the budgets, the change in spend and results,
+    the cost of each extra result, and per line (largest change first) the current and new
+    spend and results. The saved plan's results are valued again on its curves at its
+    spend, so the change reflects spend only. The new plan is saved like any other (in the
+    key's workspace, with its inputs: the saved plan's, at the new budget). A plan of
+    another workspace, or none, is 404; a plan made by a scenario run is 422.
+    """
+    stored = store.get_plan(plan_id, workspace=caller.workspace, with_inputs=True)
+    if stored is None:
+        raise NotFound(f"no plan with id {plan_id!r}")
+    new = operations.make_delta(stored, body, default_curves, settings)
     plan, token = store.add_plan(new, workspace=caller.workspace)
     return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
 

@@ -196,3 +196,38 @@ def test_the_ledger_re_solves_an_on_off_plan(ab, solver):
     count = rule(plan, "max_active_lines")
     assert count.gain_if_removed == pytest.approx(25.0, rel=1e-6)
     assert count.gain_proven
+
+
+def test_tie_bounds_are_what_the_others_can_absorb(solver):
+    """Two identical lines of 100, budget 150: each gets between 50 and 100 (the other the rest)."""
+    pts = [[0, 0], [100, 100]]
+    curves = make_curves({("m", s, "2027-01"): pts for s in ("s1", "s2")})
+    plan = allocate(curves, {"budget": 150}, solver=solver)
+    for seg in ("s1", "s2"):
+        r = why(plan, "m", seg)
+        assert r.cause == "tie"
+        assert (r.low, r.high) == (pytest.approx(50.0, rel=1e-6), pytest.approx(100.0, rel=1e-6))
+
+
+def test_a_line_at_its_floor_is_limited_by_its_price_not_a_tie(solver):
+    """Line b (2 per result) gets only its floor of 50; a costs 1 next: b needs 50% less.
+
+    Curves a: 0.5 then 1 per result; b: 2; c: 1/3, capped at 50. Budget 250: c 50, b 50,
+    a 150 (at the margin, the budget's). The floor's push leaves b's reduced cost at 0, but
+    b is not tied with a: moving money from a to b loses 0.5 per EUR.
+    """
+    curves = make_curves(
+        {
+            ("a", "all", "2027-01"): [[0, 0], [100, 200], [200, 300]],
+            ("b", "all", "2027-01"): [[0, 0], [100, 50]],
+            ("c", "all", "2027-01"): [[0, 0], [60, 180]],
+        }
+    )
+    spec = {"budget": 250, "networks": {"b": {"min": 50}, "c": {"max": 50}}}
+    plan = allocate(curves, spec, solver=solver)
+    b = why(plan, "b")
+    assert b.cause == "price"
+    assert b.cheaper_by_pct == pytest.approx(50.0, rel=1e-6)
+    assert "beyond what its floors ask" in b.words
+    assert (why(plan, "a").cause, why(plan, "a").rule) == ("rule", "budget")
+    assert (why(plan, "c").cause, why(plan, "c").rule) == ("rule", "network_max__c")
