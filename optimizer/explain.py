@@ -22,6 +22,7 @@ objective held), within which any split between them is as good.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 
@@ -36,8 +37,10 @@ from .solvers import HighsSolver, Solution, reduced_costs, row_activity
 TIE_RTOL = 1e-7
 #: a tier filled to within this fraction of its width (or 1e-7 of currency) is full
 FULL_RTOL = 1e-7
-#: the most tied lines whose bounds are found by LP ranging (two solves each)
-MAX_RANGED = 24
+#: the most tied lines whose bounds are found by LP ranging (two solves each), and the
+#: seconds the ranging may take in all (lines left over are told as ties without bounds)
+MAX_RANGED = 12
+RANGE_SECONDS = 2.0
 #: rule families a line's limit cannot be blamed on: they set the price of money, not a line
 PRICE_FAMILIES = frozenset({"budget", "target", "max_cost_per_result"})
 
@@ -341,7 +344,9 @@ def _price(m: Model, i: int, k: int, price: float, terms: Terms, floored: str = 
     return Reason("price", words, cheaper_by_pct=pct, needed_cost_per_result=needed)
 
 
-def _tied(model: Model, sol: Solution, margin: list[int], x, on, dual: _Dual, terms: Terms):
+def _tied(
+    model: Model, sol: Solution, margin: list[int], x, on, dual: _Dual, terms: Terms
+) -> dict[int, Reason]:
     """Return the reasons of the lines at the margin: a tie (with bounds) or the price rule."""
     ranges = _ranges(model, sol, margin[:MAX_RANGED], on)
     spend = {i: float(x[model.tier_start[i] : model.tier_start[i + 1]].sum()) for i in margin}
@@ -404,48 +409,75 @@ def _at_margin(dual: _Dual, slope: float, terms: Terms) -> Reason:
 
 
 def _ranges(model: Model, sol: Solution, lines: list[int], on) -> dict[int, tuple[float, float]]:
-    """Return each line's least and most spend over every plan as good as ``sol`` (LP ranging)."""
+    """Return each line's least and most spend over every plan as good as ``sol`` (LP ranging).
+
+    The other lines stay where they are: the bounds say how money can move between
+    ``lines`` at no loss (every split within them is as good). The LP holds only the tiers
+    of ``lines`` and the helper columns (the rest is fixed, moved into the row bounds), so
+    each of its solves takes milliseconds whatever the plan's size.
+    """
     if len(lines) < 2:
         return {}
-    held = _as_good(model, sol, on)
-    h = HighsSolver(held, crash=False)
+    sub, tiers = _as_good(model, sol, on, lines)
+    h = HighsSolver(sub, crash=False)
     out: dict[int, tuple[float, float]] = {}
-    zero = np.zeros(held.n_col)
+    deadline = time.perf_counter() + RANGE_SECONDS
     for i in lines:
-        cols = np.arange(model.tier_start[i], model.tier_start[i + 1], dtype=np.int32)
+        if time.perf_counter() > deadline:
+            break
+        cols = np.flatnonzero(model.tier_line[tiers] == i).astype(np.int32)
         ends: list[float] = []
         for sign in (-1.0, 1.0):
             h.h.changeColsCost(len(cols), cols, np.full(len(cols), sign))
             r = h.run_lp(60.0)
             if r.x is not None:
                 ends.append(float(sign * r.objective))
-        h.h.changeColsCost(len(cols), cols, zero[cols])
+        h.h.changeColsCost(len(cols), cols, np.zeros(len(cols)))
         if len(ends) == 2:
             out[i] = (max(0.0, ends[0]), ends[1])
     return out
 
 
-def _as_good(model: Model, sol: Solution, on) -> Model:
-    """Return the model with a zero objective, the row "objective >= the plan's" and switches fixed."""
-    c = model.c
-    obj = float(c @ np.clip(sol.x, model.col_lb, model.col_ub))
-    nz = np.flatnonzero(c)
-    lb, ub = model.col_lb.copy(), model.col_ub.copy()
+def _as_good(model: Model, sol: Solution, on, lines: list[int]) -> tuple[Model, np.ndarray]:
+    """Return the LP for ranging ``lines``, and the tier columns it keeps (its first columns).
+
+    Columns: the tiers of ``lines``, then the helper columns; every other tier is fixed at
+    its spend and moved into the row bounds; switches fixed. A zero objective and one more
+    row: the objective of ``lines`` >= theirs in the plan (to 1e-7 of the plan's objective).
+    """
+    nt = model.n_tier
+    x = np.clip(sol.x, model.col_lb, model.col_ub)
     if on is not None:
-        lb[model.binary_cols] = ub[model.binary_cols] = np.asarray(on, dtype=float)
-    return replace(
+        x[model.binary_cols] = np.asarray(on, dtype=float)
+    tiers = np.flatnonzero(np.isin(model.tier_line, np.asarray(lines, dtype=np.int64)))
+    keep = np.zeros(model.n_col, dtype=bool)
+    keep[tiers] = True
+    keep[nt:] = True
+    keep[model.binary_cols] = False
+    fixed = np.where(keep, 0.0, x)
+    moved = row_activity(model, fixed)
+    new = np.cumsum(keep) - 1
+    entry = keep[model.indices]
+    row_of = np.repeat(np.arange(model.n_row), np.diff(model.indptr))[entry]
+    indptr = np.zeros(model.n_row + 2, dtype=np.int64)
+    np.cumsum(np.bincount(row_of, minlength=model.n_row), out=indptr[1 : model.n_row + 1])
+    c = model.c[tiers]
+    held = float(c @ x[tiers]) - 1e-7 * max(1.0, abs(float(model.c @ x)))
+    indptr[-1] = indptr[-2] + len(tiers)
+    sub = replace(
         model,
-        c=np.zeros_like(c),
-        col_lb=lb,
-        col_ub=ub,
+        c=np.zeros(int(keep.sum())),
+        col_lb=model.col_lb[keep],
+        col_ub=model.col_ub[keep],
         binary_cols=np.zeros(0, dtype=np.int64),
-        indptr=np.append(model.indptr, model.indptr[-1] + len(nz)),
-        indices=np.concatenate([model.indices, nz.astype(np.int32)]),
-        data=np.concatenate([model.data, c[nz]]),
-        row_lb=np.append(model.row_lb, obj - 1e-7 * max(1.0, abs(obj))),
-        row_ub=np.append(model.row_ub, np.inf),
+        indptr=indptr,
+        indices=np.concatenate([new[model.indices[entry]], np.arange(len(tiers))]).astype(np.int32),
+        data=np.concatenate([model.data[entry], c]),
+        row_lb=np.append(model.row_lb - moved, held),
+        row_ub=np.append(model.row_ub - moved, np.inf),
         rows=[*model.rows, replace(model.rows[0], name="as_good", report=False)],
     )
+    return sub, tiers
 
 
 def _pct(p: float) -> str:

@@ -226,7 +226,7 @@ def line_results(model: Model, spend: np.ndarray) -> tuple[np.ndarray, np.ndarra
     per_tier = model.tier_slope * fill
     res = np.add.reduceat(per_tier, start[:-1].astype(np.intp))
     # marginal: slope of the last tier with spend in it, or of the first tier at zero spend
-    used = fill > 0
+    used = fill > 1e-9 * np.maximum(1.0, width)  # not a rounding crumb past a full tier
     last = np.maximum.reduceat(np.where(used, np.arange(len(fill)), -1), start[:-1].astype(np.intp))
     idx = np.where(last >= 0, last, start[:-1])
     return res, model.tier_slope[idx]
