@@ -13,7 +13,7 @@ only (a warm re-solve, at most ``MAX_RESOLVES`` of them): the budget alone, each
 ``MAX_ALONE_TRIES`` rules alone, each kind of rule in the conflict together (rows of one
 unit), and all the conflicting rules together (the elastic LP's own answer).
 :func:`explain_infeasible` returns the message, one diagnosis entry per conflicting rule and
-the repairs, best first; :func:`diagnose` the first two, :func:`repairs` the last.
+the repairs, best first.
 """
 
 from __future__ import annotations
@@ -141,46 +141,6 @@ def explain_infeasible(model: Model, budget: float) -> Diagnosis:
     reps = _rank(c, _candidates(c, solver, slacks, sol))
     items = [_item(c, i) for i in c.rows]
     return Diagnosis(_message(c, reps), items, [_repair_dict(c, r) for r in reps])
-
-
-def diagnose(model: Model, budget: float) -> tuple[str, list[dict]]:
-    """Return the message and the diagnosis list for an infeasible ``model``.
-
-    Parameters
-    ----------
-    model : Model
-        The plan's LP (or MILP), found infeasible.
-    budget : float
-        The plan's budget.
-
-    Returns
-    -------
-    tuple of (str, list of dict)
-        :attr:`Diagnosis.message` and :attr:`Diagnosis.items` of :func:`explain_infeasible`.
-    """
-    d = explain_infeasible(model, budget)
-    return d.message, d.items
-
-
-def repairs(model: Model, budget: float) -> list[dict]:
-    """Return the repairs of an infeasible ``model``, best first (see :class:`Diagnosis`).
-
-    Parameters
-    ----------
-    model : Model
-        The plan's LP (or MILP), found infeasible.
-    budget : float
-        The plan's budget.
-
-    Returns
-    -------
-    list of dict
-        :attr:`Diagnosis.repairs` of :func:`explain_infeasible`.
-    """
-    return explain_infeasible(model, budget).repairs
-
-
-# ----------------------------------------------------------------------------- the elastic LP
 
 
 def _elastic(model: Model, facts: bool = True) -> tuple[Model, list[tuple[int, int, float]]]:

@@ -63,6 +63,28 @@ def line_key(r: Mapping, where: str) -> tuple[str, str, str]:
     return (str(r["network"]), str(r["segment"]), str(r["period"]))
 
 
+def line_numbers(raw, where: str, key: str, what: str, read) -> dict[tuple[str, str, str], float]:
+    """Read a list of ``{network, segment, period, <key>}`` into {line: read(number)}.
+
+    ``what`` says what ``key`` means (for the message when it is missing); ``read(value,
+    where)`` checks the number. A line given twice is refused.
+    """
+    if not isinstance(raw, list):
+        raise SpecError(f"{where}: expected a list of {{network, segment, period, {key}}}")
+    out: dict[tuple[str, str, str], float] = {}
+    for i, r in enumerate(raw):
+        w = f"{where}[{i}]"
+        r = mapping(r, w)
+        refuse_unknown(r, {"network", "segment", "period", key}, w)
+        line = line_key(r, w)
+        if key not in r:
+            raise SpecError(f"{w}: lacks {key} ({what})")
+        if line in out:
+            raise SpecError(f"{w}: line {'/'.join(line)} appears twice; keep one {key}")
+        out[line] = read(r[key], f"{w}.{key}")
+    return out
+
+
 def check_budget(value, where: str = "spec.budget") -> float:
     """Return ``value`` as a budget: a number above 0 and at most :data:`MAX_BUDGET`.
 

@@ -14,28 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from tests.delta_case import CURVES
 from tests.test_cli_json import parse, run
 
 runner = CliRunner()
-
-CURVES = {
-    "currency": "EUR",
-    "result_type": "purchases",
-    "lines": [
-        {
-            "network": "meta",
-            "segment": "all",
-            "period": "2027-01",
-            "points": [[0, 0], [1000, 50], [2000, 80]],
-        },
-        {
-            "network": "tiktok",
-            "segment": "all",
-            "period": "2027-01",
-            "points": [[0, 0], [500, 20], [1500, 45]],
-        },
-    ],
-}
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from cli.commands._common import (
     print_json,
     warn,
 )
+from cli.commands.summary import fmt as _fmt
 
 FRONTIER_COLUMNS = (
     "budget",
@@ -129,12 +130,6 @@ def _check_out_not_input(out_path: Path | None, **inputs: Path | None) -> None:
                 f"--out {out_path} is the same file as --{flag} {path}; writing the result "
                 "there would overwrite that input. Give another --out file"
             )
-
-
-def _fmt(v, digits: int = 0) -> str:
-    if v is None:
-        return "-"
-    return f"{v:,.{digits}f}"
 
 
 def _summary(plan) -> None:

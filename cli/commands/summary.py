@@ -18,10 +18,12 @@ MAX_ROWS = 20
 MAX_LEDGER = 8
 
 
-def _fmt(v, digits: int = 0) -> str:
+def fmt(v, digits: int = 0) -> str:
+    """Return a number as the CLI shows it: ``12,345`` (``digits`` decimals), ``-`` for None."""
     if v is None:
         return "-"
     return f"{v:,.{digits}f}"
+
 
 
 def print_plan(plan) -> None:
@@ -38,17 +40,17 @@ def print_plan(plan) -> None:
 def _head(plan) -> None:
     cur, rtype = escape(plan.currency), escape(plan.result_type)
     out.print(
-        f"[bold]{plan.status}[/]: spend {_fmt(plan.total_spend)} {cur} of {_fmt(plan.budget)} "
-        f"-> {_fmt(plan.expected_results, 1)} {rtype} at "
-        f"{_fmt(plan.cost_per_result, 2)} {cur} each "
+        f"[bold]{plan.status}[/]: spend {fmt(plan.total_spend)} {cur} of {fmt(plan.budget)} "
+        f"-> {fmt(plan.expected_results, 1)} {rtype} at "
+        f"{fmt(plan.cost_per_result, 2)} {cur} each "
         f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
         highlight=False,
     )
     if plan.expected_value is not None:
-        out.print(f"expected value: {_fmt(plan.expected_value, 2)} {cur}", highlight=False)
+        out.print(f"expected value: {fmt(plan.expected_value, 2)} {cur}", highlight=False)
     if plan.expected_profit is not None:
         out.print(
-            f"expected profit (value - spend): {_fmt(plan.expected_profit, 2)} {cur}",
+            f"expected profit (value - spend): {fmt(plan.expected_profit, 2)} {cur}",
             highlight=False,
         )
 
@@ -69,7 +71,7 @@ def _split(plan, kind: str, title: str) -> Table:
         share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
         cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
         t.add_row(
-            escape(name), _fmt(s), f"{share:.1%}", _fmt(v["expected_results"], 1), _fmt(cpr, 2)
+            escape(name), fmt(s), f"{share:.1%}", fmt(v["expected_results"], 1), fmt(cpr, 2)
         )
     if len(totals) > MAX_ROWS:
         t.caption = f"... and {len(totals) - MAX_ROWS} more"
@@ -88,10 +90,10 @@ def _ledger(plan) -> Table:
     t.add_column(f"per 1,000 {cur}", justify="right")
     t.add_column("next result", justify="right")
     for c in rules[:MAX_LEDGER]:
-        gain = _fmt(c.gain_if_removed, 1)
+        gain = fmt(c.gain_if_removed, 1)
         if c.gain_if_removed is not None and c.gain_proven is False:
             gain = f">= {gain}"
-        per = _fmt(c.per_1000, 1) if c.per_1000 is not None else f"{c.shadow_price:+.4g}/{c.unit}"
+        per = fmt(c.per_1000, 1) if c.per_1000 is not None else f"{c.shadow_price:+.4g}/{c.unit}"
         nxt = "-" if c.next_result_cost is None else f"{c.next_result_cost:,.2f} {cur}"
         t.add_row(escape(c.description), escape(c.name), gain, per, nxt)
     more = (

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..lp import LPContext
-from ..values import line_key, mapping, number, optional, refuse_unknown
+from ..values import line_numbers, mapping, number, optional
 from .base import RuleFamily, fmt, unknown_name
 
 if TYPE_CHECKING:
@@ -95,23 +95,6 @@ class ResultValues:
         return d
 
 
-def _value_lines(raw, where: str) -> dict[tuple[str, str, str], float]:
-    if not isinstance(raw, list):
-        raise SpecError(f"{where}: expected a list of {{network, segment, period, value}}")
-    out: dict[tuple[str, str, str], float] = {}
-    for i, r in enumerate(raw):
-        w = f"{where}[{i}]"
-        r = mapping(r, w)
-        refuse_unknown(r, {"network", "segment", "period", "value"}, w)
-        key = line_key(r, w)
-        if "value" not in r:
-            raise SpecError(f"{w}: lacks value (what one result of the line is worth)")
-        if key in out:
-            raise SpecError(f"{w}: line {'/'.join(key)} appears twice; keep one value")
-        out[key] = number(r["value"], f"{w}.value")
-    return out
-
-
 def parse_values(raw, where: str = f"spec.{VPR}") -> ResultValues | None:
     """Read ``value_per_result``: a number, or {<result type>: v, networks: {...}, lines: [...]}."""
     if raw is None:
@@ -125,7 +108,9 @@ def parse_values(raw, where: str = f"spec.{VPR}") -> ResultValues | None:
     return ResultValues(
         by_type=by_type,
         networks={str(k): number(v, f"{where}.networks.{k}") for k, v in nets.items()},
-        lines=_value_lines(raw.get("lines") or [], f"{where}.lines"),
+        lines=line_numbers(
+            raw.get("lines") or [], f"{where}.lines", "value", "what one result is worth", number
+        ),
     )
 
 

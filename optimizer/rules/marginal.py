@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import SpecError
 from ..lp import LPContext
 from ..names import group_words, line_words
-from ..values import line_key, mapping, number, refuse_unknown
+from ..values import line_numbers, mapping, number, refuse_unknown
 from .base import RuleFamily, fmt, unknown_name
 
 if TYPE_CHECKING:
@@ -65,23 +65,6 @@ def _ceiling(v, where: str) -> float:
     return c
 
 
-def _lines(raw, where: str) -> dict[tuple[str, str, str], float]:
-    if not isinstance(raw, list):
-        raise SpecError(f"{where}: expected a list of {{network, segment, period, max}}")
-    out: dict[tuple[str, str, str], float] = {}
-    for i, r in enumerate(raw):
-        w = f"{where}[{i}]"
-        r = mapping(r, w)
-        refuse_unknown(r, {"network", "segment", "period", "max"}, w)
-        key = line_key(r, w)
-        if "max" not in r:
-            raise SpecError(f"{w}: lacks max (the most the line's next result may cost)")
-        if key in out:
-            raise SpecError(f"{w}: line {'/'.join(key)} appears twice; keep one ceiling")
-        out[key] = _ceiling(r["max"], f"{w}.max")
-    return out
-
-
 def parse_ceilings(raw, where: str = f"spec.{KEY}") -> MarginalCeilings | None:
     """Read the ceilings: a number (plan-wide) or {all, networks, segments, lines}."""
     if raw is None:
@@ -98,7 +81,13 @@ def parse_ceilings(raw, where: str = f"spec.{KEY}") -> MarginalCeilings | None:
     }
     return MarginalCeilings(
         all=None if raw.get("all") is None else _ceiling(raw["all"], f"{where}.all"),
-        lines=_lines(raw.get("lines") or [], f"{where}.lines"),
+        lines=line_numbers(
+            raw.get("lines") or [],
+            f"{where}.lines",
+            "max",
+            "the most the line's next result may cost",
+            _ceiling,
+        ),
         **groups,
     )
 

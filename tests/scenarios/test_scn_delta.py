@@ -32,25 +32,8 @@ from scenarios.delta import (
 )
 from scenarios.errors import ScenarioError, ScenarioFileError
 from scenarios.money import round_to_total
+from tests.delta_case import CURVES
 
-CURVES = {
-    "currency": "EUR",
-    "result_type": "purchases",
-    "lines": [
-        {
-            "network": "meta",
-            "segment": "all",
-            "period": "2027-01",
-            "points": [[0, 0], [1000, 50], [2000, 80]],
-        },
-        {
-            "network": "tiktok",
-            "segment": "all",
-            "period": "2027-01",
-            "points": [[0, 0], [500, 20], [1500, 45]],
-        },
-    ],
-}
 META = ("meta", "all", "2027-01")
 TIKTOK = ("tiktok", "all", "2027-01")
 

@@ -13,26 +13,10 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.delta_case import CURVES
+
 from .conftest import HEADERS, ServerThread
 
-CURVES = {
-    "currency": "EUR",
-    "result_type": "purchases",
-    "lines": [
-        {
-            "network": "meta",
-            "segment": "all",
-            "period": "2027-01",
-            "points": [[0, 0], [1000, 50], [2000, 80]],
-        },
-        {
-            "network": "tiktok",
-            "segment": "all",
-            "period": "2027-01",
-            "points": [[0, 0], [500, 20], [1500, 45]],
-        },
-    ],
-}
 OTHER = {"X-API-Key": "acme-writer"}
 READER = {"X-API-Key": "reader-1"}
 
