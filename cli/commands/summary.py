@@ -25,7 +25,6 @@ def fmt(v, digits: int = 0) -> str:
     return f"{v:,.{digits}f}"
 
 
-
 def print_plan(plan) -> None:
     """Print the plan's summary: the head line, splits, the ledger, curve ends and unfunded."""
     _head(plan)
@@ -70,9 +69,7 @@ def _split(plan, kind: str, title: str) -> Table:
     for (name, v), s in list(zip(totals, shown, strict=True))[:MAX_ROWS]:
         share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
         cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
-        t.add_row(
-            escape(name), fmt(s), f"{share:.1%}", fmt(v["expected_results"], 1), fmt(cpr, 2)
-        )
+        t.add_row(escape(name), fmt(s), f"{share:.1%}", fmt(v["expected_results"], 1), fmt(cpr, 2))
     if len(totals) > MAX_ROWS:
         t.caption = f"... and {len(totals) - MAX_ROWS} more"
     return t
