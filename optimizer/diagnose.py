@@ -24,7 +24,7 @@ import numpy as np
 
 from .model import Model, RowInfo
 from .names import display_network
-from .rules import BY_FAMILY, fmt
+from .rules import BY_FAMILY, NOUNS, fmt
 from .solvers import HighsSolver, Solution
 
 #: rules tried alone (the budget among them)
@@ -41,31 +41,6 @@ MAX_KINDS = 6
 FACT_FAMILIES = frozenset({"lock"})
 #: slack below this is no give
 _TOL = 1e-7
-
-#: each kind of rule row (the name's part before ``__``) in words, singular
-_NOUNS: dict[str, str] = {
-    "budget": "budget",
-    "target_results": "results target",
-    "max_cost_per_result": "cost-per-result ceiling",
-    "max_active_lines": "limit on active lines",
-    "line_min": "line minimum",
-    "line_max": "line maximum",
-    "lock": "lock",
-    "pacing_min": "pacing floor",
-    "pacing_max": "pacing cap",
-    "change_min": "period-change floor",
-    "change_max": "period-change cap",
-    "results_floor": "results floor",
-    "min_line_spend": "minimum line spend",
-    "max_marginal_cost": "marginal-cost ceiling",
-    "network_max_marginal_cost": "network marginal-cost ceiling",
-    "segment_max_marginal_cost": "segment marginal-cost ceiling",
-    "line_max_marginal_cost": "line marginal-cost ceiling",
-}
-for _kind in ("network", "segment", "period"):
-    for _end, _noun in (("min", "floor"), ("max", "cap"), ("share_min", "share floor")):
-        _NOUNS[f"{_kind}_{_end}"] = f"{_kind} {_noun}"
-    _NOUNS[f"{_kind}_share_max"] = f"{_kind} share cap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +294,7 @@ def _target(info: RowInfo) -> str:
 def _phrase(model: Model, rows: list[int], article: bool = True) -> str:
     """Name rows of one kind: "the Meta and TikTok network floors", "14 line minimums"."""
     info = model.rows[rows[0]]
-    noun = _NOUNS.get(_word(info))
+    noun = NOUNS.get(_word(info))
     if noun is None:  # a kind without words yet: its ids
         return _join([model.rows[i].name for i in rows])
     if not info.target:
@@ -334,7 +309,7 @@ def _named(model: Model, rows: list[int]) -> str:
     """Name rows of one kind with their ids beside, when they are few and have words."""
     text = _phrase(model, rows, article=False)
     word = _word(model.rows[rows[0]])
-    if word in _NOUNS and word != "budget" and len(rows) <= MAX_TARGETS:
+    if word in NOUNS and word != "budget" and len(rows) <= MAX_TARGETS:
         text += f" ({', '.join(model.rows[i].name for i in rows)})"
     return text
 

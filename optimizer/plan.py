@@ -159,10 +159,6 @@ class Plan:
                                   -abs(c.shadow_price))
         )  # fmt: skip
 
-    def costly_rules(self, n: int = 5) -> list[PlanConstraint]:
-        """Return the ``n`` binding rules that cost the most (the head of :meth:`ledger`)."""
-        return [c for c in self.ledger() if c.gain_if_removed or c.shadow_price][:n]
-
     def curve_ends(self) -> list[PlanConstraint]:
         """Return the lines at the end of their curves (the forecast's caps), as limits."""
         return [c for c in self.constraints if c.family == "curve_end"]

@@ -46,18 +46,19 @@ BY_FAMILY: dict[str, RuleFamily] = {f: fam for fam in FAMILIES for f in fam.fami
 SPEC_KEYS = frozenset(k for fam in FAMILIES for k in fam.keys)
 SPEC_FIELDS = tuple(f for fam in FAMILIES for f in fam.fields)
 
+#: each kind of rule row (the name's part before ``__``) in words: "network floor"
+NOUNS = {word: noun for fam in FAMILIES for word, noun in fam.nouns.items()}
+
 #: row families whose rows hold spend at 0 on what they cover (no slack to show)
 CUT_FAMILIES = frozenset(f for fam in FAMILIES if fam.cut for f in fam.families)
 
-#: row families that hold single lines
-LINE_FAMILIES = frozenset(f for fam in FAMILIES if fam.per_line for f in fam.families)
 
 __all__ = [
     "BY_FAMILY",
     "CUT_FAMILIES",
     "EXCLUSION",
     "FAMILIES",
-    "LINE_FAMILIES",
+    "NOUNS",
     "SPEC_FIELDS",
     "SPEC_KEYS",
     "Exclusions",

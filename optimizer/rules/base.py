@@ -58,17 +58,18 @@ class RuleFamily:
     :meth:`rows` emits their LP rows (named by :func:`~optimizer.lp.rule_name`),
     :meth:`action` says how to relax a row when rules conflict and :meth:`rewrite` how a
     re-plan carries the rule over to the periods still open. ``families`` are the
-    ``RowInfo.family`` values of its rows; ``per_line`` says its rows hold single lines.
+    ``RowInfo.family`` values of its rows; ``nouns`` names each kind of its rows in words.
     """
 
     keys: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
     families: tuple[str, ...] = ()
-    per_line: bool = False
     #: its rows compare spend with a share of other spend: relaxed by an amount of spend
     relax_spend: bool = False
     #: its rows hold spend at 0 on what they cover: they bind when they have a price
     cut: bool = False
+    #: each kind of its rows (the name's part before ``__``) in words, singular
+    nouns: dict[str, str] = {}
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Return the PlanSpec field values for this family's keys of ``data``."""

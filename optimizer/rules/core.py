@@ -31,6 +31,7 @@ class Budget(RuleFamily):
 
     keys = fields = ("budget", "objective")
     families = ("budget",)
+    nouns = {"budget": "budget"}
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Read the budget (required) and the objective (results unless given)."""
@@ -89,6 +90,7 @@ class Target(RuleFamily):
     """``--target-results``: the expected results reach the target (the smallest budget for it)."""
 
     families = ("target",)
+    nouns = {"target_results": "results target"}
 
     def rows(self, lp: LPContext) -> None:
         """Add the results row when planning to a target."""

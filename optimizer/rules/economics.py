@@ -27,6 +27,7 @@ class CostPerResultCeiling(RuleFamily):
 
     keys = fields = ("max_cost_per_result",)
     families = ("max_cost_per_result",)
+    nouns = {"max_cost_per_result": "cost-per-result ceiling"}
     relax_spend = True
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)

@@ -59,6 +59,7 @@ class ResultsFloors(RuleFamily):
 
     keys = fields = ("results_floors",)
     families = ("results_floor",)
+    nouns = {"results_floor": "results floor"}
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:
         """Read ``results_floors:`` (result_type, min and curves per floor)."""

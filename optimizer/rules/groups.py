@@ -59,6 +59,9 @@ class GroupLimits(RuleFamily):
         self.word = w = kind[:-1]
         self.keys = self.fields = (kind,)
         self.families = (f"{w}_min", f"{w}_max", f"{w}_share_min", f"{w}_share_max")
+        ends = (("min", "floor"), ("max", "cap"), ("share_min", "share floor"))
+        self.nouns = {f"{w}_{end}": f"{w} {noun}" for end, noun in ends}
+        self.nouns[f"{w}_share_max"] = f"{w} share cap"
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Read ``networks:`` (or segments, periods) into a GroupRule per name."""

@@ -97,7 +97,7 @@ class LineLimits(RuleFamily):
 
     keys = fields = ("lines",)
     families = ("lock", "line_min", "line_max")
-    per_line = True
+    nouns = {"lock": "lock", "line_min": "line minimum", "line_max": "line maximum"}
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Read ``lines:`` into LineRules."""

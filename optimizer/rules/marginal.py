@@ -112,6 +112,12 @@ class MarginalCostCeiling(RuleFamily):
     )
     relax_spend = True
     cut = True
+    nouns = {
+        "max_marginal_cost": "marginal-cost ceiling",
+        "network_max_marginal_cost": "network marginal-cost ceiling",
+        "segment_max_marginal_cost": "segment marginal-cost ceiling",
+        "line_max_marginal_cost": "line marginal-cost ceiling",
+    }
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Read the ceilings (a number, or a mapping of ceilings)."""

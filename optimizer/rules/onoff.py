@@ -30,7 +30,7 @@ class OnOff(RuleFamily):
 
     keys = fields = ("min_line_spend", "max_active_lines")
     families = ("min_line_spend", "max_active_lines")
-    per_line = True
+    nouns = {"min_line_spend": "minimum line spend", "max_active_lines": "limit on active lines"}
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
         """Read the minimum spend of a line switched on and the most lines on (whole)."""

@@ -64,6 +64,7 @@ class PacingRule(RuleFamily):
 
     keys = fields = ("pacing",)
     families = ("pacing",)
+    nouns = {"pacing_min": "pacing floor", "pacing_max": "pacing cap"}
     relax_spend = True
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
@@ -134,6 +135,7 @@ class PeriodChange(RuleFamily):
 
     keys = fields = ("max_period_change",)
     families = ("period_change",)
+    nouns = {"change_min": "period-change floor", "change_max": "period-change cap"}
     relax_spend = True
 
     def parse(self, data: Mapping, source: str) -> dict[str, Any]:  # noqa: ARG002 (interface)
