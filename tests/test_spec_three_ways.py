@@ -60,12 +60,27 @@ good = st.fixed_dictionaries(
         "max_period_change": st.floats(0.1, 2, allow_nan=False),
         "min_line_spend": st.floats(0, 3000, allow_nan=False),
         "max_active_lines": st.integers(1, 9),
+        "max_marginal_cost_per_result": st.one_of(
+            st.floats(20, 80, allow_nan=False),
+            st.fixed_dictionaries(
+                {"networks": st.dictionaries(st.just("tiktok"), st.floats(20, 80), max_size=1)}
+            ),
+        ),
+        "objective": st.just("profit"),
+        "value_per_result": st.one_of(
+            st.floats(10, 90, allow_nan=False),
+            st.fixed_dictionaries(
+                {"purchases": st.floats(10, 90), "networks": st.just({"meta": 60.0})}
+            ),
+        ),
     },
 )
 #: one thing wrong with a good spec: the messages must agree too
 FLAWS = [
     ("budget", -5), ("budget", "ten"), ("budget", 0), ("budget", 2e12), ("colour", "blue"),
     ("networks", {"snap": {"min": 1}}), ("networks", {"meta": {"min": 5, "max": 1}}),
+    ("networks", {"tiktk": {"max": 1}}), ("max_marginal_cost_per_result", {"all": 0}),
+    ("objective", "margin"), ("value_per_result", {"networks": {"meta": -1}}),
     ("networks", {"meta": {"min_share": 1.5}}), ("segments", {"meta": {"max": 1}}),
     ("max_cost_per_result", 0), ("max_active_lines", 1.5), ("pacing", {"speed": 1}),
     ("lines", [{"network": "meta", "segment": "f-25-34", "period": "2027-09", "min": 1}]),
