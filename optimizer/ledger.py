@@ -49,7 +49,8 @@ def rule_costs(
     order = sorted(rows, key=lambda r: -abs(float(sol.row_dual[r])))
     deadline = time.perf_counter() + min(MAX_SECONDS, time_limit or MAX_SECONDS)
     if model.is_mip:
-        run = _mip_runner(model, float(sol.objective), deadline)
+        on = np.round(sol.x[model.binary_cols])
+        run = _mip_runner(model, float(sol.objective), on, deadline)
     else:
         run = _lp_runner(model, solver)
     out = []
@@ -88,14 +89,16 @@ def _lp_runner(model: Model, solver: HighsSolver | None):
     return run
 
 
-def _mip_runner(model: Model, base: float, deadline: float):
+def _mip_runner(model: Model, base: float, on: np.ndarray, deadline: float):
     """Return a function: the gain of the on/off optimum with row ``r`` removed (time left)."""
 
     def run(r: int) -> tuple[float | None, bool]:
         lb, ub = model.row_lb.copy(), model.row_ub.copy()
         lb[r], ub[r] = -np.inf, np.inf
         left = max(deadline - time.perf_counter(), 0.05)
-        s = make_solver(replace(model, row_lb=lb, row_ub=ub), "highs", time_limit=left).solve()
+        solver = make_solver(replace(model, row_lb=lb, row_ub=ub), "highs", time_limit=left)
+        solver.start = on  # the plan's switches hold without the rule: a plan to start from
+        s = solver.solve()
         if not s.has_plan:
             return None, False
         return float(s.objective) - base, s.optimal

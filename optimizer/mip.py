@@ -115,8 +115,14 @@ def roundings(y_relaxed: np.ndarray, k: int | None) -> list[np.ndarray]:
     return [y.astype(float) for y in out]
 
 
-def solve_onoff(backend: OnOffBackend, time_limit: float) -> OnOffResult:
-    """Guess, bound, round, then branch and bound within ``time_limit`` seconds (module doc)."""
+def solve_onoff(
+    backend: OnOffBackend, time_limit: float, start: np.ndarray | None = None
+) -> OnOffResult:
+    """Guess, bound, round, then branch and bound within ``time_limit`` seconds (module doc).
+
+    ``start``: switches known to give a plan (the ledger's re-solves start from the plan's
+    own), tried beside the Lagrangian guess.
+    """
     t0 = time.perf_counter()
 
     def left() -> float:
@@ -125,7 +131,8 @@ def solve_onoff(backend: OnOffBackend, time_limit: float) -> OnOffResult:
     m = backend.model
     guess = lagrangian_switches(m)
     bound = guess.bound if guess is not None else float("inf")
-    best = None if guess is None else _best_rounding(backend, [guess.y], left(), crash=True)
+    tries = ([] if guess is None else [guess.y]) + ([] if start is None else [start])
+    best = _best_rounding(backend, tries, left(), crash=True) if tries else None
     if best is not None and relative_gap(bound, best[1].objective) <= MIP_REL_GAP:
         return _done("optimal", best, bound, "lagrangian")
     backend.relax_switches()

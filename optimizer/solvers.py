@@ -260,6 +260,8 @@ class HighsSolver:
         self.hs = highspy
         self.crash = crash
         self.time_limit = float(time_limit)
+        #: on/off plans: switches known to give a plan, tried first (see solve_onoff)
+        self.start: np.ndarray | None = None
         self._solved = False
         self.model = model
         self.options = dict(HIGHS_LP_OPTIONS if options is None else options)
@@ -346,7 +348,7 @@ class HighsSolver:
         return self._solution(r, t0)
 
     def _solve_onoff(self, t0: float) -> Solution:
-        res = solve_onoff(self, self.time_limit)
+        res = solve_onoff(self, self.time_limit, self.start)
         if res.y is None:
             return self._solution(LPResult(res.status, None, float("nan")), t0, res)
         self.fix_switches(res.y)
@@ -460,6 +462,8 @@ class CbcSolver:
 
         self.pulp = pulp
         self.time_limit = float(time_limit)
+        #: on/off plans: switches known to give a plan, tried first (see solve_onoff)
+        self.start: np.ndarray | None = None
         self.model = model
         self.options = dict(options or {})
         prob = pulp.LpProblem("adplan", pulp.LpMaximize)
@@ -582,7 +586,7 @@ class CbcSolver:
         t0 = time.perf_counter()
         onoff = None
         if self.model.is_mip:
-            onoff = solve_onoff(self, self.time_limit)
+            onoff = solve_onoff(self, self.time_limit, self.start)
             if onoff.y is not None:
                 self.fix_switches(onoff.y)
         if onoff is not None and onoff.y is None:
