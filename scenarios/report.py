@@ -6,7 +6,17 @@ import json
 
 from .compare import OVER_UNDER
 from .exports.charts import frontier_png, response_curves_png, spend_chart_png
-from .exports.html import esc, img, lines_table, page, rules_table, table
+from .exports.html import (
+    curve_ends_paragraph,
+    esc,
+    img,
+    ledger_section,
+    lines_table,
+    page,
+    rules_table,
+    table,
+    unspent_paragraph,
+)
 from .exports.plan import plan_rows, totals
 
 
@@ -115,6 +125,7 @@ def _variant(run, v, first: bool) -> str:
             parts.append(
                 img(frontier_png(run.frontier, t["currency"], t["budget"]), "budget frontier")
             )
+    parts += [unspent_paragraph(d), ledger_section(d), curve_ends_paragraph(d)]
     cons = d.get("constraints") or []
     if cons:
         parts.append(rules_table(cons))

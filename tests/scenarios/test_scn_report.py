@@ -47,7 +47,7 @@ def test_report_renders_in_chromium(example_run, tmp_path):
 
 
 def test_report_and_plan_page_share_the_rules_and_lines_tables(example_run):
-    from scenarios.exports.html import lines_table, plan_html_text, rules_table
+    from scenarios.exports.html import ledger_section, lines_table, plan_html_text, rules_table
     from scenarios.exports.plan import plan_rows
 
     run, out, _ = example_run
@@ -57,6 +57,8 @@ def test_report_and_plan_page_share_the_rules_and_lines_tables(example_run):
             continue
         rules = rules_table([c.to_dict() for c in v.plan.constraints])
         lines = lines_table(plan_rows(v.plan))
-        assert rules in page and lines in page, v.name
+        ledger = ledger_section(v.plan.to_dict())
+        assert ledger and "What each rule costs" in ledger, v.name
+        assert rules in page and lines in page and ledger in page, v.name
         single = plan_html_text(v.plan)
-        assert rules in single and lines in single
+        assert rules in single and lines in single and ledger in single
