@@ -82,14 +82,16 @@ def _point(model, sol, budget: float) -> dict:
     total_spend = float(x.sum())
     if total_spend < 1e-7:
         total_spend = 0.0
-    dual = float(sol.row_dual[model.budget_row])
+    # the budget's price is results per unit of currency only when the plan maximises results
+    # (under value or profit it is value per unit): no marginal cost per result then
+    dual = float(sol.row_dual[model.budget_row]) if model.objective == "results" else 0.0
     return {
         "budget": float(budget),
         "expected_results": total,
         "total_spend": total_spend,
         "cost_per_result": total_spend / total if total > 0 else None,
         "marginal_cost_per_result": 1.0 / dual if dual > 1e-12 else None,
-        "marginal_results_per_unit": dual,
+        "marginal_results_per_unit": dual if model.objective == "results" else None,
     }
 
 
@@ -281,7 +283,16 @@ def min_budget_for_results(
             f"target results: reaching {fmt(target)} {curves.result_type} needs a budget of "
             f"{need:,.0f}, above the limit of 1e12 (1,000,000,000,000); lower the target"
         )
-    plan = allocate(curves, spec.with_budget(max(need, 1e-9)), solver=solver, time_limit=left)
+    # the least spend reaching the target, spread for results whatever the spec's objective
+    # (a value or profit objective would stop short of the target at that spend)
+    at = replace(spec.with_budget(max(need, 1e-9)), objective="results")
+    plan = allocate(curves, at, solver=solver, time_limit=left)
     if sol.status == "time_limit":  # the spend found may not be the least: say by how much
         plan = time_limited(plan, sol)
+    if spec.objective != "results":
+        note = (
+            f"planned for {curves.result_type}: a target asks for the least spend that reaches "
+            f"it, so the objective '{spec.objective}' does not apply"
+        )
+        plan = replace(plan, notes=(*plan.notes, note))
     return replace(plan, target_results=target)

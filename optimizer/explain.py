@@ -5,7 +5,8 @@ is at the end of its curve) is read against the LP's duals:
 
 1. a user rule that holds the line: a binding row on the tier, directly or through its
    network's, segment's or period's spend column, that more spend here would break (the
-   largest ``dual x coefficient`` first; a row at its limit counts even with a zero dual);
+   largest ``dual x coefficient`` first; a cap of 0 or a rule on that line alone counts even
+   with a zero dual: no price could get the line spend while it holds);
 2. the end of its curve (the forecast's cap), with its own shadow value: the reduced cost of
    the last tier, what one more unit of currency there would bring if the curve went on;
 3. the on/off minimum (``min_line_spend``) or the count of lines on (``max_active_lines``), for
@@ -47,7 +48,11 @@ PRICE_FAMILIES = frozenset({"budget", "target", "max_cost_per_result"})
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why one line gets no more than it gets. ``cause`` is one of :data:`CAUSES`."""
+    """Why one line gets no more than it gets.
+
+    ``cause``: ``rule``, ``curve_end``, ``on_off``, ``price``, ``not_worth``, ``tie``,
+    ``margin`` or ``no_results`` (the module docstring says when each holds).
+    """
 
     cause: str
     words: str
@@ -77,10 +82,6 @@ class Reason:
             if v is not None:
                 d[k] = v
         return d
-
-
-#: every cause a line's reason may give, in the order of evidence
-CAUSES = ("rule", "curve_end", "on_off", "price", "not_worth", "tie", "margin", "no_results")
 
 
 @dataclass(slots=True)
@@ -175,18 +176,18 @@ def _absolute(model: Model) -> np.ndarray:
     np.maximum.at(hi, row_of, line)
     one_line = ~helper & (lo == hi)
     cut = np.array([r.family in CUT_FAMILIES for r in model.rows], dtype=bool)
-    return zero_cap | one_line | cut
+    return (zero_cap | one_line) & ~cut
 
 
 def _dual(model: Model, sol: Solution, nxt: np.ndarray) -> _Dual:
     """Find, for every line's next tier ``nxt[i]``, the binding user rule that holds it.
 
     A rule holds a tier when more spend there breaks the rule and either no price can help
-    (a cap of 0, a marginal-cost ceiling, a rule on that line alone) or the tier would be
-    worth its spend but for the rule (its reduced cost without the rule's share is >= 0). A
-    shared rule that costs nothing, on a line too dear anyway, does not hold it: price does,
-    and the price named includes that rule's share. Rules no price can move come first,
-    then the largest ``dual x coefficient``.
+    (a cap of 0, a rule on that line alone) or the tier would gain from its spend but for
+    the rule (its reduced cost without the rule's share is > 0). A shared rule, or a
+    marginal-cost ceiling, that costs nothing on a line too dear anyway does not hold it:
+    price does, and the price named includes that rule's share. Rules no price can move
+    come first, then the largest ``dual x coefficient``.
     """
     y = sol.row_dual
     d = reduced_costs(model, y)
@@ -201,7 +202,7 @@ def _dual(model: Model, sol: Solution, nxt: np.ndarray) -> _Dual:
     ok = (
         rules
         & (((coef > 0) & at_ub[row]) | ((coef < 0) & at_lb[row]))
-        & (absolute[row] | (d[nxt][line] + share >= -tol[line]))
+        & (absolute[row] | (d[nxt][line] + share > tol[line]))
     )
     line, row, share = line[ok], row[ok], np.abs(share[ok])
     order = np.lexsort((row, -share, ~absolute[row], line))
@@ -227,6 +228,7 @@ class Terms:
     currency: str
     objective: str
     values: np.ndarray  # per planned line: what one result is worth (1 under results)
+    min_line_spend: float | None = None
 
 
 def line_reasons(model: Model, sol: Solution, on, terms: Terms) -> list[Reason]:
@@ -269,11 +271,11 @@ def _reason(dual: _Dual, i: int, k: int, at_end: bool, on, terms: Terms) -> Reas
     if r >= 0:
         return _held(m, r, int(dual.holding[i]))
     if on is not None and not on[i]:
-        off = _switched_off(dual, k, on)
+        off = _switched_off(dual, i, k, on, terms)
         if off is not None:
             return off
     c, d = float(m.c[k]), float(dual.d[k] + dual.push[i])
-    if terms.objective == "results" and c <= 0:
+    if m.tier_slope[k] <= 0:  # a flat tier, whatever the objective
         return Reason("no_results", "its curve brings no more results at this spend")
     if d < -TIE_RTOL * max(abs(c), abs(c - d), 1e-12):
         floored = " beyond what its floors ask" if dual.push[i] < 0 else ""
@@ -299,7 +301,7 @@ def _curve_end(m: Model, i: int, sv: float, terms: Terms) -> Reason:
     return Reason("curve_end", words, shadow_value=max(sv, 0.0))
 
 
-def _switched_off(dual: _Dual, k: int, on) -> Reason | None:
+def _switched_off(dual: _Dual, i: int, k: int, on, terms: Terms) -> Reason | None:
     """Return the on/off reason of a line switched off whose first tier is worth funding."""
     m = dual.model
     d_free = float(dual.d_free[k]) if dual.d_free is not None else 0.0
@@ -310,16 +312,22 @@ def _switched_off(dual: _Dual, k: int, on) -> Reason | None:
         info = m.rows[count]
         words = f"switched off: {info.description} and those on bring more ({info.name})"
         return Reason("on_off", words, rule=info.name, rule_words=info.description)
-    info = next(
-        (m.rows[r] for r in m.activation_rows if m.rows[r].family == "min_line_spend"), None
-    )
-    if info is None:  # only a count limit, with room to spare: off for its price
+    least = terms.min_line_spend
+    if least is None:  # only a count limit, with room to spare: off for its price
         return None
-    words = (
-        "switched off: on, it would have to spend its minimum, and that money brings more "
-        f"elsewhere ({info.description.split(' spends ')[-1]}; min_line_spend)"
-    )
-    return Reason("on_off", words, rule="min_line_spend", rule_words=info.description)
+    cur, top = terms.currency, m.lines[i].max_spend
+    if top < least:
+        words = (
+            f"switched off: its curve absorbs at most {fmt(top)} {cur}, less than the "
+            f"{fmt(least)} {cur} a line switched on must spend (min_line_spend)"
+        )
+    else:
+        words = (
+            f"switched off: on, it would have to spend at least {fmt(least)} {cur} "
+            "(min_line_spend), and that money brings more elsewhere"
+        )
+    rule_words = f"a line switched on spends at least {fmt(least)} {cur}"
+    return Reason("on_off", words, rule="min_line_spend", rule_words=rule_words)
 
 
 def _price(m: Model, i: int, k: int, price: float, terms: Terms, floored: str = "") -> Reason:

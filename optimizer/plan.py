@@ -234,19 +234,17 @@ def read_plan(
     *,
     curves,
     spec,
-    seconds_total: float | None = None,
-    target_results: float | None = None,
     solver=None,
 ) -> Plan:
     """Turn a solver's solution of ``model`` into a :class:`Plan`.
 
     Adds what the solution alone does not say: results of other types on their curves, each
     reported rule's slack, price and measured cost (the ledger), why each line gets no more
-    (``optimizer/explain.py``), the lines at the end of their curves and, unless
-    ``target_results`` is set, the budget left unspent and what stopped it. ``seconds_total``
-    is the time reported for the whole call (the solve time when None); ``solver`` the
-    HiGHS solver that solved ``model``, reused warm by the ledger's re-solves.
+    (``optimizer/explain.py``), the lines at the end of their curves, and the budget left
+    unspent and what stopped it. ``solver`` is the HiGHS solver that solved ``model``, reused
+    warm by the ledger's re-solves.
     """
+    spec = spec.for_curves(curves)  # the names as the model has them (facebook: meta)
     spend = _line_spend(model, sol)
     on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
     terms = _terms(model, curves, spec)
@@ -256,17 +254,14 @@ def read_plan(
     other = _other_results(model, spec, spend)
     constraints = _costed(model, sol, _constraints(model, sol, other, on), terms, solver)
     constraints += _curve_end_limits(lines, terms)
-    unspent: dict = {}
-    notes: tuple[str, ...] = ()
-    if target_results is None:
-        unspent = unspent_of(spec.budget, total_spend, lines)
-        notes = unspent_notes(spec.budget, total_spend, unspent, curves.currency)
+    unspent = unspent_of(spec.budget, total_spend, lines)
+    notes = unspent_notes(spec.budget, total_spend, unspent, curves.currency)
     if sol.status == "time_limit":
         notes = (*notes, time_limit_note(sol))
     value = _value(model, lines, terms)
     return Plan(
         status=sol.status,
-        budget=spec.budget if target_results is None else total_spend,
+        budget=spec.budget,
         total_spend=total_spend,
         expected_results=total_results,
         cost_per_result=total_spend / total_results if total_results > 0 else None,
@@ -282,8 +277,7 @@ def read_plan(
         ),
         expected_value=value,
         other_results=other,
-        solver=_solver_info(model, sol, seconds_total),
-        target_results=target_results,
+        solver=_solver_info(model, sol),
         notes=notes,
         unspent=unspent,
         expected_profit=None if spec.objective != "profit" else (value or 0.0) - total_spend,
@@ -296,7 +290,7 @@ def _terms(model: Model, curves, spec) -> Terms:
         values = np.ones(len(model.lines))
     else:
         values = np.array(line_values(spec, model.lines, curves.result_type), dtype=float)
-    return Terms(curves.result_type, curves.currency, spec.objective, values)
+    return Terms(curves.result_type, curves.currency, spec.objective, values, spec.min_line_spend)
 
 
 def _line_spend(model: Model, sol: Solution) -> np.ndarray:
@@ -490,14 +484,16 @@ def _unfunded(lines: list[PlanLine]) -> list[dict]:
     return out
 
 
-def _solver_info(model: Model, sol: Solution, seconds_total: float | None) -> dict:
+def _solver_info(model: Model, sol: Solution) -> dict:
     """Return what the plan says of its solve: solver, times, size and settings.
+
+    ``seconds`` is the solve's here; ``allocate`` replaces it with the whole call's.
 
     An on/off plan adds the proven bound, the relative gap to it and how it was proven.
     """
     info = {
         "name": sol.solver,
-        "seconds": sol.seconds if seconds_total is None else seconds_total,
+        "seconds": sol.seconds,
         "solve_seconds": sol.seconds,
         "mip": sol.mip,
         "variables": model.n_col,
@@ -568,6 +564,20 @@ def unspent_of(budget: float, total_spend: float, lines) -> dict:
     return {"amount": left, "stopped_by": order}
 
 
+def stopped_words(groups, most: int = MAX_RULES_NAMED) -> str:
+    """Say what stopped more spend: each cause in words, its rule id and how many lines.
+
+    ``groups`` are ``unspent["stopped_by"]``: the first ``most``, joined by "; ", then "and N
+    more".
+    """
+    parts = []
+    for g in list(groups)[:most]:
+        who = ([str(g["rule"])] if g.get("rule") else []) + [_count(int(g["lines"]), "line")]
+        parts.append(f"{g.get('words') or g['cause']} ({', '.join(who)})")
+    more = len(groups) - most
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
 def unspent_notes(
     budget: float, total_spend: float, unspent: Mapping, currency: str
 ) -> tuple[str, ...]:
@@ -579,16 +589,10 @@ def unspent_notes(
         f"only {fmt(total_spend)} of the {fmt(budget)} {currency} budget is spent "
         f"({fmt(left)} {currency} left)"
     )
-    causes = [g for g in unspent.get("stopped_by", ()) if g["cause"] != "curve_end"]
-    if not causes:
+    groups = list(unspent.get("stopped_by", ()))
+    if all(g["cause"] == "curve_end" for g in groups):
         return (f"{head}: every line is at the end of its curve (the forecast's cap)",)
-    shown = causes[:MAX_RULES_NAMED]
-    parts = [
-        f"{g['words']} ({g['rule'] + ', ' if g['rule'] else ''}{_count(g['lines'], 'line')})"
-        for g in shown
-    ]
-    more = f" and {len(causes) - len(shown)} more" if len(causes) > len(shown) else ""
-    return (f"{head}; more spend is stopped by {'; '.join(parts)}{more}",)
+    return (f"{head}; more spend is stopped by {stopped_words(groups)}",)
 
 
 def _count(n: int, word: str) -> str:

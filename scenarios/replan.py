@@ -251,11 +251,17 @@ def replan(
     whole = _whole_spec(spec, new_spend, budget, label)
     plan = optimise(curves, whole, solver=solver, time_limit=time_limit)
     if sub_plan is not None:  # the rules that shaped the re-plan, and why lines got nothing
+        why = {_key(ln): ln.limited_by for ln in sub_plan.lines}  # elapsed lines: their locks
         plan = replace(
             plan,
             status=sub_plan.status,
+            lines=tuple(
+                replace(ln, limited_by=why.get(_key(ln), ln.limited_by)) for ln in plan.lines
+            ),
             constraints=sub_plan.constraints,
             unfunded=sub_plan.unfunded,
+            unspent=sub_plan.unspent,
+            notes=sub_plan.notes,
             solver=sub_plan.solver,
             other_results=sub_plan.other_results or plan.other_results,
         )
@@ -392,11 +398,12 @@ def _whole_spec(
 ) -> PlanSpec:
     """Return the spec of the whole re-plan: every line locked at ``spend``, under ``budget``.
 
-    The objective and the exclusions stay the spec's.
+    The objective (and what results are worth) and the exclusions stay the spec's.
     """
     return PlanSpec(
         budget=budget,
         objective=spec.objective,
+        value_per_result=spec.value_per_result,
         lines=tuple(LineRule(*key, lock=v) for key, v in spend.items()),
         exclude=spec.exclude,
         source=label,

@@ -107,10 +107,10 @@ def _ledger(plan) -> Table:
 
 def _curve_ends(plan) -> None:
     """Say how many lines sit at the end of their curves (the forecast's caps)."""
-    ends = {c.name.split("__", 1)[1] for c in plan.curve_ends()}
+    ends = [ln for ln in plan.lines if ln.limited_by and ln.limited_by.cause == "curve_end"]
     if not ends:
         return
-    held = sum(ln.spend for ln in plan.lines if f"{ln.network}/{ln.segment}/{ln.period}" in ends)
+    held = sum(ln.spend for ln in ends)
     share = held / plan.total_spend if plan.total_spend else 0.0
     out.print(
         f"{len(ends)} lines holding {share:.0%} of the spend are at the end of their curves "

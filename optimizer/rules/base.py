@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from ..lp import LPContext, RowInfo
+from ..lp import LPContext
 from ..names import did_you_mean, suggestion
 
 if TYPE_CHECKING:
@@ -55,9 +55,9 @@ class RuleFamily:
     One unit owns everything about its rules: :meth:`parse` reads its keys of a spec mapping
     into :class:`~optimizer.spec.PlanSpec` field values (``fields``), :meth:`validate` checks
     them on any spec, :meth:`check` against the curves, :meth:`to_dict` writes them back,
-    :meth:`rows` emits their LP rows (named by :func:`~optimizer.lp.rule_name`),
-    :meth:`action` says how to relax a row when rules conflict and :meth:`rewrite` how a
-    re-plan carries the rule over to the periods still open. ``families`` are the
+    :meth:`rows` emits their LP rows (named by :func:`~optimizer.lp.rule_name`) and
+    :meth:`rewrite` says how a re-plan carries the rule over to the periods still open;
+    ``nouns`` and ``relax_spend`` say how ``optimizer/diagnose.py`` words a repair. ``families`` are the
     ``RowInfo.family`` values of its rows; ``nouns`` names each kind of its rows in words.
     """
 
@@ -96,11 +96,3 @@ class RuleFamily:
 
     def rows(self, lp: LPContext) -> None:
         """Emit the family's rows for ``lp.spec`` into ``lp``."""
-
-    def action(self, info: RowInfo, amount: float) -> str:
-        """Say how to relax the row ``info`` by ``amount`` (used when rules conflict)."""
-        a = fmt(amount)
-        if self.relax_spend:
-            return f"loosen {info.name} by {a} {info.unit} of spend"
-        verb = {"max": "raise", "min": "lower"}.get(info.sense, "move")
-        return f"{verb} {info.name} by {a} {info.unit}".rstrip()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from ..lp import INF, LPContext, RowInfo
+from ..lp import INF, LPContext
 from ..values import check_budget
 from .base import RuleFamily, fmt
 from .economics import line_values
@@ -81,10 +81,6 @@ class Budget(RuleFamily):
         desc = f"the budget of {fmt(spec.budget)} {lp.unit}"
         lp.rule([lp.total], [1.0], "max", limit, "budget", (), desc)
 
-    def action(self, info: RowInfo, amount: float) -> str:  # noqa: ARG002 (every family's signature)
-        """Say by how much to raise the budget."""
-        return f"raise the budget by {fmt(amount)}"
-
 
 class Target(RuleFamily):
     """``--target-results``: the expected results reach the target (the smallest budget for it)."""
@@ -100,7 +96,3 @@ class Target(RuleFamily):
         desc = f"at least {fmt(lp.target_results)} {rt} expected"
         target = float(lp.target_results)
         lp.rule(lp.tiers, lp.slope, "min", target, "target", (), desc, rt, "target_results")
-
-    def action(self, info: RowInfo, amount: float) -> str:
-        """Say by how much to lower the target."""
-        return f"lower the target by {fmt(amount)} {info.unit}"

@@ -192,9 +192,3 @@ class GroupLimits(RuleFamily):
             desc = f"{who} at most {pct(rule.max_share)} of spend"
             val = [1.0, -rule.max_share]
             lp.rule([col, total], val, "max", 0.0, f"{w}_share_max", (name,), desc)
-
-    def action(self, info, amount: float) -> str:
-        """Shares are loosened by an amount of spend; currency limits by their own amount."""
-        if "_share_" in info.family:
-            return f"loosen {info.name} by {fmt(amount)} {info.unit} of spend"
-        return super().action(info, amount)

@@ -19,7 +19,7 @@ from .plan import (
     plan_rows,
     stopped_words,
     totals,
-    unspent_of,
+    unspent_in,
 )
 
 CSS = """
@@ -172,7 +172,7 @@ def ledger_section(plan) -> str:
 
 def unspent_paragraph(plan) -> str:
     """Say how much of the budget is left unspent and what stopped more spend (or nothing)."""
-    amount, groups = unspent_of(plan)
+    amount, groups = unspent_in(plan)
     if amount <= 0:
         return ""
     t = totals(plan)

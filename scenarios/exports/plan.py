@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 
 from optimizer.periods import days_by_month, period_kind
+from optimizer.plan import stopped_words as _stopped_words
 
 from ..errors import ExportError
 
@@ -267,7 +268,7 @@ def curve_ends(plan) -> dict | None:
     }
 
 
-def unspent_of(plan) -> tuple[float, list[dict]]:
+def unspent_in(plan) -> tuple[float, list[dict]]:
     """Return the budget left unspent and the groups of what stopped more spend.
 
     Read from the plan's ``unspent`` (``amount``, ``stopped_by``); (0.0, []) when it is
@@ -281,15 +282,9 @@ def unspent_of(plan) -> tuple[float, list[dict]]:
 
 
 def stopped_words(groups: list[dict]) -> str:
-    """Say what stopped more spend: each cause in words, its rule id and how many lines.
-
-    The first :data:`MAX_CAUSES_SHOWN` groups, joined by "; ", then "and N more".
-    """
-    parts = []
-    for g in groups[:MAX_CAUSES_SHOWN]:
-        n = int(number(g.get("lines")) or 0)
-        who = [str(g["rule"])] if g.get("rule") else []
-        who.append(f"{n:,} line" + ("" if n == 1 else "s"))
-        parts.append(f"{g.get('words') or g.get('cause') or ''} ({', '.join(who)})")
-    more = len(groups) - MAX_CAUSES_SHOWN
-    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+    """Say what stopped more spend, as the plan's own note does (``optimizer.plan``)."""
+    clean = [
+        {**g, "lines": int(number(g.get("lines")) or 0), "cause": g.get("cause") or ""}
+        for g in groups
+    ]
+    return _stopped_words(clean, MAX_CAUSES_SHOWN)

@@ -30,7 +30,7 @@ from .plan import (
     plan_rows,
     stopped_words,
     totals,
-    unspent_of,
+    unspent_in,
     weekly_to_monthly,
 )
 
@@ -241,7 +241,7 @@ def summary_row(plan) -> tuple[list[str], list]:
         if number(d.get(k)) is not None:
             headers.append(k)
             row.append(number(d.get(k)))
-    amount, groups = unspent_of(d)
+    amount, groups = unspent_in(d)
     headers += ["unspent", "unspent_stopped_by"]
     row += [amount, stopped_words(groups) or None]
     return headers, row

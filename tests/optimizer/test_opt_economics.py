@@ -6,9 +6,11 @@ up to 200; B costs 0.667 (slope 1.5) up to 100. Every optimum below is derived b
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from optimizer import PlanSpec, SpecError, allocate
+from optimizer import PlanSpec, SpecError, allocate, frontier, min_budget_for_results
 
 from .conftest import make_curves
 
@@ -169,3 +171,85 @@ def test_a_ceiling_on_a_network_no_curve_has_suggests_the_name(ab):
     spec = {"budget": 100, "max_marginal_cost_per_result": {"networks": {"aa": 1}}}
     with pytest.raises(SpecError, match="no curve has network 'aa'"):
         allocate(ab, spec)
+
+
+def test_a_value_under_a_platform_alias_is_read_as_the_curves_network(solver):
+    """Mutation: the plan reading the spec as written (NaN value and profit for 'facebook')."""
+    curves = make_curves(
+        {("meta", "all", "2027-01"): [[0, 0], [100, 200], [200, 300]],
+         ("tiktok", "all", "2027-01"): [[0, 0], [100, 150]]}
+    )  # fmt: skip
+    base = {"budget": 1000, "objective": "profit"}
+    alias = allocate(
+        curves,
+        {**base, "value_per_result": {"networks": {"facebook": 0.8, "tiktok": 0.8}}},
+        solver=solver,
+    )
+    plain = allocate(
+        curves,
+        {**base, "value_per_result": {"networks": {"meta": 0.8, "tiktok": 0.8}}},
+        solver=solver,
+    )
+    assert alias.expected_profit == pytest.approx(plain.expected_profit) == pytest.approx(80.0)
+    assert "nan" not in json.dumps(alias.to_dict()).lower()
+
+
+@pytest.mark.parametrize("objective", ["value", "profit"])
+def test_a_target_is_reached_whatever_the_objective(ab, solver, objective):
+    """400 purchases need A1 100 + B 100 + A2 50: 250 EUR, planned for results (a note says so)."""
+    spec = {"budget": 1000, "objective": objective, "value_per_result": 0.8}
+    plan = min_budget_for_results(ab, spec, 400, solver=solver)
+    assert plan.total_spend == pytest.approx(250.0, rel=1e-6)
+    assert plan.expected_results == pytest.approx(400.0, rel=1e-6)
+    assert any(f"the objective '{objective}' does not apply" in n for n in plan.notes)
+
+
+def test_a_frontier_under_profit_gives_no_marginal_cost_per_result(ab, solver):
+    """The budget's price is profit per EUR there, not results per EUR."""
+    spec = {"budget": 150, "objective": "profit", "value_per_result": 1.2}
+    (point,) = frontier(ab, spec, [150], solver=solver)
+    assert point["marginal_cost_per_result"] is None and point["marginal_results_per_unit"] is None
+    (point,) = frontier(ab, {"budget": 150}, [150], solver=solver)
+    assert point["marginal_cost_per_result"] == pytest.approx(2 / 3, rel=1e-6)
+
+
+def test_a_ceiling_that_stops_nothing_is_not_blamed(solver):
+    """Line a is flat after 100, b costs 12.5 per result: budget 1000, ceiling 1000.
+
+    The ceiling changes nothing: a's flat tier brings nothing (no_results), and the 800 EUR
+    left are not said to be stopped by the ceiling.
+    """
+    curves = make_curves(
+        {("a", "all", "2027-01"): [[0, 0], [100, 10], [200, 10]],
+         ("b", "all", "2027-01"): [[0, 0], [100, 8]]}
+    )  # fmt: skip
+    plan = allocate(curves, {"budget": 1000, "max_marginal_cost_per_result": 1000}, solver=solver)
+    a = next(ln for ln in plan.lines if ln.network == "a").limited_by
+    assert a.cause == "no_results"
+    assert "max_marginal_cost" not in {g["rule"] for g in plan.unspent["stopped_by"]}
+    assert "max_marginal_cost" not in plan.notes[0]
+
+
+def test_a_ceiling_above_the_price_leaves_the_price_named(solver):
+    """Ceiling 25, budget 250: a costs 2 per result for 100, then 25; b costs 50.
+
+    a takes all 250 (its second tier costs exactly the ceiling, so it is allowed) and sets the
+    price of money at 25 per result; b's 50 is dearer than that: price holds b, not the
+    ceiling, though the ceiling also covers b.
+    """
+    curves = make_curves(
+        {("a", "all", "2027-01"): [[0, 0], [100, 50], [300, 58]],
+         ("b", "all", "2027-01"): [[0, 0], [100, 2]]}
+    )  # fmt: skip
+    plan = allocate(curves, {"budget": 250, "max_marginal_cost_per_result": 25}, solver=solver)
+    b = next(ln for ln in plan.lines if ln.network == "b").limited_by
+    assert b.cause == "price", b
+
+
+def test_a_flat_tier_under_profit_brings_no_results(solver):
+    curves = make_curves({("a", "all", "2027-01"): [[0, 0], [100, 10], [200, 10]]})
+    plan = allocate(
+        curves, {"budget": 1000, "objective": "profit", "value_per_result": 20}, solver=solver
+    )
+    a = plan.lines[0].limited_by
+    assert a.cause == "no_results" and "- EUR" not in a.words

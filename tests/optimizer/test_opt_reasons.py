@@ -231,3 +231,17 @@ def test_a_line_at_its_floor_is_limited_by_its_price_not_a_tie(solver):
     assert "beyond what its floors ask" in b.words
     assert (why(plan, "a").cause, why(plan, "a").rule) == ("rule", "budget")
     assert (why(plan, "c").cause, why(plan, "c").rule) == ("rule", "network_max__c")
+
+
+def test_an_off_line_whose_curve_stops_below_the_minimum_says_so(solver):
+    """min_line_spend 150 but b absorbs at most 100: off for that, not for money elsewhere."""
+    curves = make_curves(
+        {
+            ("a", "all", "2027-01"): [[0, 0], [300, 300]],
+            ("b", "all", "2027-01"): [[0, 0], [100, 400]],
+        }
+    )
+    plan = allocate(curves, {"budget": 10000, "min_line_spend": 150}, solver=solver)
+    b = why(plan, "b")
+    assert b.cause == "on_off"
+    assert "its curve absorbs at most 100 EUR, less than the 150 EUR" in b.words

@@ -235,3 +235,38 @@ def test_spend_from_before_the_plan_is_ignored_not_charged(examples_dir):
     assert res.actual_spend == pytest.approx(700.0)
     assert res.off_plan_spend == 0.0
     assert any("before the plan starts" in w and "50,000.00" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("objective", ["value", "profit"])
+def test_a_value_or_profit_spec_re_plans(examples_dir, objective):
+    """Mutation: the whole re-plan's spec dropping value_per_result (it refused the spec)."""
+    curves = load_curves(examples_dir / "curves.json")
+    raw = yaml.safe_load((examples_dir / "plan.yaml").read_text())
+    spec = PlanSpec.from_dict({**raw, "objective": objective, "value_per_result": 60})
+    res = replan(curves, spec, ACTUALS, dt.date(2027, 2, 15))
+    assert res.plan.objective == objective and res.plan.expected_value > 0
+
+
+def test_open_lines_say_why_as_re_planned_not_that_they_are_locked(result):
+    """The whole re-plan locks every line at its new spend; open lines keep the open part's
+    reasons (price, rules, curve ends), elapsed ones their locks (spend already made).
+    """
+    _, _, res = result
+    plan = res.plan
+    for ln in plan.lines:
+        cause = ln.limited_by.cause, ln.limited_by.rule or ""
+        if ln.period in ("2027-01",):  # elapsed by 2027-02-15
+            assert cause[1].startswith("lock__"), ln
+    open_lines = [ln for ln in plan.lines if ln.period == "2027-03"]
+    assert open_lines and not any(
+        (ln.limited_by.rule or "").startswith("lock__") for ln in open_lines
+    )
+    zero = {(u["network"], u["segment"], u["period"]) for u in plan.unfunded}
+    for ln in plan.lines:
+        if (ln.network, ln.segment, ln.period) in zero:
+            (u,) = [
+                u
+                for u in plan.unfunded
+                if (u["network"], u["segment"], u["period"]) == (ln.network, ln.segment, ln.period)
+            ]
+            assert u["cause"] == ln.limited_by.cause
