@@ -308,18 +308,27 @@ def read_input(p: Path, what: str, error: type[Exception]) -> str:
         raise error(f"{p}: cannot read it ({e.strerror or e}); give {what}") from None
 
 
+def read_json(p: Path, what: str, error, hint: str = ""):
+    """Return the parsed JSON of an input file (read by :func:`read_input`).
+
+    ``error(message)`` builds the exception raised, naming the file: for text that is not
+    JSON the line and column (then ``hint``, what to give), or a document nested too deep.
+    """
+    text = read_input(p, what, error)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        tail = f"; {hint}" if hint else ""
+        msg = f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg}){tail}"
+        raise error(msg) from None
+    except RecursionError:
+        raise error(too_deep_message(str(p))) from None
+
+
 def load_curves(path: str | Path) -> Curves:
     """Read a curves JSON file; errors name the file and the line."""
     p = Path(path)
-    text = read_input(p, "the curves JSON file", CurveError)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CurveError(
-            f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
-        ) from None
-    except RecursionError:
-        raise CurveError(too_deep_message(str(p))) from None
+    data = read_json(p, "the curves JSON file", CurveError)
     return Curves.from_dict(data, source=str(p))
 
 

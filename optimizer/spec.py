@@ -7,13 +7,12 @@ rule names exists in the curves (a rule naming nothing is an error, not a silent
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .curves import Curves, read_input
+from .curves import Curves, read_input, read_json
 from .errors import SpecError
 from .names import same_network
 from .rules import (
@@ -237,17 +236,10 @@ def _network_names(value: Any, fn: Callable[[str], str], where: str) -> Any:
 def load_spec(path: str | Path) -> PlanSpec:
     """Read a plan spec from YAML or JSON; errors name the file."""
     p = Path(path)
-    text = read_input(p, "the spec YAML or JSON file", SpecError)
     if p.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SpecError(
-                f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg})"
-            ) from None
-        except RecursionError:
-            raise SpecError(too_deep_message(str(p))) from None
+        data = read_json(p, "the spec YAML or JSON file", SpecError)
     else:
+        text = read_input(p, "the spec YAML or JSON file", SpecError)
         import yaml
 
         try:

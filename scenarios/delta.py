@@ -14,7 +14,7 @@ again on the same curves at its spend (``CurveLine.results_at``), so the change 
 change in spend only; when they differ from what the plan file says, a note gives both.
 
 The current plan is read by :func:`read_current_plan` (a file, through
-``optimizer.curves.read_input`` as every input file is) or :func:`current_plan_from_dict`
+``optimizer.curves.read_json`` as every JSON input file is) or :func:`current_plan_from_dict`
 (a mapping: the service's saved plan); a malformed plan is a
 :class:`~scenarios.errors.ScenarioFileError` naming the source and the key (``lines[3].spend``),
 and so is a line no curve has (:func:`check_current_plan`). Everything here is pure but
@@ -23,16 +23,15 @@ and so is a line no curve has (:func:`check_current_plan`). Everything here is p
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer import MAX_BUDGET, Curves, Plan, PlanSpec
-from optimizer.curves import LineNamed, read_input
+from optimizer.curves import LineNamed, read_json
 from optimizer.rules import fmt
-from optimizer.values import control_char_message, too_deep_message
+from optimizer.values import control_char_message
 
 from .errors import ScenarioError, ScenarioFileError
 
@@ -189,7 +188,7 @@ def read_current_plan(path: str | Path) -> CurrentPlan:
     Parameters
     ----------
     path
-        The file; read as every input file is (``optimizer.curves.read_input``).
+        The file; read as every JSON input file is (``optimizer.curves.read_json``).
 
     Returns
     -------
@@ -202,16 +201,11 @@ def read_current_plan(path: str | Path) -> CurrentPlan:
         The file is missing, not UTF-8, not JSON or not a plan; the message names it.
     """
     p = Path(path)
-    text = read_input(p, "the current plan's JSON file", ScenarioFileError)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ScenarioFileError(
-            f"{p}: line {e.lineno}, column {e.colno}: not valid JSON ({e.msg}); {PLAN_HINT}",
-            file=str(p),
-        ) from None
-    except RecursionError:
-        raise ScenarioFileError(too_deep_message(str(p)), file=str(p)) from None
+
+    def error(message: str) -> ScenarioFileError:
+        return ScenarioFileError(message, file=str(p))
+
+    data = read_json(p, "the current plan's JSON file", error, PLAN_HINT)
     return current_plan_from_dict(data, source=str(p))
 
 

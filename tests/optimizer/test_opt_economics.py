@@ -143,6 +143,8 @@ def test_value_objective_spends_the_budget_profit_does_not(ab, solver):
     value = allocate(ab, {"budget": 1000, "objective": "value", "value_per_result": 0.8})
     assert value.total_spend == pytest.approx(300.0)
     assert value.expected_profit is None
+    profit = allocate(ab, {"budget": 1000, "objective": "profit", "value_per_result": 0.8})
+    assert profit.total_spend == pytest.approx(200.0)
 
 
 @pytest.mark.parametrize(
