@@ -1,10 +1,15 @@
 """Scenario files (YAML): the what-ifs an SMM writes, validated at the edge with pydantic.
 
 A scenario names where the response curves come from (``curves: FILE`` or
-``history: FILE`` with ``from``, ``to``, ``period`` and optionally ``result_type``), the
-plan spec (inline or a path), ``overrides`` applied to the base and a list of ``variants``
-(each a ``name``, a ``spec`` patch deep-merged into the base spec and more ``overrides``).
+``history: FILE`` with ``from``, ``to``, ``period`` and optionally ``result_type`` and
+``cap_multiple``), the plan spec (inline or a path), ``overrides`` applied to the base and a
+list of ``variants`` (each a ``name``, a ``spec`` patch deep-merged into the base spec and
+more ``overrides``).
 Relative paths resolve against the scenario file's folder. See docs/scenarios.md.
+
+``from`` and ``to`` are read as every command reads ``--from`` and ``--to``
+(``optimizer.periods.plan_day``: YYYY-MM-DD only; YAML timestamps are kept as text for it) and
+``cap_multiple`` as ``--cap-multiple`` (:mod:`scenarios.forecast_inputs`).
 
 The pydantic models below are the file format only; :func:`load_scenario` converts them
 into the frozen :class:`Scenario`, :class:`Variant` and :class:`Overrides` the runs use.
@@ -26,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from .errors import ScenarioFileError
+from .forecast_inputs import DEFAULT_CAP_MULTIPLE, CapMultiple, PlanDate
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
@@ -80,10 +86,11 @@ class ScenarioFile(_Model):
     description: str | None = None
     curves: str | None = None
     history: str | None = None
-    start: dt.date | None = Field(default=None, alias="from")
-    end: dt.date | None = Field(default=None, alias="to")
+    start: PlanDate | None = Field(default=None, alias="from")
+    end: PlanDate | None = Field(default=None, alias="to")
     period: Literal["week", "month"] | None = None
     result_type: str | None = None
+    cap_multiple: CapMultiple | None = None
     spec: str | dict[str, Any]
     overrides: OverridesFile = OverridesFile()
     variants: list[VariantFile] = []
@@ -146,7 +153,11 @@ class Variant:
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
-    """A validated scenario: where the curves come from, the base spec, the variants."""
+    """A validated scenario: where the curves come from, the base spec, the variants.
+
+    ``cap_multiple`` is where curves forecast from ``history`` end (a multiple of each line's
+    highest spend in one period); curves read from a file keep their own ends.
+    """
 
     name: str
     spec: Mapping[str, Any]
@@ -156,6 +167,7 @@ class Scenario:
     end: dt.date | None = None
     period: str | None = None
     result_type: str | None = None
+    cap_multiple: float = DEFAULT_CAP_MULTIPLE
     overrides: Overrides = field(default_factory=Overrides)
     variants: tuple[Variant, ...] = ()
     source: str = "scenario"
@@ -266,8 +278,6 @@ def _message(err: ErrorDetails) -> str:
         )
     if kind == "literal_error":
         return f"must be one of {ctx.get('expected')} (got {got!r})"
-    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
-        return f"must be a date YYYY-MM-DD (got {got!r})"
     msg = err["msg"]
     return msg.removeprefix("Value error, ")
 
@@ -285,6 +295,20 @@ def _validation_error(e: ValidationError, source: str) -> ScenarioFileError:
     return ScenarioFileError("\n".join(lines), file=source, key=first_key)
 
 
+class _TextDates(yaml.SafeLoader):
+    """YAML's safe loader without timestamps: ``from: 2027-01-04`` stays text.
+
+    So a scenario's dates are read by ``plan_day`` as ``--from`` is: ``2027-01-02T00:00:00Z``
+    is refused there, not turned into a datetime by YAML first.
+    """
+
+
+_TextDates.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _read_mapping(path: Path, what: str) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
@@ -295,7 +319,7 @@ def _read_mapping(path: Path, what: str) -> dict:
             f"{path}: cannot read the {what} file ({e})", file=str(path)
         ) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_TextDates)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -380,6 +404,7 @@ def scenario_from_dict(
         end=m.end,
         period=m.period,
         result_type=m.result_type,
+        cap_multiple=DEFAULT_CAP_MULTIPLE if m.cap_multiple is None else m.cap_multiple,
         overrides=_overrides(m.overrides),
         variants=tuple(
             Variant(
@@ -410,6 +435,13 @@ def _check_inputs(m: ScenarioFile, source: str) -> None:
             key="curves",
         )
     if m.history is None:
+        if m.cap_multiple is not None:
+            raise ScenarioFileError(
+                f"{source}: cap_multiple: applies to curves forecast from 'history'; curves "
+                "read from a file keep their own ends (remove cap_multiple, or use history)",
+                file=source,
+                key="cap_multiple",
+            )
         return
     missing = [k for k, v in (("from", m.start), ("to", m.end), ("period", m.period)) if v is None]
     if missing:

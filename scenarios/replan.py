@@ -222,11 +222,14 @@ def replan(
 ) -> ReplanResult:
     """Lock the spend made before ``as_of`` and re-optimise the rest (see module docstring).
 
-    Errors name ``source`` (None: the spec's own, ``spec.source``).
+    Errors name ``source`` (None: the spec's own, ``spec.source``). ``as_of`` is a date or
+    YYYY-MM-DD text (``optimizer.periods.plan_day``, as every command reads its dates).
     """
+    from optimizer.periods import plan_day
+
     from .runs import optimise
 
-    day = _as_date(as_of)
+    day = plan_day(as_of, "as_of")
     if source is not None and source != spec.source:
         spec = replace(spec, source=source)
     spec = spec.for_curves(curves)  # platform names as the curves have them (facebook: meta)

@@ -37,6 +37,7 @@ from .compare import PlanCase, compare_plans
 from .errors import ScenarioError, ScenarioFileError
 from .exports.write import json_safe, write_plan
 from .files import Overrides, Scenario, deep_merge, load_scenario
+from .forecast_inputs import DEFAULT_CAP_MULTIPLE
 from .overrides import apply_overrides
 
 #: frontier budgets as fractions of the base budget
@@ -147,14 +148,21 @@ def curves_from_history(
     period: str,
     result_type: str | None = None,
     on_progress: Progress = no_progress,
+    *,
+    cap_multiple: float = DEFAULT_CAP_MULTIPLE,
 ) -> tuple[Curves, list[str]]:
-    """Read an ad history file (``forecasting.load_history``) and forecast its curves."""
+    """Read an ad history file (``forecasting.load_history``) and forecast its curves.
+
+    Each curve ends at ``cap_multiple`` x its line's highest spend in one period.
+    """
     import forecasting
 
     on_progress(f"reading history {Path(path).name}", 0, 1)
     history = forecasting.load_history(path)
     on_progress(f"forecasting {start} to {end} by {period}", 0, 1)
-    fr = forecasting.forecast_curves(history, start, end, period=period, result_type=result_type)
+    fr = forecasting.forecast_curves(
+        history, start, end, period=period, result_type=result_type, cap_multiple=cap_multiple
+    )
     return fr.curves, list(fr.warnings)
 
 
@@ -172,7 +180,13 @@ def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[
             f"{sc.source}: period: is required with 'history'", file=sc.source, key="period"
         )
     return curves_from_history(
-        sc.history_path, sc.start, sc.end, sc.period, sc.result_type, on_progress
+        sc.history_path,
+        sc.start,
+        sc.end,
+        sc.period,
+        sc.result_type,
+        on_progress,
+        cap_multiple=sc.cap_multiple,
     )
 
 

@@ -18,7 +18,7 @@ from .db import PlanStore
 from .errors import ServiceError, install_error_handlers
 from .history import ForecastCache, StartupHistoryError, read_startup_history
 from .limits import ReadBody
-from .operations import ServerHistory
+from .operations import ServerHistory, Window
 from .pool import BusyBeforeBody, HeavyAdmission, HeavyPool, PoolError, pool_error_response
 from .routers import forecasts, frontiers, health, plans, scenario_runs
 from .routers.health import DatabaseProbe
@@ -106,7 +106,7 @@ def _startup_forecast(server_history: ServerHistory, settings: Settings):
     start, end = settings.forecast_from, settings.forecast_to
     period = settings.forecast_period or "week"
     try:
-        fc = server_history.forecast(start, end, period, None, settings)
+        fc = server_history.forecast(Window(start, end, period), settings)
     except (ForecastingError, OptimizerError, ServiceError, ValueError) as e:
         raise StartupHistoryError(
             f"settings ADPLAN_FORECAST_FROM={start}, ADPLAN_FORECAST_TO={end}, "

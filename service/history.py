@@ -2,9 +2,9 @@
 
 The history is read and validated once, when the app is built. Requests that give ``from``
 and ``to`` but no history rows are forecast from it; each forecast is kept in a small
-thread-safe LRU keyed by (from, to, period, result_type, model), so the models are fitted
-once per window and not once per request. Concurrent requests for a window being fitted
-wait for that fit instead of starting their own.
+thread-safe LRU keyed by (from, to, period, result_type, cap_multiple, model), so the models
+are fitted once per window and not once per request. Concurrent requests for a window being
+fitted wait for that fit instead of starting their own.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ log = logging.getLogger("adplan.service")
 #: the model the service forecasts with (the backtest's choice)
 MODEL = "auto"
 
-CacheKey = tuple[date, date, str, str | None, str]
+#: (from, to, period, result_type, cap_multiple, model)
+CacheKey = tuple[date, date, str, str | None, float, str]
 
 
 class StartupHistoryError(ForecastingError):

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 from forecasting.errors import ForecastingError
 from optimizer import Curves, Plan, PlanSpec, SpecError
 from scenarios.exports.write import json_safe
+from scenarios.forecast_inputs import DEFAULT_CAP_MULTIPLE
 
 from .db import NewPlan, StoredPlan, dump_json
 from .errors import InvalidInput
-from .history import MODEL, ForecastCache, StartupHistory
+from .history import MODEL, CacheKey, ForecastCache, StartupHistory
 from .limits import check_count, check_curves_size
 from .pool import heavy, solver_time_limit
 from .schemas import (
@@ -135,26 +136,55 @@ class Forecast:
     result: dict = field(default_factory=dict)
 
 
-def check_window(pairs: int, start: date, end: date, period: str, settings: Settings) -> None:
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What a forecast is asked for: its days, period, result type and curve cap multiple."""
+
+    start: date
+    end: date
+    period: str = "week"
+    result_type: str | None = None
+    cap_multiple: float = DEFAULT_CAP_MULTIPLE
+
+    def key(self) -> CacheKey:
+        """Return the key of this window's forecast of the start-up history (with the model)."""
+        return (self.start, self.end, self.period, self.result_type, self.cap_multiple, MODEL)
+
+
+def window_of(req: ForecastRequest | PlanRequest | FrontierRequest | ScenarioRunRequest) -> Window:
+    """Return the window a request asks for (its ``from`` and ``to`` must both be given)."""
+    if req.from_ is None or req.to is None:
+        raise InvalidInput("give both 'from' and 'to' (the span to forecast from the history)")
+    return Window(req.from_, req.to, req.period, req.result_type, req.cap_multiple)
+
+
+def check_window(pairs: int, window: Window, settings: Settings) -> None:
     """Refuse, before fitting anything, a window whose curves would exceed ADPLAN_MAX_LINES."""
-    periods = (end - start).days // (7 if period == "week" else 28) + 2  # an upper bound
+    step = 7 if window.period == "week" else 28
+    periods = (window.end - window.start).days // step + 2  # an upper bound
     check_count(
         f"the number of curve lines to forecast ({pairs} network x segment pairs x up to "
-        f"{periods} {period}s)",
+        f"{periods} {window.period}s)",
         pairs * periods,
         settings.max_lines,
         "ADPLAN_MAX_LINES",
     )
 
 
-def forecast_frame(
-    history, start: date, end: date, period: str, result_type: str | None, settings: Settings
-) -> Forecast:
+def forecast_frame(history, window: Window, settings: Settings) -> Forecast:
     """Run ``forecasting.forecast_curves`` on a validated history and check its curves."""
     from forecasting import forecast_curves
 
+    w = window
     try:
-        res = forecast_curves(history, start, end, period=period, result_type=result_type)
+        res = forecast_curves(
+            history,
+            w.start,
+            w.end,
+            period=w.period,
+            result_type=w.result_type,
+            cap_multiple=w.cap_multiple,
+        )
     except ForecastingError:
         raise
     except ValueError as e:  # arguments the forecaster refuses (e.g. an empty span)
@@ -163,24 +193,17 @@ def forecast_frame(
     return Forecast(curves=res.curves, warnings=list(res.warnings or []), result=res.to_dict())
 
 
-def forecast(
-    rows: Sequence[HistoryRow],
-    start: date,
-    end: date,
-    period: str,
-    result_type: str | None,
-    settings: Settings,
-) -> Forecast:
-    """Forecast the curves of ``start``..``end`` from history rows, within the size limits."""
+def forecast(rows: Sequence[HistoryRow], window: Window, settings: Settings) -> Forecast:
+    """Forecast the curves of ``window`` from history rows, within the size limits."""
     check_count(
         "the number of history rows",
         len(rows),
         settings.max_history_rows,
         "ADPLAN_MAX_HISTORY_ROWS",
     )
-    check_window(len({(r.network, r.segment) for r in rows}), start, end, period, settings)
+    check_window(len({(r.network, r.segment) for r in rows}), window, settings)
     history = history_frame(rows, settings)
-    return forecast_frame(history, start, end, period, result_type, settings)
+    return forecast_frame(history, window, settings)
 
 
 NO_STARTUP_HISTORY = (
@@ -196,27 +219,20 @@ class ServerHistory:
     history: StartupHistory | None
     cache: ForecastCache
 
-    def forecast(
-        self, start: date, end: date, period: str, result_type: str | None, settings: Settings
-    ) -> Forecast:
+    def forecast(self, window: Window, settings: Settings) -> Forecast:
         """Return the forecast of the start-up history for this window, fitted once per window."""
         if self.history is None:
             raise InvalidInput(NO_STARTUP_HISTORY)
-        check_window(self.history.pairs, start, end, period, settings)
-        key = (start, end, period, result_type, MODEL)
+        check_window(self.history.pairs, window, settings)
         frame = self.history.frame
-        return self.cache.get(
-            key, lambda: forecast_frame(frame, start, end, period, result_type, settings)
-        )
+        return self.cache.get(window.key(), lambda: forecast_frame(frame, window, settings))
 
 
-def span_of(req) -> tuple[date, date] | None:
-    """Return ``(from, to)`` of a request that asks for a window, or None if it gives neither."""
+def span_of(req) -> Window | None:
+    """Return the window of a request that asks for one, or None if it gives neither day."""
     if req.from_ is None and req.to is None:
         return None
-    if req.from_ is None or req.to is None:
-        raise InvalidInput("give both 'from' and 'to' (the span to forecast from the history)")
-    return req.from_, req.to
+    return window_of(req)
 
 
 #: the kind of a plan forecast from the start-up history
@@ -248,29 +264,16 @@ def problem_curves(
         curves = curves_from_body(req.curves, settings)
         return Problem(curves, "curves", {"curves": curves_json(curves)})
     if req.history is not None:
-        fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
-        inputs = {
-            "history": history_rows(req.history),
-            "from": req.from_.isoformat(),
-            "to": req.to.isoformat(),
-            "period": req.period,
-            "result_type": req.result_type,
-            "curves": curves_json(fc.curves),
-        }
+        window = window_of(req)
+        fc = forecast(req.history, window, settings)
+        inputs = {"history": history_rows(req.history), **_window_inputs(window, fc)}
         return Problem(fc.curves, "history", inputs, fc.warnings)
     span = span_of(req)
     if span is not None:
         if server_history is None:
             raise InvalidInput(NO_STARTUP_HISTORY)
-        fc = server_history.forecast(*span, req.period, req.result_type, settings)
-        inputs = {
-            "history": "startup",
-            "from": span[0].isoformat(),
-            "to": span[1].isoformat(),
-            "period": req.period,
-            "result_type": req.result_type,
-            "curves": curves_json(fc.curves),
-        }
+        fc = server_history.forecast(span, settings)
+        inputs = {"history": "startup", **_window_inputs(span, fc)}
         return Problem(fc.curves, STARTUP_KIND, inputs, list(fc.warnings))
     if default_curves is None:
         raise InvalidInput(
@@ -279,6 +282,18 @@ def problem_curves(
         )
     check_curves(default_curves, settings)
     return Problem(default_curves, "default", {"curves": "default"})
+
+
+def _window_inputs(window: Window, fc: Forecast) -> dict:
+    """Return what a plan forecast over ``window`` keeps of it: the window and the curves."""
+    return {
+        "from": window.start.isoformat(),
+        "to": window.end.isoformat(),
+        "period": window.period,
+        "result_type": window.result_type,
+        "cap_multiple": window.cap_multiple,
+        "curves": curves_json(fc.curves),
+    }
 
 
 def request_spec(data: Mapping) -> PlanSpec:
@@ -409,11 +424,11 @@ def make_forecast(
 ) -> dict:
     """Forecast the curves a request asks for; the JSON-safe body of the response."""
     if req.history is not None:
-        fc = forecast(req.history, req.from_, req.to, req.period, req.result_type, settings)
+        fc = forecast(req.history, window_of(req), settings)
     elif server_history is None:
         raise InvalidInput(NO_STARTUP_HISTORY)
     else:
-        fc = server_history.forecast(req.from_, req.to, req.period, req.result_type, settings)
+        fc = server_history.forecast(window_of(req), settings)
     out = dict(fc.result)
     out["curves"] = fc.curves.to_dict()
     out["warnings"] = list(fc.warnings)
@@ -504,6 +519,7 @@ def make_scenario_run(
         end=req.to,
         period=req.period if prob.kind in ("history", STARTUP_KIND) else None,
         result_type=req.result_type,
+        cap_multiple=req.cap_multiple,
         overrides=_overrides(req.overrides),
         variants=tuple(
             Variant(

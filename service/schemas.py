@@ -15,18 +15,25 @@ control characters in any name the service stores (:data:`Name`, :func:`no_contr
 the check of ``optimizer.values.control_char_message``).
 
 :class:`ErrorBody` is the body of every error response, documented on every operation.
+
+Dates (``from``, ``to``) are :data:`~scenarios.forecast_inputs.PlanDate`
+(``optimizer.periods.plan_day``, the one parser of the dates users type: YYYY-MM-DD within
+1900-01-01..2200-12-31, documented as a string of format date), history rows' ``date`` the
+same reading with its range left to the history's reader (:data:`HistoryDate`: the message a
+history file gets), and ``cap_multiple`` is :data:`~scenarios.forecast_inputs.CapMultiple`: what
+the command line and scenario files accept, with their messages, else 422.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from optimizer.values import control_char_message
+from scenarios.forecast_inputs import DEFAULT_CAP_MULTIPLE, CapMultiple, HistoryDate, PlanDate
 
 #: a budget above this is refused as absurd (one trillion in the account currency)
 MAX_AMOUNT = 1e12
@@ -286,7 +293,7 @@ SpecPatchIn = Annotated[
 class HistoryRow(_Strict):
     """One canonical history row (docs/design.md, "Canonical history")."""
 
-    date: date
+    date: HistoryDate
     network: Name
     segment: Name
     result_type: Name
@@ -302,18 +309,28 @@ class _HistorySpan(_Strict):
     history: list[HistoryRow] | None = Field(
         default=None, min_length=1, description="canonical history rows to forecast from"
     )
-    from_: date | None = Field(default=None, alias="from", description="first day to plan")
-    to: date | None = Field(default=None, description="last day to plan")
+    from_: PlanDate | None = Field(
+        default=None, alias="from", description="first day to plan (YYYY-MM-DD)"
+    )
+    to: PlanDate | None = Field(default=None, description="last day to plan (YYYY-MM-DD)")
     period: Period = "week"
     result_type: Name | None = Field(
         default=None, description="result type to forecast when the history has several"
     )
+    cap_multiple: CapMultiple = DEFAULT_CAP_MULTIPLE
 
     def _check_span(self) -> None:
         if self.history is not None and (self.from_ is None or self.to is None):
             raise ValueError("'history' needs 'from' and 'to' (the span to plan)")
         if self.from_ is not None and self.to is not None and self.from_ > self.to:
             raise ValueError(f"'from' ({self.from_}) is after 'to' ({self.to})")
+        forecasts = self.history is not None or self.from_ is not None or self.to is not None
+        if "cap_multiple" in self.model_fields_set and not forecasts:
+            raise ValueError(
+                "'cap_multiple' applies to curves forecast from history ('history' rows, or "
+                "'from' and 'to' for the server's start-up history); given or default curves "
+                "keep their own ends"
+            )
 
 
 # requests ---------------------------------------------------------------------------------
@@ -371,8 +388,8 @@ class ForecastRequest(_HistorySpan):
         min_length=1,
         description="canonical history rows; omit to forecast the server's start-up history",
     )
-    from_: date = Field(alias="from", description="first day to forecast")
-    to: date = Field(description="last day to forecast")
+    from_: PlanDate = Field(alias="from", description="first day to forecast (YYYY-MM-DD)")
+    to: PlanDate = Field(description="last day to forecast (YYYY-MM-DD)")
 
     @model_validator(mode="after")
     def _span(self) -> ForecastRequest:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from scenarios.forecast_inputs import PlanDate
 
 
 def default_data_dir() -> Path:
@@ -115,10 +116,12 @@ class Settings(BaseSettings):
         description="history (canonical CSV or any export adplan ingest reads) read once at "
         "start-up; requests with 'from' and 'to' but no rows forecast from it",
     )
-    forecast_from: date | None = Field(
-        default=None, description="with forecast_to: a window forecast at start-up (default curves)"
+    forecast_from: PlanDate | None = Field(
+        default=None,
+        description="with forecast_to: a window forecast at start-up (default curves); "
+        "YYYY-MM-DD, read as every date a user types (optimizer.periods.plan_day)",
     )
-    forecast_to: date | None = Field(default=None, description="last day of that window")
+    forecast_to: PlanDate | None = Field(default=None, description="last day of that window")
     forecast_period: Literal["week", "month"] | None = Field(
         default=None, description="period of the start-up window (default week)"
     )

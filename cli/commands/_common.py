@@ -11,11 +11,13 @@ go through :func:`rich.markup.escape`.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import sys
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -39,6 +41,20 @@ TimeLimitOpt = Annotated[
         envvar="ADPLAN_TIME_LIMIT",
         help="Seconds a plan with on/off rules may search; then the best plan found is "
         "used (status time_limit, with its proven gap). Default 60.",
+        show_default=False,
+    ),
+]
+
+#: ``--cap-multiple`` of every command that forecasts from ``--history``, checked by
+#: :func:`cap_multiple_option` (the bounds and default of ``scenarios.forecast_inputs``, not
+#: imported here so that --help stays light)
+CapMultipleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--cap-multiple",
+        help="With --history: where each forecast curve ends, as a multiple of the line's "
+        "highest spend in one period of its history: a number from 1 to 10 (default 1.5). "
+        "No plan spends more on a line than its curve's end.",
         show_default=False,
     ),
 ]
@@ -90,6 +106,35 @@ def progress_bar(enabled: bool = True):
             bar.update(task, description=escape(str(message)), completed=done, total=max(total, 1))
 
         yield on_progress
+
+
+def day_option(value: str, flag: str) -> dt.date:
+    """Return the day an option names (``optimizer.periods.plan_day``, the one date parser).
+
+    Anything but YYYY-MM-DD within 1900-01-01..2200-12-31 is an error naming ``flag`` and
+    the value, with an example (exit 2 inside :func:`cli_errors`).
+    """
+    from optimizer.periods import plan_day
+
+    return plan_day(value, flag)
+
+
+def cap_multiple_option(value: float | None, history: Path | None) -> float:
+    """Return ``--cap-multiple`` checked (``scenarios.forecast_inputs``), or the default.
+
+    Refused (exit 2) outside 1..10, or given without ``--history``: curves read from a file
+    keep their own ends.
+    """
+    from scenarios.forecast_inputs import DEFAULT_CAP_MULTIPLE, check_cap_multiple
+
+    if value is None:
+        return DEFAULT_CAP_MULTIPLE
+    if history is None:
+        raise fail(
+            "--cap-multiple applies to curves forecast from --history; curves read with "
+            "--curves keep their own ends (leave --cap-multiple out, or give --history)"
+        )
+    return check_cap_multiple(value, "--cap-multiple")
 
 
 def print_json(data) -> None:

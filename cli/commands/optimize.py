@@ -14,9 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.commands._common import (
+    CapMultipleOpt,
     SolverOpt,
     TimeLimitOpt,
+    cap_multiple_option,
     cli_errors,
+    day_option,
     err,
     fail,
     out,
@@ -59,8 +62,13 @@ HistoryOpt = Annotated[
         help="Ad history (a platform export or canonical CSV/XLSX): forecast the curves first.",
     ),
 ]
-FromOpt = Annotated[str | None, typer.Option("--from", help="First day planned (YYYY-MM-DD).")]
-ToOpt = Annotated[str | None, typer.Option("--to", help="Last day planned (YYYY-MM-DD).")]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from", help="With --history: first day planned (YYYY-MM-DD)."),
+]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="With --history: last day planned (YYYY-MM-DD).")
+]
 PeriodOpt = Annotated[str, typer.Option("--period", help="week or month.")]
 ResultTypeOpt = Annotated[
     str | None, typer.Option("--result-type", help="Result type to plan (history mode).")
@@ -68,24 +76,32 @@ ResultTypeOpt = Annotated[
 
 
 def _day(value: str | None, flag: str) -> date:
+    """Return the day of --from or --to (required with --history): ``day_option``'s reading."""
     if not value:
-        raise fail(f"{flag} is required with --history (YYYY-MM-DD)")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise fail(f"{flag} {value!r} is not a date (YYYY-MM-DD)") from None
+        raise fail(f"{flag} is required with --history (YYYY-MM-DD, e.g. 2027-01-04)")
+    return day_option(value, flag)
 
 
-def _curves(curves: Path | None, history: Path | None, start, end, period, result_type):
+def _curves(
+    curves: Path | None,
+    history: Path | None,
+    start,
+    end,
+    period,
+    result_type,
+    cap_multiple: float | None = None,
+):
     """Load --curves, or forecast the curves from --history (importing forecasting only then).
 
     The history is read by ``forecasting.load_history``: any export ``adplan ingest`` reads;
-    the curves by ``scenarios.inputs.read_curves`` (``optimizer.load_curves``).
+    the curves by ``scenarios.inputs.read_curves`` (``optimizer.load_curves``). Forecast
+    curves end at --cap-multiple x each line's highest spend in one period.
     """
     from scenarios.inputs import read_curves
 
     if curves is not None and history is not None:
         raise fail("give --curves or --history, not both")
+    cap = cap_multiple_option(cap_multiple, history)
     if curves is not None:
         return read_curves(curves)
     if history is None:
@@ -96,7 +112,7 @@ def _curves(curves: Path | None, history: Path | None, start, end, period, resul
     from forecasting import forecast_curves, load_history
 
     hist = load_history(history)
-    fc = forecast_curves(hist, d0, d1, period=period, result_type=result_type)
+    fc = forecast_curves(hist, d0, d1, period=period, result_type=result_type, cap_multiple=cap)
     for w in getattr(fc, "warnings", []) or []:
         warn(w)
     return fc.curves
@@ -186,6 +202,7 @@ def optimize(
     end: ToOpt = None,
     period: PeriodOpt = "week",
     result_type: ResultTypeOpt = None,
+    cap_multiple: CapMultipleOpt = None,
     from_plan: FromPlanOpt = None,
     extra: ExtraOpt = None,
 ) -> None:
@@ -204,7 +221,7 @@ def optimize(
         from scenarios.solver import choose_solver
 
         solver = choose_solver(solver)
-        c = _curves(curves, history, start, end, period, result_type)
+        c = _curves(curves, history, start, end, period, result_type, cap_multiple)
         s = read_spec(spec)
         if current is not None:
             _optimize_delta(
@@ -453,6 +470,7 @@ def frontier_cmd(
     end: ToOpt = None,
     period: PeriodOpt = "week",
     result_type: ResultTypeOpt = None,
+    cap_multiple: CapMultipleOpt = None,
 ) -> None:
     """Show the expected results at each budget (the budget frontier), exact at every budget.
 
@@ -467,7 +485,7 @@ def frontier_cmd(
         _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
         solver = choose_solver(solver)
         bs = _budgets(budgets)
-        c = _curves(curves, history, start, end, period, result_type)
+        c = _curves(curves, history, start, end, period, result_type, cap_multiple)
         s = read_spec(spec)
         points = frontier_points(c, s, bs, solver=solver, time_limit=time_limit)
         if all(p.get("status") == "infeasible" for p in points):

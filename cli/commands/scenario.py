@@ -17,9 +17,12 @@ from rich.table import Table
 
 from ._common import (
     EXIT_INFEASIBLE,
+    CapMultipleOpt,
     SolverOpt,
     TimeLimitOpt,
+    cap_multiple_option,
     cli_errors,
+    day_option,
     err,
     fail,
     out,
@@ -283,6 +286,7 @@ def replan_cmd(
             help="Result type to forecast (with --history; default: the one with most spend).",
         ),
     ] = None,
+    cap_multiple: CapMultipleOpt = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
     ] = None,
@@ -295,7 +299,8 @@ def replan_cmd(
     Shows plan vs actual vs re-plan per line and period, then the totals. In the period running on --as-of the spend already made is a minimum; spend the plan cannot hold is taken off the budget, with a warning.
     """
     with cli_errors():
-        day = _replan_day(out_file, curves, history, start, end, as_of)
+        day, window = _replan_dates(out_file, curves, history, start, end, as_of)
+        cap = cap_multiple_option(cap_multiple, history)
         import forecasting
         from scenarios.exports import write_plan
         from scenarios.inputs import read_spec
@@ -306,7 +311,7 @@ def replan_cmd(
         plan_spec = read_spec(spec)  # read and checked as `adplan optimize --spec` reads it
         with progress_bar(not as_json) as on_progress:
             c, warnings = _replan_curves(
-                curves, history, start, end, period, result_type, on_progress
+                curves, history, window, period, result_type, cap, on_progress
             )
             if on_progress:
                 on_progress("reading actuals", 0, 2)
@@ -330,15 +335,19 @@ def replan_cmd(
             err.print(f"wrote {out_file}", highlight=False, markup=False)
 
 
-def _replan_day(
+def _replan_dates(
     out_file: Path | None,
     curves: Path | None,
     history: Path | None,
     start: str | None,
     end: str | None,
     as_of: str,
-) -> dt.date:
-    """Check the re-plan's arguments before anything is read; return the --as-of date."""
+) -> tuple[dt.date, tuple[dt.date, dt.date] | None]:
+    """Check the re-plan's arguments before anything is read.
+
+    Return the --as-of date and, with --history, the --from and --to dates (else None), each
+    read by ``day_option`` (the one date parser).
+    """
     if out_file is not None:
         from scenarios.exports.write import SUFFIXES
 
@@ -353,19 +362,19 @@ def _replan_day(
         raise fail("give exactly one of --curves FILE or --history FILE")
     if history is not None and (start is None or end is None):
         raise fail("--history needs --from and --to (and --period week|month)")
-    try:
-        return dt.date.fromisoformat(as_of)
-    except ValueError:
-        raise fail(f"--as-of: {as_of!r} is not a date YYYY-MM-DD") from None
+    day = day_option(as_of, "--as-of")
+    if start is None or end is None or history is None:
+        return day, None
+    return day, (day_option(start, "--from"), day_option(end, "--to"))
 
 
 def _replan_curves(
     curves: Path | None,
     history: Path | None,
-    start: str | None,
-    end: str | None,
+    window: tuple[dt.date, dt.date] | None,
     period: str,
     result_type: str | None,
+    cap_multiple: float,
     on_progress,
 ):
     """Read --curves, or forecast them from --history; return them and the forecast's warnings."""
@@ -375,15 +384,15 @@ def _replan_curves(
 
     if curves is not None:
         return read_curves(curves), []
-    # --history: _replan_day made sure --from and --to are given
-    assert start is not None and end is not None
+    # --history: _replan_dates read --from and --to
+    assert window is not None
     return curves_from_history(
         history,
-        dt.date.fromisoformat(start),
-        dt.date.fromisoformat(end),
+        *window,
         period,
         result_type,
         on_progress or no_progress,
+        cap_multiple=cap_multiple,
     )
 
 
