@@ -2,19 +2,22 @@
 
 Rolling origin (:func:`run_backtest`): the history is summed per line × period; the last
 ``folds × horizon`` periods are cut into ``folds`` consecutive test blocks of ``horizon``
-periods. For each block every model is fitted on all the periods before it and predicts
-the **results** of each line × period of the block **at the amount actually spent** there.
-Scores, over all blocks together (rows with spend > 0):
+periods. For each block every candidate (the models and the naive baselines) is fitted on
+all the periods before it and predicts the **results** of each line × period of the block
+**at the amount actually spent** there.
 
-- WAPE = sum |predicted - actual| / sum actual (lower is better);
-- bias = (sum predicted - sum actual) / sum actual (0 is unbiased, > 0 over-forecasts);
-- coverage = share of rows whose actual results lie within the model's low/high (10th/90th
-  percentile) bounds, rounded outward to whole results; 0.8 is the target.
+The choice is **nested** (see :mod:`forecasting.scoring`): for each block the candidate is
+chosen on the blocks before it and scored on the block itself, so the reported "outer"
+WAPE is that of a choice made without seeing the data that scores it, next to the best
+baseline's and the bootstrap interval of their difference. The final choice looks at every
+block; a model is used only if it beats the best baseline both there and out of sample,
+otherwise the best baseline is (``chosen`` names it, ``chosen_is_baseline``). Scores: WAPE,
+bias, slope WAPE (how results change with spend, on periods whose spend moved), and the
+coverage of the 10-90% ranges, for small and large lines apart.
 
 The horizon is the planning period (13 weeks, 3 months, 14 days) unless the history is too
 short: then it is cut so that every fold still trains on at least half of the periods, and
-the result says so in ``notes``. ``chosen`` is the model with the best WAPE that is not a
-baseline (by default ``glm``, ``gbm`` and ``glm_eb`` compete).
+the result says so in ``notes``.
 
 Cross-sectional data (one period, many ads: the KAG audience data) is scored by K-fold
 cross-validation over ads instead (:func:`run_cross_validation`).
@@ -30,11 +33,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import scoring
 from .baselines import cross_section_baselines, time_baselines
 from .errors import ForecastingError, InsufficientDataError
-from .features import PLANNING_HORIZON, aggregate_panel, check_period, select_result_type
-from .models import INTERVAL, MODELS, covered
+from .features import (
+    PERIOD_DAYS,
+    PLANNING_HORIZON,
+    aggregate_panel,
+    check_period,
+    select_result_type,
+    unseen_lines,
+)
+from .models import MODELS
 from .progress import Progress
+from .ranges import INTERVAL, Calibration
+from .scoring import Candidate, Coverage
 
 
 class HistoryTooShortError(InsufficientDataError):
@@ -49,32 +62,84 @@ class HistoryTooShortError(InsufficientDataError):
         self.reason = reason
 
 
+def _r(x: float | None, nd: int = 6) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(x, nd)
+
+
 @dataclass(slots=True)
 class ModelScore:
-    """One model's WAPE, bias and interval coverage over all test blocks, and WAPE per fold."""
+    """One candidate's scores: over every block, and out of sample (the outer blocks)."""
 
     name: str
     baseline: bool
     wape: float
     bias: float
-    coverage: float | None = None
+    slope_wape: float = math.nan
+    outer_wape: float | None = None
+    coverage: Coverage = field(default_factory=lambda: Coverage(None, None, None))
     fold_wape: list[float] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        """The score a choice looks at (:func:`forecasting.scoring.choice_score`)."""
+        return scoring.choice_score(self.wape, self.slope_wape)
 
     def to_dict(self) -> dict:
         """Return the scores as JSON-ready values, rounded."""
         return {
             "name": self.name,
-            "wape": round(self.wape, 6),
-            "bias": round(self.bias, 6),
             "baseline": self.baseline,
-            "coverage": None if self.coverage is None else round(self.coverage, 4),
-            "fold_wape": [round(x, 6) for x in self.fold_wape],
+            "wape": _r(self.wape),
+            "bias": _r(self.bias),
+            "slope_wape": _r(self.slope_wape),
+            "score": _r(self.score),
+            "outer_wape": _r(self.outer_wape),
+            "coverage": self.coverage.to_dict(),
+            "fold_wape": [_r(x) for x in self.fold_wape],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Outer:
+    """The nested choice scored out of sample, against the best baseline there."""
+
+    picks: dict[int, str]
+    wape: float
+    baseline: str
+    baseline_wape: float
+    interval: tuple[float, float] | None
+
+    @property
+    def difference(self) -> float:
+        """Outer WAPE of the choices minus the best baseline's (< 0: the choices win)."""
+        return self.wape - self.baseline_wape
+
+    @property
+    def beats_baseline(self) -> bool:
+        """Whether the choices beat the best baseline out of sample."""
+        return self.wape < self.baseline_wape
+
+    def to_dict(self) -> dict:
+        """Return the outer scores as JSON-ready values."""
+        return {
+            "folds": [k + 1 for k in sorted(self.picks)],
+            "picks": [self.picks[k] for k in sorted(self.picks)],
+            "wape": _r(self.wape),
+            "baseline": self.baseline,
+            "baseline_wape": _r(self.baseline_wape),
+            "difference": _r(self.difference),
+            "interval": None if self.interval is None else [_r(x) for x in self.interval],
+            "interval_level": round(BOOTSTRAP_LEVEL, 4),
+            "beats_baseline": self.beats_baseline,
+        }
+
+
+BOOTSTRAP_LEVEL = scoring.BOOTSTRAP_INTERVAL[1] - scoring.BOOTSTRAP_INTERVAL[0]
 
 
 @dataclass(slots=True)
 class BacktestResult:
-    """Scores per model; ``chosen`` is the best non-baseline model by WAPE."""
+    """Scores per candidate, the nested choice's outer scores and the final choice."""
 
     models: list[ModelScore]
     chosen: str
@@ -86,29 +151,38 @@ class BacktestResult:
     n_lines: int
     n_periods: int
     n_rows: int
+    outer: Outer | None = None
+    calibration: Calibration | None = None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     predictions: pd.DataFrame | None = None
 
     def score(self, name: str) -> ModelScore:
-        """Return the score of model ``name`` (KeyError if it was not run)."""
+        """Return the score of candidate ``name`` (KeyError if it was not run)."""
         for m in self.models:
             if m.name == name:
                 return m
         raise KeyError(name)
 
     @property
+    def chosen_is_baseline(self) -> bool:
+        """Whether no model earned its place: the forecast uses the best baseline."""
+        return self.score(self.chosen).baseline
+
+    @property
     def beats_baselines(self) -> bool:
-        """Whether the chosen model's WAPE is below every baseline's."""
-        best = self.score(self.chosen).wape
-        return all(best < m.wape for m in self.models if m.baseline)
+        """Whether a model is chosen and, where measured, beats the best baseline out of sample."""
+        return not self.chosen_is_baseline and (self.outer is None or self.outer.beats_baseline)
 
     def to_dict(self) -> dict:
         """Return the result as JSON-ready values (without the predictions)."""
         return {
             "models": [m.to_dict() for m in self.models],
             "chosen": self.chosen,
+            "chosen_is_baseline": self.chosen_is_baseline,
             "beats_baselines": self.beats_baselines,
+            "outer": None if self.outer is None else self.outer.to_dict(),
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
             "method": self.method,
             "result_type": self.result_type,
             "period": self.period,
@@ -123,31 +197,6 @@ class BacktestResult:
         }
 
 
-def _wape_bias(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    tot = float(y.sum())
-    if tot <= 0:
-        return math.nan, math.nan
-    return float(np.abs(p - y).sum() / tot), float((p - y).sum() / tot)
-
-
-def _score(preds: pd.DataFrame, names: Sequence[tuple[str, bool]]) -> list[ModelScore]:
-    y = preds["results"].to_numpy(float)
-    out = []
-    for name, is_base in names:
-        p = preds[f"pred:{name}"].to_numpy(float)
-        wape, bias = _wape_bias(y, p)
-        cov = None
-        if f"low:{name}" in preds:
-            lo, hi = preds[f"low:{name}"].to_numpy(float), preds[f"high:{name}"].to_numpy(float)
-            cov = float(np.mean(covered(y, lo, hi)))
-        folds = [
-            _wape_bias(g["results"].to_numpy(float), g[f"pred:{name}"].to_numpy(float))[0]
-            for _, g in preds.groupby("fold", sort=True)
-        ]
-        out.append(ModelScore(name, is_base, wape, bias, cov, folds))
-    return out
-
-
 def _candidates(period: str, models: Sequence[str], baselines) -> list:
     unknown = [m for m in models if m not in MODELS]
     if unknown:
@@ -158,23 +207,14 @@ def _candidates(period: str, models: Sequence[str], baselines) -> list:
 
 
 def _fit_predict(model, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Fit ``model`` on ``train``; return its predictions, their error and its dispersion."""
     model.fit(train)
-    known = set(
-        zip(
-            train.loc[train["spend"] > 0, "network"],
-            train.loc[train["spend"] > 0, "segment"],
-            strict=True,
-        )
-    )
-    pooled = np.array(
-        [(n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)]
-    )
-    mu = model.predict(test, pooled=pooled)
-    out = {f"pred:{model.name}": mu}
-    if not model.baseline:
-        lo, hi = model.interval(mu)
-        out[f"low:{model.name}"], out[f"high:{model.name}"] = lo, hi
-    return out
+    pooled = unseen_lines(train, test)
+    return {
+        f"pred:{model.name}": model.predict(test, pooled=pooled),
+        f"v:{model.name}": model.spread(test, pooled=pooled),
+        f"phi:{model.name}": np.full(len(test), float(model.phi_)),
+    }
 
 
 def _run_blocks(blocks, cands, on_progress: Progress | None, n_jobs: int) -> list[pd.DataFrame]:
@@ -198,8 +238,8 @@ def _run_blocks(blocks, cands, on_progress: Progress | None, n_jobs: int) -> lis
         if on_progress:
             on_progress("backtest done", len(tasks), len(tasks))
     parts = []
-    for k, _train, test in blocks:
-        cols = {"fold": np.full(len(test), k)}
+    for k, train, test in blocks:
+        cols = {"fold": np.full(len(test), k), "usual": _usual(train, test)}
         for (kk, _c, _tr, _te), out in zip(tasks, outs, strict=True):
             if kk == k:
                 cols.update(out)
@@ -207,13 +247,100 @@ def _run_blocks(blocks, cands, on_progress: Progress | None, n_jobs: int) -> lis
     return parts
 
 
-def _result(preds, cands, **kw) -> BacktestResult:
-    scores = _score(preds, [(c.name, c.baseline) for c in cands])
-    models = [s for s in scores if not s.baseline and not math.isnan(s.wape)]
-    if not models:
+def _usual(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """Return each test row's line's median spend in the training periods (NaN if none)."""
+    seen = train[train["spend"] > 0]
+    med = seen.groupby(["network", "segment"], observed=True)["spend"].median()
+    idx = pd.MultiIndex.from_arrays([test["network"], test["segment"]])
+    return med.reindex(idx).to_numpy(float)
+
+
+def _model_scores(preds, cands, time_ordered: bool, period_days: float) -> list[ModelScore]:
+    y = preds["results"].to_numpy(float)
+    folds = sorted(preds["fold"].unique())
+    outer = [k for k in folds if not inner_empty(preds, k, time_ordered)]
+    out = []
+    for c in cands:
+        p = preds[f"pred:{c.name}"].to_numpy(float)
+        wape, bias = scoring.wape_bias(y, p)
+        in_outer = np.isin(preds["fold"].to_numpy(), outer)
+        out.append(
+            ModelScore(
+                name=c.name,
+                baseline=c.baseline,
+                wape=wape,
+                bias=bias,
+                slope_wape=scoring.slope_wape(preds, c.name),
+                outer_wape=scoring.wape_bias(y[in_outer], p[in_outer])[0] if outer else None,
+                coverage=scoring.coverage(preds, c.name, outer or folds, period_days, time_ordered),
+                fold_wape=[
+                    scoring.wape_bias(
+                        g["results"].to_numpy(float), g[f"pred:{c.name}"].to_numpy(float)
+                    )[0]
+                    for _, g in preds.groupby("fold", sort=True)
+                ],
+            )
+        )
+    return out
+
+
+def inner_empty(preds: pd.DataFrame, k: int, time_ordered: bool) -> bool:
+    """Whether fold ``k`` has no inner fold to be chosen on (the first fold of a time series)."""
+    return scoring.inner_of(preds, k, time_ordered).empty
+
+
+def _outer(preds, cands, time_ordered: bool) -> Outer | None:
+    picks = scoring.nested_picks(preds, cands, time_ordered)
+    if not picks:
+        return None
+    mask, p = scoring.outer_predictions(preds, picks)
+    sub = preds[mask]
+    y = sub["results"].to_numpy(float)
+    bases = [c.name for c in cands if c.baseline]
+    base_w = {b: scoring.wape_bias(y, sub[f"pred:{b}"].to_numpy(float))[0] for b in bases}
+    best = min(bases, key=lambda b: (math.isnan(base_w[b]), base_w[b]))
+    wape = scoring.wape_bias(y, p)[0]
+    ci = scoring.bootstrap_difference(sub, p, sub[f"pred:{best}"].to_numpy(float))
+    return Outer(picks, wape, best, base_w[best], ci)
+
+
+def _result(preds, cands, time_ordered: bool, period_days: float, **kw) -> BacktestResult:
+    """Score the candidates, make the nested and the final choice (see the module docstring)."""
+    cs = [Candidate(c.name, c.baseline) for c in cands]
+    scores = _model_scores(preds, cs, time_ordered, period_days)
+    if all(math.isnan(s.wape) for s in scores):
         raise InsufficientDataError("no model could be scored: the test periods hold no results")
-    chosen = min(models, key=lambda s: s.wape).name
-    return BacktestResult(models=scores, chosen=chosen, predictions=preds, **kw)
+    outer = _outer(preds, cs, time_ordered)
+    final = scoring.choose(preds, cs)
+    warnings = kw.pop("warnings")
+    if final is None:
+        final = min((s for s in scores if s.baseline), key=lambda s: s.wape).name
+        warnings.append(
+            "every model and baseline forecast worse than predicting no results at all (WAPE "
+            f">= 1); using the baseline '{final}'. Check that spend and results match in the history"
+        )
+    if outer is not None and not outer.beats_baseline and not scores_of(scores, final).baseline:
+        final = _best_baseline(preds, cs)
+    return BacktestResult(
+        models=scores,
+        chosen=final,
+        outer=outer,
+        calibration=scoring.calibrate_on(preds, final, period_days),
+        predictions=preds,
+        warnings=warnings,
+        **kw,
+    )
+
+
+def scores_of(scores: list[ModelScore], name: str) -> ModelScore:
+    """Return ``name``'s score in ``scores``."""
+    return next(s for s in scores if s.name == name)
+
+
+def _best_baseline(preds, cs: list[Candidate]) -> str:
+    return scoring.choose(preds, [c for c in cs if c.baseline]) or next(
+        c.name for c in cs if c.baseline
+    )
 
 
 def run_backtest(
@@ -225,16 +352,19 @@ def run_backtest(
     on_progress: Progress | None = None,
     models: Sequence[str] = ("glm", "gbm", "glm_eb"),
     n_jobs: int = 1,
+    panel: pd.DataFrame | None = None,
 ) -> BacktestResult:
     """Backtest the models and the baselines by rolling origin (see the module docstring).
 
-    ``on_progress(message, done, total)`` is called after each model × fold.
+    ``on_progress(message, done, total)`` is called after each model × fold. ``panel``:
+    the history already summed per period (``aggregate_panel``), to skip doing it again.
     """
     check_period(period)
     if not isinstance(folds, int) or folds < 1:
         raise ForecastingError(f"folds must be an integer >= 1, got {folds!r}")
     df, rtype, warnings = select_result_type(history, result_type)
-    panel = aggregate_panel(df, period)
+    if panel is None:
+        panel = aggregate_panel(df, period)
     starts = np.sort(panel["start"].unique())
     T = len(starts)
     notes: list[str] = []
@@ -268,9 +398,16 @@ def run_backtest(
     if not parts:
         raise InsufficientDataError("the test periods of the backtest hold no spend")
     preds = pd.concat(parts, ignore_index=True)
+    if folds == 1:
+        notes.append(
+            "one fold: the model is chosen and scored on the same periods; use 2 or more folds "
+            "for an out-of-sample score"
+        )
     return _result(
         preds,
         cands,
+        time_ordered=True,
+        period_days=PERIOD_DAYS[period],
         method="rolling-origin",
         result_type=rtype,
         period=period,
@@ -319,6 +456,8 @@ def run_cross_validation(
     return _result(
         preds,
         cands,
+        time_ordered=False,
+        period_days=7.0,
         method="cross-validation",
         result_type=rtype,
         period=None,

@@ -18,6 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .features import per_line
+from .ranges import fit_spread, row_variance
+
 
 def _cpr_table(rows: pd.DataFrame, keys: list[str]) -> dict:
     t = rows.groupby(keys)[["spend", "results"]].sum()
@@ -65,17 +68,22 @@ class CPRBaseline:
             self.line_cpr_ = _cpr_table(rows, ["network", "segment"])
         else:
             self.line_cpr_ = {}
+        seen = panel[panel["spend"] > 0]
+        self.phi_, self.spreads_ = fit_spread(
+            seen, self.predict(seen), n_params=len(self.line_cpr_)
+        )
         return self
+
+    def spread(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
+        """Return the log-scale forecast error ``v`` of each row (see :mod:`forecasting.ranges`)."""
+        return row_variance(panel, self.spreads_, pooled)
 
     def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:  # noqa: ARG002 (models' interface; a flat CPR ignores it)
         """Return ``spend / CPR`` for each row (0 where spend is 0 or no CPR is known)."""
-        cpr = np.array(
-            [
-                self.line_cpr_.get((n, s), self.network_cpr_.get(n, self.global_cpr_))
-                for n, s in zip(panel["network"], panel["segment"], strict=True)
-            ],
-            dtype=float,
-        )
+        nets = pd.Series(self.network_cpr_, dtype=float)
+        by_net = nets.reindex(panel["network"]).fillna(self.global_cpr_).to_numpy(float)
+        by_line = per_line(panel, self.line_cpr_, np.nan)
+        cpr = np.where(np.isnan(by_line), by_net, by_line)
         spend = panel["spend"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(np.isfinite(cpr) & (cpr > 0), spend / cpr, 0.0)

@@ -4,15 +4,23 @@ For every network × segment with history and every future period (ISO week ``20
 month ``2027-01``) the fitted model predicts expected results at a few spend levels inside
 the line's own range; a power law ``results = A·spend^b`` is fitted to them and ``b`` is
 kept within [0.05, 1]. Sampling that law gives a curve that is concave **by construction**
-(``b <= 1``): points are placed at equal steps of results (``CURVE_POINTS`` steps), which
-the design's measurements found the best place for LP tiers.
+(``b <= 1``): points are placed at equal steps of results (``CURVE_POINTS`` = 16 steps).
+With 8 steps, reading the curve between its points alone lost 0.42-0.66% of the results of
+the true optimum on known truth (tests/forecasting/test_known_truth_plan_loss.py); 16 keep
+the whole loss, fit included, under 0.5%.
 
 - The last point is ``SPEND_CAP_MULTIPLE`` (1.5) × the line's highest spend in one period
   of its history: the optimizer cannot plan more than that, and every line carries the flag
   ``extrapolated_above:<that highest spend>`` saying where the data end.
-- ``low`` / ``high`` are the same curve scaled to the 10th / 90th percentile of results at
-  the line's typical (median) spend, from the model's calibrated spread (see
-  :mod:`forecasting.models`); their coverage is what the backtest reports.
+- ``low`` / ``high`` hold each point's 10th / 90th percentile of results (see
+  :mod:`forecasting.ranges`): count noise, the dispersion (calibrated per size class on the
+  backtest's folds when the model is chosen by one), and the forecast's own error, which
+  grows with the slope's uncertainty as spend moves away from the history. Made concave
+  (least concave majorant) for the optimizer. Each line reports its elasticity with a
+  standard error, and ``flat_spend`` when its spend barely moved.
+- Model ``auto`` may choose a naive baseline (flat cost per result, ``b = 1``) when no model
+  beats it out of sample; ``fallback="refuse"`` raises :class:`NoModelError` instead.
+- ``at_cap``: the lines a plan at the history's usual budget would spend up to their cap.
 - Thin data is reported, not fatal: a line with fewer than ``MIN_LINE_PERIODS`` periods with
   spend gets its network's pooled estimate and the flag ``thin_history``; a line that spent
   but never got a result gets the pooled estimate and ``no_results``; a line with no spend
@@ -34,8 +42,11 @@ import pandas as pd
 from optimizer.curves import CurveLine, Curves
 
 from .backtest import run_backtest
+from .baselines import time_baselines
+from .caps import SPEND_CAP_MULTIPLE, check_cap_multiple
 from .errors import ForecastingError, InsufficientDataError
 from .features import (
+    PERIOD_DAYS,
     aggregate_panel,
     period_end,
     period_label,
@@ -43,13 +54,12 @@ from .features import (
     plan_window,
     select_result_type,
 )
-from .models import MODELS, interval_bounds
+from .models import MODELS
 from .progress import Progress
+from .ranges import INTERVAL, POOLED, POOLED_V0, TAU, Calibration, bounds, concave_band
 
-#: the curve stops at this multiple of the line's highest historical spend per period
-SPEND_CAP_MULTIPLE = 1.5
 #: points after (0, 0), at equal steps of results
-CURVE_POINTS = 8
+CURVE_POINTS = 16
 #: a line with fewer periods with spend than this gets its network's pooled estimate
 MIN_LINE_PERIODS = 4
 #: bounds on the exponent b of results = A·spend^b (b = 1: constant cost per result)
@@ -69,6 +79,8 @@ class LineForecast:
     typical_spend: float
     cost_per_result: float | None
     elasticity: float
+    elasticity_se: float = math.nan
+    cap_spend: float = math.nan
     flags: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
@@ -83,6 +95,8 @@ class LineForecast:
             if self.cost_per_result is None
             else round(self.cost_per_result, 6),
             "elasticity": round(self.elasticity, 4),
+            "elasticity_se": round(self.elasticity_se, 4),
+            "cap_spend": round(self.cap_spend, 2),
             "flags": list(self.flags),
         }
 
@@ -98,6 +112,7 @@ class ForecastResult:
     period: str
     lines: list[LineForecast] = field(default_factory=list)
     backtest: dict | None = None
+    at_cap: dict | None = None
 
     def to_dict(self) -> dict:
         """Return the whole result, curves included, as JSON-ready values."""
@@ -108,6 +123,7 @@ class ForecastResult:
             "warnings": list(self.warnings),
             "lines": [ln.to_dict() for ln in self.lines],
             "backtest": self.backtest,
+            "at_cap": self.at_cap,
             "curves": self.curves.to_dict(),
         }
 
@@ -123,11 +139,14 @@ def _currency(df: pd.DataFrame, warnings: list[str]) -> str:
     """
     if "currency" not in df:
         return NO_CURRENCY
-    cur = df["currency"].astype("string").str.strip().str.upper()
-    known = cur[cur.notna() & (cur != "")]
-    if known.empty:
+    raw = df["currency"].value_counts(dropna=False)  # few distinct values: clean those only
+    names = pd.Series(raw.index, dtype="string").str.strip().str.upper()
+    keep = (names.notna() & names.ne("")).fillna(False).to_numpy(bool)
+    if not keep.any():
         return NO_CURRENCY
-    counts = known.value_counts()
+    per = pd.Series(raw.to_numpy()[keep], index=names.to_numpy()[keep])
+    counts = per.groupby(level=0, sort=False).sum().sort_values(ascending=False, kind="stable")
+    known_n, total = int(counts.sum()), len(df)
     if len(counts) > 1:
         listing = ", ".join(f"{c} ({n:,} rows)" for c, n in counts.items())
         raise ForecastingError(
@@ -135,10 +154,10 @@ def _currency(df: pd.DataFrame, warnings: list[str]) -> str:
             "added: split the history by currency (one forecast each) or convert it to one "
             "currency first"
         )
-    if len(known) < len(cur):
+    if known_n < total:
         warnings.append(
-            f"{len(cur) - len(known):,} history rows name no currency; taking them to be in "
-            f"{counts.index[0]} like the other {len(known):,}"
+            f"{total - known_n:,} history rows name no currency; taking them to be in "
+            f"{counts.index[0]} like the other {known_n:,}"
         )
     return str(counts.index[0])
 
@@ -205,7 +224,12 @@ def _check_results(stats: pd.DataFrame, rtype: str) -> None:
         )
 
 
-def _choose_model(df, period, model, on_progress: Progress | None, n_jobs, warnings):
+class NoModelError(ForecastingError):
+    """No model beat the best naive baseline out of sample, and the caller refused the baseline."""
+
+
+def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback):  # noqa: PLR0913
+    """Return (candidate name, backtest or None): the named model, or the backtest's choice."""
     if model != "auto":
         if model not in MODELS:
             raise ForecastingError(
@@ -213,7 +237,9 @@ def _choose_model(df, period, model, on_progress: Progress | None, n_jobs, warni
             )
         return model, None
     try:
-        bt = run_backtest(df, period=period, folds=3, on_progress=on_progress, n_jobs=n_jobs)
+        bt = run_backtest(
+            df, period=period, folds=3, on_progress=on_progress, n_jobs=n_jobs, panel=panel
+        )
     except InsufficientDataError as e:
         reason = getattr(e, "reason", None) or str(e)
         warnings.append(
@@ -221,12 +247,39 @@ def _choose_model(df, period, model, on_progress: Progress | None, n_jobs, warni
             f"to compare the models, or name one: {', '.join(sorted(MODELS))}"
         )
         return "glm", None
-    if not bt.beats_baselines:
+    if bt.chosen_is_baseline:
+        why = _baseline_words(bt)
+        if fallback == "refuse":
+            raise NoModelError(
+                f"{why}. Refused (--no-baseline): leave --no-baseline out to plan with the "
+                f"baseline, name a model with --model ({', '.join(sorted(MODELS))}), or give "
+                "more history"
+            )
         warnings.append(
-            f"in the backtest, the chosen model '{bt.chosen}' (WAPE {bt.score(bt.chosen).wape:.3f}) "
-            "did not beat every naive baseline; treat these curves with care"
+            f"{why}; the curves use the baseline '{bt.chosen}' (its cost per result held flat: "
+            "no diminishing returns, so a plan will favour the cheapest lines up to their caps)"
         )
-    return bt.chosen, bt.to_dict()
+    return bt.chosen, bt
+
+
+def _baseline_words(bt) -> str:
+    """Say why no model is used: out of sample, the best baseline did as well or better."""
+    o = bt.outer
+    if o is None:
+        return f"in the backtest no model beat the naive baseline '{bt.chosen}'"
+    ci = "" if o.interval is None else f", {o.interval[0]:+.3f} to {o.interval[1]:+.3f}"
+    return (
+        f"out of sample no model beat the best naive baseline: the models' WAPE {o.wape:.3f} "
+        f"against {o.baseline_wape:.3f} for '{o.baseline}' (difference {o.difference:+.3f}{ci})"
+    )
+
+
+def _fitted(name: str, period: str, panel: pd.DataFrame):
+    """Return candidate ``name`` (a model or a baseline) fitted on the whole panel."""
+    if name in MODELS:
+        return MODELS[name](period=period).fit(panel)
+    base = next(b for b in time_baselines() if b.name == name)
+    return base.fit(panel)
 
 
 def forecast_curves(  # noqa: C901 (long: not split yet)
@@ -241,6 +294,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     points: int = CURVE_POINTS,
     cap_multiple: float = SPEND_CAP_MULTIPLE,
     n_jobs: int = 1,
+    fallback: str = "baseline",
 ) -> ForecastResult:
     """Forecast concave response curves for every line with history and period in the window.
 
@@ -257,8 +311,9 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         raise ForecastingError(f"unknown model {model!r}; choose auto, {', '.join(sorted(MODELS))}")
     if not (isinstance(points, int) and points >= 1):
         raise ForecastingError(f"points must be an integer >= 1, got {points!r}")
-    if not (cap_multiple >= 1):
-        raise ForecastingError(f"cap_multiple must be >= 1, got {cap_multiple!r}")
+    cap_multiple = check_cap_multiple(cap_multiple, "cap_multiple")
+    if fallback not in ("baseline", "refuse"):
+        raise ForecastingError(f"fallback must be 'baseline' or 'refuse', got {fallback!r}")
     start, end = plan_window(start, end)
     future = period_range(start, end, period)
     if len(future) == 0:
@@ -293,94 +348,22 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     if stats.empty:
         raise InsufficientDataError(f"no line has spend in the history for result type '{rtype}'")
     _check_results(stats, rtype)
-    name, bt = _choose_model(df, period, model, on_progress, n_jobs, warnings)
-    fitted = MODELS[name](period=period).fit(panel)
-
-    keys = list(stats.index)
-    thin = np.array([stats.loc[k, "n"] < MIN_LINE_PERIODS for k in keys])
-    nores = np.array([stats.loc[k, "results"] <= 0 for k in keys])
-    pooled_line = thin | nores
-    s_max = stats["max_spend"].to_numpy(float)
-    typical = stats["typical"].to_numpy(float)
-    L, P, J = len(keys), len(future), len(_GRID)
-    # rows: line-major, then period, then grid point
-    li = np.repeat(np.arange(L), P * J)
-    pi = np.tile(np.repeat(np.arange(P), J), L)
-    gi = np.tile(np.arange(J), L * P)
-    grid = pd.DataFrame(
-        {
-            "network": [keys[i][0] for i in li],
-            "segment": [keys[i][1] for i in li],
-            "start": future[pi],
-            "spend": s_max[li] * _GRID[gi],
-        }
-    )
-    mu = fitted.predict(grid, pooled=pooled_line[li]).reshape(L, P, J)
-    mu = np.maximum(mu, 1e-12)
-    x = np.log(s_max[:, None, None] * _GRID[None, None, :])
-    ly = np.log(mu)
-    xm, ym = x.mean(axis=2, keepdims=True), ly.mean(axis=2, keepdims=True)
-    b = ((x - xm) * (ly - ym)).sum(axis=2) / ((x - xm) ** 2).sum(axis=2)
-    b_clipped = np.clip(b, *ELASTICITY_BOUNDS)
-    loga = (ym - b_clipped[:, :, None] * xm)[:, :, 0]
-
-    # low/high: the curve scaled to the 10th/90th percentile at the line's typical spend
-    mu_ref = np.maximum(np.exp(loga) * typical[:, None] ** b_clipped, 1e-12)
-    lo, hi = interval_bounds(mu_ref.ravel(), fitted.phi_)
-    factor_lo, factor_hi = (lo / mu_ref.ravel()).reshape(L, P), (hi / mu_ref.ravel()).reshape(L, P)
-    lines: list[CurveLine] = []
-    summaries: list[LineForecast] = []
-    frac = np.arange(1, points + 1) / points
-    for i, (net, seg) in enumerate(keys):
-        flags = [f"extrapolated_above:{s_max[i]:.6g}"]
-        if nores[i]:
-            flags.append("no_results")
-        elif thin[i]:
-            flags.append("thin_history")
-        if np.any(np.abs(b[i] - b_clipped[i]) > 1e-9):
-            flags.append("elasticity_clipped")
-        if pooled_line[i]:
-            reason = (
-                "spent but never got a result"
-                if nores[i]
-                else f"only {int(stats.loc[(net, seg), 'n'])} {period}(s) with spend"
-            )
-            warnings.append(
-                f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}"
-            )
-        top = cap_multiple * s_max[i]
-        for j in range(P):
-            bb, A = float(b_clipped[i, j]), math.exp(float(loga[i, j]))
-            r_top = A * top**bb
-            spends = top * frac ** (1.0 / bb)
-            res = r_top * frac
-            pts = [(0.0, 0.0)] + [(float(s), float(r)) for s, r in zip(spends, res, strict=True)]
-            f_lo, f_hi = float(factor_lo[i, j]), float(factor_hi[i, j])
-            lines.append(
-                CurveLine(
-                    network=net,
-                    segment=seg,
-                    period=period_label(future[j], period),
-                    points=pts,
-                    low=[(s, r * f_lo) for s, r in pts],
-                    high=[(s, r * f_hi) for s, r in pts],
-                    flags=tuple(flags),
-                )
-            )
-        b0, A0 = float(b_clipped[i, 0]), math.exp(float(loga[i, 0]))
-        r_typ = A0 * typical[i] ** b0
-        summaries.append(
-            LineForecast(
-                network=net,
-                segment=seg,
-                history_periods=int(stats.loc[(net, seg), "n"]),
-                history_max_spend=float(s_max[i]),
-                typical_spend=float(typical[i]),
-                cost_per_result=float(typical[i] / r_typ) if r_typ > 0 else None,
-                elasticity=b0,
-                flags=tuple(flags),
-            )
+    name, bt = _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback)
+    fitted = _fitted(name, period, panel)
+    law = _power_laws(fitted, stats, future)
+    for i in np.flatnonzero(law.pooled):
+        net, seg = law.keys[i]
+        reason = (
+            "spent but never got a result"
+            if law.nores[i]
+            else f"only {int(stats['n'].iloc[i])} {period}(s) with spend"
         )
+        warnings.append(f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}")
+    cal = bt.calibration if bt is not None else None
+    lines, summaries = _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple)
+    flat = [s for s in summaries if "flat_spend" in s.flags]
+    if flat:
+        warnings.append(_flat_words(flat))
     dates = pd.DatetimeIndex(df["date"])
     meta = {
         "model": name,
@@ -389,8 +372,17 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         "history_end": dates.max().strftime("%Y-%m-%d"),
         "period": period,
         "spend_cap_multiple": cap_multiple,
-        "interval": [0.1, 0.9],
+        "interval": list(INTERVAL),
     }
+    at_cap = capped_lines(law, summaries, cap_multiple)
+    meta["at_cap"] = at_cap
+    meta["line_forecasts"] = [s.to_dict() for s in summaries]
+    if bt is not None:
+        meta["backtest"] = {
+            "chosen": bt.chosen,
+            "chosen_is_baseline": bt.chosen_is_baseline,
+            "outer": None if bt.outer is None else bt.outer.to_dict(),
+        }
     curves = Curves(lines=tuple(lines), currency=currency, result_type=rtype, meta=meta)
     return ForecastResult(
         curves=curves,
@@ -399,5 +391,201 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         result_type=rtype,
         period=period,
         lines=summaries,
-        backtest=bt,
+        backtest=None if bt is None else bt.to_dict(),
+        at_cap=at_cap,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PowerLaws:
+    """``results = exp(loga)·spend^b`` per line (axis 0) and future period (axis 1)."""
+
+    keys: list
+    b_raw: np.ndarray
+    b: np.ndarray
+    loga: np.ndarray
+    s_max: np.ndarray
+    typical: np.ndarray
+    pooled: np.ndarray
+    nores: np.ndarray
+    thin: np.ndarray
+
+
+def _power_laws(fitted, stats: pd.DataFrame, future) -> PowerLaws:
+    """Read the fitted model at a few spends inside each line's range; fit a power law."""
+    keys = list(stats.index)
+    thin = stats["n"].to_numpy() < MIN_LINE_PERIODS
+    nores = stats["results"].to_numpy() <= 0
+    pooled = thin | nores
+    s_max = stats["max_spend"].to_numpy(float)
+    L, P, J = len(keys), len(future), len(_GRID)
+    li = np.repeat(np.arange(L), P * J)
+    pi = np.tile(np.repeat(np.arange(P), J), L)
+    gi = np.tile(np.arange(J), L * P)
+    nets = np.array([k[0] for k in keys], dtype=object)
+    segs = np.array([k[1] for k in keys], dtype=object)
+    grid = pd.DataFrame(
+        {
+            "network": nets[li],
+            "segment": segs[li],
+            "start": future[pi],
+            "spend": s_max[li] * _GRID[gi],
+        }
+    )
+    mu = np.maximum(fitted.predict(grid, pooled=pooled[li]).reshape(L, P, J), 1e-12)
+    x = np.log(s_max[:, None, None] * _GRID[None, None, :])
+    ly = np.log(mu)
+    xm, ym = x.mean(axis=2, keepdims=True), ly.mean(axis=2, keepdims=True)
+    b = ((x - xm) * (ly - ym)).sum(axis=2) / ((x - xm) ** 2).sum(axis=2)
+    b_clipped = np.clip(b, *ELASTICITY_BOUNDS)
+    loga = (ym - b_clipped[:, :, None] * xm)[:, :, 0]
+    typical = stats["typical"].to_numpy(float)
+    return PowerLaws(keys, b, b_clipped, loga, s_max, typical, pooled, nores, thin)
+
+
+def _line_flags(law: PowerLaws, i: int, spread) -> list[str]:
+    flags = [f"extrapolated_above:{law.s_max[i]:.6g}"]
+    if law.nores[i]:
+        flags.append("no_results")
+    elif law.thin[i]:
+        flags.append("thin_history")
+    if np.any(np.abs(law.b_raw[i] - law.b[i]) > 1e-9):
+        flags.append("elasticity_clipped")
+    if spread.flat and not law.pooled[i]:
+        flags.append("flat_spend")
+    return flags
+
+
+def _bands(law, spreads: list, cal, default_phi: float, top: np.ndarray, frac: np.ndarray):
+    """Return spends, results, low and high of every curve point (line × period × point).
+
+    Low/high are each point's 10th/90th percentile (:mod:`forecasting.ranges`), at least
+    0, around the curve, and made concave below.
+    """
+    bb = law.b[:, :, None]
+    spends = top[:, None, None] * frac[None, None, :] ** (1.0 / bb)
+    res = np.exp(law.loga)[:, :, None] * top[:, None, None] ** bb * frac[None, None, :]
+    v0 = np.array([s.v0 for s in spreads])[:, None, None]
+    c = np.array([s.centre for s in spreads])[:, None, None]
+    se = np.array([s.se for s in spreads])[:, None, None]
+    v = np.where(
+        law.pooled[:, None, None], POOLED_V0 + TAU**2, v0 + (np.log(spends) - c) ** 2 * se**2
+    )
+    mu = np.maximum(res, 1e-12)
+    lo, hi = bounds(mu.ravel(), cal.phi(mu.ravel(), default_phi), v.ravel())
+    lo = np.clip(lo.reshape(res.shape), 0.0, res)
+    hi = np.maximum(hi.reshape(res.shape), res)
+    zero = np.zeros(res.shape[:2] + (1,))
+    cat = lambda a: np.concatenate([zero, a], axis=2)  # noqa: E731
+    return cat(spends), cat(res), cat(lo), cat(hi)
+
+
+def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
+    """Return the curve lines and the per-line summaries."""
+    lines: list[CurveLine] = []
+    summaries: list[LineForecast] = []
+    frac = np.arange(1, points + 1) / points
+    default_phi = float(fitted.phi_)
+    if cal is None:
+        cal = Calibration(None, None, PERIOD_DAYS[period])
+    spreads = [
+        POOLED if law.pooled[i] else fitted.spreads_.get(k, POOLED) for i, k in enumerate(law.keys)
+    ]
+    tops = cap_multiple * law.s_max
+    S, R, LO, HI = _bands(law, spreads, cal, default_phi, tops, frac)
+    labels = [period_label(f, period) for f in future]
+    for i, (net, seg) in enumerate(law.keys):
+        spread = spreads[i]
+        flags = tuple(_line_flags(law, i, spread))
+        top = float(tops[i])
+        for j in range(len(future)):
+            s = S[i, j].tolist()
+            lines.append(
+                CurveLine(
+                    network=net,
+                    segment=seg,
+                    period=labels[j],
+                    points=list(zip(s, R[i, j].tolist(), strict=True)),
+                    low=list(zip(s, concave_band(S[i, j], LO[i, j]).tolist(), strict=True)),
+                    high=list(zip(s, concave_band(S[i, j], HI[i, j]).tolist(), strict=True)),
+                    flags=flags,
+                )
+            )
+        b0, A0 = float(law.b[i, 0]), math.exp(float(law.loga[i, 0]))
+        r_typ = A0 * law.typical[i] ** b0
+        summaries.append(
+            LineForecast(
+                network=net,
+                segment=seg,
+                history_periods=int(stats["n"].iloc[i]),
+                history_max_spend=float(law.s_max[i]),
+                typical_spend=float(law.typical[i]),
+                cost_per_result=float(law.typical[i] / r_typ) if r_typ > 0 else None,
+                elasticity=b0,
+                elasticity_se=float(spread.se),
+                cap_spend=float(top),
+                flags=flags,
+            )
+        )
+    return lines, summaries
+
+
+def _flat_words(flat: list[LineForecast]) -> str:
+    names = ", ".join(f"{s.network}/{s.segment}" for s in flat[:8])
+    more = f" and {len(flat) - 8} more" if len(flat) > 8 else ""
+    return (
+        f"{len(flat)} line(s) spent about the same every period ({names}{more}): their spend "
+        "history is too flat to measure how results respond to spend, so their elasticity is "
+        "their network's (see elasticity_se). Vary their spend for a few periods to measure it"
+    )
+
+
+def capped_lines(law: PowerLaws, summaries: list[LineForecast], cap_multiple: float) -> dict:
+    """Return the lines a plan at the history's usual budget would spend up to their cap.
+
+    The usual budget is the sum of the lines' typical (median) spend per period; the plan
+    spreads it where the next result is cheapest (equal marginal cost, on the first period's
+    curves), each line at most at its cap.
+    """
+    budget = float(law.typical.sum())
+    caps = cap_multiple * law.s_max
+    spend = _water_fill(np.exp(law.loga[:, 0]), law.b[:, 0], caps, budget)
+    hit = spend >= caps * (1 - 1e-6)
+    return {
+        "budget_per_period": round(budget, 2),
+        "cap_multiple": cap_multiple,
+        "lines": [
+            {"network": s.network, "segment": s.segment, "cap_spend": round(float(c), 2)}
+            for s, c, h in zip(summaries, caps, hit, strict=True)
+            if h
+        ],
+    }
+
+
+def _water_fill(a: np.ndarray, b: np.ndarray, caps: np.ndarray, budget: float) -> np.ndarray:
+    """Return the spend per line maximising sum a·s^b under the budget and the caps.
+
+    Equal marginal results ``a·b·s^(b-1) = lam`` (bisection on log lam); lines with b = 1
+    take their cap while their constant rate beats lam.
+    """
+    if budget >= caps.sum():
+        return caps.copy()
+    lin = b >= 1 - 1e-9
+
+    def spend_at(lam: float) -> np.ndarray:
+        with np.errstate(over="ignore", divide="ignore"):
+            s = np.where(
+                lin,
+                np.where(a > lam, caps, 0.0),
+                (a * b / lam) ** (1.0 / np.where(lin, 2.0, 1.0 - b)),
+            )
+        return np.minimum(s, caps)
+
+    lo, hi = -60.0, 60.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if spend_at(math.exp(mid)).sum() > budget:
+            lo = mid
+        else:
+            hi = mid
+    return spend_at(math.exp(hi))

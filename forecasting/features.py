@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -111,52 +110,22 @@ def plan_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
     return b, e
 
 
-def plan_date(value, what: str = "start") -> pd.Timestamp:  # noqa: C901 (long: not split yet)
+def plan_date(value, what: str = "start") -> pd.Timestamp:
     """Return ``value`` (YYYY-MM-DD text, a date, a Timestamp) as a day in :data:`DATE_RANGE`.
 
-    Dates are compared as :class:`datetime.date` so that years pandas cannot hold (9999,
-    2262) get this message, not pandas' ``OutOfBoundsDatetime``.
+    Read by ``optimizer.periods.plan_day``, the one parser of the dates users type: other
+    text (``01/02/2027``, ``20270102``, a time of day) and days outside the range are a
+    :class:`ForecastingError` naming ``what`` and the value. Dates are compared as
+    :class:`datetime.date`, so years pandas cannot hold (9999, 2262) get that message too.
     """
-    day = None
-    if isinstance(value, dt.datetime):
-        day = value.date()
-    elif isinstance(value, dt.date):
-        day = value
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            day = dt.date.fromisoformat(text[:10]) if len(text) >= 10 else None
-            if day is not None and text[10:].strip(" T0:") != "":
-                day = None  # a time of day: let pandas read it below
-        except ValueError:
-            day = None
-        if day is None:
-            m = re.match(r"^\s*(\d{5,})-\d{1,2}-\d{1,2}\s*$", text)
-            if m:  # a year beyond 9999: a date, but out of any range
-                raise _out_of_range(text, what)
-    if day is None:
-        try:
-            ts = pd.Timestamp(value)
-        except (ValueError, TypeError, OverflowError):
-            ts = pd.NaT
-        if pd.isna(ts):
-            raise ForecastingError(
-                f"the {what} date {value!r} is not a date; write it as YYYY-MM-DD"
-            )
-        if not 1 <= ts.year <= 9999:  # pandas holds year 0, which datetime.date cannot
-            raise _out_of_range(str(value).strip(), what)
-        day = ts.date()
-    if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
-        raise _out_of_range(day.isoformat(), what)
-    return pd.Timestamp(day)
+    from optimizer.periods import PlanDateError, plan_day
 
-
-def _out_of_range(text: str, what: str) -> ForecastingError:
-    lo, hi = DATE_RANGE
-    return ForecastingError(
-        f"the {what} date {text} is outside {lo}..{hi}, the dates adplan plans and reads "
-        "history for: check the year"
-    )
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    try:
+        return pd.Timestamp(plan_day(value, what))
+    except PlanDateError as e:
+        raise ForecastingError(str(e)) from None
 
 
 #: a history whose rows are this many days apart (median per line) is weekly / monthly
@@ -198,6 +167,25 @@ def check_granularity(history: pd.DataFrame, period: str) -> None:
             f"and the curves would be ~{PERIOD_DAYS[kind] // PERIOD_DAYS[period]}x too large. "
             f"Use --period {kind}" + (" (or month)" if kind == "week" else "")
         )
+
+
+def line_keys(frame: pd.DataFrame) -> pd.MultiIndex:
+    """Return the (network, segment) of each row as an index (vectorised lookups)."""
+    return pd.MultiIndex.from_arrays([frame["network"], frame["segment"]])
+
+
+def per_line(frame: pd.DataFrame, values: dict, default: float) -> np.ndarray:
+    """Return ``values[(network, segment)]`` for each row of ``frame``, ``default`` if absent."""
+    if not values:
+        return np.full(len(frame), float(default))
+    table = pd.Series(list(values.values()), index=pd.MultiIndex.from_tuples(list(values)))
+    return table.reindex(line_keys(frame)).fillna(default).to_numpy(float)
+
+
+def unseen_lines(train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
+    """Return which rows of ``test`` belong to lines without spend in ``train`` (pooled)."""
+    seen = train[train["spend"] > 0]
+    return ~np.asarray(line_keys(test).isin(line_keys(seen)))
 
 
 def aggregate_panel(
@@ -338,7 +326,8 @@ class FeatureBuilder:
             raise InsufficientDataError("no period with spend > 0 to fit a model on")
         self.networks_ = sorted(fit["network"].unique())
         self.net_index_ = {n: i for i, n in enumerate(self.networks_)}
-        lines = sorted(set(zip(fit["network"], fit["segment"], strict=True)))
+        pairs = fit[["network", "segment"]].drop_duplicates()
+        lines = sorted(zip(pairs["network"].tolist(), pairs["segment"].tolist(), strict=True))
         self.lines_ = lines
         self.line_index_ = {ln: i for i, ln in enumerate(lines)}
         ls = np.log(fit["spend"].to_numpy(dtype=float))

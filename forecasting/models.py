@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from .errors import InsufficientDataError
-from .features import PERIOD_DAYS, PLANNING_HORIZON, FeatureBuilder
+from .features import PERIOD_DAYS, PLANNING_HORIZON, FeatureBuilder, per_line, unseen_lines
+from .ranges import estimate_dispersion, fit_spread, row_variance
 
-#: quantiles of the low and high curves
-INTERVAL = (0.1, 0.9)
 #: shape penalties (elasticity, trend, season, weekday) and level half-lives tried by the GLM
 SHAPE_GRID = (1.0, 30.0, 1000.0)
 LEVEL_GRID = (4.0, 13.0)
@@ -435,54 +434,6 @@ class PoissonGBMRegressor(RegressorMixin, BaseEstimator):
 # ---------------------------------------------------------------------------------------
 
 
-def interval_bounds(mu, phi: float, quantiles=INTERVAL) -> tuple[np.ndarray, np.ndarray]:
-    """Return low/high quantiles of results around ``mu`` with variance ``mu + phi·mu²``.
-
-    A gamma distribution with that mean and variance stands in for the negative binomial
-    (continuous, so the bounds scale smoothly with the curve).
-    """
-    mu = np.maximum(np.asarray(mu, dtype=float), 1e-12)
-    var = mu + phi * mu * mu
-    shape = mu * mu / var
-    scale = var / mu
-    lo = stats.gamma.ppf(quantiles[0], shape, scale=scale)
-    hi = stats.gamma.ppf(quantiles[1], shape, scale=scale)
-    return lo, hi
-
-
-def estimate_dispersion(y, mu) -> float:
-    """Estimate ``phi`` in ``Var = mu + phi·mu²`` by moments (>= 0)."""
-    y, mu = np.asarray(y, float), np.asarray(mu, float)
-    den = float(np.sum(mu * mu))
-    if den <= 0:
-        return 0.0
-    return max(0.0, float(np.sum((y - mu) ** 2 - mu)) / den)
-
-
-def covered(y, lo, hi) -> np.ndarray:
-    """Return whether each actual count lies within its bounds, rounded outward to whole results."""
-    y = np.asarray(y, float)
-    return (y >= np.floor(np.asarray(lo, float))) & (y <= np.ceil(np.asarray(hi, float)))
-
-
-def calibrate_dispersion(y, mu, target: float = INTERVAL[1] - INTERVAL[0]) -> float:
-    """Return the smallest ``phi`` whose low/high bounds hold ``target`` of the hold-out results.
-
-    Calibrating on coverage rather than on squared errors keeps small lines (where the
-    relative error is largest) from being covered far less than big ones.
-    """
-    y, mu = np.asarray(y, float), np.asarray(mu, float)
-    keep = mu > 0
-    y, mu = y[keep], mu[keep]
-    if len(y) == 0:
-        return 0.0
-    for phi in np.concatenate([[0.0], np.logspace(-4, 1.5, 56)]):
-        lo, hi = interval_bounds(mu, phi)
-        if np.mean(covered(y, lo, hi)) >= target:
-            return float(phi)
-    return float(10**1.5)
-
-
 class PanelForecaster:
     """Shared fit/predict over a panel; subclasses build the estimator and its features.
 
@@ -531,27 +482,30 @@ class PanelForecaster:
         return 0.5 ** (age / float(self.half_life))
 
     def fit(self, panel: pd.DataFrame) -> PanelForecaster:
-        """Fit on the rows with spend: tuning, hold-out spread, the model, recent levels."""
+        """Fit on the rows with spend: tuning, the model, recent levels, the spread (one fit)."""
         rows = panel[panel["spend"] > 0].reset_index(drop=True)
         if rows.empty:
             raise InsufficientDataError("no period with spend > 0 to fit a model on")
         self.level_half_life_ = self.level_half_life
         self._tune(rows)
-        self.phi_ = self._holdout_dispersion(rows)
         self.builder_, self.estimator_ = self._fit_core(rows)
-        self.level_ = self._levels(self.builder_, self.estimator_, rows)
+        raw = self.estimator_.predict(self.builder_.transform(rows))
+        self.level_ = self._levels(rows, raw)
+        mu = raw * self._level_factors(rows, np.zeros(len(rows), bool), self.level_)
+        p = len(getattr(self.builder_, "feature_names_", ())) + 1
+        self.phi_, self.spreads_ = fit_spread(rows, mu, n_params=p)
         return self
 
-    def _levels(self, builder, estimator, rows: pd.DataFrame) -> dict:
+    def _levels(self, rows: pd.DataFrame, mu: np.ndarray) -> dict:
         """Return the recent level of each line: results over fitted results in its latest periods.
 
-        Weights halve every ``level_half_life`` periods back; ``level_prior`` results of
-        prior pull a line with little recent data back to 1 (no correction).
+        ``mu`` holds the fitted results of ``rows``. Weights halve every ``level_half_life``
+        periods back; ``level_prior`` results of prior pull a line with little recent data
+        back to 1 (no correction).
         """
         hl = getattr(self, "level_half_life_", self.level_half_life)
         if not hl or rows["start"].nunique() < 2:
             return {}
-        mu = estimator.predict(builder.transform(rows))
         starts = pd.DatetimeIndex(rows["start"])
         age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
         w = 0.5 ** (age / float(hl))
@@ -565,12 +519,17 @@ class PanelForecaster:
                     "n": 1,
                 }
             )
-            .groupby(["network", "segment"])[["y", "mu", "n"]]
+            .groupby(["network", "segment"], observed=True)[["y", "mu", "n"]]
             .sum()
         )
         t = t[t["n"] >= LEVEL_MIN_PERIODS]  # a short line's level is its (pooled) segment effect
         k = self.level_prior
         return ((t["y"] + k) / (t["mu"] + k)).to_dict()
+
+    @staticmethod
+    def _level_factors(panel: pd.DataFrame, pooled: np.ndarray, levels: dict) -> np.ndarray:
+        """Return each row's recent-level factor (1 for pooled rows and lines without one)."""
+        return np.where(np.asarray(pooled, bool), 1.0, per_line(panel, levels, 1.0))
 
     def _tune(self, rows: pd.DataFrame) -> None:
         """Choose hyperparameters on a hold-out (subclasses); the default keeps them."""
@@ -598,27 +557,8 @@ class PanelForecaster:
 
     def _holdout_predict(self, train: pd.DataFrame, test: pd.DataFrame) -> np.ndarray:
         b, e = self._fit_core(train)
-        lv = self._levels(b, e, train)
-        known = set(zip(train["network"], train["segment"], strict=True))
-        pooled = [
-            (n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)
-        ]
-        return self._predict_with(b, e, test, pooled, lv)
-
-    def _holdout_dispersion(self, rows: pd.DataFrame) -> float:
-        split = self._split(rows)
-        if split is None:  # too short for a hold-out: in-sample spread, inflated
-            train, test, factor = rows, rows, 1.5
-        else:
-            (train, test), factor = split, 1.0
-        b, e = self._fit_core(train)
-        lv = self._levels(b, e, train)
-        known = {(n, s) for n, s in zip(train["network"], train["segment"], strict=True)}
-        pooled = [
-            (n, s) not in known for n, s in zip(test["network"], test["segment"], strict=True)
-        ]
-        mu = self._predict_with(b, e, test, pooled, lv)
-        return factor * calibrate_dispersion(test["results"], mu)
+        lv = self._levels(train, e.predict(b.transform(train)))
+        return self._predict_with(b, e, test, unseen_lines(train, test), lv)
 
     def _predict_with(self, builder, estimator, panel, pooled=None, levels=None) -> np.ndarray:
         out = np.zeros(len(panel))
@@ -626,14 +566,7 @@ class PanelForecaster:
         if pos.any():
             pm = np.zeros(len(panel), bool) if pooled is None else np.asarray(pooled, bool)
             out[pos] = estimator.predict(builder.transform(panel[pos], pooled=pm[pos]))
-            if levels:
-                f = np.array(
-                    [
-                        1.0 if p else levels.get((n, s), 1.0)
-                        for n, s, p in zip(panel["network"], panel["segment"], pm, strict=True)
-                    ]
-                )
-                out *= f
+            out *= self._level_factors(panel, pm, levels or {})
         return out
 
     def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
@@ -643,9 +576,9 @@ class PanelForecaster:
         """
         return self._predict_with(self.builder_, self.estimator_, panel, pooled, self.level_)
 
-    def interval(self, mu) -> tuple[np.ndarray, np.ndarray]:
-        """Return the low/high bounds (:data:`INTERVAL` quantiles) around predictions ``mu``."""
-        return interval_bounds(mu, self.phi_)
+    def spread(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
+        """Return the log-scale forecast error ``v`` of each row (see :mod:`forecasting.ranges`)."""
+        return row_variance(panel, self.spreads_, pooled)
 
     def elasticity(self, network: str) -> float | None:  # noqa: ARG002 (interface; the GLMs read it)
         """Return the slope of log results on log spend for ``network`` (None if not a GLM)."""

@@ -10,7 +10,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cli.commands._common import cli_errors, err, fail, out, print_json, progress_bar, warn
+from cli.commands._common import (
+    CapMultipleOpt,
+    cap_multiple_option,
+    cli_errors,
+    err,
+    fail,
+    out,
+    print_json,
+    progress_bar,
+    warn,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,10 +52,19 @@ def forecast(
     model: Annotated[
         str, typer.Option("--model", help="auto (best in a backtest), glm, gbm or glm_eb.")
     ] = "auto",
+    cap_multiple: CapMultipleOpt = None,
+    no_baseline: Annotated[
+        bool,
+        typer.Option(
+            "--no-baseline",
+            help="With --model auto: refuse (exit 2) rather than forecast with a naive flat "
+            "cost per result when no model beats it out of sample.",
+        ),
+    ] = False,
 ) -> None:
     """Forecast cost per result for every network x segment and write response curves JSON.
 
-    The curves are concave, one line per network x segment x period, ready for `adplan optimize --curves`. With --model auto the model is the best one in a backtest.
+    The curves are concave, one line per network x segment x period, ready for `adplan optimize --curves`. With --model auto the model is the best one in a backtest. Each curve ends at --cap-multiple (default 1.5) x its line's highest spend in one period of the history. Dates are YYYY-MM-DD.
     """
     with cli_errors():
         if out_path.suffix.lower() != ".json":
@@ -58,6 +77,7 @@ def forecast(
             raise fail(f"--period must be week or month, got {period!r}")
         if model not in ("auto", "glm", "gbm", "glm_eb"):
             raise fail(f"--model must be auto, glm, gbm or glm_eb, got {model!r}")
+        cap = cap_multiple_option(cap_multiple, history)
         from forecasting import forecast_curves, load_history
 
         start, end = _dates(date_from, date_to)
@@ -71,12 +91,16 @@ def forecast(
                 result_type=result_type,
                 model=model,
                 on_progress=on_progress,
+                cap_multiple=cap,
+                fallback="refuse" if no_baseline else "baseline",
             )
         for w in result.warnings:
             warn(w)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(json.dumps(result.curves.to_dict(), indent=1) + "\n", encoding="utf-8")
         out.print(_lines_table(result))
+        if (words := cap_words(result)) is not None:
+            err.print(f"[dim]note:[/] {escape(words)}", highlight=False, soft_wrap=True)
         curves = result.curves
         err.print(
             escape(
@@ -92,7 +116,9 @@ def forecast(
 def _dates(date_from: str, date_to: str):
     """Parse --from and --to as days within 1900..2200, the end not before the start.
 
-    Anything else raises a ForecastingError naming the option and the date (exit 2).
+    Read by ``forecasting.features.plan_date`` (``optimizer.periods.plan_day``, the one date
+    parser): anything but YYYY-MM-DD raises a ForecastingError naming the option and the
+    value, with an example (exit 2).
     """
     from forecasting.features import plan_date, plan_window
 
@@ -102,24 +128,57 @@ def _dates(date_from: str, date_to: str):
 def _lines_table(result) -> Table:
     bt = result.backtest
     title = escape(f"Forecast: {result.result_type} per {result.period}, model {result.model_name}")
+    if bt and bt.get("outer"):
+        title += escape(f" (out-of-sample WAPE {bt['outer']['wape']:.3f})")
+    caption = "CPR at the typical spend; results grow as spend^b (b ± its standard error)"
     if bt:
-        chosen = next(m for m in bt["models"] if m["name"] == bt["chosen"])
-        title += f" (backtest WAPE {chosen['wape']:.3f})"
-    t = Table(title=title, caption="CPR at the typical spend; results grow as spend^b")
-    for col in ("network", "segment", "periods", "spend", "CPR", "b", "flags"):
-        t.add_column(col, justify="right" if col not in ("network", "segment", "flags") else "left")
+        caption += "\n" + outer_words(bt)
+    t = Table(title=title, caption=escape(caption))
+    # names are shown whole (other columns fold first): a user finds the line by its name
+    widest = {
+        "network": max((len(ln.network) for ln in result.lines), default=7),
+        "segment": max((len(ln.segment) for ln in result.lines), default=7),
+    }
+    for col in ("network", "segment", "periods", "spend", "CPR", "b", "cap", "flags"):
+        left = col in ("network", "segment", "flags")
+        t.add_column(
+            col,
+            justify="left" if left else "right",
+            overflow="fold",
+            min_width=min(widest.get(col, 0), 30) or None,
+        )
+    capped = {(c["network"], c["segment"]) for c in (result.at_cap or {}).get("lines", [])}
     for ln in result.lines:
         flags = [f.replace("_", " ") for f in ln.flags if not f.startswith("extrapolated_above:")]
+        if (ln.network, ln.segment) in capped:
+            flags.append("reaches cap")
         t.add_row(
             escape(ln.network),
             escape(ln.segment),
             str(ln.history_periods),
             f"{ln.typical_spend:,.2f}",
             "-" if ln.cost_per_result is None else f"{ln.cost_per_result:,.4g}",
-            f"{ln.elasticity:.2f}",
+            f"{ln.elasticity:.2f} ± {ln.elasticity_se:.2f}",
+            f"{ln.cap_spend:,.0f}",
             escape(", ".join(flags)),
         )
     return t
+
+
+def cap_words(result) -> str | None:
+    """Say which lines a plan at the history's usual budget would spend up to their cap."""
+    at = result.at_cap or {}
+    lines = at.get("lines") or []
+    if not lines:
+        return None
+    names = ", ".join(f"{c['network']}/{c['segment']}" for c in lines[:10])
+    more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+    return (
+        f"at the history's usual budget ({at['budget_per_period']:,.2f} a {result.period}), "
+        f"{len(lines)} line(s) would be planned up to their cap ({at['cap_multiple']:g} x "
+        f"their highest spend): {names}{more}. Their curves end there; raise --cap-multiple "
+        "to let them take more, beyond what the history shows"
+    )
 
 
 def backtest(
@@ -187,18 +246,62 @@ def _backtest_table(result) -> Table:
         if d["method"] == "rolling-origin"
         else f"{d['folds']}-fold cross-validation"
     )
-    t = Table(title=escape(f"Backtest ({d['result_type']}, {how}, {d['n_rows']} line-periods)"))
-    for col in ("model", "kind", "WAPE", "bias", "coverage 10-90%"):
-        t.add_column(col, justify="left" if col in ("model", "kind") else "right")
-    for m in sorted(d["models"], key=lambda m: m["wape"]):
+    t = Table(
+        title=escape(f"Backtest ({d['result_type']}, {how}, {d['n_rows']} line-periods)"),
+        caption=escape(outer_words(d)),
+    )
+    cols = (
+        "model",
+        "kind",
+        "WAPE",
+        "slope WAPE",
+        "outer WAPE",
+        "bias",
+        "cover small",
+        "cover large",
+    )
+    wide = max(len(m["name"]) for m in d["models"]) + len(" (chosen)")
+    for col in cols:
+        left = col in ("model", "kind")
+        t.add_column(
+            col, justify="left" if left else "right", min_width=wide if col == "model" else None
+        )
+    for m in sorted(d["models"], key=lambda m: (m["score"] is None, m["score"] or 0)):
         name = escape(m["name"])
         if m["name"] == d["chosen"]:
             name = f"[bold]{name}[/] (chosen)"
+        cov = m["coverage"]
         t.add_row(
             name,
             "baseline" if m["baseline"] else "model",
-            f"{m['wape']:.4f}",
-            f"{m['bias']:+.4f}",
-            "-" if m["coverage"] is None else f"{m['coverage']:.2f}",
+            _num(m["wape"]),
+            _num(m["slope_wape"]),
+            _num(m["outer_wape"]),
+            "-" if m["bias"] is None else f"{m['bias']:+.4f}",
+            _num(cov["small_lines"], 2),
+            _num(cov["large_lines"], 2),
         )
     return t
+
+
+def _num(x, nd: int = 4) -> str:
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def outer_words(d: dict) -> str:
+    """Say how the nested choice did out of sample, against the best baseline."""
+    o = d.get("outer")
+    if not o:
+        return f"chosen: {d['chosen']} (no out-of-sample score: one fold)"
+    folds = ", ".join(str(k) for k in o["folds"])
+    ci = o["interval"]
+    ci_words = (
+        "" if ci is None else f"; {o['interval_level']:.0%} bootstrap {ci[0]:+.3f} to {ci[1]:+.3f}"
+    )
+    kind = "the baseline" if d["chosen_is_baseline"] else "model"
+    return (
+        f"Chosen on earlier folds, scored on fold(s) {folds}: WAPE {o['wape']:.3f} against "
+        f"{o['baseline_wape']:.3f} for the best baseline {o['baseline']} (difference "
+        f"{o['difference']:+.3f}{ci_words}). Forecasts use {kind} {d['chosen']}. Coverage of "
+        "the 10-90% ranges is out of sample, small lines (< 20 results a week) and large apart."
+    )

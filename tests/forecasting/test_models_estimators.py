@@ -14,9 +14,6 @@ from forecasting.models import (
     GLMForecaster,
     PoissonGBMRegressor,
     PoissonRidgeRegressor,
-    calibrate_dispersion,
-    covered,
-    interval_bounds,
 )
 
 _ESTIMATORS = [
@@ -170,14 +167,3 @@ def test_feature_builder_columns_and_penalties_line_up():
     X = fb.transform(_panel())
     assert X.shape[1] == len(fb.feature_names_) == len(fb.penalty_)
     assert "line[meta/thin]" in fb.feature_names_ and "log_spend_within" in fb.feature_names_
-
-
-def test_interval_bounds_bracket_the_mean_and_calibrate_to_80_percent():
-    rng = np.random.default_rng(4)
-    mu = rng.uniform(1, 200, 5000)
-    y = rng.negative_binomial(1 / 0.1, 1 / (1 + 0.1 * mu))  # variance mu + 0.1 mu^2
-    phi = calibrate_dispersion(y, mu)
-    assert 0.05 < phi < 0.2
-    lo, hi = interval_bounds(mu, phi)
-    assert np.all(lo <= mu) and np.all(hi >= mu)
-    assert 0.78 <= covered(y, lo, hi).mean() <= 0.86
