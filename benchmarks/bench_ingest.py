@@ -1,12 +1,20 @@
 """Ingest time for a large generated Meta Ads Manager export (and its canonical write/read).
 
-    .venv/bin/python benchmarks/bench_ingest.py [--rows 200000] [--repeat 3] [--json]
+    .venv/bin/python benchmarks/bench_ingest.py [--rows 200000] [--repeat 3]
+        [--canonical-rows 986400] [--json]
 
 Writes a Meta export (English headers, BOM, a summary row, daily rows broken down by age and
 gender, about 2% of rows without a result type, 3% with "—" results) to a temporary folder,
 then times ``ingest_files`` on it, ``write_history`` and ``read_history`` on the result,
 and reports the medians and the process's peak resident memory. Checks the spend total to
 the cent against the sum computed while writing the file.
+
+Then writes a canonical history CSV of ``--canonical-rows`` rows (the shape of
+bench_forecast.py's history: 10 networks x 30 segments x 1,096 days x 3 campaigns) and
+times ``forecasting.load_history`` on it in a fresh process (pyarrow reads it: see
+``forecasting.ingest.arrow_csv``), reporting the seconds (wall and CPU), that process's
+peak resident memory and its memory after the imports, and whether the spend and results
+read total those of the file (to the cent).
 
     .venv/bin/python benchmarks/bench_ingest.py --hostile [--json]
 
@@ -245,6 +253,105 @@ def measure(path: str) -> None:
     )
 
 
+def write_canonical_history(path: Path, rows: int, seed: int = 0) -> tuple[Decimal, int]:
+    """Write a canonical history CSV of about ``rows`` rows; return its spend and results totals.
+
+    One row per network x segment x day x campaign (10 x 30 x days x 3), spend in whole
+    cents (so that the total is known exactly), results whole numbers.
+    """
+    import numpy as np
+    import pandas as pd
+
+    lines, campaigns = 300, 3
+    days = max(1, -(-rows // (lines * campaigns)))
+    n = lines * days * campaigns
+    rng = np.random.default_rng(seed)
+    li = np.repeat(np.arange(lines), days * campaigns)
+    di = np.tile(np.repeat(np.arange(days), campaigns), lines)
+    cents = np.round(rng.lognormal(5.5, 0.8, n) * 100).astype(np.int64) + 1
+    results = rng.poisson(cents / 2500.0)
+    dates = pd.date_range("2024-01-01", periods=days, freq="D").strftime("%Y-%m-%d").to_numpy()
+    frame = pd.DataFrame(
+        {
+            "date": dates[di],
+            "network": np.char.add("net", (li // 30).astype(str)),
+            "segment": np.char.add("seg", (li % 30).astype(str)),
+            "result_type": "purchases",
+            "spend": [f"{c // 100}.{c % 100:02d}" for c in cents.tolist()],
+            "results": results,
+            "currency": "EUR",
+            "campaign": np.char.add("c", (np.arange(n) % campaigns).astype(str)),
+        }
+    )
+    frame.to_csv(path, index=False)
+    return Decimal(int(cents.sum())) / 100, int(results.sum())
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident memory in MB.
+
+    Linux's ``VmHWM``: ``ru_maxrss`` of a process started by another one holds the peak of
+    the parent at the time (it is carried over exec), not this process's own.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
+
+
+def measure_history(path: str) -> None:
+    """Time ``load_history(path)`` in this process; print JSON: seconds, memory, totals."""
+    import math
+
+    from forecasting import load_history
+
+    after_imports = peak_rss_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    history = load_history(path)
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(
+        json.dumps(
+            {
+                "rows": len(history),
+                "seconds": round(seconds, 2),
+                "cpu_seconds": round(cpu, 2),
+                "peak_rss_mb": round(peak_rss_mb()),
+                "rss_after_imports_mb": round(after_imports),
+                "spend": repr(math.fsum(history["spend"].to_numpy())),
+                "results": repr(math.fsum(history["results"].to_numpy())),
+            }
+        )
+    )
+
+
+def canonical_figures(rows: int) -> dict:
+    """Write a canonical history of ``rows`` rows and time its load_history in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.csv"
+        spend, results = write_canonical_history(path, rows)
+        done = subprocess.run(
+            [sys.executable, __file__, "--measure-history", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got = json.loads(done.stdout.strip().splitlines()[-1])
+        size_mb = path.stat().st_size / 1e6
+    return {
+        "canonical_rows": got["rows"],
+        "canonical_file_mb": round(size_mb, 1),
+        "canonical_load_history_s": got["seconds"],
+        "canonical_load_history_cpu_s": got["cpu_seconds"],
+        "canonical_peak_rss_mb": got["peak_rss_mb"],
+        "canonical_rss_after_imports_mb": got["rss_after_imports_mb"],
+        "canonical_totals_match_the_file": (
+            Decimal(got["spend"]).quantize(Decimal("0.01")) == spend
+            and Decimal(got["results"]) == results
+        ),
+    }
+
+
 def run_hostile(as_json: bool) -> None:
     """Build the hostile workbooks and ingest each in a fresh subprocess; print the figures."""
     figures = {}
@@ -272,12 +379,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--canonical-rows",
+        type=int,
+        default=986_400,
+        help="rows of the canonical history CSV whose load_history is timed (0: none)",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--hostile", action="store_true", help="measure the hostile workbooks")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
+    ap.add_argument("--measure-history", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
         return measure(args.measure)
+    if args.measure_history:
+        return measure_history(args.measure_history)
     if args.hostile:
         return run_hostile(args.json)
 
@@ -319,6 +435,8 @@ def main() -> None:
             "round_trip_rows": len(back),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
+    if args.canonical_rows > 0:
+        figures.update(canonical_figures(args.canonical_rows))
     if args.json:
         print(json.dumps(figures))
     else:

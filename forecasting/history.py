@@ -17,6 +17,8 @@ currency       str               optional ISO code (``EUR``), empty = unknown
 campaign       str               optional campaign name, empty = none
 =============  ================  =========================================================
 
+(``str`` is pandas' string dtype, its text held by pyarrow; empty = NaN.)
+
 Rules checked by :func:`validate_history`:
 
 - the six required columns are present; unknown extra columns are an error (a typo such as
@@ -134,7 +136,7 @@ def _fail(
         f"{_where(source, row, lines, column)}: {what}",
         file=source,
         row=row,
-        line=None if lines is None else lines[pos],
+        line=None if lines is None else int(lines[pos]),
         column=column,
     )
 
@@ -163,7 +165,7 @@ def _refuse_controls(
             str(control_char_message(value, _where(source, row, lines, column))),
             file=source,
             row=row,
-            line=None if lines is None else lines[pos],
+            line=None if lines is None else int(lines[pos]),
             column=column,
         )
 
@@ -171,6 +173,41 @@ def _refuse_controls(
 def _as_text(series: pd.Series) -> pd.Series:
     """Return a text column with missing values as NaN (pandas' ``str`` dtype)."""
     return series.astype("str") if series.dtype != "str" else series
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """Return a text column without surrounding spaces: the column itself when it has none."""
+    text = _as_text(series)
+    stripped = text.str.strip()
+    return text if stripped.equals(text) else stripped
+
+
+def _map_distinct(text: pd.Series, fn) -> pd.Series:
+    """Return ``fn`` of each cell of a text column without missing values, once per value."""
+    codes, uniques = pd.factorize(text)
+    mapped = [fn(u) for u in uniques]
+    if mapped == list(uniques):
+        return text
+    return pd.Series(pd.array(mapped, dtype="str").take(codes))
+
+
+def _any_repeated(keys: pd.DataFrame) -> bool:
+    """Return whether two rows of ``keys`` are the same (missing values equal each other).
+
+    Each column is factorized and the codes combined into one integer per row, renumbered
+    before they could overflow.
+    """
+    group = np.zeros(len(keys), dtype=np.int64)
+    size = 1
+    for col in keys.columns:
+        codes, uniques = pd.factorize(keys[col], use_na_sentinel=False)
+        k = max(len(uniques), 1)
+        if size * k >= 2**62:
+            group = pd.factorize(group)[0].astype(np.int64)
+            size = int(group.max()) + 1
+        group = group * k + codes
+        size *= k
+    return len(pd.unique(group)) < len(group)
 
 
 def validate_history(  # noqa: C901 (long: not split yet)
@@ -249,15 +286,13 @@ def validate_history(  # noqa: C901 (long: not split yet)
 
     # text ---------------------------------------------------------------------------
     for col in ("network", "segment", "result_type"):
-        text = _as_text(df[col]).str.strip()
+        text = _stripped(df[col])
         empty = text.isna() | (text == "")
         if empty.any():
             pos = int(np.flatnonzero(empty.to_numpy())[0])
             raise _fail(source, pos, lines, col, f"the {col} is empty")
         out[col] = text
-    uniq = pd.unique(out["network"])
-    mapping = {name: normalise_network(name) for name in uniq}
-    out["network"] = out["network"].map(mapping).astype("str")
+    out["network"] = _map_distinct(out["network"], normalise_network)
 
     # numbers ------------------------------------------------------------------------
     for col in ("spend", "results", "impressions", "clicks"):
@@ -302,12 +337,13 @@ def validate_history(  # noqa: C901 (long: not split yet)
     for col in ("currency", "campaign"):
         if col not in df.columns:
             continue
-        text = _as_text(df[col]).str.strip()
-        text = text.where(text != "", np.nan).astype("str")
-        out[col] = text
+        text = _stripped(df[col])
+        empty = text == ""
+        out[col] = text.where(~empty, np.nan) if empty.any() else text
     if "currency" in out:
         cur = out["currency"]
-        bad = cur.notna() & ~cur.fillna("").str.fullmatch(r"[A-Za-z]{3}")
+        codes = pd.Series(pd.unique(cur.dropna()), dtype="str")
+        bad = cur.isin(codes[~codes.str.fullmatch(r"[A-Za-z]{3}")])  # once per distinct code
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise _fail(source, pos, lines, "currency", f"{cur.iloc[pos]!r} is not a 3-letter code")
@@ -320,8 +356,8 @@ def validate_history(  # noqa: C901 (long: not split yet)
     keyframe = result[key]
     if "campaign" in key:
         keyframe = keyframe.assign(campaign=keyframe["campaign"].fillna(""))
-    dup = keyframe.duplicated(keep=False).to_numpy()
-    if dup.any():
+    if _any_repeated(keyframe):
+        dup = keyframe.duplicated(keep=False).to_numpy()
         first = int(np.flatnonzero(dup)[0])
         same = np.flatnonzero(dup & (keyframe == keyframe.iloc[first]).all(axis=1).to_numpy())
         rows = ", ".join(
@@ -336,7 +372,7 @@ def validate_history(  # noqa: C901 (long: not split yet)
             f"result_type x campaign ({what}); keep one row per key or sum them first",
             file=source,
             row=int(same[1]) + 1,
-            line=None if lines is None else lines[int(same[1])],
+            line=None if lines is None else int(lines[int(same[1])]),
         )
         raise err
     return result

@@ -235,6 +235,9 @@ class RawTable:
     decimal_reason: str = field(default="", repr=False)
     #: a header may repeat when its copies hold the same cells (the Improvado Facebook export)
     same_repeats: bool = False
+    #: the 1-based data row of each record, when the table holds some of a file's records
+    #: (the rows :mod:`forecasting.ingest.arrow_csv` leaves to it); else position + 1
+    rows: list[int] | None = None
     norm: list[str] = field(init=False)
     _cols: list = field(init=False, repr=False)
     _text: dict = field(init=False, repr=False, default_factory=dict)
@@ -259,6 +262,10 @@ class RawTable:
 
     def __len__(self) -> int:
         return len(self.records)
+
+    def row(self, pos: int) -> int:
+        """Return the 1-based data row of the record at 0-based position ``pos``."""
+        return pos + 1 if self.rows is None else self.rows[pos]
 
     # ---- columns --------------------------------------------------------------------
     def find(self, *names: str, pattern: str | None = None, what: str = "") -> int | None:
@@ -371,7 +378,7 @@ class RawTable:
     def _error_at(self, pos: int, col: int | str | None, message) -> IngestError:
         """Return an IngestError whose text is ``message(where)`` (file, row, line, column)."""
         column = self.header[col] if isinstance(col, int) else col
-        row = pos + 1
+        row = self.row(pos)
         line = self.lines[pos]
         where = f"{self.name}: data row {row} ({self.where} {line})"
         if column is not None:
@@ -499,7 +506,7 @@ class RawTable:
             raise self.error(
                 p2,
                 c2,
-                f"{self._cols[c2][p2].strip()!r} and {first!r} (data row {p1 + 1}, column "
+                f"{self._cols[c2][p2].strip()!r} and {first!r} (data row {self.row(p1)}, column "
                 f'"{self.header[c1].strip()}") use different decimal marks; one file must '
                 'write its numbers one way: with a decimal point ("1,234.56") or a decimal '
                 'comma ("1 234,56")',
@@ -508,7 +515,7 @@ class RawTable:
             mark = next(iter(seen))
             col, pos = seen[mark]
             self.decimal_reason = (
-                f"as {self._cols[col][pos].strip()!r} (data row {pos + 1}, column "
+                f"as {self._cols[col][pos].strip()!r} (data row {self.row(pos)}, column "
                 f'"{self.header[col].strip()}") shows'
             )
         elif self.decimal_hint is not None:

@@ -11,7 +11,9 @@ import pandas as pd
 
 from forecasting.errors import IngestError
 from forecasting.history import CANONICAL_COLUMNS, KEY_COLUMNS, validate_history
-from forecasting.ingest.detect import Source, load_table
+from forecasting.ingest._table import RawTable
+from forecasting.ingest.arrow_csv import ArrowTable
+from forecasting.ingest.detect import Source, open_table
 from forecasting.ingest.report import FileReport, IngestReport
 from forecasting.progress import Progress
 
@@ -70,13 +72,28 @@ def ingest_file(path: str | Path, source: str | None = None) -> tuple[pd.DataFra
 
 
 def _ingest_path(path, source) -> tuple[pd.DataFrame, FileReport]:
-    src, table = load_table(path, source)
-    return _ingest_table(src, table)
-
-
-def _ingest_table(src: Source, table) -> tuple[pd.DataFrame, FileReport]:
-    ext = src.extract(table)
+    src, table = open_table(path, source)
     report = FileReport(file=table.name, source=src.name, rows_read=len(table))
+    frame = _kept_rows(src, table, report)
+    lines = np.asarray(table.lines, dtype=np.int64)[frame["_pos"].to_numpy()]
+    del table  # the cells: what is kept of them is in frame
+    data = frame[[c for c in CANONICAL_COLUMNS if c in frame.columns]]
+    del frame
+    history = validate_history(data, source=report.file, lines=lines)
+    del data
+    history = history.assign(_line=lines)
+    history = _sort_rows(history)  # empties the frame it sorts: no other name may hold it
+    report.describe(history)
+    return history, report
+
+
+def _kept_rows(src: Source, table: RawTable | ArrowTable, report: FileReport) -> pd.DataFrame:
+    """Return the rows of ``table`` the ingest keeps (canonical columns and ``_pos``).
+
+    Rows without activity are skipped (``src.skip_zero``) and the rows of one export sharing a
+    key summed; ``report`` gets the counts, the skipped amounts and the notes.
+    """
+    ext = table.extract if isinstance(table, ArrowTable) else src.extract(table)
     frame = ext.frame
     skipped = dict(ext.skipped)
     skipped_spend = dict(ext.skipped_spend)
@@ -105,19 +122,26 @@ def _ingest_table(src: Source, table) -> tuple[pd.DataFrame, FileReport]:
         )
     if src.skip_zero:
         frame = _merge_same_key(frame)
-    pos = frame["_pos"].to_numpy()
-    lines = [table.lines[p] for p in pos]
-    data = frame[[c for c in CANONICAL_COLUMNS if c in frame.columns]]
-    history = validate_history(data, source=table.name, lines=lines)
-    history = history.assign(_line=lines)
-    history = _sorted(history)
-    report.describe(history)
-    return history, report
+    return frame
 
 
-def _sorted(history: pd.DataFrame) -> pd.DataFrame:
+def _sort_rows(history: pd.DataFrame) -> pd.DataFrame:
+    """Return ``history`` sorted by its key columns, missing campaigns first; stable.
+
+    The order ``sort_values`` gives (codes of each key in sorted order, ``np.lexsort``); the
+    columns are moved out of ``history`` one at a time, so that memory holds one copy of the
+    rows and one column, not two copies of the rows.
+    """
     by = [c for c in KEY_COLUMNS if c in history.columns]
-    return history.sort_values(by, kind="stable", na_position="first").reset_index(drop=True)
+    codes = [pd.factorize(history[c], sort=True)[0] for c in by]  # missing: -1, first
+    order = np.lexsort(codes[::-1])
+    del codes
+    columns = {}
+    for col in list(history.columns):
+        values = history.pop(col).array
+        columns[col] = pd.Series(values.take(order), copy=False)
+        del values
+    return pd.DataFrame(columns)
 
 
 def ingest_files(
@@ -147,17 +171,30 @@ def ingest_files(
         if on_progress is not None:
             on_progress(str(p), i, len(paths))
         hist, file_report = _ingest_path(p, source)  # keeps _line for overlap messages
-        parts.append(hist.assign(_file=str(p), _fileno=i))
+        parts.append(hist)
         report.files.append(file_report)
-    merged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-    _refuse_overlaps(merged)
-    merged = _sorted(merged.drop(columns=["_line", "_file", "_fileno"]))
+    if len(parts) > 1:
+        merged = pd.concat(
+            [
+                h.assign(_file=str(p), _fileno=i)
+                for i, (p, h) in enumerate(zip(paths, parts, strict=True))
+            ],
+            ignore_index=True,
+        )
+        _refuse_overlaps(merged)
+        merged = _sort_rows(merged.drop(columns=["_line", "_file", "_fileno"]))
+    else:  # one file: sorted already
+        merged = parts[0].drop(columns=["_line"])
+    del parts
     cols = [c for c in CANONICAL_COLUMNS if c in merged.columns]
     history = merged[cols]
     for col in ("currency", "campaign"):
-        if col in history.columns:
+        if col in history.columns and history[col].dtype != "str":
             history = history.assign(**{col: history[col].astype("str")})
-    report.describe(history)
+    if len(report.files) == 1:  # the history is that file's: so is its summary
+        report.take_summary(report.files[0])
+    else:
+        report.describe(history)
     return IngestResult(history=history, report=report)
 
 

@@ -11,7 +11,7 @@ the file's data rows (summary and total rows excepted, whose amounts repeat the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
@@ -65,6 +65,12 @@ class _Summary:
         if "currency" in history.columns:
             self.currencies = sorted(history["currency"].dropna().unique().tolist())
         self.spend_by_result_type, self.results_by_result_type = _totals(history)
+
+    def take_summary(self, other: _Summary) -> None:
+        """Copy the span, names and totals of ``other``, a summary of the same rows."""
+        for f in fields(_Summary):
+            value = getattr(other, f.name)
+            setattr(self, f.name, value.copy() if isinstance(value, list | dict) else value)
 
     def _as_dict(self, head: dict, tail: dict) -> dict:
         """Return ``head``, then the skips and the summary, then ``tail`` (the JSON key order)."""
@@ -129,9 +135,12 @@ def _totals(history: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
     spend: dict[str, float] = {}
     results: dict[str, float] = {}
     if len(history):
-        for rt, part in history.groupby("result_type", sort=True):
-            spend[str(rt)] = math.fsum(part["spend"].to_numpy())
-            results[str(rt)] = math.fsum(part["results"].to_numpy())
+        codes, names = pd.factorize(history["result_type"], sort=True)
+        all_spend, all_results = history["spend"].to_numpy(), history["results"].to_numpy()
+        for k, rt in enumerate(names):
+            rows = codes == k
+            spend[str(rt)] = math.fsum(all_spend[rows])
+            results[str(rt)] = math.fsum(all_results[rows])
     return spend, results
 
 

@@ -137,6 +137,29 @@ def test_duplicates_are_an_error_naming_both_rows():
     assert len(ok) == 2
 
 
+@pytest.mark.parametrize(
+    ("overrides", "column", "words"),
+    [
+        ({"currency": ["EUR", "EURO"]}, "currency", "'EURO' is not a 3-letter code"),
+        ({"network": ["meta", "\x00"]}, "network", "holds the control character U+0000"),
+        ({"segment": ["a", "a"], "date": ["2026-01-05"] * 2, "network": ["meta"] * 2}, None,
+         "data rows 1 (line 7), 2 (line 9) repeat"),
+    ],
+)  # fmt: skip
+def test_validate_gives_file_lines_as_ints_whatever_the_sequence(overrides, column, words):
+    with pytest.raises(IngestError) as e:
+        validate_history(_frame(**overrides), source="h.csv", lines=np.array([7, 9]))
+    assert words in str(e.value) and e.value.column == column
+    assert e.value.row == 2 and e.value.line == 9 and type(e.value.line) is int
+
+
+def test_validate_keeps_text_as_given_and_currency_upper_case():
+    out = validate_history(_frame(currency=[" eur", "usd "], campaign=["", " b "]))
+    assert out["currency"].tolist() == ["EUR", "USD"]
+    assert pd.isna(out["campaign"].iloc[0]) and out["campaign"].iloc[1] == "b"
+    assert str(out["campaign"].dtype) == "str" and str(out["network"].dtype) == "str"
+
+
 def test_read_history_errors_cite_file_line(tmp_path):
     p = tmp_path / "h.csv"
     p.write_text(
