@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -97,7 +96,7 @@ def forecast(
         for w in result.warnings:
             warn(w)
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        out_path.write_text(json.dumps(result.curves.to_dict(), indent=1) + "\n", encoding="utf-8")
+        out_path.write_text(result.curves.to_json(), encoding="utf-8")
         out.print(_lines_table(result))
         if (words := cap_words(result)) is not None:
             err.print(f"[dim]note:[/] {escape(words)}", highlight=False, soft_wrap=True)
@@ -148,7 +147,13 @@ def _lines_table(result) -> Table:
             min_width=min(widest.get(col, 0), 30) or None,
         )
     capped = {(c["network"], c["segment"]) for c in (result.at_cap or {}).get("lines", [])}
-    for ln in result.lines:
+    shown = _shown_lines(result.lines, capped)
+    if len(shown) < len(result.lines):
+        t.caption = escape(
+            f"{caption}\n{len(result.lines) - len(shown)} more lines without a flag are in the "
+            "curves JSON (line_forecasts)"
+        )
+    for ln in shown:
         flags = [f.replace("_", " ") for f in ln.flags if not f.startswith("extrapolated_above:")]
         if (ln.network, ln.segment) in capped:
             flags.append("reaches cap")
@@ -163,6 +168,24 @@ def _lines_table(result) -> Table:
             escape(", ".join(flags)),
         )
     return t
+
+
+#: the forecast table shows at most this many lines (flagged ones first); all are in the JSON
+TABLE_LINES = 40
+
+
+def _shown_lines(lines: list, capped: set) -> list:
+    """Return the lines the table shows: every line with a flag, then others up to the limit."""
+    if len(lines) <= TABLE_LINES:
+        return lines
+
+    def flagged(ln) -> bool:
+        own = [f for f in ln.flags if not f.startswith("extrapolated_above:")]
+        return bool(own) or (ln.network, ln.segment) in capped
+
+    first = [ln for ln in lines if flagged(ln)]
+    rest = [ln for ln in lines if not flagged(ln)]
+    return first + rest[: max(TABLE_LINES - len(first), 0)]
 
 
 def cap_words(result) -> str | None:
