@@ -1,26 +1,28 @@
-"""Forecast benchmark: fit models and write curves for about one million history rows.
+"""Forecast benchmark through the command line: ``adplan forecast`` on a million-row CSV.
 
 History: 300 lines (10 networks x 30 segments) x 3 years of days x 3 campaigns = 986,400
 rows drawn from a known cost-per-result law (elasticity per network, segment factors,
-yearly season, weekday effect, Poisson noise). Then:
+yearly season, weekday effect, Poisson noise), written as a canonical CSV. Then the real
+executable, as a user runs it, for the next quarter in ISO weeks:
 
-1. ``forecast_curves(..., period="week", model="glm")`` for the next quarter (13 weeks);
-2. the same with ``model="auto"`` (a 3-fold backtest of GLM, GBM and the baselines first),
-   once with ``n_jobs=1`` and once with ``n_jobs=2`` (joblib processes over fold x model);
-3. writing the curves JSON.
+1. ``adplan forecast --model glm``;
+2. ``adplan forecast`` (model auto: the nested backtest of glm and glm_eb against the
+   baselines first; its fits spread over two processes on a panel this size).
 
-Prints wall time per step, peak resident memory, and the accuracy of the GLM curves against
-the true expected results (WAPE at 1x the line's usual weekly spend).
+Each prints its wall time, the peak resident memory of the adplan process (``wait4``), and
+the peak of the whole process tree (the workers too; /proc sampled every 20 ms), then the
+accuracy of the GLM curves against the true expected results (WAPE at the line's usual
+weekly spend). The per-dataset backtests are ``benchmarks/bench_forecast_real.py``.
 
     .venv/bin/python benchmarks/bench_forecast.py [--quick]
-    .venv/bin/python benchmarks/bench_forecast.py --real [../shared/data]   # per-dataset backtests
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from forecasting.curves import forecast_curves  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+ADPLAN = Path(sys.executable).with_name("adplan")
 
 
 def make_history(n_networks=10, n_segments=30, days=1096, campaigns=3, seed=0):
@@ -97,126 +98,118 @@ def true_weekly_results(truth, net_i, seg_i, week_start, weekly_spend):
     return float((per / cpr).sum() * truth["campaigns"])
 
 
-def peak_mb() -> float:
-    """Return the process's peak resident memory in MB (Linux ``ru_maxrss`` is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _tree(pid: int) -> list[int]:
+    """Return ``pid`` and its descendants (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(parents.get(p, []))
+    return out
 
 
-def real_datasets(data_dir: Path) -> None:
-    """Print the backtest figures per shared dataset (the tables of docs/forecasting.md)."""
-    from forecasting import datasets as D
-    from forecasting.backtest import run_backtest, run_cross_validation
-    from forecasting.sample import generate_sample_history
+def _rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024 if "VmRSS:" in status else 0.0
 
-    runs = [
-        (
-            "online_ad_performance, daily",
-            lambda: run_backtest(D.online_ad_performance(data_dir), period="day"),
-        ),
-        (
-            "online_ad_performance, weekly",
-            lambda: run_backtest(D.online_ad_performance(data_dir), period="week"),
-        ),
-        (
-            "marketing_spend_feb2021 orders, daily",
-            lambda: run_backtest(D.marketing_spend_feb2021(data_dir, "orders"), period="day"),
-        ),
-        (
-            "marketing_spend_feb2021 leads, daily",
-            lambda: run_backtest(D.marketing_spend_feb2021(data_dir, "leads"), period="day"),
-        ),
-        (
-            "sample history (generate_sample_history()), weekly",
-            lambda: run_backtest(generate_sample_history(), period="week"),
-        ),
-        (
-            "kag_conversion conversions, 5-fold CV",
-            lambda: run_cross_validation(D.kag_conversion(data_dir)),
-        ),
-    ]
-    for name, run in runs:
-        t = time.perf_counter()
-        r = run()
-        print(
-            f"{name}: {r.method}, horizon {r.horizon}, folds {r.folds}, {r.n_rows} rows, chosen "
-            f"{r.chosen}, beats every baseline: {r.beats_baselines} ({time.perf_counter() - t:.1f} s)"
-        )
-        for m in r.models:
-            cov = "" if m.coverage is None else f"  coverage {m.coverage:.2f}"
-            kind = "baseline" if m.baseline else "model   "
-            print(f"    {kind} {m.name:13s} WAPE {m.wape:.3f}  bias {m.bias:+.3f}{cov}")
+
+def run_cli(args: list[str]) -> tuple[float, float, float, str]:
+    """Run adplan; return wall seconds, its own peak RSS (MB), the tree's peak, its stderr."""
+    t = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([str(ADPLAN), *args], stdout=subprocess.DEVNULL, stderr=err)
+        tree_peak = 0.0
+        while True:
+            done, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if done:
+                break
+            tree_peak = max(tree_peak, sum(_rss_mb(p) for p in _tree(proc.pid)))
+            time.sleep(0.02)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        text = err.read()
+    if proc.returncode != 0:
+        sys.exit(f"adplan {' '.join(args)} failed ({proc.returncode}):\n{text}")
+    own = usage.ru_maxrss / 1024
+    return wall, own, max(tree_peak, own), text
+
+
+def accuracy(curves: dict, truth) -> tuple[float, float]:
+    """Return the curves' WAPE against the true expected results at each line's usual spend."""
+    ni = {n: i for i, n in enumerate(truth["nets"])}
+    si = {s: i for i, s in enumerate(truth["segs"])}
+    typical = {(s["network"], s["segment"]): s["typical_spend"] for s in curves["line_forecasts"]}
+    err = tot = 0.0
+    for ln in curves["lines"]:
+        s = typical[(ln["network"], ln["segment"])]
+        wk = pd.Timestamp.fromisocalendar(int(ln["period"][:4]), int(ln["period"][6:]), 1)
+        true = true_weekly_results(truth, ni[ln["network"]], si[ln["segment"]], wk, s)
+        xs, ys = zip(*ln["points"], strict=True)
+        err += abs(float(np.interp(s, xs, ys)) - true)
+        tot += true
+    est_b = {s["network"]: s["elasticity"] for s in curves["line_forecasts"]}
+    b_err = max(abs(est_b[n] - (1 - e)) for n, e in truth["elasticity"].items())
+    return err / tot, b_err
 
 
 def main() -> None:
-    """Run the benchmark (or, with ``--real``, the per-dataset backtests) and print figures."""
+    """Write the history, run ``adplan forecast`` twice, print the figures."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="100 lines x 1 year (a smoke run)")
-    ap.add_argument(
-        "--real",
-        metavar="DATA_DIR",
-        nargs="?",
-        const=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
-        help="print the backtest figures per shared dataset instead",
-    )
     args = ap.parse_args()
-    if args.real:
-        real_datasets(Path(args.real))
-        return
     kw = dict(n_networks=5, n_segments=20, days=366) if args.quick else {}
-    t = time.perf_counter()
-    hist, truth = make_history(**kw)
-    print(
-        f"history: {len(hist):,} rows, {hist.groupby(['network', 'segment']).ngroups} lines, "
-        f"{hist['date'].min().date()}..{hist['date'].max().date()} ({time.perf_counter() - t:.1f} s to generate)"
-    )
-    print(f"peak memory after generating: {peak_mb():,.0f} MB")
-    start, end = (
-        hist["date"].max() + pd.Timedelta(days=1),
-        hist["date"].max() + pd.Timedelta(days=91),
-    )
-
-    t = time.perf_counter()
-    res = forecast_curves(hist, start, end, period="week", model="glm")
-    t_glm = time.perf_counter() - t
-    print(
-        f"forecast_curves(model=glm): {t_glm:.1f} s, {len(res.curves.lines):,} curve lines; peak {peak_mb():,.0f} MB"
-    )
-
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        path = Path(d) / "curves.json"
-        path.write_text(json.dumps(res.curves.to_dict()))
+        hist, truth = make_history(**kw)
+        csv = Path(d) / "history.csv"
+        hist.to_csv(csv, index=False)
         print(
-            f"write curves JSON: {time.perf_counter() - t:.2f} s, {path.stat().st_size / 1e6:.1f} MB"
+            f"history: {len(hist):,} rows, {hist.groupby(['network', 'segment']).ngroups} lines, "
+            f"{csv.stat().st_size / 1e6:.0f} MB CSV ({time.perf_counter() - t:.1f} s to write)"
         )
-
-    # accuracy against the truth at the line's usual weekly spend
-    err = tot = 0.0
-    ni = {n: i for i, n in enumerate(truth["nets"])}
-    si = {s: i for i, s in enumerate(truth["segs"])}
-    typical = {(ln.network, ln.segment): ln.typical_spend for ln in res.lines}
-    for ln in res.curves.lines:
-        s = typical[(ln.network, ln.segment)]
-        wk = pd.Timestamp.fromisocalendar(int(ln.period[:4]), int(ln.period[6:]), 1)
-        true = true_weekly_results(truth, ni[ln.network], si[ln.segment], wk, s)
-        err += abs(ln.results_at(s) - true)
-        tot += true
-    est_b = {ln.network: ln.elasticity for ln in res.lines}
-    b_err = max(abs(est_b[n] - (1 - e)) for n, e in truth["elasticity"].items())
-    print(
-        f"GLM curves vs true expected results: WAPE {err / tot:.4f}; max |b - true b| {b_err:.3f}"
-    )
-
-    for n_jobs in (1, 2):
-        t = time.perf_counter()
-        res2 = forecast_curves(hist, start, end, period="week", model="auto", n_jobs=n_jobs)
-        bt = res2.backtest
-        print(
-            f"forecast_curves(model=auto, n_jobs={n_jobs}): {time.perf_counter() - t:.1f} s; chosen "
-            f"{bt['chosen']}; "
-            + ", ".join(f"{m['name']} {m['wape']:.3f}" for m in bt["models"])
-            + f"; peak {peak_mb():,.0f} MB"
-        )
+        end = hist["date"].max()
+        window = ["--from", str((end + pd.Timedelta(days=1)).date())]
+        window += ["--to", str((end + pd.Timedelta(days=91)).date())]
+        del hist
+        times = {}
+        for model in ("glm", "auto"):
+            out = Path(d) / f"curves_{model}.json"
+            cmd = ["forecast", "--history", str(csv), *window, "--model", model, "-o", str(out)]
+            wall, own, tree, _ = run_cli(cmd)
+            times[model] = wall
+            curves = json.loads(out.read_text())
+            extra = ""
+            if bt := curves.get("backtest"):
+                o = bt["outer"]
+                extra = (
+                    f"; chosen {bt['chosen']}, outer WAPE {o['wape']:.3f} against "
+                    f"{o['baseline']} {o['baseline_wape']:.3f}"
+                )
+            print(
+                f"adplan forecast --model {model}: {wall:.1f} s, peak RSS {own:,.0f} MB "
+                f"(process tree {tree:,.0f} MB); {len(curves['lines']):,} curve lines, "
+                f"{out.stat().st_size / 1e6:.1f} MB JSON{extra}"
+            )
+            if model == "glm":
+                wape, b_err = accuracy(curves, truth)
+                print(
+                    f"GLM curves vs true expected results: WAPE {wape:.4f}; "
+                    f"max |b - true b| {b_err:.3f}"
+                )
+        print(f"model choice (auto) / GLM alone: {times['auto'] / times['glm']:.1f}x")
 
 
 if __name__ == "__main__":

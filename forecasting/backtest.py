@@ -220,7 +220,9 @@ def _fit_predict(model, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, np
 def _run_blocks(blocks, cands, on_progress: Progress | None, n_jobs: int) -> list[pd.DataFrame]:
     """Fit every candidate on every fold's training block and predict its test block.
 
-    ``n_jobs > 1`` spreads the fold × model fits over processes (joblib).
+    ``n_jobs > 1`` spreads the fold × model fits over threads (joblib): the fits spend their
+    time in numpy, scipy and LAPACK, which release the GIL, and threads share the panels
+    (processes doubled the peak memory of a million-row forecast to 1.26 GB).
     """
     tasks = [(k, c, train, test) for k, train, test in blocks for c in cands]
     if n_jobs == 1:
@@ -232,7 +234,7 @@ def _run_blocks(blocks, cands, on_progress: Progress | None, n_jobs: int) -> lis
     else:
         from joblib import Parallel, delayed
 
-        outs = Parallel(n_jobs=n_jobs)(
+        outs = Parallel(n_jobs=n_jobs, prefer="threads")(
             delayed(_fit_predict)(copy.deepcopy(c), tr, te) for _, c, tr, te in tasks
         )
         if on_progress:

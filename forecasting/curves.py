@@ -64,7 +64,7 @@ from .ranges import INTERVAL, POOLED, POOLED_V0, TAU, Calibration, bounds, conca
 #: never the out-of-sample choice there (``benchmarks/bench_forecast_real.py``); leaving it
 #: out keeps the choice within 3x the GLM's time. ``adplan backtest`` still scores it.
 AUTO_MODELS = ("glm", "glm_eb")
-#: backtests of panels with at least this many rows spread their fits over two processes
+#: backtests of panels with at least this many rows spread their fits over two threads
 PARALLEL_ROWS = 20_000
 #: points after (0, 0), at equal steps of results
 CURVE_POINTS = 16
@@ -320,7 +320,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     ``model``: ``"auto"`` (the nested backtest's choice among :data:`AUTO_MODELS` and the
     baselines; the GLM when the history is too short to backtest), ``"glm"``, ``"gbm"`` or
     ``"glm_eb"``. With ``"auto"``, ``on_progress(message, done, total)`` is called as the
-    backtest advances; ``n_jobs`` (None: 2 processes for panels of ``PARALLEL_ROWS`` rows
+    backtest advances; ``n_jobs`` (None: 2 threads for panels of ``PARALLEL_ROWS`` rows
     or more) spreads its fits; ``fallback="refuse"`` raises :class:`NoModelError` where the
     backtest would fall back to a baseline.
     """
