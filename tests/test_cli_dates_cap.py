@@ -9,15 +9,15 @@ command that forecasts from ``--history``.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
-import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.power_history import power_law_rows
 
 ADPLAN = Path(sys.executable).with_name("adplan")
 EXAMPLE = "write it as YYYY-MM-DD, e.g. 2027-01-04"
@@ -38,24 +38,7 @@ def adplan(*args, code: int | None = None) -> subprocess.CompletedProcess:
 
 def history_rows() -> list[dict]:
     """20 weeks of two lines whose results follow 0.2 x spend^0.8; spend varies week to week."""
-    rows = []
-    for w in range(20):
-        day = dt.date(2026, 1, 5) + dt.timedelta(weeks=w)
-        for network, base in (("meta", 1000.0), ("tiktok", 600.0)):
-            spend = round(base * (1 + 0.4 * math.sin(w + len(network))), 2)
-            results = round(0.2 * spend**0.8)
-            rows.append(
-                {
-                    "date": day.isoformat(),
-                    "network": network,
-                    "segment": "all",
-                    "result_type": "purchases",
-                    "spend": spend,
-                    "results": results,
-                    "currency": "EUR",
-                }
-            )
-    return rows
+    return power_law_rows(20, (("meta", 1000.0), ("tiktok", 600.0)))
 
 
 def highest_spend(rows: list[dict]) -> dict[str, float]:

@@ -18,6 +18,7 @@ from optimizer.periods import PlanDateError
 from scenarios.errors import ScenarioFileError
 from scenarios.files import load_scenario
 from scenarios.runs import run_scenario
+from tests.power_history import power_law_rows
 
 EXAMPLE = "write it as YYYY-MM-DD, e.g. 2027-01-04"
 ADPLAN = Path(sys.executable).with_name("adplan")
@@ -25,23 +26,8 @@ ADPLAN = Path(sys.executable).with_name("adplan")
 
 def history_rows() -> list[dict]:
     """16 weeks of two lines whose results follow 0.2 x spend^0.8."""
-    rows = []
-    for w in range(16):
-        day = dt.date(2026, 1, 5) + dt.timedelta(weeks=w)
-        for network, base in (("meta", 900.0), ("tiktok", 500.0)):
-            spend = round(base * (1 + 0.3 * math.cos(w * 1.3 + len(network))), 2)
-            rows.append(
-                {
-                    "date": day.isoformat(),
-                    "network": network,
-                    "segment": "all",
-                    "result_type": "leads",
-                    "spend": spend,
-                    "results": round(0.2 * spend**0.8),
-                    "currency": "EUR",
-                }
-            )
-    return rows
+    bases = (("meta", 900.0), ("tiktok", 500.0))
+    return power_law_rows(16, bases, "leads", swing=0.3, wave=math.cos, pace=1.3)
 
 
 @pytest.fixture()

@@ -43,7 +43,10 @@ def test_examples_load(examples_dir):
             {"variants": [{"name": "b", "overrides": {"cost_per_result": {"tiktok": "dear"}}}]},
             "q1.yaml: variants[0].overrides.cost_per_result.tiktok: must be a number (got 'dear')",
         ),
-        ({"overides": {}}, "q1.yaml: overides: unknown key; allowed here: cap_multiple, curves, description"),
+        (
+            {"overides": {}},
+            "q1.yaml: overides: unknown key; allowed here: cap_multiple, curves, description",
+        ),
         (
             {"overrides": {"exclude": {"network": ["x"]}}},
             "q1.yaml: overrides.exclude.network: unknown key; allowed here: networks, segments",

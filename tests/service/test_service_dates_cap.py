@@ -8,10 +8,9 @@ document says so.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-
 import pytest
+
+from tests.power_history import power_law_rows
 
 from .conftest import CURVES, HEADERS
 
@@ -22,23 +21,7 @@ FORECASTING = ("ForecastRequest", "PlanRequest", "FrontierRequest", "ScenarioRun
 
 def history_rows() -> list[dict]:
     """20 weeks of two lines whose results follow 0.2 x spend^0.8."""
-    rows = []
-    for w in range(20):
-        day = dt.date(2026, 1, 5) + dt.timedelta(weeks=w)
-        for network, base in (("meta", 800.0), ("tiktok", 400.0)):
-            spend = round(base * (1 + 0.4 * math.sin(w * 0.9 + len(network))), 2)
-            rows.append(
-                {
-                    "date": day.isoformat(),
-                    "network": network,
-                    "segment": "all",
-                    "result_type": "purchases",
-                    "spend": spend,
-                    "results": round(0.2 * spend**0.8),
-                    "currency": "EUR",
-                }
-            )
-    return rows
+    return power_law_rows(20, (("meta", 800.0), ("tiktok", 400.0)), pace=0.9)
 
 
 def highest_spend() -> dict[str, float]:
