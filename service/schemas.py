@@ -599,12 +599,29 @@ class TokenOut(BaseModel):
 
 
 class ForecastOut(BaseModel):
-    """Response curves forecast from history, with the forecast's warnings."""
+    """Response curves forecast from history, with the forecast's warnings (docs/forecasting.md)."""
 
     model_config = ConfigDict(extra="allow")
 
     curves: dict
     warnings: list[str] = Field(default_factory=list)
+    model: str | None = Field(
+        default=None, description="the model used, or the naive baseline when no model beat it"
+    )
+    lines: list[dict] = Field(
+        default_factory=list,
+        description="per line: typical spend, CPR there, elasticity and elasticity_se, "
+        "cap_spend, flags (flat_spend, thin_history, ...)",
+    )
+    backtest: dict | None = Field(
+        default=None,
+        description="the nested backtest (model auto): each candidate's wape, slope_wape, "
+        "outer_wape, coverage; chosen, chosen_is_baseline, outer (with its bootstrap interval)",
+    )
+    at_cap: dict | None = Field(
+        default=None,
+        description="the lines a plan at the history's usual budget would spend up to their cap",
+    )
 
 
 class FrontierOut(BaseModel):
