@@ -54,7 +54,7 @@ HEADER = (
     "folds × horizon",
     "rows (scored)",
     "chosen",
-    "outer WAPE",
+    "outer WAPE of the choices",
     "best baseline",
     "baseline WAPE",
     "90% interval of difference",

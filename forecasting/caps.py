@@ -31,6 +31,8 @@ def check_cap_multiple(value: object, what: str | None = None) -> float:
     (``--cap-multiple``, ``cap_multiple``; None: the value alone) and the value.
     """
     shown = repr(value)[:60]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**6:
+        value = math.inf if value > 0 else -math.inf  # float() of a 400-digit integer overflows
     if isinstance(value, int | float) and not isinstance(value, bool):
         number = float(value)
         if math.isfinite(number) and 1 <= number <= MAX_CAP_MULTIPLE:

@@ -87,7 +87,7 @@ class LineForecast:
     typical_spend: float
     cost_per_result: float | None
     elasticity: float
-    elasticity_se: float = math.nan
+    elasticity_se: float | None = None
     cap_spend: float = math.nan
     flags: tuple[str, ...] = ()
 
@@ -103,7 +103,7 @@ class LineForecast:
             if self.cost_per_result is None
             else round(self.cost_per_result, 6),
             "elasticity": round(self.elasticity, 4),
-            "elasticity_se": round(self.elasticity_se, 4),
+            "elasticity_se": None if self.elasticity_se is None else round(self.elasticity_se, 4),
             "cap_spend": round(self.cap_spend, 2),
             "flags": list(self.flags),
         }
@@ -281,7 +281,7 @@ def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallb
 def _baseline_words(bt) -> str:
     """Say why no model is used: out of sample, the best baseline did as well or better."""
     o = bt.outer
-    if o is None:
+    if o is None or math.isnan(o.wape) or math.isnan(o.baseline_wape):
         return f"in the backtest no model beat the naive baseline '{bt.chosen}'"
     ci = "" if o.interval is None else f", {o.interval[0]:+.3f} to {o.interval[1]:+.3f}"
     return (
@@ -369,6 +369,11 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     _check_results(stats, rtype)
     name, bt = _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback)
     fitted = _fitted(name, period, panel)
+    if fitted.baseline and not math.isfinite(fitted.global_cpr_):
+        warnings.append(
+            f"the baseline '{name}' saw no result in its window of the history: its curves "
+            "promise no results at any spend. Check the tracking of the latest periods"
+        )
     law = _power_laws(fitted, stats, future)
     for i in np.flatnonzero(law.pooled):
         net, seg = law.keys[i]
@@ -462,7 +467,7 @@ def _power_laws(fitted, stats: pd.DataFrame, future) -> PowerLaws:
     return PowerLaws(keys, b, b_clipped, loga, s_max, typical, pooled, nores, thin)
 
 
-def _line_flags(law: PowerLaws, i: int, spread) -> list[str]:
+def _line_flags(law: PowerLaws, i: int, spread, baseline: bool) -> list[str]:
     flags = [f"extrapolated_above:{law.s_max[i]:.6g}"]
     if law.nores[i]:
         flags.append("no_results")
@@ -470,7 +475,7 @@ def _line_flags(law: PowerLaws, i: int, spread) -> list[str]:
         flags.append("thin_history")
     if np.any(np.abs(law.b_raw[i] - law.b[i]) > 1e-9):
         flags.append("elasticity_clipped")
-    if spread.flat and not law.pooled[i]:
+    if spread.flat and not law.pooled[i] and not baseline:
         flags.append("flat_spend")
     return flags
 
@@ -515,7 +520,7 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
     labels = [period_label(f, period) for f in future]
     for i, (net, seg) in enumerate(law.keys):
         spread = spreads[i]
-        flags = tuple(_line_flags(law, i, spread))
+        flags = tuple(_line_flags(law, i, spread, fitted.baseline))
         top = float(tops[i])
         for j in range(len(future)):
             s = S[i, j].tolist()
@@ -541,7 +546,7 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
                 typical_spend=float(law.typical[i]),
                 cost_per_result=float(law.typical[i] / r_typ) if r_typ > 0 else None,
                 elasticity=b0,
-                elasticity_se=float(spread.se),
+                elasticity_se=None if fitted.baseline else float(spread.se),
                 cap_spend=float(top),
                 flags=flags,
             )

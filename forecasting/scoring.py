@@ -53,7 +53,7 @@ def slope_wape(preds: pd.DataFrame, name: str) -> float:
     """Return the level-free WAPE on periods whose spend moved (NaN if none moved)."""
     y = preds["results"].to_numpy(float)
     p = preds[f"pred:{name}"].to_numpy(float)
-    keys = [preds["fold"], preds["network"], preds["segment"]]
+    keys = [preds[k].to_numpy() for k in ("fold", "network", "segment")]  # by position
     frame = pd.DataFrame({"y": y, "p": p, "n": 1.0})
     sums = frame.groupby(keys, observed=True, sort=False).transform("sum").to_numpy()
     ok = (sums[:, 1] > 0) & (sums[:, 2] >= 2)

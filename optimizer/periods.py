@@ -88,7 +88,7 @@ FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
 #: the day every "write it as YYYY-MM-DD" message shows
 DATE_EXAMPLE = "2027-01-04"
 #: text that starts like a date, with a year of any length: its year is checked first
-_LEADING_YEAR = re.compile(r"([+-]?[0-9]+)-[0-9]{1,2}-[0-9]{1,2}")
+_LEADING_YEAR = re.compile(r"([+-]?[0-9]{1,40})-[0-9]{1,2}-[0-9]{1,2}")
 #: the most characters of a refused value a message shows
 _SHOWN = 60
 

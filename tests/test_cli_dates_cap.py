@@ -197,3 +197,13 @@ def test_help_documents_the_cap_multiple(command):
     p = adplan(*command, "--help", code=0)
     text = " ".join(p.stdout.replace("│", " ").split())
     assert "--cap-multiple" in text and "from 1 to 10 (default 1.5)" in text
+
+
+def test_an_over_long_year_or_a_huge_cap_is_bad_input(history, tmp_path):
+    r = adplan("forecast", "--history", history, "--from", "9" * 5000 + "-01-01", "--to", "2027-03-01", "--out", tmp_path / "c.json", code=2)  # fmt: skip
+    assert "is not a date: write it as YYYY-MM-DD" in r.stderr
+    from forecasting.caps import check_cap_multiple
+    from forecasting.errors import ForecastingError
+
+    with pytest.raises(ForecastingError, match="not a cap multiple"):
+        check_cap_multiple(10**400, "cap_multiple")

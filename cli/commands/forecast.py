@@ -77,6 +77,11 @@ def forecast(
         if model not in ("auto", "glm", "gbm", "glm_eb"):
             raise fail(f"--model must be auto, glm, gbm or glm_eb, got {model!r}")
         cap = cap_multiple_option(cap_multiple, history)
+        if no_baseline and model != "auto":
+            raise fail(
+                f"--no-baseline applies to --model auto (the backtest's choice); with --model "
+                f"{model} no baseline is ever used: leave --no-baseline out"
+            )
         from forecasting import forecast_curves, load_history
 
         start, end = _dates(date_from, date_to)
@@ -127,8 +132,9 @@ def _dates(date_from: str, date_to: str):
 def _lines_table(result) -> Table:
     bt = result.backtest
     title = escape(f"Forecast: {result.result_type} per {result.period}, model {result.model_name}")
-    if bt and bt.get("outer"):
-        title += escape(f" (out-of-sample WAPE {bt['outer']['wape']:.3f})")
+    own = next((m for m in (bt or {}).get("models", []) if m["name"] == result.model_name), None)
+    if own and own["outer_wape"] is not None:
+        title += escape(f" (out-of-sample WAPE {own['outer_wape']:.3f})")
     caption = "CPR at the typical spend; results grow as spend^b (b ± its standard error)"
     if bt:
         caption += "\n" + outer_words(bt)
@@ -163,7 +169,8 @@ def _lines_table(result) -> Table:
             str(ln.history_periods),
             f"{ln.typical_spend:,.2f}",
             "-" if ln.cost_per_result is None else f"{ln.cost_per_result:,.4g}",
-            f"{ln.elasticity:.2f} ± {ln.elasticity_se:.2f}",
+            f"{ln.elasticity:.2f}"
+            + ("" if ln.elasticity_se is None else f" ± {ln.elasticity_se:.2f}"),
             f"{ln.cap_spend:,.0f}",
             escape(", ".join(flags)),
         )
@@ -314,8 +321,9 @@ def _num(x, nd: int = 4) -> str:
 def outer_words(d: dict) -> str:
     """Say how the nested choice did out of sample, against the best baseline."""
     o = d.get("outer")
-    if not o:
-        return f"chosen: {d['chosen']} (no out-of-sample score: one fold)"
+    if not o or o["wape"] is None or o["baseline_wape"] is None:
+        why = "one fold" if d.get("folds") == 1 else "no outer fold was scored"
+        return f"chosen: {d['chosen']} (no out-of-sample score: {why})"
     folds = ", ".join(str(k) for k in o["folds"])
     ci = o["interval"]
     ci_words = (
@@ -323,7 +331,7 @@ def outer_words(d: dict) -> str:
     )
     kind = "the baseline" if d["chosen_is_baseline"] else "model"
     return (
-        f"Chosen on earlier folds, scored on fold(s) {folds}: WAPE {o['wape']:.3f} against "
+        f"Chosen on earlier folds, scored on fold(s) {folds}: the choices' WAPE {o['wape']:.3f} against "
         f"{o['baseline_wape']:.3f} for the best baseline {o['baseline']} (difference "
         f"{o['difference']:+.3f}{ci_words}). Forecasts use {kind} {d['chosen']}. Coverage of "
         "the 10-90% ranges is out of sample, small lines (< 20 results a week) and large apart."

@@ -148,3 +148,37 @@ def test_lines_reaching_their_cap_are_listed_and_move_with_the_cap():
     for c in low.at_cap["lines"]:  # the cap is cap_multiple x the line's highest spend
         line = next(s for s in low.lines if (s.network, s.segment) == (c["network"], c["segment"]))
         assert c["cap_spend"] == pytest.approx(line.history_max_spend, abs=0.01)
+
+
+def test_slope_wape_reads_rows_by_position_whatever_their_index():
+    """Cross-validation scores subsets of the predictions (gaps in the index)."""
+    spend = np.tile([500.0, 1000.0, 1000.0, 2000.0], 6)
+    preds = _preds({"m1": [0.0, 0.1, 0.2], "m2": [0, 0, 0], "base": [0, 0, 0]}, spend=spend)
+    preds["pred:m1"] *= np.tile([0.8, 1.0, 1.1, 1.3], 6)
+    subset = preds[preds["fold"] != 1]
+    assert scoring.slope_wape(subset, "m1") == pytest.approx(
+        scoring.slope_wape(subset.reset_index(drop=True), "m1"), abs=1e-12
+    )
+
+
+def test_baseline_curves_carry_no_elasticity_uncertainty(walk_csv, tmp_path):
+    out = tmp_path / "c.json"
+    p = run("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(out))  # fmt: skip
+    lines = json.loads(out.read_text())["line_forecasts"]
+    assert all(ln["elasticity"] == 1 and ln["elasticity_se"] is None for ln in lines)
+    assert "flat_spend" not in p.stderr
+
+
+def test_no_baseline_is_refused_beside_a_named_model(walk_csv, tmp_path):
+    p = run("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(tmp_path / "c.json"), "--model", "glm", "--no-baseline", code=2)  # fmt: skip
+    assert "--no-baseline applies to --model auto" in p.stderr
+
+
+def test_outer_folds_without_results_are_reported_not_a_crash(tmp_path):
+    h = random_walk_history(weeks=40)
+    h.loc[h["date"] >= h["date"].min() + pd.Timedelta(weeks=28), "results"] = 0.0
+    path = tmp_path / "stopped.csv"
+    write_history(h, path)
+    p = run("backtest", "--history", str(path))
+    assert "WAPE" in p.stdout
+    run("forecast", "--history", str(path), "--from", "2026-03-09", "--to", "2026-04-28", "--out", str(tmp_path / "z.json"))  # fmt: skip
