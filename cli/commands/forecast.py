@@ -13,6 +13,7 @@ from cli.commands._common import (
     CapMultipleOpt,
     cap_multiple_option,
     cli_errors,
+    day_option,
     err,
     fail,
     out,
@@ -82,6 +83,8 @@ def forecast(
                 f"--no-baseline applies to --model auto (the backtest's choice); with --model "
                 f"{model} no baseline is ever used: leave --no-baseline out"
             )
+        day_option(date_from, "--from")  # bad dates are refused before the models load
+        day_option(date_to, "--to")
         from forecasting import forecast_curves, load_history
 
         start, end = _dates(date_from, date_to)

@@ -122,7 +122,12 @@ def test_forecast_falls_back_to_the_baseline_and_says_so(walk_csv, tmp_path):
     assert curves["backtest"]["chosen_is_baseline"] is True
     outer = curves["backtest"]["outer"]
     assert outer["wape"] >= outer["baseline_wape"] and outer["baseline"] == "last_cpr"
-    # a flat cost per result: every curve is a straight line from 0 to its cap
+    # a flat cost per result, so no elasticity to be unsure of, nor flat spend to flag
+    assert all(
+        s["elasticity"] == 1 and s["elasticity_se"] is None for s in curves["line_forecasts"]
+    )
+    assert "flat_spend" not in p.stderr
+    # every curve is a straight line from 0 to its cap
     for ln in curves["lines"]:
         (s1, r1), (s2, r2) = ln["points"][1], ln["points"][-1]
         assert r2 / s2 == pytest.approx(r1 / s1, rel=1e-9)
@@ -159,14 +164,6 @@ def test_slope_wape_reads_rows_by_position_whatever_their_index():
     assert scoring.slope_wape(subset, "m1") == pytest.approx(
         scoring.slope_wape(subset.reset_index(drop=True), "m1"), abs=1e-12
     )
-
-
-def test_baseline_curves_carry_no_elasticity_uncertainty(walk_csv, tmp_path):
-    out = tmp_path / "c.json"
-    p = run("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(out))  # fmt: skip
-    lines = json.loads(out.read_text())["line_forecasts"]
-    assert all(ln["elasticity"] == 1 and ln["elasticity_se"] is None for ln in lines)
-    assert "flat_spend" not in p.stderr
 
 
 def test_no_baseline_is_refused_beside_a_named_model(walk_csv, tmp_path):
