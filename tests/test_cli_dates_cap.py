@@ -1,9 +1,11 @@
-"""Dates read one way and the curve cap multiple as an option, on the real ``adplan`` executable.
+"""Dates read one way and the curve cap multiple as an option, on every command.
 
 Every date a user types on a command (``--from``, ``--to``, ``--as-of``) is YYYY-MM-DD within
 1900-01-01..2200-12-31 or refused with exit 2, naming the option and the value with an
 example; ``--cap-multiple`` sets where forecast curves end (1 to 10, default 1.5) on every
-command that forecasts from ``--history``.
+command that forecasts from ``--history``. The headline refusal and the piped JSON run the
+real ``adplan`` executable; the other refusals and tables run in process (the same code, without
+a new interpreter under coverage each time).
 """
 
 from __future__ import annotations
@@ -14,23 +16,32 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app
 from tests.power_history import power_law_rows
 
 ADPLAN = Path(sys.executable).with_name("adplan")
+RUNNER = CliRunner()
 EXAMPLE = "write it as YYYY-MM-DD, e.g. 2027-01-04"
 #: the window forecast in these tests: 4 ISO weeks, 2027-W01..W04
 WINDOW = ("--from", "2027-01-04", "--to", "2027-01-31")
 
 
-def adplan(*args, code: int | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("ADPLAN_DEBUG", "ADPLAN_SOLVER")}
-    env["COLUMNS"] = "200"
-    p = subprocess.run(
-        [str(ADPLAN), *map(str, args)], capture_output=True, text=True, env=env, timeout=300
-    )
+def adplan(*args, code: int | None = None, real: bool = False):
+    """Run adplan: in process (refusals, tables), or the real executable (``real``: piped JSON)."""
+    if real:
+        env = {k: v for k, v in os.environ.items() if k not in ("ADPLAN_DEBUG", "ADPLAN_SOLVER")}
+        env["COLUMNS"] = "200"
+        p = subprocess.run(
+            [str(ADPLAN), *map(str, args)], capture_output=True, text=True, env=env, timeout=300
+        )
+    else:
+        r = RUNNER.invoke(app, list(map(str, args)), env={"COLUMNS": "200", "ADPLAN_SOLVER": ""})
+        p = SimpleNamespace(returncode=r.exit_code, stdout=r.stdout, stderr=r.stderr)
     if code is not None:
         assert p.returncode == code, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     return p
@@ -88,7 +99,7 @@ def curve_ends(curves: dict) -> dict[str, list[float]]:
 def test_forecast_refuses_a_slashed_date_that_pandas_would_read(history, tmp_path):
     out = tmp_path / "c.json"
     p = adplan("forecast", "--history", history, "--from", "01/02/2027", "--to", "2027-03-31",
-               "--model", "glm", "--out", out, code=2)  # fmt: skip
+               "--model", "glm", "--out", out, code=2, real=True)  # fmt: skip
     assert "the --from date '01/02/2027' is not a date" in p.stderr
     assert EXAMPLE in p.stderr and not out.exists()
     assert "Traceback" not in p.stderr and "unexpected" not in p.stderr
@@ -160,7 +171,7 @@ def test_optimize_and_frontier_forecast_with_the_cap_multiple(history, spec):
     top = highest_spend(history_rows())
     ends = 4 * sum(top.values())  # 4 weeks, each line to its highest weekly spend
     p = adplan("optimize", "--spec", spec, "--history", history, *WINDOW,
-               "--cap-multiple", "2", "--json", code=0)  # fmt: skip
+               "--cap-multiple", "2", "--json", code=0, real=True)  # fmt: skip
     assert json.loads(p.stdout)["total_spend"] == pytest.approx(2 * ends)
     p = adplan("frontier", "--spec", spec, "--budgets", "10000000", "--history", history,
                *WINDOW, "--cap-multiple", "2", "--json", code=0)  # fmt: skip
