@@ -14,12 +14,24 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from cli.main import app
 from forecasting import scoring
 from forecasting.curves import NoModelError, forecast_curves
 from forecasting.history import write_history
 from forecasting.scoring import Candidate
 from tests.test_cli_json import run
+
+RUNNER = CliRunner()
+
+
+def cli(*args: str, code: int = 0):
+    """Run adplan in process (the real executable is for what users pipe)."""
+    r = RUNNER.invoke(app, list(args))
+    assert r.exit_code == code, f"exit {r.exit_code}\n{r.stdout}\n{r.stderr}"
+    return r
+
 
 CANDS = [Candidate("m1", False), Candidate("m2", False), Candidate("base", True)]
 
@@ -115,7 +127,7 @@ def walk_csv(tmp_path_factory):
 
 def test_forecast_falls_back_to_the_baseline_and_says_so(walk_csv, tmp_path):
     out = tmp_path / "c.json"
-    p = run("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(out))  # fmt: skip
+    p = cli("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(out))  # fmt: skip
     assert "no model beat the best naive baseline" in p.stderr and "'last_cpr'" in p.stderr
     curves = json.loads(out.read_text())
     assert curves["model"] == "last_cpr"
@@ -167,7 +179,7 @@ def test_slope_wape_reads_rows_by_position_whatever_their_index():
 
 
 def test_no_baseline_is_refused_beside_a_named_model(walk_csv, tmp_path):
-    p = run("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(tmp_path / "c.json"), "--model", "glm", "--no-baseline", code=2)  # fmt: skip
+    p = cli("forecast", "--history", str(walk_csv), "--from", "2027-01-04", "--to", "2027-02-28", "--out", str(tmp_path / "c.json"), "--model", "glm", "--no-baseline", code=2)  # fmt: skip
     assert "--no-baseline applies to --model auto" in p.stderr
 
 
@@ -176,6 +188,6 @@ def test_outer_folds_without_results_are_reported_not_a_crash(tmp_path):
     h.loc[h["date"] >= h["date"].min() + pd.Timedelta(weeks=28), "results"] = 0.0
     path = tmp_path / "stopped.csv"
     write_history(h, path)
-    p = run("backtest", "--history", str(path))
+    p = cli("backtest", "--history", str(path))
     assert "WAPE" in p.stdout
-    run("forecast", "--history", str(path), "--from", "2026-03-09", "--to", "2026-04-28", "--out", str(tmp_path / "z.json"))  # fmt: skip
+    cli("forecast", "--history", str(path), "--from", "2026-03-09", "--to", "2026-04-28", "--out", str(tmp_path / "z.json"))  # fmt: skip
