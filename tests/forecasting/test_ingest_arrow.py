@@ -291,7 +291,7 @@ def canonical_files(draw) -> str:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=canonical_files())
 def test_any_mix_of_cells_reads_as_the_reference_reads_it(tmp_path, monkeypatch, data):
