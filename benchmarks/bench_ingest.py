@@ -325,18 +325,20 @@ def measure_history(path: str) -> None:
     )
 
 
+def measure_in_child(flag: str, path: Path) -> dict:
+    """Run this script with ``flag path`` in a fresh process; return the JSON it prints last."""
+    done = subprocess.run(
+        [sys.executable, __file__, flag, str(path)], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def canonical_figures(rows: int) -> dict:
     """Write a canonical history of ``rows`` rows and time its load_history in a fresh process."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "history.csv"
         spend, results = write_canonical_history(path, rows)
-        done = subprocess.run(
-            [sys.executable, __file__, "--measure-history", str(path)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        got = json.loads(done.stdout.strip().splitlines()[-1])
+        got = measure_in_child("--measure-history", path)
         size_mb = path.stat().st_size / 1e6
     return {
         "canonical_rows": got["rows"],
@@ -357,13 +359,7 @@ def run_hostile(as_json: bool) -> None:
     figures = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, path in hostile_workbooks(Path(tmp)).items():
-            done = subprocess.run(
-                [sys.executable, __file__, "--measure", str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            got = json.loads(done.stdout.strip().splitlines()[-1])
+            got = measure_in_child("--measure", path)
             got["file_mb"] = round(path.stat().st_size / 1e6, 1)
             figures[label] = got
     if as_json:

@@ -57,7 +57,7 @@ from .features import (
 )
 from .models import MODELS
 from .progress import Progress
-from .ranges import INTERVAL, POOLED, POOLED_V0, TAU, Calibration, bounds, concave_band
+from .ranges import INTERVAL, POOLED, POOLED_V, Calibration, bounds, concave_band
 
 #: the models model "auto" backtests (with the baselines). Not the GBM: its trees answer
 #: spend in steps, its slope WAPE was the worst on every shared time series and it was
@@ -492,9 +492,7 @@ def _bands(law, spreads: list, cal, default_phi: float, top: np.ndarray, frac: n
     v0 = np.array([s.v0 for s in spreads])[:, None, None]
     c = np.array([s.centre for s in spreads])[:, None, None]
     se = np.array([s.se for s in spreads])[:, None, None]
-    v = np.where(
-        law.pooled[:, None, None], POOLED_V0 + TAU**2, v0 + (np.log(spends) - c) ** 2 * se**2
-    )
+    v = np.where(law.pooled[:, None, None], POOLED_V, v0 + (np.log(spends) - c) ** 2 * se**2)
     mu = np.maximum(res, 1e-12)
     lo, hi = bounds(mu.ravel(), cal.phi(mu.ravel(), default_phi), v.ravel())
     lo = np.clip(lo.reshape(res.shape), 0.0, res)

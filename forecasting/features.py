@@ -26,12 +26,12 @@ day of week            0.1      weekday effects (daily periods only)
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import numpy as np
 import pandas as pd
 
+from optimizer.periods import FIRST_DAY, LAST_DAY
 from optimizer.periods import period_label as _period_label
 
 from .errors import ForecastingError, InsufficientDataError
@@ -92,7 +92,7 @@ def period_range(start, end, period: str) -> pd.DatetimeIndex:
 
 
 #: the days a plan may name: the range history dates are held to (:mod:`forecasting.history`)
-DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+DATE_RANGE = (FIRST_DAY, LAST_DAY)  # the one range of days adplan reads (optimizer.periods)
 
 
 def plan_window(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:

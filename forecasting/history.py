@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import IngestError
+from optimizer import periods
 from optimizer.names import normalise_network
 from optimizer.values import CONTROL_CHARS, MAX_BUDGET, control_char_message
 
@@ -65,8 +66,8 @@ KEY_COLUMNS: tuple[str, ...] = ("date", "network", "segment", "result_type", "ca
 NUMBER_COLUMNS: tuple[str, ...] = ("spend", "results", "impressions", "clicks")
 TEXT_COLUMNS: tuple[str, ...] = ("network", "segment", "result_type", "currency", "campaign")
 DATE_DTYPE = "datetime64[ns]"
-#: the first and last day a history may hold (as for plan dates, ``features.DATE_RANGE``)
-FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
+#: the first and last day a history may hold (those of plan dates, ``optimizer.periods``)
+FIRST_DAY, LAST_DAY = pd.Timestamp(periods.FIRST_DAY), pd.Timestamp(periods.LAST_DAY)
 
 
 def outside_days(day: pd.Timestamp) -> str:

@@ -52,6 +52,8 @@ SMALL_PER_WEEK = 20.0
 POOLED_V0 = 0.25
 #: calibration reads at most this many predictions (a fixed random sample of them)
 CALIBRATION_ROWS = 4000
+#: ... and the whole log-scale error of such a line, at any spend (level and slope unknown)
+POOLED_V = POOLED_V0 + TAU**2
 #: the forecast's log-scale variance is capped here (a factor of about 4 either way)
 MAX_V = 2.0
 
@@ -140,7 +142,7 @@ def row_variance(panel: pd.DataFrame, spreads: dict, pooled=None) -> np.ndarray:
     se = per_line(panel, {k: s.se for k, s in spreads.items()}, 0.0)
     x = np.log(np.maximum(panel["spend"].to_numpy(float), 1e-12))
     out = np.minimum(v0 + (x - c) ** 2 * se**2, MAX_V)
-    return np.where(pm | np.isnan(v0), POOLED_V0 + TAU**2, out)
+    return np.where(pm | np.isnan(v0), POOLED_V, out)
 
 
 def effective_phi(phi, v) -> np.ndarray:

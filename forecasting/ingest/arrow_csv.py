@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from forecasting.errors import IngestError
-from forecasting.history import CANONICAL_COLUMNS, number_limit
+from forecasting.history import CANONICAL_COLUMNS, FIRST_DAY, LAST_DAY, number_limit
 from forecasting.ingest import canonical
 from forecasting.ingest._base import Extract
 from forecasting.ingest._table import RawTable, norm_header, split_records
@@ -58,7 +58,7 @@ _TEXT = ("network", "segment", "result_type", "currency", "campaign")
 _NUMBERS = ("spend", "results", "impressions", "clicks")
 _OPTIONAL_NUMBERS = ("impressions", "clicks")
 #: the first and last year a history may hold (``FIRST_DAY``, ``LAST_DAY``)
-_YEARS = (1900, 2200)
+_YEARS = (FIRST_DAY.year, LAST_DAY.year)
 
 
 @dataclass
