@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from optimizer.curves import CurveLine, Curves
+from optimizer.curves import CurveLine, Curves, Spread
 
 from .backtest import run_backtest
 from .baselines import time_baselines
@@ -57,7 +57,7 @@ from .features import (
 )
 from .models import MODELS
 from .progress import Progress
-from .ranges import INTERVAL, POOLED, POOLED_V, Calibration, bounds, concave_band
+from .ranges import INTERVAL, MAX_V, POOLED, POOLED_V, Calibration, bounds, concave_band
 
 #: the models model "auto" backtests (with the baselines). Not the GBM: its trees answer
 #: spend in steps, its slope WAPE was the worst on every shared time series and it was
@@ -520,6 +520,9 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
         spread = spreads[i]
         flags = tuple(_line_flags(law, i, spread, fitted.baseline))
         top = float(tops[i])
+        b0, A0 = float(law.b[i, 0]), math.exp(float(law.loga[i, 0]))
+        r_typ = A0 * law.typical[i] ** b0
+        carried = _carried_spread(spread, bool(law.pooled[i]), cal.phi(r_typ, default_phi))
         for j in range(len(future)):
             s = S[i, j].tolist()
             lines.append(
@@ -531,10 +534,9 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
                     low=list(zip(s, concave_band(S[i, j], LO[i, j]).tolist(), strict=True)),
                     high=list(zip(s, concave_band(S[i, j], HI[i, j]).tolist(), strict=True)),
                     flags=flags,
+                    spread=carried,
                 )
             )
-        b0, A0 = float(law.b[i, 0]), math.exp(float(law.loga[i, 0]))
-        r_typ = A0 * law.typical[i] ** b0
         summaries.append(
             LineForecast(
                 network=net,
@@ -550,6 +552,19 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
             )
         )
     return lines, summaries
+
+
+def _carried_spread(spread, pooled: bool, phi) -> Spread:
+    """Return what the curves carry of a line's uncertainty, for the plan's ranges.
+
+    The spread of its bands (:func:`_bands`): a pooled line's log-scale error is
+    :data:`POOLED_V` at any spend; the level's variance is capped like ``v`` (``MAX_V``);
+    the dispersion is its size class's at its typical spend.
+    """
+    phi = float(np.asarray(phi).ravel()[0])
+    if pooled:
+        return Spread(POOLED_V, 0.0, 0.0, phi)
+    return Spread(min(spread.v0, MAX_V), spread.centre, spread.se, phi)
 
 
 def _flat_words(flat: list[LineForecast]) -> str:

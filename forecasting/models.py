@@ -26,6 +26,8 @@ low/high (10th/90th percentile) intervals.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -493,8 +495,43 @@ class PanelForecaster:
         self.level_ = self._levels(rows, raw)
         mu = raw * self._level_factors(rows, np.zeros(len(rows), bool), self.level_)
         p = len(getattr(self.builder_, "feature_names_", ())) + 1
-        self.phi_, self.spreads_ = fit_spread(rows, mu, n_params=p)
+        self.phi_, spreads = fit_spread(rows, mu, n_params=p)
+        self.spreads_ = self._with_level_error(rows, mu, spreads)
         return self
+
+    def _with_level_error(self, rows: pd.DataFrame, mu: np.ndarray, spreads: dict) -> dict:
+        """Add the recent level's own error to each corrected line's level variance ``v0``.
+
+        A recent level is read on the last few periods (weights halving every
+        ``level_half_life``), not on the whole history the fit's ``v0`` counts: its
+        log-scale variance is about ``sum(w²·Var y) / (sum(w·y) + prior)²`` with the
+        negative-binomial ``Var y = mu + phi·mu²``. It lasts over every planned period, so a
+        plan's total carries it (``optimizer/risk.py``).
+        """
+        hl = getattr(self, "level_half_life_", self.level_half_life)
+        if not self.level_ or not hl:
+            return spreads
+        starts = pd.DatetimeIndex(rows["start"])
+        age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
+        w = 0.5 ** (age / float(hl))
+        t = (
+            pd.DataFrame(
+                {
+                    "network": rows["network"],
+                    "segment": rows["segment"],
+                    "num": w * w * mu * (1.0 + self.phi_ * mu),
+                    "y": w * rows["results"].to_numpy(float),
+                }
+            )
+            .groupby(["network", "segment"], observed=True)[["num", "y"]]
+            .sum()
+        )
+        out = dict(spreads)
+        for key in self.level_:
+            if key in out and key in t.index:
+                extra = float(t.at[key, "num"]) / (float(t.at[key, "y"]) + self.level_prior) ** 2
+                out[key] = replace(out[key], v0=out[key].v0 + extra)
+        return out
 
     def _levels(self, rows: pd.DataFrame, mu: np.ndarray) -> dict:
         """Return the recent level of each line: results over fitted results in its latest periods.

@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from optimizer.curves import MAX_LOG_VAR
+
 from .features import per_line
 
 #: quantiles of the low and high curves
@@ -54,8 +56,8 @@ POOLED_V0 = 0.25
 CALIBRATION_ROWS = 4000
 #: ... and the whole log-scale error of such a line, at any spend (level and slope unknown)
 POOLED_V = POOLED_V0 + TAU**2
-#: the forecast's log-scale variance is capped here (a factor of about 4 either way)
-MAX_V = 2.0
+#: the forecast's log-scale variance is capped (the curves format's cap, read by the plan's ranges)
+MAX_V = MAX_LOG_VAR
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from . import risk
 from .curves import Curves
 from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
 from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
-from .plan import Plan, read_plan, time_limited
+from .plan import Plan, line_results, read_plan, time_limited
 from .progress import Progress
 from .rules import fmt
 from .solvers import HighsSolver, Solution, make_solver
@@ -54,29 +55,47 @@ def allocate(
     *,
     solver: str | None = None,
     time_limit: float | None = None,
+    with_ranges: bool = True,
 ) -> Plan:
     """Return the plan with the most expected results (or value) under ``spec``.
 
     ``time_limit`` (seconds, default 60) bounds an on/off plan's search: when it is reached
     the best plan found comes back with status ``time_limit`` and its proven gap
     (``plan.solver["gap"]``). Raises InfeasibleError (with ``.diagnosis``) when the rules
-    cannot all hold.
+    cannot all hold. The plan carries its ranges (``optimizer/risk.py``) unless
+    ``with_ranges`` is false. Under ``objective: cvar`` the plan maximises the mean of its
+    worst ``alpha`` share of scenarios (``optimizer/cvar.py``).
     """
     t0 = time.perf_counter()
     spec = _spec(spec)
+    if spec.objective == "cvar":
+        from .cvar import allocate_cvar
+
+        plan = allocate_cvar(curves, spec, solver=solver, time_limit=time_limit)
+        return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
     model = build_model(curves, spec)
     s = make_solver(model, solver, time_limit=time_limit)
     sol = s.solve()
     if not sol.has_plan:
         _raise_for(sol, model, spec.budget)
     plan = read_plan(model, sol, curves=curves, spec=spec, solver=s)
+    if with_ranges:
+        plan = risk.with_ranges(plan, curves)
     # the time of the whole call: the checks, the solve, the reasons and the ledger
     return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
 
 
-def _point(model, sol, budget: float) -> dict:
+#: worlds drawn for each frontier point's band (fewer than a plan's: one per budget)
+FRONTIER_SCENARIOS = 500
+
+
+def _point(model, sol, budget: float, world=None) -> dict:
     nt = model.n_tier
     x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
+    band = {}
+    if world is not None:  # the P10-P90 of the total at this budget
+        spend = np.add.reduceat(x, model.tier_start[:-1].astype(np.intp))
+        band = risk.band(world, spend, line_results(model, spend)[0])
     # tiers fill in order, so the curve's results at each line's spend are slope . x
     total = float((model.tier_slope * x).sum())  # not @: BLAS threads cost ms here
     total_spend = float(x.sum())
@@ -92,6 +111,7 @@ def _point(model, sol, budget: float) -> dict:
         "cost_per_result": total_spend / total if total > 0 else None,
         "marginal_cost_per_result": 1.0 / dual if dual > 1e-12 else None,
         "marginal_results_per_unit": dual if model.objective == "results" else None,
+        **band,
     }
 
 
@@ -115,9 +135,14 @@ def frontier(
     ``budgets``; ``on_progress(message, done, total)`` is called after each one.
     ``time_limit`` (seconds, default 60) bounds the whole sweep: with on/off rules each budget
     gets an equal share of what is left, and a point cut short has ``status: time_limit`` and
-    its proven ``gap``.
+    its proven ``gap``. Each point has the P10, P50 and P90 of its results
+    (``results_p10`` ...), simulated over :data:`FRONTIER_SCENARIOS` worlds of the curves'
+    uncertainty (``optimizer/risk.py``; the same worlds at every budget). Under objective
+    cvar the frontier is that of the plans with the most expected results.
     """
     spec = _spec(spec)
+    if spec.objective == "cvar":
+        spec = replace(spec, objective="results", alpha=None)
     budgets = _checked_budgets(budgets)
     # sweep the budgets in increasing order, each solve warm from the previous basis (the
     # first starts from the greedy crash basis); measured a little cheaper than decreasing
@@ -150,6 +175,7 @@ class _Sweep:
 
     def __init__(self, model, solver, budgets: list[float], on_progress) -> None:
         self.model, self.solver, self.budgets = model, solver, budgets
+        self.world = risk.draw_world(model.lines, FRONTIER_SCENARIOS)
         self.on_progress = on_progress
         self.out: list[dict | None] = [None] * len(budgets)
         self.done = 0
@@ -169,7 +195,7 @@ class _Sweep:
         self.solver.set_row_upper(m.budget_row, b)
         m.row_ub[m.budget_row] = b
         sol = self.solver.solve()
-        self.out[i] = _point_or_status(m, sol, b)
+        self.out[i] = _point_or_status(m, sol, b, self.world)
         self._progress()
         return sol
 
@@ -195,7 +221,8 @@ class _Sweep:
             rsol = rs.solve()
             if rsol.optimal and reduced.certify(rsol.row_dual):
                 x = reduced.full_x(rsol.x)
-                self.out[i] = {"status": "optimal", **_point(self.model, replace(rsol, x=x), b)}
+                point = _point(self.model, replace(rsol, x=x), b, self.world)
+                self.out[i] = {"status": "optimal", **point}
                 self._progress()
             else:  # not provably optimal on the reduced LP: solve the full one
                 self.full(i)
@@ -206,11 +233,11 @@ class _Sweep:
         return [p for p in self.out if p is not None]
 
 
-def _point_or_status(model, sol: Solution, b: float) -> dict:
+def _point_or_status(model, sol: Solution, b: float, world=None) -> dict:
     if sol.optimal:
-        return {"status": "optimal", **_point(model, sol, b)}
+        return {"status": "optimal", **_point(model, sol, b, world)}
     if sol.status == "time_limit" and sol.has_plan and sol.gap is not None:
-        return {"status": "time_limit", **_point(model, sol, b), "gap": sol.gap}
+        return {"status": "time_limit", **_point(model, sol, b, world), "gap": sol.gap}
     if sol.status == "infeasible":
         return {
             "status": "infeasible",
@@ -220,6 +247,7 @@ def _point_or_status(model, sol: Solution, b: float) -> dict:
             "cost_per_result": None,
             "marginal_cost_per_result": None,
             "marginal_results_per_unit": None,
+            **({} if world is None else dict.fromkeys(risk.BAND_KEYS)),
         }
     raise SolverError(f"the solver stopped at budget {b:g} (status: {sol.status})")
 
@@ -231,18 +259,30 @@ def min_budget_for_results(
     *,
     solver: str | None = None,
     time_limit: float | None = None,
+    confidence: float | None = None,
 ) -> Plan:
     """Find the smallest spend that reaches ``target`` results under the rules (the budget aside).
 
-    Returns the plan at that budget (``plan.budget`` = the spend found). If the target is out
-    of reach, InfeasibleError says how many results the rules allow at most. ``time_limit``
+    Returns the plan at that budget (``plan.budget`` = the spend found), with the chance of
+    reaching the target (``target_probability``). If the target is out of reach,
+    InfeasibleError says how many results the rules allow at most. ``time_limit``
     (seconds, default 60) bounds the two solves together; an on/off search cut short gives a
-    plan with status ``time_limit`` and the proven gap of the spend found.
+    plan with status ``time_limit`` and the proven gap of the spend found. With
+    ``confidence`` (a probability) the budget is the least at which the plan reaches the
+    target with that chance (``optimizer/chance.py``).
     """
     spec = _spec(spec)
     target = float(target)
     if not target > 0:
         raise SpecError(f"target results: must be above 0, got {target:g}")
+    if confidence is not None:
+        from .chance import check_confidence, min_budget_for_chance
+
+        confidence = check_confidence(confidence)
+        start = min_budget_for_results(curves, spec, target, solver=solver, time_limit=time_limit)
+        return min_budget_for_chance(
+            curves, spec, target, confidence, start=start, solver=solver, time_limit=time_limit
+        )
     t0 = time.perf_counter()
     model = build_model(curves, spec, target_results=target)
     s = make_solver(model, solver, time_limit=time_limit)
@@ -285,8 +325,8 @@ def min_budget_for_results(
         )
     # the least spend reaching the target, spread for results whatever the spec's objective
     # (a value or profit objective would stop short of the target at that spend)
-    at = replace(spec.with_budget(max(need, 1e-9)), objective="results")
-    plan = allocate(curves, at, solver=solver, time_limit=left)
+    at = replace(spec.with_budget(max(need, 1e-9)), objective="results", alpha=None)
+    plan = allocate(curves, at, solver=solver, time_limit=left, with_ranges=False)
     if sol.status == "time_limit":  # the spend found may not be the least: say by how much
         plan = time_limited(plan, sol)
     if spec.objective != "results":
@@ -295,4 +335,4 @@ def min_budget_for_results(
             f"it, so the objective '{spec.objective}' does not apply"
         )
         plan = replace(plan, notes=(*plan.notes, note))
-    return replace(plan, target_results=target)
+    return risk.with_ranges(replace(plan, target_results=target), curves)

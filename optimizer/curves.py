@@ -24,6 +24,9 @@ MAX_RESULTS = 1e15
 #: relative tolerance on slope increases (floating noise in curves written by other tools)
 CONCAVITY_RTOL = 1e-9
 
+#: the forecast's log-scale error variance is capped here (a factor of about 4 either way)
+MAX_LOG_VAR = 2.0
+
 Point = tuple[float, float]
 
 
@@ -165,6 +168,59 @@ class LineNamed:
 
 
 @dataclass(frozen=True, slots=True)
+class Spread:
+    """What a forecast knows of one line's uncertainty (a curve line's ``spread``).
+
+    At spend ``s`` the line's expected results are the curve's times ``exp(e - v/2)``, where
+    the forecast's own log-scale error ``e = sqrt(level_var)·z1 + (ln s - log_spend_centre)
+    ·elasticity_se·z2`` has variance ``v`` (at most :data:`MAX_LOG_VAR`); ``z1`` and ``z2``
+    are standard normals shared by every period of the line's network × segment (the same
+    fitted level and slope). Results are then counts around that mean with negative-binomial
+    ``dispersion`` (variance ``mu + dispersion·mu²``), independent from period to period.
+    See docs/design.md, "Response curves (JSON)", and ``optimizer/risk.py``.
+    """
+
+    level_var: float
+    log_spend_centre: float
+    elasticity_se: float
+    dispersion: float
+
+    def __post_init__(self) -> None:
+        for name in ("level_var", "log_spend_centre", "elasticity_se", "dispersion"):
+            v = getattr(self, name)
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            if not ok or (name != "log_spend_centre" and v < 0) or abs(v) > 1e6:
+                raise CurveError(
+                    f"spread.{name} must be a finite number"
+                    + ("" if name == "log_spend_centre" else " >= 0")
+                    + f" (at most 1e6 in size), got {v!r}"
+                )
+            object.__setattr__(self, name, float(v))
+
+    @classmethod
+    def from_dict(cls, raw, where: str) -> Spread:
+        """Read a line's ``spread`` object; CurveError naming the line when it is malformed."""
+        keys = ("level_var", "log_spend_centre", "elasticity_se", "dispersion")
+        if not isinstance(raw, Mapping) or sorted(raw) != sorted(keys):
+            raise CurveError(
+                f"{where}: 'spread' must be an object with exactly the keys {', '.join(keys)}"
+            )
+        try:
+            return cls(*(raw[k] for k in keys))
+        except CurveError as e:
+            raise CurveError(f"{where}: {e}") from None
+
+    def to_dict(self) -> dict:
+        """Return the JSON object of the spread."""
+        return {
+            "level_var": self.level_var,
+            "log_spend_centre": self.log_spend_centre,
+            "elasticity_se": self.elasticity_se,
+            "dispersion": self.dispersion,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CurveLine(LineNamed):
     """One line (network x segment x period) and its concave response curve."""
 
@@ -176,6 +232,7 @@ class CurveLine(LineNamed):
     low: tuple[Point, ...] | None = None
     high: tuple[Point, ...] | None = None
     flags: tuple[str, ...] = ()
+    spread: Spread | None = None
 
     def __post_init__(self) -> None:
         for name in ("network", "segment", "period"):
@@ -192,6 +249,8 @@ class CurveLine(LineNamed):
         if self.value_per_result is not None:
             object.__setattr__(self, "value_per_result", _value(self.value_per_result, where))
         object.__setattr__(self, "flags", _flags(self.flags, where))
+        if self.spread is not None and not isinstance(self.spread, Spread):
+            object.__setattr__(self, "spread", Spread.from_dict(self.spread, where))
 
     @property
     def max_spend(self) -> float:
@@ -232,6 +291,8 @@ class CurveLine(LineNamed):
             d["high"] = [list(p) for p in self.high]
         if self.flags:
             d["flags"] = list(self.flags)
+        if self.spread is not None:
+            d["spread"] = self.spread.to_dict()
         return d
 
 
@@ -409,7 +470,17 @@ def _text(value, where: str) -> str:
 
 
 _LINE_KEYS = frozenset(
-    {"network", "segment", "period", "points", "value_per_result", "low", "high", "flags"}
+    {
+        "network",
+        "segment",
+        "period",
+        "points",
+        "value_per_result",
+        "low",
+        "high",
+        "flags",
+        "spread",
+    }
 )
 
 
@@ -435,6 +506,7 @@ def _line(raw, i: int, source: str) -> CurveLine:
             low=raw.get("low"),
             high=raw.get("high"),
             flags=raw.get("flags") or (),
+            spread=raw.get("spread"),
         )
     except CurveError as e:
         raise CurveError(f"{source}: lines[{i}]: {e}") from None

@@ -15,7 +15,7 @@ of extra room.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -54,10 +54,13 @@ class PlanLine:
     marginal_cost_per_result: float | None
     max_spend: float
     limited_by: Reason | None = None
+    #: P10 and P90 of the line's results (``optimizer/risk.py``; None: no ranges made)
+    results_p10: float | None = None
+    results_p90: float | None = None
 
     def to_dict(self) -> dict:
-        """Return the line as its Plan JSON object."""
-        return {
+        """Return the line as its Plan JSON object (the range only when one was made)."""
+        d = {
             "network": self.network,
             "segment": self.segment,
             "period": self.period,
@@ -68,6 +71,9 @@ class PlanLine:
             "max_spend": self.max_spend,
             "limited_by": None if self.limited_by is None else self.limited_by.to_dict(),
         }
+        if self.results_p10 is not None:
+            d["results_p10"], d["results_p90"] = self.results_p10, self.results_p90
+        return d
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,15 @@ class Plan:
     #: the budget left unspent and what stopped more spend (see :func:`unspent_of`)
     unspent: Mapping = field(default_factory=dict)
     expected_profit: float | None = None
+    #: P10 / P50 / P90 of the results (total, per network, segment, period) and of the cost
+    #: per result, simulated (``optimizer/risk.py``); None when not made
+    ranges: Mapping | None = None
+    #: the chance of reaching ``target_results`` (in the same simulation)
+    target_probability: float | None = None
+    #: the chance asked for (``--confidence``): the budget is the least that reaches it
+    target_confidence: float | None = None
+    #: a risk-aware plan's figures beside the mean plan's (``objective: cvar``)
+    risk: Mapping | None = None
 
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
         """Sum spend and results per network, segment or period (``kind`` is one of those)."""
@@ -191,6 +206,9 @@ class Plan:
             d["other_results"] = dict(self.other_results)
         if self.target_results is not None:
             d["target_results"] = self.target_results
+        for key in ("ranges", "target_probability", "target_confidence", "risk"):
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
         return d
 
 
@@ -302,7 +320,9 @@ def _line_spend(model: Model, sol: Solution) -> np.ndarray:
     return spend
 
 
-def _plan_lines(model: Model, spend: np.ndarray, reasons: list[Reason]) -> list[PlanLine]:
+def _plan_lines(
+    model: Model, spend: np.ndarray, reasons: Sequence[Reason | None]
+) -> list[PlanLine]:
     """Return the plan's lines: spend, results, the cost of the next result and the reason."""
     results, mslope = line_results(model, spend)
     lines = []

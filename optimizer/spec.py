@@ -45,6 +45,8 @@ class PlanSpec:
 
     budget: float
     objective: str = "results"
+    #: objective cvar: the share of worst scenarios whose mean it raises (None: 0.1)
+    alpha: float | None = None
     networks: Mapping[str, GroupRule] = field(default_factory=dict)
     segments: Mapping[str, GroupRule] = field(default_factory=dict)
     periods: Mapping[str, GroupRule] = field(default_factory=dict)

@@ -6,9 +6,12 @@ at equal steps of results (better than equal steps of spend).
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
-from .curves import CurveLine, Curves
+from .curves import CurveLine, Curves, Spread
 
 
 def saturation_points(a: float, k: float, tiers: int, reach: float = 0.95) -> list[list[float]]:
@@ -31,10 +34,14 @@ def synthetic_curves(
     currency: str = "EUR",
     result_type: str = "purchases",
     value: bool = False,
+    spread: bool = False,
 ) -> Curves:
     """Build ``networks x segments x periods`` seeded lines of ``tiers`` tiers each.
 
-    Periods are ISO weeks of 2027; with ``value`` every line gets a ``value_per_result``.
+    Periods are ISO weeks of 2027; with ``value`` every line gets a ``value_per_result``; with
+    ``spread`` a forecast's uncertainty (:class:`~optimizer.curves.Spread`: each network x
+    segment's level and slope known to a few percent, its history's spend somewhere in the
+    curve's first half).
     """
     rng = np.random.default_rng(seed)
     lines = []
@@ -42,6 +49,7 @@ def synthetic_curves(
     for n in range(networks):
         seg_mult = rng.uniform(0.6, 1.6, segments)
         for s in range(segments):
+            sp = _spread(rng) if spread else None
             for p in range(periods):
                 cpr0 = net_cpr[n] * seg_mult[s] * rng.uniform(0.85, 1.15)
                 k = float(rng.uniform(500, 4000))
@@ -53,9 +61,22 @@ def synthetic_curves(
                         period=f"2027-W{p + 1:02d}",
                         points=tuple((x, y) for x, y in saturation_points(a, k, tiers)),
                         value_per_result=float(rng.uniform(20, 80)) if value else None,
+                        spread=None
+                        if sp is None
+                        else replace(sp, log_spend_centre=math.log(k) + sp.log_spend_centre),
                     )
                 )
     return Curves(lines=tuple(lines), currency=currency, result_type=result_type)
+
+
+def _spread(rng) -> Spread:
+    """Return a seeded line's uncertainty; its centre is relative to the curve's scale k."""
+    return Spread(
+        level_var=float(rng.uniform(0.0005, 0.02)),
+        log_spend_centre=float(rng.uniform(-2.0, 0.0)),
+        elasticity_se=float(rng.uniform(0.02, 0.2)),
+        dispersion=float(rng.uniform(0.0, 0.03)),
+    )
 
 
 def benchmark_spec_dict(curves: Curves, budget_share: float = 0.5) -> dict:

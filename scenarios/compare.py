@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from optimizer import Plan, PlanConstraint, PlanSpec
+from optimizer import Curves, Plan, PlanConstraint, PlanSpec
+from optimizer.risk import beats, plan_simulation
 
 from .errors import ScenarioError
 from .exports.plan import cost_per_result, number
@@ -37,6 +38,9 @@ class PlanCase:
     diagnosis: Sequence = ()
     source: str | None = None
     written_spec: Mapping | None = None
+    #: the curves the plan was made on (its worlds: the chance it beats the base); None for a
+    #: plan read from a file
+    curves: Curves | None = None
 
     def spec_as_written(self) -> Mapping:
         """Return the spec as its source writes it (``spec.to_dict()`` when not known)."""
@@ -181,9 +185,11 @@ def compare_plans(cases: Sequence[PlanCase]) -> dict:
     """Compare every case with the first (the base) and return a JSON-ready dict.
 
     ``{"base": NAME, "currency", "result_type", "cases": [{name, status, budget,
-    total_spend, expected_results, cost_per_result, delta: {...}, moved: {networks,
-    segments}, spec_changes, overrides, rules, error, diagnosis}]}``; ``delta`` and the
-    ``change`` columns are over/(under) the base (positive = more than the base).
+    total_spend, expected_results, results_p10, results_p90, cost_per_result,
+    beats_base_probability, delta: {...}, moved: {networks, segments}, spec_changes,
+    overrides, rules, error, diagnosis}]}``; ``delta`` and the ``change`` columns are
+    over/(under) the base (positive = more than the base); ``beats_base_probability`` is the
+    chance the case's results beat the base's (:func:`beats_base`).
     """
     if not cases:
         return {"base": None, "cases": []}
@@ -217,6 +223,12 @@ def _case_entry(c: PlanCase, base: PlanCase) -> dict:
                 for k in ("status", "budget", "total_spend", "expected_results", "cost_per_result")
             }
         )
+        r = c.plan.ranges or {}
+        total = r.get("total") if r.get("source") not in (None, "none") else None
+        entry["results_p10"], entry["results_p90"] = (
+            (total or {}).get("p10"),
+            (total or {}).get("p90"),
+        )
     if c is base:
         return entry
     # the effective spec already holds the overrides' rules, budget and exclusions
@@ -225,6 +237,7 @@ def _case_entry(c: PlanCase, base: PlanCase) -> dict:
         {"overrides": {"cost_per_result": c.overrides.get("cost_per_result", {})}},
     )
     if c.plan is not None and base.plan is not None:
+        entry["beats_base_probability"] = beats_base(c, base)
         bt, t = plan_totals(base.plan), plan_totals(c.plan)
         entry["delta"] = {
             k: _delta(bt[k], t[k])
@@ -236,3 +249,20 @@ def _case_entry(c: PlanCase, base: PlanCase) -> dict:
         }
         entry["rules"] = _rules(base.plan, c.plan)
     return entry
+
+
+def beats_base(case: PlanCase, base: PlanCase) -> float | None:
+    """Return the chance that ``case``'s results beat the base's, world by world.
+
+    Both plans are simulated in the same worlds of the forecast's uncertainty
+    (``optimizer/risk.py``: draws seeded by the lines' names), so what the two plans share
+    (a network's level error) moves both alike. None when a plan comes without its curves
+    (read from a file) or neither curve set carries any uncertainty.
+    """
+    if case.curves is None or base.curves is None or case.plan is None or base.plan is None:
+        return None
+    sim = plan_simulation(case.plan, case.curves)
+    ref = plan_simulation(base.plan, base.curves)
+    if sim.world.kind == "none" and ref.world.kind == "none":
+        return None
+    return beats(sim, ref)

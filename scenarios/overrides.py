@@ -8,10 +8,10 @@ exclusions into it and reads the result into a :class:`~optimizer.PlanSpec`, onc
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from optimizer import CurveLine, Curves, PlanSpec
+from optimizer import Curves, PlanSpec
 
 from .errors import ScenarioFileError
 from .files import Overrides, apply_budget_change, deep_merge
@@ -54,17 +54,9 @@ def scale_results(
         if m == 1.0:
             lines.append(ln)
             continue
+        # every other field (value, flags, the forecast's spread) is the line's own
         lines.append(
-            CurveLine(
-                network=ln.network,
-                segment=ln.segment,
-                period=ln.period,
-                points=scaled(ln.points, m),
-                value_per_result=ln.value_per_result,
-                low=scaled(ln.low, m),
-                high=scaled(ln.high, m),
-                flags=ln.flags,
-            )
+            replace(ln, points=scaled(ln.points, m), low=scaled(ln.low, m), high=scaled(ln.high, m))
         )
     return Curves(
         lines=tuple(lines),

@@ -7,17 +7,41 @@ import json
 from .compare import OVER_UNDER
 from .exports.charts import frontier_png, response_curves_png, spend_chart_png
 from .exports.html import (
+    RESULTS_RANGE,
+    chance_text,
     curve_ends_paragraph,
     esc,
     img,
     ledger_section,
     lines_table,
     page,
+    range_text,
+    ranges_paragraphs,
     rules_table,
     table,
     unspent_paragraph,
 )
-from .exports.plan import plan_rows, totals
+from .exports.plan import number, plan_rows, total_range, totals
+
+#: the header of the chance a variant's results beat the base's, world by world
+BEATS = "chance it beats the base"
+
+
+def _range_cells(run, name: str) -> list[str]:
+    """Return a variant's P10-P90 of total results and its chance of beating the base.
+
+    "-" where unknown: no plan, no ranges, the base itself or a comparison without it.
+    """
+    v = next((v for v in run.variants if v.name == name), None)
+    plan = None if v is None else v.plan
+    ranges = {"ranges": getattr(plan, "ranges", None)}  # all total_range reads
+    ranged = "-" if plan is None else range_text(*total_range(ranges))
+    comp = run.comparison
+    case = next((c for c in comp["cases"] if c.get("name") == name), None)
+    chance = None
+    if case is not None and name != comp.get("base"):
+        chance = number(case.get("beats_base_probability"))
+    return [ranged, chance_text(chance)]
 
 
 def _comparison(run) -> str:
@@ -30,6 +54,8 @@ def _comparison(run) -> str:
         f"results {OVER_UNDER}",
         "cost per result",
         f"CPR {OVER_UNDER}",
+        RESULTS_RANGE,
+        BEATS,
     ]
     rows = []
     for c in run.comparison["cases"]:
@@ -44,31 +70,53 @@ def _comparison(run) -> str:
                 d.get("expected_results"),
                 c.get("cost_per_result"),
                 d.get("cost_per_result"),
+                *_range_cells(run, c["name"]),
             ]
         )
     parts = [table(head, rows)]
     for c in run.comparison["cases"][1:]:
-        moved = (c.get("moved") or {}).get("networks") or []
-        changes = c.get("spec_changes") or []
-        if not (moved or changes or c.get("error")):
-            continue
-        parts.append(f"<h3>{esc(c['name'])} against {esc(run.comparison['base'])}</h3>")
-        if changes:
-            parts.append(
-                table(
-                    ["rule", "base", "variant"],
-                    [[ch["path"], ch["base"], ch["variant"]] for ch in changes],
-                )
+        parts.append(_against_base(c, run.comparison["base"]))
+    return "".join(parts)
+
+
+def _against_base(c: dict, base: str) -> str:
+    """Show a variant's rule changes, overrides and money moved against the base (or "")."""
+    moved = (c.get("moved") or {}).get("networks") or []
+    changes = c.get("spec_changes") or []
+    if not (moved or changes or c.get("error")):
+        return ""
+    parts = [f"<h3>{esc(c['name'])} against {esc(base)}</h3>"]
+    if changes:
+        parts.append(
+            table(
+                ["rule", "base", "variant"],
+                [[ch["path"], ch["base"], ch["variant"]] for ch in changes],
             )
-        if c.get("overrides"):
-            parts.append(f"<p class=note>overrides: {esc(json.dumps(c['overrides']))}</p>")
-        if moved:
-            parts.append(
-                table(
-                    ["network", "base spend", "spend", f"spend {OVER_UNDER}"],
-                    [[m["name"], m["base_spend"], m["spend"], m["change"]] for m in moved],
-                )
+        )
+    if c.get("overrides"):
+        parts.append(f"<p class=note>overrides: {esc(json.dumps(c['overrides']))}</p>")
+    if moved:
+        parts.append(
+            table(
+                ["network", "base spend", "spend", f"spend {OVER_UNDER}"],
+                [[m["name"], m["base_spend"], m["spend"], m["change"]] for m in moved],
             )
+        )
+    return "".join(parts)
+
+
+def _no_plan(v) -> str:
+    """Say why a variant has no plan, with its diagnosis (the rules that cannot all hold)."""
+    parts = [f"<p class=bad>No plan: {esc(v.error)}</p>"]
+    items = [it if isinstance(it, dict) else {"message": str(it)} for it in v.diagnosis]
+    if items:
+        keys = ("rule", "needed", "available", "relax_by", "message")
+        parts.append(
+            table(
+                ["rule", "needed", "available", "relax by", "message"],
+                [[i.get(k) for k in keys] for i in items],
+            )
+        )
     return "".join(parts)
 
 
@@ -77,42 +125,15 @@ def _variant(run, v, first: bool) -> str:
     if v.notes:
         parts.append("<p class=note>" + esc("; ".join(v.notes)) + "</p>")
     if v.plan is None:
-        parts.append(f"<p class=bad>No plan: {esc(v.error)}</p>")
-        items = [it if isinstance(it, dict) else {"message": str(it)} for it in v.diagnosis]
-        if items:
-            parts.append(
-                table(
-                    ["rule", "needed", "available", "relax by", "message"],
-                    [
-                        [
-                            i.get("rule"),
-                            i.get("needed"),
-                            i.get("available"),
-                            i.get("relax_by"),
-                            i.get("message"),
-                        ]
-                        for i in items
-                    ],
-                )
-            )
-        return "".join(parts)
+        return "".join(parts) + _no_plan(v)
     d = v.plan.to_dict()  # the HTML edge: the Plan read once into its Plan JSON
     t = totals(d)
     rows = plan_rows(d)
-    parts.append(
-        table(
-            ["status", "budget", "total spend", "expected results", "cost per result"],
-            [
-                [
-                    t["status"],
-                    t["budget"],
-                    t["total_spend"],
-                    t["expected_results"],
-                    t["cost_per_result"],
-                ]
-            ],
-        )
-    )
+    heads = ["status", "budget", "total spend", "expected results", "cost per result"]
+    keys = ("status", "budget", "total_spend", "expected_results", "cost_per_result")
+    cells = [*(t[k] for k in keys), *_range_cells(run, v.name)]
+    parts.append(table([*heads, RESULTS_RANGE, BEATS], [cells]))
+    parts.append(ranges_paragraphs(d, note=first))
     parts.append(
         img(
             spend_chart_png(rows, t["currency"], f"{v.name}: spend by network and period"),

@@ -91,6 +91,7 @@ class VariantRun:
             error=self.error,
             diagnosis=self.diagnosis,
             written_spec=self.written_spec,
+            curves=self.curves,
         )
 
     def to_dict(self) -> dict:

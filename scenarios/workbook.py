@@ -3,9 +3,11 @@
 Sheets and their named Excel Tables (Power Query reads them by name):
 
 =============  ===================================================================
-Summary        ``Summary``: one row per variant (status, budget, spend, results, CPR)
+Summary        ``Summary``: one row per variant (status, budget, spend, results, CPR, the
+               P10 and P90 of its results, the chance it beats the base)
 Comparison     ``Comparison``: each variant against the base, "Over/(under) base"
-               columns; ``MoneyMoved``: spend per network and segment, base vs variant
+               columns, P10 / P90 and the chance it beats the base; ``MoneyMoved``:
+               spend per network and segment, base vs variant
 Lines          ``Lines``: every plan line of every variant (variant column first)
 Flighting      ``Flighting_<variant>``: network x segment rows, period columns, a total
                column; the period totals in a bold row below each table (values)
@@ -16,7 +18,9 @@ Assumptions    ``ForecastCPR``: per line the forecast cost per result (first and
                changes; ``CurvePoints``: the response curve points
 =============  ===================================================================
 
-Every cell holds a value (no formulas); every text cell is neutralised.
+Every cell holds a value (no formulas); every text cell is neutralised. The chance a variant
+beats the base (``beats_base_probability`` of its comparison case) is an empty cell for the
+base and when unknown, as are P10 and P90 when its plan has no ranges.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from .compare import OVER_UNDER
-from .exports.plan import CSV_COLUMNS, plan_rows, totals
+from .exports.plan import CSV_COLUMNS, number, plan_rows, total_range, totals
 from .exports.xlsx import (
     BOLD,
     SUMMARY_COLUMNS,
@@ -51,7 +55,7 @@ def scenario_workbook(run) -> Workbook:
     ws = wb.active
     ws.title = "Summary"
     _summary_sheet(ws, run, plans)
-    _comparison_sheet(wb.create_sheet("Comparison"), run.comparison)
+    _comparison_sheet(wb.create_sheet("Comparison"), run.comparison, plans)
     _lines_sheet(wb.create_sheet("Lines"), plans)
     _flighting_sheet(wb.create_sheet("Flighting"), plans)
     _rules_sheet(wb.create_sheet("Rules"), plans)
@@ -62,13 +66,31 @@ def scenario_workbook(run) -> Workbook:
     return wb
 
 
+#: the range of a variant's total results and the chance it beats the base (both sheets)
+RANGE_COLUMNS = ("results_p10", "results_p90", "chance_beats_base")
+
+
+def _range_cells(comp: dict, name: str, plan_json: dict | None) -> list:
+    """Return the P10 and P90 of a variant's total results and the chance it beats the base.
+
+    None where unknown: no plan, no ranges, the base itself or a comparison without it.
+    """
+    p10, p90 = (None, None) if plan_json is None else total_range(plan_json)
+    case = next((c for c in comp.get("cases") or [] if c.get("name") == name), None)
+    chance = None
+    if case is not None and name != comp.get("base"):
+        chance = number(case.get("beats_base_probability"))
+    return [p10, p90, chance]
+
+
 def _summary_sheet(ws, run, plans: dict[str, dict]) -> None:
-    """Write one row per variant: status, budget, spend, results, CPR, notes or error."""
+    """Write one row per variant: status, budget, spend, results, CPR, ranges, notes or error."""
     rows = []
     for v in run.variants:
+        ranges = _range_cells(run.comparison, v.name, plans.get(v.name))
         if v.name in plans:
             t = totals(plans[v.name])
-            rows.append([v.name, *(t[k] for k in SUMMARY_COLUMNS), "; ".join(v.notes)])
+            rows.append([v.name, *(t[k] for k in SUMMARY_COLUMNS), *ranges, "; ".join(v.notes)])
         else:
             status = "infeasible" if v.diagnosis else "error"
             rows.append(
@@ -81,26 +103,39 @@ def _summary_sheet(ws, run, plans: dict[str, dict]) -> None:
                     None,
                     run.curves.currency,
                     run.curves.result_type,
+                    *ranges,
                     v.error,
                 ]
             )
-    add_table(ws, "Summary", ["variant", *SUMMARY_COLUMNS, "notes"], rows)
+    add_table(ws, "Summary", ["variant", *SUMMARY_COLUMNS, *RANGE_COLUMNS, "notes"], rows)
     autosize(ws)
 
 
-def _comparison_sheet(ws, comp: dict) -> None:
-    """Write each variant against the base ("Over/(under) base"), then the money moved."""
-    head = [
-        "variant",
-        "status",
-        "total_spend",
-        f"spend {OVER_UNDER}",
-        "expected_results",
-        f"results {OVER_UNDER}",
-        "cost_per_result",
-        f"cost per result {OVER_UNDER}",
-        "rule changes",
-    ]
+COMPARISON_HEAD = (
+    "variant",
+    "status",
+    "total_spend",
+    f"spend {OVER_UNDER}",
+    "expected_results",
+    f"results {OVER_UNDER}",
+    "cost_per_result",
+    f"cost per result {OVER_UNDER}",
+    *RANGE_COLUMNS,
+    "rule changes",
+)
+COMPARISON_FORMATS = {
+    COMPARISON_HEAD[3]: "#,##0.00;(#,##0.00)",
+    COMPARISON_HEAD[5]: "#,##0.0;(#,##0.0)",
+    COMPARISON_HEAD[7]: "#,##0.00;(#,##0.00)",
+}
+
+
+def _comparison_sheet(ws, comp: dict, plans: dict[str, dict]) -> None:
+    """Write each variant against the base ("Over/(under) base"), then the money moved.
+
+    Each variant's P10 and P90 of total results and its chance of beating the base sit
+    beside its differences.
+    """
     body = []
     for c in comp["cases"]:
         d = c.get("delta") or {}
@@ -117,15 +152,11 @@ def _comparison_sheet(ws, comp: dict) -> None:
                 d.get("expected_results"),
                 c.get("cost_per_result"),
                 d.get("cost_per_result"),
+                *_range_cells(comp, c["name"], plans.get(c["name"])),
                 changes,
             ]
         )
-    fm = {
-        head[3]: "#,##0.00;(#,##0.00)",
-        head[5]: "#,##0.0;(#,##0.0)",
-        head[7]: "#,##0.00;(#,##0.00)",
-    }
-    last, _ = add_table(ws, "Comparison", head, body, formats=fm)
+    last, _ = add_table(ws, "Comparison", COMPARISON_HEAD, body, formats=COMPARISON_FORMATS)
     _moved_table(ws, comp, last + 3)
     autosize(ws)
 

@@ -308,6 +308,26 @@ def request_spec(data: Mapping) -> PlanSpec:
     return spec_from_mapping(data, source="spec")
 
 
+def solve_plan(req: PlanRequest, curves: Curves, spec: PlanSpec, solver: str, limit: float) -> Plan:
+    """Return the plan a request asks for: at the spec's budget, or the least reaching a target.
+
+    With ``target_results``, ``optimizer.min_budget_for_results`` (with ``confidence``: the
+    least budget reaching it with that probability), as ``adplan optimize --target-results``.
+    """
+    from optimizer import allocate, min_budget_for_results
+
+    if req.target_results is None:
+        return allocate(curves, spec, solver=solver, time_limit=limit)
+    return min_budget_for_results(
+        curves,
+        spec,
+        req.target_results,
+        solver=solver,
+        time_limit=limit,
+        confidence=req.confidence,
+    )
+
+
 # -- operations -----------------------------------------------------------------------------
 
 
@@ -323,9 +343,7 @@ def make_plan(
     spec = request_spec(req.spec)
     prob = problem_curves(req, default_curves, settings, server_history)
     spec.check(prob.curves)
-    from optimizer import allocate
-
-    plan = allocate(prob.curves, spec, solver=solver, time_limit=solver_time_limit(settings))
+    plan = solve_plan(req, prob.curves, spec, solver, solver_time_limit(settings))
     result = json_safe(plan.to_dict())
     if prob.warnings:
         result["warnings"] = list(prob.warnings)

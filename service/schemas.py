@@ -15,6 +15,9 @@ control characters in any name the service stores (:data:`Name`, :func:`no_contr
 the check of ``optimizer.values.control_char_message``).
 
 :class:`ErrorBody` is the body of every error response, documented on every operation.
+Answers are open objects (the Plan JSON may gain keys); their parts are documented key by key
+(:class:`PlanLineOut`, :class:`RangesOut`, :class:`RiskOut`, :class:`FrontierPointOut`) with
+:class:`DocumentedAs`, so a stored plan is sent as it was saved, never re-shaped.
 
 Dates (``from``, ``to``) are :data:`~scenarios.forecast_inputs.PlanDate`
 (``optimizer.periods.plan_day``, the one parser of the dates users type: YYYY-MM-DD within
@@ -30,7 +33,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError, core_schema
 
 from optimizer.values import control_char_message
 from scenarios.forecast_inputs import DEFAULT_CAP_MULTIPLE, CapMultiple, HistoryDate, PlanDate
@@ -72,6 +75,27 @@ class _Strict(BaseModel):
 # curves -----------------------------------------------------------------------------------
 
 
+SpreadNumber = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+
+
+class SpreadBody(_Strict):
+    """A line's uncertainty as the forecast fitted it (docs/design.md, "Response curves").
+
+    At spend ``s`` the log-scale error has variance ``level_var + ((ln s -
+    log_spend_centre) * elasticity_se)**2``; results are then counts with negative-binomial
+    ``dispersion``.
+    """
+
+    level_var: SpreadNumber = Field(description="variance of the fitted level (log scale)")
+    log_spend_centre: Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)] = Field(
+        description="ln of the spend where the level was fitted"
+    )
+    elasticity_se: SpreadNumber = Field(description="standard error of the fitted elasticity")
+    dispersion: SpreadNumber = Field(
+        description="negative-binomial dispersion: variance mu + dispersion * mu^2"
+    )
+
+
 class CurveLineBody(_Strict):
     """One response curve: expected results against spend for a network, segment and period."""
 
@@ -80,9 +104,18 @@ class CurveLineBody(_Strict):
     period: Name
     points: list[Point] = Field(min_length=2, description="[spend, results] pairs from [0, 0]")
     value_per_result: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    low: list[Point] | None = Field(default=None, min_length=2)
-    high: list[Point] | None = Field(default=None, min_length=2)
+    low: list[Point] | None = Field(
+        default=None, min_length=2, description="the 10th percentile curve (the results band)"
+    )
+    high: list[Point] | None = Field(
+        default=None, min_length=2, description="the 90th percentile curve (the results band)"
+    )
     flags: list[Annotated[str, Field(max_length=200), Text]] | None = None
+    spread: SpreadBody | None = Field(
+        default=None,
+        description="what the forecast knows of the line's uncertainty (curves forecast by "
+        "adplan); plans simulate their ranges from it, else from low/high",
+    )
 
 
 class CurvesBody(BaseModel):
@@ -151,6 +184,8 @@ class ResultsFloorBody(_Strict):
 
 Positive = Annotated[float, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 NonNegative = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+#: a probability strictly between 0 and 1 (cvar's alpha, a target's confidence)
+Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
 
 
 class LineValueBody(_Strict):
@@ -198,11 +233,17 @@ class MarginalCeilingsBody(_Strict):
 
 
 class _SpecFields(_Strict):
-    objective: Literal["results", "value", "profit"] | None = Field(
+    objective: Literal["results", "value", "profit", "cvar"] | None = Field(
         default=None,
         description="results (the default): the most results; value: the most value "
         "(results x value_per_result); profit: the most value minus spend (the budget is a "
-        "limit it need not reach)",
+        "limit it need not reach); cvar: a risk-aware plan, the most results in its worst "
+        "alpha share of scenarios (not with min_line_spend or max_active_lines)",
+    )
+    alpha: Probability | None = Field(
+        default=None,
+        description="objective cvar only: the share of worst scenarios whose mean results the "
+        "plan raises (0.1, the default: the worst 10%)",
     )
     value_per_result: NonNegative | ResultValuesBody | None = Field(
         default=None,
@@ -246,8 +287,16 @@ class DocumentedAs:
         self.model = model
 
     def __get_pydantic_json_schema__(self, _core_schema, handler):
-        """Return the JSON schema of ``model`` instead of that of the annotated type."""
-        return handler(self.model.__pydantic_core_schema__)
+        """Return the JSON schema of ``model`` instead of that of the annotated type.
+
+        Always a reference to the model's own schema (a component in the OpenAPI document):
+        a model without nested models would otherwise be written out in place.
+        """
+        schema = self.model.__pydantic_core_schema__
+        if schema["type"] != "definitions" and "ref" in schema:
+            ref = core_schema.definition_reference_schema(schema["ref"])
+            schema = core_schema.definitions_schema(ref, [schema])
+        return handler(schema)
 
 
 def _inline_floor_curves(spec: dict[str, Any]) -> dict[str, Any]:
@@ -355,11 +404,27 @@ class PlanRequest(_HistorySpan, _SolverChoice):
     curves: CurvesIn | None = None
     spec: SpecIn
     name: Name | None = Field(default=None, description="a label kept with the plan")
+    target_results: Positive | None = Field(
+        default=None,
+        description="find the smallest budget whose plan reaches this many results (the "
+        "spec's budget is then not a limit); the plan has target_results and "
+        "target_probability",
+    )
+    confidence: Probability | None = Field(
+        default=None,
+        description="with target_results: the smallest budget whose plan reaches the target "
+        "with this probability (0.9: in 9 scenarios out of 10); the plan has "
+        "target_confidence",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> PlanRequest:
         if self.curves is not None and self.history is not None:
             raise ValueError("give either 'curves' or 'history', not both")
+        if self.confidence is not None and self.target_results is None:
+            raise ValueError(
+                "'confidence' needs 'target_results' (the results to reach with that probability)"
+            )
         self._check_span()
         return self
 
@@ -553,6 +618,99 @@ class Links(BaseModel):
     xlsx: str | None = Field(default=None, description="XLSX download; ?token= works without a key")
 
 
+class _Documented(BaseModel):
+    """A part of an answer, documented key by key; the answer may carry more keys."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class BandOut(_Documented):
+    """The P10, P50 and P90 of a simulated figure (null where it has none, e.g. no results)."""
+
+    p10: float | None
+    p50: float | None
+    p90: float | None
+
+
+class RangesOut(_Documented):
+    """What the plan's results could be: P10/P50/P90 over scenarios of the curves' uncertainty.
+
+    Simulated (a total's range is not the sum of its lines'): from each line's ``spread``
+    (curves forecast by adplan), else its ``low``/``high`` band, else the line is certain.
+    """
+
+    scenarios: int = Field(description="scenarios drawn (1 when nothing is uncertain)")
+    seed: int = Field(description="the seed of the draws (plans reproduce exactly)")
+    source: str = Field(description="where the spread comes from: forecast, bands, mixed, none")
+    note: str = Field(description="how the ranges were made, in words")
+    total: BandOut = Field(description="the plan's total results")
+    cost_per_result: BandOut = Field(
+        description="spend / total results (p10 from the total's p90); null with no results"
+    )
+    networks: dict[str, BandOut] = Field(description="results per network")
+    segments: dict[str, BandOut] = Field(description="results per segment")
+    periods: dict[str, BandOut] = Field(description="results per period")
+
+
+class RiskFiguresOut(_Documented):
+    """A plan's results: expected, P10, and the mean of its worst ``alpha`` share."""
+
+    mean: float | None
+    p10: float | None
+    tail_mean: float | None
+
+
+class RiskLpOut(_Documented):
+    """The size and time of the risk-aware LP."""
+
+    rows: int
+    columns: int
+    nonzeros: int
+    seconds: float | None
+    objective: float | None = Field(description="the LP's optimum (the scenarios' tail mean)")
+
+
+class RiskOut(_Documented):
+    """A risk-aware plan (objective cvar) beside the plan with the most expected results."""
+
+    objective: str = Field(description="cvar")
+    alpha: float = Field(description="the share of worst scenarios the plan raises")
+    scenarios: int = Field(description="scenarios the LP is built on")
+    judged_on: str = Field(description="the other scenarios both plans are judged on")
+    this_plan: RiskFiguresOut
+    mean_plan: RiskFiguresOut = Field(description="the plan with the most expected results")
+    mean_results_given_up: float | None = Field(description="mean_plan.mean - this_plan.mean")
+    p10_gained: float | None = Field(description="this_plan.p10 - mean_plan.p10")
+    tail_mean_gained: float | None = Field(description="this_plan.tail_mean - mean_plan.tail_mean")
+    lp: RiskLpOut
+    words: str = Field(description="the comparison in words (also in the plan's notes)")
+
+
+class PlanLineOut(_Documented):
+    """One line of a plan: its spend, the results expected from it and what they cost."""
+
+    network: str
+    segment: str
+    period: str
+    spend: float
+    expected_results: float
+    cost_per_result: float | None
+    marginal_cost_per_result: float | None = Field(description="cost of one more result")
+    max_spend: float = Field(description="the most the line's curve can absorb")
+    limited_by: dict[str, Any] | None = Field(description="why the line gets no more")
+    results_p10: float | None = Field(
+        default=None, description="P10 of the line's results (with the plan's ranges)"
+    )
+    results_p90: float | None = Field(
+        default=None, description="P90 of the line's results (with the plan's ranges)"
+    )
+
+
+def _optional(description: str) -> Any:
+    """Return an optional answer key's field: absent (never null) when the plan has none."""
+    return Field(default=None, exclude_if=lambda v: v is None, description=description)
+
+
 class PlanOut(BaseModel):
     """The Plan JSON of docs/design.md plus ``id``, ``created_at`` and ``links``."""
 
@@ -562,6 +720,22 @@ class PlanOut(BaseModel):
     created_at: str
     links: Links
     status: str | None = None
+    lines: list[Annotated[Any, DocumentedAs(PlanLineOut)]] = Field(
+        description="one per line of the curves planned"
+    )
+    ranges: Annotated[dict[str, Any], DocumentedAs(RangesOut)] | None = _optional(
+        "P10/P50/P90 of the results, simulated over scenarios of the curves' uncertainty"
+    )
+    target_results: float | None = _optional("with target_results: the results to reach")
+    target_probability: float | None = _optional(
+        "with target_results: the chance the plan reaches them (in the ranges' scenarios)"
+    )
+    target_confidence: float | None = _optional(
+        "with confidence: the chance asked for (the budget is the least that reaches it)"
+    )
+    risk: Annotated[dict[str, Any], DocumentedAs(RiskOut)] | None = _optional(
+        "objective cvar: the plan's figures beside the mean plan's"
+    )
 
 
 class PlanSummary(BaseModel):
@@ -624,12 +798,32 @@ class ForecastOut(BaseModel):
     )
 
 
+class FrontierPointOut(_Documented):
+    """One budget of a frontier: the plan's results there and their band (null: infeasible)."""
+
+    status: str = Field(description="optimal, time_limit (with gap) or infeasible")
+    budget: float
+    expected_results: float | None
+    total_spend: float | None
+    cost_per_result: float | None
+    marginal_cost_per_result: float | None
+    marginal_results_per_unit: float | None
+    results_p10: float | None = Field(description="P10 of the results at this budget")
+    results_p50: float | None = Field(description="P50 of the results at this budget")
+    results_p90: float | None = Field(description="P90 of the results at this budget")
+    solver: str | None = Field(default=None, description="the solver that solved the point")
+
+
+#: a frontier's points (checked as they are made, documented as :class:`FrontierPointOut`)
+FrontierPoints = list[Annotated[Any, DocumentedAs(FrontierPointOut)]]
+
+
 class FrontierOut(BaseModel):
     """The plan's expected results and marginal cost per result at each budget."""
 
     model_config = ConfigDict(extra="allow")
 
-    points: list[dict]
+    points: FrontierPoints
 
 
 class ScenarioPlanOut(BaseModel):
@@ -651,8 +845,13 @@ class ScenarioRunOut(BaseModel):
     created_at: str
     name: str
     plans: list[ScenarioPlanOut]
-    comparison: dict | list | None = None
-    frontier: list[dict] = Field(default_factory=list)
+    comparison: dict | list | None = Field(
+        default=None,
+        description="each variant against the base: totals, delta, moved, rules, and "
+        "beats_base_probability (the chance its results beat the base's, scenario by "
+        "scenario; null when neither plan's curves carry uncertainty)",
+    )
+    frontier: FrontierPoints = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
 
 

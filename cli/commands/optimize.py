@@ -31,6 +31,9 @@ from cli.commands.summary import fmt as _fmt
 FRONTIER_COLUMNS = (
     "budget",
     "expected_results",
+    "results_p10",
+    "results_p50",
+    "results_p90",
     "total_spend",
     "cost_per_result",
     "marginal_cost_per_result",
@@ -196,6 +199,14 @@ def optimize(
         float | None,
         typer.Option("--target-results", help="Find the smallest budget reaching N results."),
     ] = None,
+    confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--confidence",
+            help="With --target-results: the smallest budget reaching N with this probability "
+            "(0.9: in 9 scenarios out of 10).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the plan JSON.")] = False,
     history: HistoryOpt = None,
     start: FromOpt = None,
@@ -208,7 +219,7 @@ def optimize(
 ) -> None:
     """Spread the budget over networks, segments and periods to get the most results.
 
-    The plan is an exact LP under the spec's rules; the totals and the rules that cost the most are printed. With --target-results, find the smallest budget that reaches that many results instead. With --from-plan and --extra, solve at that plan's budget plus the extra and show where the extra money (or the cut) goes, line by line.
+    The plan is an exact LP under the spec's rules; the totals with their P10-P90 ranges and the rules that cost the most are printed. With --target-results, find the smallest budget that reaches that many results instead (with --confidence, that reaches them with that probability). Under objective: cvar in the spec, the plan raises its worst scenarios instead of its mean. With --from-plan and --extra, solve at that plan's budget plus the extra and show where the extra money (or the cut) goes, line by line.
     """
     with cli_errors():
         _check_out(out_path, PLAN_SUFFIXES)
@@ -216,6 +227,8 @@ def optimize(
             out_path, curves=curves, spec=spec, history=history, **{"from-plan": from_plan}
         )
         current = _current_plan(from_plan, extra, target_results)
+        if confidence is not None and target_results is None:
+            raise fail("--confidence needs --target-results N (the results to reach)")
         import optimizer
         from scenarios.inputs import read_spec
         from scenarios.solver import choose_solver
@@ -230,7 +243,7 @@ def optimize(
             return
         if target_results is not None:
             plan = optimizer.min_budget_for_results(
-                c, s, target_results, solver=solver, time_limit=time_limit
+                c, s, target_results, solver=solver, time_limit=time_limit, confidence=confidence
             )
         else:
             plan = optimizer.allocate(c, s, solver=solver, time_limit=time_limit)
@@ -242,8 +255,9 @@ def optimize(
             print_json(plan.to_dict())
             return
         if target_results is not None:
+            sure = "" if confidence is None else f" with probability {confidence:g}"
             out.print(
-                f"smallest budget for {target_results:,.0f} {escape(plan.result_type)}: "
+                f"smallest budget for {target_results:,.0f} {escape(plan.result_type)}{sure}: "
                 f"{plan.total_spend:,.2f} {escape(plan.currency)}",
                 highlight=False,
             )
@@ -527,12 +541,19 @@ def _frontier_table(points: list[dict], result_type: str, currency: str) -> Tabl
         title=f"Budget frontier ({escape(result_type)}, {escape(currency)})",
         title_justify="left",
     )
-    for col in FRONTIER_COLUMNS:
+    heads = ("budget", "results", "P10", "P90", "spend", "cost/result", "marginal")
+    for col in (*heads, "status"):
         t.add_column(col, justify="right")
+    t.caption = (
+        "P10-P90: the results' range in 500 simulated scenarios of the forecast (P50 in the "
+        "CSV and JSON); marginal: the cost of one more result"
+    )
     for p in points:
         t.add_row(
             _fmt(p["budget"]),
             _fmt(p["expected_results"], 1),
+            _fmt(p.get("results_p10")),
+            _fmt(p.get("results_p90")),
             _fmt(p["total_spend"]),
             _fmt(p["cost_per_result"], 2),
             _fmt(p["marginal_cost_per_result"], 2),

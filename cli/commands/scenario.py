@@ -55,14 +55,16 @@ def _signed(v, digits: int = 2) -> str:
 def comparison_table(comp: dict, title: str) -> Table:
     """Tabulate the totals per plan: status, spend, results and cost per result."""
     t = Table(title=_e(title))
-    for col in ("plan", "status", "spend", "results", "cost/result"):
+    for col in ("plan", "status", "spend", "results", "P10-P90", "cost/result"):
         t.add_column(col, justify="left" if col in ("plan", "status") else "right")
     for c in comp["cases"]:
+        lo, hi = c.get("results_p10"), c.get("results_p90")
         t.add_row(
             _e(c["name"]),
             _e(c.get("status")),
             _money(c.get("total_spend")),
             _money(c.get("expected_results")),
+            "" if lo is None or hi is None else f"{lo:,.0f}-{hi:,.0f}",
             _money(c.get("cost_per_result")),
         )
     return t
@@ -74,16 +76,21 @@ def delta_table(comp: dict) -> Table | None:
     if not others:
         return None
     t = Table(title=f"{OVER_UNDER} ({_e(comp['base'])})")
-    for col in ("plan", "spend", "results", "cost/result"):
+    for col in ("plan", "spend", "results", "cost/result", "chance it beats the base"):
         t.add_column(col, justify="left" if col == "plan" else "right")
     for c in others:
-        d = c["delta"]
+        d, p = c["delta"], c.get("beats_base_probability")
         t.add_row(
             _e(c["name"]),
             _signed(d.get("total_spend")),
             _signed(d.get("expected_results"), 1),
             _signed(d.get("cost_per_result")),
+            "-" if p is None else f"{p:.0%}",
         )
+    t.caption = (
+        "chance it beats the base: the share of simulated scenarios of the forecast's "
+        "uncertainty, the same for every plan, in which the plan brings more results"
+    )
     return t
 
 

@@ -45,6 +45,7 @@ def _head(plan) -> None:
         f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
         highlight=False,
     )
+    _ranges(plan)
     if plan.expected_value is not None:
         out.print(f"expected value: {fmt(plan.expected_value, 2)} {cur}", highlight=False)
     if plan.expected_profit is not None:
@@ -52,6 +53,38 @@ def _head(plan) -> None:
             f"expected profit (value - spend): {fmt(plan.expected_profit, 2)} {cur}",
             highlight=False,
         )
+
+
+def _ranges(plan) -> None:
+    """Print the total's P10-P90, the cost per result's, and the chance of the target."""
+    r, rtype, cur = plan.ranges, escape(plan.result_type), escape(plan.currency)
+    if r is None or "total" not in r:
+        return
+    t, c = r["total"], r["cost_per_result"]
+    if r["source"] == "none":
+        out.print(escape(r["note"]), highlight=False)
+    else:
+        out.print(
+            f"P10-P90: {fmt(t['p10'])} to {fmt(t['p90'])} {rtype} (median {fmt(t['p50'])}); "
+            f"cost per result {fmt(c['p10'], 2)} to {fmt(c['p90'], 2)} {cur} "
+            f"({r['scenarios']:,} simulated scenarios)",
+            highlight=False,
+        )
+    if plan.target_probability is not None:
+        out.print(
+            f"chance of reaching {fmt(plan.target_results)} {rtype}: {plan.target_probability:.1%}",
+            highlight=False,
+        )
+    if plan.risk is not None:
+        out.print(escape(plan.risk["words"]), highlight=False)
+
+
+def _band(plan, kind: str, name: str) -> str:
+    """Return a group's P10-P90 of results as the split tables show it."""
+    r = (plan.ranges or {}).get(kind + "s", {}).get(name)
+    if r is None or (plan.ranges or {}).get("source") == "none":
+        return "-"
+    return f"{fmt(r['p10'])}-{fmt(r['p90'])}"
 
 
 def _split(plan, kind: str, title: str) -> Table:
@@ -65,11 +98,19 @@ def _split(plan, kind: str, title: str) -> Table:
     for name, justify in ((kind, "left"), (f"spend ({cur})", "right"), ("share", "right")):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     t.add_column(escape(plan.result_type), justify="right")
+    t.add_column("P10-P90", justify="right")
     t.add_column("cost/result", justify="right")
     for (name, v), s in list(zip(totals, shown, strict=True))[:MAX_ROWS]:
         share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
         cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
-        t.add_row(escape(name), fmt(s), f"{share:.1%}", fmt(v["expected_results"], 1), fmt(cpr, 2))
+        t.add_row(
+            escape(name),
+            fmt(s),
+            f"{share:.1%}",
+            fmt(v["expected_results"], 1),
+            _band(plan, kind, name),
+            fmt(cpr, 2),
+        )
     if len(totals) > MAX_ROWS:
         t.caption = f"... and {len(totals) - MAX_ROWS} more"
     return t

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..lp import INF, LPContext
-from ..values import check_budget
+from ..values import check_budget, optional
 from .base import RuleFamily, fmt
 from .economics import line_values
 
-#: what a plan maximises: results, value (results x value_per_result) or value minus spend
-OBJECTIVES = ("results", "value", "profit")
+#: what a plan maximises: results, value (results x value_per_result), value minus spend, or
+#: the mean results of its worst ``alpha`` share of scenarios (a risk-aware plan)
+OBJECTIVES = ("results", "value", "profit", "cvar")
+#: the share of worst scenarios objective cvar raises, unless the spec gives ``alpha``
+DEFAULT_ALPHA = 0.1
 
 if TYPE_CHECKING:
     from ..curves import Curves
@@ -29,7 +32,7 @@ class Budget(RuleFamily):
     limit on spend when planning to a target. In a re-plan the budget is what is left.
     """
 
-    keys = fields = ("budget", "objective")
+    keys = fields = ("budget", "objective", "alpha")
     families = ("budget",)
     nouns = {"budget": "budget"}
 
@@ -40,19 +43,36 @@ class Budget(RuleFamily):
         return {
             "budget": check_budget(data["budget"]),
             "objective": str(data.get("objective", "results")),
+            "alpha": optional(data, "alpha", "spec"),
         }
 
     def validate(self, spec: PlanSpec) -> None:
-        """Check the budget's range and the objective's name."""
+        """Check the budget's range, the objective's name and cvar's ``alpha``."""
         object.__setattr__(spec, "budget", check_budget(spec.budget))
         if spec.objective not in OBJECTIVES:
             raise SpecError(
-                f"spec.objective: must be 'results', 'value' or 'profit', got {spec.objective!r}"
+                "spec.objective: must be 'results', 'value', 'profit' or 'cvar', got "
+                f"{spec.objective!r}"
+            )
+        if spec.alpha is not None and spec.objective != "cvar":
+            raise SpecError(
+                "spec.alpha: only objective cvar has an alpha (the share of worst scenarios "
+                "it raises); add objective: cvar or drop alpha"
+            )
+        if spec.alpha is not None and not 0 < spec.alpha < 1:
+            raise SpecError(
+                f"spec.alpha: must be above 0 and below 1 (0.1: the worst 10% of scenarios), "
+                f"got {spec.alpha:g}"
+            )
+        if spec.objective == "cvar" and spec.is_mip:
+            raise SpecError(
+                "spec.objective: cvar cannot be combined with min_line_spend or "
+                "max_active_lines (on/off rules) yet; drop them or use objective: results"
             )
 
     def check(self, spec: PlanSpec, curves: Curves) -> None:
         """Under objective 'value' or 'profit' every planned line needs a value per result."""
-        if spec.objective == "results":
+        if spec.objective in ("results", "cvar"):
             return
         planned = [ln for ln in curves.lines if not spec.exclude.excludes(ln.key)]
         for ln, v in zip(planned, line_values(spec, planned, curves.result_type), strict=True):
@@ -68,11 +88,13 @@ class Budget(RuleFamily):
         d: dict[str, Any] = {"budget": spec.budget}
         if spec.objective != "results":
             d["objective"] = spec.objective
+        if spec.alpha is not None:
+            d["alpha"] = spec.alpha
         return d
 
     def rewrite(self, spec: PlanSpec, part: OpenPart) -> dict[str, Any]:
         """Give the open part what is left of the budget."""
-        return {"budget": part.left, "objective": spec.objective}
+        return {"budget": part.left, "objective": spec.objective, "alpha": spec.alpha}
 
     def rows(self, lp: LPContext) -> None:
         """Add the budget row on the total-spend column."""

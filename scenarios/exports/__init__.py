@@ -12,6 +12,8 @@ JSON, in the XLSX ``Summary`` sheet and in the HTML report.
 matplotlib and openpyxl are imported only when a chart or a workbook is made.
 """
 
+from pathlib import Path
+
 from .cells import neutralise_cell
 from .plan import CSV_COLUMNS, ExportError, plan_dict, plan_rows
 from .tabular import plan_csv_text
@@ -19,7 +21,7 @@ from .write import SUFFIXES, write_plan
 
 
 def plan_xlsx_bytes(plan) -> bytes:
-    """Return the plan as an XLSX workbook (Summary, Lines, Flighting, Rules sheets)."""
+    """Return the plan as an XLSX workbook (Summary, Ledger, Lines, Ranges, Flighting, Rules)."""
     from .xlsx import plan_xlsx_bytes as _impl
 
     return _impl(plan)
@@ -32,11 +34,14 @@ def plan_html_text(plan, **kwargs) -> str:
     return _impl(plan, **kwargs)
 
 
-def write_frontier_chart(points, path, **kwargs) -> None:
-    """Write the budget frontier (budget -> expected results, marginal CPR) as a PNG."""
+def write_frontier_chart(points, path, **kwargs) -> Path:
+    """Write the budget frontier as a PNG; return the path written.
+
+    Budget -> expected results with its P10-P90 band, and the marginal cost per result.
+    """
     from .charts import write_frontier_chart as _impl
 
-    _impl(points, path, **kwargs)
+    return _impl(points, path, **kwargs)
 
 
 __all__ = [

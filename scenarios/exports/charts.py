@@ -86,8 +86,27 @@ def response_curves_png(curves: Curves, rows: list[dict], title: str = "") -> by
     return _png(fig, tight=False)
 
 
+def frontier_band(points: Sequence[Mapping]) -> tuple[list[float], list[float], list[float]]:
+    """Return the P10-P90 band of the frontier: budgets, P10s and P90s, by budget.
+
+    Only the points with a budget, ``results_p10`` and ``results_p90`` (infeasible points
+    have None); empty lists when no point has a band (a frontier made without ranges).
+    """
+    band = []
+    for p in points:
+        b, lo, hi = (number(p.get(k)) for k in ("budget", "results_p10", "results_p90"))
+        if b is not None and lo is not None and hi is not None:
+            band.append((b, lo, hi))
+    band.sort(key=lambda t: t[0])
+    return [t[0] for t in band], [t[1] for t in band], [t[2] for t in band]
+
+
 def frontier_png(points: Sequence[Mapping], currency: str = "", chosen_budget=None) -> bytes:
-    """Chart budget -> expected results (left axis) and marginal cost per result (right axis)."""
+    """Chart budget -> expected results (left axis) and marginal cost per result (right axis).
+
+    When the points carry ``results_p10`` / ``results_p90`` the P10-P90 band of the results
+    is shaded around the expected results (:func:`frontier_band`).
+    """
     pts: list[tuple[float, float, Mapping]] = []
     for p in points:
         budget, results = number(p.get("budget")), number(p.get("expected_results"))
@@ -99,9 +118,25 @@ def frontier_png(points: Sequence[Mapping], currency: str = "", chosen_budget=No
     fig = Figure(figsize=(8, 4))
     ax = fig.add_subplot()
     xs = [t[0] for t in pts]
+    bx, lo, hi = frontier_band(points)
+    if bx:
+        ax.fill_between(bx, lo, hi, color="tab:blue", alpha=0.15, lw=0, label="P10-P90")
     ax.plot(xs, [t[1] for t in pts], "o-", color="tab:blue", label="expected results")
     ax.set_xlabel(f"budget {currency}".strip())
     ax.set_ylabel("expected results", color="tab:blue")
+    _marginal_axis(ax, pts)
+    if chosen_budget is not None:
+        ax.axvline(float(chosen_budget), color="grey", ls=":", lw=1)
+    if bx:
+        ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Budget frontier")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _marginal_axis(ax, pts: list[tuple[float, float, Mapping]]) -> None:
+    """Draw the marginal cost per result of the points on a right-hand axis (if any)."""
     mc: list[tuple[float, float]] = []
     for x, _, p in pts:
         y = number(p.get("marginal_cost_per_result"))
@@ -111,12 +146,6 @@ def frontier_png(points: Sequence[Mapping], currency: str = "", chosen_budget=No
         ax2 = ax.twinx()
         ax2.plot([x for x, _ in mc], [y for _, y in mc], "s--", color="tab:red", ms=4)
         ax2.set_ylabel("marginal cost per result", color="tab:red")
-    if chosen_budget is not None:
-        ax.axvline(float(chosen_budget), color="grey", ls=":", lw=1)
-    ax.set_title("Budget frontier")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
 
 
 def write_frontier_chart(points: Sequence[Mapping], path, currency: str = "") -> Path:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Mapping, Sequence
 
 from optimizer import Curves
 
 from .charts import frontier_png, response_curves_png, spend_chart_png
 from .plan import (
+    CSV_COLUMNS,
+    RANGE_KINDS,
     SHADOW_NOTE,
     curve_ends,
     ledger_entries,
@@ -17,7 +20,12 @@ from .plan import (
     objective_labels,
     plan_dict,
     plan_rows,
+    quantiles_of,
+    ranges_in,
+    ranges_note,
+    shown_ranges,
     stopped_words,
+    total_range,
     totals,
     unspent_in,
 )
@@ -32,6 +40,12 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}
 .bad{color:#b00020}.note{color:#555;font-size:.9em}
 """
+
+
+#: headers of text columns shown right-aligned, as numbers are (ranges, chances)
+RIGHT = re.compile(r"P10-P90|chance")
+#: what a range or a chance that is not there shows
+NONE = "-"
 
 
 def esc(v) -> str:
@@ -61,7 +75,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], digits: dict | None 
     """Render an HTML table of escaped cells, numbers right-aligned.
 
     Numbers get 2 decimal places unless ``digits`` maps their header to another number; a
-    column whose header holds "Over/(under)" shows negatives in parentheses.
+    column whose header holds "Over/(under)" shows negatives in parentheses; one whose header
+    holds "P10-P90" or "chance" is right-aligned too (its cells are ranges or shares as text).
     """
     digits = digits or {}
     out = ["<table><thead><tr>"]
@@ -71,7 +86,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], digits: dict | None 
         out.append("<tr>")
         for h, v in zip(headers, r, strict=False):
             num = isinstance(v, int | float) and not isinstance(v, bool)
-            cls = ' class="n"' if num else ""
+            cls = ' class="n"' if num or RIGHT.search(h) else ""
             text = fmt(v, digits.get(h, 2), parens="Over/(under)" in h)
             out.append(f"<td{cls}>{esc(text)}</td>")
         out.append("</tr>")
@@ -95,15 +110,8 @@ def page(title: str, body: str) -> str:
 
 
 SHADOW = "shadow price (results per extra unit)"
-LINE_COLUMNS = (
-    "network",
-    "segment",
-    "period",
-    "spend",
-    "expected_results",
-    "cost_per_result",
-    "marginal_cost_per_result",
-)
+#: the lines table's columns: the CSV's (with the P10 and P90 of each line's results)
+LINE_COLUMNS = CSV_COLUMNS
 
 
 def rules_table(constraints: Sequence[Mapping]) -> str:
@@ -205,13 +213,39 @@ def curve_ends_paragraph(plan) -> str:
     return f'<p class="note">{esc(text)}.</p>'
 
 
+def range_text(p10, p90, digits: int = 0) -> str:
+    """Write a P10-P90 range for display ("1,943 – 2,428"); "-" when either end is missing."""
+    if number(p10) is None or number(p90) is None:
+        return NONE
+    return f"{fmt(number(p10), digits)} – {fmt(number(p90), digits)}"
+
+
+def chance_text(p) -> str:
+    """Write a probability as a percentage with one decimal ("62.5%"); "-" when missing."""
+    x = number(p)
+    return NONE if x is None else f"{100 * x:.1f}%"
+
+
+#: the headers of the ranges of the total results and of the cost per result
+RESULTS_RANGE, CPR_RANGE = "results P10-P90", "cost per result P10-P90"
+
+
 def summary_table(plan) -> str:
-    """Tabulate the plan's totals (and its expected value and profit when it has them)."""
+    """Tabulate the plan's totals (and its expected value and profit when it has them).
+
+    A plan with ranges shows the P10-P90 of its total results and of its cost per result
+    (low cost first: spend / P90 results) beside them.
+    """
     d = plan_dict(plan)
     t = totals(d)
     heads = ["status", "budget", "total spend", "expected results", "cost per result"]
     row = [t[k] for k in ("status", "budget", "total_spend", "expected_results")]
-    row += [t["cost_per_result"], t["currency"], t["result_type"]]
+    row.append(t["cost_per_result"])
+    if ranges_in(d) is not None:
+        cpr = quantiles_of(shown_ranges(d).get("cost_per_result"))
+        heads += [RESULTS_RANGE, CPR_RANGE]
+        row += [range_text(*total_range(d)), range_text(cpr[0], cpr[2], 2)]
+    row += [t["currency"], t["result_type"]]
     heads += ["currency", "result type"]
     for k in ("expected_value", "expected_profit"):
         if number(d.get(k)) is not None:
@@ -220,19 +254,74 @@ def summary_table(plan) -> str:
     return table(heads, [row])
 
 
+def ranges_paragraphs(plan, *, note: bool = True) -> str:
+    """Say how the ranges were made, the chance of reaching the target and a cvar plan's risk.
+
+    ``note=False`` leaves out how the ranges were made (said once for many plans).
+    """
+    d = plan_dict(plan)
+    parts = [f'<p class="note">{esc(ranges_note(d))}.</p>'] if note else []
+    chance = number(d.get("target_probability"))
+    if chance is not None:
+        t = totals(d)
+        what = t["result_type"] or "results"
+        text = f"{chance_text(chance)} that the plan reaches its target of "
+        text += f"{fmt(number(d.get('target_results')), 0)} {what}"
+        asked = number(d.get("target_confidence"))
+        if asked is not None:
+            text += f" (asked for: {chance_text(asked)})"
+        parts.append(f"<p><strong>Chance of reaching the target:</strong> {esc(text)}.</p>")
+    risk = d.get("risk")
+    if isinstance(risk, Mapping) and risk.get("words"):
+        parts.append(f"<p><strong>Risk:</strong> {esc(risk['words'])}.</p>")
+    return "".join(parts)
+
+
+def range_table(plan, field: str) -> str:
+    """Tabulate per ``field`` (network, segment...) the spend, expected results, P10-P90."""
+    d = plan_dict(plan)
+    key = dict((f, k) for k, f in RANGE_KINDS)[field]
+    ranges = shown_ranges(d).get(key) or {}
+    spend: dict[str, float] = {}
+    results: dict[str, float] = {}
+    for r in plan_rows(d):
+        spend[r[field]] = spend.get(r[field], 0.0) + r["spend"]
+        results[r[field]] = results.get(r[field], 0.0) + r["expected_results"]
+    rows = []
+    for name in sorted(spend):
+        p10, _, p90 = quantiles_of(ranges.get(name))
+        rows.append([name, spend[name], results[name], range_text(p10, p90)])
+    return table([field, "spend", "expected results", RESULTS_RANGE], rows)
+
+
+def ranges_section(plan) -> str:
+    """Render "Ranges (P10-P90)": the ranges' note, the target's chance and a cvar plan's risk.
+
+    Then by network and by segment the spend, the expected results and their P10-P90.
+    Empty when the plan has no ranges.
+    """
+    d = plan_dict(plan)
+    if ranges_in(d) is None and number(d.get("target_probability")) is None:
+        return ""
+    parts = ["<h3>Ranges (P10-P90)</h3>", ranges_paragraphs(d)]
+    parts += [range_table(d, "network"), range_table(d, "segment")]
+    return "".join(parts)
+
+
 def plan_sections(
     plan, *, curves: Curves | None = None, frontier: Sequence[Mapping] | None = None
 ) -> str:
     """Render the HTML body of one plan.
 
-    Totals, the unspent budget and what stopped it, charts, what each rule costs (the
-    ledger), the ends of curves, the rules and the lines with why each gets no more.
+    Totals, the unspent budget and what stopped it, the ranges (P10-P90, the target's
+    chance, a cvar plan's risk), charts, what each rule costs (the ledger), the ends of
+    curves, the rules and the lines with why each gets no more.
     """
     d = plan_dict(plan)
     rows = plan_rows(d)
     t = totals(d)
     cur = t["currency"]
-    parts = [summary_table(d), unspent_paragraph(d)]
+    parts = [summary_table(d), unspent_paragraph(d), ranges_section(d)]
     if rows:
         parts.append(img(spend_chart_png(rows, cur, "Spend by network and period"), "spend"))
     if curves is not None:

@@ -17,6 +17,8 @@ CSV_COLUMNS = (
     "period",
     "spend",
     "expected_results",
+    "results_p10",
+    "results_p90",
     "cost_per_result",
     "marginal_cost_per_result",
 )
@@ -72,11 +74,13 @@ def cost_per_result(spend, results) -> float | None:
 def plan_rows(plan) -> list[dict]:
     """Return one dict per plan line with the CSV columns (numbers as floats or None).
 
-    Each row also holds ``cause`` and ``why``: the cause and the words of the line's
+    ``results_p10`` and ``results_p90`` are the line's simulated range (None when the plan
+    has no ranges, or ranges of ``source: none``: see :func:`no_range`). Each row also holds ``cause`` and ``why``: the cause and the words of the line's
     ``limited_by`` (why it gets no more; None when the plan does not say), which the XLSX and
     the HTML show and the CSV, whose columns are fixed, does not.
     """
     d = plan_dict(plan)
+    ranged = not no_range(d)
     rows = []
     for i, ln in enumerate(d.get("lines") or []):
         if not isinstance(ln, Mapping):
@@ -91,6 +95,8 @@ def plan_rows(plan) -> list[dict]:
                 "period": str(ln.get("period", "")),
                 "spend": spend,
                 "expected_results": results,
+                "results_p10": number(ln.get("results_p10")) if ranged else None,
+                "results_p90": number(ln.get("results_p90")) if ranged else None,
                 "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
                 "marginal_cost_per_result": number(ln.get("marginal_cost_per_result")),
                 **_why(ln.get("limited_by")),
@@ -133,6 +139,100 @@ def totals(plan) -> dict:
         "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
         "currency": str(d.get("currency", "") or ""),
         "result_type": str(d.get("result_type", "") or ""),
+    }
+
+
+#: the keys of a range (``plan.ranges["total"]`` ...), in order
+QUANTILE_KEYS = ("p10", "p50", "p90")
+#: the ranges by kind: the key in ``plan.ranges`` and the plan line field
+RANGE_KINDS = (("networks", "network"), ("segments", "segment"), ("periods", "period"))
+
+
+def ranges_in(plan) -> dict | None:
+    """Return the plan's ``ranges`` (simulated, ``optimizer/risk.py``), or None without them."""
+    r = plan_dict(plan).get("ranges")
+    return dict(r) if isinstance(r, Mapping) else None
+
+
+def no_range(plan) -> bool:
+    """Say whether the plan's ranges are none: curves without uncertainty (``source: none``).
+
+    Their quantiles all equal the expected value, which would read as a certainty: the
+    exports show the range cells of such a plan empty (CSV, XLSX) or "-" (HTML), and its note.
+    """
+    r = ranges_in(plan)
+    return r is not None and r.get("source") == "none"
+
+
+def shown_ranges(plan) -> dict:
+    """Return the ranges the exports show: the plan's, or {} without any or when none."""
+    return {} if no_range(plan) else ranges_in(plan) or {}
+
+
+def quantiles_of(q) -> tuple[float | None, float | None, float | None]:
+    """Return the (P10, P50, P90) of a range object as numbers (None where missing)."""
+    if not isinstance(q, Mapping):
+        return None, None, None
+    p10, p50, p90 = (number(q.get(k)) for k in QUANTILE_KEYS)
+    return p10, p50, p90
+
+
+def total_range(plan) -> tuple[float | None, float | None]:
+    """Return the P10 and P90 of the plan's total results (None, None without ranges)."""
+    p10, _, p90 = quantiles_of(shown_ranges(plan).get("total"))
+    return p10, p90
+
+
+def ranges_note(plan) -> str:
+    """Say how the plan's ranges were made: its note, the scenarios, seed and source."""
+    r = ranges_in(plan)
+    if r is None:
+        return "no ranges: this plan was made without them"
+    if r.get("source") == "none":
+        return str(r.get("note") or "no range: the curves carry no uncertainty")
+    n = number(r.get("scenarios"))
+    count = "?" if n is None else f"{n:,.0f}"
+    how = f"{count} scenarios, seed {r.get('seed')}, source {r.get('source')}"
+    return f"{r.get('note') or ''} ({how})".strip()
+
+
+def range_rows(plan) -> list[dict]:
+    """Return the plan's ranges as rows: ``kind``, ``name``, ``expected``, ``p10``-``p90``.
+
+    The total results, the cost per result (its P10 is the low cost: spend / P90 results),
+    then each network, segment and period; ``expected`` is the plan's (summed from its lines).
+    Without ranges only the total and the cost per result, their quantiles None; with
+    ranges of ``source: none`` (:func:`no_range`) every row, its quantiles None.
+    """
+    d = plan_dict(plan)
+    t, r, names = totals(d), shown_ranges(d), ranges_in(d) or {}
+    what = t["result_type"] or "results"
+    per = f"{t['currency']} per {what}".strip()
+    rows = [
+        _range_row("total", what, t["expected_results"], r.get("total")),
+        _range_row("cost per result", per, t["cost_per_result"], r.get("cost_per_result")),
+    ]
+    lines = plan_rows(d)
+    for key, field in RANGE_KINDS:
+        expected: dict[str, float] = {}
+        for ln in lines:
+            expected[ln[field]] = expected.get(ln[field], 0.0) + ln["expected_results"]
+        shown = r.get(key) or {}
+        for name in names.get(key) or {}:
+            q = shown.get(name)
+            rows.append(_range_row(field, str(name), expected.get(str(name)), q))
+    return rows
+
+
+def _range_row(kind: str, name: str, expected, q) -> dict:
+    p10, p50, p90 = quantiles_of(q)
+    return {
+        "kind": kind,
+        "name": name,
+        "expected": number(expected),
+        "p10": p10,
+        "p50": p50,
+        "p90": p90,
     }
 
 

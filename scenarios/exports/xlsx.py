@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -28,7 +28,11 @@ from .plan import (
     pivot,
     plan_dict,
     plan_rows,
+    range_rows,
+    ranges_in,
+    ranges_note,
     stopped_words,
+    total_range,
     totals,
     unspent_in,
     weekly_to_monthly,
@@ -47,6 +51,9 @@ FORMATS = {
     "total_spend": MONEY,
     "spend": MONEY,
     "expected_results": RESULTS,
+    "results_p10": RESULTS,
+    "results_p50": RESULTS,
+    "results_p90": RESULTS,
     "results": RESULTS,
     "cost_per_result": COST,
     "marginal_cost_per_result": COST,
@@ -55,6 +62,10 @@ FORMATS = {
     "expected_value": MONEY,
     "expected_profit": MONEY,
     "unspent": MONEY,
+    "target_results": RESULTS,
+    "target_probability": SHARE,
+    "target_confidence": SHARE,
+    "chance_beats_base": SHARE,
 }
 
 BOLD = Font(bold=True)
@@ -230,7 +241,9 @@ def summary_row(plan) -> tuple[list[str], list]:
     """Return the Summary table's headers and its one row.
 
     The totals (:data:`SUMMARY_COLUMNS`), the objective, the expected value and profit when
-    the plan has them, the budget left unspent and what stopped more spend, in words.
+    the plan has them, the budget left unspent and what stopped more spend, in words; then
+    the P10 and P90 of the total results and the target, its chance and the confidence
+    asked for, when the plan has them.
     """
     d = plan_dict(plan)
     t = totals(d)
@@ -244,6 +257,13 @@ def summary_row(plan) -> tuple[list[str], list]:
     amount, groups = unspent_in(d)
     headers += ["unspent", "unspent_stopped_by"]
     row += [amount, stopped_words(groups) or None]
+    if ranges_in(d) is not None:  # the range of the total results (the Ranges sheet has more)
+        headers += ["results_p10", "results_p90"]
+        row += list(total_range(d))
+    for k in ("target_results", "target_probability", "target_confidence"):
+        if number(d.get(k)) is not None:
+            headers.append(k)
+            row.append(number(d.get(k)))
     return headers, row
 
 
@@ -313,11 +333,101 @@ def write_ledger(ws: Worksheet, plan) -> None:
     )
 
 
+#: the PlanRanges table's columns and the keys of :func:`~.plan.range_rows` they show
+RANGE_HEADERS = ("kind", "name", "expected", "P10", "P50", "P90")
+RANGE_KEYS = ("kind", "name", "expected", "p10", "p50", "p90")
+RANGE_NOTES = (
+    "P10: 9 scenarios in 10 do better; P90: 1 in 10 does better. The cost per result's P10 "
+    "is the low cost (spend / P90 results), its P90 the high cost (spend / P10 results)."
+)
+
+
+def write_ranges(ws: Worksheet, plan) -> None:
+    """Write the Ranges sheet: ``PlanRanges``, notes, ``PlanChance`` and ``PlanRisk`` when set.
+
+    ``PlanRanges``: the total results, the cost per result and each network, segment and
+    period, expected, P10, P50, P90 (numbers); then how they were made (the plan's note).
+    """
+    d = plan_dict(plan)
+    rows = range_rows(d)
+    body = [[r[k] for k in RANGE_KEYS] for r in rows]
+    last, _ = add_table(
+        ws, "PlanRanges", RANGE_HEADERS, body, formats=dict.fromkeys(RANGE_HEADERS[2:], RESULTS)
+    )
+    for i, r in enumerate(rows):  # the cost per result is money, not results
+        if r["kind"] == "cost per result":
+            for j in range(3, len(RANGE_HEADERS) + 1):
+                ws.cell(row=2 + i, column=j).number_format = COST
+    ws.cell(row=last + 2, column=1, value=_cell_value(ranges_note(d)))
+    ws.cell(row=last + 3, column=1, value=RANGE_NOTES)
+    row = _chance_table(ws, d, last + 5)
+    _risk_table(ws, d, row)
+
+
+def _chance_table(ws: Worksheet, d: dict, row: int) -> int:
+    """Write ``PlanChance`` (the target, its chance, the confidence asked) from ``row``.
+
+    Returns the next free row (``row`` when the plan has no chance to show).
+    """
+    keys = ("target_results", "target_probability", "target_confidence")
+    values = [number(d.get(k)) for k in keys]
+    if values[1] is None and values[2] is None:
+        return row
+    ws.cell(row=row, column=1, value="the chance of reaching the target").font = BOLD
+    last, _ = add_table(ws, "PlanChance", keys, [values], row=row + 1)
+    return last + 2
+
+
+RISK_HEADERS = ("plan", "mean", "P10", "tail mean")
+
+
+def risk_rows(risk) -> list[list]:
+    """Return the ``PlanRisk`` rows of a cvar plan's ``risk``: this plan, the mean plan, gains."""
+
+    def fig(key: str) -> list:
+        q = risk.get(key) if isinstance(risk.get(key), Mapping) else {}
+        return [number(q.get(k)) for k in ("mean", "p10", "tail_mean")]
+
+    given_up = number(risk.get("mean_results_given_up"))
+    return [
+        ["this plan (objective cvar)", *fig("this_plan")],
+        ["the plan with the most expected results", *fig("mean_plan")],
+        [
+            "this plan gains",
+            None if given_up is None else -given_up,
+            number(risk.get("p10_gained")),
+            number(risk.get("tail_mean_gained")),
+        ],
+    ]
+
+
+def _risk_table(ws: Worksheet, d: dict, row: int) -> None:
+    """Write ``PlanRisk`` (a cvar plan against the mean plan), the results given up, words."""
+    risk = d.get("risk")
+    if not isinstance(risk, Mapping):
+        return
+    alpha = number(risk.get("alpha"))
+    head = "the risk-aware plan against the plan with the most expected results"
+    if alpha is not None:
+        head += f" (tail mean: the mean of the worst {100 * alpha:g}% of scenarios)"
+    ws.cell(row=row, column=1, value=head).font = BOLD
+    fm = dict.fromkeys(RISK_HEADERS[1:], RESULTS)
+    last, _ = add_table(ws, "PlanRisk", RISK_HEADERS, risk_rows(risk), row=row + 1, formats=fm)
+    ws.cell(row=last + 1, column=1, value="mean results given up")
+    c = ws.cell(row=last + 1, column=2, value=number(risk.get("mean_results_given_up")))
+    c.number_format = RESULTS
+    ws.cell(row=last + 2, column=1, value=_cell_value(risk.get("words")))
+    judged = risk.get("judged_on")
+    if judged:
+        ws.cell(row=last + 3, column=1, value=_cell_value(f"judged on {judged}"))
+
+
 def plan_workbook(plan) -> Workbook:
-    """Build the workbook for one plan: Summary, Ledger, Lines, Flighting, Rules (Unfunded).
+    """Build the workbook for one plan: Summary, Ledger, Lines, Ranges, Flighting, Rules...
 
     Ledger: what each binding rule costs, the most costly first (:func:`write_ledger`);
-    Lines: the CSV columns plus why each line gets no more.
+    Lines: the CSV columns plus why each line gets no more; Ranges: P10 / P50 / P90 of the
+    results and the cost per result (:func:`write_ranges`); Unfunded when some lines are.
     """
     d = plan_dict(plan)
     rows = plan_rows(d)
@@ -335,6 +445,10 @@ def plan_workbook(plan) -> Workbook:
     ws = wb.create_sheet("Lines")
     body = [[*(r[c] for c in CSV_COLUMNS), r["cause"], r["why"]] for r in rows]
     add_table(ws, "PlanLines", LINE_HEADERS, body)
+    autosize(ws)
+
+    ws = wb.create_sheet("Ranges")
+    write_ranges(ws, d)
     autosize(ws)
 
     ws = wb.create_sheet("Flighting")

@@ -42,6 +42,8 @@ def create_frontier(
 
     The curves come as for a plan: `curves`, `history` rows with `from` and `to`,
     `from` and `to` alone (the start-up history), or the server's default curves.
-    Nothing is saved.
+    Each point has the P10, P50 and P90 of its results (`results_p10`, ...; null where the
+    rules cannot hold), simulated from the curves' uncertainty. Under objective cvar the
+    frontier is that of the plans with the most expected results. Nothing is saved.
     """
     return operations.make_frontier(body, default_curves, settings, server_history)

@@ -42,7 +42,7 @@ PLAN_LINKS = {
     "DeletePlan": {"operationId": "delete_plan", "parameters": {"plan_id": _ID}},
 }
 
-_EXAMPLE_CURVES = {
+_EXAMPLE_CURVES: dict[str, Any] = {
     "currency": "EUR",
     "result_type": "purchases",
     "lines": [
@@ -60,6 +60,17 @@ _EXAMPLE_CURVES = {
         },
     ],
 }
+#: a forecast's uncertainty on each line (what ``adplan forecast`` writes): plans get ranges
+_EXAMPLE_SPREAD = {
+    "level_var": 0.01,
+    "log_spend_centre": 7.0,
+    "elasticity_se": 0.1,
+    "dispersion": 0.02,
+}
+_UNSURE_CURVES = {
+    **_EXAMPLE_CURVES,
+    "lines": [{**ln, "spread": _EXAMPLE_SPREAD} for ln in _EXAMPLE_CURVES["lines"]],
+}
 PLAN_EXAMPLES: dict[str, Any] = {
     "curves": {
         "summary": "curves and a spec",
@@ -68,7 +79,24 @@ PLAN_EXAMPLES: dict[str, Any] = {
             "spec": {"budget": 6000, "networks": {"meta": {"min_share": 0.2}}},
             "name": "q1",
         },
-    }
+    },
+    "cvar": {
+        "summary": "a risk-aware plan: the most results in the worst 10% of scenarios",
+        "value": {
+            "curves": _UNSURE_CURVES,
+            "spec": {"budget": 6000, "objective": "cvar", "alpha": 0.1},
+            "name": "q1-safe",
+        },
+    },
+    "target": {
+        "summary": "the smallest budget reaching 200 results with probability 0.9",
+        "value": {
+            "curves": _UNSURE_CURVES,
+            "spec": {"budget": 6000},
+            "target_results": 200,
+            "confidence": 0.9,
+        },
+    },
 }
 
 _DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
@@ -119,6 +147,7 @@ def plan_json_response(
     out = plan_out(request, settings, plan, token)
     added = {k: v for k, v in out.items() if k not in plan.result}
     taken = any(out[k] is not v for k, v in plan.result.items())  # a service key in the plan
+    body: str
     if result_json is None or not plan.result or taken:
         body = dump_json(out)
     else:
@@ -237,6 +266,14 @@ def create_plan(
     or, with only a `spec`, the server's default curves. The answer is the Plan JSON with
     `id`, `created_at` and `links`; the download links carry the plan's read-only
     token, shown only here. The plan belongs to the key's workspace.
+
+    The plan's `ranges` give the P10/P50/P90 of its results, simulated from the curves'
+    uncertainty (each line's `spread`, else its `low`/`high`). With `target_results` the
+    budget is the smallest whose plan reaches that many results (`target_probability`: the
+    chance it does); with `confidence` too, the smallest that reaches them with that
+    probability (out of reach: 422 `infeasible`). Under the spec's `objective: cvar` the
+    plan raises the mean of its worst `alpha` share of scenarios; its `risk` compares it
+    with the plan with the most expected results.
     """
     new = operations.make_plan(body, default_curves, settings, server_history)
     plan, token = store.add_plan(new, workspace=caller.workspace)

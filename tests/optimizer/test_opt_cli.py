@@ -150,6 +150,9 @@ def test_frontier_csv(files):
     assert list(rows[0]) == [
         "budget",
         "expected_results",
+        "results_p10",
+        "results_p50",
+        "results_p90",
         "total_spend",
         "cost_per_result",
         "marginal_cost_per_result",

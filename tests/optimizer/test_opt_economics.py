@@ -156,7 +156,7 @@ def test_value_objective_spends_the_budget_profit_does_not(ab, solver):
         ({"max_marginal_cost_per_result": {"lines": [A]}}, "lacks max"),
         ({"value_per_result": -1, "objective": "profit"}, "must be >= 0"),
         ({"value_per_result": {"lines": [{**A, "max": 1}]}}, r"unknown keys \['max'\]"),
-        ({"objective": "margin"}, "must be 'results', 'value' or 'profit'"),
+        ({"objective": "margin"}, "must be 'results', 'value', 'profit' or 'cvar'"),
     ],
 )
 def test_bad_economics_are_refused_with_what_to_do(spec, message):

@@ -13,7 +13,7 @@ from optimizer.rules import BY_FAMILY, FAMILIES, SPEC_FIELDS, SPEC_KEYS
 from .conftest import make_curves
 
 DOCUMENTED_KEYS = {
-    "budget", "objective", "networks", "segments", "periods", "lines", "exclude",
+    "budget", "objective", "alpha", "networks", "segments", "periods", "lines", "exclude",
     "max_cost_per_result", "pacing", "max_period_change", "results_floors",
     "min_line_spend", "max_active_lines", "value_per_result", "max_marginal_cost_per_result",
 }  # fmt: skip

@@ -44,8 +44,9 @@ def test_scenario_compare_golden(examples_dir):
     files = [str(examples_dir / "q1-2027.yaml"), str(examples_dir / "q1-2027-b2b.yaml")]
     r = runner.invoke(app, ["scenario", "compare", *files])
     assert r.exit_code == 0, r.output
-    assert "│ q1-2027     │ optimal │ 60,000.00 │ 2,847.93 │       21.07 │" in r.stdout
-    assert "│ q1-2027-b2b │  0.00 │  (68.1) │        0.52 │" in r.stdout
+    # the example curves carry no uncertainty: no P10-P90, no chance of beating the base
+    assert "│ q1-2027     │ optimal │ 60,000.00 │ 2,847.93 │         │       21.07 │" in r.stdout
+    assert "│ q1-2027-b2b │  0.00 │  (68.1) │        0.52 │                        - │" in r.stdout
     assert "│ linkedin │      4,000.00 │    5,000.00 │" in r.stdout
     assert "networks.linkedin.min_share" in r.stdout
     rj = runner.invoke(app, ["scenario", "compare", *files, "--json"])

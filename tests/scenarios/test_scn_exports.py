@@ -26,13 +26,15 @@ def plan(fixtures_dir):
     return json.loads((fixtures_dir / "scenarios" / "plan_small.json").read_text())
 
 
+# a Plan JSON without ranges: its results_p10 / results_p90 cells are empty
 GOLDEN_CSV = """\
-network,segment,period,spend,expected_results,cost_per_result,marginal_cost_per_result
-meta,f-25-34,2027-W01,3000.0,150.0,20.0,25.0
-meta,f-25-34,2027-W02,2500.0,125.0,20.0,25.0
-tiktok,"'=HYPERLINK(""http://x"")",2027-W01,2000.0,100.0,20.0,25.0
-tiktok,'@retargeting,2027-W02,2500.0,75.0,33.333333333333336,40.0
-linkedin,b2b-it,2027-W02,0.0,0.0,,
+network,segment,period,spend,expected_results,results_p10,results_p90,cost_per_result,\
+marginal_cost_per_result
+meta,f-25-34,2027-W01,3000.0,150.0,,,20.0,25.0
+meta,f-25-34,2027-W02,2500.0,125.0,,,20.0,25.0
+tiktok,"'=HYPERLINK(""http://x"")",2027-W01,2000.0,100.0,,,20.0,25.0
+tiktok,'@retargeting,2027-W02,2500.0,75.0,,,33.333333333333336,40.0
+linkedin,b2b-it,2027-W02,0.0,0.0,,,,
 """
 
 

@@ -1,0 +1,356 @@
+"""What a plan's results could be: scenarios drawn from the curves' uncertainty, and ranges.
+
+Ranges cannot be added up line by line (a quarter's total is far surer than each of its
+lines), so they are simulated. A **world** is one draw of everything the forecast is unsure
+of, shared by every plan made on the same curves:
+
+- lines with a ``spread`` (forecast by adplan, see :class:`~optimizer.curves.Spread`): per
+  network × segment two standard normals (the error of its fitted level and of its slope,
+  the same in every period), per line a gamma factor of mean 1 and variance ``dispersion``
+  (noise from period to period); results are then Poisson counts around that mean, so each
+  line's results follow the negative binomial of its ``low`` / ``high`` bands;
+- lines with only ``low`` / ``high`` (curves from another tool): the band at the planned spend
+  read as a log-normal spread around the curve (its 10th to 90th percentile), one normal per
+  network × segment shared by its periods and independent between them, no count noise on
+  top (the band holds it);
+- lines with neither: taken as certain (the plan's ranges say how many).
+
+Draws are seeded by the line's names, so two plans on the same curves (a base and its
+variant, the mean plan and the risk-aware one) meet the same worlds: the probability that
+one beats the other is read scenario by scenario.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .curves import MAX_LOG_VAR, CurveLine
+
+#: the percentiles a range gives (P10, P50, P90)
+QUANTILES = (0.1, 0.5, 0.9)
+#: worlds drawn for a plan's ranges (P10 and P90 of a total to about 1% of their width)
+RANGE_SCENARIOS = 2000
+#: the seed of every draw (plans reproduce exactly)
+SEED = 2027
+#: the standard normal's 90th percentile: a 10-90% band is 2 x this many standard deviations
+Z90 = 1.2815515655446004
+
+
+def _name_seed(*parts: str) -> list[int]:
+    return [zlib.crc32(p.encode("utf-8")) for p in parts]
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """``scenarios`` draws of the curves' uncertainty for ``lines`` (see the module text)."""
+
+    lines: tuple[CurveLine, ...]
+    scenarios: int
+    seed: int
+    group: np.ndarray  # (lines,): the index of each line's network × segment
+    z: np.ndarray  # (2, scenarios, groups): each network × segment's level and slope normals
+    noise: np.ndarray | None  # (scenarios, lines): gamma factors of mean 1; None: no noise
+    spreads: np.ndarray  # (lines, 4): each line's spread (NaN: none)
+
+    @property
+    def z_level(self) -> np.ndarray:
+        """Return the level normal of each line's network × segment, per world."""
+        return self.z[0][:, self.group]
+
+    @property
+    def kind(self) -> str:
+        """Return where the spread comes from: ``forecast``, ``bands``, ``mixed`` or ``none``."""
+        has = {_kind(ln) for ln in self.lines} - {"none"}
+        return "none" if not has else has.pop() if len(has) == 1 else "mixed"
+
+    def factors(self, spend) -> np.ndarray:
+        """Return each world's multiplier of each line's expected results at ``spend``.
+
+        The multiplier has mean 1 over worlds (the curve is the mean), per line.
+        """
+        spend = np.asarray(spend, float)
+        out = np.ones((self.scenarios, len(self.lines)))
+        has = ~np.isnan(self.spreads[:, 0])
+        if has.any():
+            v0, m, se, _ = self.spreads[has].T
+            g = self.group[has]
+            w = np.log(np.maximum(spend[has], 1e-12)) - m
+            v = v0 + (w * se) ** 2
+            scale = np.sqrt(np.minimum(1.0, MAX_LOG_VAR / np.maximum(v, 1e-300)))
+            e = (scale * np.sqrt(v0)) * self.z[0][:, g] + (scale * w * se) * self.z[1][:, g]
+            e -= np.minimum(v, MAX_LOG_VAR) / 2.0
+            out[:, has] = np.exp(e)
+            if self.noise is not None:
+                out[:, has] *= self.noise[:, has]
+        for j in np.flatnonzero(~has):
+            sigma = band_sigma(self.lines[j], float(spend[j]))
+            if sigma > 0:
+                out[:, j] = np.exp(sigma * self.z[0][:, self.group[j]] - sigma * sigma / 2.0)
+        return out
+
+    def results(self, spend, mean) -> np.ndarray:
+        """Return each world's results on each line: the drawn mean, then counts around it."""
+        m = self.factors(spend) * np.asarray(mean, float)[None, :]
+        counted = ~np.isnan(self.spreads[:, 0])
+        if counted.any():
+            m[:, counted] = counts(m[:, counted], np.random.default_rng([self.seed, 7]))
+        return m
+
+
+#: above this mean a count is drawn as a normal of the Poisson's mean and variance (its
+#: skew, 1/sqrt(mean), is under 0.1): 10x faster, quantiles the same to 0.1%
+NORMAL_COUNTS = 100.0
+
+
+def counts(mean: np.ndarray, rng) -> np.ndarray:
+    """Return Poisson counts around ``mean`` (a normal with the Poisson's moments when large)."""
+    out = np.empty_like(mean)
+    big = mean > NORMAL_COUNTS
+    out[~big] = rng.poisson(mean[~big])
+    mb = mean[big]
+    out[big] = np.maximum(mb + np.sqrt(mb) * rng.standard_normal(mb.shape), 0.0)
+    return out
+
+
+def _spread_row(ln: CurveLine) -> tuple[float, float, float, float]:
+    sp = ln.spread
+    if sp is None:
+        return (np.nan,) * 4
+    return (sp.level_var, sp.log_spend_centre, sp.elasticity_se, sp.dispersion)
+
+
+def _kind(ln: CurveLine) -> str:
+    if ln.spread is not None:
+        return "forecast"
+    return "bands" if ln.low is not None or ln.high is not None else "none"
+
+
+def band_sigma(ln: CurveLine, spend: float) -> float:
+    """Return the log-normal sigma that a line's 10-90% band says at ``spend`` (0: no band)."""
+    mid = ln.results_at(spend)
+    if mid <= 0:
+        return 0.0
+    lo = None if ln.low is None else _at(ln.low, spend)
+    hi = None if ln.high is None else _at(ln.high, spend)
+    if lo is not None and hi is not None and lo > 0 and hi > lo:
+        return float(np.log(hi / lo) / (2 * Z90))
+    if hi is not None and hi > mid:
+        return float(np.log(hi / mid) / Z90)
+    if lo is not None and 0 < lo < mid:
+        return float(np.log(mid / lo) / Z90)
+    return 0.0
+
+
+def _at(points, spend: float) -> float:
+    x = [p[0] for p in points]
+    y = [p[1] for p in points]
+    return float(np.interp(spend, x, y))
+
+
+def draw_world(
+    lines: Sequence[CurveLine],
+    scenarios: int = RANGE_SCENARIOS,
+    seed: int = SEED,
+    *,
+    with_noise: bool = True,
+) -> World:
+    """Return a :class:`World` of ``scenarios`` draws for ``lines``, seeded by their names.
+
+    ``with_noise=False`` leaves out the noise from period to period (its mean, 1, in every world).
+    """
+    k = int(scenarios)
+    index: dict[tuple[str, str], int] = {}
+    group = np.array([index.setdefault((ln.network, ln.segment), len(index)) for ln in lines])
+    z = np.empty((2, k, len(index)))
+    for (net, seg), gi in index.items():
+        z[:, :, gi] = np.random.default_rng([seed, *_name_seed(net, seg)]).standard_normal((2, k))
+    spreads = np.array([_spread_row(ln) for ln in lines], dtype=float).reshape(-1, 4)
+    phi = np.nan_to_num(spreads[:, 3])
+    noise = _noise(lines, group, index, phi, k, seed) if with_noise and (phi > 0).any() else None
+    return World(tuple(lines), k, seed, group, z, noise, spreads)
+
+
+def _noise(lines, group, index, phi, k: int, seed: int) -> np.ndarray:
+    """Return the gamma factors (mean 1, variance ``phi``) of each line, per world.
+
+    One stream per network × segment, its lines in the order of their periods: the same
+    line of the same curves gets the same draws whichever other lines are planned.
+    """
+    noise = np.ones((k, len(lines)))
+    for (net, seg), gi in index.items():
+        cols = sorted(np.flatnonzero((group == gi) & (phi > 0)), key=lambda j: lines[j].period)
+        if cols:
+            rng = np.random.default_rng([seed, *_name_seed(net, seg), 1])
+            shape = 1.0 / phi[cols]
+            noise[:, cols] = rng.gamma(shape, 1.0 / shape, (k, len(cols)))
+    return noise
+
+
+def quantiles(x: np.ndarray) -> dict:
+    """Return P10, P50 and P90 of ``x`` over worlds (axis 0), with its mean."""
+    q = np.quantile(x, QUANTILES, axis=0)
+    return {"p10": q[0], "p50": q[1], "p90": q[2], "mean": x.mean(axis=0)}
+
+
+def _floats(d: dict) -> dict:
+    return {k: float(v) for k, v in d.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """A plan's results in each world: ``results[k, j]`` for world k and line j."""
+
+    lines: tuple[CurveLine, ...]
+    spend: np.ndarray
+    results: np.ndarray
+    world: World
+
+    @property
+    def total(self) -> np.ndarray:
+        """Return the plan's total results in each world."""
+        return self.results.sum(axis=1)
+
+    def by(self, kind: str) -> dict[str, np.ndarray]:
+        """Return the results of each network, segment or period (``kind``) in each world."""
+        names = [getattr(ln, kind) for ln in self.lines]
+        out: dict[str, np.ndarray] = {}
+        for name in sorted(set(names)):
+            cols = [j for j, n in enumerate(names) if n == name]
+            out[name] = self.results[:, cols].sum(axis=1)
+        return out
+
+    def chance(self, target: float) -> float:
+        """Return the share of worlds whose total reaches ``target``."""
+        return float((self.total >= target * (1 - 1e-12)).mean())
+
+
+def simulate(lines, spend, mean, *, scenarios: int = RANGE_SCENARIOS, seed: int = SEED):
+    """Return the :class:`Simulation` of a plan: ``spend`` and expected ``mean`` per line.
+
+    Every line is drawn (a line without spend brings nothing in every world), so plans on
+    the same curves meet exactly the same worlds whichever lines they fund.
+    """
+    spend, mean = np.asarray(spend, float), np.asarray(mean, float)
+    lines = tuple(lines)
+    if all(_kind(ln) == "none" for ln in lines):
+        scenarios = 1  # nothing uncertain: every world is the same
+    world = draw_world(lines, scenarios, seed)
+    return Simulation(lines, spend, world.results(spend, mean), world)
+
+
+def source_words(lines: Sequence[CurveLine], scenarios: int) -> str:
+    """Say how a plan's ranges were made, and what of the curves they rest on."""
+    kinds = [_kind(ln) for ln in lines]
+    n_bands, n_none = kinds.count("bands"), kinds.count("none")
+    if n_none == len(kinds):
+        return (
+            "no range: the curves carry neither a spread nor low/high, so the plan's results "
+            "are taken as certain (forecast the curves with adplan, or give low/high)"
+        )
+    words = [
+        f"P10-P90 simulated over {scenarios:,} draws of the forecast's uncertainty: a total's "
+        "range is not the sum of its lines' ranges"
+    ]
+    if kinds.count("forecast"):
+        words.append(
+            "forecast lines: each network x segment's level and slope error, shared by its "
+            "periods, then noise from period to period"
+        )
+    if n_bands:
+        words.append(
+            f"{n_bands} line(s) carry only low/high (curves from another tool): each band read "
+            "as a log-normal spread at the line's spend, shared by the periods of a network x "
+            "segment and independent between them"
+        )
+    if n_none:
+        words.append(f"{n_none} line(s) carry neither a spread nor low/high: taken as certain")
+    return "; ".join(words)
+
+
+def ranges(sim: Simulation, total_spend: float) -> dict:
+    """Return the Plan JSON's ``ranges``: total, cost per result, networks, segments, periods."""
+    total = _floats(quantiles(sim.total))
+    cpr = {
+        k: (total_spend / total[q] if total[q] > 0 else None)
+        for k, q in (("p10", "p90"), ("p50", "p50"), ("p90", "p10"))
+    }
+    out: dict = {
+        "scenarios": sim.world.scenarios,
+        "seed": sim.world.seed,
+        "source": sim.world.kind,
+        "note": source_words(sim.lines, sim.world.scenarios),
+        "total": {k: total[k] for k in ("p10", "p50", "p90")},
+        "cost_per_result": cpr,
+    }
+    for kind in ("network", "segment", "period"):
+        out[kind + "s"] = {
+            name: {k: float(v) for k, v in quantiles(x).items() if k != "mean"}
+            for name, x in sim.by(kind).items()
+        }
+    return out
+
+
+def line_ranges(sim: Simulation) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """Return the P10 and P90 of each line's results, by line key."""
+    q = np.quantile(sim.results, (QUANTILES[0], QUANTILES[2]), axis=0)
+    return {ln.key: (float(q[0, j]), float(q[1, j])) for j, ln in enumerate(sim.lines)}
+
+
+def plan_simulation(plan, curves, *, scenarios: int = RANGE_SCENARIOS, seed: int = SEED):
+    """Return the :class:`Simulation` of ``plan`` (made on ``curves``): its results per world."""
+    by_key = {ln.key: ln for ln in curves.lines}
+    lines = [by_key[(p.network, p.segment, p.period)] for p in plan.lines]
+    return simulate(
+        lines,
+        [p.spend for p in plan.lines],
+        [p.expected_results for p in plan.lines],
+        scenarios=scenarios,
+        seed=seed,
+    )
+
+
+def beats(sim: Simulation, base: Simulation) -> float:
+    """Return the share of worlds in which ``sim``'s total is above ``base``'s (ties: half).
+
+    The worlds are the same (seeded by the lines' names) when both plans have the same
+    number of them: the chance one plan beats the other is read world by world.
+    """
+    a, b = sim.total, base.total
+    return float(((a > b) + 0.5 * (a == b)).mean())
+
+
+#: the keys of a total's band (a frontier point's)
+BAND_KEYS = ("results_p10", "results_p50", "results_p90")
+
+
+def band(world: World, spend, mean) -> dict:
+    """Return the P10, P50 and P90 of the total results at ``spend`` in ``world``."""
+    q = np.quantile(world.results(spend, mean).sum(axis=1), QUANTILES)
+    return {k: float(v) for k, v in zip(BAND_KEYS, q, strict=True)}
+
+
+def with_ranges(plan, curves, *, sim: Simulation | None = None):
+    """Return ``plan`` with its ranges (and the chance of its target), simulated on ``curves``.
+
+    ``sim``: the plan's :func:`plan_simulation` when already made.
+    """
+    from dataclasses import replace
+
+    sim = plan_simulation(plan, curves) if sim is None else sim
+    per_line = line_ranges(sim)
+    new_lines = tuple(
+        replace(p, results_p10=per_line[k][0], results_p90=per_line[k][1])
+        for p in plan.lines
+        for k in [(p.network, p.segment, p.period)]
+    )
+    chance = None if plan.target_results is None else sim.chance(plan.target_results)
+    return replace(
+        plan,
+        lines=new_lines,
+        ranges=ranges(sim, plan.total_spend),
+        target_probability=chance,
+    )
