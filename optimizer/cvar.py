@@ -10,8 +10,9 @@ plan ``x`` is therefore the linear program
 
 with ``R_k(x) = sum_t a_kt·x_t``: the tier variables of the plan's LP (``optimizer/model.py``)
 and each tier's slope in scenario ``k``. Scenario ``k``'s curve is the line's curve drawn in
-world ``k`` (``optimizer/risk.py``: its level and slope error and its noise) at every curve
-point; where a drawn curve would turn convex its slope is held at the tier before (never
+world ``k`` (``optimizer/risk.py``: its level and slope error, drawn in antithetic pairs so
+that the scenarios' mean error is exactly 0 and the LP cannot chase a sampled average; the
+noise from period to period, which a plan cannot steer, is left out) at every curve point; where a drawn curve would turn convex its slope is held at the tier before (never
 promising more), so every scenario curve is concave and the tiers fill in order: the LP's
 optimum is the plan's. The LP's scenarios (seed ``SEED + 1``) are not those that judge the
 plan: its mean, P10 and tail mean, and the mean plan's beside them, are read on the plan's
@@ -134,7 +135,7 @@ def allocate_cvar(curves, spec, *, solver=None, time_limit=None, scenarios=CVAR_
     if not mean_sol.has_plan:
         _raise_for(mean_sol, base, spec.budget)
     t0 = time.perf_counter()
-    world = draw_world(base.lines, scenarios, SEED + 1, with_noise=False)
+    world = draw_world(base.lines, scenarios, SEED + 1, with_noise=False, antithetic=True)
     a = scenario_slopes(base, world)
     model = cvar_model(base, a, alpha)
     s = make_solver(model, solver, time_limit=time_limit)

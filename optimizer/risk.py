@@ -157,10 +157,13 @@ def draw_world(
     seed: int = SEED,
     *,
     with_noise: bool = True,
+    antithetic: bool = False,
 ) -> World:
     """Return a :class:`World` of ``scenarios`` draws for ``lines``, seeded by their names.
 
-    ``with_noise=False`` leaves out the noise from period to period (its mean, 1, in every world).
+    ``with_noise=False`` leaves out the noise from period to period (its mean, 1, in every world);
+    ``antithetic=True`` draws the level and slope normals in pairs ``z, -z`` (the second half
+    of the worlds mirrors the first), so that their sampled mean is exactly 0.
     """
     k = int(scenarios)
     index: dict[tuple[str, str], int] = {}
@@ -168,6 +171,9 @@ def draw_world(
     z = np.empty((2, k, len(index)))
     for (net, seg), gi in index.items():
         z[:, :, gi] = np.random.default_rng([seed, *_name_seed(net, seg)]).standard_normal((2, k))
+    if antithetic:
+        half = k // 2
+        z[:, half : 2 * half, :] = -z[:, :half, :]
     spreads = np.array([_spread_row(ln) for ln in lines], dtype=float).reshape(-1, 4)
     phi = np.nan_to_num(spreads[:, 3])
     noise = _noise(lines, group, index, phi, k, seed) if with_noise and (phi > 0).any() else None

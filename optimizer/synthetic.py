@@ -44,12 +44,13 @@ def synthetic_curves(
     curve's first half).
     """
     rng = np.random.default_rng(seed)
+    spread_rng = np.random.default_rng([seed, 1])  # its own stream: the same curves either way
     lines = []
     net_cpr = rng.uniform(8, 40, networks)
     for n in range(networks):
         seg_mult = rng.uniform(0.6, 1.6, segments)
         for s in range(segments):
-            sp = _spread(rng) if spread else None
+            sp = _spread(spread_rng) if spread else None
             for p in range(periods):
                 cpr0 = net_cpr[n] * seg_mult[s] * rng.uniform(0.85, 1.15)
                 k = float(rng.uniform(500, 4000))

@@ -45,7 +45,7 @@ def _scenarios(curves: Curves, spec: dict) -> tuple[list, np.ndarray]:
     """Return the planned lines and the LP's scenario slopes (one row per scenario)."""
     mean = replace(PlanSpec.from_dict(spec), objective="results", alpha=None)
     model = build_model(curves, mean)
-    world = draw_world(model.lines, CVAR_SCENARIOS, SEED + 1, with_noise=False)
+    world = draw_world(model.lines, CVAR_SCENARIOS, SEED + 1, with_noise=False, antithetic=True)
     return model.lines, scenario_slopes(model, world)
 
 
