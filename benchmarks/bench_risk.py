@@ -27,14 +27,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from optimizer import allocate, min_budget_for_results  # noqa: E402
+from optimizer import allocate, min_budget_for_results, risk  # noqa: E402
 from optimizer.synthetic import benchmark_spec_dict, synthetic_curves  # noqa: E402
 
 
 def timed(fn, repeats: int) -> tuple[float, float, object]:
-    """Return the median wall and CPU seconds of ``fn()`` and its last result."""
+    """Return the median wall and CPU seconds of ``fn()`` and its last result.
+
+    Each run starts cold: the worlds' draws kept from the run before are dropped.
+    """
     walls, cpus, out = [], [], None
     for _ in range(repeats):
+        risk._draws.cache_clear()
         t, c = time.perf_counter(), time.process_time()
         out = fn()
         walls.append(time.perf_counter() - t)

@@ -508,12 +508,9 @@ class PanelForecaster:
         negative-binomial ``Var y = mu + phi·mu²``. It lasts over every planned period, so a
         plan's total carries it (``optimizer/risk.py``).
         """
-        hl = getattr(self, "level_half_life_", self.level_half_life)
-        if not self.level_ or not hl:
+        w = self._level_weights(rows)
+        if not self.level_ or w is None:
             return spreads
-        starts = pd.DatetimeIndex(rows["start"])
-        age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
-        w = 0.5 ** (age / float(hl))
         t = (
             pd.DataFrame(
                 {
@@ -540,12 +537,9 @@ class PanelForecaster:
         periods back; ``level_prior`` results of prior pull a line with little recent data
         back to 1 (no correction).
         """
-        hl = getattr(self, "level_half_life_", self.level_half_life)
-        if not hl or rows["start"].nunique() < 2:
+        w = self._level_weights(rows)
+        if w is None or rows["start"].nunique() < 2:
             return {}
-        starts = pd.DatetimeIndex(rows["start"])
-        age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
-        w = 0.5 ** (age / float(hl))
         t = (
             pd.DataFrame(
                 {
@@ -562,6 +556,18 @@ class PanelForecaster:
         t = t[t["n"] >= LEVEL_MIN_PERIODS]  # a short line's level is its (pooled) segment effect
         k = self.level_prior
         return ((t["y"] + k) / (t["mu"] + k)).to_dict()
+
+    def _level_weights(self, rows: pd.DataFrame) -> np.ndarray | None:
+        """Return each row's weight in the recent level (halving every ``level_half_life``).
+
+        None when the model makes no recent-level correction.
+        """
+        hl = getattr(self, "level_half_life_", self.level_half_life)
+        if not hl:
+            return None
+        starts = pd.DatetimeIndex(rows["start"])
+        age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
+        return 0.5 ** (age / float(hl))
 
     @staticmethod
     def _level_factors(panel: pd.DataFrame, pooled: np.ndarray, levels: dict) -> np.ndarray:

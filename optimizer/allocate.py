@@ -21,7 +21,7 @@ from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
 from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
-from .plan import Plan, line_results, read_plan, time_limited
+from .plan import Plan, line_results, read_plan, target_notes, time_limited
 from .progress import Progress
 from .rules import fmt
 from .solvers import HighsSolver, Solution, make_solver
@@ -92,8 +92,8 @@ FRONTIER_SCENARIOS = 500
 def _point(model, sol, budget: float, world=None) -> dict:
     nt = model.n_tier
     x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
-    band = {}
-    if world is not None:  # the P10-P90 of the total at this budget
+    band = dict.fromkeys(risk.BAND_KEYS)  # no range where the curves carry no uncertainty
+    if world is not None and world.kind != "none":  # the P10-P90 of the total at this budget
         spend = np.add.reduceat(x, model.tier_start[:-1].astype(np.intp))
         band = risk.band(world, spend, line_results(model, spend)[0])
     # tiers fill in order, so the curve's results at each line's spend are slope . x
@@ -247,7 +247,7 @@ def _point_or_status(model, sol: Solution, b: float, world=None) -> dict:
             "cost_per_result": None,
             "marginal_cost_per_result": None,
             "marginal_results_per_unit": None,
-            **({} if world is None else dict.fromkeys(risk.BAND_KEYS)),
+            **dict.fromkeys(risk.BAND_KEYS),
         }
     raise SolverError(f"the solver stopped at budget {b:g} (status: {sol.status})")
 
@@ -329,10 +329,5 @@ def min_budget_for_results(
     plan = allocate(curves, at, solver=solver, time_limit=left, with_ranges=False)
     if sol.status == "time_limit":  # the spend found may not be the least: say by how much
         plan = time_limited(plan, sol)
-    if spec.objective != "results":
-        note = (
-            f"planned for {curves.result_type}: a target asks for the least spend that reaches "
-            f"it, so the objective '{spec.objective}' does not apply"
-        )
-        plan = replace(plan, notes=(*plan.notes, note))
+    plan = target_notes(plan, spec.objective)
     return risk.with_ranges(replace(plan, target_results=target), curves)

@@ -10,12 +10,13 @@ worlds at every budget, so the chance grows with the budget and a bisection find
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 from .curves import Curves
-from .errors import InfeasibleError, SpecError
+from .errors import InfeasibleError, SolverError, SpecError
 from .model import build_model
-from .plan import Plan, _line_spend, line_results, read_plan
+from .plan import Plan, _line_spend, line_results, read_plan, target_notes
 from .risk import RANGE_SCENARIOS, SEED, draw_world, with_ranges
 from .rules import fmt
 from .solvers import Solution, make_solver
@@ -49,13 +50,33 @@ class _Chance:
         self.target = target
         #: the solution at each budget tried (the plan returned is the one searched)
         self.solutions: dict[float, Solution] = {}
+        #: the whole search shares the time limit
+        self.limit = self.solver.time_limit
+        self.deadline = time.perf_counter() + self.limit
+
+    def _out_of_time(self, budget: float) -> SolverError:
+        return SolverError(
+            f"the search for the budget ran out of its time limit ({self.limit:g} s) at a "
+            f"budget of {fmt(budget)}; raise it (--time-limit, ADPLAN_TIME_LIMIT) or try the "
+            "other solver (--solver)"
+        )
 
     def at(self, budget: float) -> float | None:
-        """Return the chance of the plan at ``budget`` (None: the rules cannot hold there)."""
+        """Return the chance of the plan at ``budget`` (None: the rules cannot hold there).
+
+        SolverError when the search's time limit is spent (an on/off search that stopped
+        without a plan says nothing of whether the rules hold).
+        """
         m = self.model
+        left = self.deadline - time.perf_counter()
+        if left <= 0:
+            raise self._out_of_time(budget)
+        self.solver.time_limit = left
         self.solver.set_row_upper(m.budget_row, budget)
         m.row_ub[m.budget_row] = budget
         sol = self.solver.solve()
+        if sol.status == "time_limit" and not sol.has_plan:
+            raise self._out_of_time(budget)
         if not sol.has_plan:
             return None
         self.solutions[budget] = sol
@@ -83,6 +104,12 @@ def min_budget_for_chance(
     """
     confidence = check_confidence(confidence)
     ch = _Chance(curves, spec, target, solver, time_limit)
+    if ch.world.kind == "none":
+        raise SpecError(
+            "confidence: the curves carry no uncertainty (no line has a spread or low/high), "
+            "so every target is reached for sure or not at all; forecast the curves with "
+            "adplan, or give --target-results alone"
+        )
     lo, hi = start.total_spend, start.total_spend
     p_hi = ch.at(hi)
     top = min(sum(ln.max_spend for ln in ch.model.lines), MAX_BUDGET)
@@ -102,11 +129,11 @@ def min_budget_for_chance(
     m = ch.model
     m.row_ub[m.budget_row] = hi
     plan = read_plan(m, ch.solutions[hi], curves=curves, spec=at, solver=None)
-    plan = with_ranges(replace(plan, target_results=target), curves)
+    plan = with_ranges(replace(target_notes(plan, spec.objective), target_results=target), curves)
     note = (
         f"the smallest budget ({fmt(hi)} {curves.currency}) at which the plan reaches "
         f"{fmt(target)} {curves.result_type} with probability {confidence:g}: reached in "
-        f"{plan.target_probability:.1%} of {RANGE_SCENARIOS:,} scenarios (the least spend "
+        f"{plan.target_probability:.1%} of {ch.world.scenarios:,} scenarios (the least spend "
         f"whose expected results reach it, {fmt(start.total_spend)}, does in "
         f"{_pct(start.target_probability)})"
     )

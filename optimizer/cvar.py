@@ -35,11 +35,8 @@ from .plan import (
     _line_spend,
     _other_results,
     _plan_lines,
-    _solver_info,
-    _unfunded,
     line_results,
-    unspent_notes,
-    unspent_of,
+    plan_of,
 )
 from .risk import RANGE_SCENARIOS, SEED, draw_world, plan_simulation, simulate, with_ranges
 from .rules.core import DEFAULT_ALPHA
@@ -189,29 +186,27 @@ def _read(model: Model, base: Model, sol, curves, spec) -> Plan:
     """Return the plan of the CVaR LP's solution (no reasons, no ledger: see allocate_cvar)."""
     spend = _line_spend(base, sol)
     lines = _plan_lines(base, spend, [None] * len(base.lines))
-    total_spend = sum(p.spend for p in lines)
-    total_results = sum(p.expected_results for p in lines)
     other = _other_results(base, spec, spend)
     constraints = [c for _, c in _constraints(model, sol, other, None)]
-    unspent = unspent_of(spec.budget, total_spend, lines)
-    return Plan(
-        status=sol.status,
-        budget=spec.budget,
-        total_spend=total_spend,
-        expected_results=total_results,
-        cost_per_result=total_spend / total_results if total_results > 0 else None,
-        currency=curves.currency,
-        result_type=curves.result_type,
-        objective="cvar",
-        lines=tuple(lines),
-        constraints=tuple(constraints),
-        unfunded=tuple(_unfunded(lines)),
-        excluded=tuple(
-            {"network": ln.network, "segment": ln.segment, "period": ln.period}
-            for ln in base.excluded
-        ),
-        other_results=other,
-        solver=_solver_info(model, sol),
-        notes=unspent_notes(spec.budget, total_spend, unspent, curves.currency),
-        unspent=unspent,
-    )
+    plan = plan_of(model, sol, curves, spec, lines, constraints, other)
+    return replace(plan, unfunded=tuple(_unfunded(lines)))
+
+
+def _unfunded(lines) -> list[dict]:
+    """List the lines with no spend: the worst scenarios are better served elsewhere."""
+    return [
+        {
+            "network": ln.network,
+            "segment": ln.segment,
+            "period": ln.period,
+            "cost_per_result": ln.marginal_cost_per_result,
+            "cheaper_by_pct": None,
+            "needed_cost_per_result": None,
+            "cause": None,
+            "rule": None,
+            "reason": "no spend in the risk-aware plan: the worst scenarios are better served by "
+            "other lines (no one price says by how much)",
+        }
+        for ln in lines
+        if ln.spend == 0
+    ]

@@ -267,16 +267,28 @@ def read_plan(
     on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
     terms = _terms(model, curves, spec)
     lines = _plan_lines(model, spend, line_reasons(model, sol, on, terms))
-    total_spend = sum(p.spend for p in lines)
-    total_results = sum(p.expected_results for p in lines)
     other = _other_results(model, spec, spend)
     constraints = _costed(model, sol, _constraints(model, sol, other, on), terms, solver)
     constraints += _curve_end_limits(lines, terms)
+    value = _value(model, lines, terms)
+    plan = plan_of(model, sol, curves, spec, lines, constraints, other)
+    if spec.objective == "profit":
+        plan = replace(plan, expected_profit=(value or 0.0) - plan.total_spend)
+    return replace(plan, expected_value=value)
+
+
+def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other) -> Plan:
+    """Return the :class:`Plan` of ``lines`` and ``constraints``, with what follows from them.
+
+    Its totals, unspent budget, unfunded and excluded lines and notes; ``model`` is the LP
+    solved and ``sol`` its solution.
+    """
+    total_spend = sum(p.spend for p in lines)
+    total_results = sum(p.expected_results for p in lines)
     unspent = unspent_of(spec.budget, total_spend, lines)
     notes = unspent_notes(spec.budget, total_spend, unspent, curves.currency)
     if sol.status == "time_limit":
         notes = (*notes, time_limit_note(sol))
-    value = _value(model, lines, terms)
     return Plan(
         status=sol.status,
         budget=spec.budget,
@@ -293,12 +305,10 @@ def read_plan(
             {"network": ln.network, "segment": ln.segment, "period": ln.period}
             for ln in model.excluded
         ),
-        expected_value=value,
         other_results=other,
         solver=_solver_info(model, sol),
         notes=notes,
         unspent=unspent,
-        expected_profit=None if spec.objective != "profit" else (value or 0.0) - total_spend,
     )
 
 
@@ -596,6 +606,21 @@ def stopped_words(groups, most: int = MAX_RULES_NAMED) -> str:
         parts.append(f"{g.get('words') or g['cause']} ({', '.join(who)})")
     more = len(groups) - most
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def target_notes(plan: Plan, objective: str) -> Plan:
+    """Return ``plan`` (made for a target) with a note when the spec's objective was set aside.
+
+    A target asks for the least spend that reaches it, spread for results: an objective
+    'value', 'profit' or 'cvar' does not apply.
+    """
+    if objective == "results":
+        return plan
+    note = (
+        f"planned for {plan.result_type}: a target asks for the least spend that reaches it, "
+        f"so the objective '{objective}' does not apply"
+    )
+    return replace(plan, notes=(*plan.notes, note))
 
 
 def unspent_notes(

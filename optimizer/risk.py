@@ -7,24 +7,27 @@ of, shared by every plan made on the same curves:
 - lines with a ``spread`` (forecast by adplan, see :class:`~optimizer.curves.Spread`): per
   network × segment two standard normals (the error of its fitted level and of its slope,
   the same in every period), per line a gamma factor of mean 1 and variance ``dispersion``
-  (noise from period to period); results are then Poisson counts around that mean, so each
-  line's results follow the negative binomial of its ``low`` / ``high`` bands;
+  (noise from period to period); results are then Poisson counts around that mean, each a
+  fixed quantile of its world (:func:`counts`), so each line's results follow the negative
+  binomial of its ``low`` / ``high`` bands;
 - lines with only ``low`` / ``high`` (curves from another tool): the band at the planned spend
   read as a log-normal spread around the curve (its 10th to 90th percentile), one normal per
   network × segment shared by its periods and independent between them, no count noise on
   top (the band holds it);
 - lines with neither: taken as certain (the plan's ranges say how many).
 
-Draws are seeded by the line's names, so two plans on the same curves (a base and its
-variant, the mean plan and the risk-aware one) meet the same worlds: the probability that
-one beats the other is read scenario by scenario.
+Draws are seeded by the names (a network × segment's normals by its network and segment, a
+line's noise and counts by its key), so two plans on the same curves (a base and its variant,
+the mean plan and the risk-aware one) meet the same worlds whatever lines they fund: the
+probability that one beats the other is read world by world.
 """
 
 from __future__ import annotations
 
+import functools
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -55,6 +58,10 @@ class World:
     z: np.ndarray  # (2, scenarios, groups): each network × segment's level and slope normals
     noise: np.ndarray | None  # (scenarios, lines): gamma factors of mean 1; None: no noise
     spreads: np.ndarray  # (lines, 4): each line's spread (NaN: none)
+    #: (scenarios, lines): a uniform and a normal per line and world, that turn a mean into
+    #: its count (:func:`counts`); None: the means are the results
+    count_u: np.ndarray | None = None
+    count_z: np.ndarray | None = None
 
     @property
     def z_level(self) -> np.ndarray:
@@ -96,24 +103,38 @@ class World:
         """Return each world's results on each line: the drawn mean, then counts around it."""
         m = self.factors(spend) * np.asarray(mean, float)[None, :]
         counted = ~np.isnan(self.spreads[:, 0])
-        if counted.any():
-            m[:, counted] = counts(m[:, counted], np.random.default_rng([self.seed, 7]))
+        if counted.any() and self.count_u is not None and self.count_z is not None:
+            c = np.flatnonzero(counted)
+            m[:, c] = counts(m[:, c], self.count_u[:, c], self.count_z[:, c])
         return m
 
 
-#: above this mean a count is drawn as a normal of the Poisson's mean and variance (its
-#: skew, 1/sqrt(mean), is under 0.1): 10x faster, quantiles the same to 0.1%
-NORMAL_COUNTS = 100.0
+#: up to this mean a count is the Poisson's exact inverse at the world's uniform; above, its
+#: Cornish-Fisher expansion at the world's normal (within about 0.1 of a count)
+EXACT_COUNTS = 10.0
 
 
-def counts(mean: np.ndarray, rng) -> np.ndarray:
-    """Return Poisson counts around ``mean`` (a normal with the Poisson's moments when large)."""
-    out = np.empty_like(mean)
-    big = mean > NORMAL_COUNTS
-    out[~big] = rng.poisson(mean[~big])
-    mb = mean[big]
-    out[big] = np.maximum(mb + np.sqrt(mb) * rng.standard_normal(mb.shape), 0.0)
-    return out
+def counts(mean: np.ndarray, u: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Return Poisson counts of ``mean``, each the same quantile (``u``, or ``z``) in every plan.
+
+    A count is a fixed quantile of its Poisson, so two plans whose line has nearly the same
+    mean get nearly the same count, and more mean never gives a smaller count.
+    """
+    out = np.floor(mean + np.sqrt(mean) * z + (z * z - 1.0) / 6.0 + 0.5)
+    small = mean <= EXACT_COUNTS
+    if small.any():
+        ms, us = mean[small], u[small]
+        p = np.exp(-ms)
+        cdf, k = p.copy(), np.zeros_like(ms)
+        for n in range(1, 60):  # P(count >= 60 | mean <= 10) < 1e-20
+            step = us > cdf
+            if not step.any():
+                break
+            k += step
+            p *= ms / n
+            cdf += p
+        out[small] = k
+    return np.maximum(out, 0.0)
 
 
 def _spread_row(ln: CurveLine) -> tuple[float, float, float, float]:
@@ -165,35 +186,53 @@ def draw_world(
     ``antithetic=True`` draws the level and slope normals in pairs ``z, -z`` (the second half
     of the worlds mirrors the first), so that their sampled mean is exactly 0.
     """
-    k = int(scenarios)
+    spreads = np.array([_spread_row(ln) for ln in lines], dtype=float).reshape(-1, 4)
+    keys = tuple(ln.key for ln in lines)
+    d = _draws(keys, spreads.tobytes(), int(scenarios), seed, with_noise, antithetic)
+    return World(tuple(lines), int(scenarios), seed, d[0], d[1], d[2], spreads, d[3], d[4])
+
+
+@functools.lru_cache(maxsize=2)
+def _draws(keys: tuple, spreads: bytes, k: int, seed: int, with_noise: bool, antithetic: bool):
+    """Return a world's draws: groups, their normals, the lines' noise and counts' quantiles.
+
+    They depend on the lines' names and spreads alone, so the plans of one scenario run
+    (a base and its variants, on curves whose results differ but not their spreads) share
+    one set: the two most recent are kept. The arrays are read-only.
+    """
     index: dict[tuple[str, str], int] = {}
-    group = np.array([index.setdefault((ln.network, ln.segment), len(index)) for ln in lines])
+    group = np.array([index.setdefault(key[:2], len(index)) for key in keys], dtype=np.intp)
     z = np.empty((2, k, len(index)))
     for (net, seg), gi in index.items():
         z[:, :, gi] = np.random.default_rng([seed, *_name_seed(net, seg)]).standard_normal((2, k))
     if antithetic:
         half = k // 2
         z[:, half : 2 * half, :] = -z[:, :half, :]
-    spreads = np.array([_spread_row(ln) for ln in lines], dtype=float).reshape(-1, 4)
-    phi = np.nan_to_num(spreads[:, 3])
-    noise = _noise(lines, group, index, phi, k, seed) if with_noise and (phi > 0).any() else None
-    return World(tuple(lines), k, seed, group, z, noise, spreads)
+    out = [group, z, None, None, None]
+    if with_noise:
+        phi = np.frombuffer(spreads).reshape(-1, 4)[:, 3]
+        out[2:] = _line_draws(keys, phi, k, seed)
+    for a in out:
+        if a is not None:
+            a.flags.writeable = False
+    return tuple(out)
 
 
-def _noise(lines, group, index, phi, k: int, seed: int) -> np.ndarray:
-    """Return the gamma factors (mean 1, variance ``phi``) of each line, per world.
+def _line_draws(keys: tuple, phi: np.ndarray, k: int, seed: int):
+    """Return each forecast line's own draws: its noise, and its counts' uniform and normal.
 
-    One stream per network × segment, its lines in the order of their periods: the same
-    line of the same curves gets the same draws whichever other lines are planned.
+    One stream per line, seeded by its network, segment and period: the same line of the
+    same curves gets the same draws whichever other lines are planned.
     """
-    noise = np.ones((k, len(lines)))
-    for (net, seg), gi in index.items():
-        cols = sorted(np.flatnonzero((group == gi) & (phi > 0)), key=lambda j: lines[j].period)
-        if cols:
-            rng = np.random.default_rng([seed, *_name_seed(net, seg), 1])
-            shape = 1.0 / phi[cols]
-            noise[:, cols] = rng.gamma(shape, 1.0 / shape, (k, len(cols)))
-    return noise
+    # one row per line while drawing (contiguous), handed out as (worlds, lines) views
+    u, z = np.full((len(keys), k), 0.5), np.zeros((len(keys), k))
+    noise = np.ones((len(keys), k)) if (np.nan_to_num(phi) > 0).any() else None
+    for j in np.flatnonzero(~np.isnan(phi)):
+        rng = np.random.default_rng([seed, *_name_seed(*keys[j]), 1])
+        u[j], z[j] = rng.random(k), rng.standard_normal(k)
+        if noise is not None and phi[j] > 0:
+            noise[j] = rng.gamma(1.0 / phi[j], phi[j], k)
+    return (None if noise is None else noise.T), u.T, z.T
 
 
 def quantiles(x: np.ndarray) -> dict:
@@ -344,8 +383,6 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
 
     ``sim``: the plan's :func:`plan_simulation` when already made.
     """
-    from dataclasses import replace
-
     sim = plan_simulation(plan, curves) if sim is None else sim
     per_line = line_ranges(sim)
     new_lines = tuple(
@@ -353,7 +390,8 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
         for p in plan.lines
         for k in [(p.network, p.segment, p.period)]
     )
-    chance = None if plan.target_results is None else sim.chance(plan.target_results)
+    certain = sim.world.kind == "none"  # no chance to tell: reached for sure or not at all
+    chance = None if plan.target_results is None or certain else sim.chance(plan.target_results)
     return replace(
         plan,
         lines=new_lines,

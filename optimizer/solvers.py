@@ -396,10 +396,14 @@ class HighsSolver:
         if crash and self.crash and self._usable_crash():
             self.h.setBasis(crash_basis(self.model, on=np.asarray(y, dtype=float)))
 
+    def _time_limit(self, seconds: float) -> None:
+        """Give the next run ``seconds`` (HiGHS counts its limit on all runs of this model)."""
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + float(seconds))
+
     def run_lp(self, time_limit: float) -> LPResult:
         """Run HiGHS on the model as it stands (LP options) and read the result."""
         self._apply(self.options)
-        self.h.setOptionValue("time_limit", float(time_limit))
+        self._time_limit(time_limit)
         with quiet_stdout():
             self.h.run()
         status = self._status()
@@ -413,7 +417,7 @@ class HighsSolver:
         n = len(self.model.binary_cols)
         self._switches(np.zeros(n), np.ones(n), True)
         self._apply(HIGHS_MIP_OPTIONS)
-        self.h.setOptionValue("time_limit", float(time_limit))
+        self._time_limit(time_limit)
         if start is not None:
             cols = np.arange(len(start), dtype=np.int32)
             self.h.setSolution(len(start), cols, np.asarray(start, dtype=float))

@@ -267,6 +267,8 @@ def replan(
             notes=sub_plan.notes,
             solver=sub_plan.solver,
             other_results=sub_plan.other_results or plan.other_results,
+            objective=sub_plan.objective,
+            risk=sub_plan.risk,
         )
     to_spend = spec.budget - spent.off_plan
     warnings.extend(_unspent_warnings(plan, to_spend, spec.budget, bool(remaining), day))
@@ -401,11 +403,13 @@ def _whole_spec(
 ) -> PlanSpec:
     """Return the spec of the whole re-plan: every line locked at ``spend``, under ``budget``.
 
-    The objective (and what results are worth) and the exclusions stay the spec's.
+    The objective (and what results are worth) and the exclusions stay the spec's; a
+    risk-aware one (cvar) becomes ``results``: every line is locked, and the re-plan's risk
+    is the open part's (its sub-plan's ``risk``).
     """
     return PlanSpec(
         budget=budget,
-        objective=spec.objective,
+        objective="results" if spec.objective == "cvar" else spec.objective,
         value_per_result=spec.value_per_result,
         lines=tuple(LineRule(*key, lock=v) for key, v in spend.items()),
         exclude=spec.exclude,

@@ -80,6 +80,7 @@ def test_the_summary_shows_ranges_and_the_risk_aware_plan(files):
     r = RUNNER.invoke(app, ["optimize", "--curves", str(curves), "--spec", str(cvar)])
     assert r.exit_code == 0, r.output
     assert "risk-aware plan (objective cvar, alpha 0.1)" in r.output
+    assert "The rules that bind the risk-aware plan" in r.stdout and "if removed" not in r.stdout
     r = RUNNER.invoke(app, ["optimize", "--curves", str(curves), "--spec", str(cvar), "--json"])
     plan = json.loads(r.stdout)
     assert plan["risk"]["this_plan"]["p10"] >= 0 and plan["objective"] == "cvar"

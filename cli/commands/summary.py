@@ -116,8 +116,32 @@ def _split(plan, kind: str, title: str) -> Table:
     return t
 
 
+def _cvar_ledger(plan) -> Table:
+    """Return the rules binding a risk-aware plan and their prices (not re-solved)."""
+    cur, rtype = escape(plan.currency), escape(plan.result_type)
+    t = Table(title="The rules that bind the risk-aware plan", title_justify="left")
+    rules = plan.ledger()
+    t.add_column("rule")
+    t.add_column("id", no_wrap=True, min_width=max(len(c.name) for c in rules[:MAX_LEDGER]))
+    t.add_column("worst-scenario price", justify="right")
+    for c in rules[:MAX_LEDGER]:
+        per = (
+            f"{c.shadow_price * 1000:+,.1f} per 1,000 {cur}"
+            if c.unit == plan.currency
+            else (f"{c.shadow_price:+.4g}/{escape(c.unit) or 'unit'}")
+        )
+        t.add_row(escape(c.description), escape(c.name), per)
+    t.caption = (
+        f"the {rtype} of the worst scenarios' mean gained per extra room on the rule: a rate at "
+        "the margin; a risk-aware plan does not re-solve its rules one by one"
+    )
+    return t
+
+
 def _ledger(plan) -> Table:
     """Return what each binding rule costs: measured by a re-solve, beside its shadow price."""
+    if plan.objective == "cvar":
+        return _cvar_ledger(plan)
     cur, rtype = escape(plan.currency), escape(plan.result_type)
     what = rtype if plan.objective == "results" else plan.objective
     t = Table(title="What each rule costs", title_justify="left")

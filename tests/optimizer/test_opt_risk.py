@@ -26,7 +26,7 @@ from scipy import stats
 
 from optimizer import Curves, allocate
 from optimizer.curves import MAX_LOG_VAR, CurveError, CurveLine, Spread
-from optimizer.risk import Z90, draw_world, simulate
+from optimizer.risk import Z90, beats, draw_world, simulate
 
 #: a linear curve: cost per result 10 up to 1e7 of spend
 LINEAR = ((0.0, 0.0), (1e7, 1e6))
@@ -190,3 +190,52 @@ def test_a_spread_survives_the_json_round_trip():
     ln = line(spread=Spread(0.01, 7.5, 0.05, 0.02))
     back = Curves.from_dict(Curves((ln,)).to_dict())
     assert back.lines[0].spread == ln.spread
+
+
+def test_plans_on_the_same_curves_meet_the_same_worlds_whatever_they_fund():
+    sp = Spread(0.01, 0.0, 0.0, 0.02)
+    lines = [line(segment=s, period=p, spread=sp) for s in "ab" for p in ("2027-W01", "2027-W02")]
+    full, part = draw_world(lines, 300), draw_world(lines[1:], 300)
+    for name in ("noise", "count_u", "count_z"):
+        assert np.array_equal(getattr(full, name)[:, 1:], getattr(part, name)), name
+    # one line with a little more: its count never falls, every other line's stays put
+    base = simulate(lines, [300.0] * 4, [30.0] * 4, scenarios=500)
+    more = simulate(lines, [310.0, 300.0, 300.0, 300.0], [31.0, 30.0, 30.0, 30.0], scenarios=500)
+    assert np.array_equal(more.results[:, 1:], base.results[:, 1:])
+    assert np.all(more.results[:, 0] >= base.results[:, 0])
+    assert beats(more, base) > 0.5 and beats(base, more) < 0.5
+
+
+def test_the_chance_of_a_target_never_falls_as_the_budget_grows():
+    sp = Spread(0.01, 0.0, 0.0, 0.02)
+    lines = [line(segment=s, spread=sp) for s in "abc"]
+    world = draw_world(lines, 2000)
+    chances = []
+    for b in np.linspace(300, 600, 31):  # one line at a time: spend only grows
+        spend = np.minimum(np.maximum(b - np.array([0.0, 200.0, 400.0]), 0.0), 200.0)
+        total = world.results(spend, spend / 10.0).sum(axis=1)
+        chances.append(float((total >= 40).mean()))
+    assert np.all(np.diff(chances) >= 0), chances
+
+
+def test_no_chance_and_no_confidence_on_curves_that_carry_no_uncertainty():
+    from optimizer import min_budget_for_results
+    from optimizer.errors import SpecError
+
+    c = Curves((line(), line(segment="b")), result_type="purchases")
+    assert min_budget_for_results(c, {"budget": 1}, 100).target_probability is None
+    with pytest.raises(SpecError, match="carry no uncertainty"):
+        min_budget_for_results(c, {"budget": 1}, 100, confidence=0.9)
+
+
+def test_the_frontier_band_is_empty_without_uncertainty_and_ordered_with_it():
+    from optimizer import frontier
+
+    bare = Curves((line(), line(segment="b")), result_type="purchases")
+    for p in frontier(bare, {"budget": 100}, [100, 200]):
+        assert p["results_p10"] is None and p["results_p90"] is None
+    sp = Spread(0.01, 0.0, 0.0, 0.02)
+    sure = Curves((line(spread=sp), line(segment="b", spread=sp)), result_type="purchases")
+    for p in frontier(sure, {"budget": 100}, [100, 2000]):
+        assert p["results_p10"] <= p["results_p50"] <= p["results_p90"]
+        assert p["results_p10"] < p["expected_results"] < p["results_p90"]
