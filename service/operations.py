@@ -348,6 +348,9 @@ def make_plan(
     if prob.warnings:
         result["warnings"] = list(prob.warnings)
     inputs = {**prob.inputs, "spec": json_safe(req.spec)}
+    for key in ("target_results", "confidence"):  # how the plan was asked for, kept with it
+        if getattr(req, key, None) is not None:
+            inputs[key] = getattr(req, key)
     # serialised once here: the same text is stored and (the result) sent back
     return NewPlan(
         kind=prob.kind,
@@ -412,6 +415,8 @@ def make_delta(
     solver = solver_of(req, settings)
     current, budget = _current(stored, req.extra)
     inputs = dict(stored.inputs or {})
+    for key in ("target_results", "confidence"):  # a plan at a budget, not to a target
+        inputs.pop(key, None)
     curves = _saved_curves(stored, default_curves, settings)
     spec = request_spec(inputs.get("spec") or {})
     spec.check(curves)

@@ -113,6 +113,13 @@ def test_a_target_with_confidence_costs_more_and_reaches_it(client, unsure, docu
     assert sure["target_confidence"] == 0.9 and sure["target_probability"] >= 0.9
     assert sure["budget"] > mean["budget"] and sure["total_spend"] > mean["total_spend"]
     assert sure["expected_results"] > 200
+    # how the plan was asked for is kept with it; a delta from it is a plan at a budget
+    back = client.get(f"/v1/plans/{sure['id']}?include_inputs=true", headers=HEADERS).json()
+    assert back["inputs"]["target_results"] == 200 and back["inputs"]["confidence"] == 0.9
+    r = client.post(f"/v1/plans/{sure['id']}/delta", headers=HEADERS, json={"extra": 100})
+    assert r.status_code == 201, r.text
+    more = client.get(f"/v1/plans/{r.json()['id']}?include_inputs=true", headers=HEADERS).json()
+    assert "target_results" not in more["inputs"] and "confidence" not in more["inputs"]
 
 
 def _refused(client, body: dict, code: str) -> dict:
