@@ -102,6 +102,7 @@ def min_budget_for_chance(
     search from below when its chance is short of ``confidence``). InfeasibleError when even
     every line at the end of its curve does not reach the confidence.
     """
+    t0 = time.perf_counter()
     confidence = check_confidence(confidence)
     ch = _Chance(curves, spec, target, solver, time_limit)
     if ch.world.kind == "none":
@@ -137,7 +138,8 @@ def min_budget_for_chance(
         f"whose expected results reach it, {fmt(start.total_spend)}, does in "
         f"{_pct(start.target_probability)})"
     )
-    return replace(plan, target_confidence=confidence, notes=(*plan.notes, note))
+    seconds = {**plan.solver, "seconds": time.perf_counter() - t0}  # the whole search's time
+    return replace(plan, target_confidence=confidence, notes=(*plan.notes, note), solver=seconds)
 
 
 def _pct(p: float | None) -> str:

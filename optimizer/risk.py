@@ -235,14 +235,10 @@ def _line_draws(keys: tuple, phi: np.ndarray, k: int, seed: int):
     return (None if noise is None else noise.T), u.T, z.T
 
 
-def quantiles(x: np.ndarray) -> dict:
-    """Return P10, P50 and P90 of ``x`` over worlds (axis 0), with its mean."""
-    q = np.quantile(x, QUANTILES, axis=0)
-    return {"p10": q[0], "p50": q[1], "p90": q[2], "mean": x.mean(axis=0)}
-
-
-def _floats(d: dict) -> dict:
-    return {k: float(v) for k, v in d.items()}
+def quantiles(x: np.ndarray) -> dict[str, float]:
+    """Return the P10, P50 and P90 of ``x``, one value per world."""
+    q = np.quantile(x, QUANTILES)
+    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +246,6 @@ class Simulation:
     """A plan's results in each world: ``results[k, j]`` for world k and line j."""
 
     lines: tuple[CurveLine, ...]
-    spend: np.ndarray
     results: np.ndarray
     world: World
 
@@ -284,7 +279,7 @@ def simulate(lines, spend, mean, *, scenarios: int = RANGE_SCENARIOS, seed: int 
     if all(_kind(ln) == "none" for ln in lines):
         scenarios = 1  # nothing uncertain: every world is the same
     world = draw_world(lines, scenarios, seed)
-    return Simulation(lines, spend, world.results(spend, mean), world)
+    return Simulation(lines, world.results(spend, mean), world)
 
 
 def source_words(lines: Sequence[CurveLine], scenarios: int) -> str:
@@ -318,7 +313,7 @@ def source_words(lines: Sequence[CurveLine], scenarios: int) -> str:
 
 def ranges(sim: Simulation, total_spend: float) -> dict:
     """Return the Plan JSON's ``ranges``: total, cost per result, networks, segments, periods."""
-    total = _floats(quantiles(sim.total))
+    total = quantiles(sim.total)
     cpr = {
         k: (total_spend / total[q] if total[q] > 0 else None)
         for k, q in (("p10", "p90"), ("p50", "p50"), ("p90", "p10"))
@@ -328,14 +323,11 @@ def ranges(sim: Simulation, total_spend: float) -> dict:
         "seed": sim.world.seed,
         "source": sim.world.kind,
         "note": source_words(sim.lines, sim.world.scenarios),
-        "total": {k: total[k] for k in ("p10", "p50", "p90")},
+        "total": total,
         "cost_per_result": cpr,
     }
     for kind in ("network", "segment", "period"):
-        out[kind + "s"] = {
-            name: {k: float(v) for k, v in quantiles(x).items() if k != "mean"}
-            for name, x in sim.by(kind).items()
-        }
+        out[kind + "s"] = {name: quantiles(x) for name, x in sim.by(kind).items()}
     return out
 
 
