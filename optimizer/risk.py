@@ -94,6 +94,8 @@ class World:
             if self.noise is not None:
                 out[:, has] *= self.noise[:, has]
         for j in np.flatnonzero(~has):
+            if self.lines[j].low is None and self.lines[j].high is None:
+                continue  # taken as certain
             sigma = band_sigma(self.lines[j], float(spend[j]))
             if sigma > 0:
                 out[:, j] = np.exp(sigma * self.z[0][:, self.group[j]] - sigma * sigma / 2.0)
@@ -286,7 +288,7 @@ def source_words(lines: Sequence[CurveLine], scenarios: int) -> str:
     """Say how a plan's ranges were made, and what of the curves they rest on."""
     kinds = [_kind(ln) for ln in lines]
     n_bands, n_none = kinds.count("bands"), kinds.count("none")
-    if n_none == len(kinds):
+    if n_none == len(kinds):  # (none at all: the plan's curves carry no uncertainty)
         return (
             "no range: the curves carry neither a spread nor low/high, so the plan's results "
             "are taken as certain (forecast the curves with adplan, or give low/high)"
@@ -375,6 +377,8 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
 
     ``sim``: the plan's :func:`plan_simulation` when already made.
     """
+    if sim is None and not any(_kind(ln) != "none" for ln in curves.lines):
+        return replace(plan, ranges=certain_ranges(plan))  # no range, no chance to tell
     sim = plan_simulation(plan, curves) if sim is None else sim
     per_line = line_ranges(sim)
     new_lines = tuple(
@@ -382,11 +386,32 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
         for p in plan.lines
         for k in [(p.network, p.segment, p.period)]
     )
-    certain = sim.world.kind == "none"  # no chance to tell: reached for sure or not at all
-    chance = None if plan.target_results is None or certain else sim.chance(plan.target_results)
+    chance = None if plan.target_results is None else sim.chance(plan.target_results)
     return replace(
         plan,
         lines=new_lines,
         ranges=ranges(sim, plan.total_spend),
         target_probability=chance,
     )
+
+
+def certain_ranges(plan) -> dict:
+    """Return the ``ranges`` of a plan on curves without uncertainty: its expected values."""
+
+    def same(v: float) -> dict[str, float]:
+        return {"p10": v, "p50": v, "p90": v}
+
+    cpr = plan.cost_per_result
+    out: dict = {
+        "scenarios": 0,
+        "seed": SEED,
+        "source": "none",
+        "note": source_words([], 0),
+        "total": same(plan.expected_results),
+        "cost_per_result": {"p10": cpr, "p50": cpr, "p90": cpr},
+    }
+    for kind in ("network", "segment", "period"):
+        out[kind + "s"] = {
+            k: same(t["expected_results"]) for k, t in sorted(plan.totals_by(kind).items())
+        }
+    return out
