@@ -10,27 +10,16 @@ import copy
 
 import pytest
 
-from .conftest import HEADERS
+from .conftest import CURVES, HEADERS
 
 SPREAD = {"level_var": 0.01, "log_spend_centre": 7.0, "elasticity_se": 0.1, "dispersion": 0.02}
+#: the service tests' curves (two lines) with a forecast's spread, and a third line from
+#: another tool with only low/high
 UNSURE = {
-    "currency": "EUR",
-    "result_type": "purchases",
+    **CURVES,
     "lines": [
-        {
-            "network": "meta",
-            "segment": "f-25-34",
-            "period": "2027-01",
-            "points": [[0, 0], [1000, 50], [3000, 120], [6000, 180]],
-            "spread": SPREAD,
-        },
-        {
-            "network": "tiktok",
-            "segment": "f-25-34",
-            "period": "2027-01",
-            "points": [[0, 0], [2000, 90], [5000, 150]],
-            "spread": {**SPREAD, "level_var": 0.09},
-        },
+        {**CURVES["lines"][0], "spread": SPREAD},
+        {**CURVES["lines"][1], "spread": {**SPREAD, "level_var": 0.09}},
         {
             "network": "google",
             "segment": "m-35-44",
