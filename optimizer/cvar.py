@@ -153,7 +153,7 @@ def allocate_cvar(curves, spec, *, solver=None, time_limit=None, scenarios=CVAR_
     mean_res, _ = line_results(base, mean_spend)
     mean_sim = simulate(base.lines, mean_spend, mean_res)
     risk = _risk(alpha, scenarios, lp, plan, this_sim, float(mean_res.sum()), mean_sim, curves)
-    return replace(plan, risk=risk, notes=(*plan.notes, risk["words"]))
+    return replace(plan, risk=risk)
 
 
 def _risk(alpha, scenarios, lp, plan, this_sim, mean_results, mean_sim, curves) -> dict:

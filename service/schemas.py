@@ -683,7 +683,7 @@ class RiskOut(_Documented):
     p10_gained: float | None = Field(description="this_plan.p10 - mean_plan.p10")
     tail_mean_gained: float | None = Field(description="this_plan.tail_mean - mean_plan.tail_mean")
     lp: RiskLpOut
-    words: str = Field(description="the comparison in words (also in the plan's notes)")
+    words: str = Field(description="the comparison in one sentence, as the CLI prints it")
 
 
 class PlanLineOut(_Documented):

@@ -29,7 +29,7 @@ def test_a_replan_of_a_risk_aware_plan_keeps_its_alpha_and_risk(examples_dir):
     assert res.plan.objective == "cvar"
     assert res.plan.risk["alpha"] == 0.3
     assert res.plan.risk["mean_results_given_up"] >= 0
-    assert any("alpha 0.3" in n for n in res.plan.notes)
+    assert "alpha 0.3" in res.plan.risk["words"]
 
 
 def test_a_risk_aware_plan_lists_the_lines_it_leaves_out(examples_dir):

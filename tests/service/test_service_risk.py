@@ -70,7 +70,7 @@ def test_a_cvar_plan_has_its_risk_and_ranges(client, unsure, documented):
     for figures in (risk["this_plan"], risk["mean_plan"]):
         assert figures["p10"] <= figures["mean"] and figures["tail_mean"] <= figures["p10"]
     assert risk["mean_results_given_up"] >= -1e-6  # the mean plan has the most expected results
-    assert risk["lp"]["rows"] > 0 and risk["words"] in plan["notes"]
+    assert risk["lp"]["rows"] > 0 and "gives up" in risk["words"]
     ranges = plan["ranges"]
     assert ranges["source"] == "mixed" and ranges["scenarios"] > 1
     assert _ordered(ranges["total"]) and ranges["total"]["p10"] < ranges["total"]["p90"]
