@@ -111,9 +111,9 @@ def min_budget_for_chance(
             "so every target is reached for sure or not at all; forecast the curves with "
             "adplan, or give --target-results alone"
         )
-    lo, hi = start.total_spend, start.total_spend
-    p_hi = ch.at(hi)
     top = min(sum(ln.max_spend for ln in ch.model.lines), MAX_BUDGET)
+    lo = hi = max(start.total_spend, BUDGET_RTOL * top)  # above 0: doubling must move it
+    p_hi = ch.at(hi)
     if p_hi is not None and p_hi >= confidence:
         lo = 0.0
     while p_hi is None or p_hi < confidence:
@@ -125,11 +125,10 @@ def min_budget_for_chance(
         mid = 0.5 * (lo + hi)
         p = ch.at(mid)
         lo, hi = (lo, mid) if p is not None and p >= confidence else (mid, hi)
-    # the plan at that budget is the one searched: the same solution, the same worlds
+    # the plan at that budget is the one searched (the same solution, the same worlds), read
+    # on the model built at that budget: its rules say the budget found
     at = replace(spec, objective="results", alpha=None).with_budget(hi)
-    m = ch.model
-    m.row_ub[m.budget_row] = hi
-    plan = read_plan(m, ch.solutions[hi], curves=curves, spec=at, solver=None)
+    plan = read_plan(build_model(curves, at), ch.solutions[hi], curves=curves, spec=at)
     plan = with_ranges(replace(target_notes(plan, spec.objective), target_results=target), curves)
     note = (
         f"the smallest budget ({fmt(hi)} {curves.currency}) at which the plan reaches "

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import SolverError
+from .errors import SolverError, SpecError
 from .lp import INF, RowInfo
 from .model import Model, build_model
 from .plan import (
@@ -38,7 +38,15 @@ from .plan import (
     line_results,
     plan_of,
 )
-from .risk import RANGE_SCENARIOS, SEED, draw_world, plan_simulation, simulate, with_ranges
+from .risk import (
+    RANGE_SCENARIOS,
+    SEED,
+    draw_world,
+    plan_simulation,
+    simulate,
+    uncertain,
+    with_ranges,
+)
 from .rules.core import DEFAULT_ALPHA
 from .solvers import make_solver
 
@@ -128,6 +136,12 @@ def allocate_cvar(curves, spec, *, solver=None, time_limit=None, scenarios=CVAR_
     alpha = DEFAULT_ALPHA if spec.alpha is None else float(spec.alpha)
     mean_spec = replace(spec, objective="results", alpha=None)
     base = build_model(curves, mean_spec)
+    if not uncertain(base.lines):
+        raise SpecError(
+            "spec.objective: cvar needs curves that carry their uncertainty (a spread or "
+            "low/high on the lines planned); these carry none, so every scenario is the same: "
+            "forecast the curves with adplan, or use objective: results"
+        )
     mean_sol = make_solver(base, solver, time_limit=time_limit).solve()
     if not mean_sol.has_plan:
         _raise_for(mean_sol, base, spec.budget)
@@ -187,7 +201,15 @@ def _read(model: Model, base: Model, sol, curves, spec) -> Plan:
     spend = _line_spend(base, sol)
     lines = _plan_lines(base, spend, [None] * len(base.lines))
     other = _other_results(base, spec, spend)
-    constraints = [c for _, c in _constraints(model, sol, other, None)]
+    constraints = [
+        replace(
+            c,
+            per_1000=c.shadow_price * 1000
+            if c.unit == curves.currency and c.shadow_price
+            else None,
+        )
+        for _, c in _constraints(model, sol, other, None)
+    ]  # prices per 1,000 of currency: of the worst scenarios' mean results
     plan = plan_of(model, sol, curves, spec, lines, constraints, other)
     return replace(plan, unfunded=tuple(_unfunded(lines)))
 

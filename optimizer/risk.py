@@ -146,6 +146,11 @@ def _spread_row(ln: CurveLine) -> tuple[float, float, float, float]:
     return (sp.level_var, sp.log_spend_centre, sp.elasticity_se, sp.dispersion)
 
 
+def uncertain(lines: Sequence[CurveLine]) -> bool:
+    """Return whether any of ``lines`` carries its uncertainty (a spread, or low/high)."""
+    return any(_kind(ln) != "none" for ln in lines)
+
+
 def _kind(ln: CurveLine) -> str:
     if ln.spread is not None:
         return "forecast"
@@ -377,7 +382,7 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
 
     ``sim``: the plan's :func:`plan_simulation` when already made.
     """
-    if sim is None and not any(_kind(ln) != "none" for ln in curves.lines):
+    if sim is None and not uncertain(curves.lines):
         return replace(plan, ranges=certain_ranges(plan))  # no range, no chance to tell
     sim = plan_simulation(plan, curves) if sim is None else sim
     per_line = line_ranges(sim)

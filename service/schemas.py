@@ -639,7 +639,7 @@ class RangesOut(_Documented):
     (curves forecast by adplan), else its ``low``/``high`` band, else the line is certain.
     """
 
-    scenarios: int = Field(description="scenarios drawn (1 when nothing is uncertain)")
+    scenarios: int = Field(description="scenarios drawn (0 when nothing is uncertain)")
     seed: int = Field(description="the seed of the draws (plans reproduce exactly)")
     source: str = Field(description="where the spread comes from: forecast, bands, mixed, none")
     note: str = Field(description="how the ranges were made, in words")

@@ -56,7 +56,9 @@ def comparison_table(comp: dict, title: str) -> Table:
     """Tabulate the totals per plan: status, spend, results and cost per result."""
     t = Table(title=_e(title))
     for col in ("plan", "status", "spend", "results", "P10-P90", "cost/result"):
-        t.add_column(col, justify="left" if col in ("plan", "status") else "right")
+        t.add_column(
+            col, justify="left" if col in ("plan", "status") else "right", no_wrap=col == "P10-P90"
+        )
     for c in comp["cases"]:
         lo, hi = c.get("results_p10"), c.get("results_p90")
         t.add_row(
@@ -85,7 +87,7 @@ def delta_table(comp: dict) -> Table | None:
             _signed(d.get("total_spend")),
             _signed(d.get("expected_results"), 1),
             _signed(d.get("cost_per_result")),
-            "-" if p is None else f"{p:.0%}",
+            "-" if p is None else f"{p:.1%}",
         )
     t.caption = (
         "chance it beats the base: the share of simulated scenarios of the forecast's "

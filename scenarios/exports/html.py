@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 
 from optimizer import Curves
 
+from ..money import round_to_total
 from .charts import frontier_png, response_curves_png, spend_chart_png
 from .plan import (
     CSV_COLUMNS,
     RANGE_KINDS,
-    SHADOW_NOTE,
     curve_ends,
     ledger_entries,
     number,
@@ -23,6 +23,7 @@ from .plan import (
     quantiles_of,
     ranges_in,
     ranges_note,
+    shadow_note,
     shown_ranges,
     stopped_words,
     total_range,
@@ -174,7 +175,7 @@ def ledger_section(plan) -> str:
     """
     if not ledger_entries(plan):
         return ""
-    head = f'<h3>What each rule costs</h3><p class="note">{esc(SHADOW_NOTE)}</p>'
+    head = f'<h3>What each rule costs</h3><p class="note">{esc(shadow_note(plan))}</p>'
     return head + ledger_table(plan)
 
 
@@ -287,10 +288,14 @@ def range_table(plan, field: str) -> str:
     for r in plan_rows(d):
         spend[r[field]] = spend.get(r[field], 0.0) + r["spend"]
         results[r[field]] = results.get(r[field], 0.0) + r["expected_results"]
+    names = sorted(spend)
+    # rounded for display by largest remainder: the shown lines add up to the shown total
+    shown_spend = round_to_total([spend[n] for n in names], 2)
+    shown_results = round_to_total([results[n] for n in names], 2)
     rows = []
-    for name in sorted(spend):
+    for name, s_, r_ in zip(names, shown_spend, shown_results, strict=True):
         p10, _, p90 = quantiles_of(ranges.get(name))
-        rows.append([name, spend[name], results[name], range_text(p10, p90)])
+        rows.append([name, s_, r_, range_text(p10, p90)])
     return table([field, "spend", "expected results", RESULTS_RANGE], rows)
 
 

@@ -33,6 +33,19 @@ SHADOW_NOTE = (
 )
 
 
+#: ... and under objective cvar, whose rules are not re-solved one by one
+CVAR_SHADOW_NOTE = (
+    "a risk-aware plan (objective cvar): a shadow price is the mean of the worst scenarios' "
+    "results that one more unit of the rule's limit would bring now; its rules are not "
+    "re-solved one by one, so no gain if removed is shown"
+)
+
+
+def shadow_note(plan) -> str:
+    """Return what the ledger's shadow prices mean for the plan's objective."""
+    return CVAR_SHADOW_NOTE if plan_dict(plan).get("objective") == "cvar" else SHADOW_NOTE
+
+
 def plan_dict(plan) -> dict:
     """Return the Plan JSON dict of ``plan`` (an object with ``to_dict()`` or a mapping).
 
@@ -291,17 +304,19 @@ def objective_labels(plan) -> dict[str, str]:
     d = plan_dict(plan)
     cur = str(d.get("currency") or "") or "currency"
     objective = str(d.get("objective") or "results")
+    rtype = str(d.get("result_type") or "") or "results"
     if objective in ("value", "profit"):
         what, gain = objective, f"{objective} gained if removed ({cur})"
+    elif objective == "cvar":
+        what, gain = f"worst scenarios' {rtype}", "gained if removed (not re-solved under cvar)"
     else:
-        what = str(d.get("result_type") or "") or "results"
-        gain = f"{what} gained if removed"
-    return {
-        "what": what,
-        "gain": gain,
-        "per_1000": f"{what} per 1,000 {cur}",
-        "next": f"next result costs ({cur})",
-    }
+        what, gain = rtype, f"{rtype} gained if removed"
+    nxt = (
+        f"next result costs ({cur})"
+        if objective != "cvar"
+        else "next result costs (not under cvar)"
+    )
+    return {"what": what, "gain": gain, "per_1000": f"{what} per 1,000 {cur}", "next": nxt}
 
 
 def ledger_entries(plan) -> list[dict]:

@@ -20,7 +20,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .cells import neutralise_cell
 from .plan import (
     CSV_COLUMNS,
-    SHADOW_NOTE,
     curve_ends,
     ledger_entries,
     number,
@@ -31,6 +30,7 @@ from .plan import (
     range_rows,
     ranges_in,
     ranges_note,
+    shadow_note,
     stopped_words,
     total_range,
     totals,
@@ -315,7 +315,7 @@ def write_ledger(ws: Worksheet, plan) -> None:
     d = plan_dict(plan)
     headers, rows, formats = ledger_rows(d)
     last, _ = add_table(ws, "PlanLedger", headers, rows, formats=formats)
-    ws.cell(row=last + 2, column=1, value=SHADOW_NOTE)
+    ws.cell(row=last + 2, column=1, value=shadow_note(d))
     ws.cell(row=last + 3, column=1, value=PROVEN_NOTE)
     ends = curve_ends(d)
     if ends is None:
@@ -413,13 +413,14 @@ def _risk_table(ws: Worksheet, d: dict, row: int) -> None:
     ws.cell(row=row, column=1, value=head).font = BOLD
     fm = dict.fromkeys(RISK_HEADERS[1:], RESULTS)
     last, _ = add_table(ws, "PlanRisk", RISK_HEADERS, risk_rows(risk), row=row + 1, formats=fm)
-    ws.cell(row=last + 1, column=1, value="mean results given up")
-    c = ws.cell(row=last + 1, column=2, value=number(risk.get("mean_results_given_up")))
+    # below the table, with a gap (never inside it)
+    ws.cell(row=last + 2, column=1, value="mean results given up")
+    c = ws.cell(row=last + 2, column=2, value=number(risk.get("mean_results_given_up")))
     c.number_format = RESULTS
-    ws.cell(row=last + 2, column=1, value=_cell_value(risk.get("words")))
+    ws.cell(row=last + 3, column=1, value=_cell_value(risk.get("words")))
     judged = risk.get("judged_on")
     if judged:
-        ws.cell(row=last + 3, column=1, value=_cell_value(f"judged on {judged}"))
+        ws.cell(row=last + 4, column=1, value=_cell_value(f"judged on {judged}"))
 
 
 def plan_workbook(plan) -> Workbook:

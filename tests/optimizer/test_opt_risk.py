@@ -239,3 +239,23 @@ def test_the_frontier_band_is_empty_without_uncertainty_and_ordered_with_it():
     for p in frontier(sure, {"budget": 100}, [100, 2000]):
         assert p["results_p10"] <= p["results_p50"] <= p["results_p90"]
         assert p["results_p10"] < p["expected_results"] < p["results_p90"]
+
+
+def test_a_tiny_target_with_a_confidence_ends_at_once_and_names_the_budget_found():
+    from optimizer import min_budget_for_results
+
+    sp = Spread(0.01, 0.0, 0.0, 0.02)
+    c = Curves((line(spread=sp), line(segment="b", spread=sp)), result_type="purchases")
+    plan = min_budget_for_results(c, {"budget": 1}, 1e-9, confidence=0.9, time_limit=5)
+    assert plan.target_probability >= 0.9
+    sure = min_budget_for_results(c, {"budget": 1}, 100, confidence=0.9)
+    words = [x.description for x in sure.constraints if x.family == "budget"]
+    assert words == [f"the budget of {sure.budget:,.0f} EUR"], words
+
+
+def test_a_risk_aware_plan_needs_curves_that_carry_uncertainty():
+    from optimizer.errors import SpecError
+
+    bare = Curves((line(), line(segment="b")), result_type="purchases")
+    with pytest.raises(SpecError, match="cvar needs curves that carry their uncertainty"):
+        allocate(bare, {"budget": 100, "objective": "cvar"})

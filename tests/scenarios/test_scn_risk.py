@@ -40,3 +40,18 @@ def test_a_risk_aware_plan_lists_the_lines_it_leaves_out(examples_dir):
     listed = {(u["network"], u["segment"], u["period"]) for u in plan.unfunded}
     assert listed == zero
     assert all(u["cause"] is None and "risk-aware" in u["reason"] for u in plan.unfunded)
+
+
+def test_exports_of_a_risk_aware_plan_say_what_its_prices_are_and_add_up(examples_dir):
+    import re
+
+    from scenarios.exports.html import ledger_section, range_table
+    from scenarios.exports.plan import CVAR_SHADOW_NOTE, objective_labels
+
+    plan = allocate(_unsure(examples_dir), {"budget": 20000, "objective": "cvar"})
+    assert CVAR_SHADOW_NOTE in ledger_section(plan).replace("&#x27;", "'")
+    assert "not re-solved" in objective_labels(plan)["gain"]
+    assert any(c.per_1000 for c in plan.constraints if c.binding)
+    cells = re.findall(r'<td class="n">([0-9,.]+)</td>', range_table(plan, "network"))
+    spend = [float(x.replace(",", "")) for x in cells[0::2]]
+    assert round(sum(spend), 2) == round(plan.total_spend, 2)  # shown lines add up
