@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer import Curves, Plan, PlanConstraint, PlanSpec
-from optimizer.risk import beats, plan_simulation
+from optimizer.risk import beats, plan_simulation, uncertain
 
 from .errors import ScenarioError
 from .exports.plan import cost_per_result, number
@@ -261,8 +261,6 @@ def beats_base(case: PlanCase, base: PlanCase) -> float | None:
     """
     if case.curves is None or base.curves is None or case.plan is None or base.plan is None:
         return None
-    sim = plan_simulation(case.plan, case.curves)
-    ref = plan_simulation(base.plan, base.curves)
-    if sim.world.kind == "none" and ref.world.kind == "none":
-        return None
-    return beats(sim, ref)
+    if not (uncertain(case.curves.lines) or uncertain(base.curves.lines)):
+        return None  # nothing to simulate: known before drawing any world
+    return beats(plan_simulation(case.plan, case.curves), plan_simulation(base.plan, base.curves))
