@@ -345,28 +345,12 @@ def _best_baseline(preds, cs: list[Candidate]) -> str:
     )
 
 
-def run_backtest(
-    history: pd.DataFrame,
-    period: str = "week",
-    horizon: int | None = None,
-    folds: int = 3,
-    result_type: str | None = None,
-    on_progress: Progress | None = None,
-    models: Sequence[str] = ("glm", "gbm", "glm_eb"),
-    n_jobs: int = 1,
-    panel: pd.DataFrame | None = None,
-) -> BacktestResult:
-    """Backtest the models and the baselines by rolling origin (see the module docstring).
+def time_blocks(panel: pd.DataFrame, period: str, folds: int, horizon: int | None = None):
+    """Return the rolling-origin blocks ``[(k, train, test)]``, the horizon, notes, periods.
 
-    ``on_progress(message, done, total)`` is called after each model × fold. ``panel``:
-    the history already summed per period (``aggregate_panel``), to skip doing it again.
+    The last ``folds × horizon`` periods form ``folds`` consecutive test blocks; the horizon
+    is cut (with a note) so that every fold trains on at least half the periods (at least 4).
     """
-    check_period(period)
-    if not isinstance(folds, int) or folds < 1:
-        raise ForecastingError(f"folds must be an integer >= 1, got {folds!r}")
-    df, rtype, warnings = select_result_type(history, result_type)
-    if panel is None:
-        panel = aggregate_panel(df, period)
     starts = np.sort(panel["start"].unique())
     T = len(starts)
     notes: list[str] = []
@@ -387,7 +371,6 @@ def run_backtest(
             f"horizon shortened from {wanted} to {h} {period}s: {T} {period}s of history and "
             f"{folds} folds, each training on at least {min_train} {period}s"
         )
-    cands = _candidates(period, models, time_baselines())
     blocks = []
     for k in range(folds):
         lo = T - (folds - k) * h
@@ -396,6 +379,38 @@ def run_backtest(
         test = panel[panel["start"].isin(test_starts) & (panel["spend"] > 0)].reset_index(drop=True)
         if not test.empty:
             blocks.append((k, train, test))
+    return blocks, h, notes, T
+
+
+def run_backtest(
+    history: pd.DataFrame,
+    period: str = "week",
+    horizon: int | None = None,
+    folds: int = 3,
+    result_type: str | None = None,
+    on_progress: Progress | None = None,
+    models: Sequence[str] = ("glm", "gbm", "glm_eb"),
+    n_jobs: int = 1,
+    panel: pd.DataFrame | None = None,
+    respond: dict | None = None,
+) -> BacktestResult:
+    """Backtest the models and the baselines by rolling origin (see the module docstring).
+
+    ``on_progress(message, done, total)`` is called after each model × fold. ``panel``:
+    the history already summed per period (``aggregate_panel``), to skip doing it again.
+    ``respond``: how the models model the response (``PanelForecaster.respond``'s keywords,
+    e.g. the events), the same for every model.
+    """
+    check_period(period)
+    if not isinstance(folds, int) or folds < 1:
+        raise ForecastingError(f"folds must be an integer >= 1, got {folds!r}")
+    df, rtype, warnings = select_result_type(history, result_type)
+    if panel is None:
+        panel = aggregate_panel(df, period)
+    blocks, h, notes, T = time_blocks(panel, period, folds, horizon)
+    cands = _candidates(period, models, time_baselines())
+    if respond:
+        cands = [c if c.baseline else c.respond(**respond) for c in cands]
     parts = _run_blocks(blocks, cands, on_progress, n_jobs)
     if not parts:
         raise InsufficientDataError("the test periods of the backtest hold no spend")

@@ -42,6 +42,7 @@ import pandas as pd
 
 from optimizer.curves import CurveLine, Curves, Spread
 
+from .additivity import check_additive, is_additive
 from .backtest import run_backtest
 from .baselines import time_baselines
 from .caps import SPEND_CAP_MULTIPLE, check_cap_multiple
@@ -56,8 +57,11 @@ from .features import (
     select_result_type,
 )
 from .models import MODELS
+from .options import DEFAULT_RESPONSE, ResponseOptions
+from .priorlines import apply_priors, new_lines, prior_only, spreads_of
 from .progress import Progress
-from .ranges import INTERVAL, MAX_V, POOLED, POOLED_V, Calibration, bounds, concave_band
+from .ranges import INTERVAL, MAX_V, POOLED_V, Calibration, bounds, concave_band
+from .respond import describe, event_warnings, hill_curves, per_line, resolve, scale
 
 #: the models model "auto" backtests (with the baselines). Not the GBM: its trees answer
 #: spend in steps, its slope WAPE was the worst on every shared time series and it was
@@ -90,6 +94,11 @@ class LineForecast:
     elasticity_se: float | None = None
     cap_spend: float = math.nan
     flags: tuple[str, ...] = ()
+    carryover: float = 0.0
+    shape: str = "power"
+    prior_share: float | None = None
+    prior_elasticity_share: float | None = None
+    lift: float | None = None
 
     def to_dict(self) -> dict:
         """Return the line's figures as JSON-ready values, rounded."""
@@ -106,7 +115,16 @@ class LineForecast:
             "elasticity_se": None if self.elasticity_se is None else round(self.elasticity_se, 4),
             "cap_spend": round(self.cap_spend, 2),
             "flags": list(self.flags),
+            "carryover": round(self.carryover, 4),
+            "shape": self.shape,
+            "prior_share": _r4(self.prior_share),
+            "prior_elasticity_share": _r4(self.prior_elasticity_share),
+            "lift": _r4(self.lift),
         }
+
+
+def _r4(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
 
 
 @dataclass(slots=True)
@@ -121,11 +139,13 @@ class ForecastResult:
     lines: list[LineForecast] = field(default_factory=list)
     backtest: dict | None = None
     at_cap: dict | None = None
+    response: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Return the whole result, curves included, as JSON-ready values."""
         return {
             "model": self.model_name,
+            "response": self.response,
             "result_type": self.result_type,
             "period": self.period,
             "warnings": list(self.warnings),
@@ -236,7 +256,7 @@ class NoModelError(ForecastingError):
     """No model beat the best naive baseline out of sample, and the caller refused the baseline."""
 
 
-def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback):  # noqa: PLR0913
+def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback, events):  # noqa: PLR0913
     """Return (candidate name, backtest or None): the named model, or the backtest's choice."""
     if model != "auto":
         if model not in MODELS:
@@ -255,6 +275,7 @@ def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallb
             models=AUTO_MODELS,
             n_jobs=n_jobs,
             panel=panel,
+            respond={"events": events} if events is not None else None,
         )
     except InsufficientDataError as e:
         reason = getattr(e, "reason", None) or str(e)
@@ -290,10 +311,10 @@ def _baseline_words(bt) -> str:
     )
 
 
-def _fitted(name: str, period: str, panel: pd.DataFrame):
+def _fitted(name: str, period: str, panel: pd.DataFrame, respond: dict):
     """Return candidate ``name`` (a model or a baseline) fitted on the whole panel."""
     if name in MODELS:
-        return MODELS[name](period=period).fit(panel)
+        return MODELS[name](period=period).respond(**respond).fit(panel)
     base = next(b for b in time_baselines() if b.name == name)
     return base.fit(panel)
 
@@ -311,6 +332,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     cap_multiple: float = SPEND_CAP_MULTIPLE,
     n_jobs: int | None = None,
     fallback: str = "baseline",
+    response: ResponseOptions | None = None,
 ) -> ForecastResult:
     """Forecast concave response curves for every line with history and period in the window.
 
@@ -340,6 +362,8 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     pairs = history[["network", "segment"]].astype(str).drop_duplicates()
     all_lines = sorted(zip(pairs["network"], pairs["segment"], strict=True))
     df, rtype, warnings = select_result_type(history, result_type)
+    opts = DEFAULT_RESPONSE if response is None else response
+    check_additive(df, period, rtype)
     first, last = future[0], future[-1]
     if first < start or period_end(last, period) > end:
         warnings.append(
@@ -358,24 +382,24 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         spend=("spend", "sum"),
         results=("results", "sum"),
     )
-    missing = [ln for ln in all_lines if ln not in stats.index]
-    for n, s in missing:
-        warnings.append(
-            f"line {n}/{s}: no history with spend for result type '{rtype}'; no curve (add "
-            "history for it, or plan it from curves of your own)"
-        )
     if stats.empty:
         raise InsufficientDataError(f"no line has spend in the history for result type '{rtype}'")
     _check_results(stats, rtype)
-    name, bt = _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback)
-    fitted = _fitted(name, period, panel)
+    stats, standalone, new_words = new_lines(stats, all_lines, opts.priors, rtype, cap_multiple)
+    warnings.extend(new_words)
+    name, bt = _choose_model(
+        df, panel, period, model, on_progress, n_jobs, warnings, fallback, opts.events
+    )
+    choice = resolve(panel, period, name, name not in MODELS, model, opts, warnings, n_jobs or 1)
+    fitted = choice.fitted or _fitted(name, period, panel, choice.respond(opts.events))
+    warnings.extend(event_warnings(opts.events, fitted, first, period_end(last, period)))
     if fitted.baseline and not math.isfinite(fitted.global_cpr_):
         warnings.append(
             f"the baseline '{name}' saw no result in its window of the history: its curves "
             "promise no results at any spend. Check the tracking of the latest periods"
         )
-    law = _power_laws(fitted, stats, future)
-    for i in np.flatnonzero(law.pooled):
+    law = prior_only(_power_laws(fitted, stats, future), standalone, len(future), cap_multiple)
+    for i in np.flatnonzero(law.pooled & ~law.new):
         net, seg = law.keys[i]
         reason = (
             "spent but never got a result"
@@ -384,7 +408,11 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         )
         warnings.append(f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}")
     cal = bt.calibration if bt is not None else None
-    lines, summaries = _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple)
+    resp = per_line(choice, opts, law.keys, len(future), rtype)
+    spreads = apply_priors(law, spreads_of(law, fitted), opts.priors, rtype, len(standalone))
+    lines, summaries = _curve_lines(
+        law, fitted, cal, future, period, stats, points, cap_multiple, resp, spreads
+    )
     flat = [s for s in summaries if "flat_spend" in s.flags]
     if flat:
         warnings.append(_flat_words(flat))
@@ -401,6 +429,12 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     at_cap = capped_lines(law, summaries, cap_multiple)
     meta["at_cap"] = at_cap
     meta["line_forecasts"] = [s.to_dict() for s in summaries]
+    response_meta = describe(choice, opts, fitted)
+    meta["response"] = response_meta
+    if resp.basis == "incremental":
+        meta["results_basis"] = "incremental"
+    if not is_additive(rtype):
+        meta["additive"] = False
     if bt is not None:
         meta["backtest"] = {
             "chosen": bt.chosen,
@@ -417,6 +451,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         lines=summaries,
         backtest=None if bt is None else bt.to_dict(),
         at_cap=at_cap,
+        response=response_meta,
     )
 
 
@@ -433,6 +468,8 @@ class PowerLaws:
     pooled: np.ndarray
     nores: np.ndarray
     thin: np.ndarray
+    new: np.ndarray  # lines without history: new segments (pooled), brand-new networks (prior)
+    alone: np.ndarray  # lines of brand-new networks: their prior alone
 
 
 def _power_laws(fitted, stats: pd.DataFrame, future) -> PowerLaws:
@@ -456,7 +493,8 @@ def _power_laws(fitted, stats: pd.DataFrame, future) -> PowerLaws:
             "spend": s_max[li] * _GRID[gi],
         }
     )
-    mu = np.maximum(fitted.predict(grid, pooled=pooled[li]).reshape(L, P, J), 1e-12)
+    read = getattr(fitted, "predict_lifetime", fitted.predict)
+    mu = np.maximum(read(grid, pooled=pooled[li]).reshape(L, P, J), 1e-12)
     x = np.log(s_max[:, None, None] * _GRID[None, None, :])
     ly = np.log(mu)
     xm, ym = x.mean(axis=2, keepdims=True), ly.mean(axis=2, keepdims=True)
@@ -464,23 +502,34 @@ def _power_laws(fitted, stats: pd.DataFrame, future) -> PowerLaws:
     b_clipped = np.clip(b, *ELASTICITY_BOUNDS)
     loga = (ym - b_clipped[:, :, None] * xm)[:, :, 0]
     typical = stats["typical"].to_numpy(float)
-    return PowerLaws(keys, b, b_clipped, loga, s_max, typical, pooled, nores, thin)
+    new = stats["new"].to_numpy(bool) if "new" in stats else np.zeros(L, bool)
+    return PowerLaws(
+        keys, b, b_clipped, loga, s_max, typical, pooled, nores, thin, new, np.zeros(L, bool)
+    )
 
 
-def _line_flags(law: PowerLaws, i: int, spread, baseline: bool) -> list[str]:
+def _line_flags(law: PowerLaws, i: int, spread, baseline: bool, shaped=None) -> list[str]:
+    if law.alone[i]:
+        return ["prior_only"]
+    if law.new[i]:
+        return ["new_line"]
     flags = [f"extrapolated_above:{law.s_max[i]:.6g}"]
+    if shaped is not None:
+        flags.append("hill")
+        if shaped[2] > 0:
+            flags.append(f"convexified_below:{shaped[2]:.6g}")
     if law.nores[i]:
         flags.append("no_results")
     elif law.thin[i]:
         flags.append("thin_history")
-    if np.any(np.abs(law.b_raw[i] - law.b[i]) > 1e-9):
+    if shaped is None and np.any(np.abs(law.b_raw[i] - law.b[i]) > 1e-9):
         flags.append("elasticity_clipped")
     if spread.flat and not law.pooled[i] and not baseline:
         flags.append("flat_spend")
     return flags
 
 
-def _bands(law, spreads: list, cal, default_phi: float, top: np.ndarray, frac: np.ndarray):
+def _bands(law, spreads: list, cal, default_phi: float, top, frac, shaped, own):  # noqa: PLR0913
     """Return spends, results, low and high of every curve point (line × period × point).
 
     Low/high are each point's 10th/90th percentile (:mod:`forecasting.ranges`), at least
@@ -489,10 +538,12 @@ def _bands(law, spreads: list, cal, default_phi: float, top: np.ndarray, frac: n
     bb = law.b[:, :, None]
     spends = top[:, None, None] * frac[None, None, :] ** (1.0 / bb)
     res = np.exp(law.loga)[:, :, None] * top[:, None, None] ** bb * frac[None, None, :]
+    for i, (S, R, _lifted) in shaped.items():  # Hill curves: their concave envelopes
+        spends[i], res[i] = S, R
     v0 = np.array([s.v0 for s in spreads])[:, None, None]
     c = np.array([s.centre for s in spreads])[:, None, None]
     se = np.array([s.se for s in spreads])[:, None, None]
-    v = np.where(law.pooled[:, None, None], POOLED_V, v0 + (np.log(spends) - c) ** 2 * se**2)
+    v = np.where(~own[:, None, None], POOLED_V, v0 + (np.log(spends) - c) ** 2 * se**2)
     mu = np.maximum(res, 1e-12)
     lo, hi = bounds(mu.ravel(), cal.phi(mu.ravel(), default_phi), v.ravel())
     lo = np.clip(lo.reshape(res.shape), 0.0, res)
@@ -502,27 +553,31 @@ def _bands(law, spreads: list, cal, default_phi: float, top: np.ndarray, frac: n
     return cat(spends), cat(res), cat(lo), cat(hi)
 
 
-def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
-    """Return the curve lines and the per-line summaries."""
+def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple, resp, priored):  # noqa: PLR0913
+    """Return the curve lines and the per-line summaries.
+
+    ``priored``: (spreads, level shares, elasticity shares, own) from ``apply_priors``.
+    """
+    spreads, level_share, b_share, own = priored
     lines: list[CurveLine] = []
     summaries: list[LineForecast] = []
     frac = np.arange(1, points + 1) / points
     default_phi = float(fitted.phi_)
     if cal is None:
         cal = Calibration(None, None, PERIOD_DAYS[period])
-    spreads = [
-        POOLED if law.pooled[i] else fitted.spreads_.get(k, POOLED) for i, k in enumerate(law.keys)
-    ]
     tops = cap_multiple * law.s_max
-    S, R, LO, HI = _bands(law, spreads, cal, default_phi, tops, frac)
+    shaped = hill_curves(fitted, law.keys, future, tops, points, law.pooled)
+    S, R, LO, HI = _bands(law, spreads, cal, default_phi, tops, frac, shaped, own)
     labels = [period_label(f, period) for f in future]
     for i, (net, seg) in enumerate(law.keys):
         spread = spreads[i]
-        flags = tuple(_line_flags(law, i, spread, fitted.baseline))
+        flags = tuple(_line_flags(law, i, spread, fitted.baseline, shaped.get(i)))
+        lift = resp.lift[i]
+        R[i], LO[i], HI[i] = (scale(a, lift, resp.basis) for a in (R[i], LO[i], HI[i]))
         top = float(tops[i])
         b0, A0 = float(law.b[i, 0]), math.exp(float(law.loga[i, 0]))
         r_typ = A0 * law.typical[i] ** b0
-        carried = _carried_spread(spread, bool(law.pooled[i]), cal.phi(r_typ, default_phi))
+        carried = _carried_spread(spread, not own[i], cal.phi(r_typ, default_phi))
         for j in range(len(future)):
             s = S[i, j].tolist()
             lines.append(
@@ -535,13 +590,15 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
                     high=list(zip(s, concave_band(S[i, j], HI[i, j]).tolist(), strict=True)),
                     flags=flags,
                     spread=carried,
+                    inside=None if resp.inside is None else float(resp.inside[i, j]),
+                    lift=lift,
                 )
             )
         summaries.append(
             LineForecast(
                 network=net,
                 segment=seg,
-                history_periods=int(stats["n"].iloc[i]),
+                history_periods=int(stats["n"].iloc[i]) if i < len(stats) else 0,
                 history_max_spend=float(law.s_max[i]),
                 typical_spend=float(law.typical[i]),
                 cost_per_result=float(law.typical[i] / r_typ) if r_typ > 0 else None,
@@ -549,6 +606,11 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple):
                 elasticity_se=None if fitted.baseline else float(spread.se),
                 cap_spend=float(top),
                 flags=flags,
+                carryover=float(resp.decay[i]),
+                shape="hill" if i in shaped else "power",
+                lift=None if lift is None else float(lift["ratio"]),
+                prior_share=level_share[i],
+                prior_elasticity_share=b_share[i],
             )
         )
     return lines, summaries

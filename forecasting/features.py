@@ -35,6 +35,7 @@ from optimizer.periods import FIRST_DAY, LAST_DAY
 from optimizer.periods import period_label as _period_label
 
 from .errors import ForecastingError, InsufficientDataError
+from .shapes import hill_offset
 
 PERIODS = ("day", "week", "month")
 #: days in one period (a month counts as 28 for the "data already aggregated" test)
@@ -305,6 +306,9 @@ class FeatureBuilder:
         prior_results: float = 10.0,
         min_trend_days: int = 540,
         line_elasticity: bool = False,
+        season_by_network: bool = False,
+        events=None,
+        hill: dict | None = None,
     ):
         self.period = period
         self.encoding = encoding
@@ -314,6 +318,9 @@ class FeatureBuilder:
         self.prior_results = prior_results
         self.min_trend_days = min_trend_days
         self.line_elasticity = line_elasticity
+        self.season_by_network = season_by_network
+        self.events = events
+        self.hill = hill
 
     # -- fit -------------------------------------------------------------------------
     def fit(self, panel: pd.DataFrame) -> FeatureBuilder:
@@ -344,6 +351,14 @@ class FeatureBuilder:
         self.trend_center_ = self.span_years_ / 2
         self.use_fourier_ = span_days >= 350 and self.fourier_order > 0
         self.use_dow_ = self.period == "day" and starts.nunique() >= 14
+        self.season_net_ = self.use_fourier_ and self.season_by_network and len(self.networks_) > 1
+        self.event_names_: list[str] = []
+        if self.events is not None:
+            names, m = self.events.columns(fit["network"].to_numpy(), fit["start"], self.period)
+            self.event_names_ = [
+                nm for nm, used in zip(names, m.sum(axis=0) > 0, strict=True) if used
+            ]
+        self.hill_ = dict(self.hill or {}) if self.encoding == "onehot" else {}
         # shrunk results per unit of spend, per network and per line (target encoding)
         tot = fit.groupby("network")[["spend", "results"]].sum()
         glob = max(fit["results"].sum(), 0.5) / fit["spend"].sum()
@@ -383,16 +398,28 @@ class FeatureBuilder:
             if self.encoding == "onehot":
                 names += [f"net[{n}]:trend" for n in self.networks_]
                 pen += [self.shape_penalty] * len(self.networks_)
+        names, pen = self._time_names(names, pen)
+        self.feature_names_ = names
+        self.penalty_ = np.asarray(pen, dtype=float)
+        self.categorical_ = [1] if self.encoding == "target" else []
+
+    def _time_names(self, names: list, pen: list) -> tuple[list, list]:
+        """Append the season (common, per network), weekday and event columns."""
         if self.use_fourier_:
             for k in range(1, self.fourier_order + 1):
                 names += [f"sin{k}", f"cos{k}"]
                 pen += [0.1 * self.shape_penalty] * 2
+        if self.season_net_:
+            for n in self.networks_:
+                for k in range(1, self.fourier_order + 1):
+                    names += [f"net[{n}]:sin{k}", f"net[{n}]:cos{k}"]
+                    pen += [self.shape_penalty] * 2
         if self.use_dow_:
             names += [f"dow{d}" for d in range(7)]
             pen += [0.1 * self.shape_penalty] * 7
-        self.feature_names_ = names
-        self.penalty_ = np.asarray(pen, dtype=float)
-        self.categorical_ = [1] if self.encoding == "target" else []
+        names += self.event_names_
+        pen += [0.1 * self.shape_penalty] * len(self.event_names_)
+        return names, pen
 
     # -- transform -------------------------------------------------------------------
     def transform(self, panel: pd.DataFrame, pooled=None, *, as_sparse: bool = False):
@@ -436,6 +463,13 @@ class FeatureBuilder:
                 line_idx >= 0, self.line_log_spend_[np.maximum(line_idx, 0)], net_centre[net_idx]
             )
             within = log_s - centre
+            hill = self._hill_rows(net)
+            if hill is not None:
+                kappa, log_c = hill
+                on = ~np.isnan(kappa)
+                h = hill_offset(log_s[on], centre[on] + log_c[on], kappa[on])
+                X[np.flatnonzero(on), 0] = h  # the Hill curve in place of log spend ...
+                within = np.where(on, 0.0, within)  # ... and of the power law's elasticities
             X[:, col] = within
             col += 1
             X[kr, col + kc] = 1.0  # network one-hot
@@ -471,18 +505,53 @@ class FeatureBuilder:
             if self.encoding == "onehot":
                 X[kr, col + kc] = t[kr]  # network × trend
                 col += N
+        col = self._fill_time(X, col, starts, net, kr, kc)
+        assert col == p, (col, p)
+        return X.result()
+
+    def _fill_time(self, X, col: int, starts, net, kr, kc) -> int:
+        """Fill the season, weekday and event columns from ``col``; return the next column."""
+        n, N, K = len(starts), len(self.networks_), self.fourier_order
+        mid = starts + pd.Timedelta(days=PERIOD_DAYS[self.period] / 2)
+        doy = mid.day_of_year.to_numpy(dtype=float) / 365.25
         if self.use_fourier_:
-            mid = starts + pd.Timedelta(days=PERIOD_DAYS[self.period] / 2)
-            doy = mid.day_of_year.to_numpy(dtype=float) / 365.25
-            for k in range(1, self.fourier_order + 1):
+            for k in range(1, K + 1):
                 X[:, col] = np.sin(2 * math.pi * k * doy)
                 X[:, col + 1] = np.cos(2 * math.pi * k * doy)
                 col += 2
+        if self.season_net_:
+            for k in range(1, K + 1):
+                base = col + 2 * (k - 1)
+                X[kr, base + 2 * K * kc] = np.sin(2 * math.pi * k * doy)[kr]
+                X[kr, base + 1 + 2 * K * kc] = np.cos(2 * math.pi * k * doy)[kr]
+            col += 2 * K * N
         if self.use_dow_:
             X[np.arange(n), col + starts.day_of_week.to_numpy()] = 1.0  # weekday one-hot
             col += 7
-        assert col == p, (col, p)
-        return X.result()
+        if self.event_names_:
+            names, m = self.events.columns(net, starts, self.period)
+            for j, nm in enumerate(self.event_names_):
+                X[:, col + j] = m[:, names.index(nm)]
+            col += len(self.event_names_)
+        return col
+
+    def _hill_rows(self, net: np.ndarray):
+        """Return (κ, log c) per row (NaN for rows of power-law networks), or None."""
+        if not self.hill_:
+            return None
+        kappa = np.array([self.hill_.get(a, (np.nan, 1.0))[0] for a in net], dtype=float)
+        log_c = np.log([self.hill_.get(a, (np.nan, 1.0))[1] for a in net])
+        return kappa, log_c
+
+    def spend_columns(self) -> np.ndarray:
+        """Return the columns of the spend response (the log-spend offset and elasticities)."""
+        return np.array(
+            [
+                j
+                for j, nm in enumerate(self.feature_names_)
+                if j == 0 or nm == "log_spend_within" or nm.endswith(":log_spend_within")
+            ]
+        )
 
     # -- what curves need -------------------------------------------------------------
     def elasticity_columns(self, network: str) -> list[int]:
@@ -494,7 +563,16 @@ class FeatureBuilder:
         return idx
 
     #: groups of columns sharing one learnt penalty (see ``penalty_groups``)
-    GROUPS = ("line", "network_elasticity", "line_elasticity", "network_trend", "season", "weekday")
+    GROUPS = (
+        "line",
+        "network_elasticity",
+        "line_elasticity",
+        "network_trend",
+        "season",
+        "weekday",
+        "network_season",
+        "event",
+    )
 
     def penalty_groups(self) -> np.ndarray:
         """Return the group of each column for empirical-Bayes pooling.
@@ -512,6 +590,10 @@ class FeatureBuilder:
                 g = "network_trend"
             elif name[:3] in ("sin", "cos"):
                 g = "season"
+            elif name.startswith("net[") and name.rsplit(":", 1)[-1][:3] in ("sin", "cos"):
+                g = "network_season"
+            elif name.startswith("event[") or name == "promotion":
+                g = "event"
             elif name.startswith("dow"):
                 g = "weekday"
             else:

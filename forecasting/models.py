@@ -36,9 +36,18 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
+from .carryover import EM_ROUNDS, EM_STEP, grid_of, lifetime_targets, observed
 from .errors import InsufficientDataError
-from .features import PERIOD_DAYS, PLANNING_HORIZON, FeatureBuilder, per_line, unseen_lines
+from .features import (
+    PERIOD_DAYS,
+    PLANNING_HORIZON,
+    FeatureBuilder,
+    line_keys,
+    per_line,
+    unseen_lines,
+)
 from .ranges import estimate_dispersion, fit_spread, row_variance
+from .shapes import fit_hill
 
 #: shape penalties (elasticity, trend, season, weekday) and level half-lives tried by the GLM
 SHAPE_GRID = (1.0, 30.0, 1000.0)
@@ -483,21 +492,127 @@ class PanelForecaster:
         age = (starts.max() - starts).days.to_numpy(dtype=float) / PERIOD_DAYS[self.period]
         return 0.5 ** (age / float(self.half_life))
 
+    def respond(
+        self,
+        carryover: dict | None = None,
+        hill: tuple | None = None,
+        season_by_network: bool = False,
+        events=None,
+        name: str | None = None,
+    ) -> PanelForecaster:
+        """Set how the response is modelled (before ``fit``); return self.
+
+        ``carryover``: {network: decay} (:mod:`forecasting.carryover`); ``hill``: the networks
+        whose curve may be a Hill curve (:mod:`forecasting.shapes`; kept where it fits
+        better); ``season_by_network``: a season per network pooled toward the common one;
+        ``events``: a ``forecasting.events.Events`` (a column per event name, one for
+        promotions); ``name``: the candidate's name in a backtest.
+        """
+        self.carryover = {k: float(v) for k, v in (carryover or {}).items() if v > 0}
+        self.hill_networks = tuple(hill or ())
+        self.season_by_network = bool(season_by_network)
+        self.events = events
+        if name:
+            self.name = name
+        return self
+
     def fit(self, panel: pd.DataFrame) -> PanelForecaster:
-        """Fit on the rows with spend: tuning, the model, recent levels, the spread (one fit)."""
+        """Fit on the rows with spend: tuning, the model, recent levels, the spread (one fit).
+
+        With carry-over the model is fitted to each period's lifetime results by EM
+        (:mod:`forecasting.carryover`), from every row of ``panel`` (results seen in periods
+        without spend come from earlier spend).
+        """
         rows = panel[panel["spend"] > 0].reset_index(drop=True)
         if rows.empty:
             raise InsufficientDataError("no period with spend > 0 to fit a model on")
         self.level_half_life_ = self.level_half_life
         self._tune(rows)
-        self.builder_, self.estimator_ = self._fit_core(rows)
-        raw = self.estimator_.predict(self.builder_.transform(rows))
-        self.level_ = self._levels(rows, raw)
-        mu = raw * self._level_factors(rows, np.zeros(len(rows), bool), self.level_)
+        self.grid_ = None
+        if getattr(self, "carryover", None):
+            mu = self._fit_carryover(panel, rows)
+        else:
+            self.builder_, self.estimator_ = self._fit_shaped(rows)
+            mu = self.estimator_.predict(self.builder_.transform(rows))
+        self.level_ = self._levels(rows, mu)
+        factors = self._level_factors(rows, np.zeros(len(rows), bool), self.level_)
+        mu = mu * factors
+        self.context_ = None
+        if self.grid_ is not None:  # what the history's spend still brings after it
+            self.context_ = pd.DataFrame(
+                {
+                    "network": rows["network"].astype(str).to_numpy(),
+                    "segment": rows["segment"].astype(str).to_numpy(),
+                    "start": pd.DatetimeIndex(rows["start"]),
+                    "life": self.grid_life_[self.grid_ri_] * factors,
+                }
+            )
         p = len(getattr(self.builder_, "feature_names_", ())) + 1
         self.phi_, spreads = fit_spread(rows, mu, n_params=p)
         self.spreads_ = self._with_level_error(rows, mu, spreads)
         return self
+
+    def _fit_shaped(self, rows: pd.DataFrame, hill: bool = True):
+        """Return (builder, estimator) fitted on rows: the power law, then Hill where it fits."""
+        self.hill_ = {}
+        b, e = self._fit_core(rows)
+        nets = getattr(self, "hill_networks", ())
+        if not (hill and nets and getattr(b, "encoding", None) == "onehot"):
+            return b, e
+        found = self._find_hill(b, e, rows, nets)
+        if not found:
+            return b, e
+        self.hill_ = found
+        return self._fit_core(rows)
+
+    def _find_hill(self, b, e, rows: pd.DataFrame, nets) -> dict:
+        """Return {network: (κ, c)} where a Hill curve fits ``rows`` better than the power law."""
+        X = b.transform(rows)
+        coef = np.asarray(e.coef_)
+        cols = b.spend_columns()
+        x0 = np.asarray(X[:, [0]].toarray() if sparse.issparse(X) else X[:, 0]).ravel()
+        full = e.intercept_ + np.asarray(X @ coef).ravel() + x0
+        spend_part = np.asarray(X[:, cols] @ coef[cols]).ravel() + x0
+        keep = rows["network"].isin(nets).to_numpy()
+        if not keep.any():
+            return {}
+        log_s = np.log(rows["spend"].to_numpy(float)) - b.log_spend_mean_
+        li = pd.MultiIndex.from_tuples(b.lines_).get_indexer(line_keys(rows))
+        centre = b.line_log_spend_[np.maximum(li, 0)]
+        w = rows.get("_weight")
+        y = rows["results"].to_numpy(float) * (1.0 if w is None else w.to_numpy(float))
+        other = full - spend_part + (0.0 if w is None else np.log(w.to_numpy(float)))
+        return fit_hill(
+            y[keep],
+            other[keep],
+            spend_part[keep],
+            log_s[keep],
+            centre[keep],
+            rows["network"].to_numpy(object)[keep],
+            li[keep],
+        )
+
+    def _fit_carryover(self, panel: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+        """Fit lifetime results by EM; return the results each row is expected to see."""
+        grid = grid_of(panel, self.period, self.carryover)
+        pos = panel["spend"].to_numpy(float) > 0
+        ri = (grid.line_of[pos], grid.period_of[pos])
+        seen = grid.put(panel["results"].to_numpy(float))
+        spend = grid.put(panel["spend"].to_numpy(float))
+        rate = seen.sum(axis=1) / np.maximum(spend.sum(axis=1), 1e-300)
+        life = spend * rate[:, None]  # a flat cost per result to start from
+        for r in range(EM_ROUNDS):
+            att, expo = lifetime_targets(grid, seen, life)
+            fit_rows = rows.assign(results=att[ri] / expo[ri], _weight=expo[ri])
+            b, e = self._fit_shaped(fit_rows, hill=r == EM_ROUNDS - 1)
+            new = np.zeros(grid.shape)
+            new[ri] = e.predict(b.transform(rows))
+            if r < EM_ROUNDS - 1:  # over-relaxed on the log scale: EM alone crawls
+                new[ri] = life[ri] * (new[ri] / np.maximum(life[ri], 1e-300)) ** EM_STEP
+            life = new
+        self.builder_, self.estimator_ = b, e
+        self.grid_, self.grid_life_, self.grid_ri_ = grid, life, ri
+        return observed(grid, life)[ri]
 
     def _with_level_error(self, rows: pd.DataFrame, mu: np.ndarray, spreads: dict) -> dict:
         """Add the recent level's own error to each corrected line's level variance ``v0``.
@@ -574,6 +689,22 @@ class PanelForecaster:
         """Return each row's recent-level factor (1 for pooled rows and lines without one)."""
         return np.where(np.asarray(pooled, bool), 1.0, per_line(panel, levels, 1.0))
 
+    def _response_features(self) -> dict:
+        """Return the FeatureBuilder's response options (season per network, events, Hill)."""
+        return {
+            "season_by_network": getattr(self, "season_by_network", False),
+            "events": getattr(self, "events", None),
+            "hill": getattr(self, "hill_", None),
+        }
+
+    def _weights(self, rows: pd.DataFrame) -> np.ndarray | None:
+        """Return the fit's sample weights: recency times the EM's exposure (``_weight``)."""
+        w = self._recency(rows)
+        if "_weight" in rows:
+            e = rows["_weight"].to_numpy(float)
+            w = e if w is None else w * e
+        return w
+
     def _tune(self, rows: pd.DataFrame) -> None:
         """Choose hyperparameters on a hold-out (subclasses); the default keeps them."""
 
@@ -612,12 +743,36 @@ class PanelForecaster:
             out *= self._level_factors(panel, pm, levels or {})
         return out
 
-    def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
-        """Return the expected results of each row at its spend (0 where spend is 0).
+    def predict_lifetime(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
+        """Return the results each row's spend brings over its lifetime (0 where spend is 0).
 
-        ``pooled`` marks rows that take their network's estimate (lines unseen in training).
+        Without carry-over, the results of its own period. ``pooled`` marks rows that take
+        their network's estimate (lines unseen in training).
         """
         return self._predict_with(self.builder_, self.estimator_, panel, pooled, self.level_)
+
+    def predict(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
+        """Return the results each row's period is expected to see at its spend.
+
+        With carry-over: its own spend's share plus what the spend of earlier periods (the
+        history fitted, then the rows of ``panel`` before it) still brings.
+        """
+        life = self.predict_lifetime(panel, pooled)
+        if getattr(self, "context_", None) is None:
+            return life
+        new = pd.DataFrame(
+            {
+                "network": panel["network"].astype(str).to_numpy(),
+                "segment": panel["segment"].astype(str).to_numpy(),
+                "start": pd.DatetimeIndex(panel["start"]),
+                "life": life,
+            }
+        )
+        both = pd.concat([self.context_, new], ignore_index=True)
+        both = both[~both.duplicated(["network", "segment", "start"], keep="last")]
+        full = grid_of(both, self.period, self.carryover)
+        mu = observed(full, full.put(both["life"].to_numpy(float)))
+        return full.take(mu)[len(both) - len(new) :]
 
     def spread(self, panel: pd.DataFrame, pooled=None) -> np.ndarray:
         """Return the log-scale forecast error ``v`` of each row (see :mod:`forecasting.ranges`)."""
@@ -706,8 +861,9 @@ class GLMForecaster(PanelForecaster):
             segment_penalty=self.segment_penalty,
             shape_penalty=self.shape_penalty_,
             line_elasticity=self.line_elasticity,
+            **self._response_features(),
         ).fit(rows)
-        return fb, glm_design(fb, rows), rows["results"].to_numpy(dtype=float), self._recency(rows)
+        return fb, glm_design(fb, rows), rows["results"].to_numpy(dtype=float), self._weights(rows)
 
     def elasticity(self, network: str) -> float | None:
         """Return the slope of log results on log spend for ``network``."""
@@ -785,7 +941,7 @@ class GBMForecaster(PanelForecaster):
         self.learning_rate = learning_rate
 
     def _fit_core(self, rows):
-        fb = FeatureBuilder(self.period, "target").fit(rows)
+        fb = FeatureBuilder(self.period, "target", **self._response_features()).fit(rows)
         leaf = int(np.clip(len(rows) // 50, 5, 20))
         est = PoissonGBMRegressor(
             spend_feature=0,
@@ -798,7 +954,7 @@ class GBMForecaster(PanelForecaster):
         est.fit(
             fb.transform(rows),
             rows["results"].to_numpy(dtype=float),
-            sample_weight=self._recency(rows),
+            sample_weight=self._weights(rows),
         )
         return fb, est
 

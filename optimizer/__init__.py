@@ -12,7 +12,7 @@ Imports numpy, pulp, highspy and pyyaml only: never pandas, scikit-learn, pydant
 """
 
 from .allocate import allocate, frontier, min_budget_for_results
-from .curves import CurveLine, Curves, load_curves
+from .curves import CurveLine, Curves, Lift, load_curves
 from .errors import CurveError, InfeasibleError, OptimizerError, SolverError, SpecError
 from .plan import Plan, PlanConstraint, PlanLine
 from .solvers import DEFAULT_SOLVER, SOLVERS
@@ -26,6 +26,7 @@ __all__ = [
     "CurveLine",
     "Curves",
     "InfeasibleError",
+    "Lift",
     "OptimizerError",
     "Plan",
     "PlanConstraint",

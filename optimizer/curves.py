@@ -27,6 +27,13 @@ CONCAVITY_RTOL = 1e-9
 #: the forecast's log-scale error variance is capped here (a factor of about 4 either way)
 MAX_LOG_VAR = 2.0
 
+#: the most incremental results a lift test may find per attributed result
+MAX_LIFT_RATIO = 10.0
+
+#: what a curves file's points may count (``results_basis``): the platforms' attributed
+#: results, or incremental ones (attributed x the lift tests' ratio)
+RESULTS_BASES = ("attributed", "incremental")
+
 Point = tuple[float, float]
 
 
@@ -220,9 +227,86 @@ class Spread:
         }
 
 
+#: the keys of a line's ``lift`` object (``level`` may be left out: 0.9)
+_LIFT_KEYS = ("ratio", "low", "high", "level")
+
+
+@dataclass(frozen=True, slots=True)
+class Lift:
+    """What lift tests say of a line (a curve line's ``lift``).
+
+    ``ratio`` is the incremental results per attributed result the tests found, ``low`` to
+    ``high`` its interval at confidence ``level`` (0 <= low <= ratio <= high <= 10, level
+    from 0.5 to 0.99). Under ``results_basis: attributed`` a plan shows ``results x ratio``
+    as the line's incremental results; under ``incremental`` the points are incremental
+    already and the plan shows ``results / ratio`` as attributed. See docs/design.md,
+    "Response curves (JSON)".
+    """
+
+    ratio: float
+    low: float
+    high: float
+    level: float = 0.9
+
+    def __post_init__(self) -> None:
+        for name in _LIFT_KEYS:
+            v = getattr(self, name)
+            ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            if not ok:
+                raise CurveError(f"lift.{name} must be a finite number, got {v!r}")
+            object.__setattr__(self, name, float(v))
+        if self.low < 0:
+            raise CurveError(f"lift.low must be >= 0, got {self.low!r}")
+        if not self.low <= self.ratio <= self.high:
+            raise CurveError(
+                f"lift.ratio must lie in its interval: lift.low <= lift.ratio <= lift.high, got "
+                f"low {self.low!r}, ratio {self.ratio!r}, high {self.high!r}"
+            )
+        if self.high > MAX_LIFT_RATIO:
+            raise CurveError(
+                f"lift.high must be at most {MAX_LIFT_RATIO:g} incremental results per "
+                f"attributed result, got {self.high!r} (check the units: a ratio, not a percent)"
+            )
+        if not 0.5 <= self.level <= 0.99:
+            raise CurveError(
+                f"lift.level (the interval's confidence) must be from 0.5 to 0.99, got "
+                f"{self.level!r}"
+            )
+
+    @classmethod
+    def from_dict(cls, raw, where: str) -> Lift:
+        """Read a line's ``lift`` object; CurveError naming the line when it is malformed."""
+        if not isinstance(raw, Mapping):
+            raise CurveError(
+                f"{where}: 'lift' must be an object with the keys ratio, low, high (and "
+                f"optionally level), got {raw!r}"
+            )
+        missing = [k for k in _LIFT_KEYS[:3] if k not in raw]
+        extra = sorted(str(k) for k in raw if k not in _LIFT_KEYS)
+        if missing or extra:
+            what = [f"lacks {', '.join(missing)}"] if missing else []
+            what += [f"has unknown keys {extra}"] if extra else []
+            raise CurveError(
+                f"{where}: 'lift' {' and '.join(what)}; give ratio, low, high and optionally level"
+            )
+        try:
+            return cls(raw["ratio"], raw["low"], raw["high"], raw.get("level", 0.9))
+        except CurveError as e:
+            raise CurveError(f"{where}: {e}") from None
+
+    def to_dict(self) -> dict:
+        """Return the JSON object of the lift."""
+        return {"ratio": self.ratio, "low": self.low, "high": self.high, "level": self.level}
+
+
 @dataclass(frozen=True, slots=True)
 class CurveLine(LineNamed):
-    """One line (network x segment x period) and its concave response curve."""
+    """One line (network x segment x period) and its concave response curve.
+
+    ``inside`` (0 to 1; None: 1) is the share of the results the points count (those the
+    period's spend brings over its whole lifetime, carry-over included) that land inside
+    the plan's dates; ``lift`` what lift tests say of the line (:class:`Lift`).
+    """
 
     network: str
     segment: str
@@ -233,6 +317,8 @@ class CurveLine(LineNamed):
     high: tuple[Point, ...] | None = None
     flags: tuple[str, ...] = ()
     spread: Spread | None = None
+    inside: float | None = None
+    lift: Lift | None = None
 
     def __post_init__(self) -> None:
         for name in ("network", "segment", "period"):
@@ -251,6 +337,10 @@ class CurveLine(LineNamed):
         object.__setattr__(self, "flags", _flags(self.flags, where))
         if self.spread is not None and not isinstance(self.spread, Spread):
             object.__setattr__(self, "spread", Spread.from_dict(self.spread, where))
+        if self.inside is not None:
+            object.__setattr__(self, "inside", _inside(self.inside, where))
+        if self.lift is not None and not isinstance(self.lift, Lift):
+            object.__setattr__(self, "lift", Lift.from_dict(self.lift, where))
 
     @property
     def max_spend(self) -> float:
@@ -293,12 +383,21 @@ class CurveLine(LineNamed):
             d["flags"] = list(self.flags)
         if self.spread is not None:
             d["spread"] = self.spread.to_dict()
+        if self.inside is not None:
+            d["inside"] = self.inside
+        if self.lift is not None:
+            d["lift"] = self.lift.to_dict()
         return d
 
 
 @dataclass(frozen=True, slots=True)
 class Curves:
-    """All the lines of one plan, in one currency and one result type."""
+    """All the lines of one plan, in one currency and one result type.
+
+    ``meta`` holds the file's other top-level keys, among them ``results_basis`` (what the
+    points count: :attr:`basis`) and ``additive`` (whether results add up across periods:
+    :attr:`additive`).
+    """
 
     lines: tuple[CurveLine, ...]
     currency: str = "EUR"
@@ -319,7 +418,18 @@ class Curves:
         mixed = mixed_period_kinds(lines)
         if mixed:
             raise CurveError(f"curves: {mixed}")
+        _check_response(self.meta, lines, "curves")
         object.__setattr__(self, "lines", lines)
+
+    @property
+    def basis(self) -> str:
+        """Return what the points count: ``attributed`` (the platforms') or ``incremental``."""
+        return str(self.meta.get("results_basis", "attributed"))
+
+    @property
+    def additive(self) -> bool:
+        """Return whether results add up across periods (false for reach, unique users)."""
+        return bool(self.meta.get("additive", True))
 
     @property
     def networks(self) -> list[str]:
@@ -365,6 +475,7 @@ class Curves:
         meta = {k: v for k, v in data.items() if k not in ("lines", "currency", "result_type")}
         if too_deep(meta):
             raise CurveError(too_deep_message(source))
+        _check_response(meta, lines, source)
         return cls(
             lines=tuple(lines),
             currency=_text(data.get("currency", "EUR"), f"{source}: currency"),
@@ -454,6 +565,45 @@ def _value(raw, where: str) -> float:
     return v
 
 
+def _inside(raw, where: str) -> float:
+    """Return a line's ``inside``: a number from 0 to 1."""
+    ok = isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw <= 1
+    if not ok:  # NaN fails the range
+        raise CurveError(
+            f"{where}: 'inside' (the share of the line's results that land inside the plan's "
+            f"dates) must be a number from 0 to 1, got {raw!r}"
+        )
+    return float(raw)
+
+
+def _check_response(meta: Mapping, lines: Sequence[CurveLine], where: str) -> None:
+    """Refuse a ``results_basis`` or ``additive`` that cannot be read, or unlifted lines.
+
+    Under ``results_basis: incremental`` every line needs its ``lift`` (the attributed
+    results a plan shows beside the incremental ones are results / ratio).
+    """
+    basis = meta.get("results_basis", "attributed")
+    if not isinstance(basis, str) or basis not in RESULTS_BASES:
+        raise CurveError(
+            f"{where}: 'results_basis' must be one of {', '.join(RESULTS_BASES)} (what the "
+            f"points count), got {basis!r}"
+        )
+    additive = meta.get("additive", True)
+    if not isinstance(additive, bool):
+        raise CurveError(
+            f"{where}: 'additive' must be true or false (false: results such as reach that "
+            f"cannot be added across periods), got {additive!r}"
+        )
+    if basis == "incremental":
+        for i, ln in enumerate(lines):
+            if ln.lift is None:
+                raise CurveError(
+                    f"{where}: lines[{i}] ({ln.label}) has no 'lift': with results_basis "
+                    "'incremental' every line needs its lift tests' ratio (give 'lift' on "
+                    "every line, or make the curves for attributed results)"
+                )
+
+
 def _flags(raw, where: str) -> tuple[str, ...]:
     """Return a line's flags: a list of words."""
     if isinstance(raw, str | bytes) or not isinstance(raw, Sequence):
@@ -480,6 +630,8 @@ _LINE_KEYS = frozenset(
         "high",
         "flags",
         "spread",
+        "inside",
+        "lift",
     }
 )
 
@@ -507,6 +659,8 @@ def _line(raw, i: int, source: str) -> CurveLine:
             high=raw.get("high"),
             flags=raw.get("flags") or (),
             spread=raw.get("spread"),
+            inside=raw.get("inside"),
+            lift=raw.get("lift"),
         )
     except CurveError as e:
         raise CurveError(f"{source}: lines[{i}]: {e}") from None

@@ -57,9 +57,16 @@ class PlanLine:
     #: P10 and P90 of the line's results (``optimizer/risk.py``; None: no ranges made)
     results_p10: float | None = None
     results_p90: float | None = None
+    #: the results that land inside the plan's dates (None: no curve line says, see
+    #: :func:`response_lines`)
+    results_inside: float | None = None
+    #: the platforms' attributed results and the incremental ones, side by side (None: the
+    #: curves carry no lift, or this line's is unknown)
+    results_attributed: float | None = None
+    results_incremental: float | None = None
 
     def to_dict(self) -> dict:
-        """Return the line as its Plan JSON object (the range only when one was made)."""
+        """Return the line as its Plan JSON object (the range and the others only when set)."""
         d = {
             "network": self.network,
             "segment": self.segment,
@@ -73,7 +80,14 @@ class PlanLine:
         }
         if self.results_p10 is not None:
             d["results_p10"], d["results_p90"] = self.results_p10, self.results_p90
+        for key in LINE_RESPONSE_KEYS:
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
         return d
+
+
+#: a plan line's optional figures of its curve's carry-over and lift (Plan JSON line keys)
+LINE_RESPONSE_KEYS = ("results_inside", "results_attributed", "results_incremental")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +166,19 @@ class Plan:
     target_confidence: float | None = None
     #: a risk-aware plan's figures beside the mean plan's (``objective: cvar``)
     risk: Mapping | None = None
+    #: the results inside the plan's dates and after them (carry-over; None: no curve line
+    #: carries ``inside``); they add up to ``expected_results``
+    results_inside: float | None = None
+    results_after: float | None = None
+    #: attributed and incremental results side by side (None: no curve line carries
+    #: ``lift``, or some funded line's is unknown: a note says which)
+    results_attributed: float | None = None
+    results_incremental: float | None = None
+    cost_per_incremental_result: float | None = None
+    #: what the curves' points count: ``attributed`` or ``incremental`` (the LP maximises it)
+    results_basis: str = "attributed"
+    #: false for results that cannot be added across periods (reach): no total is shown
+    results_additive: bool = True
 
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
         """Sum spend and results per network, segment or period (``kind`` is one of those)."""
@@ -161,6 +188,32 @@ class Plan:
             t = out.setdefault(key, {"spend": 0.0, "expected_results": 0.0})
             t["spend"] += ln.spend
             t["expected_results"] += ln.expected_results
+        return out
+
+    @property
+    def results_note(self) -> str | None:
+        """Say why the plan shows no total of results across periods (None: it does)."""
+        return None if self.results_additive else not_additive_note(self.result_type)
+
+    def by_period(self) -> dict[str, dict]:
+        """Return each period's spend, results, cost per result and the other results known.
+
+        Per-period totals hold whether or not results add up across periods.
+        """
+        out: dict[str, dict] = {}
+        for period in sorted({ln.period for ln in self.lines}):
+            lines = [ln for ln in self.lines if ln.period == period]
+            spend = sum(ln.spend for ln in lines)
+            results = sum(ln.expected_results for ln in lines)
+            t = {
+                "spend": spend,
+                "expected_results": results,
+                "cost_per_result": spend / results if results > 0 else None,
+            }
+            for key in LINE_RESPONSE_KEYS:
+                if any(getattr(ln, key) is not None for ln in self.lines):
+                    t[key] = known_sum(lines, key)
+            out[period] = t
         return out
 
     def ledger(self) -> list[PlanConstraint]:
@@ -209,7 +262,77 @@ class Plan:
         for key in ("ranges", "target_probability", "target_confidence", "risk"):
             if getattr(self, key) is not None:
                 d[key] = getattr(self, key)
+        for key in PLAN_RESPONSE_KEYS:
+            if getattr(self, key) is not None:
+                d[key] = getattr(self, key)
+        d["results_basis"] = self.results_basis
+        d["results_additive"] = self.results_additive
+        d["by_period"] = self.by_period()
+        if not self.results_additive:
+            _without_totals_across_periods(d, self.result_type)
         return d
+
+
+#: the plan's optional totals of carry-over and lift (Plan JSON keys, only when known)
+PLAN_RESPONSE_KEYS = (
+    "results_inside",
+    "results_after",
+    "results_attributed",
+    "results_incremental",
+    "cost_per_incremental_result",
+)
+#: the Plan JSON keys that hold a total across periods: null when results are not additive
+TOTALS_ACROSS_PERIODS = ("expected_results", "cost_per_result", *PLAN_RESPONSE_KEYS)
+
+
+def not_additive_note(result_type: str) -> str:
+    """Say why a plan on non-additive results (reach) shows no total across periods."""
+    return (
+        f"{result_type} cannot be added across periods (people reached in two periods would "
+        "be counted twice), so no total across periods is shown, only each period's; the "
+        f"plan maximises the sum of the periods' {result_type} (person-periods, not people)"
+    )
+
+
+def _without_totals_across_periods(d: dict, result_type: str) -> None:
+    """Null the Plan JSON's totals across periods in place, and say why (``results_note``).
+
+    The ranges keep their periods; their total, cost per result, networks and segments
+    (each a sum across periods) keep their keys with null quantiles.
+    """
+    note = not_additive_note(result_type)
+    for key in TOTALS_ACROSS_PERIODS:
+        if key in d:
+            d[key] = None
+    d["results_note"] = note
+    r = d.get("ranges")
+    if isinstance(r, Mapping):
+        r = dict(r)
+        nulls = {"p10": None, "p50": None, "p90": None}
+        for key in ("total", "cost_per_result"):
+            if key in r:
+                r[key] = dict(nulls)
+        for key in ("networks", "segments"):
+            if isinstance(r.get(key), Mapping):
+                r[key] = {name: dict(nulls) for name in r[key]}
+        r["note"] = f"{r.get('note') or ''}; {note}".lstrip("; ")
+        d["ranges"] = r
+
+
+def known_sum(lines: Sequence[PlanLine], key: str) -> float | None:
+    """Return the sum of the lines' ``key``, or None when a line with spend or results lacks it.
+
+    A line with neither spend nor results counts 0 whatever it lacks (it brings nothing).
+    """
+    total = 0.0
+    for ln in lines:
+        v = getattr(ln, key)
+        if v is None:
+            if ln.spend > 0 or ln.expected_results > 0:
+                return None
+            continue
+        total += v
+    return total
 
 
 def _ledger_entry(c: PlanConstraint) -> dict:
@@ -283,12 +406,14 @@ def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other
     Its totals, unspent budget, unfunded and excluded lines and notes; ``model`` is the LP
     solved and ``sol`` its solution.
     """
+    lines = response_lines(model.lines, lines, curves)
     total_spend = sum(p.spend for p in lines)
     total_results = sum(p.expected_results for p in lines)
     unspent = unspent_of(spec.budget, total_spend, lines)
     notes = unspent_notes(spec.budget, total_spend, unspent, curves.currency)
     if sol.status == "time_limit":
         notes = (*notes, time_limit_note(sol))
+    response, response_notes = response_totals(lines, total_spend, curves)
     return Plan(
         status=sol.status,
         budget=spec.budget,
@@ -307,8 +432,117 @@ def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other
         ),
         other_results=other,
         solver=_solver_info(model, sol),
-        notes=notes,
+        notes=(*notes, *response_notes),
         unspent=unspent,
+        **response,
+    )
+
+
+def response_lines(curve_lines, lines: Sequence[PlanLine], curves) -> list[PlanLine]:
+    """Return ``lines`` with their results inside the plan and attributed / incremental.
+
+    ``curve_lines`` are the curve lines planned (matched by key). Results inside the plan
+    are the line's results x its ``inside`` (a line without it counts as wholly inside),
+    set on every line when any curve line carries ``inside``. Where any curve line carries
+    ``lift``: under basis ``attributed`` the attributed results are the results and the
+    incremental ones results x ratio (unknown on a line without lift); under ``incremental``
+    the incremental results are the results and the attributed ones results / ratio
+    (unknown when the ratio is 0).
+    """
+    by_key = {ln.key: ln for ln in curve_lines}
+    all_lines = getattr(curves, "lines", curve_lines)
+    has_inside = any(ln.inside is not None for ln in all_lines)
+    has_lift = any(ln.lift is not None for ln in all_lines)
+    if not (has_inside or has_lift):
+        return list(lines)
+    incremental = getattr(curves, "basis", "attributed") == "incremental"
+    out = []
+    for p in lines:
+        ln = by_key[(p.network, p.segment, p.period)]
+        r = p.expected_results
+        inside = None
+        if has_inside:
+            inside = r if ln.inside is None else r * ln.inside
+        att = inc = None
+        if has_lift and incremental:
+            inc = r
+            att = r / ln.lift.ratio if ln.lift is not None and ln.lift.ratio > 0 else None
+        elif has_lift:
+            att = r
+            inc = None if ln.lift is None else r * ln.lift.ratio
+        out.append(
+            replace(p, results_inside=inside, results_attributed=att, results_incremental=inc)
+        )
+    return out
+
+
+def response_totals(
+    lines: Sequence[PlanLine], total_spend: float, curves
+) -> tuple[dict, tuple[str, ...]]:
+    """Return the plan's totals of carry-over and lift (:class:`Plan` fields), and notes.
+
+    The results inside the plan and after it (they add up to the plan's results); the
+    attributed and incremental results and the cost per incremental result, None with a
+    note when a funded line's are unknown (no note for results that do not add up across
+    periods: the Plan JSON shows none of these totals then); the curves' basis and
+    additivity.
+    """
+    out: dict = {
+        "results_basis": getattr(curves, "basis", "attributed"),
+        "results_additive": getattr(curves, "additive", True),
+    }
+    notes: list[str] = []
+    if any(p.results_inside is not None for p in lines):
+        out["results_inside"] = sum(p.results_inside or 0.0 for p in lines)
+        out["results_after"] = sum(p.expected_results - (p.results_inside or 0.0) for p in lines)
+    for key, words in (
+        ("results_attributed", "attributed"),
+        ("results_incremental", "incremental"),
+    ):
+        if not any(getattr(p, key) is not None for p in lines):
+            continue
+        total = known_sum(lines, key)
+        out[key] = total
+        if total is None and out["results_additive"]:  # (else no total is shown anyway)
+            notes.append(_unknown_note(lines, key, words, getattr(curves, "result_type", "")))
+    inc = out.get("results_incremental")
+    if inc is not None:
+        out["cost_per_incremental_result"] = total_spend / inc if inc > 0 else None
+    return out, tuple(notes)
+
+
+def point_figures(curve_lines, spend, results, curves) -> dict:
+    """Return a frontier point's totals of carry-over and lift, its basis and additivity.
+
+    ``spend`` and ``results`` per line of ``curve_lines`` (the model's lines). The keys of
+    :data:`PLAN_RESPONSE_KEYS` the curves give (as a plan's: see :func:`response_totals`),
+    ``results_basis`` and ``results_additive``.
+    """
+    lines = [
+        PlanLine(ln.network, ln.segment, ln.period, float(s), float(r), None, None, ln.max_spend)
+        for ln, s, r in zip(curve_lines, spend, results, strict=True)
+    ]
+    lines = response_lines(curve_lines, lines, curves)
+    out, _ = response_totals(lines, sum(p.spend for p in lines), curves)
+    return out
+
+
+def _unknown_note(lines: Sequence[PlanLine], key: str, words: str, result_type: str) -> str:
+    """Say which funded lines leave the plan's attributed or incremental total unknown."""
+    missing = [
+        f"{p.network}/{p.segment}/{p.period}"
+        for p in lines
+        if getattr(p, key) is None and (p.spend > 0 or p.expected_results > 0)
+    ]
+    one = len(missing) == 1
+    if words == "incremental":
+        why = "carries no lift test" if one else "carry no lift test"
+    else:
+        why = "has a lift ratio of 0" if one else "have a lift ratio of 0"
+    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return (
+        f"no total of {words} {result_type}: {_count(len(missing), 'funded line')} {why} "
+        f"({shown}); the lines that have them show them"
     )
 
 

@@ -14,7 +14,12 @@ of, shared by every plan made on the same curves:
   read as a log-normal spread around the curve (its 10th to 90th percentile), one normal per
   network × segment shared by its periods and independent between them, no count noise on
   top (the band holds it);
-- lines with neither: taken as certain (the plan's ranges say how many).
+- lines with neither: taken as certain (the plan's ranges say how many);
+- on curves of incremental results (``results_basis: incremental``), each world also draws
+  one lift factor per network (a standard normal seeded by the network's name) that
+  multiplies the results of its lines: log-normal of mean 1 with the sigma each line's
+  ``lift`` interval says (:func:`lift_sigma`), so the ranges hold the lift tests'
+  uncertainty too.
 
 Draws are seeded by the names (a network × segment's normals by its network and segment, a
 line's noise and counts by its key), so two plans on the same curves (a base and its variant,
@@ -25,13 +30,15 @@ probability that one beats the other is read world by world.
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from statistics import NormalDist
 
 import numpy as np
 
-from .curves import MAX_LOG_VAR, CurveLine
+from .curves import MAX_LOG_VAR, CurveLine, Lift
 
 #: the percentiles a range gives (P10, P50, P90)
 QUANTILES = (0.1, 0.5, 0.9)
@@ -62,6 +69,9 @@ class World:
     #: its count (:func:`counts`); None: the means are the results
     count_u: np.ndarray | None = None
     count_z: np.ndarray | None = None
+    #: (scenarios, lines): each world's lift factor of each line (mean 1, one normal per
+    #: network); None: the lift tests' uncertainty is not drawn
+    lift: np.ndarray | None = None
 
     @property
     def z_level(self) -> np.ndarray:
@@ -72,6 +82,8 @@ class World:
     def kind(self) -> str:
         """Return where the spread comes from: ``forecast``, ``bands``, ``mixed`` or ``none``."""
         has = {_kind(ln) for ln in self.lines} - {"none"}
+        if not has and self.lift is not None:
+            return "lift"  # only the lift tests are uncertain
         return "none" if not has else has.pop() if len(has) == 1 else "mixed"
 
     def factors(self, spend) -> np.ndarray:
@@ -99,6 +111,8 @@ class World:
             sigma = band_sigma(self.lines[j], float(spend[j]))
             if sigma > 0:
                 out[:, j] = np.exp(sigma * self.z[0][:, self.group[j]] - sigma * sigma / 2.0)
+        if self.lift is not None:
+            out *= self.lift
         return out
 
     def results(self, spend, mean) -> np.ndarray:
@@ -146,9 +160,42 @@ def _spread_row(ln: CurveLine) -> tuple[float, float, float, float]:
     return (sp.level_var, sp.log_spend_centre, sp.elasticity_se, sp.dispersion)
 
 
-def uncertain(lines: Sequence[CurveLine]) -> bool:
-    """Return whether any of ``lines`` carries its uncertainty (a spread, or low/high)."""
-    return any(_kind(ln) != "none" for ln in lines)
+def uncertain(lines: Sequence[CurveLine], *, lift: bool = False) -> bool:
+    """Return whether any of ``lines`` carries its uncertainty (a spread, or low/high).
+
+    ``lift=True`` (curves of incremental results): a lift interval counts too.
+    """
+    return any(_kind(ln) != "none" for ln in lines) or (lift and _lifted(lines))
+
+
+def draws_lift(curves) -> bool:
+    """Return whether the ranges of plans on ``curves`` draw the lift tests' uncertainty.
+
+    They do on curves of incremental results (``results_basis: incremental``), whose points
+    rest on the lift tests' ratios.
+    """
+    return getattr(curves, "basis", "attributed") == "incremental"
+
+
+def lift_sigma(lift: Lift | None) -> float:
+    """Return the log-normal sigma of a lift ratio that its interval says (0: none).
+
+    The interval ``low``..``high`` at confidence ``level`` read as the ratio's central
+    interval on the log scale; with ``low`` at 0, ``high`` alone (its upper end); a ratio of
+    0 is certain.
+    """
+    if lift is None or lift.ratio <= 0:
+        return 0.0
+    z = NormalDist().inv_cdf(0.5 + lift.level / 2.0)
+    if lift.low > 0 and lift.high > lift.low:
+        return math.log(lift.high / lift.low) / (2.0 * z)
+    if lift.high > lift.ratio:
+        return math.log(lift.high / lift.ratio) / z
+    return 0.0
+
+
+def _lifted(lines: Sequence[CurveLine]) -> bool:
+    return any(lift_sigma(ln.lift) > 0 for ln in lines)
 
 
 def _kind(ln: CurveLine) -> str:
@@ -186,17 +233,43 @@ def draw_world(
     *,
     with_noise: bool = True,
     antithetic: bool = False,
+    lift: bool = False,
 ) -> World:
     """Return a :class:`World` of ``scenarios`` draws for ``lines``, seeded by their names.
 
     ``with_noise=False`` leaves out the noise from period to period (its mean, 1, in every world);
     ``antithetic=True`` draws the level and slope normals in pairs ``z, -z`` (the second half
-    of the worlds mirrors the first), so that their sampled mean is exactly 0.
+    of the worlds mirrors the first), so that their sampled mean is exactly 0. ``lift=True``
+    (curves of incremental results, :func:`draws_lift`) draws the lift tests' uncertainty too.
     """
     spreads = np.array([_spread_row(ln) for ln in lines], dtype=float).reshape(-1, 4)
     keys = tuple(ln.key for ln in lines)
     d = _draws(keys, spreads.tobytes(), int(scenarios), seed, with_noise, antithetic)
-    return World(tuple(lines), int(scenarios), seed, d[0], d[1], d[2], spreads, d[3], d[4])
+    factors = _lift_factors(lines, int(scenarios), seed, antithetic) if lift else None
+    return World(tuple(lines), int(scenarios), seed, d[0], d[1], d[2], spreads, d[3], d[4], factors)
+
+
+def _lift_factors(lines: Sequence[CurveLine], k: int, seed: int, antithetic: bool):
+    """Return each world's lift factor of each line, (worlds, lines); None if none is unsure.
+
+    One standard normal per network and world, seeded by the network's name (the lines of a
+    network share it, whatever other lines are planned); each line's factor is log-normal of
+    mean 1 with its lift's sigma (:func:`lift_sigma`).
+    """
+    sigma = np.array([lift_sigma(ln.lift) for ln in lines], dtype=float)
+    if not (sigma > 0).any():
+        return None
+    z = np.zeros((k, len(lines)))
+    for net in sorted({ln.network for ln, s in zip(lines, sigma, strict=True) if s > 0}):
+        zn = np.random.default_rng([seed, *_name_seed(net), 0, 2]).standard_normal(k)
+        if antithetic:
+            half = k // 2
+            zn[half : 2 * half] = -zn[:half]
+        cols = [j for j, ln in enumerate(lines) if ln.network == net]
+        z[:, cols] = zn[:, None]
+    out = np.exp(sigma[None, :] * z - sigma[None, :] ** 2 / 2.0)
+    out.flags.writeable = False
+    return out
 
 
 @functools.lru_cache(maxsize=2)
@@ -275,25 +348,37 @@ class Simulation:
         return float((self.total >= target * (1 - 1e-12)).mean())
 
 
-def simulate(lines, spend, mean, *, scenarios: int = RANGE_SCENARIOS, seed: int = SEED):
+def simulate(
+    lines,
+    spend,
+    mean,
+    *,
+    scenarios: int = RANGE_SCENARIOS,
+    seed: int = SEED,
+    lift: bool = False,
+):
     """Return the :class:`Simulation` of a plan: ``spend`` and expected ``mean`` per line.
 
     Every line is drawn (a line without spend brings nothing in every world), so plans on
-    the same curves meet exactly the same worlds whichever lines they fund.
+    the same curves meet exactly the same worlds whichever lines they fund. ``lift``: draw
+    the lift tests' uncertainty too (:func:`draws_lift`).
     """
     spend, mean = np.asarray(spend, float), np.asarray(mean, float)
     lines = tuple(lines)
-    if all(_kind(ln) == "none" for ln in lines):
+    if not uncertain(lines, lift=lift):
         scenarios = 1  # nothing uncertain: every world is the same
-    world = draw_world(lines, scenarios, seed)
+    world = draw_world(lines, scenarios, seed, lift=lift)
     return Simulation(lines, world.results(spend, mean), world)
 
 
-def source_words(lines: Sequence[CurveLine], scenarios: int) -> str:
-    """Say how a plan's ranges were made, and what of the curves they rest on."""
+def source_words(lines: Sequence[CurveLine], scenarios: int, *, lift: bool = False) -> str:
+    """Say how a plan's ranges were made, and what of the curves they rest on.
+
+    ``lift``: the worlds drew the lift tests' uncertainty too.
+    """
     kinds = [_kind(ln) for ln in lines]
     n_bands, n_none = kinds.count("bands"), kinds.count("none")
-    if n_none == len(kinds):  # (none at all: the plan's curves carry no uncertainty)
+    if n_none == len(kinds) and not lift:  # (the plan's curves carry no uncertainty)
         return (
             "no range: the curves carry neither a spread nor low/high, so the plan's results "
             "are taken as certain (forecast the curves with adplan, or give low/high)"
@@ -314,7 +399,14 @@ def source_words(lines: Sequence[CurveLine], scenarios: int) -> str:
             "segment and independent between them"
         )
     if n_none:
-        words.append(f"{n_none} line(s) carry neither a spread nor low/high: taken as certain")
+        but = " but for their lift tests" if lift else ""
+        words.append(f"{n_none} line(s) carry neither a spread nor low/high: taken as certain{but}")
+    if lift:
+        words.append(
+            "incremental results: each world also draws one lift factor per network "
+            "(log-normal of mean 1, from the lift tests' interval at its confidence, shared "
+            "by the network's lines), so the range holds the lift tests' uncertainty"
+        )
     return "; ".join(words)
 
 
@@ -329,7 +421,7 @@ def ranges(sim: Simulation, total_spend: float) -> dict:
         "scenarios": sim.world.scenarios,
         "seed": sim.world.seed,
         "source": sim.world.kind,
-        "note": source_words(sim.lines, sim.world.scenarios),
+        "note": source_words(sim.lines, sim.world.scenarios, lift=sim.world.lift is not None),
         "total": total,
         "cost_per_result": cpr,
     }
@@ -354,6 +446,7 @@ def plan_simulation(plan, curves, *, scenarios: int = RANGE_SCENARIOS, seed: int
         [p.expected_results for p in plan.lines],
         scenarios=scenarios,
         seed=seed,
+        lift=draws_lift(curves),
     )
 
 
@@ -382,7 +475,7 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
 
     ``sim``: the plan's :func:`plan_simulation` when already made.
     """
-    if sim is None and not uncertain(curves.lines):
+    if sim is None and not uncertain(curves.lines, lift=draws_lift(curves)):
         return replace(plan, ranges=certain_ranges(plan))  # no range, no chance to tell
     sim = plan_simulation(plan, curves) if sim is None else sim
     per_line = line_ranges(sim)

@@ -9,7 +9,11 @@ Relative paths resolve against the scenario file's folder. See docs/scenarios.md
 
 ``from`` and ``to`` are read as every command reads ``--from`` and ``--to``
 (``optimizer.periods.plan_day``: YYYY-MM-DD only; YAML timestamps are kept as text for it) and
-``cap_multiple`` as ``--cap-multiple`` (:mod:`scenarios.forecast_inputs`).
+``cap_multiple`` as ``--cap-multiple`` (:mod:`scenarios.forecast_inputs`). With ``history``, a
+``response:`` mapping (``carryover``, ``season``, ``shape``, ``events``, ``priors``, ``lift``,
+``results``) sets how the response is modelled, read by
+``forecasting.options.response_options`` as ``--carryover`` ... ``--incremental`` are (its
+files relative to the scenario file's folder).
 
 The pydantic models below are the file format only; :func:`load_scenario` converts them
 into the frozen :class:`Scenario`, :class:`Variant` and :class:`Overrides` the runs use.
@@ -30,8 +34,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from forecasting.options import DEFAULT_RESPONSE, ResponseOptions
+
 from .errors import ScenarioFileError
-from .forecast_inputs import DEFAULT_CAP_MULTIPLE, CapMultiple, PlanDate
+from .forecast_inputs import (
+    DEFAULT_CAP_MULTIPLE,
+    CapMultiple,
+    PlanDate,
+    ResponseOptionError,
+    read_response,
+)
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
@@ -79,6 +91,25 @@ class VariantFile(_Model):
     description: str | None = None
 
 
+class ResponseFile(_Model):
+    """The ``response`` key: how the response is modelled (with ``history`` only).
+
+    Each value is checked by ``forecasting.options.response_options``, the check of
+    ``--carryover`` ... ``--incremental``: ``carryover`` auto or a decay from 0 to 0.9,
+    ``season`` auto|common|network, ``shape`` auto|power|hill, ``events``, ``priors`` and
+    ``lift`` files (relative to the scenario file's folder), ``results`` attributed or
+    incremental (incremental needs ``lift``).
+    """
+
+    carryover: Any = None
+    season: Any = None
+    shape: Any = None
+    events: str | None = None
+    priors: str | None = None
+    lift: str | None = None
+    results: Any = None
+
+
 class ScenarioFile(_Model):
     """A scenario file as written (``from`` and ``to`` are the aliases of start and end)."""
 
@@ -91,6 +122,7 @@ class ScenarioFile(_Model):
     period: Literal["week", "month"] | None = None
     result_type: str | None = None
     cap_multiple: CapMultiple | None = None
+    response: ResponseFile | None = None
     spec: str | dict[str, Any]
     overrides: OverridesFile = OverridesFile()
     variants: list[VariantFile] = []
@@ -156,7 +188,8 @@ class Scenario:
     """A validated scenario: where the curves come from, the base spec, the variants.
 
     ``cap_multiple`` is where curves forecast from ``history`` end (a multiple of each line's
-    highest spend in one period); curves read from a file keep their own ends.
+    highest spend in one period); curves read from a file keep their own ends. ``response``
+    is how the forecast models the response (``forecasting.options.ResponseOptions``).
     """
 
     name: str
@@ -170,6 +203,7 @@ class Scenario:
     cap_multiple: float = DEFAULT_CAP_MULTIPLE
     overrides: Overrides = field(default_factory=Overrides)
     variants: tuple[Variant, ...] = ()
+    response: ResponseOptions = DEFAULT_RESPONSE
     source: str = "scenario"
     description: str | None = None
 
@@ -405,6 +439,7 @@ def scenario_from_dict(
         period=m.period,
         result_type=m.result_type,
         cap_multiple=DEFAULT_CAP_MULTIPLE if m.cap_multiple is None else m.cap_multiple,
+        response=_response(m.response, source, folder),
         overrides=_overrides(m.overrides),
         variants=tuple(
             Variant(
@@ -417,6 +452,25 @@ def scenario_from_dict(
         ),
         source=source,
     )
+
+
+def _response(r: ResponseFile | None, source: str, folder: Path) -> ResponseOptions:
+    """Return the scenario's response options, its files resolved against ``folder``.
+
+    Read by ``forecasting.options.response_options`` (through ``read_response``); a refusal
+    names the file and the key (``q1.yaml: response.carryover: ...``).
+    """
+    if r is None:
+        return DEFAULT_RESPONSE
+    values = r.model_dump()
+    for key in ("events", "priors", "lift"):
+        if values[key] is not None:
+            values[key] = _resolve(values[key], folder)
+    try:
+        return read_response(values)
+    except ResponseOptionError as e:
+        key = "response" if e.key is None else f"response.{e.key}"
+        raise ScenarioFileError(f"{source}: {key}: {e}", file=source, key=key) from None
 
 
 def _resolve(p: str, folder: Path) -> Path:
@@ -441,6 +495,13 @@ def _check_inputs(m: ScenarioFile, source: str) -> None:
                 "read from a file keep their own ends (remove cap_multiple, or use history)",
                 file=source,
                 key="cap_multiple",
+            )
+        if m.response is not None:
+            raise ScenarioFileError(
+                f"{source}: response: applies to curves forecast from 'history'; curves read "
+                "from a file are already made (remove response, or use history)",
+                file=source,
+                key="response",
             )
         return
     missing = [k for k, v in (("from", m.start), ("to", m.end), ("period", m.period)) if v is None]

@@ -8,7 +8,11 @@ The command line (``--from``, ``--to``, ``--cap-multiple``), scenario files (``f
   (YYYY-MM-DD within 1900-01-01..2200-12-31);
 - the cap multiple by ``forecasting.caps.check_cap_multiple``: where each forecast curve ends, as a
   multiple of the line's highest spend in one period of its history
-  (``forecasting.forecast_curves(..., cap_multiple=)``), a number from 1 to 10.
+  (``forecasting.forecast_curves(..., cap_multiple=)``), a number from 1 to 10;
+- the response options (``--carryover``, ``--season``, ``--shape``, ``--events``, ``--priors``,
+  ``--lift``, ``--incremental``; a scenario's ``response:``; a body's ``response``) by
+  ``forecasting.options.response_options``, through :func:`read_response` where the edge
+  must name the key at fault (:class:`ResponseOptionError`).
 
 :data:`PlanDate` (and :data:`HistoryDate`) and :data:`CapMultiple` are the same checks as
 pydantic field types, for the edges that read with pydantic (scenario files, HTTP bodies, the
@@ -18,7 +22,8 @@ service's settings): a refused value is a validation error whose message is the 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -30,6 +35,7 @@ from forecasting.caps import (
     check_cap_multiple,
 )
 from forecasting.errors import ForecastingError
+from forecasting.options import ResponseOptions, response_options
 from optimizer.periods import DATE_EXAMPLE, PlanDateError, plan_day
 
 #: the cap multiple a forecast uses when none is given
@@ -74,3 +80,65 @@ CapMultiple = Annotated[
         json_schema_extra={"minimum": 1.0, "maximum": MAX_CAP_MULTIPLE},
     ),
 ]
+
+
+#: the keys of a response (a scenario's ``response:``, a body's ``response``), in the order
+#: they are checked; ``results`` is the options' ``basis`` (attributed or incremental)
+RESPONSE_KEYS = ("carryover", "season", "shape", "events", "priors", "lift", "results")
+
+
+class ResponseOptionError(ForecastingError):
+    """A response option refused by ``response_options``; ``key`` is the one at fault.
+
+    ``key`` is one of :data:`RESPONSE_KEYS`, or None when no one key is (never expected).
+    """
+
+    def __init__(self, message: str, key: str | None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def read_response(
+    values: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> ResponseOptions:
+    """Return ``response_options`` of ``values`` (keys of :data:`RESPONSE_KEYS`, None: default).
+
+    ``events``, ``priors`` and ``lift`` are paths (already resolved by the caller) or their
+    content (rows, a mapping). A refusal is a :class:`ResponseOptionError` with its message
+    (the check's own) and the key at fault, found by checking the keys one by one.
+    """
+    unknown = sorted(set(values) - set(RESPONSE_KEYS))
+    if unknown:
+        raise ResponseOptionError(
+            f"{unknown[0]!r} is not a response option; use {', '.join(RESPONSE_KEYS)}",
+            unknown[0],
+        )
+    kw = _response_kwargs(values)
+    try:
+        return response_options(**kw, names=names)
+    except ForecastingError as e:
+        raise ResponseOptionError(str(e), _key_at_fault(kw, names)) from None
+
+
+def _response_kwargs(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``response_options``' keywords for ``values`` (absent or None: the default)."""
+    defaults = {"carryover": "auto", "season": "auto", "shape": "auto", "results": "attributed"}
+    kw: dict[str, Any] = {}
+    for key in RESPONSE_KEYS:
+        value = values.get(key)
+        if value is None:
+            value = defaults.get(key)
+        kw["basis" if key == "results" else key] = value
+    return kw
+
+
+def _key_at_fault(kw: Mapping[str, Any], names: Mapping[str, str] | None) -> str | None:
+    """Return the first key that ``response_options`` refuses alone (results: with its lift)."""
+    for key in RESPONSE_KEYS:
+        arg = "basis" if key == "results" else key
+        alone = {arg: kw[arg]} if key != "results" else {"basis": kw["basis"], "lift": kw["lift"]}
+        try:
+            response_options(**alone, names=names)
+        except ForecastingError:
+            return key
+    return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from forecasting.options import ResponseOptions
 from forecasting.progress import Progress, no_progress
 from optimizer import (
     CurveError,
@@ -151,10 +152,12 @@ def curves_from_history(
     on_progress: Progress = no_progress,
     *,
     cap_multiple: float = DEFAULT_CAP_MULTIPLE,
+    response: ResponseOptions | None = None,
 ) -> tuple[Curves, list[str]]:
     """Read an ad history file (``forecasting.load_history``) and forecast its curves.
 
-    Each curve ends at ``cap_multiple`` x its line's highest spend in one period.
+    Each curve ends at ``cap_multiple`` x its line's highest spend in one period; the
+    response is modelled as ``response`` says (None: the defaults).
     """
     import forecasting
 
@@ -162,7 +165,13 @@ def curves_from_history(
     history = forecasting.load_history(path)
     on_progress(f"forecasting {start} to {end} by {period}", 0, 1)
     fr = forecasting.forecast_curves(
-        history, start, end, period=period, result_type=result_type, cap_multiple=cap_multiple
+        history,
+        start,
+        end,
+        period=period,
+        result_type=result_type,
+        cap_multiple=cap_multiple,
+        response=response,
     )
     return fr.curves, list(fr.warnings)
 
@@ -188,6 +197,7 @@ def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[
         sc.result_type,
         on_progress,
         cap_multiple=sc.cap_multiple,
+        response=sc.response,
     )
 
 

@@ -8,7 +8,9 @@ Summary        ``Summary``: one row per variant (status, budget, spend, results,
 Comparison     ``Comparison``: each variant against the base, "Over/(under) base"
                columns, P10 / P90 and the chance it beats the base; ``MoneyMoved``:
                spend per network and segment, base vs variant
-Lines          ``Lines``: every plan line of every variant (variant column first)
+Lines          ``Lines``: every plan line of every variant (variant column first; the
+               CSV's columns, with results_inside, results_attributed and
+               results_incremental when a plan's lines carry them)
 Flighting      ``Flighting_<variant>``: network x segment rows, period columns, a total
                column; the period totals in a bold row below each table (values)
 Rules          ``Rules``: every rule of every variant with binding and shadow price
@@ -20,7 +22,9 @@ Assumptions    ``ForecastCPR``: per line the forecast cost per result (first and
 
 Every cell holds a value (no formulas); every text cell is neutralised. The chance a variant
 beats the base (``beats_base_probability`` of its comparison case) is an empty cell for the
-base and when unknown, as are P10 and P90 when its plan has no ranges.
+base and when unknown, as are P10 and P90 when its plan has no ranges. Results that do not
+add up across periods (reach: a plan's ``results_additive`` false) leave every total of
+results empty (results, cost per result, their P10 / P90 and differences, a network's results).
 """
 
 from __future__ import annotations
@@ -28,7 +32,16 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from .compare import OVER_UNDER
-from .exports.plan import CSV_COLUMNS, number, plan_rows, total_range, totals
+from .exports.plan import (
+    CSV_COLUMNS,
+    RESPONSE_COLUMNS,
+    additive,
+    has_response,
+    number,
+    plan_rows,
+    total_range,
+    totals,
+)
 from .exports.xlsx import (
     BOLD,
     SUMMARY_COLUMNS,
@@ -75,7 +88,9 @@ def _range_cells(comp: dict, name: str, plan_json: dict | None) -> list:
 
     None where unknown: no plan, no ranges, the base itself or a comparison without it.
     """
-    p10, p90 = (None, None) if plan_json is None else total_range(plan_json)
+    p10, p90 = (None, None)
+    if plan_json is not None and additive(plan_json):  # reach: no total across periods
+        p10, p90 = total_range(plan_json)
     case = next((c for c in comp.get("cases") or [] if c.get("name") == name), None)
     chance = None
     if case is not None and name != comp.get("base"):
@@ -142,26 +157,35 @@ def _comparison_sheet(ws, comp: dict, plans: dict[str, dict]) -> None:
         changes = "; ".join(
             f"{ch['path']}: {ch['base']} -> {ch['variant']}" for ch in c.get("spec_changes") or []
         )
+        summed = _additive(plans, c["name"], comp.get("base"))
         body.append(
             [
                 c["name"],
                 c.get("status"),
                 c.get("total_spend"),
                 d.get("total_spend"),
-                c.get("expected_results"),
-                d.get("expected_results"),
-                c.get("cost_per_result"),
-                d.get("cost_per_result"),
+                c.get("expected_results") if summed else None,
+                d.get("expected_results") if summed else None,
+                c.get("cost_per_result") if summed else None,
+                d.get("cost_per_result") if summed else None,
                 *_range_cells(comp, c["name"], plans.get(c["name"])),
                 changes,
             ]
         )
     last, _ = add_table(ws, "Comparison", COMPARISON_HEAD, body, formats=COMPARISON_FORMATS)
-    _moved_table(ws, comp, last + 3)
+    _moved_table(ws, comp, last + 3, plans)
     autosize(ws)
 
 
-def _moved_table(ws, comp: dict, r0: int) -> None:
+def _additive(plans: dict[str, dict], *names) -> bool:
+    """Say whether the plans named have results that add up across periods (reach does not).
+
+    A comparison of plans whose results do not add up shows no total of results.
+    """
+    return all(additive(plans[n]) for n in names if n in plans)
+
+
+def _moved_table(ws, comp: dict, r0: int, plans: dict[str, dict] | None = None) -> None:
     """Write the spend per network and segment, base vs each variant, from row ``r0``."""
     moved_head = [
         "variant",
@@ -175,8 +199,11 @@ def _moved_table(ws, comp: dict, r0: int) -> None:
     ]
     moved = []
     for c in comp["cases"]:
+        summed = _additive(plans or {}, c["name"], comp.get("base"))
         for dim in ("networks", "segments"):
             for m in (c.get("moved") or {}).get(dim, []):
+                if not summed:  # a network's results are a sum across periods
+                    m = {**m, "base_results": None, "results": None}
                 moved.append(
                     [
                         c["name"],
@@ -207,10 +234,13 @@ def _moved_table(ws, comp: dict, r0: int) -> None:
 
 def _lines_sheet(ws, plans: dict[str, dict]) -> None:
     """Write every plan line of every variant, the variant first."""
+    columns: tuple[str, ...] = CSV_COLUMNS
+    if any(has_response(plan) for plan in plans.values()):  # carry-over or lift
+        columns = (*CSV_COLUMNS, *RESPONSE_COLUMNS)
     body = []
     for name, plan in plans.items():
-        body += [[name, *(r[c] for c in CSV_COLUMNS)] for r in plan_rows(plan)]
-    add_table(ws, "Lines", ["variant", *CSV_COLUMNS], body)
+        body += [[name, *(r[c] for c in columns)] for r in plan_rows(plan)]
+    add_table(ws, "Lines", ["variant", *columns], body)
     autosize(ws)
 
 

@@ -2,9 +2,9 @@
 
 The history is read and validated once, when the app is built. Requests that give ``from``
 and ``to`` but no history rows are forecast from it; each forecast is kept in a small
-thread-safe LRU keyed by (from, to, period, result_type, cap_multiple, model), so the models
-are fitted once per window and not once per request. Concurrent requests for a window being
-fitted wait for that fit instead of starting their own.
+thread-safe LRU keyed by (from, to, period, result_type, cap_multiple, model, response), so
+the models are fitted once per window and response options, not once per request. Concurrent
+requests for a window being fitted wait for that fit instead of starting their own.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from forecasting.errors import ForecastingError
+from forecasting.options import ResponseOptions
 
 log = logging.getLogger("adplan.service")
 
 #: the model the service forecasts with (the backtest's choice)
 MODEL = "auto"
 
-#: (from, to, period, result_type, cap_multiple, model)
-CacheKey = tuple[date, date, str, str | None, float, str]
+#: (from, to, period, result_type, cap_multiple, model, response): ``response`` is the
+#: forecast's ``forecasting.options.ResponseOptions`` (a frozen dataclass: hashable)
+CacheKey = tuple[date, date, str, str | None, float, str, ResponseOptions]
 
 
 class StartupHistoryError(ForecastingError):
@@ -71,6 +73,7 @@ class ForecastCache:
             else:
                 self._slots.move_to_end(key)
                 self.hits += 1
+        assert slot is not None  # found, or made above
         if not owner:
             slot.done.wait()
             if slot.error is not None:

@@ -16,6 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from forecasting.errors import ForecastingError
+from forecasting.options import DEFAULT_RESPONSE, ResponseOptions
 from optimizer import Curves, Plan, PlanSpec, SpecError
 from scenarios.exports.write import json_safe
 from scenarios.forecast_inputs import DEFAULT_CAP_MULTIPLE
@@ -33,6 +34,7 @@ from .schemas import (
     OverridesBody,
     PlanRequest,
     ScenarioRunRequest,
+    response_of,
 )
 from .settings import Settings
 
@@ -138,24 +140,43 @@ class Forecast:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """What a forecast is asked for: its days, period, result type and curve cap multiple."""
+    """What a forecast is asked for: its days, period, result type, cap multiple and response.
+
+    ``response`` is the forecast's ``forecasting.options.ResponseOptions`` (frozen, hashable).
+    """
 
     start: date
     end: date
     period: str = "week"
     result_type: str | None = None
     cap_multiple: float = DEFAULT_CAP_MULTIPLE
+    response: ResponseOptions = DEFAULT_RESPONSE
 
     def key(self) -> CacheKey:
         """Return the key of this window's forecast of the start-up history (with the model)."""
-        return (self.start, self.end, self.period, self.result_type, self.cap_multiple, MODEL)
+        return (
+            self.start,
+            self.end,
+            self.period,
+            self.result_type,
+            self.cap_multiple,
+            MODEL,
+            self.response,
+        )
 
 
 def window_of(req: ForecastRequest | PlanRequest | FrontierRequest | ScenarioRunRequest) -> Window:
     """Return the window a request asks for (its ``from`` and ``to`` must both be given)."""
     if req.from_ is None or req.to is None:
         raise InvalidInput("give both 'from' and 'to' (the span to forecast from the history)")
-    return Window(req.from_, req.to, req.period, req.result_type, req.cap_multiple)
+    return Window(
+        req.from_,
+        req.to,
+        req.period,
+        req.result_type,
+        req.cap_multiple,
+        response_of(req.response),
+    )
 
 
 def check_window(pairs: int, window: Window, settings: Settings) -> None:
@@ -184,6 +205,7 @@ def forecast_frame(history, window: Window, settings: Settings) -> Forecast:
             period=w.period,
             result_type=w.result_type,
             cap_multiple=w.cap_multiple,
+            response=w.response,
         )
     except ForecastingError:
         raise
@@ -267,14 +289,14 @@ def problem_curves(
         window = window_of(req)
         fc = forecast(req.history, window, settings)
         inputs = {"history": history_rows(req.history), **_window_inputs(window, fc)}
-        return Problem(fc.curves, "history", inputs, fc.warnings)
+        return Problem(fc.curves, "history", _with_response(inputs, req), fc.warnings)
     span = span_of(req)
     if span is not None:
         if server_history is None:
             raise InvalidInput(NO_STARTUP_HISTORY)
         fc = server_history.forecast(span, settings)
         inputs = {"history": "startup", **_window_inputs(span, fc)}
-        return Problem(fc.curves, STARTUP_KIND, inputs, list(fc.warnings))
+        return Problem(fc.curves, STARTUP_KIND, _with_response(inputs, req), list(fc.warnings))
     if default_curves is None:
         raise InvalidInput(
             "give 'curves', or 'history' with 'from' and 'to'; this server has no default "
@@ -294,6 +316,13 @@ def _window_inputs(window: Window, fc: Forecast) -> dict:
         "cap_multiple": window.cap_multiple,
         "curves": curves_json(fc.curves),
     }
+
+
+def _with_response(inputs: dict, req: PlanRequest | FrontierRequest | ScenarioRunRequest) -> dict:
+    """Return ``inputs`` with the request's ``response`` as it was given (when it gave one)."""
+    if req.response is not None:
+        inputs["response"] = req.response.model_dump(mode="json", exclude_none=True)
+    return inputs
 
 
 def request_spec(data: Mapping) -> PlanSpec:
@@ -543,6 +572,7 @@ def make_scenario_run(
         period=req.period if prob.kind in ("history", STARTUP_KIND) else None,
         result_type=req.result_type,
         cap_multiple=req.cap_multiple,
+        response=response_of(req.response),
         overrides=_overrides(req.overrides),
         variants=tuple(
             Variant(

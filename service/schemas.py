@@ -25,6 +25,12 @@ Dates (``from``, ``to``) are :data:`~scenarios.forecast_inputs.PlanDate`
 same reading with its range left to the history's reader (:data:`HistoryDate`: the message a
 history file gets), and ``cap_multiple`` is :data:`~scenarios.forecast_inputs.CapMultiple`: what
 the command line and scenario files accept, with their messages, else 422.
+
+The requests that forecast take ``response`` (:class:`ResponseBody`): how the response is
+modelled (carry-over, season, shape, events, priors, lift tests, incremental results), the
+options of ``adplan forecast --carryover ... --incremental`` and of a scenario's ``response:``,
+with the files' content inline; read by ``forecasting.options.response_options`` (through
+``scenarios.forecast_inputs.read_response``), whose refusal is 422 naming the field.
 """
 
 from __future__ import annotations
@@ -32,11 +38,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    MISSING,
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError, core_schema
 
+from forecasting.errors import ForecastingError
+from forecasting.events import MAX_EVENTS
+from forecasting.events import MAX_NAME as MAX_EVENT_NAME
+from forecasting.options import (
+    BASES,
+    CARRYOVER_WORDS,
+    DEFAULT_RESPONSE,
+    MAX_CARRYOVER,
+    SEASON_WORDS,
+    SEASONS,
+    SHAPE_WORDS,
+    SHAPES,
+    ResponseOptions,
+    check_carryover,
+    check_choice,
+)
 from optimizer.values import control_char_message
-from scenarios.forecast_inputs import DEFAULT_CAP_MULTIPLE, CapMultiple, HistoryDate, PlanDate
+from scenarios.forecast_inputs import (
+    DEFAULT_CAP_MULTIPLE,
+    CapMultiple,
+    HistoryDate,
+    PlanDate,
+    ResponseOptionError,
+    read_response,
+)
 
 #: a budget above this is refused as absurd (one trillion in the account currency)
 MAX_AMOUNT = 1e12
@@ -354,6 +393,222 @@ class HistoryRow(_Strict):
     campaign: Annotated[str, Field(max_length=200), Text] | None = None
 
 
+# response options -------------------------------------------------------------------------
+
+#: the most rows of events, priors or lift tests one request may give (a file's most)
+MAX_RESPONSE_ROWS = MAX_EVENTS
+
+
+def _checked(check, *args):
+    """Return a BeforeValidator running ``check(value, *args)``; its refusal is its message."""
+
+    def validate(value: object) -> object:
+        try:
+            return check(value, *args)
+        except ForecastingError as e:
+            raise PydanticCustomError("response_option", "{message}", {"message": str(e)}) from None
+
+    return BeforeValidator(validate)
+
+
+#: "auto" or a decay: ``forecasting.options.check_carryover``'s reading and message
+Carryover = Annotated[
+    str | float,
+    _checked(check_carryover),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "enum": ["auto"]},
+                {"type": "number", "minimum": 0, "maximum": MAX_CARRYOVER},
+            ]
+        }
+    ),
+]
+
+
+def _enum(choices: tuple[str, ...]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(choices)})
+
+
+#: texts that must be one of their choices (``check_choice``'s reading and message)
+Season = Annotated[str, _checked(check_choice, SEASONS, "season"), _enum(SEASONS)]
+Shape = Annotated[str, _checked(check_choice, SHAPES, "shape"), _enum(SHAPES)]
+Basis = Annotated[str, _checked(check_choice, BASES, "results"), _enum(BASES)]
+#: a number a response row gives (its meaning and range are the reader's to check)
+RowNumber = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+
+
+class EventBody(_Strict):
+    """One event or promotion (a row of an events file, docs/formats.md "Events file")."""
+
+    name: Annotated[str, Field(min_length=1, max_length=MAX_EVENT_NAME), Text] = Field(
+        description="the event; one name on several dates is one effect, learnt from the "
+        "history and applied to the plan",
+        examples=["Black Friday"],
+    )
+    start: PlanDate | None = Field(
+        default=None, description="its first day (YYYY-MM-DD); or give date"
+    )
+    end: PlanDate | None = Field(
+        default=None, description="its last day (inclusive); default: start"
+    )
+    date: PlanDate | None = Field(
+        default=None, description="instead of start and end: a one-day event"
+    )
+    network: Name | None = Field(
+        default=None, description="the network it concerns; omit for every network"
+    )
+    promotion: bool | None = Field(
+        default=None,
+        description="true for a promotion period (every promotion shares one effect); "
+        "default false",
+    )
+
+
+class PriorBody(_Strict):
+    """One prior (an entry of a priors file, docs/formats.md "Priors file")."""
+
+    network: Name = Field(description="the network")
+    segment: Name | None = Field(
+        default=None,
+        description="the segment (default: any); with it, the entry can forecast a line "
+        "without history (it then needs cpr, elasticity and spend)",
+    )
+    result_type: Name | None = Field(
+        default=None, description="the result type the entry is for (default: any)"
+    )
+    cpr: RowNumber | None = Field(
+        default=None,
+        description="benchmark cost per result at the line's typical spend per period (or at "
+        "spend); give cpr, elasticity or both",
+    )
+    elasticity: RowNumber | None = Field(
+        default=None, description="b in results = A·spend^b, from 0.05 to 1"
+    )
+    weight: RowNumber | None = Field(
+        default=None, description="how many results of history the cpr is worth (default 50)"
+    )
+    elasticity_sd: RowNumber | None = Field(
+        default=None, description="the elasticity's prior standard deviation (default 0.15)"
+    )
+    spend: RowNumber | None = Field(
+        default=None, description="the typical spend per plan period cpr refers to"
+    )
+    max_spend: RowNumber | None = Field(
+        default=None,
+        description="the most a line without history may spend per period (default 1.5 x spend)",
+    )
+
+
+class PriorsBody(_Strict):
+    """Priors, as a priors file holds them: ``{"priors": [...]}``."""
+
+    priors: list[PriorBody] = Field(
+        min_length=1,
+        max_length=MAX_RESPONSE_ROWS,
+        description="the priors; a line gets the most specific entry (segment and result "
+        "type, then segment, then result type, then the network alone)",
+    )
+
+
+class LiftTestBody(_Strict):
+    """One lift test (a row of a lift calibration file, docs/formats.md).
+
+    Give the ratio (``incremental_per_result``) or the test's counts
+    (``incremental_results`` and ``attributed_results``), with its interval ``low``..``high``
+    (in incremental results with the counts).
+    """
+
+    network: Name = Field(description="the network tested")
+    segment: Name | None = Field(
+        default=None, description="the segment tested; omit for the whole network"
+    )
+    result_type: Name | None = Field(
+        default=None, description="the result type tested; omit for any"
+    )
+    incremental_per_result: RowNumber | None = Field(
+        default=None,
+        description="incremental results per attributed result, 0 to 10",
+        examples=[0.62],
+    )
+    incremental_results: RowNumber | None = Field(
+        default=None, description="instead of the ratio: the test's incremental results"
+    )
+    attributed_results: RowNumber | None = Field(
+        default=None,
+        description="instead of the ratio: the results the platform reported for the tested "
+        "ads and days (above 0)",
+    )
+    low: RowNumber = Field(description="the interval's low end (low <= ratio)", examples=[0.48])
+    high: RowNumber = Field(description="the interval's high end (ratio <= high)", examples=[0.8])
+    level: Annotated[float, Field(ge=0.5, le=0.99, allow_inf_nan=False)] | None = Field(
+        default=None, description="the interval's confidence, 0.5 to 0.99 (default 0.9)"
+    )
+
+
+class ResponseBody(_Strict):
+    """How the forecast models the response: carry-over, season, shape, events, priors, lift.
+
+    The options of ``adplan forecast`` (``--carryover``, ``--season``, ``--shape``,
+    ``--events``, ``--priors``, ``--lift``, ``--incremental``) and of a scenario file's
+    ``response:``, with the files' content inline; all optional. Read by
+    ``forecasting.options.response_options``: a refused value is 422 naming its field.
+    """
+
+    carryover: Carryover = Field(
+        default="auto", description=CARRYOVER_WORDS, examples=["auto", 0.3]
+    )
+    season: Season = Field(default="auto", description=SEASON_WORDS, examples=["common"])
+    shape: Shape = Field(default="auto", description=SHAPE_WORDS, examples=["hill"])
+    events: list[EventBody] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_RESPONSE_ROWS,
+        description="events and promotions the forecast takes into account (an events file's rows)",
+    )
+    priors: PriorsBody | None = Field(
+        default=None, description="priors thin lines are pulled toward (a priors file's content)"
+    )
+    lift: list[LiftTestBody] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_RESPONSE_ROWS,
+        description="lift tests' calibration (a lift file's rows); needed by results incremental",
+    )
+    results: Basis = Field(
+        default="attributed",
+        description="the results the curves count: attributed (the platforms' own) or "
+        "incremental (calibrated by the lift tests: every line planned needs one)",
+    )
+
+    _options: ResponseOptions = PrivateAttr(default=DEFAULT_RESPONSE)
+
+    @model_validator(mode="after")
+    def _read(self) -> ResponseBody:
+        dumped = self.model_dump(mode="json", exclude_none=True)
+        try:
+            self._options = read_response(dumped)
+        except ResponseOptionError as e:
+            loc = () if e.key is None else (e.key,)
+            detail = InitErrorDetails(
+                type=PydanticCustomError("response_option", "{message}", {"message": str(e)}),
+                loc=loc,
+                input=dumped.get(e.key) if e.key else dumped,
+            )
+            raise ValidationError.from_exception_data("response", [detail]) from None
+        return self
+
+    @property
+    def options(self) -> ResponseOptions:
+        """The options read (``forecasting.options.ResponseOptions``)."""
+        return self._options
+
+
+def response_of(body: ResponseBody | None) -> ResponseOptions:
+    """Return a request's response options (the defaults when it gives none)."""
+    return DEFAULT_RESPONSE if body is None else body.options
+
+
 class _HistorySpan(_Strict):
     history: list[HistoryRow] | None = Field(
         default=None, min_length=1, description="canonical history rows to forecast from"
@@ -367,6 +622,11 @@ class _HistorySpan(_Strict):
         default=None, description="result type to forecast when the history has several"
     )
     cap_multiple: CapMultiple = DEFAULT_CAP_MULTIPLE
+    response: ResponseBody | None = Field(
+        default=None,
+        description="how the forecast models the response (carry-over, season, shape, events, "
+        "priors, lift tests, incremental results); with a forecast only",
+    )
 
     def _check_span(self) -> None:
         if self.history is not None and (self.from_ is None or self.to is None):
@@ -379,6 +639,12 @@ class _HistorySpan(_Strict):
                 "'cap_multiple' applies to curves forecast from history ('history' rows, or "
                 "'from' and 'to' for the server's start-up history); given or default curves "
                 "keep their own ends"
+            )
+        if self.response is not None and not forecasts:
+            raise ValueError(
+                "'response' applies to curves forecast from history ('history' rows, or "
+                "'from' and 'to' for the server's start-up history); given or default curves "
+                "are already made"
             )
 
 
@@ -641,7 +907,10 @@ class RangesOut(_Documented):
 
     scenarios: int = Field(description="scenarios drawn (0 when nothing is uncertain)")
     seed: int = Field(description="the seed of the draws (plans reproduce exactly)")
-    source: str = Field(description="where the spread comes from: forecast, bands, mixed, none")
+    source: str = Field(
+        description="where the spread comes from: forecast, bands, mixed, lift (the lift tests "
+        "alone), none"
+    )
     note: str = Field(description="how the ranges were made, in words")
     total: BandOut = Field(description="the plan's total results")
     cost_per_result: BandOut = Field(
@@ -686,6 +955,19 @@ class RiskOut(_Documented):
     words: str = Field(description="the comparison in one sentence, as the CLI prints it")
 
 
+def _optional(description: str) -> Any:
+    """Return an optional answer key's field: absent (never null) when the plan has none."""
+    return Field(default=None, exclude_if=lambda v: v is None, description=description)
+
+
+def _as_saved(description: str) -> Any:
+    """Return an answer key's field sent as the plan has it: absent, null or a value.
+
+    Plans saved before the key existed do not have it, and are sent without it.
+    """
+    return Field(default=MISSING, description=description)
+
+
 class PlanLineOut(_Documented):
     """One line of a plan: its spend, the results expected from it and what they cost."""
 
@@ -704,11 +986,17 @@ class PlanLineOut(_Documented):
     results_p90: float | None = Field(
         default=None, description="P90 of the line's results (with the plan's ranges)"
     )
-
-
-def _optional(description: str) -> Any:
-    """Return an optional answer key's field: absent (never null) when the plan has none."""
-    return Field(default=None, exclude_if=lambda v: v is None, description=description)
+    results_inside: float | None | MISSING = _as_saved(
+        "the line's results that land inside the plan's dates (curves with carry-over; the "
+        "rest lands after them)"
+    )
+    results_attributed: float | None | MISSING = _as_saved(
+        "the line's results as the platform attributes them (curves with lift tests)"
+    )
+    results_incremental: float | None | MISSING = _as_saved(
+        "the line's incremental results, calibrated by a lift test (curves with lift tests; "
+        "null: no test for this line)"
+    )
 
 
 class PlanOut(BaseModel):
@@ -735,6 +1023,39 @@ class PlanOut(BaseModel):
     )
     risk: Annotated[dict[str, Any], DocumentedAs(RiskOut)] | None = _optional(
         "objective cvar: the plan's figures beside the mean plan's"
+    )
+    results_inside: float | None | MISSING = _as_saved(
+        "the results that land inside the plan's dates (curves with carry-over); with "
+        "results_after it adds up to expected_results"
+    )
+    results_after: float | None | MISSING = _as_saved(
+        "the results the plan's spend still brings after its last day (carry-over)"
+    )
+    results_attributed: float | None | MISSING = _as_saved(
+        "the results as the platforms attribute them (curves with lift tests); null when a "
+        "funded line's are unknown (a note says which)"
+    )
+    results_incremental: float | None | MISSING = _as_saved(
+        "the incremental results, calibrated by lift tests; null when a funded line has no "
+        "test (a note says which)"
+    )
+    cost_per_incremental_result: float | None | MISSING = _as_saved(
+        "spend per incremental result (null with no incremental result)"
+    )
+    results_basis: str | MISSING = _as_saved(
+        "what the curves' points count, and the plan maximises: attributed or incremental results"
+    )
+    results_additive: bool | MISSING = _as_saved(
+        "false for results that cannot be added across periods (reach): the totals across "
+        "periods are then null and results_note says why"
+    )
+    results_note: str | MISSING = _as_saved(
+        "only when results_additive is false: why the plan shows no total across periods"
+    )
+    by_period: dict[str, dict[str, float | None]] | MISSING = _as_saved(
+        "per period: spend, expected_results, cost_per_result (and results_inside, "
+        "results_attributed, results_incremental when the lines carry them); the totals that "
+        "stay when results cannot be added across periods"
     )
 
 
@@ -782,10 +1103,19 @@ class ForecastOut(BaseModel):
     model: str | None = Field(
         default=None, description="the model used, or the naive baseline when no model beat it"
     )
+    response: dict | None = Field(
+        default=None,
+        description="what the forecast chose for the response: per network carry-over decay "
+        "(and shape), the season, the events used, the priors' and lift tests' sources, the "
+        "basis (attributed or incremental results)",
+    )
     lines: list[dict] = Field(
         default_factory=list,
         description="per line: typical spend, CPR there, elasticity and elasticity_se, "
-        "cap_spend, flags (flat_spend, thin_history, ...)",
+        "cap_spend, flags (flat_spend, thin_history, ...), carryover (its decay), shape "
+        "(power or hill), prior_share and prior_elasticity_share (how much the priors "
+        "count; null without one), lift (incremental results per attributed one; null "
+        "without a test)",
     )
     backtest: dict | None = Field(
         default=None,

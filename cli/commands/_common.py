@@ -2,7 +2,7 @@
 
 Exit codes: 0 done, 1 infeasible rules (the diagnosis is printed), 2 bad input, 3 an
 unexpected error (a bug: the message says how to report it). Imports only the standard
-library, typer and rich.
+library, typer, rich and ``forecasting.options`` (light: the response options' help texts).
 
 User text (file names, segments, rule names) is never read as Rich markup or emoji: messages
 go through :func:`rich.markup.escape`.
@@ -18,12 +18,19 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+# light on purpose (no pandas): the help texts of the response options; the files are read
+# by their own modules, imported only when a file is given
+from forecasting.options import CARRYOVER_WORDS, SEASON_WORDS, SHAPE_WORDS
+
+if TYPE_CHECKING:
+    from forecasting.options import ResponseOptions
 
 #: ``--solver`` of every command that solves; the choice is ``scenarios.solver.choose_solver``
 SolverOpt = Annotated[
@@ -56,6 +63,75 @@ CapMultipleOpt = Annotated[
         "highest spend in one period of its history: a number from 1 to 10 (default 1.5). "
         "No plan spends more on a line than its curve's end.",
         show_default=False,
+    ),
+]
+
+#: the response options of every command that forecasts from ``--history`` (``--carryover``,
+#: ``--season``, ``--shape``, ``--events``, ``--priors``, ``--lift``, ``--incremental``), read
+#: into ``forecasting.options.ResponseOptions`` by :func:`response_option`
+CarryoverOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--carryover",
+        metavar="auto|DECAY",
+        help=f"With --history: the {CARRYOVER_WORDS}. Default auto.",
+        show_default=False,
+    ),
+]
+SeasonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--season",
+        metavar="auto|common|network",
+        help=f"With --history: {SEASON_WORDS}. Default auto.",
+        show_default=False,
+    ),
+]
+ShapeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--shape",
+        metavar="auto|power|hill",
+        help=f"With --history: {SHAPE_WORDS}. Default auto.",
+        show_default=False,
+    ),
+]
+EventsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--events",
+        metavar="FILE",
+        help="With --history: a calendar of events and promotions (name, start, end, network, "
+        "promotion; see docs/forecasting.md) the forecast takes into account.",
+        show_default=False,
+    ),
+]
+PriorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--priors",
+        metavar="FILE",
+        help="With --history: priors (YAML; see docs/forecasting.md) that lines with thin "
+        "history are pulled toward.",
+        show_default=False,
+    ),
+]
+LiftOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--lift",
+        metavar="FILE",
+        help="With --history: lift-test calibration (network, segment, result_type, "
+        "incremental_per_result, low, high, level; see docs/forecasting.md).",
+        show_default=False,
+    ),
+]
+IncrementalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--incremental",
+        help="With --history and --lift: plan incremental results (the lift tests' "
+        "calibration) rather than the platforms' attributed ones.",
     ),
 ]
 
@@ -135,6 +211,61 @@ def cap_multiple_option(value: float | None, history: Path | None) -> float:
             "--curves keep their own ends (leave --cap-multiple out, or give --history)"
         )
     return check_cap_multiple(value, "--cap-multiple")
+
+
+def response_option(  # noqa: PLR0913 (one argument per option)
+    history: Path | None,
+    *,
+    carryover: str | None = None,
+    season: str | None = None,
+    shape: str | None = None,
+    events: Path | None = None,
+    priors: Path | None = None,
+    lift: Path | None = None,
+    incremental: bool = False,
+) -> ResponseOptions:
+    """Return the response options (``forecasting.options.response_options``, the one check).
+
+    Refused (exit 2) given without ``--history`` (curves read with ``--curves`` are already
+    made), or when a value is bad (its message names the option), a file cannot be read, or
+    ``--incremental`` comes without ``--lift``.
+    """
+    from forecasting.options import response_options
+
+    given = [
+        flag
+        for flag, value in (
+            ("--carryover", carryover),
+            ("--season", season),
+            ("--shape", shape),
+            ("--events", events),
+            ("--priors", priors),
+            ("--lift", lift),
+            ("--incremental", incremental or None),
+        )
+        if value is not None
+    ]
+    if history is None and given:
+        raise fail(
+            f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to curves "
+            "forecast from --history; curves read with --curves are already made (leave "
+            f"{'it' if len(given) == 1 else 'them'} out, or give --history)"
+        )
+    return response_options(
+        carryover="auto" if carryover is None else carryover,
+        season="auto" if season is None else season,
+        shape="auto" if shape is None else shape,
+        events=events,
+        priors=priors,
+        lift=lift,
+        basis="incremental" if incremental else "attributed",
+        names={
+            "carryover": "--carryover",
+            "season": "--season",
+            "shape": "--shape",
+            "basis": "--incremental",
+        },
+    )
 
 
 def print_json(data) -> None:

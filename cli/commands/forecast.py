@@ -11,6 +11,13 @@ from rich.table import Table
 
 from cli.commands._common import (
     CapMultipleOpt,
+    CarryoverOpt,
+    EventsOpt,
+    IncrementalOpt,
+    LiftOpt,
+    PriorsOpt,
+    SeasonOpt,
+    ShapeOpt,
     cap_multiple_option,
     cli_errors,
     day_option,
@@ -19,6 +26,7 @@ from cli.commands._common import (
     out,
     print_json,
     progress_bar,
+    response_option,
     warn,
 )
 
@@ -61,10 +69,25 @@ def forecast(
             "cost per result when no model beats it out of sample.",
         ),
     ] = False,
+    carryover: CarryoverOpt = None,
+    season: SeasonOpt = None,
+    shape: ShapeOpt = None,
+    events: EventsOpt = None,
+    priors: PriorsOpt = None,
+    lift: LiftOpt = None,
+    incremental: IncrementalOpt = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print only the forecast as JSON (model, response, lines, backtest, at_cap, "
+            "warnings; the curves are written to --out).",
+        ),
+    ] = False,
 ) -> None:
     """Forecast cost per result for every network x segment and write response curves JSON.
 
-    The curves are concave, one line per network x segment x period, ready for `adplan optimize --curves`. With --model auto the model is the best one in a backtest. Each curve ends at --cap-multiple (default 1.5) x its line's highest spend in one period of the history. Dates are YYYY-MM-DD.
+    The curves are concave, one line per network x segment x period, ready for `adplan optimize --curves`. With --model auto the model is the best one in a backtest. Each curve ends at --cap-multiple (default 1.5) x its line's highest spend in one period of the history. The response (carry-over, season, shape, events, priors, lift tests, incremental results) is set by --carryover, --season, --shape, --events, --priors, --lift and --incremental; what the forecast chose is shown under the lines. Dates are YYYY-MM-DD.
     """
     with cli_errors():
         if out_path.suffix.lower() != ".json":
@@ -78,6 +101,16 @@ def forecast(
         if model not in ("auto", "glm", "gbm", "glm_eb"):
             raise fail(f"--model must be auto, glm, gbm or glm_eb, got {model!r}")
         cap = cap_multiple_option(cap_multiple, history)
+        response = response_option(
+            history,
+            carryover=carryover,
+            season=season,
+            shape=shape,
+            events=events,
+            priors=priors,
+            lift=lift,
+            incremental=incremental,
+        )
         if no_baseline and model != "auto":
             raise fail(
                 f"--no-baseline applies to --model auto (the backtest's choice); with --model "
@@ -89,7 +122,7 @@ def forecast(
 
         start, end = _dates(date_from, date_to)
         df = load_history(history)
-        with progress_bar(model == "auto") as on_progress:
+        with progress_bar(model == "auto" and not as_json) as on_progress:
             result = forecast_curves(
                 df,
                 start,
@@ -100,12 +133,20 @@ def forecast(
                 on_progress=on_progress,
                 cap_multiple=cap,
                 fallback="refuse" if no_baseline else "baseline",
+                response=response,
             )
         for w in result.warnings:
             warn(w)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(result.curves.to_json(), encoding="utf-8")
+        if as_json:
+            d = result.to_dict()
+            d.pop("curves", None)  # written to --out
+            print_json({**d, "out": str(out_path)})
+            return
         out.print(_lines_table(result))
+        if (table := _response_table(result)) is not None:
+            out.print(table)
         if (words := cap_words(result)) is not None:
             err.print(f"[dim]note:[/] {escape(words)}", highlight=False, soft_wrap=True)
         curves = result.curves
@@ -147,8 +188,9 @@ def _lines_table(result) -> Table:
         "network": max((len(ln.network) for ln in result.lines), default=7),
         "segment": max((len(ln.segment) for ln in result.lines), default=7),
     }
-    for col in ("network", "segment", "periods", "spend", "CPR", "b", "cap", "flags"):
-        left = col in ("network", "segment", "flags")
+    extra = _response_columns(result.lines)
+    for col in ("network", "segment", "periods", "spend", "CPR", "b", "cap", *extra, "flags"):
+        left = col in ("network", "segment", "shape", "flags")
         t.add_column(
             col,
             justify="left" if left else "right",
@@ -175,9 +217,122 @@ def _lines_table(result) -> Table:
             f"{ln.elasticity:.2f}"
             + ("" if ln.elasticity_se is None else f" ± {ln.elasticity_se:.2f}"),
             f"{ln.cap_spend:,.0f}",
+            *(_response_cell(ln, col) for col in extra),
             escape(", ".join(flags)),
         )
     return t
+
+
+#: the per-line response columns, shown only when some line is not at the default (no
+#: carry-over, a power curve, no prior, no lift test)
+RESPONSE_COLUMNS = ("carry-over", "shape", "prior share", "lift")
+
+
+def _response_columns(lines: list) -> list[str]:
+    """Return the response columns some line has a non-default value for."""
+    shown = []
+    if any(getattr(ln, "carryover", 0.0) for ln in lines):
+        shown.append("carry-over")
+    if any(getattr(ln, "shape", "power") != "power" for ln in lines):
+        shown.append("shape")
+    if any(
+        getattr(ln, "prior_share", None) is not None
+        or getattr(ln, "prior_elasticity_share", None) is not None
+        for ln in lines
+    ):
+        shown.append("prior share")
+    if any(getattr(ln, "lift", None) is not None for ln in lines):
+        shown.append("lift")
+    return shown
+
+
+def _response_cell(ln, col: str) -> str:
+    """Return a line's value in one of the response columns ("-" for none)."""
+    if col == "carry-over":
+        return f"{getattr(ln, 'carryover', 0.0):.2f}"
+    if col == "shape":
+        return escape(str(getattr(ln, "shape", "power")))
+    if col == "prior share":
+        level = getattr(ln, "prior_share", None)
+        slope = getattr(ln, "prior_elasticity_share", None)
+        if level is None and slope is None:
+            return "-"
+        return " / ".join("-" if x is None else f"{x:.0%}" for x in (level, slope))
+    lift = getattr(ln, "lift", None)
+    return "-" if lift is None else f"{lift:.3g}"
+
+
+#: how the response table names the keys of ``ForecastResult.response`` it knows, in order;
+#: these are always shown (other keys only when they hold something)
+RESPONSE_LABELS = {
+    "carryover": "carry-over",
+    "shape": "shape",
+    "season": "season",
+    "events": "events",
+    "priors": "priors",
+    "lift": "lift tests",
+    "basis": "results",
+}
+
+
+def _response_table(result) -> Table | None:
+    """Tabulate what the forecast chose for the response (``ForecastResult.response``).
+
+    One row per choice (carry-over, shape, season, events, priors, lift tests, results...):
+    a value, a per-network mapping (``meta 0.3, tiktok 0``) or a list. None when the
+    forecast says nothing of it.
+    """
+    response = getattr(result, "response", None) or {}
+    if not response:
+        return None
+    t = Table(title="Response", title_justify="left")
+    t.add_column("choice")
+    t.add_column("value", overflow="fold")
+    known = [k for k in RESPONSE_LABELS if k in response]
+    others = [k for k in response if k not in RESPONSE_LABELS and response[k] not in ({}, [], None)]
+    for key in (*known, *others):
+        label = RESPONSE_LABELS.get(key, str(key).replace("_", " "))
+        t.add_row(escape(label), escape(_response_words(response[key])))
+    return t
+
+
+#: the most items of a list or mapping one row of the response table names
+RESPONSE_ITEMS = 12
+
+
+def _response_words(value) -> str:
+    """Return one value of ``ForecastResult.response`` in words (long lists shortened)."""
+    if value is None or value == {} or value == []:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        items = list(value.items())
+        nested = any(isinstance(v, dict | list) for _, v in items)
+        sep = "; " if nested else ", "
+        words = [f"{k}{':' if nested else ''} {_response_words(v)}" for k, v in items]
+        return _shortened(words, sep)
+    if isinstance(value, list | tuple):
+        words = [_item_words(v) if isinstance(v, dict) else _response_words(v) for v in value]
+        return _shortened(words, "; " if any(isinstance(v, dict) for v in value) else ", ")
+    return str(value)
+
+
+def _shortened(words: list[str], sep: str) -> str:
+    """Join at most ``RESPONSE_ITEMS`` words, saying how many more there are."""
+    more = len(words) - RESPONSE_ITEMS
+    return sep.join(words[:RESPONSE_ITEMS]) + (f" and {more} more" if more > 0 else "")
+
+
+def _item_words(item: dict) -> str:
+    """Return a list item of the response (an event...) in words: its name, else its values."""
+    name = item.get("name")
+    if name is not None:
+        rest = [str(item[k]) for k in ("network", "start", "end") if item.get(k) is not None]
+        return f"{name} ({', '.join(rest)})" if rest else str(name)
+    return " ".join(f"{k}={_response_words(v)}" for k, v in item.items())
 
 
 #: the forecast table shows at most this many lines (flagged ones first); all are in the JSON

@@ -15,6 +15,13 @@ from rich.table import Table
 
 from cli.commands._common import (
     CapMultipleOpt,
+    CarryoverOpt,
+    EventsOpt,
+    IncrementalOpt,
+    LiftOpt,
+    PriorsOpt,
+    SeasonOpt,
+    ShapeOpt,
     SolverOpt,
     TimeLimitOpt,
     cap_multiple_option,
@@ -24,6 +31,7 @@ from cli.commands._common import (
     fail,
     out,
     print_json,
+    response_option,
     warn,
 )
 from cli.commands.summary import fmt as _fmt
@@ -93,18 +101,22 @@ def _curves(
     period,
     result_type,
     cap_multiple: float | None = None,
+    response: dict | None = None,
 ):
     """Load --curves, or forecast the curves from --history (importing forecasting only then).
 
     The history is read by ``forecasting.load_history``: any export ``adplan ingest`` reads;
     the curves by ``scenarios.inputs.read_curves`` (``optimizer.load_curves``). Forecast
-    curves end at --cap-multiple x each line's highest spend in one period.
+    curves end at --cap-multiple x each line's highest spend in one period; ``response``
+    holds the response options as given (``--carryover`` ... ``--incremental``, read by
+    ``response_option``; refused with --curves).
     """
     from scenarios.inputs import read_curves
 
     if curves is not None and history is not None:
         raise fail("give --curves or --history, not both")
     cap = cap_multiple_option(cap_multiple, history)
+    options = response_option(history, **(response or {}))
     if curves is not None:
         return read_curves(curves)
     if history is None:
@@ -115,7 +127,15 @@ def _curves(
     from forecasting import forecast_curves, load_history
 
     hist = load_history(history)
-    fc = forecast_curves(hist, d0, d1, period=period, result_type=result_type, cap_multiple=cap)
+    fc = forecast_curves(
+        hist,
+        d0,
+        d1,
+        period=period,
+        result_type=result_type,
+        cap_multiple=cap,
+        response=options,
+    )
     for w in getattr(fc, "warnings", []) or []:
         warn(w)
     return fc.curves
@@ -216,6 +236,13 @@ def optimize(
     cap_multiple: CapMultipleOpt = None,
     from_plan: FromPlanOpt = None,
     extra: ExtraOpt = None,
+    carryover: CarryoverOpt = None,
+    season: SeasonOpt = None,
+    shape: ShapeOpt = None,
+    events: EventsOpt = None,
+    priors: PriorsOpt = None,
+    lift: LiftOpt = None,
+    incremental: IncrementalOpt = False,
 ) -> None:
     """Spread the budget over networks, segments and periods to get the most results.
 
@@ -224,7 +251,14 @@ def optimize(
     with cli_errors():
         _check_out(out_path, PLAN_SUFFIXES)
         _check_out_not_input(
-            out_path, curves=curves, spec=spec, history=history, **{"from-plan": from_plan}
+            out_path,
+            curves=curves,
+            spec=spec,
+            history=history,
+            events=events,
+            priors=priors,
+            lift=lift,
+            **{"from-plan": from_plan},
         )
         current = _current_plan(from_plan, extra, target_results)
         if confidence is not None and target_results is None:
@@ -234,7 +268,16 @@ def optimize(
         from scenarios.solver import choose_solver
 
         solver = choose_solver(solver)
-        c = _curves(curves, history, start, end, period, result_type, cap_multiple)
+        response = {
+            "carryover": carryover,
+            "season": season,
+            "shape": shape,
+            "events": events,
+            "priors": priors,
+            "lift": lift,
+            "incremental": incremental,
+        }
+        c = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
         s = read_spec(spec)
         if current is not None:
             _optimize_delta(
@@ -485,6 +528,13 @@ def frontier_cmd(
     period: PeriodOpt = "week",
     result_type: ResultTypeOpt = None,
     cap_multiple: CapMultipleOpt = None,
+    carryover: CarryoverOpt = None,
+    season: SeasonOpt = None,
+    shape: ShapeOpt = None,
+    events: EventsOpt = None,
+    priors: PriorsOpt = None,
+    lift: LiftOpt = None,
+    incremental: IncrementalOpt = False,
 ) -> None:
     """Show the expected results at each budget (the budget frontier), exact at every budget.
 
@@ -496,10 +546,27 @@ def frontier_cmd(
         from scenarios.solver import choose_solver, frontier_points
 
         _check_out(out_path, FRONTIER_SUFFIXES)
-        _check_out_not_input(out_path, curves=curves, spec=spec, history=history)
+        _check_out_not_input(
+            out_path,
+            curves=curves,
+            spec=spec,
+            history=history,
+            events=events,
+            priors=priors,
+            lift=lift,
+        )
         solver = choose_solver(solver)
         bs = _budgets(budgets)
-        c = _curves(curves, history, start, end, period, result_type, cap_multiple)
+        response = {
+            "carryover": carryover,
+            "season": season,
+            "shape": shape,
+            "events": events,
+            "priors": priors,
+            "lift": lift,
+            "incremental": incremental,
+        }
+        c = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
         s = read_spec(spec)
         points = frontier_points(c, s, bs, solver=solver, time_limit=time_limit)
         if all(p.get("status") == "infeasible" for p in points):

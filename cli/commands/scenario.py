@@ -18,6 +18,13 @@ from rich.table import Table
 from ._common import (
     EXIT_INFEASIBLE,
     CapMultipleOpt,
+    CarryoverOpt,
+    EventsOpt,
+    IncrementalOpt,
+    LiftOpt,
+    PriorsOpt,
+    SeasonOpt,
+    ShapeOpt,
     SolverOpt,
     TimeLimitOpt,
     cap_multiple_option,
@@ -28,6 +35,7 @@ from ._common import (
     out,
     print_json,
     progress_bar,
+    response_option,
     warn,
 )
 
@@ -296,6 +304,13 @@ def replan_cmd(
         ),
     ] = None,
     cap_multiple: CapMultipleOpt = None,
+    carryover: CarryoverOpt = None,
+    season: SeasonOpt = None,
+    shape: ShapeOpt = None,
+    events: EventsOpt = None,
+    priors: PriorsOpt = None,
+    lift: LiftOpt = None,
+    incremental: IncrementalOpt = False,
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Re-plan file (.json .csv .xlsx .html).")
     ] = None,
@@ -310,6 +325,16 @@ def replan_cmd(
     with cli_errors():
         day, window = _replan_dates(out_file, curves, history, start, end, as_of)
         cap = cap_multiple_option(cap_multiple, history)
+        response = response_option(
+            history,
+            carryover=carryover,
+            season=season,
+            shape=shape,
+            events=events,
+            priors=priors,
+            lift=lift,
+            incremental=incremental,
+        )
         import forecasting
         from scenarios.exports import write_plan
         from scenarios.inputs import read_spec
@@ -320,7 +345,7 @@ def replan_cmd(
         plan_spec = read_spec(spec)  # read and checked as `adplan optimize --spec` reads it
         with progress_bar(not as_json) as on_progress:
             c, warnings = _replan_curves(
-                curves, history, window, period, result_type, cap, on_progress
+                curves, history, window, period, result_type, cap, on_progress, response
             )
             if on_progress:
                 on_progress("reading actuals", 0, 2)
@@ -385,8 +410,12 @@ def _replan_curves(
     result_type: str | None,
     cap_multiple: float,
     on_progress,
+    response=None,
 ):
-    """Read --curves, or forecast them from --history; return them and the forecast's warnings."""
+    """Read --curves, or forecast them from --history; return them and the forecast's warnings.
+
+    ``response``: the forecast's ``forecasting.options.ResponseOptions`` (None: the defaults).
+    """
     from forecasting.progress import no_progress
     from scenarios.inputs import read_curves
     from scenarios.runs import curves_from_history
@@ -402,6 +431,7 @@ def _replan_curves(
         result_type,
         on_progress or no_progress,
         cap_multiple=cap_multiple,
+        response=response,
     )
 
 

@@ -26,25 +26,46 @@ def fmt(v, digits: int = 0) -> str:
 
 
 def print_plan(plan) -> None:
-    """Print the plan's summary: the head line, splits, the ledger, curve ends and unfunded."""
+    """Print the plan's summary: the head line, splits, the ledger, curve ends and unfunded.
+
+    Results that cannot be added across periods (reach) show no total: each period's, and
+    the note that says why.
+    """
     _head(plan)
     for kind, title in (("network", "By network"), ("segment", "By segment")):
         out.print(_split(plan, kind, title))
+    if not _additive(plan):
+        out.print(_by_period(plan))
     if plan.ledger():
         out.print(_ledger(plan))
     _curve_ends(plan)
     _unfunded(plan)
 
 
+def _additive(plan) -> bool:
+    """Return whether the plan's results add up across periods (reach does not)."""
+    return getattr(plan, "results_additive", True) is not False
+
+
 def _head(plan) -> None:
     cur, rtype = escape(plan.currency), escape(plan.result_type)
-    out.print(
-        f"[bold]{plan.status}[/]: spend {fmt(plan.total_spend)} {cur} of {fmt(plan.budget)} "
-        f"-> {fmt(plan.expected_results, 1)} {rtype} at "
-        f"{fmt(plan.cost_per_result, 2)} {cur} each "
-        f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)",
-        highlight=False,
-    )
+    solver = f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)"
+    if not _additive(plan):
+        out.print(
+            f"[bold]{plan.status}[/]: spend {fmt(plan.total_spend)} {cur} of "
+            f"{fmt(plan.budget)} -> {rtype}: not additive across periods, see each period "
+            f"below {solver}",
+            highlight=False,
+        )
+        out.print(escape(plan.results_note), highlight=False)
+    else:
+        out.print(
+            f"[bold]{plan.status}[/]: spend {fmt(plan.total_spend)} {cur} of "
+            f"{fmt(plan.budget)} -> {fmt(plan.expected_results, 1)} {rtype} at "
+            f"{fmt(plan.cost_per_result, 2)} {cur} each {solver}",
+            highlight=False,
+        )
+        _response(plan)
     _ranges(plan)
     if plan.expected_value is not None:
         out.print(f"expected value: {fmt(plan.expected_value, 2)} {cur}", highlight=False)
@@ -55,6 +76,76 @@ def _head(plan) -> None:
         )
 
 
+def _response(plan) -> None:
+    """Print the results inside the plan and after it, and attributed beside incremental."""
+    rtype, cur = escape(plan.result_type), escape(plan.currency)
+    inside, after = getattr(plan, "results_inside", None), getattr(plan, "results_after", None)
+    if inside is not None:
+        out.print(
+            f"{rtype} inside the plan's dates: {fmt(inside, 1)}; after them (carry-over): "
+            f"{fmt(after, 1)}",
+            highlight=False,
+        )
+    att = getattr(plan, "results_attributed", None)
+    inc = getattr(plan, "results_incremental", None)
+    if att is None and inc is None and not _lifted(plan):
+        return
+    basis = getattr(plan, "results_basis", "attributed")
+    cpi = getattr(plan, "cost_per_incremental_result", None)
+    out.print(
+        f"attributed {rtype}: {fmt(att, 1)} | incremental {rtype}: {fmt(inc, 1)} at "
+        f"{fmt(cpi, 2)} {cur} each (the plan maximises {basis} {rtype})",
+        highlight=False,
+    )
+
+
+def _lifted(plan) -> bool:
+    """Return whether any line of the plan shows attributed or incremental results."""
+    return any(
+        getattr(ln, "results_attributed", None) is not None
+        or getattr(ln, "results_incremental", None) is not None
+        for ln in plan.lines
+    )
+
+
+def _by_period(plan) -> Table:
+    """Return each period's spend and results (with inside / attributed / incremental)."""
+    from scenarios.money import round_to_total
+
+    cur, rtype = escape(plan.currency), escape(plan.result_type)
+    periods = sorted(plan.by_period().items())
+    shown = round_to_total([v["spend"] for _, v in periods])
+    extra = [
+        (key, words)
+        for key, words in (
+            ("results_inside", "inside the plan"),
+            ("results_attributed", "attributed"),
+            ("results_incremental", "incremental"),
+        )
+        if any(key in v for _, v in periods)
+    ]
+    title = f"By period ({rtype} per period: not additive across periods)"
+    t = Table(title=title, title_justify="left")
+    for name, justify in (("period", "left"), (f"spend ({cur})", "right"), (rtype, "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    t.add_column("P10-P90", justify="right")
+    t.add_column("cost/result", justify="right")
+    for _, words in extra:
+        t.add_column(words, justify="right")
+    for (name, v), s in list(zip(periods, shown, strict=True))[:MAX_ROWS]:
+        t.add_row(
+            escape(name),
+            fmt(s),
+            fmt(v["expected_results"], 1),
+            _band(plan, "period", name),
+            fmt(v["cost_per_result"], 2),
+            *(fmt(v.get(key), 1) for key, _ in extra),
+        )
+    if len(periods) > MAX_ROWS:
+        t.caption = f"... and {len(periods) - MAX_ROWS} more"
+    return t
+
+
 def _ranges(plan) -> None:
     """Print the total's P10-P90, the cost per result's, and the chance of the target."""
     r, rtype, cur = plan.ranges, escape(plan.result_type), escape(plan.currency)
@@ -63,7 +154,7 @@ def _ranges(plan) -> None:
     t, c = r["total"], r["cost_per_result"]
     if r["source"] == "none":
         out.print(escape(r["note"]), highlight=False)
-    else:
+    elif _additive(plan):  # (no total across periods otherwise: each period's band below)
         out.print(
             f"P10-P90: {fmt(t['p10'])} to {fmt(t['p90'])} {rtype} (median {fmt(t['p50'])}); "
             f"cost per result {fmt(c['p10'], 2)} to {fmt(c['p90'], 2)} {cur} "
@@ -88,7 +179,11 @@ def _band(plan, kind: str, name: str) -> str:
 
 
 def _split(plan, kind: str, title: str) -> Table:
-    """Return the spend, share, results and cost per result of each network (or segment)."""
+    """Return the spend, share, results and cost per result of each network (or segment).
+
+    With lines that show attributed and incremental results, both columns; with results
+    that do not add up across periods (reach), spend and share only.
+    """
     from scenarios.money import round_to_total
 
     cur = escape(plan.currency)
@@ -97,11 +192,20 @@ def _split(plan, kind: str, title: str) -> Table:
     t = Table(title=title, title_justify="left")
     for name, justify in ((kind, "left"), (f"spend ({cur})", "right"), ("share", "right")):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
-    t.add_column(escape(plan.result_type), justify="right")
-    t.add_column("P10-P90", justify="right")
-    t.add_column("cost/result", justify="right")
+    additive, lifted = _additive(plan), _lifted(plan)
+    if additive:
+        t.add_column(escape(plan.result_type), justify="right")
+        t.add_column("P10-P90", justify="right")
+        t.add_column("cost/result", justify="right")
+        if lifted:
+            t.add_column("attributed", justify="right")
+            t.add_column("incremental", justify="right")
+    side = _side_by_side(plan, kind) if additive and lifted else {}
     for (name, v), s in list(zip(totals, shown, strict=True))[:MAX_ROWS]:
         share = v["spend"] / plan.total_spend if plan.total_spend else 0.0
+        if not additive:
+            t.add_row(escape(name), fmt(s), f"{share:.1%}")
+            continue
         cpr = v["spend"] / v["expected_results"] if v["expected_results"] > 0 else None
         t.add_row(
             escape(name),
@@ -110,10 +214,27 @@ def _split(plan, kind: str, title: str) -> Table:
             fmt(v["expected_results"], 1),
             _band(plan, kind, name),
             fmt(cpr, 2),
+            *([fmt(x, 1) for x in side.get(name, (None, None))] if lifted else []),
         )
     if len(totals) > MAX_ROWS:
         t.caption = f"... and {len(totals) - MAX_ROWS} more"
     return t
+
+
+def _side_by_side(plan, kind: str) -> dict[str, tuple[float | None, float | None]]:
+    """Return each network's (or segment's) attributed and incremental results.
+
+    None where a funded line of the group lacks them (no lift test; a ratio of 0).
+    """
+    from optimizer.plan import known_sum
+
+    groups: dict[str, list] = {}
+    for ln in plan.lines:
+        groups.setdefault(getattr(ln, kind), []).append(ln)
+    return {
+        name: (known_sum(lines, "results_attributed"), known_sum(lines, "results_incremental"))
+        for name, lines in groups.items()
+    }
 
 
 def _cvar_ledger(plan) -> Table:

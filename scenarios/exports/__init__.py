@@ -7,7 +7,9 @@ named ``=HYPERLINK(...)`` stays text in Excel, LibreOffice and Google Sheets.
 
 The CSV has one row per plan line and **no totals row**, so that Power Query, IMPORTDATA
 and ``pandas.read_csv`` can sum the columns without double counting; the totals are in the
-JSON, in the XLSX ``Summary`` sheet and in the HTML report.
+JSON, in the XLSX ``Summary`` sheet and in the HTML report. Results that cannot be added
+across periods (reach: the Plan JSON's ``results_additive`` false) have no total anywhere,
+only each period's.
 
 matplotlib and openpyxl are imported only when a chart or a workbook is made.
 """
@@ -15,7 +17,7 @@ matplotlib and openpyxl are imported only when a chart or a workbook is made.
 from pathlib import Path
 
 from .cells import neutralise_cell
-from .plan import CSV_COLUMNS, ExportError, plan_dict, plan_rows
+from .plan import CSV_COLUMNS, RESPONSE_COLUMNS, ExportError, csv_columns, plan_dict, plan_rows
 from .tabular import plan_csv_text
 from .write import SUFFIXES, write_plan
 
@@ -46,8 +48,10 @@ def write_frontier_chart(points, path, **kwargs) -> Path:
 
 __all__ = [
     "CSV_COLUMNS",
+    "RESPONSE_COLUMNS",
     "ExportError",
     "SUFFIXES",
+    "csv_columns",
     "neutralise_cell",
     "plan_csv_text",
     "plan_dict",

@@ -13,16 +13,23 @@ from ..money import round_to_total
 from .charts import frontier_png, response_curves_png, spend_chart_png
 from .plan import (
     CSV_COLUMNS,
+    NOT_ADDITIVE,
     RANGE_KINDS,
+    RESPONSE_COLUMNS,
+    additive,
     curve_ends,
+    has_response,
     ledger_entries,
     number,
     objective_labels,
+    period_rows,
     plan_dict,
     plan_rows,
     quantiles_of,
     ranges_in,
     ranges_note,
+    response_rows,
+    results_note,
     shadow_note,
     shown_ranges,
     stopped_words,
@@ -111,7 +118,8 @@ def page(title: str, body: str) -> str:
 
 
 SHADOW = "shadow price (results per extra unit)"
-#: the lines table's columns: the CSV's (with the P10 and P90 of each line's results)
+#: the lines table's columns: the CSV's (with the P10 and P90 of each line's results); then,
+#: when the lines carry them, results inside the plan, attributed and incremental
 LINE_COLUMNS = CSV_COLUMNS
 
 
@@ -138,9 +146,9 @@ WHY = "why no more"
 
 def lines_table(rows: Sequence[Mapping]) -> str:
     """Tabulate the plan lines (``plan_rows``): the columns of the CSV, then why no more."""
-    return table(
-        [*LINE_COLUMNS, WHY], [[*(r[h] for h in LINE_COLUMNS), r.get("why")] for r in rows]
-    )
+    carried = any(r.get(k) is not None for r in rows for k in RESPONSE_COLUMNS)
+    columns = [*LINE_COLUMNS, *(RESPONSE_COLUMNS if carried else ())]
+    return table([*columns, WHY], [[*(r.get(h) for h in columns), r.get("why")] for r in rows])
 
 
 def ledger_table(plan) -> str:
@@ -242,6 +250,9 @@ def summary_table(plan) -> str:
     heads = ["status", "budget", "total spend", "expected results", "cost per result"]
     row = [t[k] for k in ("status", "budget", "total_spend", "expected_results")]
     row.append(t["cost_per_result"])
+    summed = additive(d)
+    if not summed:  # reach: no total across periods (each period's in "Results by period")
+        row[3:5] = [NOT_ADDITIVE, NOT_ADDITIVE]
     if ranges_in(d) is not None:
         cpr = quantiles_of(shown_ranges(d).get("cost_per_result"))
         heads += [RESULTS_RANGE, CPR_RANGE]
@@ -278,6 +289,90 @@ def ranges_paragraphs(plan, *, note: bool = True) -> str:
     return "".join(parts)
 
 
+#: the response table's columns: (header, key of :func:`~.plan.response_rows`)
+RESPONSE_HEADS = (
+    ("expected results", "expected_results"),
+    ("inside the plan", "results_inside"),
+    ("after the plan", "results_after"),
+    ("attributed", "results_attributed"),
+    ("incremental", "results_incremental"),
+)
+
+
+def response_section(plan) -> str:
+    """Render "Results inside the plan and after it; attributed and incremental".
+
+    Per network with a total row, or per period when results do not add up across periods
+    (no total then). Each column is rounded by largest remainder, so the shown rows add up to
+    the shown total; results after the plan are the shown results less the shown ones
+    inside. Empty when the plan's lines carry neither carry-over nor lift.
+    """
+    d = plan_dict(plan)
+    if not has_response(d):
+        return ""
+    summed = additive(d)
+    field = "network" if summed else "period"
+    groups = response_rows(d, field)
+    heads = [(h, k) for h, k in RESPONSE_HEADS if any(g[k] is not None for g in groups)]
+    shown = {k: _shown(g[k] for g in groups) for _, k in heads}
+    if "results_after" in shown:  # after = results - inside, as shown
+        shown["results_after"] = [
+            None if i is None or r is None else round(r - i, 2)
+            for r, i in zip(shown["expected_results"], shown["results_inside"], strict=True)
+        ]
+    rows = [[g["name"], *(shown[k][i] for _, k in heads)] for i, g in enumerate(groups)]
+    if summed:
+        rows.append(["total", *(_total(shown[k]) for _, k in heads)])
+    t = totals(d)
+    what, basis = t["result_type"] or "results", d.get("results_basis") or "attributed"
+    text = f"the plan maximises {basis} {what}"
+    if "results_inside" in shown:
+        text += (
+            "; a line's results count what its spend brings over its whole lifetime: "
+            "inside the plan's dates, and after them (carry-over)"
+        )
+    if t["cost_per_incremental_result"] is not None:
+        text += f"; cost per incremental result {fmt(t['cost_per_incremental_result'])}"
+        text += f" {t['currency']}"
+    return (
+        "<h3>Results inside the plan and after it; attributed and incremental</h3>"
+        f'<p class="note">{esc(text)}.</p>' + table([field, *(h for h, _ in heads)], rows)
+    )
+
+
+def _shown(values) -> list[float | None]:
+    """Round a column for display by largest remainder (None where unknown)."""
+    vals = list(values)
+    known = [v for v in vals if v is not None]
+    it = iter(round_to_total(known, 2))
+    return [None if v is None else next(it) for v in vals]
+
+
+def _total(shown: list[float | None]) -> float | None:
+    """Return the shown total of a shown column (None when a row is unknown)."""
+    return None if any(v is None for v in shown) else round(sum(v for v in shown if v), 2)
+
+
+def period_section(plan) -> str:
+    """Render "Results by period" for results that do not add up across periods (reach).
+
+    The note saying why no total is shown, then each period's spend, results and cost per
+    result (spend and results rounded by largest remainder). Empty when results add up.
+    """
+    d = plan_dict(plan)
+    if additive(d):
+        return ""
+    periods = period_rows(d)
+    spend = round_to_total([p["spend"] for p in periods], 2)
+    rows = [
+        [p["period"], s_, round(p["expected_results"], 2), p["cost_per_result"]]
+        for p, s_ in zip(periods, spend, strict=True)
+    ]
+    return f'<h3>Results by period</h3><p class="note">{esc(results_note(d))}.</p>' + table(
+        ["period", "spend", "expected results", "cost per result"], rows
+    )
+
+
 def range_table(plan, field: str) -> str:
     """Tabulate per ``field`` (network, segment...) the spend, expected results, P10-P90."""
     d = plan_dict(plan)
@@ -309,7 +404,10 @@ def ranges_section(plan) -> str:
     if ranges_in(d) is None and number(d.get("target_probability")) is None:
         return ""
     parts = ["<h3>Ranges (P10-P90)</h3>", ranges_paragraphs(d)]
-    parts += [range_table(d, "network"), range_table(d, "segment")]
+    if additive(d):
+        parts += [range_table(d, "network"), range_table(d, "segment")]
+    else:  # a network's or segment's results are sums across periods: each period's only
+        parts.append(range_table(d, "period"))
     return "".join(parts)
 
 
@@ -326,7 +424,8 @@ def plan_sections(
     rows = plan_rows(d)
     t = totals(d)
     cur = t["currency"]
-    parts = [summary_table(d), unspent_paragraph(d), ranges_section(d)]
+    parts = [summary_table(d), period_section(d), unspent_paragraph(d), response_section(d)]
+    parts.append(ranges_section(d))
     if rows:
         parts.append(img(spend_chart_png(rows, cur, "Spend by network and period"), "spend"))
     if curves is not None:

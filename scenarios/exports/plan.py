@@ -23,6 +23,22 @@ CSV_COLUMNS = (
     "marginal_cost_per_result",
 )
 
+#: the CSV's last columns when the plan's lines carry them (curves with carry-over ``inside``
+#: or ``lift``): results inside the plan's dates, attributed and incremental results
+RESPONSE_COLUMNS = ("results_inside", "results_attributed", "results_incremental")
+
+#: the plan's totals of carry-over and lift (Plan JSON keys, present when known)
+RESPONSE_TOTALS = (
+    "results_inside",
+    "results_after",
+    "results_attributed",
+    "results_incremental",
+    "cost_per_incremental_result",
+)
+
+#: what the exports show where a total across periods of non-additive results would be
+NOT_ADDITIVE = "not additive"
+
 #: causes of the unspent budget shown, at most, before "and N more"
 MAX_CAUSES_SHOWN = 5
 
@@ -84,13 +100,51 @@ def cost_per_result(spend, results) -> float | None:
     return s / r
 
 
+def additive(plan) -> bool:
+    """Say whether the plan's results add up across periods (``results_additive``).
+
+    False for reach and unique users: the exports then show no total across periods (nor
+    per network or segment, sums across periods too), only each period's.
+    """
+    return plan_dict(plan).get("results_additive") is not False
+
+
+def results_note(plan) -> str | None:
+    """Return why the plan shows no total of results across periods (None: it does)."""
+    d = plan_dict(plan)
+    if additive(d):
+        return None
+    note = d.get("results_note")
+    what = str(d.get("result_type") or "results")
+    return str(note) if note else f"{what} cannot be added across periods"
+
+
+def has_response(plan) -> bool:
+    """Say whether the plan's lines carry results inside the plan or attributed / incremental."""
+    return any(
+        isinstance(ln, Mapping) and any(ln.get(k) is not None for k in RESPONSE_COLUMNS)
+        for ln in plan_dict(plan).get("lines") or []
+    )
+
+
+def csv_columns(plan) -> tuple[str, ...]:
+    """Return the plan's CSV columns: :data:`CSV_COLUMNS`, then :data:`RESPONSE_COLUMNS`.
+
+    The last three only when the plan's lines carry them (see :func:`has_response`): a
+    plan on curves without carry-over or lift keeps the nine columns it always had.
+    """
+    return (*CSV_COLUMNS, *RESPONSE_COLUMNS) if has_response(plan) else CSV_COLUMNS
+
+
 def plan_rows(plan) -> list[dict]:
     """Return one dict per plan line with the CSV columns (numbers as floats or None).
 
     ``results_p10`` and ``results_p90`` are the line's simulated range (None when the plan
-    has no ranges, or ranges of ``source: none``: see :func:`no_range`). Each row also holds ``cause`` and ``why``: the cause and the words of the line's
-    ``limited_by`` (why it gets no more; None when the plan does not say), which the XLSX and
-    the HTML show and the CSV, whose columns are fixed, does not.
+    has no ranges, or ranges of ``source: none``: see :func:`no_range`);
+    ``results_inside``, ``results_attributed`` and ``results_incremental`` the line's (None
+    where it has none). Each row also holds ``cause`` and ``why``: the cause and the words
+    of the line's ``limited_by`` (why it gets no more; None when the plan does not say),
+    which the XLSX and the HTML show and the CSV, whose columns are fixed, does not.
     """
     d = plan_dict(plan)
     ranged = not no_range(d)
@@ -112,6 +166,7 @@ def plan_rows(plan) -> list[dict]:
                 "results_p90": number(ln.get("results_p90")) if ranged else None,
                 "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
                 "marginal_cost_per_result": number(ln.get("marginal_cost_per_result")),
+                **{k: number(ln.get(k)) for k in RESPONSE_COLUMNS},
                 **_why(ln.get("limited_by")),
             }
         )
@@ -133,7 +188,10 @@ def totals(plan) -> dict:
     """Return the budget, spend, results and cost per result of the whole plan.
 
     Spend and results missing from the plan are summed from its lines; ``status``,
-    ``currency`` and ``result_type`` come along.
+    ``currency`` and ``result_type`` come along, and the plan's totals of carry-over and
+    lift (:data:`RESPONSE_TOTALS`, None where it has none). Results that do not add up
+    across periods (:func:`additive`) have no total: results, cost per result and those
+    are None.
     """
     d = plan_dict(plan)
     rows = plan_rows(d)
@@ -141,18 +199,82 @@ def totals(plan) -> dict:
     results = number(d.get("expected_results"))
     if spend is None:
         spend = sum(r["spend"] for r in rows)
-    if results is None:
+    summed = additive(d)
+    if results is None and summed:
         results = sum(r["expected_results"] for r in rows)
     cpr = number(d.get("cost_per_result"))
+    if cpr is None and summed:
+        cpr = cost_per_result(spend, results)
     return {
         "status": str(d.get("status", "")),
         "budget": number(d.get("budget")),
         "total_spend": spend,
         "expected_results": results,
-        "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
+        "cost_per_result": cpr,
         "currency": str(d.get("currency", "") or ""),
         "result_type": str(d.get("result_type", "") or ""),
+        **{k: number(d.get(k)) if summed else None for k in RESPONSE_TOTALS},
     }
+
+
+def period_rows(plan) -> list[dict]:
+    """Return each period's spend, results and cost per result, summed from the plan's lines.
+
+    Per-period totals hold whether or not results add up across periods. With lines that
+    carry them, each period's results inside the plan, attributed and incremental too (None
+    when a line with spend or results in the period lacks it).
+    """
+    out = []
+    for t in _grouped(plan_rows(plan), "period"):
+        t["period"] = t.pop("name")
+        t.pop("results_after")
+        t["cost_per_result"] = cost_per_result(t["spend"], t["expected_results"])
+        out.append(t)
+    return out
+
+
+def response_rows(plan, by: str = "network") -> list[dict]:
+    """Return per ``by`` (network, segment, period) the results, inside and after the plan.
+
+    Each row: ``name``, ``spend``, ``expected_results``, ``results_inside``,
+    ``results_after``, ``results_attributed``, ``results_incremental`` (None where the
+    plan's lines carry no such figure, or a funded line of the group lacks it; a line
+    without carry-over counts as wholly inside the plan), in name order.
+    """
+    return _grouped(plan_rows(plan), by)
+
+
+def _grouped(rows: list[dict], by: str) -> list[dict]:
+    """Return the rows summed per ``by``: spend, results and the response figures carried."""
+    carried = {k for k in RESPONSE_COLUMNS if any(r[k] is not None for r in rows)}
+    out: dict[str, dict] = {}
+    for r in rows:
+        t = out.get(r[by])
+        if t is None:
+            t = out[r[by]] = {"name": r[by], "spend": 0.0, "expected_results": 0.0}
+            t.update({k: 0.0 if k in carried else None for k in RESPONSE_COLUMNS})
+        t["spend"] += r["spend"]
+        t["expected_results"] += r["expected_results"]
+        for k in carried:
+            v = r[k]
+            if k == "results_inside" and v is None:
+                v = r["expected_results"]  # a line without carry-over: wholly inside
+            _add_known(t, k, v, r)
+    for t in out.values():
+        inside = t["results_inside"]
+        t["results_after"] = None if inside is None else t["expected_results"] - inside
+    return [out[n] for n in sorted(out)]
+
+
+def _add_known(t: dict, key: str, value, row: Mapping) -> None:
+    """Add ``value`` to ``t[key]``; a line with spend or results that lacks it leaves it None."""
+    if t[key] is None:
+        return
+    if value is None:
+        if row["spend"] > 0 or row["expected_results"] > 0:
+            t[key] = None
+        return
+    t[key] += value
 
 
 #: the keys of a range (``plan.ranges["total"]`` ...), in order
@@ -226,10 +348,12 @@ def range_rows(plan) -> list[dict]:
         _range_row("cost per result", per, t["cost_per_result"], r.get("cost_per_result")),
     ]
     lines = plan_rows(d)
+    summed = additive(d)
     for key, field in RANGE_KINDS:
         expected: dict[str, float] = {}
         for ln in lines:
-            expected[ln[field]] = expected.get(ln[field], 0.0) + ln["expected_results"]
+            if summed or field == "period":  # a network's or segment's: across periods
+                expected[ln[field]] = expected.get(ln[field], 0.0) + ln["expected_results"]
         shown = r.get(key) or {}
         for name in names.get(key) or {}:
             q = shown.get(name)

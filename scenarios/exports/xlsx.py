@@ -20,16 +20,23 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .cells import neutralise_cell
 from .plan import (
     CSV_COLUMNS,
+    RESPONSE_COLUMNS,
+    RESPONSE_TOTALS,
+    additive,
+    csv_columns,
     curve_ends,
+    has_response,
     ledger_entries,
     number,
     objective_labels,
+    period_rows,
     pivot,
     plan_dict,
     plan_rows,
     range_rows,
     ranges_in,
     ranges_note,
+    results_note,
     shadow_note,
     stopped_words,
     total_range,
@@ -66,6 +73,11 @@ FORMATS = {
     "target_probability": SHARE,
     "target_confidence": SHARE,
     "chance_beats_base": SHARE,
+    "results_inside": RESULTS,
+    "results_after": RESULTS,
+    "results_attributed": RESULTS,
+    "results_incremental": RESULTS,
+    "cost_per_incremental_result": COST,
 }
 
 BOLD = Font(bold=True)
@@ -237,19 +249,34 @@ SUMMARY_COLUMNS = (
 LINE_HEADERS = (*CSV_COLUMNS, "cause", "why no more")
 
 
+def line_headers(plan) -> tuple[str, ...]:
+    """Return the Lines sheet's headers: the plan's CSV columns, then cause and why no more."""
+    return (*csv_columns(plan), "cause", "why no more")
+
+
 def summary_row(plan) -> tuple[list[str], list]:
     """Return the Summary table's headers and its one row.
 
     The totals (:data:`SUMMARY_COLUMNS`), the objective, the expected value and profit when
     the plan has them, the budget left unspent and what stopped more spend, in words; then
     the P10 and P90 of the total results and the target, its chance and the confidence
-    asked for, when the plan has them.
+    asked for, when the plan has them. A plan whose lines carry carry-over or lift adds its
+    results inside the plan and after it, attributed and incremental results, the cost per
+    incremental result and ``results_basis``. Results that do not add up across periods
+    (reach) leave every total of results empty (the note and each period's are below).
     """
     d = plan_dict(plan)
     t = totals(d)
     headers, row = list(SUMMARY_COLUMNS), [t[k] for k in SUMMARY_COLUMNS]
     headers.append("objective")
     row.append(str(d.get("objective") or "results"))
+    if has_response(d):
+        for k in RESPONSE_TOTALS:
+            if k in d:
+                headers.append(k)
+                row.append(t[k])
+        headers.append("results_basis")
+        row.append(str(d.get("results_basis") or "attributed"))
     for k in ("expected_value", "expected_profit"):
         if number(d.get(k)) is not None:
             headers.append(k)
@@ -259,7 +286,7 @@ def summary_row(plan) -> tuple[list[str], list]:
     row += [amount, stopped_words(groups) or None]
     if ranges_in(d) is not None:  # the range of the total results (the Ranges sheet has more)
         headers += ["results_p10", "results_p90"]
-        row += list(total_range(d))
+        row += list(total_range(d)) if additive(d) else [None, None]
     for k in ("target_results", "target_probability", "target_confidence"):
         if number(d.get(k)) is not None:
             headers.append(k)
@@ -423,6 +450,31 @@ def _risk_table(ws: Worksheet, d: dict, row: int) -> None:
         ws.cell(row=last + 4, column=1, value=_cell_value(f"judged on {judged}"))
 
 
+#: the PlanByPeriod table's columns (then those of the response figures the lines carry)
+PERIOD_HEADERS = ("period", "spend", "expected_results", "cost_per_result")
+
+
+def write_by_period(ws: Worksheet, plan, row: int) -> int:
+    """Write, for results that do not add up across periods, why and ``PlanByPeriod``.
+
+    The note (``results_note``) at ``row``, then each period's spend, results and cost per
+    result (and results inside the plan, attributed and incremental when the lines carry
+    them). Returns the last row used (``row - 1`` when the plan's results add up).
+    """
+    d = plan_dict(plan)
+    if additive(d):
+        return row - 1
+    ws.cell(row=row, column=1, value=_cell_value(results_note(d)))
+    periods = period_rows(d)
+    extra = [k for k in RESPONSE_COLUMNS if any(p.get(k) is not None for p in periods)]
+    headers = [*PERIOD_HEADERS, *extra]
+    ws.cell(row=row + 2, column=1, value="each period's totals").font = BOLD
+    last, _ = add_table(
+        ws, "PlanByPeriod", headers, [[p.get(k) for k in headers] for p in periods], row=row + 3
+    )
+    return last
+
+
 def plan_workbook(plan) -> Workbook:
     """Build the workbook for one plan: Summary, Ledger, Lines, Ranges, Flighting, Rules...
 
@@ -436,7 +488,8 @@ def plan_workbook(plan) -> Workbook:
     ws = wb.active
     ws.title = "Summary"
     headers, summary = summary_row(d)
-    add_table(ws, "PlanSummary", headers, [summary])
+    last, _ = add_table(ws, "PlanSummary", headers, [summary])
+    write_by_period(ws, d, last + 2)
     autosize(ws)
 
     ws = wb.create_sheet("Ledger")
@@ -444,8 +497,9 @@ def plan_workbook(plan) -> Workbook:
     autosize(ws)
 
     ws = wb.create_sheet("Lines")
-    body = [[*(r[c] for c in CSV_COLUMNS), r["cause"], r["why"]] for r in rows]
-    add_table(ws, "PlanLines", LINE_HEADERS, body)
+    columns = csv_columns(d)
+    body = [[*(r[c] for c in columns), r["cause"], r["why"]] for r in rows]
+    add_table(ws, "PlanLines", line_headers(d), body)
     autosize(ws)
 
     ws = wb.create_sheet("Ranges")

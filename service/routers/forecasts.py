@@ -33,6 +33,10 @@ def create_forecast(
     """Forecast response curves for `from`..`to` from history rows (nothing is saved).
 
     Without `history` rows, the server's start-up history (ADPLAN_HISTORY_PATH) is
-    forecast; that forecast is fitted once per window and then reused.
+    forecast; that forecast is fitted once per window (and `response`) and then reused.
+    `response` sets how the response is modelled (carry-over, season, shape, events, priors,
+    lift tests, incremental results: `adplan forecast --carryover ... --incremental`); the
+    answer's `response` says what the forecast chose, and each of `lines` its carry-over,
+    shape, prior shares and lift.
     """
     return operations.make_forecast(body, settings, server_history)

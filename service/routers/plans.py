@@ -263,7 +263,9 @@ def create_plan(
 
     The curves are the body's `curves`; or forecast from its `history` rows over
     `from`..`to`; or, with `from` and `to` alone, from the server's start-up history;
-    or, with only a `spec`, the server's default curves. The answer is the Plan JSON with
+    or, with only a `spec`, the server's default curves. A forecast takes `response` (how
+    the response is modelled: carry-over, season, shape, events, priors, lift tests,
+    incremental results). The answer is the Plan JSON with
     `id`, `created_at` and `links`; the download links carry the plan's read-only
     token, shown only here. The plan belongs to the key's workspace.
 

@@ -93,7 +93,7 @@ def test_thin_lines_are_flagged_pooled_and_warned(weekly):
                 (last - pd.Timedelta(weeks=w), "tiktok", "broken-pixel", "purchases", 500.0, 0.0)
                 for w in range(10)
             ],
-            # only another result type: no curve for purchases
+            # only another result type: its network's pooled curve for purchases (new_line)
             (last, "google", "leads-only", "leads", 300.0, 12.0),
         ],
     )
@@ -101,11 +101,11 @@ def test_thin_lines_are_flagged_pooled_and_warned(weekly):
     flags = {(ln.network, ln.segment): set(ln.flags) for ln in r.curves.lines}
     assert "thin_history" in flags[("meta", "new-audience")]
     assert "no_results" in flags[("tiktok", "broken-pixel")]
-    assert ("google", "leads-only") not in flags
+    assert flags[("google", "leads-only")] == {"new_line"}
     text = "\n".join(r.warnings)
     assert "meta/new-audience" in text and "pooled" in text
     assert "tiktok/broken-pixel" in text and "never got a result" in text
-    assert "google/leads-only" in text and "no curve" in text
+    assert "google/leads-only" in text and "pooled curve (flag new_line)" in text
     # the pooled line gets its network's cost level, not zero and not wild
     new = next(ln for ln in r.curves.lines if ln.segment == "new-audience")
     broken = next(ln for ln in r.curves.lines if ln.segment == "broken-pixel")

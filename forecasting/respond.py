@@ -1,0 +1,191 @@
+"""The response options applied to a forecast: the choice, Hill curves, carry-over, lift.
+
+``forecasting.curves`` calls these between fitting the model and writing the curve lines:
+
+- :func:`resolve` gives the options' values: with model ``auto`` the "auto" ones are chosen by
+  backtest (``forecasting.choice``); with a named model "auto" means none (no carry-over,
+  the power law, the common season); values given are kept;
+- :func:`hill_curves` reads a Hill network's fitted curve at many spends and makes it
+  concave (``forecasting.shapes.concave_envelope``), saying where it lifted it;
+- :func:`per_line` gives each line its decay, the share of each period's lifetime results
+  that lands inside the plan (``forecasting.carryover.inside_shares``) and its lift test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .carryover import inside_shares
+from .choice import ResponseChoice, choose_response
+from .errors import ForecastingError, InsufficientDataError
+from .options import ResponseOptions
+from .shapes import concave_envelope
+
+#: spends (from 0 to the cap) where a Hill curve is read before its envelope is taken
+HILL_SAMPLES = 96
+#: a season per network needs at least this many days of history
+SEASON_DAYS = 350
+
+
+def resolve(
+    panel: pd.DataFrame,
+    period: str,
+    name: str,
+    baseline: bool,
+    model: str,
+    opts: ResponseOptions,
+    warnings: list[str],
+    n_jobs: int = 1,
+) -> ResponseChoice:
+    """Return the options' values for the candidate ``name`` fitted on ``panel``."""
+    if baseline:
+        asked = [
+            k
+            for k, v in (
+                ("carryover", opts.carryover),
+                ("shape", opts.shape),
+                ("season", opts.season),
+            )
+            if v not in ("auto", 0.0, "power", "common")
+        ]
+        if asked:
+            warnings.append(
+                f"the naive baseline '{name}' is used: its cost per result is flat, so "
+                f"{', '.join(asked)} do not apply to it"
+            )
+        return ResponseChoice()
+    if model != "auto":  # a named model: "auto" options mean none
+        opts = ResponseOptions(
+            carryover=0.0 if opts.carryover == "auto" else opts.carryover,
+            shape="power" if opts.shape == "auto" else opts.shape,
+            season="common" if opts.season == "auto" else opts.season,
+            events=opts.events,
+        )
+    starts = pd.DatetimeIndex(panel["start"])
+    can_season = (starts.max() - starts.min()).days >= SEASON_DAYS
+    try:
+        return choose_response(panel, period, name, opts, n_jobs=n_jobs, can_season=can_season)
+    except InsufficientDataError as e:
+        warnings.append(
+            f"the response options could not be backtested ({e}); using no carry-over, the "
+            "power law and the common season. Name them (--carryover, --shape, --season) to "
+            "use them anyway"
+        )
+        fixed = ResponseOptions(
+            carryover=0.0 if opts.carryover == "auto" else opts.carryover,
+            shape="power" if opts.shape == "auto" else opts.shape,
+            season="common" if opts.season == "auto" else opts.season,
+        )
+        return choose_response(panel, period, name, fixed)
+
+
+def hill_curves(fitted, keys, future, tops: np.ndarray, points: int, pooled: np.ndarray) -> dict:
+    """Return {line index: (spends, results, lifted below)} of the lines on a Hill curve.
+
+    ``spends`` and ``results`` are (periods × points) arrays: the concave envelope of the
+    fitted curve read at :data:`HILL_SAMPLES` spends from 0 to the line's cap, then placed at
+    equal steps of results; ``lifted below`` is the largest spend below which the envelope
+    replaced the curve (0: it was concave).
+    """
+    hill = getattr(fitted, "hill_", {}) or {}
+    idx = [i for i, (n, _s) in enumerate(keys) if n in hill]
+    if not idx:
+        return {}
+    P, J = len(future), HILL_SAMPLES
+    frac = np.linspace(0.0, 1.0, J + 1)[1:]
+    li = np.repeat(idx, P * J)
+    pi = np.tile(np.repeat(np.arange(P), J), len(idx))
+    gi = np.tile(np.arange(J), len(idx) * P)
+    grid = pd.DataFrame(
+        {
+            "network": [keys[i][0] for i in li],
+            "segment": [keys[i][1] for i in li],
+            "start": future[pi],
+            "spend": tops[li] * frac[gi],
+        }
+    )
+    res = fitted.predict_lifetime(grid, pooled=pooled[li]).reshape(len(idx), P, J)
+    steps = np.arange(1, points + 1) / points
+    out = {}
+    for a, i in enumerate(idx):
+        S = np.empty((P, points))
+        R = np.empty((P, points))
+        lifted = 0.0
+        for j in range(P):
+            x = np.concatenate([[0.0], tops[i] * frac])
+            env, below = concave_envelope(x, np.concatenate([[0.0], res[a, j]]))
+            lifted = max(lifted, below)
+            target = steps * env[-1]
+            S[j] = np.interp(target, env, x)  # equal steps of results on the envelope
+            R[j] = target
+        out[i] = (S, R, lifted)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LineResponse:
+    """Per curve line: its decay, inside shares (periods), lift and the results basis."""
+
+    decay: np.ndarray  # per line
+    inside: np.ndarray | None  # lines × periods, None without carry-over
+    lift: list  # per line: a dict {ratio, low, high, level} or None
+    basis: str
+
+
+def per_line(choice: ResponseChoice, opts: ResponseOptions, keys, n_periods: int, rtype: str):
+    """Return the :class:`LineResponse` of the curve lines ``keys`` (network, segment)."""
+    decay = np.array([choice.carryover.get(n, 0.0) for n, _s in keys])
+    inside = None
+    if np.any(decay > 0):
+        inside = np.vstack([inside_shares(d, n_periods) for d in decay])
+    lift: list = [None] * len(keys)
+    if opts.lift is not None:
+        for i, (n, s) in enumerate(keys):
+            r = opts.lift.for_line(n, s, rtype)
+            if r is not None:
+                lift[i] = {"ratio": r.ratio, "low": r.low, "high": r.high, "level": r.level}
+    if opts.basis == "incremental":
+        missing = [f"{n}/{s}" for (n, s), lf in zip(keys, lift, strict=True) if lf is None]
+        if missing:
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise ForecastingError(
+                f"incremental results need a lift test for every line planned: none in "
+                f"{opts.lift.source} covers {', '.join(missing[:5])}{more}. Add lift results "
+                "for their networks, or plan attributed results"
+            )
+    return LineResponse(decay, inside, lift, opts.basis)
+
+
+def scale(values: np.ndarray, lift: dict | None, basis: str) -> np.ndarray:
+    """Return results in the curves' basis: attributed ones times the lift's ratio if incremental."""
+    if basis != "incremental" or lift is None:
+        return values
+    return values * float(lift["ratio"])
+
+
+def event_warnings(events, fitted, first, last) -> list[str]:
+    """Warn of events in the plan whose effect the history could not teach."""
+    if events is None:
+        return []
+    learnt = set(getattr(getattr(fitted, "builder_", None), "event_names_", []) or [])
+    unseen = [c for c in events.occurring(first.date(), last.date()) if c not in learnt]
+    return [
+        f"{c} falls in the plan but never in the history: no effect could be learnt, so the "
+        "forecast treats its periods as usual ones"
+        for c in unseen
+    ]
+
+
+def describe(choice: ResponseChoice, opts: ResponseOptions, fitted) -> dict:
+    """Return what the forecast's response is made of (``ForecastResult.response``)."""
+    d = choice.to_dict()
+    hill = getattr(fitted, "hill_", {}) or {}
+    d["hill"] = {n: {"kappa": k, "half_saturation": c} for n, (k, c) in sorted(hill.items())}
+    d["events"] = list(getattr(getattr(fitted, "builder_", None), "event_names_", []) or [])
+    d["priors"] = None if opts.priors is None else opts.priors.source
+    d["lift"] = None if opts.lift is None else opts.lift.source
+    d["basis"] = opts.basis
+    return d

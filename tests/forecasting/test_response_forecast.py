@@ -1,0 +1,193 @@
+"""New lines, priors, lift tests and reach in forecasts, on the known law.
+
+The law is ``test_known_truth_law``'s: per network a cost level c_n and elasticity e_n on
+CPR (results ∝ spend^(1 - e_n)), segment factors, a ±25% season, a 5%/year trend, Poisson
+results, two years of weeks. Each test states what it changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.curves import forecast_curves
+from forecasting.errors import ForecastingError
+from forecasting.options import response_options
+
+from . import test_known_truth_law as law
+from .known_truth_tools import week_start
+
+FROM, TO = "2027-01-04", "2027-03-31"
+
+
+@functools.cache
+def _history() -> pd.DataFrame:
+    return law.history(seed=0)
+
+
+def _true_cpr(network: str, segment: str, period: str, spend: float) -> float:
+    return spend / float(law.expected_results(network, segment, week_start(period), spend))
+
+
+def test_a_segment_without_history_in_a_known_network_gets_the_pooled_curve():
+    # meta/m-45-54 has rows of another result type only: no purchases history
+    h = _history()
+    extra = h[(h["network"] == "meta") & (h["segment"] == "m-25-34")].assign(
+        segment="m-45-54", result_type="leads"
+    )
+    r = forecast_curves(pd.concat([h, extra]), FROM, TO, period="week", model="glm")
+    new = [ln for ln in r.curves.lines if ln.segment == "m-45-54"]
+    assert len(new) == 13 and all(ln.flags == ("new_line",) for ln in new)
+    assert any("meta/m-45-54" in w and "pooled curve" in w for w in r.warnings)
+    s = next(x for x in r.lines if x.segment == "m-45-54")
+    # the network's pooled estimate: a CPR among its segments' (factors 0.6 to 1.25)
+    cprs = [x.cost_per_result for x in r.lines if x.network == "meta" and x.segment != "m-45-54"]
+    assert min(cprs) * 0.8 <= s.cost_per_result <= max(cprs) * 1.2
+    # its cap: the median of the network's lines' caps
+    caps = sorted(x.cap_spend for x in r.lines if x.network == "meta" and x.segment != "m-45-54")
+    assert s.cap_spend == pytest.approx((caps[1] + caps[2]) / 2, rel=1e-9)
+
+
+def _thin_tiktok() -> pd.DataFrame:
+    h = _history()
+    last = h["date"].max()
+    keep = (h["network"] != "tiktok") | (h["date"] > last - pd.Timedelta(days=14))
+    return h[keep]
+
+
+def test_a_prior_pulls_a_thin_network_toward_the_benchmark_and_says_how_much():
+    # tiktok has two weeks of history; the prior is the law's own CPR at the line's usual
+    # spend and its elasticity, worth 500 results
+    h = _thin_tiktok()
+    plain = forecast_curves(h, FROM, TO, period="week", model="glm")
+    ref = law.ref_spend("tiktok", "f-25-34")
+    truth = _true_cpr("tiktok", "f-25-34", "2027-W01", ref)
+    b = 1 - law.NETWORKS["tiktok"][1]
+    opts = response_options(
+        priors={"priors": [{"network": "tiktok", "cpr": truth, "elasticity": b, "weight": 500}]}
+    )
+    r = forecast_curves(h, FROM, TO, period="week", model="glm", response=opts)
+    line = next(x for x in r.lines if (x.network, x.segment) == ("tiktok", "f-25-34"))
+    old = next(x for x in plain.lines if (x.network, x.segment) == ("tiktok", "f-25-34"))
+    assert 0.5 < line.prior_share < 1.0 and 0.0 < line.prior_elasticity_share <= 1.0
+    assert abs(line.elasticity - b) < abs(old.elasticity - b) or abs(old.elasticity - b) < 0.02
+    at = lambda s: _true_cpr("tiktok", "f-25-34", "2027-W01", s.typical_spend)  # noqa: E731
+    assert abs(math.log(line.cost_per_result / at(line))) < abs(
+        math.log(old.cost_per_result / at(old))
+    )
+    # the share is the precision weighting of docs/forecasting.md: weight / (weight + 1/v0)
+    no_prior = [x for x in r.lines if x.network == "meta"]
+    assert all(x.prior_share is None for x in no_prior)
+    meta = next(ln for ln in r.curves.lines if ln.network == "tiktok")
+    assert meta.spread.level_var < 1.0 / 500 + 1e-12  # the posterior is tighter than the prior
+
+
+def test_a_brand_new_network_works_from_its_prior_alone():
+    opts = response_options(
+        priors={
+            "priors": [
+                {
+                    "network": "threads",
+                    "segment": "all",
+                    "cpr": 20.0,
+                    "elasticity": 0.8,
+                    "spend": 1000,
+                    "max_spend": 2500,
+                    "weight": 50,
+                }
+            ]
+        }
+    )
+    r = forecast_curves(_history(), FROM, TO, period="week", model="glm", response=opts)
+    lines = [ln for ln in r.curves.lines if ln.network == "threads"]
+    assert len(lines) == 13 and all(ln.flags == ("prior_only",) for ln in lines)
+    ln = lines[0]
+    assert ln.max_spend == pytest.approx(2500)
+    # results = spend/cpr at the prior's spend, spend^0.8 around it, read between the points
+    for s in (500.0, 1000.0, 2500.0):
+        want = 1000 / 20.0 * (s / 1000) ** 0.8
+        assert ln.results_at(s) == pytest.approx(want, rel=0.01)
+    assert ln.spread.level_var == pytest.approx(1 / 50)
+    assert ln.spread.elasticity_se == pytest.approx(0.8 * 0 + 0.15)
+    s = next(x for x in r.lines if x.network == "threads")
+    assert s.prior_share == 1.0 and s.history_periods == 0
+
+
+def test_a_new_network_prior_without_spend_is_refused_naming_the_entry():
+    opts = response_options(priors={"priors": [{"network": "threads", "segment": "all", "cpr": 5}]})
+    with pytest.raises(ForecastingError, match=r"priors\[0\].*threads/all.*elasticity.*spend"):
+        forecast_curves(_history(), FROM, TO, period="week", model="glm", response=opts)
+
+
+LIFT = [
+    {"network": "meta", "incremental_per_result": 0.6, "low": 0.45, "high": 0.75},
+    {"network": "tiktok", "incremental_per_result": 0.4, "low": 0.3, "high": 0.5},
+    {
+        "network": "google",
+        "segment": "retargeting",
+        "incremental_per_result": 0.2,
+        "low": 0.1,
+        "high": 0.3,
+    },
+    {"network": "google", "incremental_per_result": 0.9, "low": 0.8, "high": 1.0},
+]
+
+
+def test_incremental_curves_are_the_attributed_ones_times_the_lift():
+    h = _history()
+    att = forecast_curves(
+        h, FROM, TO, period="week", model="glm", response=response_options(lift=LIFT)
+    )
+    inc = forecast_curves(
+        h,
+        FROM,
+        TO,
+        period="week",
+        model="glm",
+        response=response_options(lift=LIFT, basis="incremental"),
+    )
+    assert att.curves.meta.get("results_basis", "attributed") == "attributed"
+    assert inc.curves.meta["results_basis"] == "incremental"
+    ratio = {("google", "retargeting"): 0.2, ("google", "f-18-24"): 0.9, ("meta", "f-18-24"): 0.6}
+    by = {ln.key: ln for ln in att.curves.lines}
+    for ln in inc.curves.lines:
+        a = by[ln.key]
+        assert ln.lift.ratio == a.lift.ratio
+        want = ratio.get((ln.network, ln.segment))
+        if want is not None:
+            assert ln.lift.ratio == want
+        assert np.allclose([y for _, y in ln.points], [y * a.lift.ratio for _, y in a.points])
+        assert [x for x, _ in ln.points] == [x for x, _ in a.points]
+
+
+def test_incremental_results_without_a_lift_for_a_line_are_refused():
+    opts = response_options(lift=LIFT[:2], basis="incremental")
+    with pytest.raises(ForecastingError, match=r"lift test for every line.*google/"):
+        forecast_curves(_history(), FROM, TO, period="week", model="glm", response=opts)
+
+
+def _reach(h: pd.DataFrame) -> pd.DataFrame:
+    return h.assign(result_type="reach", results=h["results"] * 40)
+
+
+def test_weekly_reach_is_modelled_and_marked_not_additive():
+    r = forecast_curves(_reach(_history()), FROM, TO, period="week", model="glm")
+    assert r.curves.meta["additive"] is False
+
+
+def test_daily_reach_planned_per_week_is_refused_with_what_to_export():
+    h = _reach(_history())
+    days = h.loc[h.index.repeat(7)].copy()
+    days["date"] = days["date"] + pd.to_timedelta(np.tile(np.arange(7), len(h)), unit="D")
+    with pytest.raises(ForecastingError, match=r"reach.*(export|Export).*week"):
+        forecast_curves(days, FROM, TO, period="week", model="glm")
+
+
+def test_an_event_in_the_plan_never_seen_in_the_history_is_warned_of():
+    opts = response_options(events=[{"name": "launch", "start": "2027-02-01", "end": "2027-02-07"}])
+    r = forecast_curves(_history(), FROM, TO, period="week", model="glm", response=opts)
+    assert any("event[launch]" in w and "never in the history" in w for w in r.warnings)
