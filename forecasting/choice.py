@@ -110,11 +110,15 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
     folds: int = 3,
     n_jobs: int = 1,
     can_season: bool = True,
+    additive: bool = True,
 ) -> ResponseChoice:
     """Return the options' values for ``model`` on ``panel`` ("auto" ones by backtest).
 
     Options given a value keep it. Raises InsufficientDataError when the history is too
-    short to backtest (the caller then uses the plain defaults).
+    short to backtest (the caller then uses the plain defaults). Results that cannot be
+    added across periods (``additive`` False: reach) get no carry-over: it would add a
+    period's results to the next ones'. A network without scored rows in the backtest's
+    blocks keeps the simpler option.
     """
     nets = sorted(panel.loc[panel["spend"] > 0, "network"].astype(str).unique())
     fixed = options.carryover != "auto"
@@ -122,7 +126,7 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
     hill: tuple = tuple(nets) if options.shape == "hill" else ()
     season = options.season == "network"
     auto = {
-        "carryover": options.carryover == "auto",
+        "carryover": options.carryover == "auto" and additive,
         "shape": options.shape == "auto",
         "season": options.season == "auto" and can_season and len(nets) > 1,
     }
@@ -161,22 +165,31 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
             for n in tried:
                 best = 0.0
                 for d in CARRYOVER_GRID[1:]:
-                    if _better(got[f"carry{d:g}"].get(n, math.nan), got[f"carry{best:g}"][n]):
+                    new, old = (
+                        got[f"carry{d:g}"].get(n, math.nan),
+                        got[f"carry{best:g}"].get(n, math.nan),
+                    )
+                    if _better(new, old):
                         best = d
                 carry[n] = best
         else:
             notes.append("carry-over: no network's results followed the previous period's spend")
-    if auto["shape"]:
+    glm = getattr(base.builder_, "encoding", None) == "onehot"
+    if auto["shape"] and glm:
         found = base._find_hill(
             base.builder_, base.estimator_, panel[panel["spend"] > 0].reset_index(drop=True), nets
         )
         if found:
             got = run({"power": kw(h=()), "hill": kw(h=tuple(found))})
             scores["shape"] = got
-            hill = tuple(n for n in found if _better(got["hill"].get(n, math.nan), got["power"][n]))
+            hill = tuple(
+                n
+                for n in found
+                if _better(got["hill"].get(n, math.nan), got["power"].get(n, math.nan))
+            )
         else:
             notes.append("shape: no network's history shows a ceiling the power law misses")
-    if auto["season"]:
+    if auto["season"] and glm:
         amp = season_amplitude(MODELS[model](period=period).respond(**kw(s=True)).fit(panel))
         scores["season_amplitude"] = round(amp, 4)
         if amp >= SEASON_AMPLITUDE:

@@ -61,7 +61,15 @@ from .options import DEFAULT_RESPONSE, ResponseOptions
 from .priorlines import apply_priors, new_lines, prior_only, spreads_of
 from .progress import Progress
 from .ranges import INTERVAL, MAX_V, POOLED_V, Calibration, bounds, concave_band
-from .respond import describe, event_warnings, hill_curves, per_line, resolve, scale
+from .respond import (
+    curve_at,
+    describe,
+    event_warnings,
+    hill_curves,
+    per_line,
+    resolve,
+    scale,
+)
 
 #: the models model "auto" backtests (with the baselines). Not the GBM: its trees answer
 #: spend in steps, its slope WAPE was the worst on every shared time series and it was
@@ -390,7 +398,17 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     name, bt = _choose_model(
         df, panel, period, model, on_progress, n_jobs, warnings, fallback, opts.events
     )
-    choice = resolve(panel, period, name, name not in MODELS, model, opts, warnings, n_jobs or 1)
+    choice = resolve(
+        panel,
+        period,
+        name,
+        name not in MODELS,
+        model,
+        opts,
+        warnings,
+        n_jobs or 1,
+        additive=is_additive(rtype),
+    )
     fitted = choice.fitted or _fitted(name, period, panel, choice.respond(opts.events))
     warnings.extend(event_warnings(opts.events, fitted, first, period_end(last, period)))
     if fitted.baseline and not math.isfinite(fitted.global_cpr_):
@@ -409,9 +427,12 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         warnings.append(f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}")
     cal = bt.calibration if bt is not None else None
     resp = per_line(choice, opts, law.keys, len(future), rtype)
-    spreads = apply_priors(law, spreads_of(law, fitted), opts.priors, rtype, len(standalone))
+    shaped = hill_curves(fitted, law.keys, future, cap_multiple * law.s_max, points, law.pooled)
+    spreads = apply_priors(
+        law, spreads_of(law, fitted), opts.priors, rtype, len(standalone), shaped
+    )
     lines, summaries = _curve_lines(
-        law, fitted, cal, future, period, stats, points, cap_multiple, resp, spreads
+        law, fitted, cal, future, period, stats, points, cap_multiple, resp, spreads, shaped
     )
     flat = [s for s in summaries if "flat_spend" in s.flags]
     if flat:
@@ -553,10 +574,13 @@ def _bands(law, spreads: list, cal, default_phi: float, top, frac, shaped, own):
     return cat(spends), cat(res), cat(lo), cat(hi)
 
 
-def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple, resp, priored):  # noqa: PLR0913
+def _curve_lines(
+    law, fitted, cal, future, period, stats, points, cap_multiple, resp, priored, shaped
+):  # noqa: PLR0913
     """Return the curve lines and the per-line summaries.
 
-    ``priored``: (spreads, level shares, elasticity shares, own) from ``apply_priors``.
+    ``priored``: (spreads, level shares, elasticity shares, own) from ``apply_priors``;
+    ``shaped``: the Hill lines' curves (``respond.hill_curves``).
     """
     spreads, level_share, b_share, own = priored
     lines: list[CurveLine] = []
@@ -566,7 +590,6 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple, 
     if cal is None:
         cal = Calibration(None, None, PERIOD_DAYS[period])
     tops = cap_multiple * law.s_max
-    shaped = hill_curves(fitted, law.keys, future, tops, points, law.pooled)
     S, R, LO, HI = _bands(law, spreads, cal, default_phi, tops, frac, shaped, own)
     labels = [period_label(f, period) for f in future]
     for i, (net, seg) in enumerate(law.keys):
@@ -577,6 +600,8 @@ def _curve_lines(law, fitted, cal, future, period, stats, points, cap_multiple, 
         top = float(tops[i])
         b0, A0 = float(law.b[i, 0]), math.exp(float(law.loga[i, 0]))
         r_typ = A0 * law.typical[i] ** b0
+        if i in shaped:  # a Hill line: its CPR and local elasticity read from its curve
+            b0, r_typ = curve_at(S[i, 0], R[i, 0], float(law.typical[i]))
         carried = _carried_spread(spread, not own[i], cal.phi(r_typ, default_phi))
         for j in range(len(future)):
             s = S[i, j].tolist()

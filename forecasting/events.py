@@ -88,7 +88,7 @@ class Events:
         hit = {e.column for e in self.events if e.start <= b and e.end >= a}
         return [c for c in self.names() if c in hit]
 
-    def columns(self, network, start, period: str) -> tuple[list[str], np.ndarray]:
+    def columns(self, network, start, period: str, only=None) -> tuple[list[str], np.ndarray]:
         """Return the column names and the share of each row's period's days in each column.
 
         ``network``: each row's network (compared after
@@ -96,23 +96,30 @@ class Events:
         period (Timestamps, a DatetimeIndex, datetime64); ``period``: day (1 day), week (7
         days from ``start``) or month (``start`` to the end of its calendar month). A
         network's event counts only on that network's rows; overlapping events of one column
-        count each day once. The matrix is rows × columns of floats in [0, 1].
+        count each day once. The matrix is rows × columns of floats in [0, 1]. ``only``: the
+        column names wanted (None: all), so that a fit builds only the columns it uses.
         """
         import pandas as pd
 
         if period not in PERIODS:
             raise ForecastingError(f"period must be one of {', '.join(PERIODS)}; got {period!r}")
-        names = self.names()
+        names = self.names() if only is None else [n for n in self.names() if n in set(only)]
         first = np.asarray(pd.DatetimeIndex(start).values.astype("datetime64[D]"))
         last = _period_last(first, period)
         nets = _row_networks(network, len(first))
         out = np.zeros((len(first), len(names)))
         days = (last - first).astype(np.int64) + 1
+        by_column: dict[str, list[Event]] = {}
+        for e in self.events:  # one pass: each column's events
+            by_column.setdefault(e.column, []).append(e)
+        every = [(None, np.ones(len(first), bool))]
+        groups_by_network = None
         for j, name in enumerate(names):
-            events = [e for e in self.events if e.column == name]
-            scoped = {e.network for e in events} - {None}
-            groups = [(None, np.ones(len(first), bool))] if not scoped else _by_network(nets)
-            for net, rows in groups:
+            events = by_column[name]
+            scoped = any(e.network is not None for e in events)
+            if scoped and groups_by_network is None:
+                groups_by_network = _by_network(nets)
+            for net, rows in groups_by_network if scoped else every:
                 spans = [(e.start, e.end) for e in events if e.network in (None, net)]
                 if spans and rows.any():
                     covered = _covered(_merged(spans), first[rows], last[rows])

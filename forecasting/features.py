@@ -529,7 +529,7 @@ class FeatureBuilder:
             X[np.arange(n), col + starts.day_of_week.to_numpy()] = 1.0  # weekday one-hot
             col += 7
         if self.event_names_:
-            names, m = self.events.columns(net, starts, self.period)
+            names, m = self.events.columns(net, starts, self.period, only=self.event_names_)
             for j, nm in enumerate(self.event_names_):
                 X[:, col + j] = m[:, names.index(nm)]
             col += len(self.event_names_)

@@ -52,7 +52,12 @@ def new_lines(stats: pd.DataFrame, all_lines, priors, rtype: str, cap_multiple: 
             else:
                 check_standalone(p)
                 standalone.append(p)
-    warnings = []
+    warnings = [
+        f"{p.where}: network {p.network} has no history of result type '{rtype}': a prior "
+        "for a whole network cannot make its lines; name a segment to forecast one from the "
+        "prior alone"
+        for p in (priors.networks_without_history(rtype, nets) if priors is not None else [])
+    ]
     rows = []
     by_net = stats.groupby(level=0)
     for net, seg in wanted:
@@ -113,12 +118,15 @@ def prior_only(law, standalone: list, n_periods: int, cap_multiple: float):
     )
 
 
-def apply_priors(law, spreads: list, priors, rtype: str, n_standalone: int):
-    """Combine each line's level and elasticity with its prior, in place.
+def apply_priors(law, spreads: list, priors, rtype: str, n_standalone: int, shaped: dict):
+    """Combine each line's level and elasticity with its prior, in place (``law``, ``shaped``).
 
     Returns (spreads, level shares, elasticity shares, lines banded by their own spread):
     the shares are None for lines without a prior. Brand-new networks' lines (the last
-    ``n_standalone``) are the prior alone (share 1).
+    ``n_standalone``) are the prior alone (share 1). A Hill line (``shaped``: its curve,
+    ``respond.hill_curves``) keeps its own shape: its level at the typical spend is read
+    from its curve and the prior's level moves the whole curve; the prior's elasticity is
+    not used.
     """
     L = len(law.keys)
     level_share: list = [None] * L
@@ -137,6 +145,10 @@ def apply_priors(law, spreads: list, priors, rtype: str, n_standalone: int):
         log_typ = math.log(typ)
         b0 = float(law.b[i, 0])
         level = float(law.loga[i, 0]) + b0 * log_typ  # log results at the typical spend
+        hill = shaped.get(i)
+        if hill is not None:
+            x, y = np.concatenate([[0.0], hill[0][0]]), np.concatenate([[0.0], hill[1][0]])
+            level = math.log(max(float(np.interp(typ, x, y)), 1e-300))
         var = math.inf if alone else (POOLED_V if law.pooled[i] else s.v0)
         se = math.inf if alone else (POOLED_SE if law.pooled[i] else s.se)
         v_post, lev_post, ls = var, level, None
@@ -148,17 +160,22 @@ def apply_priors(law, spreads: list, priors, rtype: str, n_standalone: int):
                 float(x) for x in combine_level(level, var, prior_level, p.weight)
             )
         b_post, se_post, bs = b0, se, None
-        if p.elasticity is not None:
+        if p.elasticity is not None and hill is None:
             b_post, se_post, bs = (
                 float(x) for x in combine_elasticity(b0, se, p.elasticity, p.elasticity_sd)
             )
         # the new law pivots at the typical spend: level there, then the new slope
         shift = lev_post - level
-        law.loga[i] = law.loga[i] + shift + (law.b[i] - b_post) * log_typ
+        if hill is not None:
+            shaped[i] = (hill[0], hill[1] * math.exp(shift), hill[2])
+        law.loga[i] = law.loga[i] + shift + (b0 - b_post) * log_typ
         law.b[i] = law.b[i] - b0 + b_post
         law.b_raw[i] = law.b_raw[i] - b0 + b_post
         spreads[i] = LineSpread(
-            v0=min(v_post, MAX_V), centre=log_typ, se=min(se_post, 1.0), log_spend_sd=0.0
+            v0=min(v_post, MAX_V),
+            centre=log_typ,
+            se=min(se_post, 1.0),
+            log_spend_sd=s.log_spend_sd,  # the spend's own variation: whether it is flat
         )
         own[i] = True
         level_share[i], b_share[i] = ls, bs

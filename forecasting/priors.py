@@ -153,14 +153,26 @@ class Priors:
         segment) is not in ``known``. Each is forecast from its prior alone: see
         :func:`check_standalone`.
         """
+        by_line: dict[tuple[str, str], list[Prior]] = {}
+        for p in self.entries:  # one pass; an entry naming the segment beats the network's
+            if p.segment is not None and (p.network, p.segment) not in known:
+                by_line.setdefault((p.network, p.segment), []).append(p)
         out: list[Prior] = []
-        for p in self.entries:
-            if p.segment is None or (p.network, p.segment) in known:
-                continue
-            best = self.for_line(p.network, p.segment, result_type)
-            if best is p:
-                out.append(p)
+        for (net, seg), entries in by_line.items():
+            best = most_specific(entries, net, seg, result_type)
+            if best is not None:
+                out.append(best)
         return out
+
+    def networks_without_history(self, result_type: str, networks: set[str]) -> list[Prior]:
+        """Return the network-wide entries (no segment) for networks not in ``networks``."""
+        return [
+            p
+            for p in self.entries
+            if p.segment is None
+            and p.network not in networks
+            and p.result_type in (None, result_type)
+        ]
 
 
 def check_standalone(prior: Prior) -> None:

@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ HILL_SAMPLES = 96
 SEASON_DAYS = 350
 
 
-def resolve(
+def resolve(  # noqa: PLR0913
     panel: pd.DataFrame,
     period: str,
     name: str,
@@ -39,47 +40,71 @@ def resolve(
     opts: ResponseOptions,
     warnings: list[str],
     n_jobs: int = 1,
+    additive: bool = True,
 ) -> ResponseChoice:
-    """Return the options' values for the candidate ``name`` fitted on ``panel``."""
+    """Return the options' values for the candidate ``name`` fitted on ``panel``.
+
+    An option that cannot apply is refused (carry-over on results that cannot be added
+    across periods) or dropped with a warning (the naive baselines; a season per network
+    without a year of history or a second network; a Hill curve with the GBM).
+    """
+    if not additive and opts.carryover not in ("auto", 0.0):
+        raise ForecastingError(
+            f"carry-over {opts.carryover:g} adds a period's results to the next periods', which "
+            "results that cannot be added across periods (reach, unique users) do not allow: "
+            "leave --carryover out (or 0) for them"
+        )
     if baseline:
-        asked = [
-            k
-            for k, v in (
-                ("carryover", opts.carryover),
-                ("shape", opts.shape),
-                ("season", opts.season),
-            )
-            if v not in ("auto", 0.0, "power", "common")
-        ]
-        if asked:
-            warnings.append(
-                f"the naive baseline '{name}' is used: its cost per result is flat, so "
-                f"{', '.join(asked)} do not apply to it"
-            )
+        _baseline_words(name, opts, warnings)
         return ResponseChoice()
     if model != "auto":  # a named model: "auto" options mean none
-        opts = ResponseOptions(
-            carryover=0.0 if opts.carryover == "auto" else opts.carryover,
-            shape="power" if opts.shape == "auto" else opts.shape,
-            season="common" if opts.season == "auto" else opts.season,
-            events=opts.events,
-        )
+        opts = _named(opts)
     starts = pd.DatetimeIndex(panel["start"])
-    can_season = (starts.max() - starts.min()).days >= SEASON_DAYS
+    nets = panel.loc[panel["spend"] > 0, "network"].nunique()
+    can_season = (starts.max() - starts.min()).days >= SEASON_DAYS and nets > 1
+    if opts.season == "network" and not can_season:
+        warnings.append(
+            "--season network needs a year of history and two networks or more: the common "
+            "season is used"
+        )
+        opts = replace(opts, season="common")
+    if opts.shape == "hill" and name == "gbm":
+        warnings.append("the GBM answers spend in steps, not a Hill curve: --shape hill is unused")
+        opts = replace(opts, shape="power")
+    kw = {"n_jobs": n_jobs, "can_season": can_season, "additive": additive}
     try:
-        return choose_response(panel, period, name, opts, n_jobs=n_jobs, can_season=can_season)
+        return choose_response(panel, period, name, opts, **kw)
     except InsufficientDataError as e:
         warnings.append(
             f"the response options could not be backtested ({e}); using no carry-over, the "
             "power law and the common season. Name them (--carryover, --shape, --season) to "
             "use them anyway"
         )
-        fixed = ResponseOptions(
-            carryover=0.0 if opts.carryover == "auto" else opts.carryover,
-            shape="power" if opts.shape == "auto" else opts.shape,
-            season="common" if opts.season == "auto" else opts.season,
+        return choose_response(panel, period, name, _named(opts), **kw)
+
+
+def _named(opts: ResponseOptions) -> ResponseOptions:
+    """Return the options with "auto" read as none (a named model, or no backtest)."""
+    return replace(
+        opts,
+        carryover=0.0 if opts.carryover == "auto" else opts.carryover,
+        shape="power" if opts.shape == "auto" else opts.shape,
+        season="common" if opts.season == "auto" else opts.season,
+    )
+
+
+def _baseline_words(name: str, opts: ResponseOptions, warnings: list[str]) -> None:
+    """Warn of the options a naive baseline (a flat cost per result) cannot use."""
+    asked = [
+        k
+        for k, v in (("carryover", opts.carryover), ("shape", opts.shape), ("season", opts.season))
+        if v not in ("auto", 0.0, "power", "common")
+    ] + (["events"] if opts.events is not None else [])
+    if asked:
+        warnings.append(
+            f"the naive baseline '{name}' is used: its cost per result is flat, so "
+            f"{', '.join(asked)} do not apply to it"
         )
-        return choose_response(panel, period, name, fixed)
 
 
 def hill_curves(fitted, keys, future, tops: np.ndarray, points: int, pooled: np.ndarray) -> dict:
@@ -125,6 +150,18 @@ def hill_curves(fitted, keys, future, tops: np.ndarray, points: int, pooled: np.
     return out
 
 
+def curve_at(spends: np.ndarray, results: np.ndarray, spend: float) -> tuple[float, float]:
+    """Return (local elasticity, results) of a curve (points from (0, 0)) at ``spend``.
+
+    The elasticity is d log results / d log spend over ±10% around ``spend``.
+    """
+    r = float(np.interp(spend, spends, results))
+    up = float(np.interp(spend * 1.1, spends, results))
+    down = float(np.interp(spend / 1.1, spends, results))
+    b = math.log(up / down) / (2 * math.log(1.1)) if up > 0 and down > 0 else 1.0
+    return b, r
+
+
 @dataclass(frozen=True, slots=True)
 class LineResponse:
     """Per curve line: its decay, inside shares (periods), lift and the results basis."""
@@ -168,7 +205,7 @@ def scale(values: np.ndarray, lift: dict | None, basis: str) -> np.ndarray:
 
 def event_warnings(events, fitted, first, last) -> list[str]:
     """Warn of events in the plan whose effect the history could not teach."""
-    if events is None:
+    if events is None or getattr(fitted, "baseline", False):
         return []
     learnt = set(getattr(getattr(fitted, "builder_", None), "event_names_", []) or [])
     unseen = [c for c in events.occurring(first.date(), last.date()) if c not in learnt]

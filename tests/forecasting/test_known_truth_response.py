@@ -92,6 +92,8 @@ def test_carryover_is_found_and_the_plan_loses_at_most_one_percent(solver):
     # the share inside the plan: the curves' against the law's (λ = 0.5 over 13 weeks)
     by = {ln.key: ln for ln in r.curves.lines}
     periods = sorted(r.curves.periods)
+    for ln in r.curves.lines:  # week j of 13 keeps 1 - 0.5^(13 - j) of its lifetime inside
+        assert ln.inside == pytest.approx(1 - 0.5 ** (13 - periods.index(ln.period)))
     inside = sum(by[p.network, p.segment, p.period].inside * p.expected_results for p in plan.lines)
     true_inside = sum(
         (1 - rt.DECAY ** (len(periods) - periods.index(p.period)))

@@ -79,11 +79,15 @@ def test_a_prior_pulls_a_thin_network_toward_the_benchmark_and_says_how_much():
     assert abs(math.log(line.cost_per_result / at(line))) < abs(
         math.log(old.cost_per_result / at(old))
     )
-    # the share is the precision weighting of docs/forecasting.md: weight / (weight + 1/v0)
     no_prior = [x for x in r.lines if x.network == "meta"]
     assert all(x.prior_share is None for x in no_prior)
-    meta = next(ln for ln in r.curves.lines if ln.network == "tiktok")
-    assert meta.spread.level_var < 1.0 / 500 + 1e-12  # the posterior is tighter than the prior
+    # the share is the precision weighting of docs/forecasting.md: weight / (weight + 1/v0),
+    # v0 the level's variance without the prior (a thin line: its network's pooled 0.3125)
+    key = ("tiktok", "f-25-34", "2027-W01")
+    before = next(ln for ln in plain.curves.lines if ln.key == key).spread.level_var
+    assert line.prior_share == pytest.approx(500 / (500 + 1 / before), rel=1e-9)
+    after = next(ln for ln in r.curves.lines if ln.key == key).spread.level_var
+    assert after == pytest.approx(line.prior_share / 500, rel=1e-9)  # 1 / (500 + 1/v0)
 
 
 def test_a_brand_new_network_works_from_its_prior_alone():
@@ -191,3 +195,112 @@ def test_an_event_in_the_plan_never_seen_in_the_history_is_warned_of():
     opts = response_options(events=[{"name": "launch", "start": "2027-02-01", "end": "2027-02-07"}])
     r = forecast_curves(_history(), FROM, TO, period="week", model="glm", response=opts)
     assert any("event[launch]" in w and "never in the history" in w for w in r.warnings)
+
+
+def test_a_prior_moves_a_hill_curve_by_its_level_and_keeps_its_shape():
+    # the Hill law of response_truth; a prior half the line's fitted CPR, worth 10^6 results
+    from . import response_truth as rt
+
+    h = rt.truth("hill")
+    opts = response_options(shape="hill")
+    plain = forecast_curves(h, FROM, TO, period="week", model="glm", response=opts)
+    line = next(x for x in plain.lines if (x.network, x.segment) == ("meta", "f-25-34"))
+    assert line.shape == "hill"
+    prior = {
+        "network": "meta",
+        "segment": "f-25-34",
+        "cpr": line.cost_per_result / 2,
+        "elasticity": 0.9,
+        "weight": 1e6,
+    }
+    r = forecast_curves(
+        h,
+        FROM,
+        TO,
+        period="week",
+        model="glm",
+        response=response_options(shape="hill", priors={"priors": [prior]}),
+    )
+    got = next(x for x in r.lines if (x.network, x.segment) == ("meta", "f-25-34"))
+    assert got.prior_share == pytest.approx(1.0, abs=0.005)
+    assert got.prior_elasticity_share is None  # a Hill line keeps its own shape
+    key = ("meta", "f-25-34", "2027-W01")
+    a = next(ln for ln in plain.curves.lines if ln.key == key)
+    b = next(ln for ln in r.curves.lines if ln.key == key)
+    ratio = np.array([y for _, y in b.points[1:]]) / np.array([y for _, y in a.points[1:]])
+    assert np.allclose(ratio, 2.0, rtol=0.01)
+    assert [x for x, _ in b.points] == [x for x, _ in a.points]
+
+
+def test_a_prior_worth_nothing_changes_no_curve_even_when_elasticities_vary_by_period():
+    # the GBM's elasticity differs from period to period: the prior pivots at the typical
+    # spend with the first period's, so a prior of weight 1e-9 moves nothing
+    h = _history()
+    prior = {"network": "meta", "cpr": 1.0, "weight": 1e-9}
+    a = forecast_curves(h, FROM, TO, period="week", model="gbm")
+    b = forecast_curves(
+        h,
+        FROM,
+        TO,
+        period="week",
+        model="gbm",
+        response=response_options(priors={"priors": [prior]}),
+    )
+    for x, y in zip(a.curves.lines, b.curves.lines, strict=True):
+        assert np.allclose([p[1] for p in x.points], [p[1] for p in y.points], rtol=1e-6)
+
+
+def test_a_prior_keeps_the_spend_history_and_adds_no_flat_spend_flag():
+    # tiktok: 10 weeks and a twentieth of the results, so its elasticity is uncertain
+    h = _history().copy()
+    last = h["date"].max()
+    h = h[(h["network"] != "tiktok") | (h["date"] > last - pd.Timedelta(weeks=10))].copy()
+    tk = h["network"] == "tiktok"
+    h.loc[tk, "results"] = (h.loc[tk, "results"] / 20).round()
+    opts = response_options(priors={"priors": [{"network": "tiktok", "cpr": 50.0, "weight": 5}]})
+    plain = forecast_curves(h, FROM, TO, period="week", model="glm")
+    r = forecast_curves(h, FROM, TO, period="week", model="glm", response=opts)
+    line = next(x for x in r.lines if (x.network, x.segment) == ("tiktok", "m-25-34"))
+    assert line.prior_share is not None and line.elasticity_se > 0.1  # a prior, a wide slope
+    flags = lambda res: {(x.network, x.segment): x.flags for x in res.lines}  # noqa: E731
+    assert flags(r) == flags(plain)
+    assert not any("spent about the same" in w for w in r.warnings)
+
+
+def test_a_network_wide_prior_for_a_network_without_history_is_warned_of():
+    opts = response_options(priors={"priors": [{"network": "threads", "cpr": 5.0}]})
+    r = forecast_curves(_history(), FROM, TO, period="week", model="glm", response=opts)
+    assert any("network threads has no history" in w and "name a segment" in w for w in r.warnings)
+    assert "threads" not in r.curves.networks
+
+
+def test_a_season_per_network_that_the_history_cannot_support_is_warned_of():
+    h = _history()
+    one = h[h["network"] == "meta"]
+    r = forecast_curves(
+        one, FROM, TO, period="week", model="glm", response=response_options(season="network")
+    )
+    assert r.response["season"] == "common"
+    assert any("--season network needs" in w for w in r.warnings)
+
+
+def test_reach_gets_no_carry_over():
+    h = _reach(_history())
+    with pytest.raises(ForecastingError, match="carry-over 0.5 adds a period's results"):
+        forecast_curves(
+            h, FROM, TO, period="week", model="glm", response=response_options(carryover=0.5)
+        )
+    r = forecast_curves(h, FROM, TO, period="week", model="auto")
+    assert set(r.response["carryover"].values()) == {0.0}
+    assert all(ln.inside is None for ln in r.curves.lines)
+
+
+def test_a_network_that_stopped_before_the_backtest_blocks_keeps_no_carry_over():
+    from . import response_truth as rt
+
+    h = rt.truth("carryover")
+    stop = h["date"].max() - pd.Timedelta(weeks=45)
+    h = h[(h["network"] != "tiktok") | (h["date"] <= stop)]
+    r = forecast_curves(h, FROM, TO, period="week", model="auto")
+    assert r.response["carryover"]["tiktok"] == 0.0
+    assert r.response["carryover"]["meta"] == 0.5
