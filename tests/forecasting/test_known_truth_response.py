@@ -106,6 +106,21 @@ def test_carryover_is_found_and_the_plan_loses_at_most_one_percent(solver):
     assert plan.results_after == pytest.approx(plan.expected_results - inside, rel=1e-6)
 
 
+def test_a_decay_between_the_grid_points_is_refined(monkeypatch):
+    # the same law with λ = 0.4, between the grid's 0.25 and 0.5
+    monkeypatch.setattr(rt, "DECAY", 0.4)
+    r = forecast_curves(rt.truth("carryover"), FROM, TO, period="week", model="auto")
+    decays = r.response["carryover"]
+    assert all(abs(d - 0.4) <= 0.0625 for d in decays.values()), decays
+    budget = _budget(r.curves)
+    plan = allocate(r.curves, {"budget": budget})
+    got = _value("carryover", plan, r.curves)
+    loss = 1 - got / _power_optimum("carryover", r.curves, budget)
+    promise = plan.expected_results / got - 1
+    print(f"decay 0.4: chosen {decays} loss={loss:.3%} promise={promise:+.2%}")
+    assert loss <= 0.01 and abs(promise) <= 0.05
+
+
 def test_without_carryover_the_plan_promises_less_than_it_brings():
     h = rt.truth("carryover")
     r = forecast_curves(h, FROM, TO, period="week", model="glm", response=ResponseOptions(0.0))

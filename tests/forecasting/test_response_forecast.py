@@ -303,4 +303,4 @@ def test_a_network_that_stopped_before_the_backtest_blocks_keeps_no_carry_over()
     h = h[(h["network"] != "tiktok") | (h["date"] <= stop)]
     r = forecast_curves(h, FROM, TO, period="week", model="auto")
     assert r.response["carryover"]["tiktok"] == 0.0
-    assert r.response["carryover"]["meta"] == 0.5
+    assert abs(r.response["carryover"]["meta"] - 0.5) <= 0.125
