@@ -21,12 +21,31 @@ from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
 from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
-from .plan import Plan, line_results, read_plan, target_notes, time_limited
+from .plan import (
+    TOTALS_ACROSS_PERIODS,
+    Plan,
+    line_results,
+    not_additive_note,
+    point_figures,
+    read_plan,
+    target_notes,
+    time_limited,
+)
 from .progress import Progress
 from .rules import fmt
 from .solvers import HighsSolver, Solution, make_solver
 from .spec import MAX_BUDGET, PlanSpec
 from .sweep import Reduced
+
+
+def summed_words(curves) -> str:
+    """Name what a total across periods of ``curves``' results counts.
+
+    The result type; for results that do not add up across periods (reach) the sum of the
+    periods' results, which plans maximise and targets count: ``person-periods of reach``.
+    """
+    rt = curves.result_type
+    return rt if curves.additive else f"person-periods of {rt}"
 
 
 def _spec(spec) -> PlanSpec:
@@ -89,13 +108,9 @@ def allocate(
 FRONTIER_SCENARIOS = 500
 
 
-def _point(model, sol, budget: float, world=None) -> dict:
+def _point(model, sol, budget: float, world=None, curves=None) -> dict:
     nt = model.n_tier
     x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
-    band = dict.fromkeys(risk.BAND_KEYS)  # no range where the curves carry no uncertainty
-    if world is not None and world.kind != "none":  # the P10-P90 of the total at this budget
-        spend = np.add.reduceat(x, model.tier_start[:-1].astype(np.intp))
-        band = risk.band(world, spend, line_results(model, spend)[0])
     # tiers fill in order, so the curve's results at each line's spend are slope . x
     total = float((model.tier_slope * x).sum())  # not @: BLAS threads cost ms here
     total_spend = float(x.sum())
@@ -104,15 +119,81 @@ def _point(model, sol, budget: float, world=None) -> dict:
     # the budget's price is results per unit of currency only when the plan maximises results
     # (under value or profit it is value per unit): no marginal cost per result then
     dual = float(sol.row_dual[model.budget_row]) if model.objective == "results" else 0.0
-    return {
+    point = {
         "budget": float(budget),
         "expected_results": total,
         "total_spend": total_spend,
         "cost_per_result": total_spend / total if total > 0 else None,
         "marginal_cost_per_result": 1.0 / dual if dual > 1e-12 else None,
         "marginal_results_per_unit": dual if model.objective == "results" else None,
-        **band,
+        **dict.fromkeys(risk.BAND_KEYS),  # no range where the curves carry no uncertainty
     }
+    ranged = world is not None and world.kind != "none" and _additive(curves)
+    if ranged or _per_line(curves):
+        spend = np.add.reduceat(x, model.tier_start[:-1].astype(np.intp))
+        results = line_results(model, spend)[0]
+        if ranged:  # the P10-P90 of the total at this budget
+            point.update(risk.band(world, spend, results))
+        if curves is not None:
+            point.update(_figures(model, curves, spend, results))
+    elif curves is not None:
+        point.update(results_basis=curves.basis, results_additive=curves.additive)
+    return point if _additive(curves) else _without_totals(point)
+
+
+def _additive(curves) -> bool:
+    return curves is None or curves.additive
+
+
+def _per_line(curves) -> bool:
+    """Say whether a point's figures need each line's spend and results (see :func:`_figures`).
+
+    They do when the curves carry carry-over or lift, or results that do not add up across
+    periods; else a point says only the curves' basis and additivity (no work per line).
+    """
+    if curves is None:
+        return False
+    carried = any(ln.inside is not None or ln.lift is not None for ln in curves.lines)
+    return carried or not curves.additive
+
+
+def _figures(model, curves, spend, results) -> dict:
+    """Return a point's totals of carry-over and lift, its basis and additivity, as a plan's.
+
+    ``optimizer.plan.point_figures``; for results that do not add up across periods (reach),
+    each period's spend, results and cost per result (``by_period``) and the note saying why
+    no total across periods is shown (:func:`_without_totals` nulls them).
+    """
+    out = point_figures(model.lines, spend, results, curves)
+    if not curves.additive:
+        out["by_period"] = _by_period(model.lines, spend, results)
+        out["results_note"] = not_additive_note(curves.result_type)
+    return out
+
+
+def _without_totals(point: dict) -> dict:
+    """Null a point's totals across periods in place, as the Plan JSON of reach does.
+
+    Its results, cost per result, band and totals of carry-over and lift
+    (:data:`~optimizer.plan.TOTALS_ACROSS_PERIODS`); spend and the marginal rates stay.
+    """
+    for key in (*TOTALS_ACROSS_PERIODS, *risk.BAND_KEYS):
+        if key in point:
+            point[key] = None
+    return point
+
+
+def _by_period(lines, spend, results) -> dict[str, dict]:
+    """Return each period's spend, results and cost per result at a frontier point."""
+    out: dict[str, dict] = {}
+    for ln, s, r in zip(lines, spend, results, strict=True):
+        t = out.setdefault(ln.period, {"spend": 0.0, "expected_results": 0.0})
+        t["spend"] += float(s)
+        t["expected_results"] += float(r)
+    for t in out.values():
+        r = t["expected_results"]
+        t["cost_per_result"] = t["spend"] / r if r > 0 else None
+    return dict(sorted(out.items()))
 
 
 def frontier(
@@ -137,8 +218,14 @@ def frontier(
     gets an equal share of what is left, and a point cut short has ``status: time_limit`` and
     its proven ``gap``. Each point has the P10, P50 and P90 of its results
     (``results_p10`` ...), simulated over :data:`FRONTIER_SCENARIOS` worlds of the curves'
-    uncertainty (``optimizer/risk.py``; the same worlds at every budget). Under objective
-    cvar the frontier is that of the plans with the most expected results.
+    uncertainty (``optimizer/risk.py``; the same worlds at every budget; on curves of
+    incremental results they draw the lift tests' uncertainty too). Each point also carries
+    the plan's figures at that budget (``optimizer.plan.point_figures``): ``results_basis``,
+    ``results_additive`` and, where the curves carry carry-over or lift, ``results_inside``
+    ... ``cost_per_incremental_result``. On curves whose results do not add up across
+    periods (reach) every total across periods is null, as in the Plan JSON: the point has
+    ``by_period`` and ``results_note`` instead. Under objective cvar the frontier is that of
+    the plans with the most expected results.
     """
     spec = _spec(spec)
     if spec.objective == "cvar":
@@ -148,7 +235,8 @@ def frontier(
     # first starts from the greedy crash basis); measured a little cheaper than decreasing
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
-    sweep = _Sweep(model, make_solver(model, solver, time_limit=time_limit), budgets, on_progress)
+    s = make_solver(model, solver, time_limit=time_limit)
+    sweep = _Sweep(model, s, budgets, on_progress, curves)
     if isinstance(sweep.solver, HighsSolver) and not model.is_mip and len(budgets) >= 6:
         order = sweep.ends_then_reduced(order)
     for i in order:
@@ -173,9 +261,14 @@ def _checked_budgets(budgets: Iterable[float]) -> list[float]:
 class _Sweep:
     """The points of a frontier as they are solved, with the progress reported."""
 
-    def __init__(self, model, solver, budgets: list[float], on_progress) -> None:
-        self.model, self.solver, self.budgets = model, solver, budgets
-        self.world = risk.draw_world(model.lines, FRONTIER_SCENARIOS)
+    def __init__(self, model, solver, budgets: list[float], on_progress, curves) -> None:
+        self.model, self.solver, self.budgets, self.curves = model, solver, budgets, curves
+        # on curves of incremental results the worlds draw the lift tests' uncertainty too;
+        # reach has no band (a total across periods): no world to draw
+        lift = risk.draws_lift(curves)
+        self.world = (
+            risk.draw_world(model.lines, FRONTIER_SCENARIOS, lift=lift) if curves.additive else None
+        )
         self.on_progress = on_progress
         self.out: list[dict | None] = [None] * len(budgets)
         self.done = 0
@@ -195,7 +288,7 @@ class _Sweep:
         self.solver.set_row_upper(m.budget_row, b)
         m.row_ub[m.budget_row] = b
         sol = self.solver.solve()
-        self.out[i] = _point_or_status(m, sol, b, self.world)
+        self.out[i] = _point_or_status(m, sol, b, self.world, self.curves)
         self._progress()
         return sol
 
@@ -221,7 +314,7 @@ class _Sweep:
             rsol = rs.solve()
             if rsol.optimal and reduced.certify(rsol.row_dual):
                 x = reduced.full_x(rsol.x)
-                point = _point(self.model, replace(rsol, x=x), b, self.world)
+                point = _point(self.model, replace(rsol, x=x), b, self.world, self.curves)
                 self.out[i] = {"status": "optimal", **point}
                 self._progress()
             else:  # not provably optimal on the reduced LP: solve the full one
@@ -233,11 +326,11 @@ class _Sweep:
         return [p for p in self.out if p is not None]
 
 
-def _point_or_status(model, sol: Solution, b: float, world=None) -> dict:
+def _point_or_status(model, sol: Solution, b: float, world=None, curves=None) -> dict:
     if sol.optimal:
-        return {"status": "optimal", **_point(model, sol, b, world)}
+        return {"status": "optimal", **_point(model, sol, b, world, curves)}
     if sol.status == "time_limit" and sol.has_plan and sol.gap is not None:
-        return {"status": "time_limit", **_point(model, sol, b, world), "gap": sol.gap}
+        return {"status": "time_limit", **_point(model, sol, b, world, curves), "gap": sol.gap}
     if sol.status == "infeasible":
         return {
             "status": "infeasible",
@@ -299,7 +392,7 @@ def min_budget_for_results(
             ) from None
         reach = best.expected_results
         msg = (
-            f"the target of {fmt(target)} {curves.result_type} is out of reach under these "
+            f"the target of {fmt(target)} {summed_words(curves)} is out of reach under these "
             f"rules: at most {fmt(reach)} are reachable (at a spend of "
             f"{fmt(best.total_spend)}); lower the target or loosen the rules that bind"
         )
@@ -320,7 +413,7 @@ def min_budget_for_results(
     need = float(sol.x[model.total_col])
     if need > MAX_BUDGET:
         raise SpecError(
-            f"target results: reaching {fmt(target)} {curves.result_type} needs a budget of "
+            f"target results: reaching {fmt(target)} {summed_words(curves)} needs a budget of "
             f"{need:,.0f}, above the limit of 1e12 (1,000,000,000,000); lower the target"
         )
     # the least spend reaching the target, spread for results whatever the spec's objective

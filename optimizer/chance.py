@@ -3,9 +3,12 @@
 ``--target-results N`` alone finds the least spend whose *expected* results reach ``N``
 (``allocate.min_budget_for_results``): a coin toss. With ``--confidence c`` the budget is
 raised until the plan adplan makes at that budget (the one with the most expected results)
-reaches ``N`` in a share ``c`` of the worlds of its ranges (``optimizer/risk.py``): the same
-worlds at every budget, so the chance grows with the budget and a bisection finds it, to
-:data:`BUDGET_RTOL` of the budget.
+reaches ``N`` in a share ``c`` of the worlds of its ranges (``optimizer/risk.py``; on curves
+of incremental results they draw the lift tests' uncertainty too, as the plan's ranges do):
+the same worlds at every budget, so the chance grows with the budget and a bisection finds
+it, to :data:`BUDGET_RTOL` of the budget.
+For results that do not add up across periods (reach) the target counts the sum of the
+periods' results (person-periods), what the plan maximises.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from .allocate import summed_words
 from .curves import Curves
 from .errors import InfeasibleError, SolverError, SpecError
 from .model import build_model
 from .plan import Plan, _line_spend, line_results, read_plan, target_notes
-from .risk import RANGE_SCENARIOS, SEED, draw_world, with_ranges
+from .risk import RANGE_SCENARIOS, SEED, draw_world, draws_lift, with_ranges
 from .rules import fmt
 from .solvers import Solution, make_solver
 from .spec import MAX_BUDGET, PlanSpec
@@ -46,7 +50,9 @@ class _Chance:
     def __init__(self, curves: Curves, spec: PlanSpec, target: float, solver, time_limit):
         self.model = build_model(curves, replace(spec, objective="results", alpha=None))
         self.solver = make_solver(self.model, solver, time_limit=time_limit)
-        self.world = draw_world(self.model.lines, RANGE_SCENARIOS, SEED)
+        # the worlds of the plan's ranges (:func:`~optimizer.risk.plan_simulation`)
+        lift = draws_lift(curves)
+        self.world = draw_world(self.model.lines, RANGE_SCENARIOS, SEED, lift=lift)
         self.target = target
         #: the solution at each budget tried (the plan returned is the one searched)
         self.solutions: dict[float, Solution] = {}
@@ -107,9 +113,10 @@ def min_budget_for_chance(
     ch = _Chance(curves, spec, target, solver, time_limit)
     if ch.world.kind == "none":
         raise SpecError(
-            "confidence: the curves carry no uncertainty (no line has a spread or low/high), "
-            "so every target is reached for sure or not at all; forecast the curves with "
-            "adplan, or give --target-results alone"
+            "confidence: the curves carry no uncertainty (no line has a spread or low/high, "
+            "nor, on curves of incremental results, a lift interval), so every target is "
+            "reached for sure or not at all; forecast the curves with adplan, or give "
+            "--target-results alone"
         )
     top = min(sum(ln.max_spend for ln in ch.model.lines), MAX_BUDGET)
     lo = hi = max(start.total_spend, BUDGET_RTOL * top)  # above 0: doubling must move it
@@ -132,7 +139,7 @@ def min_budget_for_chance(
     plan = with_ranges(replace(target_notes(plan, spec.objective), target_results=target), curves)
     note = (
         f"the smallest budget ({fmt(hi)} {curves.currency}) at which the plan reaches "
-        f"{fmt(target)} {curves.result_type} with probability {confidence:g}: reached in "
+        f"{fmt(target)} {summed_words(curves)} with probability {confidence:g}: reached in "
         f"{plan.target_probability:.1%} of {ch.world.scenarios:,} scenarios (the least spend "
         f"whose expected results reach it, {fmt(start.total_spend)}, does in "
         f"{_pct(start.target_probability)})"
@@ -148,7 +155,7 @@ def _pct(p: float | None) -> str:
 def _short(curves: Curves, target: float, confidence: float, p, top: float) -> InfeasibleError:
     reach = 0.0 if p is None else p
     msg = (
-        f"no budget reaches {fmt(target)} {curves.result_type} with probability "
+        f"no budget reaches {fmt(target)} {summed_words(curves)} with probability "
         f"{confidence:g}: with every line at the end of its curve ({fmt(top)} "
         f"{curves.currency}) the chance is {reach:.1%}; lower the target or the confidence"
     )

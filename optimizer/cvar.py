@@ -12,11 +12,13 @@ with ``R_k(x) = sum_t a_kt·x_t``: the tier variables of the plan's LP (``optimi
 and each tier's slope in scenario ``k``. Scenario ``k``'s curve is the line's curve drawn in
 world ``k`` (``optimizer/risk.py``: its level and slope error, drawn in antithetic pairs so
 that the scenarios' mean error is exactly 0 and the LP cannot chase a sampled average; the
-noise from period to period, which a plan cannot steer, is left out) at every curve point; where a drawn curve would turn convex its slope is held at the tier before (never
+noise from period to period, which a plan cannot steer, is left out; on curves of
+incremental results also its network's lift factor, ``risk.draws_lift``) at every curve
+point; where a drawn curve would turn convex its slope is held at the tier before (never
 promising more), so every scenario curve is concave and the tiers fill in order: the LP's
 optimum is the plan's. The LP's scenarios (seed ``SEED + 1``) are not those that judge the
 plan: its mean, P10 and tail mean, and the mean plan's beside them, are read on the plan's
-own ranges' worlds.
+own ranges' worlds (the lift tests drawn there too), so both plans meet the same worlds.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .allocate import _raise_for, summed_words
 from .errors import SolverError, SpecError
 from .lp import INF, RowInfo
 from .model import Model, build_model
@@ -42,6 +45,7 @@ from .risk import (
     RANGE_SCENARIOS,
     SEED,
     draw_world,
+    draws_lift,
     plan_simulation,
     simulate,
     uncertain,
@@ -131,22 +135,24 @@ def allocate_cvar(curves, spec, *, solver=None, time_limit=None, scenarios=CVAR_
     limit; rules are not re-solved one by one (no ``gain_if_removed``) and lines carry no
     reason (their spend is set by the worst scenarios, not by one price).
     """
-    from .allocate import _raise_for
-
     alpha = DEFAULT_ALPHA if spec.alpha is None else float(spec.alpha)
     mean_spec = replace(spec, objective="results", alpha=None)
     base = build_model(curves, mean_spec)
-    if not uncertain(base.lines):
+    lift = draws_lift(curves)  # incremental results: every world draws the lift tests too
+    if not uncertain(base.lines, lift=lift):
         raise SpecError(
             "spec.objective: cvar needs curves that carry their uncertainty (a spread or "
-            "low/high on the lines planned); these carry none, so every scenario is the same: "
-            "forecast the curves with adplan, or use objective: results"
+            "low/high on the lines planned, or on curves of incremental results a lift "
+            "interval); these carry none, so every scenario is the same: forecast the curves "
+            "with adplan, or use objective: results"
         )
     mean_sol = make_solver(base, solver, time_limit=time_limit).solve()
     if not mean_sol.has_plan:
         _raise_for(mean_sol, base, spec.budget)
     t0 = time.perf_counter()
-    world = draw_world(base.lines, scenarios, SEED + 1, with_noise=False, antithetic=True)
+    world = draw_world(
+        base.lines, scenarios, SEED + 1, with_noise=False, antithetic=True, lift=lift
+    )
     a = scenario_slopes(base, world)
     model = cvar_model(base, a, alpha)
     s = make_solver(model, solver, time_limit=time_limit)
@@ -165,7 +171,7 @@ def allocate_cvar(curves, spec, *, solver=None, time_limit=None, scenarios=CVAR_
     plan = with_ranges(plan, curves, sim=this_sim)
     mean_spend = _line_spend(base, mean_sol)
     mean_res, _ = line_results(base, mean_spend)
-    mean_sim = simulate(base.lines, mean_spend, mean_res)
+    mean_sim = simulate(base.lines, mean_spend, mean_res, lift=lift)
     risk = _risk(alpha, scenarios, lp, plan, this_sim, float(mean_res.sum()), mean_sim, curves)
     return replace(plan, risk=risk)
 
@@ -173,7 +179,7 @@ def allocate_cvar(curves, spec, *, solver=None, time_limit=None, scenarios=CVAR_
 def _risk(alpha, scenarios, lp, plan, this_sim, mean_results, mean_sim, curves) -> dict:
     this = _figures(plan.expected_results, this_sim.total, alpha)
     mean = _figures(mean_results, mean_sim.total, alpha)
-    rt = curves.result_type
+    rt = summed_words(curves)  # reach: the sums of the periods' reach, person-periods
     words = (
         f"risk-aware plan (objective cvar, alpha {alpha:g}): P10 {this['p10']:,.0f} {rt} "
         f"against {mean['p10']:,.0f} for the plan with the most expected results; it gives up "
@@ -193,7 +199,16 @@ def _risk(alpha, scenarios, lp, plan, this_sim, mean_results, mean_sim, curves) 
         "tail_mean_gained": this["tail_mean"] - mean["tail_mean"],
         "lp": lp,
         "words": words,
+        **({} if curves.additive else {"results_note": _summed_note(curves.result_type)}),
     }
+
+
+def _summed_note(result_type: str) -> str:
+    """Say what a cvar plan's figures count when results do not add up across periods."""
+    return (
+        f"{result_type} cannot be added across periods: these figures are sums of the "
+        f"periods' {result_type} (person-periods, not people), what the plan maximises"
+    )
 
 
 def _read(model: Model, base: Model, sol, curves, spec) -> Plan:

@@ -2,7 +2,11 @@
 
 The why is the rule changes (spec diff, shadow prices) that moved the money between networks
 and segments. Pure functions over :class:`~optimizer.Plan` objects; the specs are diffed as
-their sources write them (mappings); the result is a JSON-ready dict.
+their sources write them (mappings); the result is a JSON-ready dict. Results that do not add
+up across periods (reach: a plan's ``results_additive`` false) get no total across periods:
+results, cost per result, their ranges, differences, a network's or segment's results and the
+chance of beating the base are null, each period's results are given and ``results_note``
+says why.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optimizer import Curves, Plan, PlanConstraint, PlanSpec
-from optimizer.risk import beats, plan_simulation, uncertain
+from optimizer.plan import not_additive_note
+from optimizer.risk import beats, draws_lift, plan_simulation, uncertain
 
 from .errors import ScenarioError
 from .exports.plan import cost_per_result, number
@@ -91,11 +96,17 @@ def results_by(plan: Plan, by: str) -> dict[str, float]:
     return {k: t["expected_results"] for k, t in plan.totals_by(by).items()}
 
 
+def additive(*plans: Plan | None) -> bool:
+    """Say whether the results of every plan given add up across periods (reach does not)."""
+    return all(getattr(p, "results_additive", True) is not False for p in plans if p is not None)
+
+
 def plan_totals(plan: Plan) -> dict:
     """Return the status, budget, total spend, expected results and cost per result of a plan.
 
     The numbers as :func:`~scenarios.exports.plan.totals` reads them from the Plan JSON:
-    finite floats or None, the cost per result worked out when the plan has none.
+    finite floats or None, the cost per result worked out when the plan has none; results
+    and cost per result None when results do not add up across periods (:func:`additive`).
     """
     spend, results = number(plan.total_spend), number(plan.expected_results)
     if spend is None:
@@ -103,17 +114,26 @@ def plan_totals(plan: Plan) -> dict:
     if results is None:
         results = sum(number(ln.expected_results) or 0.0 for ln in plan.lines)
     cpr = number(plan.cost_per_result)
+    if cpr is None:
+        cpr = cost_per_result(spend, results)
+    if not additive(plan):  # reach: no total across periods
+        results = cpr = None
     return {
         "status": str(plan.status),
         "budget": number(plan.budget),
         "total_spend": spend,
         "expected_results": results,
-        "cost_per_result": cpr if cpr is not None else cost_per_result(spend, results),
+        "cost_per_result": cpr,
     }
 
 
 def _moved(base: Plan, other: Plan, by: str) -> list[dict]:
+    """List the spend (and results) per ``by`` of both plans, the largest change first.
+
+    A network's or segment's results are a sum across periods: None for reach.
+    """
     sb, so = spend_by(base, by), spend_by(other, by)
+    summed = additive(base, other)
     rb, ro = results_by(base, by), results_by(other, by)
     rows: list[dict[str, Any]] = []
     for k in sorted(set(sb) | set(so)):
@@ -124,8 +144,8 @@ def _moved(base: Plan, other: Plan, by: str) -> list[dict]:
                 "base_spend": round(b, 2),
                 "spend": round(o, 2),
                 "change": round(o - b, 2),
-                "base_results": round(rb.get(k, 0.0), 4),
-                "results": round(ro.get(k, 0.0), 4),
+                "base_results": round(rb.get(k, 0.0), 4) if summed else None,
+                "results": round(ro.get(k, 0.0), 4) if summed else None,
             }
         )
     rows.sort(key=lambda r: (-abs(r["change"]), r["name"]))
@@ -179,6 +199,12 @@ def _same_units(cases: Sequence[PlanCase]) -> None:
                 f"{got[0]} in {got[1]}; plans can be compared only in the same result type and "
                 "currency (forecast both on the same result type, convert the currency)"
             )
+        if plan.results_basis != first_plan.results_basis:
+            raise ScenarioError(
+                f"compare: {first} counts {first_plan.results_basis} {want[0]} but {name} "
+                f"counts {plan.results_basis} {got[0]}; plans can be compared only on the same "
+                "results basis (forecast both with or both without --incremental)"
+            )
 
 
 def compare_plans(cases: Sequence[PlanCase]) -> dict:
@@ -189,7 +215,10 @@ def compare_plans(cases: Sequence[PlanCase]) -> dict:
     beats_base_probability, delta: {...}, moved: {networks, segments}, spec_changes,
     overrides, rules, error, diagnosis}]}``; ``delta`` and the ``change`` columns are
     over/(under) the base (positive = more than the base); ``beats_base_probability`` is the
-    chance the case's results beat the base's (:func:`beats_base`).
+    chance the case's results beat the base's (:func:`beats_base`). When a plan's results do
+    not add up across periods (reach) the comparison has ``results_additive`` false and
+    ``results_note``, every total across periods is null and each such case has
+    ``by_period`` (each period's spend, results and cost per result).
     """
     if not cases:
         return {"base": None, "cases": []}
@@ -197,12 +226,25 @@ def compare_plans(cases: Sequence[PlanCase]) -> dict:
     base = cases[0]
     out_cases = [_case_entry(c, base) for c in cases]
     first = base.plan or next((c.plan for c in cases if c.plan is not None), None)
-    return {
+    out: dict[str, Any] = {
         "base": base.name,
         "currency": None if first is None else first.currency,
         "result_type": None if first is None else first.result_type,
         "cases": out_cases,
     }
+    if not additive(*(c.plan for c in cases)) and first is not None:
+        out["results_additive"] = False
+        out["results_note"] = _compare_note(first.result_type)
+    return out
+
+
+def _compare_note(result_type: str) -> str:
+    """Say why a comparison of plans on non-additive results shows no total across periods."""
+    return (
+        f"{not_additive_note(result_type)}: results, cost per result, their P10-P90 and "
+        "differences, a network's or segment's results and the chance of beating the base "
+        "are null; each case's periods are under by_period"
+    )
 
 
 def _case_entry(c: PlanCase, base: PlanCase) -> dict:
@@ -223,12 +265,9 @@ def _case_entry(c: PlanCase, base: PlanCase) -> dict:
                 for k in ("status", "budget", "total_spend", "expected_results", "cost_per_result")
             }
         )
-        r = c.plan.ranges or {}
-        total = r.get("total") if r.get("source") not in (None, "none") else None
-        entry["results_p10"], entry["results_p90"] = (
-            (total or {}).get("p10"),
-            (total or {}).get("p90"),
-        )
+        entry["results_p10"], entry["results_p90"] = _total_range(c.plan)
+        if not additive(c.plan):  # each period's, as the Plan JSON's ``by_period``
+            entry["by_period"] = _by_period(c.plan)
     if c is base:
         return entry
     # the effective spec already holds the overrides' rules, budget and exclusions
@@ -251,16 +290,40 @@ def _case_entry(c: PlanCase, base: PlanCase) -> dict:
     return entry
 
 
+def _total_range(plan: Plan) -> tuple[float | None, float | None]:
+    """Return the P10 and P90 of the plan's total results (None: no range, or reach)."""
+    r = plan.ranges or {}
+    if r.get("source") in (None, "none") or not additive(plan):
+        return None, None
+    total = r.get("total") or {}
+    return total.get("p10"), total.get("p90")
+
+
+def _by_period(plan: Plan) -> dict[str, dict]:
+    """Return each period's spend, results and cost per result (``Plan.by_period``)."""
+    keys = ("spend", "expected_results", "cost_per_result")
+    return {p: {k: t[k] for k in keys} for p, t in plan.by_period().items()}
+
+
+def _uncertain(curves: Curves) -> bool:
+    """Say whether plans on ``curves`` meet worlds that differ (the lift tests' included)."""
+    return uncertain(curves.lines, lift=draws_lift(curves))
+
+
 def beats_base(case: PlanCase, base: PlanCase) -> float | None:
     """Return the chance that ``case``'s results beat the base's, world by world.
 
     Both plans are simulated in the same worlds of the forecast's uncertainty
-    (``optimizer/risk.py``: draws seeded by the lines' names), so what the two plans share
-    (a network's level error) moves both alike. None when a plan comes without its curves
-    (read from a file) or neither curve set carries any uncertainty.
+    (``optimizer/risk.py``: draws seeded by the lines' names; on curves of incremental results
+    the lift tests' too), so what the two plans share (a network's level error) moves both
+    alike. None when a plan comes without its curves (read from a file), neither curve set
+    carries any uncertainty, or results do not add up across periods (reach: the chance
+    would compare sums across periods).
     """
     if case.curves is None or base.curves is None or case.plan is None or base.plan is None:
         return None
-    if not (uncertain(case.curves.lines) or uncertain(base.curves.lines)):
+    if not additive(case.plan, base.plan):
+        return None
+    if not (_uncertain(case.curves) or _uncertain(base.curves)):
         return None  # nothing to simulate: known before drawing any world
     return beats(plan_simulation(case.plan, case.curves), plan_simulation(base.plan, base.curves))

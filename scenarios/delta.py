@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from optimizer import MAX_BUDGET, Curves, Plan, PlanSpec
+from optimizer.allocate import summed_words
 from optimizer.curves import LineNamed, read_json
+from optimizer.plan import not_additive_note
 from optimizer.rules import fmt
 from optimizer.values import control_char_message
 
@@ -338,6 +340,9 @@ class PlanDelta:
     result_type: str
     lines: tuple[DeltaLine, ...]
     notes: tuple[str, ...] = ()
+    #: false for results that cannot be added across periods (reach): the JSON then shows
+    #: no total of results (``current_results`` ... null), each period's instead
+    additive: bool = True
 
     @property
     def spend_change(self) -> float:
@@ -351,8 +356,24 @@ class PlanDelta:
 
     @property
     def cost_per_extra_result(self) -> float | None:
-        """Return :func:`cost_per_extra_result` of the totals."""
+        """Return :func:`cost_per_extra_result` of the totals (None: results are not additive)."""
+        if not self.additive:
+            return None
         return cost_per_extra_result(self.spend_change, self.results_change)
+
+    def by_period(self) -> dict[str, dict]:
+        """Return each period's spend and results in both plans, and their changes."""
+        out: dict[str, dict] = {}
+        for ln in self.lines:
+            t = out.setdefault(ln.period, dict.fromkeys(_PERIOD_KEYS, 0.0))
+            t["current_spend"] += ln.current_spend
+            t["spend"] += ln.spend
+            t["current_results"] += ln.current_results
+            t["expected_results"] += ln.expected_results
+        for t in out.values():
+            t["spend_change"] = t["spend"] - t["current_spend"]
+            t["results_change"] = t["expected_results"] - t["current_results"]
+        return dict(sorted(out.items()))
 
     @property
     def changed(self) -> tuple[DeltaLine, ...]:
@@ -360,7 +381,21 @@ class PlanDelta:
         return tuple(ln for ln in self.lines if ln.changed)
 
     def to_dict(self) -> dict:
-        """Return the delta as its JSON object (the ``delta`` key of a delta plan)."""
+        """Return the delta as its JSON object (the ``delta`` key of a delta plan).
+
+        For results that do not add up across periods (reach) the totals of results are null,
+        with ``results_note`` saying why and ``by_period`` each period's (:meth:`by_period`).
+        """
+        d = self._to_dict()
+        if not self.additive:
+            for key in _RESULTS_TOTALS:
+                d[key] = None
+            d["results_additive"] = False
+            d["results_note"] = not_additive_note(self.result_type)
+            d["by_period"] = self.by_period()
+        return d
+
+    def _to_dict(self) -> dict:
         return {
             "from_budget": self.from_budget,
             "to_budget": self.to_budget,
@@ -378,6 +413,12 @@ class PlanDelta:
             "lines": [ln.to_dict() for ln in self.lines],
             "notes": list(self.notes),
         }
+
+
+#: a period's figures in :meth:`PlanDelta.by_period` (then spend_change, results_change)
+_PERIOD_KEYS = ("current_spend", "spend", "current_results", "expected_results")
+#: the delta's totals of results across periods: null for reach
+_RESULTS_TOTALS = ("current_results", "expected_results", "results_change", "cost_per_extra_result")
 
 
 def _delta_lines(current: CurrentPlan, plan: Plan, curves: Curves) -> list[DeltaLine]:
@@ -429,6 +470,15 @@ def _spend_note(delta_spend: float, extra: float, currency: str) -> str | None:
     )
 
 
+def _summed_note(result_type: str) -> str:
+    """Say what a delta's change in results across periods counts for reach."""
+    return (
+        f"{result_type} cannot be added across periods: the change in {result_type} is each "
+        f"period's (delta.by_period) and each line's; summed across periods it counts "
+        "person-periods, not people, so the delta's totals of results are null"
+    )
+
+
 def plan_delta(current: CurrentPlan, plan: Plan, curves: Curves, extra: float) -> PlanDelta:
     """Compare the new ``plan`` with the ``current`` one, line by line, on ``curves``.
 
@@ -453,8 +503,9 @@ def plan_delta(current: CurrentPlan, plan: Plan, curves: Curves, extra: float) -
     by_key = {cl.key: cl for cl in curves.lines}
     recomputed = math.fsum(by_key[ln.key].results_at(ln.spend) for ln in current.lines)
     notes = (
-        _results_note(current, recomputed, curves.result_type),
+        _results_note(current, recomputed, summed_words(curves)),
         _spend_note(plan.total_spend - current.total_spend, extra, curves.currency),
+        None if curves.additive else _summed_note(curves.result_type),
     )
     return PlanDelta(
         from_budget=current.budget,
@@ -468,6 +519,7 @@ def plan_delta(current: CurrentPlan, plan: Plan, curves: Curves, extra: float) -
         result_type=curves.result_type,
         lines=tuple(lines),
         notes=tuple(n for n in notes if n is not None),
+        additive=curves.additive,
     )
 
 

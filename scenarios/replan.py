@@ -100,7 +100,9 @@ class ReplanResult:
         d = self.plan.to_dict()
         d["replan"] = {
             "as_of": self.as_of.isoformat(),
-            "original_expected_results": self.original.expected_results,
+            "original_expected_results": (  # reach: never a total across periods
+                self.original.expected_results if self.plan.results_additive else None
+            ),
             "original_total_spend": self.original.total_spend,
             "actual_spend": self.actual_spend,
             "off_plan_spend": self.off_plan_spend,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .compare import OVER_UNDER
+from .compare import OVER_UNDER, additive
 from .exports.charts import frontier_png, response_curves_png, spend_chart_png
 from .exports.html import (
     RESULTS_RANGE,
@@ -15,13 +15,14 @@ from .exports.html import (
     ledger_section,
     lines_table,
     page,
+    period_section,
     range_text,
     ranges_paragraphs,
     rules_table,
     table,
     unspent_paragraph,
 )
-from .exports.plan import number, plan_rows, total_range, totals
+from .exports.plan import NOT_ADDITIVE, number, plan_rows, total_range, totals
 
 #: the header of the chance a variant's results beat the base's, world by world
 BEATS = "chance it beats the base"
@@ -36,12 +37,26 @@ def _range_cells(run, name: str) -> list[str]:
     plan = None if v is None else v.plan
     ranges = {"ranges": getattr(plan, "ranges", None)}  # all total_range reads
     ranged = "-" if plan is None else range_text(*total_range(ranges))
+    if plan is not None and not additive(plan):  # reach: no total across periods
+        ranged = NOT_ADDITIVE
     comp = run.comparison
     case = next((c for c in comp["cases"] if c.get("name") == name), None)
     chance = None
     if case is not None and name != comp.get("base"):
         chance = number(case.get("beats_base_probability"))
     return [ranged, chance_text(chance)]
+
+
+def _results_cells(c: dict, summed: bool) -> list:
+    """Return a case's results and cost per result and their differences from the base.
+
+    "not additive" for a case with a plan when results do not add up across periods (reach).
+    """
+    if not summed and "error" not in c:
+        return [NOT_ADDITIVE] * 4
+    d = c.get("delta") or {}
+    keys = ("expected_results", "cost_per_result")
+    return [x for k in keys for x in (c.get(k), d.get(k))]
 
 
 def _comparison(run) -> str:
@@ -58,6 +73,7 @@ def _comparison(run) -> str:
         BEATS,
     ]
     rows = []
+    summed = run.comparison.get("results_additive") is not False
     for c in run.comparison["cases"]:
         d = c.get("delta") or {}
         rows.append(
@@ -66,14 +82,13 @@ def _comparison(run) -> str:
                 c.get("status"),
                 c.get("total_spend"),
                 d.get("total_spend"),
-                c.get("expected_results"),
-                d.get("expected_results"),
-                c.get("cost_per_result"),
-                d.get("cost_per_result"),
+                *_results_cells(c, summed),
                 *_range_cells(run, c["name"]),
             ]
         )
     parts = [table(head, rows)]
+    if not summed:  # why, once (each variant's periods are in its section)
+        parts.append(f'<p class="note">{esc(run.comparison.get("results_note") or "")}.</p>')
     for c in run.comparison["cases"][1:]:
         parts.append(_against_base(c, run.comparison["base"]))
     return "".join(parts)
@@ -132,8 +147,10 @@ def _variant(run, v, first: bool) -> str:
     heads = ["status", "budget", "total spend", "expected results", "cost per result"]
     keys = ("status", "budget", "total_spend", "expected_results", "cost_per_result")
     cells = [*(t[k] for k in keys), *_range_cells(run, v.name)]
+    if not additive(v.plan):  # reach: no total across periods (each period's below)
+        cells[3:5] = [NOT_ADDITIVE, NOT_ADDITIVE]
     parts.append(table([*heads, RESULTS_RANGE, BEATS], [cells]))
-    parts.append(ranges_paragraphs(d, note=first))
+    parts.append(period_section(d) + ranges_paragraphs(d, note=first))
     parts.append(
         img(
             spend_chart_png(rows, t["currency"], f"{v.name}: spend by network and period"),
@@ -142,7 +159,7 @@ def _variant(run, v, first: bool) -> str:
     )
     if first:
         parts.append(img(response_curves_png(v.curves, rows), "response curves"))
-        if run.frontier:
+        if any(p.get("expected_results") is not None for p in run.frontier):  # reach: none
             parts.append(
                 img(frontier_png(run.frontier, t["currency"], t["budget"]), "budget frontier")
             )

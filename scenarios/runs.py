@@ -354,7 +354,8 @@ def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, 
     p = out / "comparison.json"
     p.write_text(json.dumps(json_safe(run.comparison), indent=2) + "\n", encoding="utf-8")
     files["comparison"] = p
-    if run.frontier:
+    if any(p.get("expected_results") is not None for p in run.frontier):
+        # reach's points carry no total across periods: no frontier to draw
         from .exports.charts import write_frontier_chart
 
         files["frontier"] = write_frontier_chart(

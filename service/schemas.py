@@ -1142,6 +1142,32 @@ class FrontierPointOut(_Documented):
     results_p50: float | None = Field(description="P50 of the results at this budget")
     results_p90: float | None = Field(description="P90 of the results at this budget")
     solver: str | None = Field(default=None, description="the solver that solved the point")
+    results_basis: str | None = Field(
+        default=None, description="attributed or incremental: what the results count"
+    )
+    results_additive: bool | None = Field(
+        default=None,
+        description="false for results that cannot be added across periods (reach): the "
+        "point's totals are then null and by_period holds each period's",
+    )
+    by_period: dict[str, dict[str, float | None]] | None = Field(
+        default=None, description="reach only: each period's spend, results, cost per result"
+    )
+    results_note: str | None = Field(
+        default=None, description="reach only: why the point shows no total across periods"
+    )
+    results_inside: float | None = Field(
+        default=None, description="with carry-over: the results inside the plan's dates"
+    )
+    results_after: float | None = Field(
+        default=None, description="with carry-over: the results after the plan's last day"
+    )
+    results_attributed: float | None = Field(
+        default=None, description="with lift tests: the results the platforms attribute"
+    )
+    results_incremental: float | None = Field(
+        default=None, description="with lift tests: the incremental results"
+    )
 
 
 #: a frontier's points (checked as they are made, documented as :class:`FrontierPointOut`)

@@ -380,9 +380,14 @@ def _print_delta(delta) -> None:
     cpr = delta.cost_per_extra_result
     per = "per extra result" if delta.spend_change > 0 else "saved per result given up"
     each = "" if cpr is None else f" ({cpr:,.2f} {cur} {per})"
+    gain = (
+        f"{delta.results_change:+,.1f} {rtype}"
+        if delta.additive
+        else f"{rtype} per line and period below (not added across periods)"
+    )
     out.print(
         f"[bold]budget {_fmt(delta.from_budget)} -> {_fmt(delta.to_budget)} {cur}[/]: spend "
-        f"{delta.spend_change:+,.0f} {cur} -> {delta.results_change:+,.1f} {rtype}" + each,
+        f"{delta.spend_change:+,.0f} {cur} -> {gain}" + each,
         highlight=False,
     )
     if not delta.changed:
@@ -437,16 +442,14 @@ def _delta_table(delta) -> Table:
     now = round_to_total([r[3] for r in rows])
     change = round_to_total([r[4] for r in rows])
     results = round_to_total([r[5] for r in rows], 1)
-    for r, a, d, x in zip(rows, now, change, results, strict=True):
-        t.add_row(
-            escape(r[0]),
-            escape(r[1]),
-            escape(r[2]),
-            _fmt(a),
-            _fmt(a + d),
-            f"{d:+,.0f}",
-            f"{x:+,.1f}",
-        )
+    # reach is never added across periods: no total, nor a sum over the remaining lines
+    shown = (
+        [f"{x:+,.1f}" for x in results]
+        if delta.additive
+        else [f"{x:+,.1f}" if r[2] else "" for r, x in zip(rows, results, strict=True)]
+    )
+    for r, a, d, x in zip(rows, now, change, shown, strict=True):
+        t.add_row(escape(r[0]), escape(r[1]), escape(r[2]), _fmt(a), _fmt(a + d), f"{d:+,.0f}", x)
     t.add_section()
     t.add_row(
         "total",
@@ -455,7 +458,7 @@ def _delta_table(delta) -> Table:
         _fmt(sum(now)),
         _fmt(sum(now) + sum(change)),
         f"{sum(change):+,.0f}",
-        f"{sum(results):+,.1f}",
+        f"{sum(results):+,.1f}" if delta.additive else "not additive",
     )
     n = len(delta.changed)
     t.caption = (
@@ -572,11 +575,22 @@ def frontier_cmd(
         if all(p.get("status") == "infeasible" for p in points):
             _raise_infeasible_everywhere(optimizer, c, s, bs, solver, time_limit)
         if out_path is not None:
+            if out_path.suffix.lower() == ".png" and not c.additive:
+                raise fail(
+                    f"--out {out_path.name}: {c.result_type} cannot be added across periods, so "
+                    "the frontier has no total results to draw; write .csv or .json (each "
+                    "point's by_period)"
+                )
             _write_frontier(points, out_path, c.currency)
         if as_json:
             print_json(points)
             return
         out.print(_frontier_table(points, c.result_type, c.currency))
+        if not c.additive:
+            warn(
+                f"{c.result_type} cannot be added across periods: no total per budget (each "
+                "point's by_period, in --json or --out .json, holds the periods' results)"
+            )
         bad = [p["budget"] for p in points if p.get("status") == "infeasible"]
         if bad:
             warn(f"the rules cannot hold at budgets {', '.join(f'{b:,.0f}' for b in bad)}")

@@ -40,6 +40,8 @@ from ._common import (
 )
 
 OVER_UNDER = "Over/(under) base"
+#: what a table shows where a total across periods of non-additive results (reach) would be
+NOT_ADDITIVE = "not additive"
 
 
 def _e(value) -> str:
@@ -60,23 +62,63 @@ def _signed(v, digits: int = 2) -> str:
     return f"({-v:,.{digits}f})" if v < 0 else f"{v:,.{digits}f}"
 
 
+def _summed(comp: dict) -> bool:
+    """Say whether the compared plans' results add up across periods (reach does not)."""
+    return comp.get("results_additive") is not False
+
+
 def comparison_table(comp: dict, title: str) -> Table:
-    """Tabulate the totals per plan: status, spend, results and cost per result."""
+    """Tabulate the totals per plan: status, spend, results and cost per result.
+
+    Results that do not add up across periods (reach) show "not additive" where a total
+    would be, and why in the caption (each period's: :func:`periods_table`).
+    """
     t = Table(title=_e(title))
     for col in ("plan", "status", "spend", "results", "P10-P90", "cost/result"):
         t.add_column(
             col, justify="left" if col in ("plan", "status") else "right", no_wrap=col == "P10-P90"
         )
+    summed = _summed(comp)
     for c in comp["cases"]:
         lo, hi = c.get("results_p10"), c.get("results_p90")
+        results, cpr = _money(c.get("expected_results")), _money(c.get("cost_per_result"))
+        if not summed and "error" not in c:  # a plan, of reach
+            results = cpr = NOT_ADDITIVE
         t.add_row(
             _e(c["name"]),
             _e(c.get("status")),
             _money(c.get("total_spend")),
-            _money(c.get("expected_results")),
+            results,
             "" if lo is None or hi is None else f"{lo:,.0f}-{hi:,.0f}",
-            _money(c.get("cost_per_result")),
+            cpr,
         )
+    if not summed:
+        rt = _e(comp.get("result_type") or "results")
+        t.caption = (
+            f"{rt} cannot be added across periods (people reached in two periods would be "
+            f"counted twice): no total across periods, each period's below; the plans "
+            f"maximise the sum of the periods' {rt} (person-periods, not people)"
+        )
+    return t
+
+
+def periods_table(comp: dict) -> Table | None:
+    """Tabulate each plan's results per period when they do not add up across periods.
+
+    None when they do (the totals say it all) or no plan has periods to show.
+    """
+    cases = [c for c in comp["cases"] if c.get("by_period")]
+    if _summed(comp) or not cases:
+        return None
+    rtype = _e(comp.get("result_type") or "results")
+    t = Table(title=f"{rtype} by period (not additive across periods)")
+    t.add_column("period")
+    for c in cases:
+        t.add_column(_e(c["name"]), justify="right")
+    periods = sorted({p for c in cases for p in c["by_period"]})
+    for p in periods:
+        cells = [(c["by_period"].get(p) or {}).get("expected_results") for c in cases]
+        t.add_row(_e(p), *(_money(v) for v in cells))
     return t
 
 
@@ -88,19 +130,26 @@ def delta_table(comp: dict) -> Table | None:
     t = Table(title=f"{OVER_UNDER} ({_e(comp['base'])})")
     for col in ("plan", "spend", "results", "cost/result", "chance it beats the base"):
         t.add_column(col, justify="left" if col == "plan" else "right")
+    summed = _summed(comp)
     for c in others:
         d, p = c["delta"], c.get("beats_base_probability")
+        results, cpr = _signed(d.get("expected_results"), 1), _signed(d.get("cost_per_result"))
         t.add_row(
             _e(c["name"]),
             _signed(d.get("total_spend")),
-            _signed(d.get("expected_results"), 1),
-            _signed(d.get("cost_per_result")),
+            results if summed else NOT_ADDITIVE,
+            cpr if summed else NOT_ADDITIVE,
             "-" if p is None else f"{p:.1%}",
         )
     t.caption = (
         "chance it beats the base: the share of simulated scenarios of the forecast's "
         "uncertainty, the same for every plan, in which the plan brings more results"
     )
+    if not summed:  # (the null differences and chances: results are not additive)
+        t.caption = (
+            f"{_e(comp.get('result_type'))} cannot be added across periods: no difference in "
+            "results nor chance of beating the base across periods (each period's above)"
+        )
     return t
 
 
@@ -158,6 +207,7 @@ def print_comparison(comp: dict, title: str) -> None:
     """Print a comparison (``compare_plans``): totals, deltas, money moved, rule changes."""
     out.print(comparison_table(comp, title))
     for part in (
+        periods_table(comp),
         delta_table(comp),
         moved_table(comp, "networks"),
         moved_table(comp, "segments"),
@@ -469,7 +519,11 @@ def _replan_totals(res) -> Table:
     for col in ("", "spend", "expected results"):
         s.add_column(col, justify="right" if col else "left")
     o, p = res.original, res.plan
-    s.add_row("plan", _money(o.total_spend), _money(o.expected_results))
+    summed = o.results_additive and p.results_additive
+    shown = _money if summed else (lambda _: NOT_ADDITIVE)  # reach: no total across periods
+    s.add_row("plan", _money(o.total_spend), shown(o.expected_results))
     s.add_row("actual so far", _money(res.actual_spend), "")
-    s.add_row("re-plan", _money(p.total_spend), _money(p.expected_results))
+    s.add_row("re-plan", _money(p.total_spend), shown(p.expected_results))
+    if not summed:
+        s.caption = _e(p.results_note)
     return s

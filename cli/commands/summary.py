@@ -265,6 +265,8 @@ def _ledger(plan) -> Table:
         return _cvar_ledger(plan)
     cur, rtype = escape(plan.currency), escape(plan.result_type)
     what = rtype if plan.objective == "results" else plan.objective
+    if plan.objective == "results" and not plan.results_additive:
+        what = f"person-periods of {rtype}"  # the LP adds reach over periods; never people
     t = Table(title="What each rule costs", title_justify="left")
     rules = plan.ledger()
     t.add_column("rule")

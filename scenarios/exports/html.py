@@ -277,6 +277,8 @@ def ranges_paragraphs(plan, *, note: bool = True) -> str:
     if chance is not None:
         t = totals(d)
         what = t["result_type"] or "results"
+        if d.get("results_additive") is False:  # a target of reach is added over periods
+            what = f"person-periods of {what}"
         text = f"{chance_text(chance)} that the plan reaches its target of "
         text += f"{fmt(number(d.get('target_results')), 0)} {what}"
         asked = number(d.get("target_confidence"))

@@ -433,6 +433,9 @@ def objective_labels(plan) -> dict[str, str]:
         what, gain = objective, f"{objective} gained if removed ({cur})"
     elif objective == "cvar":
         what, gain = f"worst scenarios' {rtype}", "gained if removed (not re-solved under cvar)"
+    elif d.get("results_additive") is False:  # reach: the LP adds it over periods
+        what = f"person-periods of {rtype}"
+        gain = f"{what} gained if removed"
     else:
         what, gain = rtype, f"{rtype} gained if removed"
     nxt = (
