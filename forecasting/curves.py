@@ -410,7 +410,17 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         additive=is_additive(rtype),
     )
     fitted = choice.fitted or _fitted(name, period, panel, choice.respond(opts.events))
-    warnings.extend(event_warnings(opts.events, fitted, first, period_end(last, period)))
+    dates = pd.DatetimeIndex(df["date"])
+    warnings.extend(
+        event_warnings(
+            opts.events,
+            fitted,
+            first,
+            period_end(last, period),
+            (dates.min(), dates.max()),
+            set(stats.index.get_level_values(0)),
+        )
+    )
     if fitted.baseline and not math.isfinite(fitted.global_cpr_):
         warnings.append(
             f"the baseline '{name}' saw no result in its window of the history: its curves "
@@ -427,6 +437,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         warnings.append(f"line {net}/{seg}: {reason}; using the pooled estimate of network {net}")
     cal = bt.calibration if bt is not None else None
     resp = per_line(choice, opts, law.keys, len(future), rtype)
+    warnings.extend(resp.unused)
     shaped = hill_curves(fitted, law.keys, future, cap_multiple * law.s_max, points, law.pooled)
     spreads = apply_priors(
         law, spreads_of(law, fitted), opts.priors, rtype, len(standalone), shaped
@@ -437,7 +448,6 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     flat = [s for s in summaries if "flat_spend" in s.flags]
     if flat:
         warnings.append(_flat_words(flat))
-    dates = pd.DatetimeIndex(df["date"])
     meta = {
         "model": name,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -170,6 +170,7 @@ class LineResponse:
     inside: np.ndarray | None  # lines × periods, None without carry-over
     lift: list  # per line: a dict {ratio, low, high, level} or None
     basis: str
+    unused: tuple = ()  # warnings: the lift tests no line takes
 
 
 def per_line(choice: ResponseChoice, opts: ResponseOptions, keys, n_periods: int, rtype: str):
@@ -179,10 +180,12 @@ def per_line(choice: ResponseChoice, opts: ResponseOptions, keys, n_periods: int
     if np.any(decay > 0):
         inside = np.vstack([inside_shares(d, n_periods) for d in decay])
     lift: list = [None] * len(keys)
+    used: set = set()
     if opts.lift is not None:
         for i, (n, s) in enumerate(keys):
             r = opts.lift.for_line(n, s, rtype)
             if r is not None:
+                used.add(r.where)
                 lift[i] = {"ratio": r.ratio, "low": r.low, "high": r.high, "level": r.level}
     if opts.basis == "incremental":
         missing = [f"{n}/{s}" for (n, s), lf in zip(keys, lift, strict=True) if lf is None]
@@ -193,7 +196,20 @@ def per_line(choice: ResponseChoice, opts: ResponseOptions, keys, n_periods: int
                 f"{opts.lift.source} covers {', '.join(missing[:5])}{more}. Add lift results "
                 "for their networks, or plan attributed results"
             )
-    return LineResponse(decay, inside, lift, opts.basis)
+    unused = [] if opts.lift is None else [e for e in opts.lift.entries if e.where not in used]
+    return LineResponse(decay, inside, lift, opts.basis, tuple(_unused_words(unused, rtype)))
+
+
+def _unused_words(entries, rtype: str) -> list[str]:
+    """Say which lift tests no line planned takes (another line, type, or a more exact row)."""
+    return [
+        f"{e.where}: the lift test of {e.network}"
+        + (f"/{e.segment}" if e.segment else "")
+        + (f" ({e.result_type})" if e.result_type else "")
+        + f" calibrates no line planned (result type '{rtype}'): unused"
+        for e in entries
+        if e.result_type in (None, rtype)  # another result type's tests are for other plans
+    ]
 
 
 def scale(values: np.ndarray, lift: dict | None, basis: str) -> np.ndarray:
@@ -203,17 +219,32 @@ def scale(values: np.ndarray, lift: dict | None, basis: str) -> np.ndarray:
     return values * float(lift["ratio"])
 
 
-def event_warnings(events, fitted, first, last) -> list[str]:
-    """Warn of events in the plan whose effect the history could not teach."""
+def event_warnings(events, fitted, first, last, history_days, networks) -> list[str]:  # noqa: PLR0913
+    """Warn of events the forecast cannot use.
+
+    Those in the plan whose effect the history could not teach, those of a network the
+    history does not have, and those neither in the history (``history_days``: its first
+    and last day) nor in the plan (``first`` to ``last``).
+    """
     if events is None or getattr(fitted, "baseline", False):
         return []
     learnt = set(getattr(getattr(fitted, "builder_", None), "event_names_", []) or [])
     unseen = [c for c in events.occurring(first.date(), last.date()) if c not in learnt]
-    return [
+    out = [
         f"{c} falls in the plan but never in the history: no effect could be learnt, so the "
         "forecast treats its periods as usual ones"
         for c in unseen
     ]
+    h0, h1 = (d.date() for d in history_days)
+    for e in events.events:
+        if e.network is not None and e.network not in networks:
+            out.append(f"event {e.name!r} is for network {e.network}, which the history lacks")
+        elif e.end < h0 or (h1 < e.start and e.end < first.date()) or e.start > last.date():
+            out.append(
+                f"event {e.name!r} ({e.start} to {e.end}) falls neither in the history "
+                f"({h0} to {h1}) nor in the plan: unused"
+            )
+    return out
 
 
 def describe(choice: ResponseChoice, opts: ResponseOptions, fitted) -> dict:

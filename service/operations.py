@@ -180,7 +180,14 @@ def window_of(req: ForecastRequest | PlanRequest | FrontierRequest | ScenarioRun
 
 
 def check_window(pairs: int, window: Window, settings: Settings) -> None:
-    """Refuse, before fitting anything, a window whose curves would exceed ADPLAN_MAX_LINES."""
+    """Refuse, before fitting anything, a window whose curves would exceed ADPLAN_MAX_LINES.
+
+    ``pairs``: the history's network × segment pairs; the lines the priors name (new
+    segments, new networks) are added to them.
+    """
+    priors = window.response.priors if window.response is not None else None
+    if priors is not None:
+        pairs += len({(p.network, p.segment) for p in priors.entries if p.segment is not None})
     step = 7 if window.period == "week" else 28
     periods = (window.end - window.start).days // step + 2  # an upper bound
     check_count(

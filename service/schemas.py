@@ -65,7 +65,6 @@ from forecasting.options import (
     SHAPES,
     ResponseOptions,
     check_carryover,
-    check_choice,
 )
 from optimizer.values import control_char_message
 from scenarios.forecast_inputs import (
@@ -411,10 +410,30 @@ def _checked(check, *args):
     return BeforeValidator(validate)
 
 
+def _json_carryover(value: object) -> str | float:
+    """Return ``check_carryover(value)`` for exactly what the schema says: "auto" or a number.
+
+    A JSON body is not typed text: "0.3" (a string) or "AUTO" are refused, not read.
+    """
+    if value != "auto" and not (isinstance(value, int | float) and not isinstance(value, bool)):
+        raise ForecastingError(
+            f'carryover {str(value)[:40]!r} is not a carry-over: give "auto" or a number from '
+            f"0 to {MAX_CARRYOVER:g} (the share of a period's effect still there one period later)"
+        )
+    return check_carryover(value)
+
+
+def _json_choice(value: object, choices: tuple[str, ...], what: str) -> str:
+    """Return ``value`` when it is exactly one of ``choices`` (JSON: no other case, no spaces)."""
+    if not (isinstance(value, str) and value in choices):
+        raise ForecastingError(f"{what} {str(value)[:40]!r} is not one of {', '.join(choices)}")
+    return value
+
+
 #: "auto" or a decay: ``forecasting.options.check_carryover``'s reading and message
 Carryover = Annotated[
     str | float,
-    _checked(check_carryover),
+    _checked(_json_carryover),
     WithJsonSchema(
         {
             "anyOf": [
@@ -430,10 +449,10 @@ def _enum(choices: tuple[str, ...]) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "enum": list(choices)})
 
 
-#: texts that must be one of their choices (``check_choice``'s reading and message)
-Season = Annotated[str, _checked(check_choice, SEASONS, "season"), _enum(SEASONS)]
-Shape = Annotated[str, _checked(check_choice, SHAPES, "shape"), _enum(SHAPES)]
-Basis = Annotated[str, _checked(check_choice, BASES, "results"), _enum(BASES)]
+#: texts that must be exactly one of their choices (JSON is not typed text)
+Season = Annotated[str, _checked(_json_choice, SEASONS, "season"), _enum(SEASONS)]
+Shape = Annotated[str, _checked(_json_choice, SHAPES, "shape"), _enum(SHAPES)]
+Basis = Annotated[str, _checked(_json_choice, BASES, "results"), _enum(BASES)]
 #: a number a response row gives (its meaning and range are the reader's to check)
 RowNumber = Annotated[float, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 

@@ -319,3 +319,18 @@ def test_response_option_builds_the_options_or_refuses():
         response_option(history, carryover="1", incremental=True)
     with pytest.raises(ForecastingError, match="incremental results need lift tests"):
         response_option(history, incremental=True)
+
+
+def test_inside_and_after_add_up_to_the_headline(tmp_path):
+    # two lines of 100.05 results, half of each inside the plan: 200.1 = 100.1 + 100.0
+    lines = [
+        {"network": n, "segment": "all", "period": "2027-W01", "inside": 0.5,
+         "points": [[0, 0], [1000, 100.05]]}
+        for n in ("meta", "tiktok")
+    ]  # fmt: skip
+    (tmp_path / "c.json").write_text(json.dumps({"currency": "EUR", "lines": lines}))
+    (tmp_path / "s.yaml").write_text("budget: 5000\n")
+    p = adplan("optimize", "--curves", "c.json", "--spec", "s.yaml", code=0, cwd=tmp_path)
+    text = words(p.stdout)
+    assert "-> 200.1 results" in text
+    assert "inside the plan's dates: 100.1; after them (carry-over): 100.0" in text

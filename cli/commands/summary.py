@@ -81,9 +81,13 @@ def _response(plan) -> None:
     rtype, cur = escape(plan.result_type), escape(plan.currency)
     inside, after = getattr(plan, "results_inside", None), getattr(plan, "results_after", None)
     if inside is not None:
+        from scenarios.money import round_to_total
+
+        # rounded together, so that the two add up to the headline's results
+        shown_in, shown_after = round_to_total([inside, after or 0.0], 1)
         out.print(
-            f"{rtype} inside the plan's dates: {fmt(inside, 1)}; after them (carry-over): "
-            f"{fmt(after, 1)}",
+            f"{rtype} inside the plan's dates: {shown_in:,.1f}; after them (carry-over): "
+            f"{shown_after:,.1f}",
             highlight=False,
         )
     att = getattr(plan, "results_attributed", None)

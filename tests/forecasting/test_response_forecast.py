@@ -304,3 +304,25 @@ def test_a_network_that_stopped_before_the_backtest_blocks_keeps_no_carry_over()
     r = forecast_curves(h, FROM, TO, period="week", model="auto")
     assert r.response["carryover"]["tiktok"] == 0.0
     assert abs(r.response["carryover"]["meta"] - 0.5) <= 0.125
+
+
+def test_lift_tests_and_events_that_nothing_uses_are_warned_of():
+    lift = [*LIFT, {"network": "snapchat", "incremental_per_result": 0.5, "low": 0.4, "high": 0.6}]
+    events = [
+        {"name": "snap day", "start": "2026-05-01", "end": "2026-05-02", "network": "snapchat"},
+        {"name": "old sale", "start": "2019-05-01", "end": "2019-05-02"},
+        {"name": "late sale", "start": "2028-05-01", "end": "2028-05-02"},
+    ]
+    r = forecast_curves(
+        _history(),
+        FROM,
+        TO,
+        period="week",
+        model="glm",
+        response=response_options(lift=lift, events=events),
+    )
+    text = "\n".join(r.warnings)
+    assert "lift test of snapchat calibrates no line planned" in text
+    assert "lift test of meta" not in text and "lift test of google" not in text
+    assert "'snap day' is for network snapchat, which the history lacks" in text
+    assert "'old sale'" in text and "'late sale'" in text and "neither in the history" in text

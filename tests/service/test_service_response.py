@@ -113,8 +113,8 @@ def test_the_body_is_read_into_the_options_response_options_makes():
         {
             **SPAN,
             "response": {
-                "carryover": "0.25",
-                "season": "Network",
+                "carryover": 0.25,
+                "season": "network",
                 "shape": "hill",
                 "events": EVENTS,
                 "priors": PRIORS,
@@ -133,6 +133,19 @@ def test_the_body_is_read_into_the_options_response_options_makes():
         basis="incremental",
     )
     assert response_of(ForecastRequest.model_validate(SPAN).response) == DEFAULT_RESPONSE
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("carryover", "0.25"), ("carryover", "AUTO"), ("season", "Network"), ("shape", " hill"),
+     ("results", "Incremental")],
+)  # fmt: skip
+def test_a_body_gives_exactly_what_the_schema_says(client, key, value):
+    # JSON is not typed text: "0.25" is not the number 0.25, "Network" not "network"
+    body = {"history": history_rows(), **SPAN, "response": {key: value}}
+    r = post(client, "/v1/forecasts", body)
+    assert r.status_code == 422, r.text
+    assert f"response.{key}" in r.text
 
 
 def test_the_cache_key_holds_the_response():
@@ -294,3 +307,18 @@ def test_a_saved_plan_keeps_its_keys_as_saved(client, posted):
     for key in ("results_after", "results_note", "results_incremental"):
         assert (key in got) == (key in posted), key
         assert got.get(key) == posted.get(key)
+
+
+def test_the_lines_priors_add_count_before_anything_is_fitted(client):
+    # 4,000 new segments named by priors: 4,002 pairs x up to 6 weeks > ADPLAN_MAX_LINES 20,000
+    priors = {
+        "priors": [
+            {"network": "meta", "segment": f"s{i}", "cpr": 10, "elasticity": 0.7, "spend": 100}
+            for i in range(4000)
+        ]
+    }
+    body = {"history": history_rows(), **SPAN, "response": {"priors": priors}}
+    r = post(client, "/v1/forecasts", body)
+    assert r.status_code == 422, r.text
+    assert r.json()["setting"] == "ADPLAN_MAX_LINES"
+    assert "4002 network x segment pairs" in r.json()["detail"].replace(",", "")
