@@ -27,6 +27,7 @@ The choice looks at every block (as the final model choice does); the scores are
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,8 +43,13 @@ from .options import CARRYOVER_GRID, MAX_CARRYOVER, ResponseOptions
 MIN_GAIN = 0.01
 #: carry-over is backtested only when results follow the previous period's spend this clearly
 LAG_T = 2.5
-#: halvings of the decay grid's step around each network's pick (0.125, then 0.0625)
-REFINE_STEPS = 2
+#: halvings of the decay grid's step around each network's pick (± 0.125)
+REFINE_STEPS = 1
+#: the option backtests of panels with this many rows spread their fits over two threads (each
+#: variant's EM fits many times; numpy and LAPACK release the GIL)
+OPTION_PARALLEL_ROWS = 5_000
+#: EM rounds of the variants a backtest ranks (the forecast's own fit takes EM_ROUNDS)
+BACKTEST_EM_ROUNDS = 5
 #: a season per network is backtested only when some network's own season moves this much
 SEASON_AMPLITUDE = 0.08
 
@@ -92,8 +98,15 @@ def _network_scores(preds: pd.DataFrame, name: str) -> dict:
 
 
 def _backtest(blocks, model: str, period: str, variants: dict, n_jobs: int) -> dict:
-    """Return {variant: {network: score}} of the model's variants on the blocks."""
-    cands = [MODELS[model](period=period).respond(name=name, **kw) for name, kw in variants.items()]
+    """Return {variant: {network: score}} of the model's variants on the blocks.
+
+    Their carry-over is fitted in :data:`BACKTEST_EM_ROUNDS` EM rounds (a ranking, not the
+    forecast: the forecast's fit takes ``carryover.EM_ROUNDS``).
+    """
+    cands = [
+        MODELS[model](period=period).respond(name=name, em_rounds=BACKTEST_EM_ROUNDS, **kw)
+        for name, kw in variants.items()
+    ]
     parts = _run_blocks(blocks, cands, None, n_jobs)
     preds = pd.concat(parts, ignore_index=True)
     return {name: _network_scores(preds, name) for name in variants}
@@ -113,10 +126,13 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
     n_jobs: int = 1,
     can_season: bool = True,
     additive: bool = True,
+    base_preds: pd.DataFrame | None = None,
 ) -> ResponseChoice:
     """Return the options' values for ``model`` on ``panel`` ("auto" ones by backtest).
 
-    Options given a value keep it. Raises InsufficientDataError when the history is too
+    ``base_preds``: the model choice's backtest predictions (``BacktestResult.predictions``,
+    the same blocks), whose scores of the plain model are reused. Options given a value keep
+    it. Raises InsufficientDataError when the history is too
     short to backtest (the caller then uses the plain defaults). Results that cannot be
     added across periods (``additive`` False: reach) get no carry-over: it would add a
     period's results to the next ones'. A network without scored rows in the backtest's
@@ -147,7 +163,14 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
         }
 
     base = MODELS[model](period=period).respond(**kw(h=())).fit(panel)
+    base_scores = None
+    if base_preds is not None and f"pred:{model}" in base_preds:
+        base_scores = _network_scores(base_preds, model)
     blocks = None
+
+    threads = max(
+        n_jobs, 2 if len(panel) >= OPTION_PARALLEL_ROWS and (os.cpu_count() or 1) > 1 else 1
+    )
 
     def run(variants: dict) -> dict:
         nonlocal blocks
@@ -155,14 +178,20 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
             blocks = time_blocks(panel, period, folds)[0]
             if not blocks:
                 raise InsufficientDataError("the test periods of the backtest hold no spend")
-        return _backtest(blocks, model, period, variants, n_jobs)
+        return _backtest(blocks, model, period, variants, threads)
 
     if auto["carryover"]:
         signal = lag_signal(base, panel) if not any(carry.values()) else {}
         tried = sorted(n for n, t in signal.items() if t >= LAG_T)
         scores["carryover_signal"] = {n: round(t, 2) for n, t in sorted(signal.items())}
         if tried:
-            got = run({f"carry{d:g}": kw(c={n: d for n in nets}) for d in CARRYOVER_GRID})
+            grid = {f"carry{d:g}": kw(c={n: d for n in nets}) for d in CARRYOVER_GRID}
+            plain = base_scores is not None and not hill and not season
+            if plain:  # the model choice's backtest already scored the plain model
+                del grid["carry0"]
+            got = run(grid)
+            if plain:
+                got["carry0"] = base_scores
             scores["carryover"] = got
             score = {}
             for n in tried:

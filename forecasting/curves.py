@@ -395,6 +395,8 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     _check_results(stats, rtype)
     stats, standalone, new_words = new_lines(stats, all_lines, opts.priors, rtype, cap_multiple)
     warnings.extend(new_words)
+    if n_jobs is None:
+        n_jobs = 2 if len(panel) >= PARALLEL_ROWS and (os.cpu_count() or 1) >= 2 else 1
     name, bt = _choose_model(
         df, panel, period, model, on_progress, n_jobs, warnings, fallback, opts.events
     )
@@ -406,8 +408,9 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         model,
         opts,
         warnings,
-        n_jobs or 1,
+        n_jobs,
         additive=is_additive(rtype),
+        base_preds=None if bt is None else bt.predictions,
     )
     fitted = choice.fitted or _fitted(name, period, panel, choice.respond(opts.events))
     dates = pd.DatetimeIndex(df["date"])
@@ -417,7 +420,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
             fitted,
             first,
             period_end(last, period),
-            (dates.min(), dates.max()),
+            (dates.min(), max(dates.max(), period_end(pd.Timestamp(panel["start"].max()), period))),
             set(stats.index.get_level_values(0)),
         )
     )

@@ -164,7 +164,7 @@ def _lift(entry: Entry) -> LiftResult:
     return LiftResult(
         network=str(network_value(entry, required=True)),
         segment=text_value(entry, "segment"),
-        result_type=text_value(entry, "result_type"),
+        result_type=_slug(text_value(entry, "result_type")),
         ratio=ratio,
         low=low,
         high=high,
@@ -210,3 +210,12 @@ def _required(entry: Entry, name: str) -> float:
     if value is None:
         raise ForecastingError(f"{entry.at(name)}: missing: give it ({LIFT.doc})")
     return value
+
+
+def _slug(result_type: str | None) -> str | None:
+    """Return a result type as the history names it (``Purchases`` -> ``purchases``)."""
+    if result_type is None:
+        return None
+    from .ingest._base import result_type_slug
+
+    return result_type_slug(result_type)

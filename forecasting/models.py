@@ -499,6 +499,7 @@ class PanelForecaster:
         season_by_network: bool = False,
         events=None,
         name: str | None = None,
+        em_rounds: int = EM_ROUNDS,
     ) -> PanelForecaster:
         """Set how the response is modelled (before ``fit``); return self.
 
@@ -506,8 +507,10 @@ class PanelForecaster:
         whose curve may be a Hill curve (:mod:`forecasting.shapes`; kept where it fits
         better); ``season_by_network``: a season per network pooled toward the common one;
         ``events``: a ``forecasting.events.Events`` (a column per event name, one for
-        promotions); ``name``: the candidate's name in a backtest.
+        promotions); ``name``: the candidate's name in a backtest; ``em_rounds``: the EM
+        rounds of the carry-over's fit.
         """
+        self.em_rounds = int(em_rounds)
         self.carryover = {k: float(v) for k, v in (carryover or {}).items() if v > 0}
         self.hill_networks = tuple(hill or ())
         self.season_by_network = bool(season_by_network)
@@ -601,13 +604,14 @@ class PanelForecaster:
         spend = grid.put(panel["spend"].to_numpy(float))
         rate = seen.sum(axis=1) / np.maximum(spend.sum(axis=1), 1e-300)
         life = spend * rate[:, None]  # a flat cost per result to start from
-        for r in range(EM_ROUNDS):
+        rounds = getattr(self, "em_rounds", EM_ROUNDS)
+        for r in range(rounds):
             att, expo = lifetime_targets(grid, seen, life)
             fit_rows = rows.assign(results=att[ri] / expo[ri], _weight=expo[ri])
-            b, e = self._fit_shaped(fit_rows, hill=r == EM_ROUNDS - 1)
+            b, e = self._fit_shaped(fit_rows, hill=r == rounds - 1)
             new = np.zeros(grid.shape)
             new[ri] = e.predict(b.transform(rows))
-            if r < EM_ROUNDS - 1:  # over-relaxed on the log scale: EM alone crawls
+            if r < rounds - 1:  # over-relaxed on the log scale: EM alone crawls
                 new[ri] = life[ri] * (new[ri] / np.maximum(life[ri], 1e-300)) ** EM_STEP
             life = new
         self.builder_, self.estimator_ = b, e

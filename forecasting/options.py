@@ -90,7 +90,7 @@ def check_carryover(value: object, what: str = "carryover") -> str | float:
         except ValueError:
             number = None
     if isinstance(number, int | float) and not isinstance(number, bool):
-        d = float(number)
+        d = float(number) if abs(number) <= 10 else math.inf  # float() of 400 digits overflows
         if math.isfinite(d) and 0 <= d <= MAX_CARRYOVER:
             return d
     raise ForecastingError(

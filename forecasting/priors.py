@@ -214,7 +214,7 @@ def _prior(entry: Entry) -> Prior:
     return Prior(
         network=str(network_value(entry, required=True)),
         segment=text_value(entry, "segment"),
-        result_type=text_value(entry, "result_type"),
+        result_type=_slug(text_value(entry, "result_type")),
         cpr=n["cpr"],
         elasticity=n["elasticity"],
         weight=DEFAULT_WEIGHT if n["weight"] is None else n["weight"],
@@ -299,3 +299,12 @@ def combine_elasticity(b_data, se_data, b_prior, sd_prior):
 def _out(x: np.ndarray):
     """Return a 0-d array as a float, others as they are."""
     return float(x) if np.ndim(x) == 0 else x
+
+
+def _slug(result_type: str | None) -> str | None:
+    """Return a result type as the history names it (``Purchases`` -> ``purchases``)."""
+    if result_type is None:
+        return None
+    from .ingest._base import result_type_slug
+
+    return result_type_slug(result_type)

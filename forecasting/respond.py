@@ -41,8 +41,11 @@ def resolve(  # noqa: PLR0913
     warnings: list[str],
     n_jobs: int = 1,
     additive: bool = True,
+    base_preds: pd.DataFrame | None = None,
 ) -> ResponseChoice:
     """Return the options' values for the candidate ``name`` fitted on ``panel``.
+
+    ``base_preds``: the model choice's backtest predictions (their plain model is reused).
 
     An option that cannot apply is refused (carry-over on results that cannot be added
     across periods) or dropped with a warning (the naive baselines; a season per network
@@ -72,6 +75,7 @@ def resolve(  # noqa: PLR0913
         warnings.append("the GBM answers spend in steps, not a Hill curve: --shape hill is unused")
         opts = replace(opts, shape="power")
     kw = {"n_jobs": n_jobs, "can_season": can_season, "additive": additive}
+    kw["base_preds"] = base_preds
     try:
         return choose_response(panel, period, name, opts, **kw)
     except InsufficientDataError as e:
@@ -80,7 +84,7 @@ def resolve(  # noqa: PLR0913
             "power law and the common season. Name them (--carryover, --shape, --season) to "
             "use them anyway"
         )
-        return choose_response(panel, period, name, _named(opts), **kw)
+        return choose_response(panel, period, name, _named(opts), **kw)  # nothing to backtest
 
 
 def _named(opts: ResponseOptions) -> ResponseOptions:

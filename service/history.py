@@ -114,7 +114,7 @@ class StartupHistory:
     path: Path
     frame: Any  # the canonical pandas DataFrame
     rows: int
-    pairs: int  # network x segment pairs
+    pairs: frozenset  # its (network, segment) pairs
 
     @property
     def label(self) -> str:
@@ -138,6 +138,7 @@ def read_startup_history(path: Path) -> StartupHistory:
         ) from e
     if len(hist) == 0:
         raise StartupHistoryError(f"setting ADPLAN_HISTORY_PATH ({path}): the history has no rows")
-    pairs = len(hist[["network", "segment"]].astype(str).drop_duplicates())
-    log.info("start-up history: %d rows, %d lines from %s", len(hist), pairs, path)
+    uniq = hist[["network", "segment"]].astype(str).drop_duplicates()
+    pairs = frozenset(zip(uniq["network"], uniq["segment"], strict=True))
+    log.info("start-up history: %d rows, %d lines from %s", len(hist), len(pairs), path)
     return StartupHistory(path=path, frame=hist, rows=len(hist), pairs=pairs)

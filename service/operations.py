@@ -10,7 +10,7 @@ of that budget (:func:`service.pool.solver_time_limit`). Outside a request they 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -179,15 +179,19 @@ def window_of(req: ForecastRequest | PlanRequest | FrontierRequest | ScenarioRun
     )
 
 
-def check_window(pairs: int, window: Window, settings: Settings) -> None:
+def check_window(known: Iterable[tuple[str, str]], window: Window, settings: Settings) -> None:
     """Refuse, before fitting anything, a window whose curves would exceed ADPLAN_MAX_LINES.
 
-    ``pairs``: the history's network × segment pairs; the lines the priors name (new
-    segments, new networks) are added to them.
+    ``known``: the history's (network, segment) pairs; the lines its priors add (segments it
+    does not have) count too.
     """
+    from optimizer.names import normalise_network
+
+    lines = {(normalise_network(n), s) for n, s in known}
     priors = window.response.priors if window.response is not None else None
     if priors is not None:
-        pairs += len({(p.network, p.segment) for p in priors.entries if p.segment is not None})
+        lines |= {(p.network, p.segment) for p in priors.entries if p.segment is not None}
+    pairs = len(lines)
     step = 7 if window.period == "week" else 28
     periods = (window.end - window.start).days // step + 2  # an upper bound
     check_count(
@@ -230,7 +234,7 @@ def forecast(rows: Sequence[HistoryRow], window: Window, settings: Settings) -> 
         settings.max_history_rows,
         "ADPLAN_MAX_HISTORY_ROWS",
     )
-    check_window(len({(r.network, r.segment) for r in rows}), window, settings)
+    check_window({(r.network, r.segment) for r in rows}, window, settings)
     history = history_frame(rows, settings)
     return forecast_frame(history, window, settings)
 

@@ -1187,6 +1187,9 @@ class FrontierPointOut(_Documented):
     results_incremental: float | None = Field(
         default=None, description="with lift tests: the incremental results"
     )
+    cost_per_incremental_result: float | None = Field(
+        default=None, description="with lift tests: spend per incremental result"
+    )
 
 
 #: a frontier's points (checked as they are made, documented as :class:`FrontierPointOut`)

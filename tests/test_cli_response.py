@@ -334,3 +334,20 @@ def test_inside_and_after_add_up_to_the_headline(tmp_path):
     text = words(p.stdout)
     assert "-> 200.1 results" in text
     assert "inside the plan's dates: 100.1; after them (carry-over): 100.0" in text
+
+
+def test_inside_and_after_add_up_to_the_headline_at_a_half(tmp_path):
+    # 100.25 results show as 100.2 (half to even); inside and after, 50.125 each, follow it
+    lines = [
+        {"network": n, "segment": "all", "period": "2027-W01", "inside": 0.5,
+         "points": [[0, 0], [1000, 50.125]]}
+        for n in ("meta", "tiktok")
+    ]  # fmt: skip
+    (tmp_path / "c.json").write_text(json.dumps({"currency": "EUR", "lines": lines}))
+    (tmp_path / "s.yaml").write_text("budget: 5000\n")
+    text = words(adplan("optimize", "--curves", "c.json", "--spec", "s.yaml", code=0,
+                        cwd=tmp_path).stdout)  # fmt: skip
+    head = float(text.split("-> ")[1].split(" ")[0])
+    inside = float(text.split("inside the plan's dates: ")[1].split(";")[0])
+    after = float(text.split("after them (carry-over): ")[1].split(" ")[0])
+    assert round(inside + after, 1) == head

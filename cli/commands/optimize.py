@@ -35,6 +35,7 @@ from cli.commands._common import (
     warn,
 )
 from cli.commands.summary import fmt as _fmt
+from cli.commands.summary import summed
 
 FRONTIER_COLUMNS = (
     "budget",
@@ -300,7 +301,7 @@ def optimize(
         if target_results is not None:
             sure = "" if confidence is None else f" with probability {confidence:g}"
             out.print(
-                f"smallest budget for {target_results:,.0f} {escape(plan.result_type)}{sure}: "
+                f"smallest budget for {target_results:,.0f} {summed(plan)}{sure}: "
                 f"{plan.total_spend:,.2f} {escape(plan.currency)}",
                 highlight=False,
             )
@@ -441,7 +442,11 @@ def _delta_table(delta) -> Table:
     rows = _delta_rows(delta)
     now = round_to_total([r[3] for r in rows])
     change = round_to_total([r[4] for r in rows])
-    results = round_to_total([r[5] for r in rows], 1)
+    results = (  # reach: no total to add up to, each line rounded on its own
+        round_to_total([r[5] for r in rows], 1)
+        if delta.additive
+        else [round(r[5], 1) for r in rows]
+    )
     # reach is never added across periods: no total, nor a sum over the remaining lines
     shown = (
         [f"{x:+,.1f}" for x in results]

@@ -47,6 +47,12 @@ def _additive(plan) -> bool:
     return getattr(plan, "results_additive", True) is not False
 
 
+def summed(plan) -> str:
+    """Name a total across periods of the plan's results: reach's is person-periods."""
+    rtype = escape(plan.result_type)
+    return rtype if _additive(plan) else f"person-periods of {rtype}"
+
+
 def _head(plan) -> None:
     cur, rtype = escape(plan.currency), escape(plan.result_type)
     solver = f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)"
@@ -83,8 +89,15 @@ def _response(plan) -> None:
     if inside is not None:
         from scenarios.money import round_to_total
 
-        # rounded together, so that the two add up to the headline's results
+        # rounded together, so that the two add up to the headline's results as shown there
         shown_in, shown_after = round_to_total([inside, after or 0.0], 1)
+        gap = round(float(f"{plan.expected_results:.1f}") - (shown_in + shown_after), 1)
+        if gap:  # the headline rounds a half to even, largest remainder rounds it up
+            shown_in, shown_after = (
+                (shown_in + gap, shown_after)
+                if shown_in >= shown_after
+                else (shown_in, shown_after + gap)
+            )
         out.print(
             f"{rtype} inside the plan's dates: {shown_in:,.1f}; after them (carry-over): "
             f"{shown_after:,.1f}",
@@ -167,7 +180,8 @@ def _ranges(plan) -> None:
         )
     if plan.target_probability is not None:
         out.print(
-            f"chance of reaching {fmt(plan.target_results)} {rtype}: {plan.target_probability:.1%}",
+            f"chance of reaching {fmt(plan.target_results)} {summed(plan)}: "
+            f"{plan.target_probability:.1%}",
             highlight=False,
         )
     if plan.risk is not None:
@@ -243,7 +257,7 @@ def _side_by_side(plan, kind: str) -> dict[str, tuple[float | None, float | None
 
 def _cvar_ledger(plan) -> Table:
     """Return the rules binding a risk-aware plan and their prices (not re-solved)."""
-    cur, rtype = escape(plan.currency), escape(plan.result_type)
+    cur = escape(plan.currency)
     t = Table(title="The rules that bind the risk-aware plan", title_justify="left")
     rules = plan.ledger()
     t.add_column("rule")
@@ -257,7 +271,7 @@ def _cvar_ledger(plan) -> Table:
         )
         t.add_row(escape(c.description), escape(c.name), per)
     t.caption = (
-        f"the {rtype} of the worst scenarios' mean gained per extra room on the rule: a rate at "
+        f"the {summed(plan)} of the worst scenarios' mean gained per extra room on the rule: a rate at "
         "the margin; a risk-aware plan does not re-solve its rules one by one"
     )
     return t

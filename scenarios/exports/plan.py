@@ -432,7 +432,8 @@ def objective_labels(plan) -> dict[str, str]:
     if objective in ("value", "profit"):
         what, gain = objective, f"{objective} gained if removed ({cur})"
     elif objective == "cvar":
-        what, gain = f"worst scenarios' {rtype}", "gained if removed (not re-solved under cvar)"
+        counted = rtype if d.get("results_additive") is not False else f"person-periods of {rtype}"
+        what, gain = f"worst scenarios' {counted}", "gained if removed (not re-solved under cvar)"
     elif d.get("results_additive") is False:  # reach: the LP adds it over periods
         what = f"person-periods of {rtype}"
         gain = f"{what} gained if removed"

@@ -326,3 +326,24 @@ def test_lift_tests_and_events_that_nothing_uses_are_warned_of():
     assert "lift test of meta" not in text and "lift test of google" not in text
     assert "'snap day' is for network snapchat, which the history lacks" in text
     assert "'old sale'" in text and "'late sale'" in text and "neither in the history" in text
+
+
+def test_an_event_inside_the_last_history_week_is_not_called_unused():
+    h = _history()
+    last = h["date"].max()  # a Monday: its week runs to the Sunday
+    wed, fri = last + pd.Timedelta(days=2), last + pd.Timedelta(days=4)
+    events = [{"name": "last week", "start": str(wed.date()), "end": str(fri.date())}]
+    r = forecast_curves(
+        h, FROM, TO, period="week", model="glm", response=response_options(events=events)
+    )
+    assert not any("last week" in w for w in r.warnings), r.warnings
+
+
+def test_a_lift_test_names_its_result_type_as_the_export_does():
+    lift = [{"network": n, "result_type": "Purchases", "incremental_per_result": 0.5,
+             "low": 0.4, "high": 0.6} for n in ("meta", "tiktok", "google")]  # fmt: skip
+    r = forecast_curves(
+        _history(), FROM, TO, period="week", model="glm", response=response_options(lift=lift)
+    )
+    assert all(ln.lift is not None and ln.lift.ratio == 0.5 for ln in r.curves.lines)
+    assert not any("calibrates no line" in w for w in r.warnings)

@@ -8,6 +8,8 @@ document describes the options and the plans' results keys.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -322,3 +324,29 @@ def test_the_lines_priors_add_count_before_anything_is_fitted(client):
     assert r.status_code == 422, r.text
     assert r.json()["setting"] == "ADPLAN_MAX_LINES"
     assert "4002 network x segment pairs" in r.json()["detail"].replace(",", "")
+
+
+def test_priors_on_lines_the_history_has_add_no_line_to_the_count():
+    import datetime as dt
+
+    from service import Settings
+    from service.errors import ProblemTooLarge
+    from service.operations import Window, check_window
+
+    settings = Settings(api_keys=[KEY], max_lines=12)  # 2 pairs x up to 6 weeks = 12
+    known = {("Facebook", "all"), ("tiktok", "all")}  # as rows spell them: Facebook is meta
+    span = (dt.date(2027, 1, 4), dt.date(2027, 1, 31), "week", None, 1.5)
+    same = response_options(priors={"priors": [{"network": "meta", "segment": "all", "cpr": 9}]})
+    check_window(known, Window(*span, response=same), settings)  # meta/all: not a new line
+    new = response_options(priors={"priors": [{"network": "meta", "segment": "x", "cpr": 9,
+                                               "elasticity": 0.7, "spend": 10}]})  # fmt: skip
+    with pytest.raises(ProblemTooLarge, match="3 network x segment pairs"):
+        check_window(known, Window(*span, response=new), settings)
+
+
+def test_a_carryover_of_four_hundred_digits_is_422_not_500(client):
+    body = {"history": history_rows(), **SPAN, "response": {"carryover": 10**400}}
+    headers = {**HEADERS, "Content-Type": "application/json"}
+    r = client.post("/v1/forecasts", headers=headers, content=json.dumps(body))
+    assert r.status_code == 422, r.text
+    assert "response.carryover" in r.text
