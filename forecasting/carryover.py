@@ -135,3 +135,21 @@ def inside_shares(decay: float, n_periods: int) -> np.ndarray:
     """Return the share of each plan period's lifetime results that lands inside the plan."""
     j = np.arange(n_periods)
     return 1.0 - float(decay) ** (n_periods - j)
+
+
+def carried_in(context: pd.DataFrame, decays: dict, period: str, plan_starts) -> dict:
+    """Return {network: results} that spend before the plan brings inside the plan's periods.
+
+    ``context``: the history's rows with their lifetime results (``network``, ``start``,
+    ``life``); a spend of period τ lands ``(1 - λ)·λ^(t-τ)`` of its lifetime in period t, so
+    the plan's periods t0..t1 receive ``λ^(t0-τ) - λ^(t1-τ+1)`` of it. These results come
+    whatever the plan spends: they are not in its curves.
+    """
+    plan = pd.DatetimeIndex(plan_starts)
+    starts = consecutive_starts(pd.DatetimeIndex(context["start"]).append(plan), period)
+    tau = starts.get_indexer(pd.DatetimeIndex(context["start"]))
+    t0, t1 = starts.get_indexer(plan[[0, -1]])
+    lam = context["network"].map(lambda n: float(decays.get(n, 0.0))).to_numpy(float)
+    share = np.where(lam > 0, lam ** (t0 - tau) - lam ** (t1 - tau + 1), 0.0)
+    got = pd.Series(context["life"].to_numpy(float) * share).groupby(context["network"].to_numpy())
+    return {str(n): float(v) for n, v in got.sum().items() if decays.get(n, 0.0) > 0}

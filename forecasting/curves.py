@@ -46,6 +46,7 @@ from .additivity import check_additive, is_additive
 from .backtest import run_backtest
 from .baselines import time_baselines
 from .caps import SPEND_CAP_MULTIPLE, check_cap_multiple
+from .carryover import carried_in
 from .errors import ForecastingError, InsufficientDataError
 from .features import (
     PERIOD_DAYS,
@@ -464,6 +465,10 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     meta["at_cap"] = at_cap
     meta["line_forecasts"] = [s.to_dict() for s in summaries]
     response_meta = describe(choice, opts, fitted)
+    context = getattr(fitted, "context_", None)
+    if context is not None and any(choice.carryover.values()):
+        got = carried_in(context, choice.carryover, period, future)
+        response_meta["carried_in"] = {n: round(v, 2) for n, v in sorted(got.items())}
     meta["response"] = response_meta
     if resp.basis == "incremental":
         meta["results_basis"] = "incremental"

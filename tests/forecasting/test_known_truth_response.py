@@ -204,3 +204,23 @@ def test_promotion_weeks_flagged_keep_the_elasticities_unbiased():
     assert "promotion" in flagged.response["events"]
     assert max(abs(v) for v in b_flag.values()) <= 0.05
     assert np.mean(list(b_plain.values())) > np.mean(list(b_flag.values())) + 0.03
+
+
+def test_the_results_earlier_spend_brings_into_the_plan_are_reported():
+    # by the law: a spend of week τ lands 0.5^(t0-τ) - 0.5^(t1-τ+1) of its lifetime in the
+    # plan's weeks t0..t1 (13 weeks from the week after the history's last)
+    h = rt.truth("carryover")
+    r = _forecast("carryover")
+    weeks = pd.DatetimeIndex(sorted(h["date"].unique()))
+    t0 = len(weeks)  # the plan's first week follows the history's last
+    t1 = t0 + 12
+    want: dict = {}
+    for d, n, g, s in h[["date", "network", "segment", "spend"]].itertuples(index=False):
+        tau = weeks.get_loc(d)
+        share = rt.DECAY ** (t0 - tau) - rt.DECAY ** (t1 - tau + 1)
+        want[n] = want.get(n, 0.0) + float(rt.expected("carryover", n, g, d, s)) * share
+    got = r.response["carried_in"]
+    print(f"carried in: {got} (truth {want})")
+    assert got.keys() == want.keys()
+    for n in want:
+        assert got[n] == pytest.approx(want[n], rel=0.05)
