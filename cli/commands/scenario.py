@@ -415,6 +415,8 @@ def replan_cmd(
             return
         out.print(_replan_table(res, day, c.currency))
         out.print(_replan_totals(res))
+        if not (res.original.results_additive and res.plan.results_additive):
+            out.print(_replan_periods(res))
         if out_file is not None:
             err.print(f"wrote {out_file}", highlight=False, markup=False)
 
@@ -510,6 +512,19 @@ def _replan_table(res, day: dt.date, currency: str) -> Table:
             _money(r["replanned"], 0),
             _signed(r["over_under_plan"], 0),
         )
+    return t
+
+
+def _replan_periods(res) -> Table:
+    """Tabulate each period's results, plan and re-plan (reach: the only totals it has)."""
+    rtype = _e(res.plan.result_type)
+    t = Table(title=f"{rtype} by period (not additive across periods)")
+    for col in ("period", "plan", "re-plan"):
+        t.add_column(col, justify="left" if col == "period" else "right")
+    before, after = res.original.by_period(), res.plan.by_period()
+    for period in sorted(set(before) | set(after)):
+        cells = ((x.get(period) or {}).get("expected_results") for x in (before, after))
+        t.add_row(_e(period), *(_money(v) for v in cells))
     return t
 
 

@@ -267,6 +267,9 @@ def test_adplan_replan_on_reach_prints_no_total(tmp_path):
     # January locked at a's 100 EUR (211); February re-planned: b 100 (120), a 100 (97)
     for total in ("481", "428"):
         assert total not in text, total
+    # each period's reach, the only totals a reach plan has: plan 361 / 120, re-plan 211 / 217
+    assert "reach by period" in text
+    assert "2027-01 361.00 211.00" in " ".join(text.replace("│", " ").split())
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
