@@ -119,6 +119,15 @@ def test_a_decay_between_the_grid_points_is_refined(monkeypatch):
     promise = plan.expected_results / got - 1
     print(f"decay 0.4: chosen {decays} loss={loss:.3%} promise={promise:+.2%}")
     assert loss <= 0.01 and abs(promise) <= 0.05
+    # the grid's nearest point without the refinement: the same model, decay 0.5
+    grid = forecast_curves(rt.truth("carryover"), FROM, TO, period="week",
+                           model=r.model_name, response=ResponseOptions(carryover=0.5))  # fmt: skip
+    coarse = allocate(grid.curves, {"budget": budget})
+    got5 = _value("carryover", coarse, grid.curves)
+    loss5 = 1 - got5 / _power_optimum("carryover", grid.curves, budget)
+    promise5 = coarse.expected_results / got5 - 1
+    print(f"decay 0.4 read as 0.5: loss={loss5:.3%} promise={promise5:+.2%}")
+    assert abs(promise) < abs(promise5)
 
 
 def test_without_carryover_the_plan_promises_less_than_it_brings():
