@@ -4,7 +4,8 @@ A lift calibration file (docs/formats.md, "Lift calibration file") gives, per ne
 optionally per segment and result type, the ratio of incremental results (measured by a
 holdout or geo test) to attributed results (what the platform reports), with its interval.
 Multiplying a curve's attributed results by the ratio gives incremental results; the
-interval, read as a log-normal (:meth:`LiftResult.sigma`), widens the curve's range.
+interval, read as a log-normal (``optimizer.risk.lift_sigma``, the one reading of it),
+widens the plan's range when it counts incremental results.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import NormalDist
 
 from .errors import ForecastingError
 from .events import (
@@ -89,39 +89,6 @@ class LiftResult:
                 f"{self.where}, level: {self.level:g} is outside {lo:g}..{hi:g}: give the "
                 "interval's confidence as a share (0.9 for 90%)"
             )
-
-    def sigma(self) -> float:
-        """Return the log-normal sigma the interval implies.
-
-        With low > 0: (log(high) - log(low)) / (2·z), z the normal quantile of
-        (1 + level)/2. With low = 0 (an interval clipped at 0): the ratio's standard
-        deviation (high - ratio)/z divided by the ratio (inf when the ratio is 0).
-        """
-        z = _z(self.level)
-        if self.low > 0:
-            return (math.log(self.high) - math.log(self.low)) / (2 * z)
-        if self.ratio == 0:
-            return math.inf
-        return (self.high - self.ratio) / z / self.ratio
-
-    def at(self, level: float) -> tuple[float, float]:
-        """Return the interval at another confidence ``level`` (0 < level < 1).
-
-        Log-normal around the ratio when low > 0: ratio·exp(±z'·sigma). When low is 0, a
-        normal around the ratio with sd (high - ratio)/z, clipped at 0.
-        """
-        if not 0 < level < 1:
-            raise ForecastingError(f"a confidence level must be between 0 and 1; got {level!r}")
-        z = _z(level)
-        if self.low > 0:
-            s = self.sigma()
-            return self.ratio * math.exp(-z * s), self.ratio * math.exp(z * s)
-        sd = (self.high - self.ratio) / _z(self.level)
-        return max(0.0, self.ratio - z * sd), self.ratio + z * sd
-
-
-def _z(level: float) -> float:
-    return NormalDist().inv_cdf((1 + level) / 2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from forecasting.additivity import (
 )
 from forecasting.errors import ForecastingError
 from forecasting.events import Event, Events, events_from_rows, load_events
-from forecasting.lift import LiftResult, lift_from_rows, load_lift
+from forecasting.lift import lift_from_rows, load_lift
 from forecasting.options import response_options
 from forecasting.priors import (
     Prior,
@@ -50,8 +49,6 @@ def refused(call, *needles: str) -> str:
         assert needle in message, f"{needle!r} not in {message!r}"
     return message
 
-
-Z90 = NormalDist().inv_cdf(0.95)
 
 # -- events: reading ----------------------------------------------------------------------
 
@@ -497,36 +494,6 @@ def test_combine_elasticity_by_hand():
 
 
 # -- lift ---------------------------------------------------------------------------------
-
-
-def lift(ratio, low, high, level=0.9) -> LiftResult:
-    return LiftResult("meta", None, None, ratio, low, high, level, "here")
-
-
-def test_lift_sigma_and_intervals_by_hand():
-    test = lift(0.6, 0.4, 0.8)
-    assert test.sigma() == pytest.approx(math.log(2) / (2 * Z90))
-    low, high = test.at(0.9)  # ratio·exp(±z·σ) = 0.6 / √2, 0.6·√2
-    assert (low, high) == (pytest.approx(0.6 / math.sqrt(2)), pytest.approx(0.6 * math.sqrt(2)))
-    z99 = NormalDist().inv_cdf(0.995)
-    low, high = test.at(0.99)
-    assert low == pytest.approx(0.6 * 2 ** (-z99 / (2 * Z90)))
-    assert high == pytest.approx(0.6 * 2 ** (z99 / (2 * Z90)))
-    assert lift(0.3, 0.2, 0.45, level=0.8).sigma() == pytest.approx(
-        math.log(0.45 / 0.2) / (2 * NormalDist().inv_cdf(0.9))
-    )
-
-
-def test_lift_with_low_zero_is_a_normal_clipped_at_zero():
-    test = lift(0.5, 0.0, 1.5)
-    sd = 1.0 / Z90
-    assert test.sigma() == pytest.approx(sd / 0.5)
-    z50 = NormalDist().inv_cdf(0.75)
-    low, high = test.at(0.5)
-    assert (low, high) == (pytest.approx(0.5 - z50 * sd), pytest.approx(0.5 + z50 * sd))
-    assert test.at(0.9) == (0.0, pytest.approx(1.5))
-    assert lift(0.0, 0.0, 0.2).sigma() == math.inf
-    refused(lambda: test.at(1.0), "between 0 and 1")
 
 
 LIFT_CSV = """network,segment,result_type,incremental_per_result,low,high,level
