@@ -28,6 +28,7 @@ from .plan import (
     not_additive_note,
     point_figures,
     read_plan,
+    summed_name,
     target_notes,
     time_limited,
 )
@@ -44,8 +45,7 @@ def summed_words(curves) -> str:
     The result type; for results that do not add up across periods (reach) the sum of the
     periods' results, which plans maximise and targets count: ``person-periods of reach``.
     """
-    rt = curves.result_type
-    return rt if curves.additive else f"person-periods of {rt}"
+    return summed_name(curves.result_type, curves.additive)
 
 
 def _spec(spec) -> PlanSpec:

@@ -285,6 +285,15 @@ PLAN_RESPONSE_KEYS = (
 TOTALS_ACROSS_PERIODS = ("expected_results", "cost_per_result", *PLAN_RESPONSE_KEYS)
 
 
+def summed_name(result_type: str, additive: bool) -> str:
+    """Name what a total across periods counts.
+
+    The result type; for results that do not add up across periods (reach) the sum plans
+    maximise and targets count, ``person-periods of reach``.
+    """
+    return result_type if additive else f"person-periods of {result_type}"
+
+
 def not_additive_note(result_type: str) -> str:
     """Say why a plan on non-additive results (reach) shows no total across periods."""
     return (

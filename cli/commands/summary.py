@@ -50,7 +50,9 @@ def _additive(plan) -> bool:
 def summed(plan) -> str:
     """Name a total across periods of the plan's results: reach's is person-periods."""
     rtype = escape(plan.result_type)
-    return rtype if _additive(plan) else f"person-periods of {rtype}"
+    from optimizer.plan import summed_name
+
+    return summed_name(rtype, _additive(plan))
 
 
 def _head(plan) -> None:
@@ -284,7 +286,7 @@ def _ledger(plan) -> Table:
     cur, rtype = escape(plan.currency), escape(plan.result_type)
     what = rtype if plan.objective == "results" else plan.objective
     if plan.objective == "results" and not plan.results_additive:
-        what = f"person-periods of {rtype}"  # the LP adds reach over periods; never people
+        what = summed(plan)  # the LP adds reach over periods; never people
     t = Table(title="What each rule costs", title_justify="left")
     rules = plan.ledger()
     t.add_column("rule")

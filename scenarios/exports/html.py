@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from optimizer import Curves
+from optimizer.plan import summed_name
 
 from ..money import round_to_total
 from .charts import frontier_png, response_curves_png, spend_chart_png
@@ -278,7 +279,7 @@ def ranges_paragraphs(plan, *, note: bool = True) -> str:
         t = totals(d)
         what = t["result_type"] or "results"
         if d.get("results_additive") is False:  # a target of reach is added over periods
-            what = f"person-periods of {what}"
+            what = summed_name(what, False)
         text = f"{chance_text(chance)} that the plan reaches its target of "
         text += f"{fmt(number(d.get('target_results')), 0)} {what}"
         asked = number(d.get("target_confidence"))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from optimizer.periods import days_by_month, period_kind
 from optimizer.plan import stopped_words as _stopped_words
+from optimizer.plan import summed_name
 
 from ..errors import ExportError
 
@@ -432,10 +433,10 @@ def objective_labels(plan) -> dict[str, str]:
     if objective in ("value", "profit"):
         what, gain = objective, f"{objective} gained if removed ({cur})"
     elif objective == "cvar":
-        counted = rtype if d.get("results_additive") is not False else f"person-periods of {rtype}"
+        counted = summed_name(rtype, d.get("results_additive") is not False)
         what, gain = f"worst scenarios' {counted}", "gained if removed (not re-solved under cvar)"
     elif d.get("results_additive") is False:  # reach: the LP adds it over periods
-        what = f"person-periods of {rtype}"
+        what = summed_name(rtype, False)
         gain = f"{what} gained if removed"
     else:
         what, gain = rtype, f"{rtype} gained if removed"

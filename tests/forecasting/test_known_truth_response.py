@@ -156,9 +156,10 @@ def test_seasons_per_network_are_found_and_the_plan_loses_at_most_one_percent(so
 
 
 def _hill_truth_curve(ln, n: int = 200):
+    """The true curve's concave envelope at n + 1 spends (the hull, checked below)."""
     x = np.linspace(0.0, ln.max_spend, n + 1)
     y = np.array([_true("hill", ln, s) for s in x])
-    return x, rt.envelope(x, y) if n <= 40 else _hull(x, y)
+    return x, _hull(x, y)
 
 
 def _hull(x, y):

@@ -116,7 +116,7 @@ def test_a_brand_new_network_works_from_its_prior_alone():
         want = 1000 / 20.0 * (s / 1000) ** 0.8
         assert ln.results_at(s) == pytest.approx(want, rel=0.01)
     assert ln.spread.level_var == pytest.approx(1 / 50)
-    assert ln.spread.elasticity_se == pytest.approx(0.8 * 0 + 0.15)
+    assert ln.spread.elasticity_se == pytest.approx(0.15)  # the prior's default sd
     s = next(x for x in r.lines if x.network == "threads")
     assert s.prior_share == 1.0 and s.history_periods == 0
 
