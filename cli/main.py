@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 #: command modules, in the order their commands appear in --help
-COMMAND_MODULES = ("demo", "ingest", "forecast", "optimize", "scenario", "serve")
+COMMAND_MODULES = ("demo", "ingest", "forecast", "optimize", "scenario", "export", "serve")
 
 for _name in COMMAND_MODULES:
     try:

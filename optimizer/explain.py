@@ -9,8 +9,9 @@ is at the end of its curve) is read against the LP's duals:
    with a zero dual: no price could get the line spend while it holds);
 2. the end of its curve (the forecast's cap), with its own shadow value: the reduced cost of
    the last tier, what one more unit of currency there would bring if the curve went on;
-3. the on/off minimum (``min_line_spend``) or the count of lines on (``max_active_lines``), for
-   a line switched off whose first tier is worth more than the price of money elsewhere;
+3. the on/off minimum (``min_line_spend``, or the platform's ``min_daily_spend`` x the days
+   of the period) or the count of lines on (``max_active_lines``), for a line switched off
+   whose first tier is worth more than the price of money elsewhere;
 4. price: its next result costs more than a unit of currency brings elsewhere; the reason
    says how much cheaper its results would have to be. Under ``profit`` with money to spare,
    the next result costs more than it is worth.
@@ -31,6 +32,7 @@ import numpy as np
 
 from .model import Model
 from .rules import CUT_FAMILIES, fmt
+from .rules.onoff import LineMinimum
 from .solvers import HighsSolver, Solution, reduced_costs, row_activity
 
 #: reduced costs within this fraction of the tier's objective count as 0 (a tie): CBC's
@@ -228,7 +230,9 @@ class Terms:
     currency: str
     objective: str
     values: np.ndarray  # per planned line: what one result is worth (1 under results)
-    min_line_spend: float | None = None
+    #: per planned line: its least spend when switched on and the rule that sets it
+    #: (``optimizer.rules.onoff.line_minimums``; None: no minimum); () when no line has one
+    minimums: tuple[LineMinimum | None, ...] = ()
 
 
 def line_reasons(model: Model, sol: Solution, on, terms: Terms) -> list[Reason]:
@@ -312,22 +316,31 @@ def _switched_off(dual: _Dual, i: int, k: int, on, terms: Terms) -> Reason | Non
         info = m.rows[count]
         words = f"switched off: {info.description} and those on bring more ({info.name})"
         return Reason("on_off", words, rule=info.name, rule_words=info.description)
-    least = terms.min_line_spend
+    least = terms.minimums[i] if terms.minimums else None
     if least is None:  # only a count limit, with room to spare: off for its price
         return None
-    cur, top = terms.currency, m.lines[i].max_spend
-    if top < least:
+    return _below_minimum(least, m.lines[i].max_spend, terms.currency)
+
+
+def _below_minimum(least: LineMinimum, top: float, cur: str) -> Reason:
+    """Return the reason of a line off because, on, it would have to spend ``least``."""
+    amount = least.shown(cur)
+    why = least.why or least.rule
+    if top < least.amount:
         words = (
             f"switched off: its curve absorbs at most {fmt(top)} {cur}, less than the "
-            f"{fmt(least)} {cur} a line switched on must spend (min_line_spend)"
+            f"{amount} a line switched on must spend ({why})"
         )
     else:
         words = (
-            f"switched off: on, it would have to spend at least {fmt(least)} {cur} "
-            "(min_line_spend), and that money brings more elsewhere"
+            f"switched off: on, it would have to spend at least {amount} ({why}), and that "
+            "money brings more elsewhere"
         )
-    rule_words = f"a line switched on spends at least {fmt(least)} {cur}"
-    return Reason("on_off", words, rule="min_line_spend", rule_words=rule_words)
+    if least.rule == "min_line_spend":
+        rule_words = f"a line switched on spends at least {amount}"
+    else:
+        rule_words = least.words(cur)
+    return Reason("on_off", words, rule=least.rule, rule_words=rule_words)
 
 
 def _price(m: Model, i: int, k: int, price: float, terms: Terms, floored: str = "") -> Reason:

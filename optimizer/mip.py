@@ -1,4 +1,4 @@
-"""On/off plans (``min_line_spend``, ``max_active_lines``): a MILP that always finishes.
+"""On/off plans (``min_line_spend``, ``min_daily_spend``, ``max_active_lines``) always finish.
 
 The same steps for every solver (``solvers.py`` gives each one the four moves
 :class:`OnOffBackend` lists):
@@ -38,6 +38,8 @@ from .model import Model
 MIP_REL_GAP = 1e-7
 #: the time limit (seconds) of a solve when none is given: ``--time-limit``, ADPLAN_TIME_LIMIT
 DEFAULT_TIME_LIMIT = 60.0
+#: the row families of a line's least spend when switched on (``spend - m x on >= 0``)
+MINIMUM_FAMILIES = frozenset({"min_line_spend", "min_daily_spend"})
 #: the least time given to branch and bound, even when the bound and rounding used it all
 MIN_SEARCH_SECONDS = 0.5
 
@@ -203,10 +205,13 @@ class Guess:
 
 
 def _line_minimums(m: Model) -> np.ndarray:
-    """Return each line's least spend when switched on (0 where no ``min_line_spend`` row)."""
+    """Return each line's least spend when switched on (0 where it has no minimum row).
+
+    The rows are ``min_line_spend`` or ``min_daily_spend`` (one per line at most).
+    """
     mins = np.zeros(len(m.binary_cols))
     for i, r in enumerate(m.rows):
-        if r.family == "min_line_spend":
+        if r.family in MINIMUM_FAMILIES:
             last = m.indptr[i + 1] - 1  # the row is spend - m x on: the switch comes last
             mins[np.searchsorted(m.binary_cols, m.indices[last])] = -m.data[last]
     return mins

@@ -23,8 +23,10 @@ import numpy as np
 from .explain import Reason, Terms, line_reasons
 from .ledger import rule_costs
 from .lp import rule_name
+from .mip import MINIMUM_FAMILIES
 from .model import Model
 from .rules import CUT_FAMILIES, fmt, line_values
+from .rules.onoff import line_minimums
 from .solvers import HighsSolver, Solution, row_activity
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
@@ -561,7 +563,8 @@ def _terms(model: Model, curves, spec) -> Terms:
         values = np.ones(len(model.lines))
     else:
         values = np.array(line_values(spec, model.lines, curves.result_type), dtype=float)
-    return Terms(curves.result_type, curves.currency, spec.objective, values, spec.min_line_spend)
+    minimums = tuple(line_minimums(spec, [ln.key for ln in model.lines], curves.currency))
+    return Terms(curves.result_type, curves.currency, spec.objective, values, minimums)
 
 
 def _line_spend(model: Model, sol: Solution) -> np.ndarray:
@@ -626,7 +629,7 @@ def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int
     for i, info in enumerate(model.rows):
         if not info.report:
             continue
-        if info.family == "min_line_spend" and on is not None:
+        if info.family in MINIMUM_FAMILIES and on is not None:
             li = int(np.searchsorted(model.binary_cols, model.indices[model.indptr[i + 1] - 1]))
             if not on[li]:
                 continue  # a line switched off: its minimum does not apply

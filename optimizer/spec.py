@@ -59,6 +59,8 @@ class PlanSpec:
     max_period_change: float | None = None
     results_floors: tuple[ResultsFloor, ...] = ()
     min_line_spend: float | None = None
+    #: a network's least spend a day on a line switched on (the platforms' minimums)
+    min_daily_spend: Mapping[str, float] = field(default_factory=dict)
     max_active_lines: int | None = None
     #: where the spec came from (the file name for :func:`load_spec`): errors start with it
     source: str = field(default="spec", compare=False)
@@ -66,6 +68,7 @@ class PlanSpec:
     def __post_init__(self) -> None:
         for kind in GROUP_KINDS:
             object.__setattr__(self, kind, dict(getattr(self, kind)))
+        object.__setattr__(self, "min_daily_spend", dict(self.min_daily_spend))
         object.__setattr__(self, "lines", tuple(self.lines))
         object.__setattr__(self, "results_floors", tuple(self.results_floors))
         for family in FAMILIES:
@@ -121,8 +124,12 @@ class PlanSpec:
 
     @property
     def is_mip(self) -> bool:
-        """Return True if a rule needs on/off binaries (min_line_spend or max_active_lines)."""
-        return self.min_line_spend is not None or self.max_active_lines is not None
+        """Return True if a rule needs on/off binaries.
+
+        ``min_line_spend``, a ``min_daily_spend`` above 0, or ``max_active_lines``.
+        """
+        daily = any(v > 0 for v in self.min_daily_spend.values())
+        return self.min_line_spend is not None or daily or self.max_active_lines is not None
 
     def for_curves(self, curves: Curves) -> PlanSpec:
         """Return the spec with its network names matched to the networks of ``curves``.
@@ -172,6 +179,8 @@ class PlanSpec:
 #: spec keys whose values hold no network name: results floors have their own curves, and
 #: segments and periods map names of their own (a segment may be called ``networks``)
 _NO_NETWORKS = frozenset({"results_floors", "segments", "periods"})
+#: spec keys whose values are a list of networks or a mapping keyed by network
+_NETWORK_KEYS = frozenset({"networks", "min_daily_spend"})
 
 
 def _renames(data: Mapping, curves: Curves) -> dict[str, str]:
@@ -207,7 +216,7 @@ def _map_networks(value: Any, fn: Callable[[str], str], where: str) -> Any:
         at = f"{where}.{key}" if where else str(key)
         if key in _NO_NETWORKS:
             out[key] = v
-        elif key == "networks":
+        elif key in _NETWORK_KEYS:
             out[key] = _network_names(v, fn, at)
         elif key == "network" and isinstance(v, str):
             out[key] = fn(v)

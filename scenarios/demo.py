@@ -285,8 +285,15 @@ def run_demo(
     )
     plan = optimise(curves, spec, solver=solver, time_limit=time_limit)
     files = {"spec": spec_path}
-    for suffix in ("json", "csv", "xlsx", "html"):
-        files[f"plan {suffix}"] = write_plan(plan, out / f"plan.{suffix}")
+    from .exports.html import plan_html_text
+    from .previous import previous_period
+
+    plan_json = plan.to_dict()  # with the previous period's actuals, for the report
+    plan_json["previous"] = previous_period(history, plan_json)
+    for suffix in ("json", "csv", "xlsx"):
+        files[f"plan {suffix}"] = write_plan(plan_json, out / f"plan.{suffix}")
+    files["plan html"] = out / "plan.html"
+    files["plan html"].write_text(plan_html_text(plan_json, curves=curves), encoding="utf-8")
     record(
         "optimise",
         "done",

@@ -3,28 +3,69 @@
 Plans keep exact numbers (round when you display, docs/scenarios.md); a table that rounds
 each line on its own can show lines that do not add up to its rounded total (three lines of
 33.33 shown as 33 each, 99, under a total of 100). :func:`round_to_total` rounds a column so
-that its shown values add up to its own sum rounded the same way.
+that its shown values add up to its own sum rounded the same way; :func:`round_to` so that
+they add up to a given total (a line's cells to the line's shown total); :func:`round_half`
+rounds one figure shown alone. Every export (CSV feeds, XLSX, HTML, the platforms' budgets,
+the command line) rounds through these three.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 
-def _half_up(x: float) -> int:
+def half_up(x: float) -> int:
     """Return ``x`` rounded to the nearest integer, halves away from zero (not to even)."""
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def round_half(value: float, digits: int = 2) -> float:
+    """Return one figure rounded to ``digits`` decimals, halves away from zero.
+
+    Rounds the shortest decimal form of the float (``1.005`` -> ``1.01``, as a person reads
+    it), not its binary value; never returns -0.0.
+
+    >>> round_half(986.6700000000001)
+    986.67
+    >>> round_half(1.005)
+    1.01
+    """
+    out = float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+    return out if out != 0 else 0.0
+
+
+def round_to(values: Sequence[float], total: float, digits: int = 2) -> list[float]:
+    """Round ``values`` to ``digits`` decimals so that they add up to ``total`` so rounded.
+
+    The largest remainder method (Hamilton's): every value is rounded down to a multiple of
+    ``10**-digits``; the units the total still needs go, one each, to the values that lost
+    the most in the rounding down (the first of equal ones first); units too many (a total
+    below the values' sum) come off those that lost the least. With ``total`` the values'
+    own sum, each shown value is within one unit of its exact value.
+    """
+    scale = 10.0**digits
+    scaled = [v * scale for v in values]
+    floors = [math.floor(x) for x in scaled]
+    if not floors:
+        return []
+    missing = half_up(total * scale) - sum(floors)
+    order = sorted(range(len(scaled)), key=lambda i: floors[i] - scaled[i])
+    if missing < 0:
+        order.reverse()
+    step = 1 if missing > 0 else -1
+    for n in range(abs(missing)):
+        floors[order[n % len(order)]] += step
+    return [f / scale if f else 0.0 for f in floors]
 
 
 def round_to_total(values: Sequence[float], digits: int = 0) -> list[float]:
     """Round ``values`` to ``digits`` decimals so that they add up to their rounded sum.
 
-    The largest remainder method (Hamilton's): every value is rounded down to a multiple of
-    ``10**-digits``; the units the rounded sum still needs go, one each, to the values that
-    lost the most in the rounding down (the first of equal ones first). So each shown value
-    is within one unit of its exact value, and the shown values add up exactly to the sum
-    rounded to ``digits`` decimals (halves away from zero). Works for negative values too.
+    :func:`round_to` with the values' own sum (``math.fsum``): each shown value is within
+    one unit of its exact value, and the shown values add up exactly to the sum rounded to
+    ``digits`` decimals (halves away from zero). Works for negative values too.
 
     Parameters
     ----------
@@ -38,15 +79,7 @@ def round_to_total(values: Sequence[float], digits: int = 0) -> list[float]:
     list of float
         The rounded values, in the order given.
     """
-    scale = 10.0**digits
-    scaled = [v * scale for v in values]
-    floors = [math.floor(x) for x in scaled]
-    missing = _half_up(math.fsum(scaled)) - sum(floors)
-    missing = max(0, min(missing, len(floors)))  # always in range; guards float edge cases
-    order = sorted(range(len(scaled)), key=lambda i: -(scaled[i] - floors[i]))
-    for i in order[:missing]:
-        floors[i] += 1
-    return [f / scale for f in floors]
+    return round_to(values, math.fsum(values), digits)
 
 
-__all__ = ["round_to_total"]
+__all__ = ["half_up", "round_half", "round_to", "round_to_total"]

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import json
 
+from optimizer.plan import summed_name
+
 from .compare import OVER_UNDER, additive
-from .exports.charts import frontier_png, response_curves_png, spend_chart_png
 from .exports.html import (
     RESULTS_RANGE,
     chance_text,
     curve_ends_paragraph,
+    curves_figure,
     esc,
-    img,
+    frontier_figure_html,
+    headline,
     ledger_section,
-    lines_table,
+    lines_section,
     page,
     period_section,
     range_text,
     ranges_paragraphs,
-    rules_table,
+    rules_section,
+    spend_figure,
     table,
     unspent_paragraph,
 )
@@ -136,6 +140,7 @@ def _no_plan(v) -> str:
 
 
 def _variant(run, v, first: bool) -> str:
+    """Render one variant: its totals, charts, ledger, rules that bind and folded lines."""
     parts = [f"<h2>{esc(v.name)}</h2>"]
     if v.notes:
         parts.append("<p class=note>" + esc("; ".join(v.notes)) + "</p>")
@@ -151,29 +156,26 @@ def _variant(run, v, first: bool) -> str:
         cells[3:5] = [NOT_ADDITIVE, NOT_ADDITIVE]
     parts.append(table([*heads, RESULTS_RANGE, BEATS], [cells]))
     parts.append(period_section(d) + ranges_paragraphs(d, note=first))
-    parts.append(
-        img(
-            spend_chart_png(rows, t["currency"], f"{v.name}: spend by network and period"),
-            f"{v.name} spend",
-        )
-    )
+    parts.append(unspent_paragraph(d))
+    parts.append(spend_figure(rows, t["currency"], f"{v.name}: spend by network and period"))
     if first:
-        parts.append(img(response_curves_png(v.curves, rows), "response curves"))
+        what = summed_name(t["result_type"] or "results", additive(v.plan))
+        parts.append(curves_figure(v.curves, rows, what))
         if any(p.get("expected_results") is not None for p in run.frontier):  # reach: none
-            parts.append(
-                img(frontier_png(run.frontier, t["currency"], t["budget"]), "budget frontier")
-            )
-    parts += [unspent_paragraph(d), ledger_section(d), curve_ends_paragraph(d)]
-    cons = d.get("constraints") or []
-    if cons:
-        parts.append(rules_table(cons))
-    parts.append(f"<details><summary>{len(rows)} plan lines</summary>")
-    parts.append(lines_table(rows) + "</details>")
+            parts.append(frontier_figure_html(run.frontier, t["currency"], t["budget"]))
+    parts += [ledger_section(d), curve_ends_paragraph(d)]
+    parts.append(rules_section(d.get("constraints") or []))
+    parts.append(lines_section(rows))
     return "".join(parts)
 
 
 def scenario_html_text(run) -> str:
-    """Render the report: comparison of the variants, then each variant (charts, rules, lines)."""
+    """Render the report: comparison of the variants, then each variant (charts, rules, lines).
+
+    It opens with the base plan's headline figures (spend, results, cost per result and
+    their P10-P90) above the comparison; each variant shows only the rules that bind or
+    cost something (the others folded) and labelled charts.
+    """
     sc = run.scenario
     c = run.curves
     parts = [
@@ -183,7 +185,9 @@ def scenario_html_text(run) -> str:
     ]
     for w in run.warnings:
         parts.append(f"<p class=bad>warning: {esc(w)}</p>")
-    parts.append("<h2>Comparison</h2>" + _comparison(run))
+    base = run.variants[0].plan if run.variants else None
+    top = "" if base is None else headline(base.to_dict())
+    parts.append(f'<section id="totals"><h2>Comparison</h2>{top}{_comparison(run)}</section>')
     for i, v in enumerate(run.variants):
-        parts.append(_variant(run, v, i == 0))
+        parts.append(f'<section class="variant">{_variant(run, v, i == 0)}</section>')
     return page(f"adplan scenario: {sc.name}", "".join(parts))

@@ -32,13 +32,13 @@ from __future__ import annotations
 from openpyxl import Workbook
 
 from .compare import OVER_UNDER
+from .exports.people import change_words, finish_workbook
 from .exports.plan import (
     CSV_COLUMNS,
     RESPONSE_COLUMNS,
     additive,
     has_response,
     number,
-    plan_rows,
     total_range,
     totals,
 )
@@ -46,8 +46,8 @@ from .exports.xlsx import (
     BOLD,
     SUMMARY_COLUMNS,
     add_table,
-    autosize,
     rule_rows,
+    shown_rows,
     table_name,
     workbook_bytes,
     write_flighting,
@@ -75,8 +75,17 @@ def scenario_workbook(run) -> Workbook:
     bad = [v for v in run.variants if not v.ok]
     if bad:
         _infeasible_sheet(wb.create_sheet("Infeasible"), bad)
-    _assumptions_sheet(wb.create_sheet("Assumptions"), run)
+    printed = _assumptions_sheet(wb.create_sheet("Assumptions"), run)
+    finish_workbook(wb, run.curves.currency)
+    _print_up_to(wb["Assumptions"], printed)
     return wb
+
+
+def _print_up_to(ws, last_row: int) -> None:
+    """Print the sheet's rows up to ``last_row`` only (its columns as finished)."""
+    first, end = str(ws.print_area).split("!")[-1].replace("$", "").split(":")
+    col = end.rstrip("0123456789")
+    ws.print_area = f"{first}:{col}{last_row}"
 
 
 #: the range of a variant's total results and the chance it beats the base (both sheets)
@@ -123,7 +132,6 @@ def _summary_sheet(ws, run, plans: dict[str, dict]) -> None:
                 ]
             )
     add_table(ws, "Summary", ["variant", *SUMMARY_COLUMNS, *RANGE_COLUMNS, "notes"], rows)
-    autosize(ws)
 
 
 COMPARISON_HEAD = (
@@ -155,7 +163,8 @@ def _comparison_sheet(ws, comp: dict, plans: dict[str, dict]) -> None:
     for c in comp["cases"]:
         d = c.get("delta") or {}
         changes = "; ".join(
-            f"{ch['path']}: {ch['base']} -> {ch['variant']}" for ch in c.get("spec_changes") or []
+            change_words(ch["path"], ch["base"], ch["variant"])
+            for ch in c.get("spec_changes") or []
         )
         summed = _additive(plans, c["name"], comp.get("base"))
         body.append(
@@ -174,7 +183,6 @@ def _comparison_sheet(ws, comp: dict, plans: dict[str, dict]) -> None:
         )
     last, _ = add_table(ws, "Comparison", COMPARISON_HEAD, body, formats=COMPARISON_FORMATS)
     _moved_table(ws, comp, last + 3, plans)
-    autosize(ws)
 
 
 def _additive(plans: dict[str, dict], *names) -> bool:
@@ -239,9 +247,8 @@ def _lines_sheet(ws, plans: dict[str, dict]) -> None:
         columns = (*CSV_COLUMNS, *RESPONSE_COLUMNS)
     body = []
     for name, plan in plans.items():
-        body += [[name, *(r[c] for c in columns)] for r in plan_rows(plan)]
+        body += [[name, *(r[c] for c in columns)] for r in shown_rows(plan)]
     add_table(ws, "Lines", ["variant", *columns], body)
-    autosize(ws)
 
 
 def _flighting_sheet(ws, plans: dict[str, dict]) -> None:
@@ -249,10 +256,9 @@ def _flighting_sheet(ws, plans: dict[str, dict]) -> None:
     row = 1
     for name, plan in plans.items():
         ws.cell(row=row, column=1, value=f"{name}: spend by line and period").font = BOLD
-        lines = plan_rows(plan)
+        lines = shown_rows(plan)
         row = write_flighting(ws, f"Flighting_{name}", lines, row=row + 1) + 3
         row = write_flighting_by_month(ws, f"FlightingByMonth_{name}", lines, row=row) + 3
-    autosize(ws)
 
 
 def _rules_sheet(ws, plans: dict[str, dict]) -> None:
@@ -269,7 +275,6 @@ def _rules_sheet(ws, plans: dict[str, dict]) -> None:
             d = dict(zip(h, r, strict=True))
             body.append([name, *(d.get(k) for k in heads[1:])])
     add_table(ws, "Rules", heads, body)
-    autosize(ws)
 
 
 def _infeasible_sheet(ws, bad) -> None:
@@ -295,11 +300,14 @@ def _infeasible_sheet(ws, bad) -> None:
         ["variant", "rule", "needed", "available", "relax_by", "message"],
         body,
     )
-    autosize(ws)
 
 
-def _assumptions_sheet(ws, run) -> None:
-    """Write the forecast cost per result, each variant's overrides and the curve points."""
+def _assumptions_sheet(ws, run) -> int:
+    """Write the forecast cost per result, each variant's overrides and the curve points.
+
+    Returns the last row to print: the curve points (thousands of rows on weekly curves)
+    stay in the workbook, in ``CurvePoints``, but out of the sheet's print area.
+    """
     ws.cell(
         row=1,
         column=1,
@@ -310,7 +318,8 @@ def _assumptions_sheet(ws, run) -> None:
     )
     last = _forecast_table(ws, run.curves, row=3)
     last = _overrides_table(ws, run.variants, row=last + 3)
-    row = last + 3
+    row = last + 4
+    ws.cell(row=last + 2, column=1, value=POINTS_NOT_PRINTED)
     ws.cell(
         row=row - 1, column=1, value="Response curve points (spend, expected results)"
     ).font = BOLD
@@ -325,7 +334,14 @@ def _assumptions_sheet(ws, run) -> None:
         body,
         row=row,
     )
-    autosize(ws)
+    return last + 2
+
+
+#: why the curve points are not printed (the last printed line of the Assumptions sheet)
+POINTS_NOT_PRINTED = (
+    "The response curve points below are in the table CurvePoints; they are not printed "
+    "(the sheet's print area ends here)."
+)
 
 
 def _forecast_table(ws, curves, *, row: int) -> int:
@@ -379,7 +395,7 @@ def _overrides_table(ws, variants, *, row: int) -> int:
             for n in ov.get("exclude", {}).get(kind, []):
                 body.append([v.name, f"exclude {kind[:-1]}", n, None])
         if "budget" in ov:
-            body.append([v.name, "budget", "", str(ov["budget"])])
+            body.append([v.name, "budget", "", ov["budget"]])
         for note in v.notes:
             body.append([v.name, "note", note, None])
     last, _ = add_table(ws, "Overrides", ["variant", "kind", "name", "value"], body, row=row)

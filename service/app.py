@@ -20,7 +20,7 @@ from .history import ForecastCache, StartupHistoryError, read_startup_history
 from .limits import ReadBody
 from .operations import ServerHistory, Window
 from .pool import BusyBeforeBody, HeavyAdmission, HeavyPool, PoolError, pool_error_response
-from .routers import forecasts, frontiers, health, plans, scenario_runs
+from .routers import docs, feeds, forecasts, frontiers, health, named_plans, plans, scenario_runs
 from .routers.health import DatabaseProbe
 from .settings import Settings, get_settings
 
@@ -166,6 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by service.routers.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -185,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ReadBody, max_bytes=settings.max_request_bytes, timeout=settings.client_timeout
     )
     app.add_middleware(BusyBeforeBody, pool=pool)
-    for module in (health, plans, forecasts, frontiers, scenario_runs):
+    for module in (health, plans, named_plans, feeds, forecasts, frontiers, scenario_runs):
         app.include_router(module.router)
+    docs.install(app)
     return app

@@ -12,7 +12,9 @@ shown once, in the links of the response that created the plan (or rotated the t
 
 Plans and scenario runs belong to a workspace (that of the key that made them); every read,
 list, delete and token rotation names the workspace, so another workspace's ids are never
-found. Idempotency keys (:class:`IdempotencyRecord`) keep the first answer to a POST for
+found. Named plans (:class:`NamedPlanRecord`, :class:`NamedVersionRecord`) give a workspace's plans
+a name with versions, and a feed token (its SHA-256 kept) for the spreadsheet feeds of the
+current version. Idempotency keys (:class:`IdempotencyRecord`) keep the first answer to a POST for
 :data:`IDEMPOTENCY_TTL_S` seconds.
 """
 
@@ -42,6 +44,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     delete,
     event,
@@ -110,6 +113,40 @@ class PlanRecord(Base):
     inputs: Mapped[dict] = mapped_column(JSON)
     result: Mapped[dict] = mapped_column(JSON)
     token_hash: Mapped[str] = mapped_column(String(64))
+
+
+class NamedPlanRecord(Base):
+    """A named plan of a workspace: its latest version and its feed token's hash.
+
+    Its versions (:class:`NamedVersionRecord`) point to saved plans; the feeds serve the
+    plan of ``current_version``, the latest. Only the SHA-256 of the feed token is kept.
+    """
+
+    __tablename__ = "named_plans"
+    __table_args__ = (UniqueConstraint("workspace", "name"), {"sqlite_autoincrement": True})
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    current_version: Mapped[int] = mapped_column(Integer)
+    token_hash: Mapped[str] = mapped_column(String(64))
+
+
+class NamedVersionRecord(Base):
+    """One version of a named plan: the plan it is, when and how it was made."""
+
+    __tablename__ = "named_plan_versions"
+    __table_args__ = (UniqueConstraint("named_plan_seq", "version"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    named_plan_seq: Mapped[int] = mapped_column(
+        Integer, ForeignKey("named_plans.seq", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    plan_id: Mapped[str] = mapped_column(String(ID_LENGTH), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(16))  # plan | replan | scenario_run
 
 
 class IdempotencyRecord(Base):
@@ -185,6 +222,31 @@ class StoredPlan:
     inputs: dict | None
     result: dict
     workspace: str = DEFAULT_WORKSPACE
+
+
+@dataclass(frozen=True, slots=True)
+class NamedVersion:
+    """One version of a named plan, as read back."""
+
+    version: int
+    plan_id: str
+    created_at: datetime
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class NamedPlan:
+    """A named plan as read back: its versions, oldest first; the last is the current one."""
+
+    name: str
+    workspace: str
+    created_at: datetime
+    versions: tuple[NamedVersion, ...]
+
+    @property
+    def current(self) -> NamedVersion:
+        """Return the current (latest) version."""
+        return self.versions[-1]
 
 
 def iso(dt: datetime) -> str:
@@ -577,6 +639,141 @@ class PlanStore:
             "summary": run.summary,
             "plans": plans,
         }
+
+    # named plans -----------------------------------------------------------------------
+
+    def add_version(
+        self,
+        name: str,
+        plan_id: str,
+        *,
+        source: str,
+        workspace: str = DEFAULT_WORKSPACE,
+        unless_current: bool = False,
+    ) -> tuple[NamedPlan, str | None]:
+        """Make ``plan_id`` the next (current) version of ``name`` in ``workspace``.
+
+        A new name is made with version 1 and a feed token, returned (shown only now; None
+        for an existing name). ``unless_current``: no new version when the plan is the
+        current one already (a repeated PUT).
+        """
+        if unless_current:
+            found = self.get_named(name, workspace=workspace)
+            if found is not None and found.current.plan_id == plan_id:
+                return found, None
+        for _ in range(3):
+            try:
+                token = self._add_version(name, plan_id, source, workspace)
+                break
+            except IntegrityError:  # the same new name made at the same moment: add to it
+                continue
+        else:  # pragma: no cover - three races in a row
+            raise RuntimeError(f"could not add a version to the named plan {name!r}")
+        named = self.get_named(name, workspace=workspace)
+        assert named is not None  # made above
+        return named, token
+
+    def _add_version(self, name: str, plan_id: str, source: str, workspace: str) -> str | None:
+        now = datetime.now(UTC)
+        token = None
+        where = (NamedPlanRecord.workspace == workspace, NamedPlanRecord.name == name)
+        with self._writing() as session:  # the write first: it locks the row (or the file)
+            res = session.execute(
+                update(NamedPlanRecord)
+                .where(*where)
+                .values(current_version=NamedPlanRecord.current_version + 1)
+            )
+            if not res.rowcount:
+                token = new_token()
+                session.add(
+                    NamedPlanRecord(
+                        workspace=workspace,
+                        name=name,
+                        created_at=now,
+                        current_version=1,
+                        token_hash=hash_token(token),
+                    )
+                )
+                session.flush()
+            seq, version = session.execute(
+                select(NamedPlanRecord.seq, NamedPlanRecord.current_version).where(*where)
+            ).one()
+            session.add(
+                NamedVersionRecord(
+                    named_plan_seq=seq,
+                    version=version,
+                    plan_id=plan_id,
+                    created_at=now,
+                    source=source,
+                )
+            )
+        return token
+
+    def get_named(self, name: str, *, workspace: str) -> NamedPlan | None:
+        """Return the named plan ``name`` of ``workspace`` with its versions, or None."""
+        with self._sessions() as session:
+            rec = session.scalars(
+                select(NamedPlanRecord).where(
+                    NamedPlanRecord.workspace == workspace, NamedPlanRecord.name == name
+                )
+            ).first()
+            if rec is None:
+                return None
+            rows = session.scalars(
+                select(NamedVersionRecord)
+                .where(NamedVersionRecord.named_plan_seq == rec.seq)
+                .order_by(NamedVersionRecord.version)
+            ).all()
+            versions = tuple(
+                NamedVersion(v.version, v.plan_id, v.created_at, v.source) for v in rows
+            )
+            return NamedPlan(rec.name, rec.workspace, rec.created_at, versions)
+
+    def feed_token_workspace(self, name: str, token: str) -> str | bool | None:
+        """Return the workspace whose named plan ``name`` has this feed token.
+
+        False: the name exists (in some workspace) but the token is not its own (or was
+        revoked); None: no workspace has the name.
+        """
+        with self._sessions() as session:
+            rows = session.execute(
+                select(NamedPlanRecord.workspace, NamedPlanRecord.token_hash).where(
+                    NamedPlanRecord.name == name
+                )
+            ).all()
+        if not rows:
+            return None
+        given = hash_token(token).encode()
+        found: str | bool = False
+        for workspace, stored in rows:  # every row compared: the time does not say which
+            if hmac.compare_digest(stored.encode(), given):
+                found = workspace
+        return found
+
+    def rotate_feed_token(self, name: str, *, workspace: str) -> str | None:
+        """Give a named plan of ``workspace`` a new feed token (the old one stops working)."""
+        token = new_token()
+        with self._writing() as session:
+            res = session.execute(
+                update(NamedPlanRecord)
+                .where(NamedPlanRecord.workspace == workspace, NamedPlanRecord.name == name)
+                .values(token_hash=hash_token(token))
+            )
+            return token if res.rowcount else None
+
+    def names_of_plan(self, plan_id: str, *, workspace: str) -> list[str]:
+        """Return the named plans of ``workspace`` that have ``plan_id`` among their versions."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(NamedPlanRecord.name)
+                .join(NamedVersionRecord, NamedVersionRecord.named_plan_seq == NamedPlanRecord.seq)
+                .where(
+                    NamedPlanRecord.workspace == workspace, NamedVersionRecord.plan_id == plan_id
+                )
+                .distinct()
+                .order_by(NamedPlanRecord.name)
+            ).all()
+        return [r[0] for r in rows]
 
     # idempotency keys ------------------------------------------------------------------
 

@@ -21,14 +21,15 @@ from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
-from fastapi import Depends, Header, Request, Response, Security
+from fastapi import Depends, Header, Path, Request, Response, Security
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, APIKeyQuery
+from pydantic import WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from optimizer import Curves
 
-from .db import PlanStore, Replay, open_tokens, seal_tokens
+from .db import NamedPlan, PlanStore, Replay, open_tokens, seal_tokens
 from .errors import (
     Forbidden,
     IdempotencyConflict,
@@ -38,6 +39,7 @@ from .errors import (
     Unauthorized,
 )
 from .operations import ServerHistory
+from .schemas import PLAN_NAME_RULE, PLAN_NAME_SCHEMA, plan_name_problem
 from .settings import ROLES, ApiKey, Settings, get_settings
 
 api_key_header = APIKeyHeader(
@@ -52,6 +54,14 @@ download_token = APIKeyQuery(
     auto_error=False,
     scheme_name="DownloadToken",
     description="a plan's read-only token (from its links); grants only that plan's CSV/XLSX",
+)
+
+feed_token = APIKeyQuery(
+    name="token",
+    auto_error=False,
+    scheme_name="FeedToken",
+    description="a named plan's read-only feed token (from its feed links); grants only that "
+    "named plan's feeds",
 )
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -195,6 +205,72 @@ def require_download_access(
 
 
 DownloadCaller = Annotated[Caller | None, Depends(require_download_access)]
+
+
+#: a named plan's name in a path (documented with its pattern; :func:`valid_name` says the rule)
+NameParam = Annotated[
+    Annotated[str, WithJsonSchema(PLAN_NAME_SCHEMA)],
+    Path(description=f"the named plan's name: {PLAN_NAME_RULE}"),
+]
+
+
+def valid_name(name: str) -> str:
+    """Return a named plan's name in lower case; 422 saying the rule if it is not one."""
+    problem = plan_name_problem(name)
+    if problem is not None:
+        raise InvalidInput(f"name: {problem}")
+    return name.lower()
+
+
+def get_named_or_404(store: PlanStore, name: str, workspace: str) -> NamedPlan:
+    """Return the named plan of ``workspace``; 404 if it has none by that name."""
+    named = store.get_named(name, workspace=workspace)
+    if named is None:
+        raise NotFound(f"no named plan {name!r}; name a plan with PUT /v1/named-plans/{name}")
+    return named
+
+
+def named_by_token(store: PlanStore, name: str, token: str) -> NamedPlan:
+    """Return the named plan whose feed token this is; 404 for no such name, 403 otherwise."""
+    workspace = store.feed_token_workspace(name, token)
+    if workspace is None:
+        raise NotFound(f"no named plan {name!r}")
+    if workspace is False:
+        raise Forbidden(
+            f"this token does not grant the feeds of {name!r}: it is another plan's, or it "
+            f"was revoked (a new one was issued: POST /v1/named-plans/{name}/token)"
+        )
+    named = store.get_named(name, workspace=str(workspace))
+    if named is None:  # pragma: no cover - deleted between the two reads
+        raise NotFound(f"no named plan {name!r}")
+    return named
+
+
+def require_feed_access(
+    request: Request,
+    name: NameParam,
+    settings: SettingsDep,
+    store: StoreDep,
+    key: Annotated[str | None, Security(api_key_header)],
+    token: Annotated[str | None, Security(feed_token)],
+) -> NamedPlan:
+    """Return the named plan a feed request reads: by a key with the role read, or its token.
+
+    A key sees the names of its workspace; a token, the one named plan it belongs to (403
+    for another's or a revoked one). An unknown name is 404, a malformed one 422.
+    """
+    refuse_key_in_url(request)
+    name = valid_name(name)
+    if key:
+        caller = authenticate(request, settings, key)
+        check_role(caller, "read")
+        return get_named_or_404(store, name, caller.workspace)
+    if not token:
+        raise Unauthorized("send X-API-Key or the feed's ?token= (from the named plan's links)")
+    return named_by_token(store, name, token)
+
+
+FeedAccess = Annotated[NamedPlan, Depends(require_feed_access)]
 
 
 # -- the body: nesting, encoding --------------------------------------------------------------

@@ -7,6 +7,7 @@ no key, unknown key, key in URL   401     ``{"error": "unauthorized", "detail"}`
 role too low, another's token     403     ``{"error": "forbidden", "detail", "needed_role"}``
 no such plan or run (workspace)   404     ``{"error": "not_found", "detail"}``
 Idempotency-Key reused/running    409     ``{"error": "idempotency_conflict" | ..._in_progress}``
+a feed the version cannot give    409     ``{"error": "feed_unavailable", "detail"}``
 ClientTooSlow (service.limits)    408     ``{"error": "request_timeout", "limit"}`` (closed)
 RequestTooLarge                   413     ``{"error": "request_too_large", "limit"}``
 malformed JSON, schema errors     422     ``{"error": "invalid_request", "detail", "errors"}``
@@ -116,6 +117,17 @@ class IdempotencyInProgress(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.headers = {"Retry-After": str(retry_after)}
+
+
+class FeedUnavailable(ServiceError):
+    """A named plan's feed that its current version cannot give (409).
+
+    E.g. a comparison of a plan no scenario run made, or a current version whose plan was
+    deleted since.
+    """
+
+    status_code = 409
+    code = "feed_unavailable"
 
 
 class ProblemTooLarge(ServiceError):
@@ -334,12 +346,15 @@ _WHEN = {
     401: "`unauthorized`: no X-API-Key, an unknown one, or a key sent in the URL (a download: "
     "neither a key nor a token)",
     403: "`forbidden`: the key's role does not allow this call (`needed_role` names the role "
-    "it needs), or a download token of another plan",
-    404: "`not_found`: no such plan or scenario run in the key's workspace",
+    "it needs), a download token of another plan, or a feed token that is not (or no longer) "
+    "the named plan's",
+    404: "`not_found`: no such plan, scenario run or named plan in the key's workspace",
     408: "`request_timeout`: the request was not received within ADPLAN_CLIENT_TIMEOUT "
     "seconds (`limit`); the connection is closed",
     409: "`idempotency_conflict`: the Idempotency-Key was sent with another request; "
-    "`idempotency_in_progress`: its first request is still running (retry after Retry-After)",
+    "`idempotency_in_progress`: its first request is still running (retry after Retry-After); "
+    "`feed_unavailable`: the named plan's current version cannot give this feed (a "
+    "comparison without a scenario run, a plan deleted since)",
     413: "`request_too_large`: the body is over ADPLAN_MAX_REQUEST_BYTES (`limit` in bytes)",
     422: "bad input: `invalid_request` (malformed or too deeply nested JSON, a missing, unknown "
     "or out-of-range field, a control character in a name; `errors` lists each with its "

@@ -1,8 +1,8 @@
 """What the routes do: convert the request, call the functions the CLI calls, convert back.
 
-Every function here is synchronous and CPU-bound. The five the routes call for heavy work
-(:func:`make_plan`, :func:`make_delta`, :func:`make_forecast`, :func:`make_frontier`,
-:func:`make_scenario_run`) submit themselves to the app's heavy-work pool
+Every function here is synchronous and CPU-bound. The six the routes call for heavy work
+(:func:`make_plan`, :func:`make_delta`, :func:`make_replan`, :func:`make_forecast`,
+:func:`make_frontier`, :func:`make_scenario_run`) submit themselves to the app's heavy-work pool
 (:func:`service.pool.heavy`): at most ADPLAN_WORKERS run at once, off the request threads,
 within the request's time budget, and each solve gets ADPLAN_TIME_LIMIT cut to what is left
 of that budget (:func:`service.pool.solver_time_limit`). Outside a request they run inline.
@@ -33,6 +33,7 @@ from .schemas import (
     HistoryRow,
     OverridesBody,
     PlanRequest,
+    ReplanRequest,
     ScenarioRunRequest,
     response_of,
 )
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
 
 
 def solver_of(
-    req: PlanRequest | FrontierRequest | ScenarioRunRequest | DeltaRequest, settings: Settings
+    req: PlanRequest | FrontierRequest | ScenarioRunRequest | DeltaRequest | ReplanRequest,
+    settings: Settings,
 ) -> str:
     """Return the solver a request runs with: its ``solver``, else ADPLAN_SOLVER, else highs.
 
@@ -402,8 +404,16 @@ def make_plan(
     )
 
 
-def _saved_curves(stored: StoredPlan, default_curves: Curves | None, settings: Settings) -> Curves:
-    """Return the curves a saved plan was solved on (kept with it, or the server's default)."""
+def _saved_curves(
+    stored: StoredPlan,
+    default_curves: Curves | None,
+    settings: Settings,
+    then: str = "ask for the delta of that plan",
+) -> Curves:
+    """Return the curves a saved plan was solved on (kept with it, or the server's default).
+
+    ``then``: what to do after posting the plan again, in the message of a plan without them.
+    """
     kept = (stored.inputs or {}).get("curves")
     if isinstance(kept, Mapping):
         return curves_from_body(kept, settings)
@@ -423,7 +433,7 @@ def _saved_curves(stored: StoredPlan, default_curves: Curves | None, settings: S
     )
     raise InvalidInput(
         f"plan {stored.id} {why}; post the plan to POST /v1/plans with its curves and spec, "
-        "then ask for the delta of that plan"
+        f"then {then}"
     )
 
 
@@ -479,6 +489,75 @@ def make_delta(
         inputs_json=dump_json(inputs),
         result_json=dump_json(result),
     )
+
+
+def _spec_at_plan_budget(stored: StoredPlan) -> dict:
+    """Return the spec mapping a saved plan is re-planned under: its own, at its budget.
+
+    A plan made for a target has the budget found as its ``budget``; the spec's was not a
+    limit then. A re-plan's ``budget`` is what was left after off-plan spend: the budget
+    the user set is its ``replan.budget_as_set``.
+    """
+    spec = dict((stored.inputs or {}).get("spec") or {})
+    section = stored.result.get("replan")
+    budget = stored.result.get("budget")
+    if isinstance(section, dict) and section.get("budget_as_set") is not None:
+        budget = section["budget_as_set"]
+    if isinstance(budget, int | float) and budget > 0:
+        spec["budget"] = budget
+    return spec
+
+
+def _actuals(rows: Sequence[HistoryRow], settings: Settings):
+    """Return the actuals as a validated history frame (no rows: an empty list)."""
+    return history_frame(rows, settings) if rows else []
+
+
+@heavy
+def make_replan(
+    stored: StoredPlan, req: ReplanRequest, default_curves: Curves | None, settings: Settings
+) -> NewPlan:
+    """Re-plan a saved plan's curves and spec around the actual spend before ``req.as_of``.
+
+    ``scenarios.replan.replan``: elapsed periods locked at their actual spend, the rest of
+    the budget optimised again. The result is the re-plan's Plan JSON with its ``replan``
+    section; the inputs are the saved plan's, with its budget, the actuals and ``from_plan``.
+    """
+    from scenarios.errors import ActualsError
+    from scenarios.replan import replan
+
+    solver = solver_of(req, settings)
+    then = "re-plan that plan"
+    curves = _saved_curves(stored, default_curves, settings, then=then)
+    spec_dict = _spec_at_plan_budget(stored)
+    spec = request_spec(spec_dict)
+    spec.check(curves)
+    actuals = _actuals(req.actuals, settings)
+    limit = solver_time_limit(settings) / 3  # the original, the open periods, the whole
+    try:
+        made = replan(
+            curves, spec, actuals, req.as_of, solver=solver, time_limit=limit, source="spec"
+        )
+    except ActualsError as e:
+        raise InvalidInput(str(e)) from None
+    result = json_safe(made.to_dict())
+    inputs = {k: v for k, v in (stored.inputs or {}).items() if k not in _NOT_REPLANNED}
+    inputs["spec"] = spec_dict
+    inputs["actuals"] = history_rows(req.actuals)
+    inputs["from_plan"] = {"id": stored.id, "as_of": req.as_of.isoformat()}
+    return NewPlan(
+        kind=stored.kind,
+        inputs=inputs,
+        result=result,
+        name=req.name if req.name is not None else stored.name,
+        inputs_json=dump_json(inputs),
+        result_json=dump_json(result),
+    )
+
+
+#: what a re-plan does not keep of the saved plan's inputs (it is a plan at a budget, on
+#: its own actuals)
+_NOT_REPLANNED = ("target_results", "confidence", "actuals", "from_plan")
 
 
 @heavy

@@ -35,6 +35,7 @@ with the files' content inline; read by ``forecasting.options.response_options``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -104,6 +105,34 @@ Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Point = tuple[Finite, Finite]
 Period = Literal["week", "month"]
+
+#: a named plan's name (docs/service.md, "Named plans and feeds"): case-insensitive, kept in
+#: lower case; it goes in feed URLs, so only URL-safe characters
+PLAN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PLAN_NAME_RULE = (
+    "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit "
+    "(case does not matter; e.g. q1-2027)"
+)
+PLAN_NAME_SCHEMA = {"type": "string", "pattern": PLAN_NAME_PATTERN, "minLength": 1, "maxLength": 64}
+
+
+def plan_name_problem(value: str) -> str | None:
+    """Return why ``value`` is not a named plan's name (the rule, with the value), or None."""
+    if re.fullmatch(PLAN_NAME_PATTERN, value):
+        return None
+    return f"{value[:80]!r} is not a plan name: use {PLAN_NAME_RULE}"
+
+
+def check_plan_name(value: str) -> str:
+    """Return a named plan's name in lower case; a validation error saying the rule if bad."""
+    problem = plan_name_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("plan_name", problem)
+    return value.lower()
+
+
+#: a named plan's name in a body (documented with its pattern; the check says the rule)
+PlanName = Annotated[str, AfterValidator(check_plan_name), WithJsonSchema(PLAN_NAME_SCHEMA)]
 
 
 class _Strict(BaseModel):
@@ -303,6 +332,10 @@ class _SpecFields(_Strict):
     max_period_change: NonNegative | None = None
     results_floors: list[ResultsFloorBody] | None = None
     min_line_spend: NonNegative | None = None
+    min_daily_spend: dict[Name, NonNegative] | None = Field(
+        default=None,
+        description="per network, the least spend per day (an amount in the curves' currency)",
+    )
     max_active_lines: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
 
 
@@ -689,6 +722,11 @@ class PlanRequest(_HistorySpan, _SolverChoice):
     curves: CurvesIn | None = None
     spec: SpecIn
     name: Name | None = Field(default=None, description="a label kept with the plan")
+    named_plan: PlanName | None = Field(
+        default=None,
+        description="save the plan as the next version of this named plan (made if new: the "
+        "answer's named_plan links then carry its feed token, shown only then)",
+    )
     target_results: Positive | None = Field(
         default=None,
         description="find the smallest budget whose plan reaches this many results (the "
@@ -728,6 +766,44 @@ class DeltaRequest(_SolverChoice):
     name: Name | None = Field(
         default=None, description="a label kept with the new plan (default: the plan's own)"
     )
+
+
+class ReplanRequest(_SolverChoice):
+    """Actual spend up to a day: a saved plan's own curves and spec re-planned around it.
+
+    What was spent before ``as_of`` is locked (``scenarios.replan``); the rest of the budget
+    is optimised again over the periods still open.
+    """
+
+    as_of: PlanDate = Field(description="the first day not yet spent (YYYY-MM-DD)")
+    actuals: list[HistoryRow] = Field(
+        description="canonical history rows of the actual spend (those before as_of count)"
+    )
+    name: Name | None = Field(
+        default=None, description="a label kept with the new plan (default: the plan's own)"
+    )
+
+
+class NamedPlanPut(_Strict):
+    """What becomes a named plan's next version: a saved plan, or a scenario run's variant."""
+
+    plan_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="a saved plan of the key's workspace"
+    )
+    run_id: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="a scenario run of the key's workspace (with variant)"
+    )
+    variant: Name | None = Field(
+        default=None, description="with run_id: the variant whose plan it is (default: the base)"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NamedPlanPut:
+        if (self.plan_id is None) == (self.run_id is None):
+            raise ValueError("give either 'plan_id' or 'run_id' (with 'variant'), not both")
+        if self.variant is not None and self.run_id is None:
+            raise ValueError("'variant' goes with 'run_id' (a scenario run's variant)")
+        return self
 
 
 class ForecastRequest(_HistorySpan):
@@ -844,7 +920,8 @@ class ErrorBody(BaseModel):
 
     ``error`` is one of ``unauthorized`` (401), ``forbidden`` (403), ``not_found`` (404),
     ``method_not_allowed`` (405), ``request_timeout`` (408), ``idempotency_conflict`` and
-    ``idempotency_in_progress`` (409), ``request_too_large`` (413), ``invalid_request``,
+    ``idempotency_in_progress`` and ``feed_unavailable`` (409), ``request_too_large`` (413),
+    ``invalid_request``,
     ``invalid_curves``, ``invalid_spec``, ``invalid_history``, ``invalid_scenario``,
     ``invalid_problem``, ``problem_too_large`` and ``infeasible`` (422), ``busy``,
     ``time_budget_spent``, ``cancelled`` and ``solver_unavailable`` (503), ``internal`` (500,
@@ -1018,6 +1095,60 @@ class PlanLineOut(_Documented):
     )
 
 
+class FeedLinks(BaseModel):
+    """One feed of a named plan: its CSV and its Excel connection file (.odc)."""
+
+    csv: str = Field(description="the CSV of the current version (?token= when shown)")
+    odc: str = Field(description="an Excel connection file for the CSV (needs the token)")
+
+
+class NamedPlanLinks(BaseModel):
+    """Links of a named plan: itself and its feeds (with the token only when it is shown)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    self_: str = Field(alias="self", description="the named plan (needs X-API-Key)")
+    current_plan: str | None = Field(default=None, description="the current version's plan")
+    feeds: dict[str, FeedLinks] = Field(
+        description="plan, flighting, ledger, plan-vs-actual, comparison: always the current "
+        "version; the token is in them only in the answer that made or re-issued it"
+    )
+
+
+class NamedVersionOut(BaseModel):
+    """One version of a named plan."""
+
+    version: int = Field(description="1, 2, 3, ... in the order they were made")
+    plan_id: str
+    created_at: str
+    source: str = Field(description="plan, replan or scenario_run: how it became a version")
+
+
+class NamedPlanOut(BaseModel):
+    """A named plan: its versions, the current one, and its feeds."""
+
+    name: str
+    created_at: str
+    current_version: int
+    versions: list[NamedVersionOut]
+    token_issued: bool = Field(
+        description="true when this answer shows a new feed token (in the feed links)"
+    )
+    links: NamedPlanLinks
+
+
+class NamedVersionRef(BaseModel):
+    """The version of a named plan a plan became (in a plan's answer)."""
+
+    name: str
+    version: int
+    token_issued: bool = Field(
+        description="true when the name was made now: the feed links "
+        "carry its token, shown only here"
+    )
+    links: NamedPlanLinks
+
+
 class PlanOut(BaseModel):
     """The Plan JSON of docs/design.md plus ``id``, ``created_at`` and ``links``."""
 
@@ -1075,6 +1206,17 @@ class PlanOut(BaseModel):
         "per period: spend, expected_results, cost_per_result (and results_inside, "
         "results_attributed, results_incremental when the lines carry them); the totals that "
         "stay when results cannot be added across periods"
+    )
+
+    named_plan: Annotated[dict[str, Any], DocumentedAs(NamedVersionRef)] | None = _optional(
+        "with named_plan (POST /v1/plans): the named plan's version this plan became"
+    )
+    named_plans: list[Annotated[dict[str, Any], DocumentedAs(NamedVersionRef)]] | None = _optional(
+        "a re-plan: the versions it became, one per named plan of the plan re-planned"
+    )
+    replan: dict[str, Any] | None = _optional(
+        "a re-plan: as_of, actual_spend, off_plan_spend, original figures, warnings and per "
+        "line and period the planned, actual and re-planned spend"
     )
 
 

@@ -110,7 +110,8 @@ def _curves(
     the curves by ``scenarios.inputs.read_curves`` (``optimizer.load_curves``). Forecast
     curves end at --cap-multiple x each line's highest spend in one period; ``response``
     holds the response options as given (``--carryover`` ... ``--incremental``, read by
-    ``response_option``; refused with --curves).
+    ``response_option``; refused with --curves). Returns the curves and the history read
+    (None with --curves): the plan's report compares it with the previous period's actuals.
     """
     from scenarios.inputs import read_curves
 
@@ -119,7 +120,7 @@ def _curves(
     cap = cap_multiple_option(cap_multiple, history)
     options = response_option(history, **(response or {}))
     if curves is not None:
-        return read_curves(curves)
+        return read_curves(curves), None
     if history is None:
         raise fail("give --curves FILE (response curves) or --history FILE with --from/--to")
     if period not in ("week", "month"):
@@ -139,7 +140,7 @@ def _curves(
     )
     for w in getattr(fc, "warnings", []) or []:
         warn(w)
-    return fc.curves
+    return fc.curves, hist
 
 
 def _check_out(path: Path | None, suffixes: tuple[str, ...]) -> None:
@@ -178,15 +179,26 @@ def _summary(plan) -> None:
     print_plan(plan)
 
 
-def _write_plan(plan, path: Path) -> None:
+def _plan_json(plan, hist) -> dict:
+    """Return the Plan JSON, with the previous period's actuals when a history was read."""
+    d = plan.to_dict()
+    if hist is not None:
+        from scenarios.previous import previous_period
+
+        d["previous"] = previous_period(hist, d)
+    return d
+
+
+def _write_plan(d: dict, path: Path, curves=None) -> None:
+    """Write the Plan JSON ``d`` to ``path`` (.json, .csv, .xlsx, .html; the curves to the HTML)."""
     _check_out(path, PLAN_SUFFIXES)
     if path.suffix.lower() == ".json":
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(plan.to_dict(), indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(d, indent=2) + "\n", encoding="utf-8")
         return
     from scenarios.exports import write_plan
 
-    write_plan(plan, path)
+    write_plan(d, path, curves=curves)
 
 
 FromPlanOpt = Annotated[
@@ -244,6 +256,14 @@ def optimize(
     priors: PriorsOpt = None,
     lift: LiftOpt = None,
     incremental: IncrementalOpt = False,
+    platforms: Annotated[
+        Path | None,
+        typer.Option(
+            "--platforms",
+            help="Platform rules YAML: each network's minimum daily budget becomes an on/off "
+            "rule (min_daily_spend; the spec's own value wins per network).",
+        ),
+    ] = None,
 ) -> None:
     """Spread the budget over networks, segments and periods to get the most results.
 
@@ -278,8 +298,10 @@ def optimize(
             "lift": lift,
             "incremental": incremental,
         }
-        c = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
+        c, hist = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
         s = read_spec(spec)
+        if platforms is not None:
+            s = _platform_minimums(s, c, platforms)
         if current is not None:
             _optimize_delta(
                 c, s, current, float(extra or 0.0), solver, time_limit, out_path, as_json
@@ -291,12 +313,13 @@ def optimize(
             )
         else:
             plan = optimizer.allocate(c, s, solver=solver, time_limit=time_limit)
+        d = _plan_json(plan, hist)
         if out_path is not None:
-            _write_plan(plan, out_path)
+            _write_plan(d, out_path, c)
         for note in plan.notes:
             warn(note)
         if as_json:
-            print_json(plan.to_dict())
+            print_json(d)
             return
         if target_results is not None:
             sure = "" if confidence is None else f" with probability {confidence:g}"
@@ -308,6 +331,22 @@ def optimize(
         _summary(plan)
         if out_path is not None:
             err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
+
+
+def _platform_minimums(spec, curves, path: Path):
+    """Return ``spec`` with the platforms' minimums of ``path`` (``--platforms``); say which."""
+    from scenarios.platforms import load_platform_rules, with_platform_minimums
+
+    spec = with_platform_minimums(spec, curves, load_platform_rules(path))
+    shown = ", ".join(
+        f"{n} {v:,.2f} {curves.currency}" for n, v in sorted(spec.min_daily_spend.items())
+    )
+    err.print(
+        f"minimum daily spend per line switched on: {escape(shown or 'none')}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return spec
 
 
 # -- delta plans: --from-plan and --extra ------------------------------------------------------
@@ -369,7 +408,7 @@ def _optimize_delta(c, s, current, extra: float, solver, time_limit, out_path, a
 def _write_delta_plan(result, path: Path) -> None:
     """Write the new plan: as JSON with its ``delta`` key, else as :func:`_write_plan` does."""
     if path.suffix.lower() != ".json":
-        _write_plan(result.plan, path)
+        _write_plan(result.plan.to_dict(), path)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
@@ -574,7 +613,7 @@ def frontier_cmd(
             "lift": lift,
             "incremental": incremental,
         }
-        c = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
+        c, _hist = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
         s = read_spec(spec)
         points = frontier_points(c, s, bs, solver=solver, time_limit=time_limit)
         if all(p.get("status") == "infeasible" for p in points):

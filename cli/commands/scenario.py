@@ -409,12 +409,12 @@ def replan_cmd(
             warn(w)
         d = res.to_dict()  # the re-plan's JSON: what --out and --json write
         if out_file is not None:
-            write_plan(d, out_file)
+            write_plan(d, out_file, curves=c)
         if as_json:
             print_json(d)
             return
         out.print(_replan_table(res, day, c.currency))
-        out.print(_replan_totals(res))
+        out.print(_replan_totals(res, d))
         if not (res.original.results_additive and res.plan.results_additive):
             out.print(_replan_periods(res))
         if out_file is not None:
@@ -512,6 +512,15 @@ def _replan_table(res, day: dt.date, currency: str) -> Table:
             _money(r["replanned"], 0),
             _signed(r["over_under_plan"], 0),
         )
+    for x in res.off_plan:  # spend the plan cannot hold: its own lines, planned 0
+        t.add_row(
+            _e(f"{x['network']}/{x['segment']} (off-plan)"),
+            _e(x["period"]),
+            _money(0.0, 0),
+            _money(x["spend"], 0),
+            _money(x["spend"], 0),
+            _signed(x["spend"], 0),
+        )
     return t
 
 
@@ -528,17 +537,36 @@ def _replan_periods(res) -> Table:
     return t
 
 
-def _replan_totals(res) -> Table:
-    """Tabulate the spend and results of the plan, the actuals so far and the re-plan."""
+def _replan_totals(res, d: dict) -> Table:
+    """Tabulate the budget as set, the plan, the actuals so far and the re-plan.
+
+    ``d`` is the re-plan's JSON (``res.to_dict()``). The off-plan spend (lines the plan
+    cannot hold) has its own line; the re-plan's results value the elapsed periods at their
+    actual results where the actuals carry them.
+    """
+    from scenarios.exports.replan import OFF_PLAN, replan_lines
+
     s = Table(title="Totals")
-    for col in ("", "spend", "expected results"):
+    for col in ("", "spend", "results"):
         s.add_column(col, justify="right" if col else "left")
     o, p = res.original, res.plan
     summed = o.results_additive and p.results_additive
     shown = _money if summed else (lambda _: NOT_ADDITIVE)  # reach: no total across periods
+    off = res.off_plan_spend
+    budget = res.budget_as_set if res.budget_as_set is not None else p.budget + off
+    rows = [r for r in replan_lines(d) if r["actual_results"] is not None]
+    actual = [r["actual_results"] for r in rows]
+    off_res = [r["actual_results"] for r in rows if r["status"] == OFF_PLAN]
+    known = bool(actual)
+    s.add_row("budget as set", _money(budget), "")
     s.add_row("plan", _money(o.total_spend), shown(o.expected_results))
-    s.add_row("actual so far", _money(res.actual_spend), "")
-    s.add_row("re-plan", _money(p.total_spend), shown(p.expected_results))
+    s.add_row("actual so far", _money(res.actual_spend), shown(sum(actual)) if known else "")
+    s.add_row("  of which off-plan", _money(off), shown(sum(off_res)) if off_res else "")
+    s.add_row("re-plan (plan lines)", _money(p.total_spend), shown(p.expected_results))
+    s.add_row("re-plan + off-plan", _money(p.total_spend + off), "")
+    s.add_row("left unspent", _signed(budget - p.total_spend - off), "")
     if not summed:
         s.caption = _e(p.results_note)
+    elif res.forecast_results:
+        s.caption = "re-plan results: elapsed periods at their actual results, the rest forecast"
     return s

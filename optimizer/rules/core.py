@@ -66,7 +66,7 @@ class Budget(RuleFamily):
             )
         if spec.objective == "cvar" and spec.is_mip:
             raise SpecError(
-                "spec.objective: cvar cannot be combined with min_line_spend or "
+                "spec.objective: cvar cannot be combined with min_line_spend, min_daily_spend or "
                 "max_active_lines (on/off rules) yet; drop them or use objective: results"
             )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import re
 from collections.abc import Mapping, Sequence
 
 from optimizer import Curves
 from optimizer.plan import summed_name
 
-from ..money import round_to_total
+from ..money import round_half, round_to_total
 from .charts import frontier_png, response_curves_png, spend_chart_png
 from .plan import (
     CSV_COLUMNS,
@@ -18,9 +19,11 @@ from .plan import (
     RANGE_KINDS,
     RESPONSE_COLUMNS,
     additive,
+    cost_per_result,
     curve_ends,
     has_response,
     ledger_entries,
+    no_range,
     number,
     objective_labels,
     period_rows,
@@ -45,14 +48,22 @@ background:#fff}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.5em 0;font-size:.85em}
 th,td{border:1px solid #ddd;padding:3px 8px}th{background:#f0f3f7;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td:first-child{white-space:nowrap}
 img{max-width:100%;height:auto;display:block;margin:.5em 0}
 .bad{color:#b00020}.note{color:#555;font-size:.9em}
+.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:.6em 0}
+.kpi{border:1px solid #d5dbe3;border-radius:6px;padding:8px 14px;min-width:200px;background:#f8fafc}
+.kpi .k{font-size:.8em;color:#555}.kpi .v{font-size:1.5em;font-weight:600}
+.kpi .s{font-size:.8em;color:#555}
+th.g{text-align:center;background:#e4e9f0}tr.total td{font-weight:600;border-top:2px solid #999}
+figure{margin:1em 0}figcaption{color:#555;font-size:.85em}
+details{margin:.5em 0}summary{cursor:pointer;color:#1f4e79}
 """
 
 
-#: headers of text columns shown right-aligned, as numbers are (ranges, chances)
-RIGHT = re.compile(r"P10-P90|chance")
+#: headers of text columns shown right-aligned, as numbers are (ranges, chances, changes)
+RIGHT = re.compile(r"P10-P90|chance|change")
 #: what a range or a chance that is not there shows
 NONE = "-"
 
@@ -87,19 +98,23 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], digits: dict | None 
     column whose header holds "Over/(under)" shows negatives in parentheses; one whose header
     holds "P10-P90" or "chance" is right-aligned too (its cells are ranges or shares as text).
     """
-    digits = digits or {}
     out = ["<table><thead><tr>"]
     out += [f"<th>{esc(h)}</th>" for h in headers]
     out.append("</tr></thead><tbody>")
-    for r in rows:
-        out.append("<tr>")
-        for h, v in zip(headers, r, strict=False):
-            num = isinstance(v, int | float) and not isinstance(v, bool)
-            cls = ' class="n"' if num or RIGHT.search(h) else ""
-            text = fmt(v, digits.get(h, 2), parens="Over/(under)" in h)
-            out.append(f"<td{cls}>{esc(text)}</td>")
-        out.append("</tr>")
+    out += [f"<tr>{cells(headers, r, digits)}</tr>" for r in rows]
     out.append("</tbody></table>")
+    return "".join(out)
+
+
+def cells(headers: Sequence[str], row: Sequence, digits: dict | None = None) -> str:
+    """Render one table row's ``<td>`` cells as :func:`table` does."""
+    digits = digits or {}
+    out = []
+    for h, v in zip(headers, row, strict=False):
+        num = isinstance(v, int | float) and not isinstance(v, bool)
+        cls = ' class="n"' if num or RIGHT.search(h) else ""
+        text = fmt(v, digits.get(h, 2), parens="Over/(under)" in h)
+        out.append(f"<td{cls}>{esc(text)}</td>")
     return "".join(out)
 
 
@@ -398,48 +413,503 @@ def range_table(plan, field: str) -> str:
 
 
 def ranges_section(plan) -> str:
-    """Render "Ranges (P10-P90)": the ranges' note, the target's chance and a cvar plan's risk.
+    """Render "Ranges (P10-P90)": how the ranges were made, then the ranges by group.
 
-    Then by network and by segment the spend, the expected results and their P10-P90.
-    Empty when the plan has no ranges.
+    By network and by segment the spend, the expected results and their P10-P90 (by period
+    when results do not add up across periods). Empty when the plan has no ranges. The
+    chance of reaching a target and a cvar plan's risk are in the totals (:func:`totals_section`).
     """
     d = plan_dict(plan)
-    if ranges_in(d) is None and number(d.get("target_probability")) is None:
+    if ranges_in(d) is None:
         return ""
-    parts = ["<h3>Ranges (P10-P90)</h3>", ranges_paragraphs(d)]
+    head = ["<h3>Ranges (P10-P90)</h3>", f'<p class="note">{esc(ranges_note(d))}.</p>']
     if additive(d):
-        parts += [range_table(d, "network"), range_table(d, "segment")]
+        tables = range_table(d, "network") + range_table(d, "segment")
+        what = "by network and by segment"
     else:  # a network's or segment's results are sums across periods: each period's only
-        parts.append(range_table(d, "period"))
+        tables, what = range_table(d, "period"), "by period"
+    return "".join(head) + _fold(tables, f"spend, expected results and P10-P90 {what}")
+
+
+def money(v, currency: str = "", digits: int = 0) -> str:
+    """Write an amount for people: "250,000 EUR" (``digits`` decimals, "-" when unknown)."""
+    x = number(v)
+    if x is None:
+        return NONE
+    return f"{fmt(x, digits)} {currency}".strip()
+
+
+def kpi(label: str, value: str, sub: str = "") -> str:
+    """Render one headline figure: its label, its value and a line under it."""
+    under = f'<div class="s">{esc(sub)}</div>' if sub else ""
+    return f'<div class="kpi"><div class="k">{esc(label)}</div><div class="v">{esc(value)}</div>{under}</div>'
+
+
+def _range_words(d: Mapping, kind: str) -> str:
+    """Say the P10-P90 of the total results or the cost per result ("" without ranges)."""
+    if ranges_in(d) is None:
+        return ""
+    if no_range(d):
+        return "no range: the curves carry no uncertainty"
+    if kind == "total":
+        return f"P10-P90 {range_text(*total_range(d))}"
+    cpr = quantiles_of(shown_ranges(d).get("cost_per_result"))
+    return f"P10-P90 {range_text(cpr[0], cpr[2], 2)}"
+
+
+def headline(plan) -> str:
+    """Render the plan's headline figures: spend, results and cost per result with ranges.
+
+    With a ``previous`` period, its actual spend and results too. Results that do not add
+    up across periods (reach) show "not additive" and why.
+    """
+    d = plan_dict(plan)
+    t = totals(d)
+    cur, what = t["currency"], t["result_type"] or "results"
+    parts = [kpi("total spend", money(t["total_spend"], cur), _budget_words(d))]
+    if additive(d):
+        parts.append(
+            kpi(f"expected {what}", fmt(t["expected_results"], 0), _range_words(d, "total"))
+        )
+        cpr = money(t["cost_per_result"], cur, 2)
+        parts.append(kpi("cost per result", cpr, _range_words(d, "cpr")))
+    else:
+        parts.append(kpi(f"expected {what}", NOT_ADDITIVE, results_note(d) or ""))
+    prev = previous_in(d)
+    if prev is not None:
+        sub = f"{prev['from']} to {prev['to']}"
+        if additive(d):
+            sub = f"{fmt(prev['total']['results'], 0)} {what}; " + sub
+        parts.append(kpi("previous period, actual spend", money(prev["total"]["spend"], cur), sub))
+    return f'<div class="kpis">{"".join(parts)}</div>'
+
+
+def _budget_words(d: Mapping) -> str:
+    """Say the budget under the total spend; for a re-plan the off-plan spend and the budget as set."""
+    cur = totals(d)["currency"]
+    if isinstance(d.get("replan"), Mapping):
+        from .replan import replan_budget
+
+        items = {b["item"]: b["amount"] for b in replan_budget(d)}
+        return (
+            f"plus {money(items['off-plan spend'], cur)} off-plan, of a "
+            f"{money(items['budget as set'], cur)} budget as set"
+        )
+    budget = totals(d)["budget"]
+    return "" if budget is None else f"of a {money(budget, cur)} budget"
+
+
+def previous_in(plan) -> dict | None:
+    """Return the plan's ``previous`` period (:mod:`scenarios.previous`), None without one.
+
+    Its totals and groups are read as numbers (missing ones 0).
+    """
+    p = plan_dict(plan).get("previous")
+    if not isinstance(p, Mapping) or not isinstance(p.get("total"), Mapping):
+        return None
+
+    def figures(x) -> dict[str, float]:
+        x = x if isinstance(x, Mapping) else {}
+        return {k: number(x.get(k)) or 0.0 for k in ("spend", "results")}
+
+    out = dict(p)
+    out["total"] = figures(p["total"])
+    for key in ("networks", "segments"):
+        groups = p.get(key)
+        items = groups.items() if isinstance(groups, Mapping) else ()
+        out[key] = {str(n): figures(v) for n, v in items}
+    return out
+
+
+def previous_paragraph(plan) -> str:
+    """Say what the previous period is and what it spent, or that no history was given."""
+    d = plan_dict(plan)
+    prev = previous_in(d)
+    if prev is None:
+        return (
+            '<p class="note">No history was given with this plan, so it is not compared with '
+            "the previous period's actual spend (a plan made from ad history carries it: "
+            'its key "previous").</p>'
+        )
+    t = totals(d)
+    cur, what = t["currency"], prev.get("result_type") or t["result_type"] or "results"
+    text = (
+        f"Previous period: {prev['from']} to {prev['to']}, the days just before the plan's "
+        f"first day, as many as the plan has; {prev.get('rows', 0):,} history rows of {what}: "
+        f"{money(prev['total']['spend'], cur)} spent"
+    )
+    if additive(d):
+        text += f", {fmt(prev['total']['results'], 0)} {what}"
+        cpr = cost_per_result(prev["total"]["spend"], prev["total"]["results"])
+        if cpr is not None:
+            text += f" at {money(cpr, cur, 2)} each"
+    if not prev.get("rows"):
+        text += " (the history has no rows in that period)"
+    return f"<p>{esc(text)}.</p>"
+
+
+def totals_section(plan) -> str:
+    """Render the report's opening: headline figures, the totals table, chance, risk.
+
+    Then the previous period, the budget left unspent and, for results that do not add up
+    across periods, each period's results.
+    """
+    d = plan_dict(plan)
+    parts = [
+        '<section id="totals"><h2>Totals</h2>',
+        headline(d),
+        summary_table(d),
+        ranges_paragraphs(d, note=False),
+        previous_paragraph(d),
+        unspent_paragraph(d),
+        period_section(d),
+        "</section>",
+    ]
     return "".join(parts)
+
+
+def change_text(new: float, old: float, digits: int = 0) -> str:
+    """Write a change: "+12,345 (+5.2%)"; "(new)" when there was nothing before."""
+    diff = round(new - old, digits) + 0.0
+    text = f"{diff:+,.{digits}f}"
+    if old:
+        return f"{text} ({100 * diff / old:+.1f}%)"
+    return text if not new else f"{text} (new)"
+
+
+def group_figures(plan, field: str) -> list[dict]:
+    """Return per ``field`` (network, segment) the planned and previous spend and results.
+
+    Each row: ``name``, ``spend``, ``results`` (the plan's), ``previous_spend``,
+    ``previous_results`` (0 without a previous period or a row in it); the plan's groups by
+    planned spend (most first), then the previous period's others by name.
+    """
+    d = plan_dict(plan)
+    planned: dict[str, list[float]] = {}
+    for r in plan_rows(d):
+        acc = planned.setdefault(r[field], [0.0, 0.0])
+        acc[0] += r["spend"]
+        acc[1] += r["expected_results"]
+    prev = (previous_in(d) or {}).get(f"{field}s") or {}
+    names = sorted(planned, key=lambda n: (-planned[n][0], n))
+    names += sorted(n for n in prev if n not in planned)
+    return [
+        {
+            "name": n,
+            "spend": planned.get(n, [0.0, 0.0])[0],
+            "results": planned.get(n, [0.0, 0.0])[1],
+            "previous_spend": prev.get(n, {}).get("spend", 0.0),
+            "previous_results": prev.get(n, {}).get("results", 0.0),
+        }
+        for n in names
+    ]
+
+
+def group_table(plan, field: str) -> str:
+    """Tabulate per ``field`` the plan against the previous period's actuals, with a total.
+
+    Planned spend and results (and the results' P10-P90 when the plan has ranges), the
+    previous period's actual spend and results and the change. Each column is rounded to
+    whole units by largest remainder, so the shown rows add up to the shown total and the
+    changes are those of the shown figures. Results that do not add up across periods
+    (reach) show spend only.
+    """
+    d = plan_dict(plan)
+    t, rows = totals(d), group_figures(d, field)
+    cur, what = t["currency"], t["result_type"] or "results"
+    keys = ["spend", "results", "previous_spend", "previous_results"]
+    if not additive(d):
+        keys = ["spend", "previous_spend"]
+    shown = {k: round_to_total([r[k] for r in rows], 0) for k in keys}
+    total = {k: float(sum(shown[k])) for k in keys}
+    ranges = shown_ranges(d).get(f"{field}s") if ranges_in(d) is not None else None
+    with_prev = previous_in(d) is not None
+    body = [
+        _group_cells(r["name"], {k: shown[k][i] for k in keys}, ranges, with_prev)
+        for i, r in enumerate(rows)
+    ]
+    body.append(
+        _group_cells(
+            "total",
+            total,
+            None if ranges is None else {"total": shown_ranges(d).get("total")},
+            with_prev,
+        )
+    )
+    heads, groups = _group_heads(field, cur, what, keys, ranges is not None, with_prev)
+    return grouped_table(groups, heads, body)
+
+
+def _group_heads(
+    field, cur, what, keys, ranged, with_prev
+) -> tuple[list[str], list[tuple[str, int]]]:
+    """Return the group table's headers and its header groups (planned, previous, change)."""
+    money_h, res_h = f"spend ({cur})" if cur else "spend", what
+    planned = (
+        [money_h] + ([res_h] if "results" in keys else []) + (["results P10-P90"] if ranged else [])
+    )
+    heads, groups = [field, *planned], [("", 1), ("planned", len(planned))]
+    if with_prev:
+        prev = [money_h] + ([res_h] if "results" in keys else [])
+        change = ["spend change"] + ([f"{what} change"] if "results" in keys else [])
+        heads += [*prev, *change]
+        groups += [("previous period (actual)", len(prev)), ("change", len(change))]
+    return heads, groups
+
+
+def _group_cells(name: str, v: Mapping, ranges, with_prev: bool) -> list:
+    """Return one row of the group table: shown figures, range and changes."""
+    row: list = [name, v["spend"]]
+    if "results" in v:
+        row.append(v["results"])
+    if ranges is not None:
+        key = "total" if name == "total" and "total" in ranges else name
+        p10, _, p90 = quantiles_of(ranges.get(key))
+        row.append(range_text(p10, p90))
+    if with_prev:
+        row.append(v["previous_spend"])
+        if "results" in v:
+            row.append(v["previous_results"])
+        row.append(change_text(v["spend"], v["previous_spend"]))
+        if "results" in v:
+            row.append(change_text(v["results"], v["previous_results"]))
+    return row
+
+
+def grouped_table(
+    groups: Sequence[tuple[str, int]], heads: Sequence[str], rows: Sequence[Sequence]
+) -> str:
+    """Render a table under two header rows: the groups (text, columns) and the headers.
+
+    Numbers are shown whole (0 decimals); the last row is the total, shown bold.
+    """
+    top = "".join(
+        f'<th class="g" colspan="{n}">{esc(g)}</th>' if g else "<th></th>" for g, n in groups
+    )
+    out = [f"<table><thead><tr>{top}</tr><tr>"]
+    out += [f"<th>{esc(h)}</th>" for h in heads]
+    out.append("</tr></thead><tbody>")
+    digits = dict.fromkeys(heads, 0)
+    for i, r in enumerate(rows):
+        cls = ' class="total"' if i == len(rows) - 1 else ""
+        out.append(f"<tr{cls}>{cells(heads, r, digits)}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def groups_section(plan) -> str:
+    """Render "By network and segment": the plan against the previous period's actuals."""
+    d = plan_dict(plan)
+    if not plan_rows(d):
+        return ""
+    title = "By network and segment"
+    if previous_in(d) is not None:
+        title += ": plan against the previous period's actual spend"
+    note = (
+        '<p class="note">Whole units, each column rounded by largest remainder so the rows '
+        "add up to the total shown; changes are planned less previous.</p>"
+    )
+    return (
+        f'<section id="groups"><h2>{esc(title)}</h2>{note}'
+        f"{group_table(d, 'network')}{group_table(d, 'segment')}</section>"
+    )
+
+
+def figure(png: bytes, alt: str, caption: str) -> str:
+    """Embed a chart with its alt text (what its axes are) and a caption under it."""
+    return f"<figure>{img(png, alt)}<figcaption>{esc(caption)}</figcaption></figure>"
+
+
+def spend_figure(rows: list[dict], cur: str, title: str = "Spend by network and period") -> str:
+    """Embed the chart of the spend per period and network (stacked bars)."""
+    alt = f"{title}: stacked bars, x axis period, y axis spend ({cur}) from 0"
+    return figure(spend_chart_png(rows, cur, title), alt, f"{title} ({cur}).")
+
+
+def curves_figure(curves: Curves, rows: list[dict], what: str) -> str:
+    """Embed the response curves: one panel per network, planned point and cap marked."""
+    cur = curves.currency
+    alt = (
+        f"Response curves by network: x axis spend ({cur}) from 0, y axis {what} from 0; "
+        "on each the planned point and the curve's cap (its end) are marked and labelled"
+    )
+    caption = (
+        f"Each network's curve: the most {what} its lines (every segment and period) bring "
+        "for each spend, cheapest first; the red dot is the plan, the grey square the cap. "
+        "A dot below its curve is what the rules cost that network."
+    )
+    return figure(response_curves_png(curves, rows, results_name=what), alt, caption)
+
+
+def frontier_figure_html(points: Sequence[Mapping], cur: str, budget) -> str:
+    """Embed the budget frontier: budget against expected results, both axes from zero."""
+    alt = (
+        f"Budget frontier: x axis budget ({cur}) from 0, y axis expected results from 0, "
+        f"right axis marginal cost per result ({cur}); the chosen budget dotted"
+    )
+    caption = "What each budget would bring, with the P10-P90 band where the plan has ranges."
+    return figure(frontier_png(points, cur, budget), alt, caption)
+
+
+def charts_section(plan, curves: Curves | None, frontier: Sequence[Mapping] | None) -> str:
+    """Render "Charts": the spend, the response curves (with ``curves``), the frontier."""
+    d = plan_dict(plan)
+    rows, t = plan_rows(d), totals(d)
+    cur = t["currency"]
+    what = summed_name(t["result_type"] or "results", additive(d))
+    parts = ['<section id="charts"><h2>Charts</h2>']
+    if rows:
+        parts.append(spend_figure(rows, cur))
+    if curves is not None:
+        parts.append(curves_figure(curves, rows, what))
+    else:
+        parts.append(
+            '<p class="note">No response curves: this report was made from the plan alone '
+            "(pass the curves: plan_html_text(plan, curves=...)).</p>"
+        )
+    if frontier and any(number(p.get("expected_results")) is not None for p in frontier):
+        parts.append(frontier_figure_html(frontier, cur, t["budget"]))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+#: a shadow price or a gain smaller than this is no cost
+EPS = 1e-9
+
+
+def costs_something(c: Mapping) -> bool:
+    """Say whether a rule binds or costs something (a shadow price or a gain if removed)."""
+    if c.get("binding"):
+        return True
+    return any(abs(number(c.get(k)) or 0.0) > EPS for k in ("shadow_price", "gain_if_removed"))
+
+
+def rules_section(constraints: Sequence[Mapping]) -> str:
+    """Render "Rules": those that bind or cost something, the others folded with a count."""
+    if not constraints:
+        return ""
+    shown = [c for c in constraints if costs_something(c)]
+    rest = [c for c in constraints if not costs_something(c)]
+    parts = ["<h3>Rules</h3>"]
+    if shown:
+        parts.append(
+            f'<p class="note">{len(shown)} of {len(constraints)} rules bind or cost something.</p>'
+        )
+        parts.append(rules_table(shown))
+    else:
+        parts.append(f'<p class="note">None of the {len(constraints)} rules binds.</p>')
+    if rest:
+        n = len(rest)
+        parts.append(
+            f"<details><summary>{n} rule{'' if n == 1 else 's'} that do not bind and cost "
+            f"nothing</summary>{rules_table(rest)}</details>"
+        )
+    return "".join(parts)
+
+
+def lines_section(rows: Sequence[Mapping]) -> str:
+    """Render "Lines": the plan lines' table (:func:`lines_table`), folded with a count."""
+    n = len(rows)
+    return (
+        f"<h3>Lines</h3><details><summary>{n:,} plan line{'' if n == 1 else 's'} with why "
+        f"each gets no more</summary>{lines_table(rows)}</details>"
+    )
+
+
+def replan_section(plan) -> str:
+    """Render "Plan against actual" for a re-plan ("" for any other plan).
+
+    The budget as the user set it and where it goes (off-plan spend on its own line), then
+    per period and per line the planned, actual and re-planned spend and the variance, and
+    the actual results of the elapsed periods. Money rounded by largest remainder.
+    """
+    from .replan import is_replan, replan_shown
+
+    d = plan_dict(plan)
+    if not is_replan(d):
+        return ""
+    cur = str(d.get("currency") or "")
+    sec = d["replan"]
+    budget, periods, lines = replan_shown(d)
+    rows = [[b["item"], b["amount"]] for b in budget]
+    parts = [
+        f'<section id="replan"><h2>Plan against actual, as of {esc(sec.get("as_of", ""))}</h2>',
+        f'<p class="note">Money in {esc(cur)}; the items under the budget as set add up to '
+        "it. Variance: re-planned less planned; actual results are those of the elapsed "
+        "periods.</p>",
+        table(["budget", "amount"], rows),
+        "<h3>By period</h3>",
+        _replan_table(periods, ["period", "status"]),
+        "<h3>By line</h3>",
+        _fold(
+            _replan_table(lines, ["network", "segment", "period", "status"]),
+            "lines and periods",
+        ),
+        "</section>",
+    ]
+    return "".join(parts)
+
+
+#: the re-plan tables' figures: (header, key of :func:`.replan.replan_lines`)
+REPLAN_HEADS = (
+    ("planned spend", "planned_spend"),
+    ("actual spend", "actual_spend"),
+    ("re-planned spend", "replanned_spend"),
+    ("spend Over/(under) plan", "spend_variance"),
+    ("planned results", "planned_results"),
+    ("actual results", "actual_results"),
+    ("re-planned results", "replanned_results"),
+    ("results Over/(under) plan", "results_variance"),
+)
+
+
+def _replan_table(rows: list[dict], names: list[str]) -> str:
+    """Tabulate re-plan rows as shown (:func:`.replan.replan_shown`), then their total."""
+    total = {k: _known_total([r[k] for r in rows]) for _, k in REPLAN_HEADS}
+    body = [[*(r[n] for n in names), *(r[k] for _, k in REPLAN_HEADS)] for r in rows]
+    body.append(["total", *[""] * (len(names) - 1), *(total[k] for _, k in REPLAN_HEADS)])
+    return table([*names, *(h for h, _ in REPLAN_HEADS)], body)
+
+
+def _known_total(shown: list[float | None]) -> float | None:
+    """Return the sum of a column's known shown values (open periods have no actuals)."""
+    known = [v for v in shown if v is not None]
+    return round_half(math.fsum(known), 2) if known else None
+
+
+def _fold(html_text: str, what: str) -> str:
+    """Fold a long table inside ``<details>``."""
+    return f"<details><summary>{esc(what)}</summary>{html_text}</details>"
 
 
 def plan_sections(
     plan, *, curves: Curves | None = None, frontier: Sequence[Mapping] | None = None
 ) -> str:
-    """Render the HTML body of one plan.
+    """Render the HTML body of one plan, the totals first.
 
-    Totals, the unspent budget and what stopped it, the ranges (P10-P90, the target's
-    chance, a cvar plan's risk), charts, what each rule costs (the ledger), the ends of
-    curves, the rules and the lines with why each gets no more.
+    Totals and ranges (with the chance of a target, a cvar plan's risk, the previous
+    period, the unspent budget); for a re-plan, plan against actual; by network and segment
+    against the previous period's actuals; the charts (spend; with ``curves`` the response
+    curves; with ``frontier`` the budget frontier); then the details: results inside and
+    after the plan, the ranges by group, what each rule costs (the ledger), the ends of
+    curves, the rules that bind (the others folded) and the lines (folded).
     """
     d = plan_dict(plan)
     rows = plan_rows(d)
-    t = totals(d)
-    cur = t["currency"]
-    parts = [summary_table(d), period_section(d), unspent_paragraph(d), response_section(d)]
-    parts.append(ranges_section(d))
-    if rows:
-        parts.append(img(spend_chart_png(rows, cur, "Spend by network and period"), "spend"))
-    if curves is not None:
-        parts.append(img(response_curves_png(curves, rows), "response curves"))
-    if frontier:
-        parts.append(img(frontier_png(frontier, cur, t["budget"]), "budget frontier"))
-    parts += [ledger_section(d), curve_ends_paragraph(d)]
-    cons = d.get("constraints") or []
-    if cons:
-        parts.append("<h3>Rules</h3>" + rules_table(cons))
-    parts.append("<h3>Lines</h3>" + lines_table(rows))
+    parts = [
+        totals_section(d),
+        replan_section(d),
+        groups_section(d),
+        charts_section(d, curves, frontier),
+        '<section id="details"><h2>Details</h2>',
+        response_section(d),
+        ranges_section(d),
+        ledger_section(d),
+        curve_ends_paragraph(d),
+        rules_section(d.get("constraints") or []),
+        lines_section(rows),
+        "</section>",
+    ]
     return "".join(parts)
 
 
@@ -452,7 +922,8 @@ def plan_html_text(
 ) -> str:
     """Render a self-contained HTML page for one plan (no external files, charts inline).
 
-    ``plan`` is a :class:`~optimizer.Plan` (or its Plan JSON dict); ``curves`` adds the
-    response-curve chart.
+    ``plan`` is a :class:`~optimizer.Plan` (or its Plan JSON dict, with its ``previous``
+    period when it has one: :mod:`scenarios.previous`); ``curves`` adds the response
+    curves, ``frontier`` (points of ``adplan frontier``) the budget frontier.
     """
     return page(title, plan_sections(plan, curves=curves, frontier=frontier))

@@ -1,12 +1,18 @@
-"""The plan as CSV: one row per line, no totals row, text neutralised."""
+"""The plan as CSV: one row per line, no totals row, text neutralised.
+
+A re-plan (a Plan JSON with a ``replan`` section) is written as its lines of plan, actual
+and re-plan (:func:`.replan.replan_csv_text`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 
 from .cells import neutralise_cell
 from .plan import csv_columns, plan_dict, plan_rows
+from .replan import is_replan, replan_csv_text
 
 
 def _fmt(value) -> str:
@@ -25,13 +31,24 @@ def plan_csv_text(plan) -> str:
     (no results) is an empty cell. There is deliberately no totals row (see the package docstring).
     The columns are :data:`~.plan.CSV_COLUMNS`, then ``results_inside``,
     ``results_attributed`` and ``results_incremental`` when the plan's lines carry them
-    (:func:`~.plan.csv_columns`; empty cells where a line has none).
+    (:func:`~.plan.csv_columns`; empty cells where a line has none). A re-plan's CSV is
+    its plan-vs-actual lines instead (:func:`.replan.replan_csv_text`).
     """
     d = plan_dict(plan)
-    columns = csv_columns(d)
+    if is_replan(d):
+        return replan_csv_text(d)
+    return rows_csv_text(csv_columns(d), plan_rows(d))
+
+
+def rows_csv_text(columns: Sequence[str], rows: Iterable[Mapping]) -> str:
+    """Return ``rows`` (mappings holding ``columns``) as CSV text with a header (RFC 4180, CRLF).
+
+    Numbers exact (the shortest form that reads back to the same float), None an empty
+    cell, text neutralised (a cell a spreadsheet would run as a formula is quoted).
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; also quotes a field holding \r or \n
     w.writerow(columns)
-    for row in plan_rows(d):
+    for row in rows:
         w.writerow([_fmt(row[c]) for c in columns])
     return buf.getvalue()

@@ -14,11 +14,17 @@ from .tabular import plan_csv_text
 SUFFIXES = (".json", ".csv", ".xlsx", ".html")
 
 
-def write_plan(plan, path) -> Path:
+def write_plan(plan, path, *, curves=None) -> Path:
     """Write ``plan`` (a Plan or its JSON dict) to ``path`` as JSON, CSV, XLSX or HTML.
 
+    ``curves`` (the plan's :class:`~optimizer.Curves`) add the labelled response curves to
+    the HTML report; the previous period's actuals come from the plan dict's ``previous``
+    (:mod:`scenarios.previous`).
+
     The parent folder is created. An unknown suffix raises :class:`ExportError` naming the
-    ones that work. Returns the path written.
+    ones that work. Returns the path written. A re-plan (a Plan JSON with a ``replan``
+    section) is written for finance: its CSV is plan, actual and re-plan by line and period
+    (:func:`.replan.replan_csv_text`), its XLSX and HTML add the plan-vs-actual tables.
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -41,7 +47,7 @@ def write_plan(plan, path) -> Path:
     else:
         from .html import plan_html_text
 
-        p.write_text(plan_html_text(d), encoding="utf-8")
+        p.write_text(plan_html_text(d, curves=curves), encoding="utf-8")
     return p
 
 

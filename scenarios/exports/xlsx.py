@@ -8,6 +8,7 @@ inside them, so a query that sums a table does not count them twice.
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -17,6 +18,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..money import half_up, round_to
+from . import people
 from .cells import neutralise_cell
 from .plan import (
     CSV_COLUMNS,
@@ -45,40 +48,16 @@ from .plan import (
     weekly_to_monthly,
 )
 
-MONEY = "#,##0.00"
-RESULTS = "#,##0.0"
-COST = "#,##0.00"
-SHARE = "0.0%"
-PRICE = "0.000000"
-PER_1000 = "#,##0.00"
+#: the plain formats (money cells get the plan's currency when the workbook is finished)
+MONEY = people.MONEY
+RESULTS = people.RESULTS
+COST = people.MONEY
+SHARE = people.PERCENT
+PRICE = people.PRICE
+PER_1000 = people.PER_1000
 
-#: number format per column name (columns not listed keep Excel's General)
-FORMATS = {
-    "budget": MONEY,
-    "total_spend": MONEY,
-    "spend": MONEY,
-    "expected_results": RESULTS,
-    "results_p10": RESULTS,
-    "results_p50": RESULTS,
-    "results_p90": RESULTS,
-    "results": RESULTS,
-    "cost_per_result": COST,
-    "marginal_cost_per_result": COST,
-    "shadow_price": PRICE,
-    "share": SHARE,
-    "expected_value": MONEY,
-    "expected_profit": MONEY,
-    "unspent": MONEY,
-    "target_results": RESULTS,
-    "target_probability": SHARE,
-    "target_confidence": SHARE,
-    "chance_beats_base": SHARE,
-    "results_inside": RESULTS,
-    "results_after": RESULTS,
-    "results_attributed": RESULTS,
-    "results_incremental": RESULTS,
-    "cost_per_incremental_result": COST,
-}
+#: number format per machine column name (columns not listed keep Excel's General)
+FORMATS = {k: people.KINDS[kind][0] for k, kind in people.KIND_OF.items()}
 
 BOLD = Font(bold=True)
 
@@ -91,18 +70,18 @@ def table_name(text: str) -> str:
     return name[:250]
 
 
-def _cell_value(v):
-    if v is None:
-        return None
-    if isinstance(v, bool):
+def _cell_value(v, kind: str | None = None):
+    """Return what a cell holds for ``v``: a number rounded as shown, else neutralised words.
+
+    None is an empty cell, lists are joined in words (never a Python repr).
+    """
+    if v is None or isinstance(v, bool):
         return v
+    if hasattr(v, "item") and not isinstance(v, str):  # numpy scalar
+        v = v.item()
     if isinstance(v, int | float):
-        return v
-    if hasattr(v, "item"):  # numpy scalar
-        return v.item()
-    if isinstance(v, list | tuple | dict):
-        v = repr(v)
-    return neutralise_cell(str(v))
+        return people.shown(v, kind)
+    return neutralise_cell(people.cell_text(v)) or None
 
 
 def add_table(
@@ -117,33 +96,31 @@ def add_table(
 ) -> tuple[int, int]:
     """Write ``headers`` and ``rows`` at (row, col) as a named Excel Table.
 
-    Text cells are neutralised; numbers get the format of their column (``FORMATS`` plus
-    ``formats``). Returns (last row, last column) used.
+    ``headers`` are machine column names ("planned_spend"): shown in words
+    (:func:`.people.header_words`); each number gets the format of its column's kind
+    (:data:`.people.KIND_OF`, or ``formats``: machine name to a kind or a format string)
+    and is rounded to the decimals shown. Text cells are neutralised, lists written in
+    words. Returns (last row, last column) used.
     """
-    fmts = {**FORMATS, **(formats or {})}
-    headers = [str(h) for h in headers]
-    seen: set[str] = set()
-    for i, h in enumerate(headers):  # Excel Table headers must be unique text
-        base, n = h or f"column{i + 1}", 2
-        while h.lower() in seen or not h:
-            h = f"{base}_{n}"
-            n += 1
-        seen.add(h.lower())
-        headers[i] = h
-    for j, h in enumerate(headers):
-        c = ws.cell(row=row, column=col + j, value=neutralise_cell(h))
-        c.font = BOLD
+    keys = [str(h) for h in headers]
+    kinds = [people.kind_of(k, formats) for k in keys]
+    fmts = [
+        (formats or {}).get(k) or (people.KINDS[kd][0] if kd else None)
+        for k, kd in zip(keys, kinds, strict=True)
+    ]
+    fmts = [people.KINDS[f][0] if f in people.KINDS else f for f in fmts]
+    for j, h in enumerate(_unique([people.header_words(k) for k in keys])):
+        ws.cell(row=row, column=col + j, value=neutralise_cell(h)).font = BOLD
     r = row
     for values in rows:
         r += 1
         for j, v in enumerate(values):
-            c = ws.cell(row=r, column=col + j, value=_cell_value(v))
-            f = fmts.get(headers[j])
-            if f and isinstance(c.value, int | float) and not isinstance(c.value, bool):
-                c.number_format = f
+            c = ws.cell(row=r, column=col + j, value=_cell_value(v, kinds[j]))
+            if fmts[j] and isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                c.number_format = fmts[j]
     if r == row:  # a table needs at least one data row
         r += 1
-    last_col = col + len(headers) - 1
+    last_col = col + len(keys) - 1
     ref = f"{get_column_letter(col)}{row}:{get_column_letter(last_col)}{r}"
     tname, n = table_name(name), 2
     taken = {t.lower() for sheet in ws.parent.worksheets for t in sheet.tables}
@@ -156,44 +133,63 @@ def add_table(
     return r, last_col
 
 
-def autosize(ws: Worksheet, minimum: int = 8, maximum: int = 48) -> None:
-    """Set each column's width to fit its longest value, between ``minimum`` and ``maximum``."""
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if c.value is None:
-                continue
-            text = f"{c.value:,.2f}" if isinstance(c.value, float) else str(c.value)
-            widths[c.column] = max(widths.get(c.column, 0), len(text))
-    for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(maximum, w + 2))
+def _unique(headers: list[str]) -> list[str]:
+    """Return ``headers`` made unique, non-empty text (as an Excel Table needs)."""
+    seen: set[str] = set()
+    out = []
+    for i, h in enumerate(headers):
+        base, n = h or f"column {i + 1}", 2
+        while h.lower() in seen or not h:
+            h = f"{base} {n}"
+            n += 1
+        seen.add(h.lower())
+        out.append(h)
+    return out
 
 
-def write_flighting(ws: Worksheet, name: str, rows: list[dict], *, row: int = 1) -> int:
+def autosize(ws: Worksheet) -> None:
+    """Fit each column to its table cells and numbers (:func:`.people.autosize`)."""
+    people.autosize(ws)
+
+
+def write_flighting(
+    ws: Worksheet, name: str, rows: list[dict], *, row: int = 1, total: float | None = None
+) -> int:
     """Spend by network x segment (rows) and period (columns), totals both ways as values.
 
     The table holds the lines and a ``total`` column; the column totals sit in a bold row
-    just below the table (outside it). Returns the last row used.
+    just below the table (outside it). Money is shown in cents that add up exactly: the
+    lines' totals are rounded to the grand total (``total``, else the sum of ``rows``) by
+    largest remainder, each line's period cells to its rounded total; the period totals are
+    the sums of the rounded cells. Returns the last row used.
     """
     keys, periods, cells = pivot(rows, "spend", by="line")
-    headers = ["network", "segment", *periods, "total"]
-    body = []
-    for net, seg in keys:
-        vals = [cells.get(((net, seg), p), 0.0) for p in periods]
-        body.append([net, seg, *vals, sum(vals)])
-    fm = {p: MONEY for p in periods} | {"total": MONEY}
-    last, _ = add_table(ws, name, headers, body, row=row, formats=fm)
+    exact = [[cells.get((k, p), 0.0) for p in periods] for k in keys]
+    grand = math.fsum(map(math.fsum, exact)) if total is None else total
+    line_totals = round_to([math.fsum(v) for v in exact], grand)
+    shown = [round_to(v, t) for v, t in zip(exact, line_totals, strict=True)]
+    body = [[*k, *vals, t] for k, vals, t in zip(keys, shown, line_totals, strict=True)]
+    fm = dict.fromkeys([*periods, "total"], "money")
+    last, _ = add_table(
+        ws, name, ["network", "segment", *periods, "total"], body, row=row, formats=fm
+    )
     tr = last + 1
     ws.cell(row=tr, column=1, value="Total").font = BOLD
-    for j, p in enumerate(periods):
-        c = ws.cell(row=tr, column=3 + j, value=sum(cells.get((k, p), 0.0) for k in keys))
+    sums = [_cents_sum(v[j] for v in shown) for j in range(len(periods))]
+    for j, v in enumerate([*sums, _cents_sum(line_totals)]):
+        c = ws.cell(row=tr, column=3 + j, value=v)
         c.number_format, c.font = MONEY, BOLD
-    c = ws.cell(row=tr, column=3 + len(periods), value=sum(b[-1] for b in body))
-    c.number_format, c.font = MONEY, BOLD
     return tr
 
 
-def write_flighting_by_month(ws: Worksheet, name: str, rows: list[dict], *, row: int) -> int:
+def _cents_sum(values: Iterable[float]) -> float:
+    """Return the sum of amounts in cents, exactly (added as whole cents)."""
+    return sum(half_up(v * 100) for v in values) / 100
+
+
+def write_flighting_by_month(
+    ws: Worksheet, name: str, rows: list[dict], *, row: int, total: float | None = None
+) -> int:
     """Write the flighting rolled up by calendar month, when the periods are ISO weeks.
 
     Weeks that straddle two months are split by their days. Returns the last row used
@@ -203,7 +199,27 @@ def write_flighting_by_month(ws: Worksheet, name: str, rows: list[dict], *, row:
     if months is None:
         return row - 1
     ws.cell(row=row, column=1, value="by calendar month (weeks split by their days)").font = BOLD
-    return write_flighting(ws, name, months, row=row + 1)
+    return write_flighting(ws, name, months, row=row + 1, total=total)
+
+
+def shown_rows(plan) -> list[dict]:
+    """Return the plan's rows with spend in cents and results in tenths, as shown.
+
+    Each column is rounded by largest remainder to its own sum so rounded, so the lines
+    shown add up exactly to the totals shown (results only when they add up at all).
+    """
+    d = plan_dict(plan)
+    rows = plan_rows(d)
+    spend = round_to([r["spend"] for r in rows], math.fsum(r["spend"] for r in rows))
+    rows = [{**r, "spend": s} for r, s in zip(rows, spend, strict=True)]
+    if not additive(d):
+        return rows
+    for k in ("expected_results", *RESPONSE_COLUMNS):
+        got = [r[k] for r in rows]
+        if all(isinstance(x, float | int) for x in got):
+            shown = round_to(got, math.fsum(got), 1)
+            rows = [{**r, k: x} for r, x in zip(rows, shown, strict=True)]
+    return rows
 
 
 def rule_rows(plan) -> tuple[list[str], list[list]]:
@@ -383,8 +399,9 @@ def write_ranges(ws: Worksheet, plan) -> None:
     )
     for i, r in enumerate(rows):  # the cost per result is money, not results
         if r["kind"] == "cost per result":
-            for j in range(3, len(RANGE_HEADERS) + 1):
-                ws.cell(row=2 + i, column=j).number_format = COST
+            for j, k in enumerate(RANGE_KEYS[2:], start=3):
+                c = ws.cell(row=2 + i, column=j, value=people.shown(r[k], "money"))
+                c.number_format = COST
     ws.cell(row=last + 2, column=1, value=_cell_value(ranges_note(d)))
     ws.cell(row=last + 3, column=1, value=RANGE_NOTES)
     row = _chance_table(ws, d, last + 5)
@@ -466,6 +483,8 @@ def write_by_period(ws: Worksheet, plan, row: int) -> int:
         return row - 1
     ws.cell(row=row, column=1, value=_cell_value(results_note(d)))
     periods = period_rows(d)
+    spend = round_to([p["spend"] for p in periods], math.fsum(p["spend"] for p in periods))
+    periods = [{**p, "spend": x} for p, x in zip(periods, spend, strict=True)]
     extra = [k for k in RESPONSE_COLUMNS if any(p.get(k) is not None for p in periods)]
     headers = [*PERIOD_HEADERS, *extra]
     ws.cell(row=row + 2, column=1, value="each period's totals").font = BOLD
@@ -480,50 +499,46 @@ def plan_workbook(plan) -> Workbook:
 
     Ledger: what each binding rule costs, the most costly first (:func:`write_ledger`);
     Lines: the CSV columns plus why each line gets no more; Ranges: P10 / P50 / P90 of the
-    results and the cost per result (:func:`write_ranges`); Unfunded when some lines are.
+    results and the cost per result (:func:`write_ranges`); Unfunded when some lines are;
+    the re-plan's sheets when the plan is a re-plan. Every sheet is then finished for
+    people (:func:`.people.finish_workbook`): money in the plan's currency, frozen headers,
+    print set-up.
     """
     d = plan_dict(plan)
-    rows = plan_rows(d)
+    rows = shown_rows(d)
     wb = Workbook()
     ws = wb.active
     ws.title = "Summary"
     headers, summary = summary_row(d)
     last, _ = add_table(ws, "PlanSummary", headers, [summary])
     write_by_period(ws, d, last + 2)
-    autosize(ws)
-
-    ws = wb.create_sheet("Ledger")
-    write_ledger(ws, d)
-    autosize(ws)
-
-    ws = wb.create_sheet("Lines")
+    write_ledger(wb.create_sheet("Ledger"), d)
     columns = csv_columns(d)
     body = [[*(r[c] for c in columns), r["cause"], r["why"]] for r in rows]
-    add_table(ws, "PlanLines", line_headers(d), body)
-    autosize(ws)
-
-    ws = wb.create_sheet("Ranges")
-    write_ranges(ws, d)
-    autosize(ws)
-
+    add_table(wb.create_sheet("Lines"), "PlanLines", line_headers(d), body)
+    write_ranges(wb.create_sheet("Ranges"), d)
     ws = wb.create_sheet("Flighting")
     last = write_flighting(ws, "Flighting", rows)
     write_flighting_by_month(ws, "FlightingByMonth", rows, row=last + 3)
-    autosize(ws)
-
-    ws = wb.create_sheet("Rules")
     headers, body = rule_rows(d)
-    add_table(ws, "PlanRules", headers, body)
-    autosize(ws)
+    add_table(wb.create_sheet("Rules"), "PlanRules", headers, body)
+    _unfunded_sheet(wb, d)
+    if isinstance(d.get("replan"), Mapping):
+        from .replan import write_replan_sheets
 
-    unfunded = d.get("unfunded") or []
-    if unfunded:
-        unfunded = [u if isinstance(u, dict) else {"item": u} for u in unfunded]
-        ws = wb.create_sheet("Unfunded")
-        headers, body = dict_rows(unfunded, ("network", "segment", "period"))
-        add_table(ws, "PlanUnfunded", headers, body)
-        autosize(ws)
+        write_replan_sheets(wb, d)
+    people.finish_workbook(wb, str(d.get("currency") or ""))
     return wb
+
+
+def _unfunded_sheet(wb: Workbook, d: dict) -> None:
+    """Write the Unfunded sheet (``PlanUnfunded``) when some lines are unfunded."""
+    unfunded = d.get("unfunded") or []
+    if not unfunded:
+        return
+    unfunded = [u if isinstance(u, dict) else {"item": u} for u in unfunded]
+    headers, body = dict_rows(unfunded, ("network", "segment", "period"))
+    add_table(wb.create_sheet("Unfunded"), "PlanUnfunded", headers, body)
 
 
 def workbook_bytes(wb: Workbook) -> bytes:

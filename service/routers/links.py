@@ -1,4 +1,4 @@
-"""Links to a plan and its downloads (the token goes in the download links only)."""
+"""Links to plans, named plans and their downloads and feeds (tokens only where shown)."""
 
 from __future__ import annotations
 
@@ -38,3 +38,41 @@ CREATED_HEADERS = {
     },
     **REPLAY_HEADERS,
 }
+
+
+def feed_url(
+    request: Request,
+    settings: Settings,
+    name: str,
+    kind: str,
+    suffix: str,
+    token: str | None,
+    locale: str | None = None,
+) -> str:
+    """Return the URL of a named plan's feed (``suffix`` csv or odc), with its query."""
+    query = {k: v for k, v in (("token", token), ("locale", locale)) if v}
+    tail = f"?{urlencode(query)}" if query else ""
+    return f"{base_url(request, settings)}/v1/feeds/{name}/{kind}.{suffix}{tail}"
+
+
+def named_links(
+    request: Request, settings: Settings, name: str, plan_id: str | None, token: str | None
+) -> dict:
+    """Return a named plan's ``self``, ``current_plan`` and ``feeds`` links.
+
+    ``token`` (shown only when it is made or re-issued) goes on the feeds' links.
+    """
+    from scenarios.exports.feeds import FEEDS
+
+    base = base_url(request, settings)
+    return {
+        "self": f"{base}/v1/named-plans/{name}",
+        "current_plan": f"{base}/v1/plans/{plan_id}" if plan_id else None,
+        "feeds": {
+            kind: {
+                "csv": feed_url(request, settings, name, kind, "csv", token),
+                "odc": feed_url(request, settings, name, kind, "odc", token),
+            }
+            for kind in FEEDS
+        },
+    }

@@ -1,4 +1,4 @@
-"""/v1/plans: solve, persist, list, read, download and delete plans, and delta plans.
+"""/v1/plans: solve, persist, list, read, download and delete plans; delta plans, re-plans.
 
 Reading needs the role read, solving (POST, a delta plan too) write, deleting and rotating tokens admin; every
 call sees only the plans of its key's workspace (another workspace's plan is 404).
@@ -26,9 +26,10 @@ from ..deps import (
     Writer,
 )
 from ..errors import InvalidInput, NotFound, error_responses
-from ..schemas import DeltaRequest, PlanOut, PlanPage, PlanRequest, TokenOut
+from ..schemas import DeltaRequest, PlanOut, PlanPage, PlanRequest, ReplanRequest, TokenOut
 from ..settings import Settings
 from .links import CREATED_HEADERS, base_url, plan_links
+from .named_plans import version_ref
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"], route_class=ServiceRoute)
 
@@ -137,14 +138,15 @@ def plan_json_response(
     result_json: str | None,
     *,
     status_code: int = 200,
+    extra: dict | None = None,
 ) -> Response:
     """Return :func:`plan_out` as a ready JSON response, without encoding the plan again.
 
     ``result_json`` is ``plan.result`` already serialised (what was stored): the fields the
-    service adds are spliced onto it, so a large plan is encoded once per request and not
-    validated again against the response model.
+    service adds (and ``extra``'s) are spliced onto it, so a large plan is encoded once per
+    request and not validated again against the response model.
     """
-    out = plan_out(request, settings, plan, token)
+    out = {**plan_out(request, settings, plan, token), **(extra or {})}
     added = {k: v for k, v in out.items() if k not in plan.result}
     taken = any(out[k] is not v for k, v in plan.result.items())  # a service key in the plan
     body: str
@@ -263,7 +265,9 @@ def create_plan(
 
     The curves are the body's `curves`; or forecast from its `history` rows over
     `from`..`to`; or, with `from` and `to` alone, from the server's start-up history;
-    or, with only a `spec`, the server's default curves. A forecast takes `response` (how
+    or, with only a `spec`, the server's default curves. With `named_plan` the plan becomes
+    that named plan's next version (its feeds serve it; a new name's feed token is in the
+    answer's `named_plan.links`, shown only then). A forecast takes `response` (how
     the response is modelled: carry-over, season, shape, events, priors, lift tests,
     incremental results). The answer is the Plan JSON with
     `id`, `created_at` and `links`; the download links carry the plan's read-only
@@ -279,7 +283,15 @@ def create_plan(
     """
     new = operations.make_plan(body, default_curves, settings, server_history)
     plan, token = store.add_plan(new, workspace=caller.workspace)
-    return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
+    extra = None
+    if body.named_plan is not None:
+        named, feed_token = store.add_version(
+            body.named_plan, plan.id, source="plan", workspace=caller.workspace
+        )
+        extra = {"named_plan": version_ref(request, settings, named, feed_token)}
+    return plan_json_response(
+        request, settings, plan, token, new.result_json, status_code=201, extra=extra
+    )
 
 
 DELTA_EXAMPLES: dict[str, Any] = {
@@ -331,6 +343,84 @@ def create_plan_delta(
     new = operations.make_delta(stored, body, default_curves, settings)
     plan, token = store.add_plan(new, workspace=caller.workspace)
     return plan_json_response(request, settings, plan, token, new.result_json, status_code=201)
+
+
+REPLAN_EXAMPLES: dict[str, Any] = {
+    "actuals": {
+        "summary": "two weeks spent, re-plan the rest",
+        "value": {
+            "as_of": "2027-01-18",
+            "actuals": [
+                {
+                    "date": "2027-01-04",
+                    "network": "meta",
+                    "segment": "f-25-34",
+                    "result_type": "purchases",
+                    "spend": 900,
+                    "results": 41,
+                }
+            ],
+        },
+    }
+}
+
+
+@router.post(
+    "/{plan_id}/replan",
+    status_code=201,
+    response_model=PlanOut,
+    operation_id="create_plan_replan",
+    dependencies=[IdempotencyKey],
+    summary="Re-plan a saved plan around its actual spend up to a day, save it (and make it "
+    "the current version of the named plans the plan is a version of) (role write)",
+    responses={
+        201: {
+            "description": "the re-plan, saved, with its `replan` section (and `named_plans`)",
+            "links": copy.deepcopy(PLAN_LINKS),
+            "headers": CREATED_HEADERS,
+        },
+        **error_responses(401, 403, 404, 409, 503),
+    },
+)
+def create_plan_replan(
+    plan_id: str,
+    body: Annotated[ReplanRequest, Body(openapi_examples=REPLAN_EXAMPLES)],
+    caller: Writer,
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    default_curves: DefaultCurvesDep,
+) -> Response:
+    """Re-plan a saved plan: lock what was spent before `as_of`, optimise the rest again.
+
+    `actuals` are canonical history rows (as `history` in `POST /v1/plans`); the spend
+    before `as_of` is summed per line and period of the plan's own curves: periods ended by
+    then are locked at it, the running one keeps it as a floor, and the rest of the budget
+    is optimised over the open periods under the plan's own spec (`scenarios.replan`). The
+    new plan is saved like any other, with the `replan` section (per line and period the
+    planned, actual and re-planned spend). If the plan is a version of named plans, the
+    re-plan becomes each one's next, current version (`named_plans`): their feed URLs serve
+    it from now on. A plan of another workspace, or none, is 404; a plan made by a scenario
+    run (its curves are not kept with it) is 422.
+    """
+    stored = store.get_plan(plan_id, workspace=caller.workspace, with_inputs=True)
+    if stored is None:
+        raise NotFound(f"no plan with id {plan_id!r}")
+    new = operations.make_replan(stored, body, default_curves, settings)
+    plan, token = store.add_plan(new, workspace=caller.workspace)
+    refs = []
+    for name in store.names_of_plan(stored.id, workspace=caller.workspace):
+        named, _ = store.add_version(name, plan.id, source="replan", workspace=caller.workspace)
+        refs.append(version_ref(request, settings, named, None))
+    return plan_json_response(
+        request,
+        settings,
+        plan,
+        token,
+        new.result_json,
+        status_code=201,
+        extra={"named_plans": refs} if refs else None,
+    )
 
 
 @router.get(

@@ -15,7 +15,7 @@ from .conftest import make_curves
 DOCUMENTED_KEYS = {
     "budget", "objective", "alpha", "networks", "segments", "periods", "lines", "exclude",
     "max_cost_per_result", "pacing", "max_period_change", "results_floors",
-    "min_line_spend", "max_active_lines", "value_per_result", "max_marginal_cost_per_result",
+    "min_line_spend", "min_daily_spend", "max_active_lines", "value_per_result", "max_marginal_cost_per_result",
 }  # fmt: skip
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from optimizer import Curves, allocate
 from scenarios.exports import CSV_COLUMNS, RESPONSE_COLUMNS, write_plan
+from scenarios.exports.people import header_words, machine_name
 
 LIFT = {"ratio": 0.5, "low": 0.3, "high": 0.7}
 RESPONSE = ("results_inside", "results_attributed", "results_incremental")
@@ -58,7 +59,11 @@ def _table(wb, name: str) -> list[dict]:
     """The rows of the Excel Table ``name``, as dicts by header."""
     ws = next(ws for ws in wb if name in ws.tables)
     cells = [[c.value for c in row] for row in ws[ws.tables[name].ref]]
-    return [dict(zip(cells[0], r, strict=True)) for r in cells[1:]]
+    keys = [machine_name(h) for h in cells[0]]  # headers in words, read by machine name too
+    return [
+        {**dict(zip(cells[0], r, strict=True)), **dict(zip(keys, r, strict=True))}
+        for r in cells[1:]
+    ]
 
 
 def _html_table(page: str, first_header: str) -> tuple[list[str], list[list[str]]]:
@@ -131,17 +136,20 @@ def test_csv_of_curves_without_the_new_facts_keeps_its_nine_columns(tmp_path):
 def test_xlsx_lines_and_summary_carry_the_new_figures(plan, tmp_path):
     wb = openpyxl.load_workbook(write_plan(plan, tmp_path / "plan.xlsx"))
     rows = _table(wb, "PlanLines")
-    assert list(rows[0])[-5:] == [*RESPONSE, "cause", "why no more"]
+    heads = [c.value for c in wb["Lines"][1]]  # the headers in words
+    assert heads[-5:] == [*map(header_words, RESPONSE), "cause", "why no more"]
     for r, ln in zip(rows, plan.to_dict()["lines"], strict=True):
-        for k in RESPONSE:
-            assert r[k] == (None if ln.get(k) is None else pytest.approx(ln[k], rel=1e-14))
+        for k in RESPONSE:  # shown to 0.1
+            assert r[k] == (None if ln.get(k) is None else pytest.approx(ln[k], abs=0.1001))
     (s,) = _table(wb, "PlanSummary")
     d = plan.to_dict()
     for k in ("results_inside", "results_after", "results_attributed"):
-        assert s[k] == pytest.approx(d[k], rel=1e-14)
+        assert s[k] == pytest.approx(d[k], abs=0.0501)
     assert s["results_basis"] == "attributed"
-    assert sum(r["results_inside"] for r in rows) == pytest.approx(s["results_inside"])
-    assert s["expected_results"] == pytest.approx(s["results_inside"] + s["results_after"])
+    assert round(sum(r["results_inside"] for r in rows), 1) == s["results_inside"]  # exactly
+    assert s["expected_results"] == pytest.approx(
+        s["results_inside"] + s["results_after"], abs=0.11
+    )
 
 
 def test_xlsx_of_reach_has_no_total_but_each_periods(reach, tmp_path):
@@ -153,7 +161,7 @@ def test_xlsx_of_reach_has_no_total_but_each_periods(reach, tmp_path):
     assert periods["2027-01"]["expected_results"] == pytest.approx(201.0 + 100.7)
     assert periods["2027-02"]["expected_results"] == pytest.approx(100.5 + 100.3)
     assert periods["2027-01"]["spend"] == pytest.approx(200.0)
-    assert periods["2027-01"]["results_inside"] == pytest.approx(201 / 3 + 100.7 * 2 / 3)
+    assert periods["2027-01"]["results_inside"] == pytest.approx(201 / 3 + 100.7 * 2 / 3, abs=0.05)
     notes = [c.value for c in wb["Summary"]["A"] if isinstance(c.value, str)]
     assert any("person-periods" in n for n in notes)
     ranges = {(r["kind"], r["name"]): r for r in _table(wb, "PlanRanges")}

@@ -270,3 +270,16 @@ def test_open_lines_say_why_as_re_planned_not_that_they_are_locked(result):
                 if (u["network"], u["segment"], u["period"]) == (ln.network, ln.segment, ln.period)
             ]
             assert u["cause"] == ln.limited_by.cause
+
+
+def test_rows_keep_their_keys_and_say_when_actual_results_are_unknown(result):
+    """ACTUALS carry no results: the rows say None, the elapsed lines stay at the forecast."""
+    _, spec, res = result
+    keys = {"network", "segment", "period", "status", "planned", "actual", "replanned"}
+    keys |= {"over_under_plan", "planned_results", "replanned_results"}
+    for r in res.rows:
+        assert keys | {"actual_results", "results_over_under_plan"} == set(r)
+        assert r["actual_results"] is None
+    assert any("valued at the forecast" in w for w in res.warnings)
+    assert res.to_dict()["replan"]["budget_as_set"] == spec["budget"]
+    assert not res.forecast_results

@@ -47,7 +47,7 @@ def test_report_renders_in_chromium(example_run, tmp_path):
 
 
 def test_report_and_plan_page_share_the_rules_and_lines_tables(example_run):
-    from scenarios.exports.html import ledger_section, lines_table, plan_html_text, rules_table
+    from scenarios.exports.html import ledger_section, lines_table, plan_html_text, rules_section
     from scenarios.exports.plan import plan_rows
 
     run, out, _ = example_run
@@ -55,7 +55,7 @@ def test_report_and_plan_page_share_the_rules_and_lines_tables(example_run):
     for v in run.variants:
         if v.plan is None:
             continue
-        rules = rules_table([c.to_dict() for c in v.plan.constraints])
+        rules = rules_section([c.to_dict() for c in v.plan.constraints])
         lines = lines_table(plan_rows(v.plan))
         ledger = ledger_section(v.plan.to_dict())
         assert ledger and "What each rule costs" in ledger, v.name

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from scenarios.errors import ScenarioFileError
+from scenarios.exports.people import machine_name
 from scenarios.runs import run_scenario
 
 
@@ -83,14 +84,20 @@ def test_workbook_matches_the_json(example_run):
         ws = wb[tables[name]]
         ref = ws.tables[name].ref
         cells = [[c.value for c in row] for row in ws[ref]]
-        return [dict(zip(cells[0], r, strict=True)) for r in cells[1:]]
+        keys = [machine_name(h) for h in cells[0]]  # headers in words
+        return [
+            {**dict(zip(cells[0], r, strict=True)), **dict(zip(keys, r, strict=True))}
+            for r in cells[1:]
+        ]
 
     summary = {r["variant"]: r for r in table_rows("Summary")}
     lines = table_rows("Lines")
     for v in run.variants:
         plan = json.loads((out / v.name / "plan.json").read_text())
-        assert summary[v.name]["total_spend"] == pytest.approx(plan["total_spend"])
-        assert summary[v.name]["expected_results"] == pytest.approx(plan["expected_results"])
+        assert summary[v.name]["total_spend"] == pytest.approx(plan["total_spend"], abs=0.005)
+        assert summary[v.name]["expected_results"] == pytest.approx(
+            plan["expected_results"], abs=0.05
+        )
         mine = [r for r in lines if r["variant"] == v.name]
         assert sum(r["spend"] for r in mine) == pytest.approx(plan["total_spend"])
         # flighting: the grand total beside the table equals the plan's spend

@@ -1,0 +1,281 @@
+"""A re-plan for finance: plan, actual and re-plan side by side, and the budget as set.
+
+A re-plan's Plan JSON (``adplan replan``, :meth:`scenarios.replan.ReplanResult.to_dict`)
+carries a ``replan`` section. These functions read it into the rows every export of a
+re-plan writes:
+
+- :func:`replan_lines`: one row per line and period (:data:`REPLAN_COLUMNS`), then one row
+  per off-plan spend item (status ``off-plan``, planned 0): the actual and re-planned spend
+  columns add up to all the money spent and planned, off-plan spend included;
+- :func:`replan_periods`: the same money and results summed per period;
+- :func:`replan_budget`: the budget as the user set it, split into the actual spend on plan
+  lines, the off-plan spend (its own line), the re-planned spend still to come and what is
+  left unspent; they add up to the budget as set.
+
+The elapsed periods' results are actual results where the actuals carry them (the re-plan's
+lines hold them, their forecast beside as ``forecast_results``). Numbers stay exact: round
+only for display (the XLSX and HTML round by largest remainder so lines add to totals).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from ..money import round_half, round_to, round_to_total
+from .plan import ExportError, number, plan_dict
+
+#: the columns of a re-plan's lines (the CSV's header, the XLSX table's machine names)
+REPLAN_COLUMNS = (
+    "network",
+    "segment",
+    "period",
+    "status",
+    "planned_spend",
+    "actual_spend",
+    "replanned_spend",
+    "spend_variance",
+    "planned_results",
+    "actual_results",
+    "replanned_results",
+    "results_variance",
+)
+
+#: the money and results columns, summed per period
+FIGURES = REPLAN_COLUMNS[4:]
+
+#: the status of the rows of off-plan spend
+OFF_PLAN = "off-plan"
+
+#: the sheet the XLSX shows a re-plan on
+SHEET = "Plan vs actual"
+
+
+def is_replan(plan) -> bool:
+    """Say whether ``plan`` (a Plan, a re-plan result or a Plan JSON dict) is a re-plan."""
+    try:
+        return isinstance(plan_dict(plan).get("replan"), Mapping)
+    except ExportError:
+        return False
+
+
+def _section(plan) -> dict:
+    """Return the plan's ``replan`` section; ExportError when it has none."""
+    r = plan_dict(plan).get("replan")
+    if not isinstance(r, Mapping):
+        raise ExportError("plan: not a re-plan (no 'replan' section; made by adplan replan)")
+    return dict(r)
+
+
+def _minus(a, b) -> float | None:
+    """Return a - b (None when a is None; b None counts 0)."""
+    x = number(a)
+    return None if x is None else x - (number(b) or 0.0)
+
+
+def _off_plan_by_line(items) -> dict[tuple, dict]:
+    """Return the off-plan spend and results summed per (network, segment, period)."""
+    out: dict[tuple, dict] = {}
+    for it in items:
+        key = (str(it.get("network", "")), str(it.get("segment", "")), str(it.get("period", "")))
+        t = out.setdefault(key, {"spend": 0.0, "results": 0.0})
+        t["spend"] += number(it.get("spend")) or 0.0
+        t["results"] += number(it.get("actual_results")) or 0.0
+    return out
+
+
+def replan_lines(plan) -> list[dict]:
+    """Return one row per line and period, then one per off-plan item (:data:`REPLAN_COLUMNS`).
+
+    A line's actual spend and results are those the plan holds (a line whose spend went
+    above its curve shows the excess on an off-plan row); open periods have no actuals
+    (None). An off-plan row: planned 0, its actual and re-planned spend the money spent,
+    its actual results what that spend brought (None where the actuals carry none); it has
+    no re-planned results (the re-plan's results are its lines', the Plan JSON's totals).
+    """
+    sec = _section(plan)
+    items = [dict(x) for x in sec.get("off_plan") or [] if isinstance(x, Mapping)]
+    off = _off_plan_by_line(items)
+    out = []
+    for r in sec.get("rows") or []:
+        key = (str(r.get("network", "")), str(r.get("segment", "")), str(r.get("period", "")))
+        o = off.get(key, {})
+        planned, replanned = number(r.get("planned")) or 0.0, number(r.get("replanned")) or 0.0
+        out.append(
+            {
+                "network": key[0],
+                "segment": key[1],
+                "period": key[2],
+                "status": str(r.get("status", "")),
+                "planned_spend": planned,
+                "actual_spend": _minus(r.get("actual"), o.get("spend")),
+                "replanned_spend": replanned,
+                "spend_variance": replanned - planned,
+                "planned_results": number(r.get("planned_results")),
+                "actual_results": _minus(r.get("actual_results"), o.get("results")),
+                "replanned_results": number(r.get("replanned_results")),
+                "results_variance": number(r.get("results_over_under_plan")),
+            }
+        )
+    return out + [_off_plan_row(it) for it in items]
+
+
+def _off_plan_row(item: Mapping) -> dict:
+    """Return the row of one off-plan spend item (see :func:`replan_lines`)."""
+    spend = number(item.get("spend")) or 0.0
+    return {
+        "network": str(item.get("network", "")),
+        "segment": str(item.get("segment", "")),
+        "period": str(item.get("period", "")),
+        "status": OFF_PLAN,
+        "planned_spend": 0.0,
+        "actual_spend": spend,
+        "replanned_spend": spend,
+        "spend_variance": spend,
+        "planned_results": 0.0,
+        "actual_results": number(item.get("actual_results")),
+        "replanned_results": None,
+        "results_variance": None,
+    }
+
+
+def replan_periods(plan) -> list[dict]:
+    """Return per period (in order) the sums of :func:`replan_lines`' money and results.
+
+    Each row: ``period``, ``status`` (the period's lines'; ``off-plan`` for a period only
+    off-plan spend falls in) and the keys of :data:`FIGURES`; a figure no row of the period
+    has (an open period's actuals) is None. Off-plan rows count in their period, so the
+    periods add up to the lines.
+    """
+    out: dict[str, dict] = {}
+    for r in replan_lines(plan):
+        t = out.setdefault(r["period"], {"period": r["period"], "status": r["status"]})
+        if t["status"] == OFF_PLAN:
+            t["status"] = r["status"]
+        for k in FIGURES:
+            if r[k] is not None:
+                t[k] = (t.get(k) or 0.0) + r[k]
+            else:
+                t.setdefault(k, None)
+    return [out[p] for p in sorted(out)]
+
+
+#: the items of the budget, in order (:func:`replan_budget`)
+BUDGET_ITEMS = (
+    "budget as set",
+    "actual spend on plan lines",
+    "off-plan spend",
+    "re-planned spend still to come",
+    "left unspent",
+)
+
+
+def replan_budget(plan) -> list[dict]:
+    """Return the budget as set and where it goes: rows ``{"item", "amount"}``.
+
+    The budget as the user set it (the spec's, ``budget_as_set``), then the actual spend on
+    the plan's lines, the off-plan spend (its own line), the re-planned spend still to come
+    (the re-plan's spend less the actual spend on its lines) and what is left unspent: those
+    four add up to the budget as set (left unspent is negative when more was spent).
+    """
+    d = plan_dict(plan)
+    sec = _section(d)
+    off = number(sec.get("off_plan_spend")) or 0.0
+    budget = number(sec.get("budget_as_set"))
+    if budget is None:  # a re-plan written before budget_as_set: the optimised one + off-plan
+        budget = (number(d.get("budget")) or 0.0) + off
+    lines = [r for r in replan_lines(d) if r["status"] != OFF_PLAN]
+    actual = math.fsum(r["actual_spend"] or 0.0 for r in lines)
+    replanned = math.fsum(r["replanned_spend"] for r in lines)
+    to_come = replanned - actual
+    left = budget - math.fsum((actual, off, to_come))
+    amounts = (budget, actual, off, to_come, left)
+    return [{"item": k, "amount": v} for k, v in zip(BUDGET_ITEMS, amounts, strict=True)]
+
+
+def replan_csv_text(plan) -> str:
+    """Return the re-plan's lines as CSV: :data:`REPLAN_COLUMNS`, then a row per line.
+
+    One row per line and period, then one per off-plan spend item (:func:`replan_lines`);
+    no totals row (the columns add up). RFC 4180 with CRLF, numbers exact (the shortest
+    form that reads back the same float), open periods' actuals empty cells.
+    """
+    from .tabular import rows_csv_text
+
+    return rows_csv_text(REPLAN_COLUMNS, replan_lines(plan))
+
+
+#: the decimals each figure is shown with: money in cents, results in tenths
+DIGITS = {k: 2 if "spend" in k else 1 for k in FIGURES}
+#: the figures rounded by largest remainder (the variances are their differences as shown)
+_ROUNDED = tuple(k for k in FIGURES if not k.endswith("variance"))
+
+
+def replan_shown(plan) -> tuple[list[dict], list[dict], list[dict]]:
+    """Return :func:`replan_budget`, :func:`replan_periods` and :func:`replan_lines` as shown.
+
+    Rounded for display (:data:`DIGITS`) so that what is shown adds up: the budget's items
+    to the budget as set; each period column to its rounded total (largest remainder); each
+    period's lines to the period's shown figure; a variance is the difference of the shown
+    re-planned and planned figures. The XLSX and the HTML show these.
+    """
+    budget = replan_budget(plan)
+    parts = round_to([b["amount"] for b in budget[1:]], budget[0]["amount"])
+    budget = [{**budget[0], "amount": round_half(budget[0]["amount"])}] + [
+        {**b, "amount": a} for b, a in zip(budget[1:], parts, strict=True)
+    ]
+    periods, lines = replan_periods(plan), replan_lines(plan)
+    for k in _ROUNDED:
+        known = [p for p in periods if p[k] is not None]
+        for p, v in zip(known, round_to_total([p[k] for p in known], DIGITS[k]), strict=True):
+            p[k] = v
+        for p in known:
+            members = [r for r in lines if r["period"] == p["period"] and r[k] is not None]
+            for r, v in zip(
+                members, round_to([r[k] for r in members], p[k], DIGITS[k]), strict=True
+            ):
+                r[k] = v
+    for r in (*periods, *lines):
+        for what in ("spend", "results"):
+            new, old = r[f"replanned_{what}"], r[f"planned_{what}"]
+            if new is not None and old is not None:
+                r[f"{what}_variance"] = round_half(new - old, DIGITS[f"planned_{what}"])
+    return budget, periods, lines
+
+
+#: the tables of the sheet: name and columns (rows from :func:`replan_shown`)
+_TABLES = (
+    ("ReplanPeriods", ("period", "status", *FIGURES)),
+    ("ReplanLines", REPLAN_COLUMNS),
+)
+
+
+def write_replan_sheets(wb, plan) -> None:
+    """Add the sheet "Plan vs actual" to the workbook ``wb``: three named Excel Tables.
+
+    ``ReplanBudget`` (:func:`replan_budget`), ``ReplanPeriods`` (:func:`replan_periods`)
+    and ``ReplanLines`` (:func:`replan_lines`), each under a title, written with
+    :func:`.xlsx.add_table` (machine column names; it shows them in words and formats them),
+    rounded as :func:`replan_shown` says.
+    """
+    from .xlsx import add_table
+
+    d = plan_dict(plan)
+    sec = _section(d)
+    ws = wb.create_sheet(SHEET)
+    cur = str(d.get("currency") or "")
+    ws.cell(row=1, column=1, value=f"Plan vs actual as of {sec.get('as_of', '')} ({cur})")
+    budget, periods, lines = replan_shown(d)
+    rows = [[r["item"], r["amount"]] for r in budget]
+    last, _ = add_table(ws, "ReplanBudget", ("item", "amount"), rows, row=3)
+    for (name, columns), shown in zip(_TABLES, (periods, lines), strict=True):
+        ws.cell(row=last + 2, column=1, value=_TITLES[name])
+        body = [[r.get(k) for k in columns] for r in shown]
+        last, _ = add_table(ws, name, columns, body, row=last + 3)
+
+
+#: the title above each table of the sheet
+_TITLES = {
+    "ReplanPeriods": "By period: plan, actual and re-plan",
+    "ReplanLines": "By line and period (elapsed: locked at actual spend and results)",
+}

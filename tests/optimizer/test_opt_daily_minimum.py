@@ -1,0 +1,217 @@
+"""The platforms' daily minimums as an on/off rule (``min_daily_spend``, optimizer/rules/onoff.py).
+
+A line switched on in a period of D days spends 0 or at least the network's minimum a day x D;
+with ``min_line_spend`` the larger minimum holds. The optimum is checked against an
+independent check: every on/off choice enumerated, each solved as an LP by
+``scipy.optimize.linprog`` on the curves' tiers, written apart from adplan's model.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from optimizer import Curves, PlanSpec, SpecError, allocate
+from optimizer.periods import period_bounds
+
+from .conftest import SOLVERS, make_curves
+
+#: two networks, weeks (7 days) and a month (31 days): four lines
+LINES = {
+    ("tiktok", "f-18-24", "2027-W01"): [[0, 0], [100, 200], [200, 300]],
+    ("tiktok", "f-18-24", "2027-W02"): [[0, 0], [60, 150], [150, 240]],
+    ("meta", "all", "2027-W01"): [[0, 0], [120, 180]],
+    ("meta", "all", "2027-W02"): [[0, 0], [80, 100], [300, 250]],
+}
+
+
+def _days(period: str) -> int:
+    start, end = period_bounds(period)
+    return (end - start).days
+
+
+def _minimum(key, spec: dict) -> float:
+    """The line's least spend when on, from docs/optimizer.md's words (not adplan's code)."""
+    m = float(spec.get("min_line_spend") or 0.0)
+    per_day = spec.get("min_daily_spend", {}).get(key[0], 0.0)
+    return max(m, per_day * _days(key[2]))
+
+
+def _independent(lines: dict, spec: dict) -> tuple[float, dict]:
+    """Return the best expected results and spend per line over every on/off choice."""
+    keys = list(lines)
+    tiers = []  # (line, width, slope)
+    for li, key in enumerate(keys):
+        pts = lines[key]
+        for (s0, r0), (s1, r1) in itertools.pairwise(pts):
+            tiers.append((li, s1 - s0, (r1 - r0) / (s1 - s0)))
+    best, best_spend = -1.0, {}
+    for on in itertools.product([False, True], repeat=len(keys)):
+        c = np.array([-t[2] for t in tiers])
+        bounds = [(0.0, t[1] if on[t[0]] else 0.0) for t in tiers]
+        a_ub = [np.ones(len(tiers))]
+        b_ub = [float(spec["budget"])]
+        for li, key in enumerate(keys):
+            if on[li] and _minimum(key, spec) > 0:
+                a_ub.append(np.array([-1.0 if t[0] == li else 0.0 for t in tiers]))
+                b_ub.append(-_minimum(key, spec))
+        r = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, bounds=bounds, method="highs")
+        if r.status == 0 and -r.fun > best + 1e-9:
+            best = -r.fun
+            best_spend = {
+                key: sum(r.x[j] for j, t in enumerate(tiers) if t[0] == li)
+                for li, key in enumerate(keys)
+            }
+    return best, best_spend
+
+
+def _spend(plan) -> dict:
+    return {(ln.network, ln.segment, ln.period): ln.spend for ln in plan.lines}
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"min_daily_spend": {"meta": 10}},
+        {"min_daily_spend": {"meta": 15, "tiktok": 12}},
+        {"min_daily_spend": {"tiktok": 20}, "min_line_spend": 90},
+        {"min_daily_spend": {"meta": 5}, "min_line_spend": 60},
+        {"min_daily_spend": {"meta": 30, "tiktok": 30}},
+    ],
+)
+@pytest.mark.parametrize("budget", [150, 330, 520])
+def test_optimum_matches_every_choice_enumerated(solver, rules, budget):
+    spec = {"budget": budget, **rules}
+    best, _ = _independent(LINES, spec)
+    plan = allocate(make_curves(LINES), spec, solver=solver)
+    assert plan.status == "optimal"
+    assert plan.solver["mip"] is True
+    assert plan.expected_results == pytest.approx(best, rel=1e-7, abs=1e-6)
+    for key, s in _spend(plan).items():
+        assert s == pytest.approx(0.0, abs=1e-6) or s >= _minimum(key, spec) - 1e-6
+
+
+def test_hand_derived_optimum():
+    """Budget 150 on tiktok W01 (slope 2 to 100, then 1) and meta W01 (slope 1.5 to 120).
+
+    meta on at m spends exactly m (tiktok's first tier is dearer for it): 2(150 - m) + 1.5m =
+    300 - 0.5m; off, tiktok takes 150: 200 + 50 = 250. So on when m < 100: 10 a day x 7 = 70
+    gives 265.
+    """
+    lines = {k: v for k, v in LINES.items() if k[2] == "2027-W01"}
+    plan = allocate(make_curves(lines), {"budget": 150, "min_daily_spend": {"meta": 10}})
+    assert _spend(plan) == pytest.approx(
+        {("tiktok", "f-18-24", "2027-W01"): 80.0, ("meta", "all", "2027-W01"): 70.0}, abs=1e-6
+    )
+    assert plan.expected_results == pytest.approx(265.0, abs=1e-6)
+    rule = next(c for c in plan.constraints if c.name == "min_daily_spend__meta/all/2027-W01")
+    assert rule.binding
+    assert "0 or at least 70 EUR (Meta's minimum of 10 EUR a day x 7 days)" in rule.description
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize(
+    ("per_day", "on"),
+    [(14.28, True), (14.29, False), (119.9 / 7, False), (121 / 7, False)],
+)
+def test_mutation_just_below_and_above_the_break_even(solver, per_day, on):
+    """On the hand instance meta pays off below a minimum of 100 (300 - 0.5m > 250)."""
+    lines = {k: v for k, v in LINES.items() if k[2] == "2027-W01"}
+    spec = {"budget": 150, "min_daily_spend": {"meta": per_day}}
+    plan = allocate(make_curves(lines), spec, solver=solver)
+    meta = _spend(plan)[("meta", "all", "2027-W01")]
+    if on:
+        assert meta == pytest.approx(7 * per_day, abs=1e-6)
+        assert plan.expected_results == pytest.approx(300 - 0.5 * 7 * per_day, abs=1e-6)
+    else:
+        assert meta == 0.0
+        assert plan.expected_results == pytest.approx(250.0, abs=1e-6)
+
+
+def test_limited_by_says_the_platform_minimum_in_words():
+    lines = {k: v for k, v in LINES.items() if k[2] == "2027-W01"}
+    plan = allocate(make_curves(lines), {"budget": 150, "min_daily_spend": {"meta": 14.5}})
+    meta = next(ln for ln in plan.lines if ln.network == "meta")
+    assert meta.spend == 0.0
+    r = meta.limited_by.to_dict()
+    assert r["cause"] == "on_off"
+    assert r["rule"] == "min_daily_spend"
+    assert r["rule_words"] == "0 or at least 101.5 EUR (Meta's minimum of 14.5 EUR a day x 7 days)"
+    assert "on, it would have to spend at least 101.5 EUR (Meta's minimum of 14.5 EUR" in r["words"]
+    # above the curve's cap (120): the words say the curve cannot absorb it
+    plan = allocate(make_curves(lines), {"budget": 150, "min_daily_spend": {"meta": 20}})
+    r = next(ln for ln in plan.lines if ln.network == "meta").limited_by.to_dict()
+    assert r["words"].startswith("switched off: its curve absorbs at most 120 EUR, less than")
+    assert "Meta's minimum of 20 EUR a day x 7 days" in r["words"]
+
+
+def test_the_larger_minimum_holds_and_min_line_spend_is_unchanged():
+    lines = {k: v for k, v in LINES.items() if k[2] == "2027-W01"}
+    # both lines on at >= 80 (meta 80 + tiktok 90: 300) beats meta off (tiktok 170: 270)
+    spec = {"budget": 170, "min_line_spend": 80, "min_daily_spend": {"meta": 10}}
+    plan = allocate(make_curves(lines), spec)
+    names = {c.name for c in plan.constraints}
+    assert "min_line_spend__meta/all/2027-W01" in names  # 80 > 70: min_line_spend names it
+    assert _spend(plan)[("meta", "all", "2027-W01")] == pytest.approx(80.0, abs=1e-6)
+    spec["min_daily_spend"] = {"meta": 12}  # 84 > 80: the daily minimum names it
+    plan = allocate(make_curves(lines), spec)
+    assert "min_daily_spend__meta/all/2027-W01" in {c.name for c in plan.constraints}
+    assert _spend(plan)[("meta", "all", "2027-W01")] == pytest.approx(84.0, abs=1e-6)
+    plan = allocate(make_curves(lines), {"budget": 150, "min_line_spend": 110})
+    r = next(ln for ln in plan.lines if ln.network == "meta").limited_by.to_dict()
+    assert r["rule"] == "min_line_spend"
+    assert r["rule_words"] == "a line switched on spends at least 110 EUR"
+    assert "(min_line_spend), and that money brings more elsewhere" in r["words"]
+
+
+def test_month_has_its_days():
+    curves = make_curves({("tiktok", "a", "2027-02"): [[0, 0], [1000, 900]]})
+    plan = allocate(curves, {"budget": 700, "min_daily_spend": {"tiktok": 20}})
+    assert plan.lines[0].spend == pytest.approx(700.0)  # 560 = 20 x 28 days: on
+    plan = allocate(curves, {"budget": 500, "min_daily_spend": {"tiktok": 20}})
+    assert plan.lines[0].spend == 0.0
+
+
+def test_spec_errors_and_round_trip():
+    curves = make_curves({("tiktok", "a", "Q1"): [[0, 0], [100, 90]]})
+    with pytest.raises(SpecError, match=r"days of period 'Q1' cannot be told.*ISO weeks"):
+        allocate(curves, {"budget": 50, "min_daily_spend": {"tiktok": 1}})
+    week = make_curves({("tiktok", "a", "2027-W01"): [[0, 0], [100, 90]]})
+    with pytest.raises(SpecError, match=r"min_daily_spend.tiktk: no curve.*did you mean 'tiktok'"):
+        allocate(week, {"budget": 50, "min_daily_spend": {"tiktk": 1}})
+    with pytest.raises(SpecError, match=r"spec.min_daily_spend.tiktok: must be >= 0"):
+        PlanSpec.from_dict({"budget": 5, "min_daily_spend": {"tiktok": -1}})
+    with pytest.raises(SpecError, match=r"spec.min_daily_spend"):
+        PlanSpec.from_dict({"budget": 5, "min_daily_spend": [1]})
+    with pytest.raises(SpecError, match=r"cvar"):
+        PlanSpec.from_dict({"budget": 5, "objective": "cvar", "min_daily_spend": {"x": 1}})
+    spec = PlanSpec.from_dict({"budget": 5, "min_daily_spend": {"facebook": 2}})
+    assert spec.is_mip and PlanSpec.from_dict(spec.to_dict()) == spec
+    assert not PlanSpec.from_dict({"budget": 5, "min_daily_spend": {"meta": 0}}).is_mip
+    # a platform name ingest maps reaches the curves' network
+    fb = make_curves({("meta", "a", "2027-W01"): [[0, 0], [100, 90]]})
+    assert allocate(fb, spec.with_budget(10)).lines[0].spend == 0.0  # 14 > 10: off
+
+
+def test_replan_carries_the_daily_minimum():
+    from optimizer.rules.replan import OpenPart
+
+    spec = PlanSpec.from_dict({"budget": 500, "min_daily_spend": {"meta": 10}})
+    curves = make_curves(LINES)
+    status = {"2027-W01": "elapsed", "2027-W02": "open"}
+    locked = {("meta", "all", "2027-W01"): 100.0}
+    part = OpenPart(curves, status, {}, locked, {}, {}, 500, 400, True)
+    sub = spec.for_open_part(part)
+    assert sub.min_daily_spend == {"meta": 10} and sub.is_mip
+    w2 = Curves.from_dict(
+        {
+            **curves.to_dict(),
+            "lines": [d for d in curves.to_dict()["lines"] if "W02" in d["period"]],
+        }
+    )
+    plan = allocate(w2, sub.with_budget(60))  # meta W02 needs 70: off; tiktok takes the 60
+    assert {ln.network: ln.spend for ln in plan.lines} == pytest.approx({"tiktok": 60, "meta": 0})

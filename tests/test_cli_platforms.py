@@ -1,0 +1,257 @@
+"""``adplan export platforms`` and ``adplan optimize --platforms``, run as the real executable.
+
+A small plan on weekly curves: tiktok/a/2027-W01 can absorb at most 100 EUR, below TikTok's
+minimum of 20 EUR a day x 7 days (scenarios/platform_rules.yaml), so a plan made without the
+platform rules is refused by the export; with ``--platforms`` the line is switched off.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from scenarios.platforms import DEFAULT_RULES, LAYOUTS
+
+ADPLAN = str(Path(sys.executable).with_name("adplan"))
+
+CURVES = {
+    "currency": "EUR",
+    "result_type": "purchases",
+    "lines": [
+        {"network": "tiktok", "segment": "a", "period": "2027-W01", "points": [[0, 0], [100, 150]]},
+        {"network": "tiktok", "segment": "a", "period": "2027-W02", "points": [[0, 0], [300, 360]]},
+        {"network": "meta", "segment": "a", "period": "2027-W01",
+         "points": [[0, 0], [500, 400], [1000, 600]]},
+        {"network": "meta", "segment": "b", "period": "2027-W02",
+         "points": [[0, 0], [500, 400], [1000, 600]]},
+        {"network": "snapchat", "segment": "a", "period": "2027-W02",
+         "points": [[0, 0], [200, 150]]},
+    ],
+}  # fmt: skip
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run ``adplan`` with ``args`` in ``cwd``; return the finished process."""
+    return subprocess.run(
+        [ADPLAN, *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def half_up_cents(x: float) -> int:
+    """Return ``x`` in cents, halves away from zero (as scenarios.money rounds)."""
+    return int(math.floor(abs(x) * 100 + 0.5))
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Path:
+    (tmp_path / "curves.json").write_text(json.dumps(CURVES))
+    (tmp_path / "spec.yaml").write_text("budget: 1700\n")
+    return tmp_path
+
+
+def optimize(case: Path, out: str, *extra: str) -> dict:
+    r = run("optimize", "--curves", "curves.json", "--spec", "spec.yaml", "--out", out, *extra,
+            cwd=case)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    return json.loads((case / out).read_text())
+
+
+def spend_of(plan: dict) -> dict:
+    return {(ln["network"], ln["segment"], ln["period"]): ln["spend"] for ln in plan["lines"]}
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return list(rows[0]) if rows else [], rows
+
+
+def test_plan_without_the_rules_is_refused_with_the_lines_named(case):
+    plan = optimize(case, "plain.json")
+    assert spend_of(plan)[("tiktok", "a", "2027-W01")] == pytest.approx(100.0)
+    r = run("export", "platforms", "plain.json", "--out", "out", cwd=case)
+    assert r.returncode == 2
+    msg = " ".join(r.stderr.split())
+    assert "tiktok/a/2027-W01 gets 100.00 EUR, below 140.00" in msg
+    assert "TikTok Ads Manager's minimum of 20.00 EUR a day x 7 days" in msg
+    assert "adplan optimize ... --platforms FILE" in msg
+    assert not (case / "out").exists()  # nothing half written
+
+
+def test_platforms_on_optimize_switches_the_line_off_and_the_export_writes_all(case):
+    plain = optimize(case, "plain.json")
+    ruled = optimize(case, "ruled.json", "--platforms", str(DEFAULT_RULES))
+    s = spend_of(ruled)
+    assert s[("tiktok", "a", "2027-W01")] == 0.0
+    assert s[("tiktok", "a", "2027-W02")] == pytest.approx(300.0)
+    # the 100 EUR move to meta's next tier (slope 0.4 instead of 1.5): 110 results fewer
+    assert ruled["expected_results"] == pytest.approx(plain["expected_results"] - 110.0)
+    line = next(ln for ln in ruled["lines"] if ln["spend"] == 0.0 and ln["network"] == "tiktok")
+    assert line["limited_by"]["cause"] == "on_off"
+    assert "TikTok's minimum of 20 EUR a day x 7 days" in line["limited_by"]["words"]
+    r = run("export", "platforms", "ruled.json", "--out", "out", cwd=case)
+    assert r.returncode == 0, r.stderr
+    assert "Daily budgets for the platforms" in r.stdout
+    assert sorted(p.name for p in (case / "out").iterdir()) == [
+        "meta.csv", "snapchat.csv", "tiktok.csv",
+    ]  # fmt: skip
+    _check_daily_files(case / "out", ruled)
+
+
+def _check_daily_files(folder: Path, plan: dict) -> None:
+    """Each file has its layout's columns; its day rows add up to the network's spend."""
+    by_net: dict[str, float] = defaultdict(float)
+    for ln in plan["lines"]:
+        by_net[ln["network"]] += ln["spend"]
+    budget_col = {"meta": "Ad Set Daily Budget", "tiktok": "Budget", "snapchat": "Daily Budget"}
+    total = 0
+    for net, col in budget_col.items():
+        columns, rows = read_csv(folder / f"{net}.csv")
+        assert tuple(columns) == tuple(h for h, _ in LAYOUTS[net].daily)
+        cents = sum(int(r[col].replace(".", "")) for r in rows)
+        assert cents == half_up_cents(by_net[net]), net
+        total += cents
+        funded = [k for k, v in spend_of(plan).items() if k[0] == net and v > 0]
+        assert len(rows) == 7 * len(funded)  # one row per line and day of its week
+    assert total == half_up_cents(plan["total_spend"])
+    _, rows = read_csv(folder / "tiktok.csv")
+    assert {r["Budget Mode"] for r in rows} == {"BUDGET_MODE_DAY"}
+    assert {r["Campaign Budget Mode"] for r in rows} == {"BUDGET_MODE_INFINITE"}
+    assert [r["Schedule Start Time"] for r in rows][:2] == ["2027-01-11 00:00", "2027-01-12 00:00"]
+    assert all(float(r["Budget"]) >= 20 for r in rows)
+
+
+def test_lifetime_budgets_one_row_per_line_and_period(case):
+    optimize(case, "ruled.json", "--platforms", str(DEFAULT_RULES))
+    r = run("export", "platforms", "ruled.json", "--out", "out", "--budget", "lifetime", cwd=case)
+    assert r.returncode == 0, r.stderr
+    columns, rows = read_csv(case / "out" / "meta.csv")
+    assert "Ad Set Lifetime Budget" in columns and "Ad Set Daily Budget" not in columns
+    assert [(r["Ad Set Name"], r["Ad Set Time Start"], r["Ad Set Time Stop"]) for r in rows] == [
+        ("a 2027-W01", "2027-01-04 00:00", "2027-01-11 00:00"),
+        ("b 2027-W02", "2027-01-11 00:00", "2027-01-18 00:00"),
+    ]
+    _, rows = read_csv(case / "out" / "tiktok.csv")
+    assert [(r["Budget Mode"], r["Budget"]) for r in rows] == [("BUDGET_MODE_TOTAL", "300.00")]
+
+
+@pytest.mark.parametrize(("per_day", "on"), [("14.28", True), ("14.29", False)])
+def test_a_users_rules_file_just_below_and_above_the_line(case, per_day, on):
+    """14.28 x 7 = 99.96 fits the line's 100 EUR: on; 14.29 x 7 = 100.03 does not: off."""
+    (case / "mine.yaml").write_text(
+        "networks:\n  tiktok:\n    layout: tiktok\n"
+        f"    ad_group: {{min_daily: {{EUR: {per_day}}}}}\n"
+    )
+    plan = optimize(case, "p.json", "--platforms", "mine.yaml")
+    spend = spend_of(plan)[("tiktok", "a", "2027-W01")]
+    assert spend == (pytest.approx(100.0) if on else 0.0)
+    r = run("export", "platforms", "p.json", "--out", "out", "--platforms", "mine.yaml", cwd=case)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (case / "out").iterdir()) == [
+        "meta.csv", "snapchat.csv", "tiktok.csv",
+    ]  # fmt: skip
+    columns, _ = read_csv(case / "out" / "meta.csv")  # not in the file: the generic layout
+    assert columns == [h for h, _ in LAYOUTS["generic"].daily]
+
+
+def test_the_specs_own_minimum_wins(case):
+    (case / "spec.yaml").write_text("budget: 1700\nmin_daily_spend: {tiktok: 10}\n")
+    plan = optimize(case, "p.json", "--platforms", str(DEFAULT_RULES))
+    assert spend_of(plan)[("tiktok", "a", "2027-W01")] == pytest.approx(100.0)  # 70 < 100: on
+
+
+def test_bad_rules_files_exit_2_naming_file_and_key(case):
+    optimize(case, "p.json")
+    (case / "usd.yaml").write_text("networks:\n  tiktok:\n    ad_group: {min_daily: {USD: 20}}\n")
+    r = run("optimize", "--curves", "curves.json", "--spec", "spec.yaml", "--platforms",
+            "usd.yaml", cwd=case)  # fmt: skip
+    assert r.returncode == 2
+    assert "networks.tiktok.ad_group.min_daily has no minimum in EUR" in r.stderr
+    assert "add EUR: <amount>" in " ".join(r.stderr.split())
+    (case / "bad.yaml").write_text("networks:\n  tiktok:\n    ad_group: {min_daily: {EUR: -1}}\n")
+    r = run("export", "platforms", "p.json", "--out", "o", "--platforms", "bad.yaml", cwd=case)
+    assert r.returncode == 2
+    assert "bad.yaml: networks.tiktok.ad_group.min_daily.EUR: must be an amount" in r.stderr
+    r = run("export", "platforms", "p.json", "--out", "o", "--budget", "weekly", cwd=case)
+    assert r.returncode == 2 and "--budget must be daily or lifetime" in r.stderr
+    r = run("export", "platforms", "spec.yaml", "--out", "o", cwd=case)
+    assert r.returncode == 2 and "not valid JSON" in r.stderr
+
+
+def test_every_layout_and_the_library_errors(tmp_path):
+    """Each layout's rows, the lifetime-only minimum and what the library refuses."""
+    from scenarios.errors import ExportError, ScenarioFileError
+    from scenarios.platforms import (
+        file_name,
+        load_platform_rules,
+        platform_budgets,
+        read_plan_json,
+        write_budgets,
+    )
+
+    rules = load_platform_rules()
+    nets = ["meta", "tiktok", "google", "linkedin", "snapchat", "pinterest", "x", "=odd"]
+    plan = {
+        "currency": "EUR",
+        "lines": [
+            {"network": n, "segment": "s", "period": "2027-02", "spend": 1000.01} for n in nets
+        ]
+        + [{"network": "meta", "segment": "s", "period": "2027-03", "spend": 0.0}],
+    }
+    for mode in ("daily", "lifetime"):
+        budgets = platform_budgets(plan, rules, mode)
+        assert sorted(budgets) == sorted(nets)
+        for n, nb in budgets.items():
+            assert nb.layout == (n if n != "=odd" else "generic")
+            assert nb.total == 1000.01 and nb.lines == 1
+            assert len(nb.rows) == (28 if mode == "daily" else 1) and nb.days == 28
+        google = dict(zip(budgets["google"].columns, budgets["google"].rows[-1], strict=True))
+        assert google["End Date"] == "2027-02-28"
+        assert budgets["=odd"].rows[0][0] == "'=odd"  # neutralised
+    paths = write_budgets(platform_budgets(plan, rules), tmp_path / "o")
+    assert "odd.csv" in [p.name for p in paths]
+    assert file_name("meta", ["meta.csv"]) == "meta-2.csv"
+    (tmp_path / "life.yaml").write_text(
+        "networks:\n  x:\n    layout: x\n    campaign: {min_lifetime: {EUR: 2000}}\n"
+    )
+    mine = load_platform_rules(tmp_path / "life.yaml")
+    platform_budgets(plan, mine, "daily")  # no daily minimum
+    with pytest.raises(ExportError, match=r"x/s/2027-02 gets 1,000.01 EUR.*lifetime minimum"):
+        platform_budgets(plan, mine, "lifetime")
+    with pytest.raises(ExportError, match="budget mode 'weekly'"):
+        platform_budgets(plan, rules, "weekly")
+    with pytest.raises(ExportError, match="'currency' is missing"):
+        platform_budgets({"lines": []}, rules)
+    with pytest.raises(ExportError, match="period 'Q1' cannot be told"):
+        platform_budgets(
+            {"currency": "EUR", "lines": [{**plan["lines"][0], "period": "Q1"}]}, rules
+        )
+    with pytest.raises(ExportError, match=r"lines\[0\] needs network"):
+        platform_budgets({"currency": "EUR", "lines": [{"network": "x"}]}, rules)
+    with pytest.raises(ScenarioFileError, match="cannot read the platform rules file"):
+        load_platform_rules(tmp_path / "none.yaml")
+    for text, key in [
+        ("[1", "not valid YAML"),
+        ("networks: []", "networks: must map"),
+        ("networks: {a: 1}", "networks.a: must be a mapping"),
+        ("networks: {a: {colour: red}}", "networks.a.colour: unknown key"),
+        ("networks: {a: {layout: fax}}", "networks.a.layout: 'fax' is not a layout"),
+        ("networks: {a: {also: meta}}", "networks.a.also: must be a list"),
+        ("networks: {a: {ad_group: 5}}", "networks.a.ad_group: must be a mapping"),
+        ("networks: {a: {ad_group: {min: 5}}}", "networks.a.ad_group.min: unknown key"),
+        ("networks: {a: {ad_group: {min_daily: 5}}}", "min_daily: must map currencies"),
+        ("networks: {a: {ad_group: {min_daily: {eur: 5}}}}", "min_daily.eur: a currency is"),
+    ]:
+        (tmp_path / "r.yaml").write_text(text)
+        with pytest.raises(ScenarioFileError, match=key):
+            load_platform_rules(tmp_path / "r.yaml")
+    (tmp_path / "p.json").write_text("[1]")
+    with pytest.raises(ScenarioFileError, match="not a plan"):
+        read_plan_json(tmp_path / "p.json")
