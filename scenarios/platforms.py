@@ -12,9 +12,10 @@ the platform's budget minimums per currency and the layout of its bulk file
   refuses a plan whose line would be below its platform's minimum; :func:`write_budgets`
   writes one CSV per network.
 
-Money is rounded to the cent by largest remainder (:func:`scenarios.money.round_to_total`):
-the lines of a network add up to the network's spend to the cent, and the days of a line and
-period to the line's cents for that period.
+Money is rounded to the cent by largest remainder (:func:`scenarios.money.round_to_total`)
+over the whole plan: the files add up to the plan's total spend rounded to the cent (each
+network within a cent or so of its own), and the days of a line and period to the line's
+cents for that period.
 """
 
 from __future__ import annotations
@@ -199,15 +200,22 @@ class PlatformRules:
         return next((r for r in self.networks.values() if network in r.also), None)
 
 
-def load_platform_rules(path: str | Path | None = None) -> PlatformRules:
-    """Read a platform rules file (None: the bundled ``scenarios/platform_rules.yaml``).
+#: the word that names the bundled rules file on the command line (``--platforms bundled``)
+BUNDLED = "bundled"
 
+
+def load_platform_rules(path: str | Path | None = None) -> PlatformRules:
+    """Read a platform rules file (None or ``bundled``: ``scenarios/platform_rules.yaml``).
+
+    ``bundled`` names the rules adplan ships (a file of that name, if there is one, wins).
     A file that cannot be read or has a bad key or value raises ScenarioFileError naming
     the file and the key.
     """
     import yaml
 
-    p = Path(path) if path is not None else DEFAULT_RULES
+    p = DEFAULT_RULES if path is None else Path(path)
+    if str(path) == BUNDLED and not p.exists():
+        p = DEFAULT_RULES
     try:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
@@ -411,7 +419,17 @@ def platform_budgets(plan, rules: PlatformRules, mode: str = "daily") -> dict[st
     for part in parts:
         by_net.setdefault(part.network, []).append(part)
     _refuse_below_minimum(by_net, rules, currency, mode)
-    return {n: _network_budgets(n, ps, rules, currency, mode) for n, ps in sorted(by_net.items())}
+    ordered = sorted(parts, key=lambda p: (p.network, p.segment, p.first))
+    # cents by largest remainder over the whole plan: the networks add up to its total
+    cents = dict(zip(map(id, ordered), _cents([p.spend for p in ordered]), strict=True))
+    return {
+        n: _network_budgets(n, ps, rules, currency, mode, cents) for n, ps in sorted(by_net.items())
+    }
+
+
+def _cents(amounts: list[float]) -> list[int]:
+    """Return ``amounts`` in whole cents adding up to their rounded total (largest remainder)."""
+    return [int(round(c)) for c in round_to_total([100 * a for a in amounts])]
 
 
 def _parts(plan) -> list[_Part]:
@@ -477,19 +495,24 @@ def _refuse_below_minimum(
         raise ExportError(
             f"{len(low)} line budget{'s are' if len(low) > 1 else ' is'} below the platform's "
             f"minimum ({rules.path}): {shown}{more}. The platforms refuse such budgets: re-plan "
-            "with `adplan optimize ... --platforms FILE`, which adds the minimums to the spec "
+            "with `adplan optimize ... --platforms bundled` (or your own rules FILE), which adds the minimums to the spec "
             "(min_daily_spend) so each line is either off or at least at its minimum"
         )
 
 
 def _network_budgets(
-    network: str, parts: list[_Part], rules: PlatformRules, cur: str, mode: str
+    network: str,
+    parts: list[_Part],
+    rules: PlatformRules,
+    cur: str,
+    mode: str,
+    cents_of: dict[int, int],
 ) -> NetworkBudgets:
-    """Return one network's rows: its parts' cents, split over their days in daily mode."""
+    """Return one network's rows: its parts' cents (``cents_of``), split over their days."""
     net = rules.of(network)
     layout = LAYOUTS[net.layout if net is not None else "generic"]
     parts = sorted(parts, key=lambda p: (p.segment, p.first))
-    cents = [int(round(c)) for c in round_to_total([100 * p.spend for p in parts])]
+    cents = [cents_of[id(p)] for p in parts]
     rows: list[tuple[Any, ...]] = []
     days: set[dt.date] = set()
     for part, c in zip(parts, cents, strict=True):
@@ -513,8 +536,8 @@ def _spans(part: _Part, cents: int, mode: str) -> list[tuple[dt.date, int, int]]
     """Return (first day, days, cents) of each row of ``part``: its days, or the period."""
     if mode == "lifetime":
         return [(part.first, part.days, cents)]
-    per_day = round_to_total([cents / part.days] * part.days)
-    return [(part.first + dt.timedelta(days=k), 1, int(round(v))) for k, v in enumerate(per_day)]
+    per_day = _cents([cents / 100 / part.days] * part.days)
+    return [(part.first + dt.timedelta(days=k), 1, v) for k, v in enumerate(per_day)]
 
 
 def _row(layout: Layout, mode: str, part: _Part, first: dt.date, n: int, cents: int, cur: str):

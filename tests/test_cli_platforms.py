@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -255,3 +256,27 @@ def test_every_layout_and_the_library_errors(tmp_path):
     (tmp_path / "p.json").write_text("[1]")
     with pytest.raises(ScenarioFileError, match="not a plan"):
         read_plan_json(tmp_path / "p.json")
+
+
+def test_the_networks_add_up_to_the_plans_total_to_the_cent():
+    """Three networks of 100/3 each: rounded one by one they would show 99.99 of 100.00."""
+    from scenarios.platforms import load_platform_rules, platform_budgets
+
+    third = 100 / 3
+    plan = {
+        "currency": "EUR",
+        "lines": [
+            {"network": n, "segment": "s", "period": "2027-W01", "spend": third}
+            for n in ("google", "linkedin", "x")  # no minimum in the bundled rules
+        ],
+    }
+    budgets = platform_budgets(plan, load_platform_rules(), "daily")
+    assert round(sum(nb.total for nb in budgets.values()), 2) == 100.0
+    assert sorted(nb.total for nb in budgets.values()) == [33.33, 33.33, 33.34]
+    for nb in budgets.values():  # each network's days add up to its total
+        cents = [int(c.replace(".", "")) for row in nb.rows for c in row if _is_money(c)]
+        assert sum(cents) == round(nb.total * 100)
+
+
+def _is_money(cell) -> bool:
+    return isinstance(cell, str) and re.fullmatch(r"\d+\.\d\d", cell) is not None

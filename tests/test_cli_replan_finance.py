@@ -100,9 +100,6 @@ def test_the_json_holds_actual_results_and_the_budget_as_set(folder):
 def test_the_xlsx_has_the_plan_vs_actual_tables(folder):
     from openpyxl import load_workbook
 
-    xlsx_source = (Path(__file__).resolve().parents[1] / "scenarios/exports/xlsx.py").read_text()
-    if "write_replan_sheets" not in xlsx_source:
-        pytest.skip("plan_workbook does not call write_replan_sheets yet (xlsx.py)")
     replan(folder, "replan.xlsx")
     wb = load_workbook(folder / "replan.xlsx")
     ws = wb["Plan vs actual"]
@@ -110,3 +107,21 @@ def test_the_xlsx_has_the_plan_vs_actual_tables(folder):
     top = int(ws.tables["ReplanBudget"].ref.split(":")[0][1:])
     assert ws.cell(row=top + 1, column=2).value == 20000
     assert ws.cell(row=top + 3, column=2).value == 174.5
+    # the items under the budget as set add up to it, in cents as shown
+    items = [ws.cell(row=top + i, column=2).value for i in range(2, 6)]
+    assert round(sum(items), 2) == 20000
+    # the Summary sheet: the budget as set and the off-plan spend beside it
+    summary = wb["Summary"]
+    head = [c.value for c in summary[1]]
+    values = dict(zip(head, (c.value for c in summary[2]), strict=False))
+    assert values["budget"] == 20000 and values["off-plan spend"] == 174.5
+    assert values["total spend"] == pytest.approx(19825.5)
+
+
+def test_the_html_summary_shows_the_budget_as_set(folder):
+    replan(folder, "replan.html")
+    text = " ".join((folder / "replan.html").read_text().split())
+    assert "<th>off-plan spend</th>" in text
+    assert (
+        '<td class="n">20,000.00</td><td class="n">174.50</td><td class="n">19,825.50</td>' in text
+    )

@@ -260,8 +260,9 @@ def optimize(
         Path | None,
         typer.Option(
             "--platforms",
-            help="Platform rules YAML: each network's minimum daily budget becomes an on/off "
-            "rule (min_daily_spend; the spec's own value wins per network).",
+            help="Platform rules YAML (or 'bundled': the rules adplan ships): each network's "
+            "minimum daily budget becomes an on/off rule (min_daily_spend; the spec's own "
+            "value wins per network).",
         ),
     ] = None,
 ) -> None:

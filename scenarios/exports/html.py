@@ -266,9 +266,13 @@ def summary_table(plan) -> str:
     heads = ["status", "budget", "total spend", "expected results", "cost per result"]
     row = [t[k] for k in ("status", "budget", "total_spend", "expected_results")]
     row.append(t["cost_per_result"])
+    if t["off_plan_spend"] is not None:  # a re-plan: the budget as set, spent off the plan too
+        heads.insert(2, "off-plan spend")
+        row.insert(2, t["off_plan_spend"])
     summed = additive(d)
     if not summed:  # reach: no total across periods (each period's in "Results by period")
-        row[3:5] = [NOT_ADDITIVE, NOT_ADDITIVE]
+        at = heads.index("expected results")
+        row[at : at + 2] = [NOT_ADDITIVE, NOT_ADDITIVE]
     if ranges_in(d) is not None:
         cpr = quantiles_of(shown_ranges(d).get("cost_per_result"))
         heads += [RESULTS_RANGE, CPR_RANGE]

@@ -48,7 +48,7 @@ KINDS: dict[str, tuple[str, int]] = {
 _MONEY_KEYS = (
     "budget total_spend spend expected_value expected_profit unspent cost_per_result "
     "marginal_cost_per_result cost_per_incremental_result base_spend planned_spend "
-    "actual_spend replanned_spend amount max_spend next_result_cost needed_cost_per_result"
+    "actual_spend replanned_spend off_plan_spend amount max_spend next_result_cost needed_cost_per_result"
 )
 _RESULTS_KEYS = (
     "expected_results results_p10 results_p50 results_p90 results target_results "
@@ -90,6 +90,7 @@ WORDS: dict[str, str] = {
     "expected_value": "expected value",
     "expected_profit": "expected profit",
     "unspent": "budget unspent",
+    "off_plan_spend": "off-plan spend",
     "unspent_stopped_by": "what stopped more spend",
     "target_results": "target results",
     "target_probability": "chance of the target",

@@ -188,7 +188,11 @@ def _why(reason) -> dict:
 def totals(plan) -> dict:
     """Return the budget, spend, results and cost per result of the whole plan.
 
-    Spend and results missing from the plan are summed from its lines; ``status``,
+    Spend and results missing from the plan are summed from its lines. A re-plan's
+    ``budget`` is the budget as the user set it (``replan.budget_as_set``) and
+    ``off_plan_spend`` the actual spend its lines cannot hold (None for other plans: the
+    re-plan's ``total_spend`` is its lines' spend, so the two add up to what is spent and
+    planned); ``status``,
     ``currency`` and ``result_type`` come along, and the plan's totals of carry-over and
     lift (:data:`RESPONSE_TOTALS`, None where it has none). Results that do not add up
     across periods (:func:`additive`) have no total: results, cost per result and those
@@ -206,9 +210,15 @@ def totals(plan) -> dict:
     cpr = number(d.get("cost_per_result"))
     if cpr is None and summed:
         cpr = cost_per_result(spend, results)
+    budget, off_plan = number(d.get("budget")), None
+    section = d.get("replan")
+    if isinstance(section, Mapping):  # a re-plan: the budget as the user set it
+        budget = number(section.get("budget_as_set")) or budget
+        off_plan = number(section.get("off_plan_spend")) or 0.0
     return {
         "status": str(d.get("status", "")),
-        "budget": number(d.get("budget")),
+        "budget": budget,
+        "off_plan_spend": off_plan,
         "total_spend": spend,
         "expected_results": results,
         "cost_per_result": cpr,

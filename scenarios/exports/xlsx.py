@@ -284,6 +284,9 @@ def summary_row(plan) -> tuple[list[str], list]:
     d = plan_dict(plan)
     t = totals(d)
     headers, row = list(SUMMARY_COLUMNS), [t[k] for k in SUMMARY_COLUMNS]
+    if t["off_plan_spend"] is not None:  # a re-plan: beside its budget as set
+        headers.insert(2, "off_plan_spend")
+        row.insert(2, t["off_plan_spend"])
     headers.append("objective")
     row.append(str(d.get("objective") or "results"))
     if has_response(d):
