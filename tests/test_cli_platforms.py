@@ -82,8 +82,12 @@ def test_plan_without_the_rules_is_refused_with_the_lines_named(case):
     msg = " ".join(r.stderr.split())
     assert "tiktok/a/2027-W01 gets 100.00 EUR, below 140.00" in msg
     assert "TikTok Ads Manager's minimum of 20.00 EUR a day x 7 days" in msg
-    assert "adplan optimize ... --platforms FILE" in msg
+    assert "adplan optimize ... --platforms bundled" in msg
     assert not (case / "out").exists()  # nothing half written
+    # what the message says to do: the bundled rules switch the line off, the export works
+    fixed = optimize(case, "fixed.json", "--platforms", "bundled")
+    assert spend_of(fixed).get(("tiktok", "a", "2027-W01"), 0.0) == 0.0
+    assert run("export", "platforms", "fixed.json", "--out", "out", cwd=case).returncode == 0
 
 
 def test_platforms_on_optimize_switches_the_line_off_and_the_export_writes_all(case):
