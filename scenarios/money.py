@@ -5,7 +5,7 @@ each line on its own can show lines that do not add up to its rounded total (thr
 33.33 shown as 33 each, 99, under a total of 100). :func:`round_to_total` rounds a column so
 that its shown values add up to its own sum rounded the same way; :func:`round_to` so that
 they add up to a given total (a line's cells to the line's shown total); :func:`round_half`
-rounds one figure shown alone. Every export (CSV feeds, XLSX, HTML, the platforms' budgets,
+rounds one figure shown alone; :func:`round_grid` a table of lines by periods. Every export (CSV feeds, XLSX, HTML, the platforms' budgets,
 the command line) rounds through these three.
 """
 
@@ -82,4 +82,20 @@ def round_to_total(values: Sequence[float], digits: int = 0) -> list[float]:
     return round_to(values, math.fsum(values), digits)
 
 
-__all__ = ["half_up", "round_half", "round_to", "round_to_total"]
+def round_grid(
+    rows: Sequence[Sequence[float]], total: float | None = None, digits: int = 2
+) -> tuple[list[list[float]], list[float]]:
+    """Round a table (lines x periods) so that each line adds up to its shown total.
+
+    The lines' totals are rounded to the grand total (``total``, else the cells' sum) by
+    :func:`round_to`, then each line's cells to its rounded total: every line adds up to
+    its total, and the cells and totals to the grand total (the period columns then add up
+    to it too, each within a few units of its exact sum). Returns (cells, line totals).
+    """
+    exact = [math.fsum(r) for r in rows]
+    grand = math.fsum(exact) if total is None else total
+    totals = round_to(exact, grand, digits)
+    return [round_to(r, t, digits) for r, t in zip(rows, totals, strict=True)], totals
+
+
+__all__ = ["half_up", "round_grid", "round_half", "round_to", "round_to_total"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -313,25 +314,44 @@ def _per_day(rules: PlatformRules, net: NetworkRules, key: str, currency: str) -
 
 
 def min_daily_spend(
-    rules: PlatformRules, curves_or_networks: Any, currency: str
+    rules: PlatformRules, curves_or_networks: Any, currency: str, periods: Iterable[str] = ()
 ) -> dict[str, float]:
     """Return the spec key ``min_daily_spend`` for the plan's networks in ``currency``.
 
-    ``curves_or_networks``: curves (their ``networks``) or network names. Per network the
-    larger of its budget level's daily minimum and lifetime minimum per day; networks with
-    no rules, or no minimum in the file, get none.
+    ``curves_or_networks``: curves (their ``networks`` and ``periods``) or network names
+    (with ``periods``, the plan's periods). Per network the largest of its budget level's
+    daily minimum, lifetime minimum per day, and flat lifetime minimum (``min_lifetime``)
+    over the days of the plan's shortest period: every line switched on then meets each of
+    them, in daily and lifetime budgets alike (:func:`platform_budgets` checks the same).
+    Networks with no rules, or no minimum in the file, get none.
     """
     names = getattr(curves_or_networks, "networks", curves_or_networks)
+    days = _shortest_days(getattr(curves_or_networks, "periods", periods))
     out: dict[str, float] = {}
     for name in sorted(set(names)):
         net = rules.of(name)
         if net is None:
             continue
-        found = [_per_day(rules, net, k, currency) for k in ("min_daily", "min_lifetime_per_day")]
-        known = [v for v in found if v is not None]
+        keys = ("min_daily", "min_lifetime_per_day")
+        known = [v for v in (_per_day(rules, net, k, currency) for k in keys) if v is not None]
+        flat = _per_day(rules, net, "min_lifetime", currency)
+        if flat and days:
+            known.append(flat / days)
         if known and max(known) > 0:
             out[name] = max(known)
     return out
+
+
+def _shortest_days(periods: Iterable[str]) -> int | None:
+    """Return the days of the shortest of ``periods`` whose days can be told (None: none)."""
+    days = []
+    for p in periods:
+        try:
+            start, end = period_bounds(p)
+        except ValueError:
+            continue  # the optimizer refuses it, naming min_daily_spend
+        days.append((end - start).days)
+    return min(days, default=None)
 
 
 def with_platform_minimums(spec: Any, curves: Any, rules: PlatformRules) -> Any:
@@ -405,8 +425,12 @@ def platform_budgets(plan, rules: PlatformRules, mode: str = "daily") -> dict[st
 
     Daily: one row per line and day of each period it spends in (the period's spend / its
     days, to the cent); lifetime: one row per line and period. Lines with no spend in a
-    period have no rows (paused). ExportError when a line's budget would be below its
-    platform's minimum (the message names the lines and says how to re-plan).
+    period have no rows (paused). A re-plan (``adplan replan``: a ``replan`` section) gets
+    rows from its ``as_of`` on only: none for elapsed periods, and in the period running on
+    ``as_of`` what is left to spend (re-planned - actual) over the days left. ExportError
+    when a line's budget would be below its platform's minimum (the message names the lines
+    and says how to re-plan), or when a line's spend is not a number of 0 or more, or two
+    lines of a network and segment share a day.
     """
     if mode not in MODES:
         raise ExportError(f"budget mode '{mode}' is not known; use daily or lifetime")
@@ -418,47 +442,158 @@ def platform_budgets(plan, rules: PlatformRules, mode: str = "daily") -> dict[st
     by_net: dict[str, list[_Part]] = {}
     for part in parts:
         by_net.setdefault(part.network, []).append(part)
-    _refuse_below_minimum(by_net, rules, currency, mode)
+    least = _refuse_below_minimum(by_net, rules, currency, mode)
     ordered = sorted(parts, key=lambda p: (p.network, p.segment, p.first))
     # cents by largest remainder over the whole plan: the networks add up to its total
-    cents = dict(zip(map(id, ordered), _cents([p.spend for p in ordered]), strict=True))
+    cents = _cents([p.spend for p in ordered], [least.get(id(p), 0) for p in ordered])
+    cents_of = dict(zip(map(id, ordered), cents, strict=True))
     return {
-        n: _network_budgets(n, ps, rules, currency, mode, cents) for n, ps in sorted(by_net.items())
+        n: _network_budgets(n, ps, rules, currency, mode, cents_of)
+        for n, ps in sorted(by_net.items())
     }
 
 
-def _cents(amounts: list[float]) -> list[int]:
-    """Return ``amounts`` in whole cents adding up to their rounded total (largest remainder)."""
-    return [int(round(c)) for c in round_to_total([100 * a for a in amounts])]
+def _cents(amounts: list[float], least: list[int] | None = None) -> list[int]:
+    """Return ``amounts`` in whole cents adding up to their rounded total (largest remainder).
+
+    ``least``: the fewest cents each may get (a platform's minimum): one rounded below it
+    takes the cents it lacks from those rounded up the most that stay at or above their own
+    least (then from those with the most to spare); only when none can give is it raised
+    above the total.
+    """
+    exact = [100 * a for a in amounts]
+    out = [int(round(c)) for c in round_to_total(exact)]
+    if least is None:
+        return out
+    for i, low in enumerate(least):
+        while out[i] < low:
+            givers = [j for j in range(len(out)) if j != i and out[j] - 1 >= least[j]]
+            if givers:
+                j = max(givers, key=lambda j: (out[j] - exact[j], out[j] - least[j]))
+                out[j] -= 1
+            out[i] += 1
+    return out
 
 
-def _parts(plan) -> list[_Part]:
-    """Return the plan's funded lines with their days; ExportError for a period of no days."""
+def _parts(plan: Mapping) -> list[_Part]:
+    """Return the budgets to write: each funded line and period with its first day and days.
+
+    A re-plan's from its ``as_of`` on (:func:`_replan_parts`). ExportError for a spend that
+    is not a number of 0 or more, a period of no days, or two lines sharing a day.
+    """
+    sec = plan.get("replan")
+    out = _replan_parts(plan, sec) if isinstance(sec, Mapping) else _plan_parts(plan)
+    _refuse_overlaps(out)
+    return [p for p in out if p.spend > 0]
+
+
+def _plan_parts(plan: Mapping) -> list[_Part]:
+    """Return every line of the plan (spend 0 included) with its period's days."""
     out = []
     for i, ln in enumerate(plan.get("lines") or []):
         try:
-            spend = float(ln["spend"])
             key = (str(ln["network"]), str(ln["segment"]), str(ln["period"]))
-        except (KeyError, TypeError, ValueError):
+            raw = ln["spend"]
+        except (KeyError, TypeError):
             raise ExportError(
                 f"plan: lines[{i}] needs network, segment, period and spend"
             ) from None
-        if not spend > 0:
+        spend = _amount(raw, f"plan: line {'/'.join(key)}: spend")
+        if spend == 0:
             continue
-        try:
-            first, end = period_bounds(key[2])
-        except ValueError:
-            raise ExportError(
-                f"plan: line {'/'.join(key)}: the days of period '{key[2]}' cannot be told; "
-                "budgets for the platforms need ISO weeks (2027-W03), months (2027-01) or "
-                "days (2027-01-04)"
-            ) from None
+        first, end = _bounds(key)
         out.append(_Part(*key, spend, first, (end - first).days))
     return out
 
 
+def _amount(raw: Any, where: str) -> float:
+    """Return ``raw`` as an amount of money (a finite number of 0 or more); else ExportError."""
+    try:
+        v = float(raw) if not isinstance(raw, bool) else float("nan")
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not 0 <= v < float("inf"):
+        raise ExportError(
+            f"{where} is {raw!r}, not an amount of 0 or more; export a plan JSON adplan wrote"
+        )
+    return v
+
+
+def _bounds(key: tuple[str, str, str]) -> tuple[dt.date, dt.date]:
+    """Return the first day and the day after the period of ``key``; ExportError if unknown."""
+    try:
+        return period_bounds(key[2])
+    except ValueError:
+        raise ExportError(
+            f"plan: line {'/'.join(key)}: the days of period '{key[2]}' cannot be told; "
+            "budgets for the platforms need ISO weeks (2027-W03), months (2027-01) or "
+            "days (2027-01-04)"
+        ) from None
+
+
+def _replan_parts(plan: Mapping, sec: Mapping) -> list[_Part]:
+    """Return a re-plan's budgets from its ``as_of`` on.
+
+    Elapsed periods: none (their money is spent). The period running on ``as_of``: its
+    re-planned spend less the actual spend on the line (``replan_lines``), over the days
+    from ``as_of`` to its end. Open periods: their re-planned spend over all their days.
+    """
+    from .exports.replan import replan_lines
+
+    try:
+        as_of = dt.date.fromisoformat(str(sec.get("as_of")))
+    except ValueError:
+        raise ExportError(
+            f"plan: replan.as_of is {sec.get('as_of')!r}, not a date YYYY-MM-DD; export the "
+            "re-plan JSON `adplan replan --out` wrote"
+        ) from None
+    for r in sec.get("rows") or []:
+        key = "/".join(str(r.get(k, "")) for k in ("network", "segment", "period"))
+        _amount(r.get("replanned"), f"plan: replan row {key}: replanned")
+        if r.get("actual") is not None:
+            _amount(r.get("actual"), f"plan: replan row {key}: actual")
+    out = []
+    for row in replan_lines(plan):
+        status = row["status"]
+        if status not in ("current", "open"):
+            continue  # elapsed, off-plan: spent already
+        key = (row["network"], row["segment"], row["period"])
+        first, end = _bounds(key)
+        spend = row["replanned_spend"]
+        if status == "current":
+            first = max(first, as_of)
+            spend -= row["actual_spend"] or 0.0
+        if spend > 0.005 and first < end:
+            out.append(_Part(*key, spend, first, (end - first).days))
+    return out
+
+
+def _refuse_overlaps(parts: list[_Part]) -> None:
+    """Raise ExportError when two lines of one network and segment share a day."""
+    last: dict[tuple[str, str], _Part] = {}
+    for p in sorted(parts, key=lambda p: (p.network, p.segment, p.first)):
+        before = last.get((p.network, p.segment))
+        if before is not None and p.first < before.first + dt.timedelta(days=before.days):
+            line = f"{p.network}/{p.segment}/{p.period}"
+            what = (
+                f"line {line} is there twice"
+                if before.period == p.period
+                else f"lines {p.network}/{p.segment}/{before.period} and {line} share days"
+            )
+            raise ExportError(
+                f"plan: {what} (from {p.first.isoformat()}): each network, segment and day "
+                "takes one budget; export a plan JSON adplan wrote (one line per network, "
+                "segment and period)"
+            )
+        last[(p.network, p.segment)] = p
+
+
 def _minimum(rules: PlatformRules, net: NetworkRules, part: _Part, cur: str, mode: str):
-    """Return (amount, words) of the least budget of ``part`` on its platform, or None."""
+    """Return (amount, words, least cents a day or None) of ``part``'s platform minimum.
+
+    None when its platform sets none. The cents a day: daily budgets, the per-day minimum
+    rounded up to the cent (every day's budget must reach it).
+    """
     if mode == "daily":
         per_day = _per_day(rules, net, "min_daily", cur)
         flat = None
@@ -468,36 +603,63 @@ def _minimum(rules: PlatformRules, net: NetworkRules, part: _Part, cur: str, mod
     amount = max((per_day or 0.0) * part.days, flat or 0.0)
     if amount <= 0:
         return None
+    days = f"{part.days} day{'s' if part.days != 1 else ''}"
     if per_day is not None and per_day * part.days >= (flat or 0.0):
-        return amount, f"{net.platform}'s minimum of {per_day:,.2f} {cur} a day x {part.days} days"
-    return amount, f"{net.platform}'s lifetime minimum of {flat or 0.0:,.2f} {cur}"
+        words = f"{net.platform}'s minimum of {per_day:,.2f} {cur} a day x {days}"
+    else:
+        words = f"{net.platform}'s lifetime minimum of {flat or 0.0:,.2f} {cur}"
+    return amount, words
+
+
+def _least_cents(amount: float, part: _Part, mode: str) -> int:
+    """Return the fewest cents ``part`` may get: every daily budget at its minimum or above."""
+    if mode == "daily":
+        return math.ceil(round(amount / part.days * 100, 6)) * part.days
+    return math.ceil(round(amount * 100, 6))
 
 
 def _refuse_below_minimum(
     by_net: Mapping[str, list[_Part]], rules: PlatformRules, cur: str, mode: str
-) -> None:
-    """Raise ExportError naming the lines whose budget is below their platform's minimum."""
-    low = []
+) -> dict[int, int]:
+    """Raise ExportError naming the lines whose budget is below their platform's minimum.
+
+    Return the fewest cents of each part with a minimum (by ``id``), for the rounding.
+    """
+    low, least = [], {}
     for network, parts in by_net.items():
         net = rules.of(network)
         if net is None:
             continue
         for part in parts:
-            least = _minimum(rules, net, part, cur, mode)
-            if least is not None and part.spend < least[0] - 0.005:
+            found = _minimum(rules, net, part, cur, mode)
+            if found is None:
+                continue
+            if part.spend < found[0] - 0.005:
                 low.append(
-                    f"{part.network}/{part.segment}/{part.period} gets {part.spend:,.2f} {cur}, "
-                    f"below {least[0]:,.2f} ({least[1]})"
+                    f"{part.network}/{part.segment}/{part.period}{_from(part)} gets "
+                    f"{part.spend:,.2f} {cur}, below {found[0]:,.2f} ({found[1]})"
                 )
+            least[id(part)] = _least_cents(found[0], part, mode)
     if low:
         shown = "; ".join(low[:SHOWN_LINES])
         more = f"; and {len(low) - SHOWN_LINES} more" if len(low) > SHOWN_LINES else ""
         raise ExportError(
             f"{len(low)} line budget{'s are' if len(low) > 1 else ' is'} below the platform's "
             f"minimum ({rules.path}): {shown}{more}. The platforms refuse such budgets: re-plan "
-            "with `adplan optimize ... --platforms bundled` (or your own rules FILE), which adds the minimums to the spec "
+            "with `adplan optimize ... --platforms bundled` or `adplan replan ... --platforms "
+            "bundled` (or your own rules FILE), which adds the minimums to the spec "
             "(min_daily_spend) so each line is either off or at least at its minimum"
         )
+    return least
+
+
+def _from(part: _Part) -> str:
+    """Return `` from <day>`` when ``part`` starts after its period's first day (a re-plan)."""
+    try:
+        start = period_bounds(part.period)[0]
+    except ValueError:
+        return ""
+    return f" from {part.first.isoformat()}" if part.first > start else ""
 
 
 def _network_budgets(

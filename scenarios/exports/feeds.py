@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
-from ..money import round_half, round_to_total
+from ..money import round_grid, round_half, round_to_total
 from .cells import neutralise_cell
 from .plan import ExportError, csv_columns, ledger_entries, number, pivot, plan_dict, plan_rows
 
@@ -136,7 +136,7 @@ def check_locale(text: str | None) -> Locale | None:
     found = _known_locales().get(key)
     if found is None:
         raise ExportError(
-            f"unknown locale {text!r}: use a language or language-REGION among "
+            f"unknown locale {text[:40]!r}: use a language or language-REGION among "
             f"{supported_locales()}; leave locale out for the exact CSV"
         )
     return found
@@ -363,7 +363,10 @@ def feed_csv_text(
     if locale is None:
         cells = [[_exact(v) for v in row] for row in rows]
     else:
-        cells = _localised(kind, headers, rows, locale)
+        shown = _shown_rows(kind, plan, rows)
+        cells = _localised(
+            kind, headers, rows if shown is None else shown, locale, shown is not None
+        )
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=locale.delimiter if locale else ",", lineterminator="\r\n")
     w.writerow([neutralise_cell(h) for h in headers])
@@ -389,8 +392,32 @@ def _exact(value) -> str:
     return str(neutralise_cell(str(value)))
 
 
-def _localised(kind: str, headers: list[str], rows: list[list], locale: Locale) -> list[list]:
-    """Return the rows' cells as ``locale`` writes them (see :func:`feed_csv_text`)."""
+def _shown_rows(kind: str, plan, rows: list[list]) -> list[list] | None:
+    """Return the rows of a feed rounded as the workbook shows them, or None for the others.
+
+    The flighting: each line's periods add up to its total, the totals to the plan's
+    (:func:`scenarios.money.round_grid`, as the XLSX ``Flighting`` table); a re-plan's
+    plan against actual: as :func:`.replan.replan_shown` (a variance is the shown
+    difference). Money to cents, results as the workbook shows them.
+    """
+    if kind == "flighting":
+        grid, totals = round_grid([r[2:-1] for r in rows])
+        return [[*r[:2], *g, t] for r, g, t in zip(rows, grid, totals, strict=True)]
+    if kind == "plan-vs-actual":
+        from .replan import REPLAN_COLUMNS, is_replan, replan_shown
+
+        if is_replan(plan_dict(plan)):
+            return [[ln.get(c) for c in REPLAN_COLUMNS] for ln in replan_shown(plan)[2]]
+    return None
+
+
+def _localised(
+    kind: str, headers: list[str], rows: list[list], locale: Locale, rounded: bool = False
+) -> list[list]:
+    """Return the rows' cells as ``locale`` writes them (see :func:`feed_csv_text`).
+
+    ``rounded``: the numbers are already rounded as shown (:func:`_shown_rows`).
+    """
     out: list[list[str]] = [[_exact(v) if not _is_number(v) else "" for v in r] for r in rows]
     summed = SUMMED.get(kind, frozenset())
     for j, name in enumerate(headers):
@@ -400,7 +427,9 @@ def _localised(kind: str, headers: list[str], rows: list[list], locale: Locale) 
         values = [float(rows[i][j]) for i in at]
         if name in RATE_COLUMNS:
             shown = [_significant(v, SIGNIFICANT) for v in values]
-        elif name in summed or (kind == "flighting" and name not in TEXT_COLUMNS):
+        elif rounded:
+            shown = [_fixed(v, DECIMALS) for v in values]
+        elif name in summed:
             shown = [_fixed(v, DECIMALS) for v in round_to_total(values, DECIMALS)]
         else:
             shown = [_fixed(round_half(v, DECIMALS), DECIMALS) for v in values]

@@ -90,8 +90,8 @@ def replan_lines(plan) -> list[dict]:
     A line's actual spend and results are those the plan holds (a line whose spend went
     above its curve shows the excess on an off-plan row); open periods have no actuals
     (None). An off-plan row: planned 0, its actual and re-planned spend the money spent,
-    its actual results what that spend brought (None where the actuals carry none); it has
-    no re-planned results (the re-plan's results are its lines', the Plan JSON's totals).
+    its actual results what that spend brought (None where the actuals carry none), which
+    are also its re-planned results (the re-planned spend counts that spend: one basis).
     """
     sec = _section(plan)
     items = [dict(x) for x in sec.get("off_plan") or [] if isinstance(x, Mapping)]
@@ -134,8 +134,10 @@ def _off_plan_row(item: Mapping) -> dict:
         "spend_variance": spend,
         "planned_results": 0.0,
         "actual_results": number(item.get("actual_results")),
-        "replanned_results": None,
-        "results_variance": None,
+        # the spend counts in the re-planned spend, so its results count in the re-planned
+        # results (the same basis: a period's re-planned cost per result is true)
+        "replanned_results": number(item.get("actual_results")),
+        "results_variance": number(item.get("actual_results")),
     }
 
 
@@ -207,8 +209,12 @@ def replan_csv_text(plan) -> str:
 
 #: the decimals each figure is shown with: money in cents, results in tenths
 DIGITS = {k: 2 if "spend" in k else 1 for k in FIGURES}
-#: the figures rounded by largest remainder (the variances are their differences as shown)
-_ROUNDED = tuple(k for k in FIGURES if not k.endswith("variance"))
+#: (planned, re-planned, variance) of money and of results: shown so that variance is
+#: re-planned less planned, row by row, and every column adds up
+_TRIPLES = (
+    ("planned_spend", "replanned_spend", "spend_variance"),
+    ("planned_results", "replanned_results", "results_variance"),
+)
 
 
 def replan_shown(plan) -> tuple[list[dict], list[dict], list[dict]]:
@@ -216,8 +222,9 @@ def replan_shown(plan) -> tuple[list[dict], list[dict], list[dict]]:
 
     Rounded for display (:data:`DIGITS`) so that what is shown adds up: the budget's items
     to the budget as set; each period column to its rounded total (largest remainder); each
-    period's lines to the period's shown figure; a variance is the difference of the shown
-    re-planned and planned figures. The XLSX and the HTML show these.
+    period's lines to the period's shown figure. The planned figure and the variance are
+    rounded so (the variance from its exact value: an unchanged line shows 0), and the
+    re-planned figure shown is their sum. The XLSX and the HTML show these.
     """
     budget = replan_budget(plan)
     parts = round_to([b["amount"] for b in budget[1:]], budget[0]["amount"])
@@ -225,22 +232,60 @@ def replan_shown(plan) -> tuple[list[dict], list[dict], list[dict]]:
         {**b, "amount": a} for b, a in zip(budget[1:], parts, strict=True)
     ]
     periods, lines = replan_periods(plan), replan_lines(plan)
-    for k in _ROUNDED:
-        known = [p for p in periods if p[k] is not None]
-        for p, v in zip(known, round_to_total([p[k] for p in known], DIGITS[k]), strict=True):
-            p[k] = v
-        for p in known:
-            members = [r for r in lines if r["period"] == p["period"] and r[k] is not None]
-            for r, v in zip(
-                members, round_to([r[k] for r in members], p[k], DIGITS[k]), strict=True
-            ):
-                r[k] = v
-    for r in (*periods, *lines):
-        for what in ("spend", "results"):
-            new, old = r[f"replanned_{what}"], r[f"planned_{what}"]
-            if new is not None and old is not None:
-                r[f"{what}_variance"] = round_half(new - old, DIGITS[f"planned_{what}"])
+    _round_nested(periods, lines, "actual_spend", DIGITS["actual_spend"])
+    _round_nested(periods, lines, "actual_results", DIGITS["actual_results"])
+    for old, new, var in _TRIPLES:
+        _round_triple(periods, lines, (old, new, var), DIGITS[old])
     return budget, periods, lines
+
+
+def _round_nested(periods: list[dict], lines: list[dict], key: str, digits: int) -> None:
+    """Round ``key`` of the periods to their rounded total, then each period's lines to it.
+
+    Where the periods' total should be another than their own (a re-planned column shown as
+    planned + variance) the caller rounds the periods first and passes ``periods`` done.
+    """
+    known = [p for p in periods if p[key] is not None]
+    for p, v in zip(known, round_to_total([p[key] for p in known], digits), strict=True):
+        p[key] = v
+    _round_lines(periods, lines, key, digits)
+
+
+def _round_lines(periods: list[dict], lines: list[dict], key: str, digits: int) -> None:
+    """Round each period's lines' ``key`` to the period's shown figure (largest remainder)."""
+    for p in periods:
+        if p[key] is None:
+            continue
+        members = [r for r in lines if r["period"] == p["period"] and r[key] is not None]
+        shown = round_to([r[key] for r in members], p[key], digits)
+        for r, v in zip(members, shown, strict=True):
+            r[key] = v
+
+
+def _round_triple(periods: list[dict], lines: list[dict], keys: tuple, digits: int) -> None:
+    """Show planned, re-planned and variance so that variance = re-planned - planned.
+
+    The variance is computed exactly first (None where either side is unknown); planned and
+    variance are rounded as :func:`_round_nested` does, the variances' total to the shown
+    re-planned total less the shown planned one; the re-planned figure is then their sum.
+    """
+    old, new, var = keys
+    for r in (*periods, *lines):
+        both = r[old] is not None and r[new] is not None
+        r[var] = r[new] - r[old] if both else None
+    exact_new = math.fsum(p[new] for p in periods if p[new] is not None)
+    exact_old = math.fsum(p[old] for p in periods if p[old] is not None)
+    _round_nested(periods, lines, old, digits)
+    target = round_half(exact_new, digits) - round_half(exact_old, digits)
+    known = [p for p in periods if p[var] is not None]
+    for p, v in zip(known, round_to([p[var] for p in known], target, digits), strict=True):
+        p[var] = v
+    _round_lines(periods, lines, var, digits)
+    for r in (*periods, *lines):
+        if r[var] is not None:
+            r[new] = round_half(r[old] + r[var], digits)
+        elif r[new] is not None:
+            r[new] = round_half(r[new], digits)
 
 
 #: the tables of the sheet: name and columns (rows from :func:`replan_shown`)

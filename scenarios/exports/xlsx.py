@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..money import half_up, round_to
+from ..money import half_up, round_grid, round_to
 from . import people
 from .cells import neutralise_cell
 from .plan import (
@@ -165,9 +165,7 @@ def write_flighting(
     """
     keys, periods, cells = pivot(rows, "spend", by="line")
     exact = [[cells.get((k, p), 0.0) for p in periods] for k in keys]
-    grand = math.fsum(map(math.fsum, exact)) if total is None else total
-    line_totals = round_to([math.fsum(v) for v in exact], grand)
-    shown = [round_to(v, t) for v, t in zip(exact, line_totals, strict=True)]
+    shown, line_totals = round_grid(exact, total)
     body = [[*k, *vals, t] for k, vals, t in zip(keys, shown, line_totals, strict=True)]
     fm = dict.fromkeys([*periods, "total"], "money")
     last, _ = add_table(

@@ -185,6 +185,8 @@ def test_flighting_columns_add_up_to_the_plan_in_french(plan):
     for j, column in enumerate(headers[2:], start=2):
         _assert_column_adds_up(rows, column, [r[j] for r in table])
     assert sum(_fr(r["total"]) for r in rows) == Decimal("60000.00")
+    for r in rows:  # each line's periods add up to its total, as the workbook shows it
+        assert sum(_fr(r[p]) for p in headers[2:-1]) == _fr(r["total"]), r
     by_line = {}
     for r in plan_rows(plan):
         key = (r["network"], r["segment"], r["period"])

@@ -106,7 +106,10 @@ def test_lines_add_up_to_the_money_spent_and_the_budget_as_set(res):
     assert math.fsum(x["actual_results"] or 0.0 for x in lines) == pytest.approx(41 + 12 + 3 + 20)
     periods = {p["period"]: p for p in replan_periods(d)}
     assert periods["2027-01"]["actual_spend"] == pytest.approx(5674.5)
-    assert periods["2027-01"]["replanned_results"] == pytest.approx(53.0)
+    # January's re-planned spend holds the off-plan 174.50, so its results hold the 3 it
+    # brought: 53 on the plan's lines + 3 off-plan
+    assert periods["2027-01"]["replanned_results"] == pytest.approx(56.0)
+    assert periods["2027-01"]["actual_results"] == pytest.approx(56.0)
     assert periods["2027-03"]["actual_spend"] is None and periods["2027-03"]["status"] == "open"
     budget = replan_budget(d)
     assert [b["item"] for b in budget] == [
@@ -129,7 +132,8 @@ def test_the_csv_of_a_replan_is_its_lines_exact(res):
     assert (meta["actual_spend"], meta["actual_results"], meta["replanned_results"]) == (
         "3000.0", "41.0", "41.0",
     )  # fmt: skip
-    assert rows[-1]["status"] == "off-plan" and rows[-1]["replanned_results"] == ""
+    # off-plan: its spend and the results it brought, re-planned as spent
+    assert rows[-1]["status"] == "off-plan" and rows[-1]["replanned_results"] == "3.0"
     assert next(r for r in rows if r["status"] == "open")["actual_spend"] == ""
 
 
@@ -230,3 +234,30 @@ def test_reach_with_several_rows_in_a_period_keeps_the_forecast():
     assert d["expected_results"] is None and d["by_period"]["2027-01"]["expected_results"] == (
         pytest.approx(249.0)
     )
+
+
+def test_shown_variances_are_the_shown_difference_and_columns_add_up():
+    """Planned and re-planned results of 152.17 each: 152.2 and 152.2 with 0, not (0.1)."""
+    from scenarios.exports.replan import replan_shown
+
+    rows = [
+        {"network": n, "segment": "s", "period": p, "status": "open", "planned": a,
+         "actual": None, "replanned": b, "over_under_plan": b - a, "planned_results": r,
+         "replanned_results": r2, "actual_results": None, "results_over_under_plan": r2 - r}
+        for n, p, a, b, r, r2 in (
+            ("tiktok", "2027-03", 1000.004, 1000.004, 152.17, 152.17),
+            ("meta", "2027-03", 2000.004, 2100.0, 331.26, 340.08),
+            ("google", "2027-03", 500.002, 450.0, 0.13, 0.09),
+        )
+    ]  # fmt: skip
+    plan = {"budget": 3550.0, "lines": [], "replan": {"budget_as_set": 3550.0, "rows": rows}}
+    _, periods, lines = replan_shown(plan)
+    for r in (*periods, *lines):
+        assert r["spend_variance"] == pytest.approx(r["replanned_spend"] - r["planned_spend"])
+        assert r["results_variance"] == pytest.approx(r["replanned_results"] - r["planned_results"])
+    tiktok = next(r for r in lines if r["network"] == "tiktok")
+    assert tiktok["results_variance"] == 0 and tiktok["spend_variance"] == 0
+    for k in ("planned_spend", "replanned_spend", "planned_results", "replanned_results"):
+        assert math.fsum(r[k] for r in lines) == pytest.approx(periods[0][k])  # add up
+    assert periods[0]["planned_spend"] == 3500.01 and periods[0]["replanned_spend"] == 3550.0
+    assert periods[0]["planned_results"] == 483.6 and periods[0]["replanned_results"] == 492.3
