@@ -38,6 +38,7 @@ from pathlib import Path
 from pydantic_core import to_json
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -264,6 +265,52 @@ def hash_token(token: str) -> str:
 def new_token() -> str:
     """Return a new random download token (256 bits, URL-safe)."""
     return secrets.token_urlsafe(32)
+
+
+def _named(workspace: str, name: str) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions that select the named plan ``name`` of ``workspace``."""
+    return (NamedPlanRecord.workspace == workspace, NamedPlanRecord.name == name)
+
+
+def _current_plan_is(plan_id: str) -> ColumnElement[bool]:
+    """Return the condition: a named plan's current version is the plan ``plan_id``."""
+    return (
+        select(NamedVersionRecord.seq)
+        .where(
+            NamedVersionRecord.named_plan_seq == NamedPlanRecord.seq,
+            NamedVersionRecord.version == NamedPlanRecord.current_version,
+            NamedVersionRecord.plan_id == plan_id,
+        )
+        .exists()
+    )
+
+
+def _next_version(session: Session, where: tuple[ColumnElement[bool], ...]) -> bool:
+    """Count the next version of the named plan ``where`` selects; False if none matched."""
+    res = session.execute(
+        update(NamedPlanRecord)
+        .where(*where)
+        .values(current_version=NamedPlanRecord.current_version + 1)
+    )
+    return bool(res.rowcount)
+
+
+def _record_version(
+    session: Session, where: tuple[ColumnElement[bool], ...], plan_id: str, source: str
+) -> None:
+    """Record ``plan_id`` as the current version (just counted) of the named plan ``where``."""
+    seq, version = session.execute(
+        select(NamedPlanRecord.seq, NamedPlanRecord.current_version).where(*where)
+    ).one()
+    session.add(
+        NamedVersionRecord(
+            named_plan_seq=seq,
+            version=version,
+            plan_id=plan_id,
+            created_at=datetime.now(UTC),
+            source=source,
+        )
+    )
 
 
 def _num(v) -> float | None:
@@ -674,40 +721,45 @@ class PlanStore:
         return named, token
 
     def _add_version(self, name: str, plan_id: str, source: str, workspace: str) -> str | None:
-        now = datetime.now(UTC)
         token = None
-        where = (NamedPlanRecord.workspace == workspace, NamedPlanRecord.name == name)
+        where = _named(workspace, name)
         with self._writing() as session:  # the write first: it locks the row (or the file)
-            res = session.execute(
-                update(NamedPlanRecord)
-                .where(*where)
-                .values(current_version=NamedPlanRecord.current_version + 1)
-            )
-            if not res.rowcount:
+            if not _next_version(session, where):
                 token = new_token()
                 session.add(
                     NamedPlanRecord(
                         workspace=workspace,
                         name=name,
-                        created_at=now,
+                        created_at=datetime.now(UTC),
                         current_version=1,
                         token_hash=hash_token(token),
                     )
                 )
                 session.flush()
-            seq, version = session.execute(
-                select(NamedPlanRecord.seq, NamedPlanRecord.current_version).where(*where)
-            ).one()
-            session.add(
-                NamedVersionRecord(
-                    named_plan_seq=seq,
-                    version=version,
-                    plan_id=plan_id,
-                    created_at=now,
-                    source=source,
-                )
-            )
+            _record_version(session, where, plan_id, source)
         return token
+
+    def advance_current(
+        self, replaced: str, plan_id: str, *, source: str, workspace: str
+    ) -> list[NamedPlan]:
+        """Make ``plan_id`` the next version of the names whose current version is ``replaced``.
+
+        Only the names of ``workspace`` whose CURRENT version is the plan ``replaced`` (a
+        re-plan of an older version leaves a name alone); each is checked and advanced in
+        one write, so a name given another plan meanwhile is left as it is. Returns the
+        named plans advanced, by name.
+        """
+        advanced = []
+        for name in self.names_of_plan(replaced, workspace=workspace):
+            where = _named(workspace, name)
+            with self._writing() as session:
+                if not _next_version(session, (*where, _current_plan_is(replaced))):
+                    continue
+                _record_version(session, where, plan_id, source)
+            named = self.get_named(name, workspace=workspace)
+            if named is not None:
+                advanced.append(named)
+        return advanced
 
     def get_named(self, name: str, *, workspace: str) -> NamedPlan | None:
         """Return the named plan ``name`` of ``workspace`` with its versions, or None."""
@@ -729,22 +781,20 @@ class PlanStore:
             )
             return NamedPlan(rec.name, rec.workspace, rec.created_at, versions)
 
-    def feed_token_workspace(self, name: str, token: str) -> str | bool | None:
-        """Return the workspace whose named plan ``name`` has this feed token.
+    def feed_token_workspace(self, name: str, token: str) -> str | None:
+        """Return the workspace whose named plan ``name`` has this feed token, or None.
 
-        False: the name exists (in some workspace) but the token is not its own (or was
-        revoked); None: no workspace has the name.
+        None both when no workspace has the name and when the token is not its own (or was
+        revoked): a token's holder learns nothing of the names it does not grant.
         """
+        given = hash_token(token).encode()
         with self._sessions() as session:
             rows = session.execute(
                 select(NamedPlanRecord.workspace, NamedPlanRecord.token_hash).where(
                     NamedPlanRecord.name == name
                 )
             ).all()
-        if not rows:
-            return None
-        given = hash_token(token).encode()
-        found: str | bool = False
+        found = None
         for workspace, stored in rows:  # every row compared: the time does not say which
             if hmac.compare_digest(stored.encode(), given):
                 found = workspace
@@ -762,15 +812,11 @@ class PlanStore:
             return token if res.rowcount else None
 
     def names_of_plan(self, plan_id: str, *, workspace: str) -> list[str]:
-        """Return the named plans of ``workspace`` that have ``plan_id`` among their versions."""
+        """Return the named plans of ``workspace`` whose current version is ``plan_id``."""
         with self._sessions() as session:
             rows = session.execute(
                 select(NamedPlanRecord.name)
-                .join(NamedVersionRecord, NamedVersionRecord.named_plan_seq == NamedPlanRecord.seq)
-                .where(
-                    NamedPlanRecord.workspace == workspace, NamedVersionRecord.plan_id == plan_id
-                )
-                .distinct()
+                .where(NamedPlanRecord.workspace == workspace, _current_plan_is(plan_id))
                 .order_by(NamedPlanRecord.name)
             ).all()
         return [r[0] for r in rows]

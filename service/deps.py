@@ -230,19 +230,25 @@ def get_named_or_404(store: PlanStore, name: str, workspace: str) -> NamedPlan:
     return named
 
 
+def not_this_token(name: str) -> Forbidden:
+    """Return the one refusal of a feed token: a wrong or revoked one, or an unknown name.
+
+    The same status and words either way, so that a token (or a guess) says nothing of
+    whether some workspace has the name.
+    """
+    return Forbidden(
+        f"this token does not grant the feeds of {name!r}: it is not the feed token of a "
+        f"named plan {name!r}, or it was revoked (a new one was issued: POST "
+        f"/v1/named-plans/{name}/token)"
+    )
+
+
 def named_by_token(store: PlanStore, name: str, token: str) -> NamedPlan:
-    """Return the named plan whose feed token this is; 404 for no such name, 403 otherwise."""
+    """Return the named plan whose feed token this is; 403 otherwise, the name known or not."""
     workspace = store.feed_token_workspace(name, token)
-    if workspace is None:
-        raise NotFound(f"no named plan {name!r}")
-    if workspace is False:
-        raise Forbidden(
-            f"this token does not grant the feeds of {name!r}: it is another plan's, or it "
-            f"was revoked (a new one was issued: POST /v1/named-plans/{name}/token)"
-        )
-    named = store.get_named(name, workspace=str(workspace))
-    if named is None:  # pragma: no cover - deleted between the two reads
-        raise NotFound(f"no named plan {name!r}")
+    named = None if workspace is None else store.get_named(name, workspace=workspace)
+    if named is None:
+        raise not_this_token(name)
     return named
 
 
@@ -256,8 +262,9 @@ def require_feed_access(
 ) -> NamedPlan:
     """Return the named plan a feed request reads: by a key with the role read, or its token.
 
-    A key sees the names of its workspace; a token, the one named plan it belongs to (403
-    for another's or a revoked one). An unknown name is 404, a malformed one 422.
+    A key sees the names of its workspace (404 for a name its workspace does not have); a
+    token, the one named plan it belongs to: 403 for another's, a revoked one, or a name no
+    workspace has (the same answer, :func:`not_this_token`). A malformed name is 422.
     """
     refuse_key_in_url(request)
     name = valid_name(name)

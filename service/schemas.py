@@ -782,6 +782,13 @@ class ReplanRequest(_SolverChoice):
     name: Name | None = Field(
         default=None, description="a label kept with the new plan (default: the plan's own)"
     )
+    named_plan: PlanName | None = Field(
+        default=None,
+        description="also make the re-plan the next version of this named plan, whatever its "
+        "current version (made if new: its feed token is then in the answer's links, shown "
+        "only then); without it, only the names whose current version is the re-planned "
+        "plan advance",
+    )
 
 
 class NamedPlanPut(_Strict):

@@ -79,6 +79,30 @@ _VERSION_HEADERS = {
 }
 
 
+#: the refusal of a feed token (:func:`~service.deps.not_this_token`), as documented
+_TOKEN_403 = (
+    "`forbidden`: with ?token=, a token that is not (or no longer) this named plan's, or a "
+    "name that no workspace has: the same answer, so a token says nothing of other names"
+)
+
+
+def feed_errors(*statuses: int, by_key: bool = True) -> dict[int | str, dict]:
+    """Return :func:`error_responses` with the feeds' own words for 403 and 404.
+
+    ``by_key``: the operation takes X-API-Key too (else only the token).
+    """
+    out = error_responses(*statuses)
+    words = {
+        403: f"{_TOKEN_403}; with X-API-Key, a key without the role read" if by_key else _TOKEN_403,
+        404: "`not_found`: with X-API-Key, no named plan by that name in the key's workspace "
+        "(with ?token=, an unknown name is 403)",
+    }
+    for status, text in words.items():
+        if status in out:
+            out[status] = {**out[status], "description": text}
+    return out
+
+
 def locale_of(text: str | None) -> Locale | None:
     """Return the locale asked for (None: the exact CSV); 422 listing those supported.
 
@@ -138,7 +162,7 @@ def feed_text(store: PlanStore, named: NamedPlan, kind: str, locale: Locale | No
             "description": "the feed of the named plan's current version",
             "headers": _VERSION_HEADERS,
         },
-        **error_responses(401, 403, 404, 409),
+        **feed_errors(401, 403, 404, 409),
     },
     summary="A named plan's feed as CSV, always its current version (X-API-Key with the "
     "role read, or ?token=)",
@@ -157,7 +181,9 @@ def get_feed_csv(
     results per line and period; `comparison`: the scenario run's variants against the
     base (409 when the current version was not made by a scenario run). No totals row.
     `?locale=` gives the CSV a sheet of that locale reads as numbers. Send X-API-Key, or
-    the named plan's `?token=`; other query parameters are ignored.
+    the named plan's `?token=`; other query parameters are ignored. With a key, a name its
+    workspace does not have is 404; with a token, a wrong token and a name no workspace has
+    are the same 403.
     """
     del name  # read by the access check (FeedAccess)
     loc = locale_of(locale)
@@ -194,7 +220,7 @@ ODC = "text/x-ms-odc"
             "description": "an Office Data Connection file: Excel opens it and loads the "
             "feed's CSV (with this token) through Power Query",
         },
-        **error_responses(401, 403, 404),
+        **feed_errors(401, 403, by_key=False),
     },
     summary="An Excel connection file (.odc) for a named plan's feed (?token=)",
 )
@@ -219,6 +245,7 @@ def get_feed_odc(
     Open it in Excel (or Data > Get Data > Existing Connections): Power Query loads the
     feed into a table, numbers typed; Refresh reads the current version again. The token
     is required: the file carries it (treat the file like the link: it grants the feeds).
+    A token that is not the named plan's, or a name no workspace has, is 403 alike.
     """
     refuse_key_in_url(request)
     loc = locale_of(locale)

@@ -372,10 +372,11 @@ REPLAN_EXAMPLES: dict[str, Any] = {
     operation_id="create_plan_replan",
     dependencies=[IdempotencyKey],
     summary="Re-plan a saved plan around its actual spend up to a day, save it (and make it "
-    "the current version of the named plans the plan is a version of) (role write)",
+    "the current version of the named plans whose current version the plan is) (role write)",
     responses={
         201: {
-            "description": "the re-plan, saved, with its `replan` section (and `named_plans`)",
+            "description": "the re-plan, saved, with its `replan` section (and `named_plans`: "
+            "the names it became the current version of)",
             "links": copy.deepcopy(PLAN_LINKS),
             "headers": CREATED_HEADERS,
         },
@@ -399,19 +400,21 @@ def create_plan_replan(
     is optimised over the open periods under the plan's own spec (`scenarios.replan`). The
     new plan is saved like any other, with the `replan` section (per line and period the
     planned, actual and re-planned spend). If the plan is a version of named plans, the
-    re-plan becomes each one's next, current version (`named_plans`): their feed URLs serve
-    it from now on. A plan of another workspace, or none, is 404; a plan made by a scenario
-    run (its curves are not kept with it) is 422.
+    re-plan becomes the next, current version of each name whose CURRENT version is the
+    re-planned plan (their feed URLs serve it from now on); a name whose current version is
+    another plan (the plan is an older version of it) is left as it is, unless the body's
+    `named_plan` names it. `named_plans` lists the names that advanced. A plan of another
+    workspace, or none, is 404; a plan made by a scenario run (its curves are not kept with
+    it) is 422.
     """
     stored = store.get_plan(plan_id, workspace=caller.workspace, with_inputs=True)
     if stored is None:
         raise NotFound(f"no plan with id {plan_id!r}")
     new = operations.make_replan(stored, body, default_curves, settings)
     plan, token = store.add_plan(new, workspace=caller.workspace)
-    refs = []
-    for name in store.names_of_plan(stored.id, workspace=caller.workspace):
-        named, _ = store.add_version(name, plan.id, source="replan", workspace=caller.workspace)
-        refs.append(version_ref(request, settings, named, None))
+    refs = _advance_names(
+        request, settings, store, stored.id, plan.id, body.named_plan, caller.workspace
+    )
     return plan_json_response(
         request,
         settings,
@@ -421,6 +424,30 @@ def create_plan_replan(
         status_code=201,
         extra={"named_plans": refs} if refs else None,
     )
+
+
+def _advance_names(
+    request: Request,
+    settings: Settings,
+    store: PlanStore,
+    replanned: str,
+    plan_id: str,
+    named_plan: str | None,
+    workspace: str,
+) -> list[dict]:
+    """Make a re-plan the next version of the names it takes over; their refs, by name.
+
+    The names whose current version is the re-planned plan, and ``named_plan`` if given
+    (made if new: its feed token, shown only now, is in its links).
+    """
+    advanced = store.advance_current(replanned, plan_id, source="replan", workspace=workspace)
+    refs = {n.name: version_ref(request, settings, n, None) for n in advanced}
+    if named_plan is not None and named_plan not in refs:
+        named, feed_token = store.add_version(
+            named_plan, plan_id, source="replan", workspace=workspace
+        )
+        refs[named.name] = version_ref(request, settings, named, feed_token)
+    return [refs[name] for name in sorted(refs)]
 
 
 @router.get(

@@ -134,3 +134,31 @@ def test_store_lists_newest_first_and_deletes(tmp_path):
     assert page[-1]["status"] == "optimal" and page[0]["status"] is None
     assert store.delete_plan(made[0].id) and not store.delete_plan(made[0].id)
     assert store.count_plans() == n - 1
+
+
+def test_a_replan_advances_a_name_only_while_its_current_version_is_the_replanned_plan(
+    tmp_path, monkeypatch
+):
+    """The current version is checked in the write itself, not only when the names are read."""
+    from service.db import PlanStore
+
+    store = PlanStore(f"sqlite:///{tmp_path / 's.db'}")
+    store.add_version("q1", "plan-a", source="plan", workspace="w")
+    store.add_version("q1", "plan-b", source="plan", workspace="w")
+    assert store.names_of_plan("plan-a", workspace="w") == []  # an older version only
+    assert store.names_of_plan("plan-b", workspace="w") == ["q1"]
+    assert store.names_of_plan("plan-b", workspace="other") == []
+    # q1 moved on to plan-b between reading the names and writing: the write refuses it
+    monkeypatch.setattr(store, "names_of_plan", lambda *_, **__: ["q1"])
+    assert store.advance_current("plan-a", "replan-a", source="replan", workspace="w") == []
+    monkeypatch.undo()
+    named = store.get_named("q1", workspace="w")
+    assert named is not None and [v.plan_id for v in named.versions] == ["plan-a", "plan-b"]
+    (named,) = store.advance_current("plan-b", "replan-b", source="replan", workspace="w")
+    assert (named.current.version, named.current.plan_id, named.current.source) == (
+        3,
+        "replan-b",
+        "replan",
+    )
+    assert store.advance_current("plan-b", "again", source="replan", workspace="w") == []
+    store.close()

@@ -366,7 +366,8 @@ def test_names_follow_the_rule_and_belong_to_their_workspace(server):
     [
         ("/v1/feeds/q1-2027/plan.csv", {}, 401),
         ("/v1/feeds/q1-2027/plan.csv?token=" + "x" * 43, {}, 403),
-        ("/v1/feeds/nope/plan.csv?token=" + "x" * 43, {}, 404),
+        ("/v1/feeds/nope/plan.csv?token=" + "x" * 43, {}, 403),  # as a wrong token
+        ("/v1/feeds/nope/plan.odc?token=" + "x" * 43, {}, 403),
         ("/v1/feeds/nope/plan.csv", READER, 404),
         ("/v1/feeds/q1-2027/other.csv", READER, 422),
         ("/v1/feeds/q1-2027/plan.csv?api_key=k", READER, 401),
@@ -381,6 +382,92 @@ def test_feed_errors(server, url, headers, status):
     r = http.get(url, headers=headers)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/json"
+
+
+def test_a_token_does_not_say_whether_a_name_exists_in_any_workspace(server):
+    """Without a key, an unknown name answers exactly as a wrong or revoked token does."""
+    _, http = server
+    probe = "x" * 43
+
+    def answers(name: str) -> list[tuple[int, dict]]:
+        return [
+            (r.status_code, r.json())
+            for r in (
+                http.get(f"/v1/feeds/{name}/plan.csv", params={"token": probe}),
+                http.get(f"/v1/feeds/{name}/flighting.odc", params={"token": probe}),
+            )
+        ]
+
+    before = answers("q1-2027")  # no workspace has the name yet
+    assert [status for status, _ in before] == [403, 403]
+    assert before[0][1]["error"] == "forbidden"
+    _, token = _named_plan(http)  # the name, in the workspace default
+    r = http.post(
+        "/v1/plans",
+        headers=OTHER,
+        json={"curves": CURVES, "spec": {"budget": 4000}, "named_plan": "q1-2027"},
+    )
+    assert r.status_code == 201, r.text  # and in acme
+    assert answers("q1-2027") == before
+    assert before[0][1]["detail"].startswith(
+        "this token does not grant the feeds of 'q1-2027': it is not the feed token of a "
+        "named plan 'q1-2027', or it was revoked"
+    )
+    assert http.post("/v1/named-plans/q1-2027/token", headers=ADMIN).status_code == 200
+    revoked = http.get("/v1/feeds/q1-2027/plan.csv", params={"token": token})
+    assert (revoked.status_code, revoked.json()) == before[0]
+    # a key of the workspace still learns that its own workspace has no such name
+    r = http.get("/v1/feeds/q1-2028/plan.csv", headers=READER)
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+def test_a_replan_of_an_older_version_leaves_the_current_one(server):
+    """A re-plan advances only the names whose current version is the re-planned plan."""
+    _, http = server
+    plan, token = _named_plan(http)  # q1-2027 version 1: plan A
+    r = http.put("/v1/named-plans/a-only", headers=WRITER, json={"plan_id": plan["id"]})
+    assert r.status_code == 201, r.text  # a-only version 1: plan A too
+    run = http.post("/v1/scenario-runs", headers=WRITER, json=SCENARIO).json()
+    r = http.put(
+        "/v1/named-plans/q1-2027",
+        headers=WRITER,
+        json={"run_id": run["id"], "variant": "budget-minus-10"},
+    )
+    assert r.status_code == 200 and r.json()["current_version"] == 2, r.text
+    chosen = r.json()["versions"][-1]["plan_id"]
+    body = {"as_of": "2027-02-01", "actuals": ACTUALS}
+    r = http.post(f"/v1/plans/{plan['id']}/replan", headers=WRITER, json=body)
+    assert r.status_code == 201, r.text
+    replanned = r.json()
+    assert [(n["name"], n["version"]) for n in replanned["named_plans"]] == [("a-only", 2)]
+    named = http.get("/v1/named-plans/q1-2027", headers=READER).json()
+    assert named["current_version"] == 2 and named["versions"][-1]["plan_id"] == chosen
+    r = http.get(f"/v1/feeds/q1-2027/plan.csv?token={token}")
+    assert r.headers["x-adplan-plan-id"] == chosen  # the variant the user chose, still
+    r = http.post(f"/v1/plans/{plan['id']}/replan", headers=WRITER, json=body)
+    assert r.status_code == 201 and "named_plans" not in r.json()  # no name advanced
+    # asked for by name, the re-plan becomes its next version all the same
+    r = http.post(
+        f"/v1/plans/{plan['id']}/replan",
+        headers=WRITER,
+        json={**body, "named_plan": "Q1-2027"},
+    )
+    assert r.status_code == 201, r.text
+    again = r.json()
+    refs = {n["name"]: (n["version"], n["token_issued"]) for n in again["named_plans"]}
+    assert refs == {"q1-2027": (3, False)}  # a-only's current version is the first re-plan
+    r = http.get(f"/v1/feeds/q1-2027/plan.csv?token={token}")
+    assert r.headers["x-adplan-plan-id"] == again["id"]
+    assert r.headers["x-adplan-version"] == "3"
+    # a new name: made, with its feed token shown in the answer
+    r = http.post(
+        f"/v1/plans/{again['id']}/replan", headers=WRITER, json={**body, "named_plan": "q2"}
+    )
+    assert r.status_code == 201, r.text
+    refs = {n["name"]: n for n in r.json()["named_plans"]}
+    assert [(n, refs[n]["version"]) for n in refs] == [("q1-2027", 4), ("q2", 1)]
+    assert refs["q2"]["token_issued"] is True and "token=" in str(refs["q2"]["links"])
+    assert "token=" not in str(refs["q1-2027"]["links"])
 
 
 def test_a_deleted_current_plan_is_409_and_a_replan_of_no_plan_404(server):
