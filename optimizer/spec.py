@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .curves import Curves, read_input, read_json
 from .errors import SpecError
@@ -35,6 +35,9 @@ from .values import (
     too_deep,
     too_deep_message,
 )
+
+if TYPE_CHECKING:
+    from .rules.onoff import RunningPeriod
 
 GROUP_KINDS = ("networks", "segments", "periods")
 
@@ -62,6 +65,8 @@ class PlanSpec:
     #: a network's least spend a day on a line switched on (the platforms' minimums)
     min_daily_spend: Mapping[str, float] = field(default_factory=dict)
     max_active_lines: int | None = None
+    #: a re-plan's open part: the period running on its as_of (set by ``for_open_part``)
+    running: RunningPeriod | None = None
     #: where the spec came from (the file name for :func:`load_spec`): errors start with it
     source: str = field(default="spec", compare=False)
 

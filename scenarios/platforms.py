@@ -547,11 +547,13 @@ def _replan_parts(plan: Mapping, sec: Mapping) -> list[_Part]:
             f"plan: replan.as_of is {sec.get('as_of')!r}, not a date YYYY-MM-DD; export the "
             "re-plan JSON `adplan replan --out` wrote"
         ) from None
-    for r in sec.get("rows") or []:
-        key = "/".join(str(r.get(k, "")) for k in ("network", "segment", "period"))
-        _amount(r.get("replanned"), f"plan: replan row {key}: replanned")
+    for i, r in enumerate(sec.get("rows") or []):
+        if not isinstance(r, Mapping):
+            raise ExportError(f"plan: replan.rows[{i}] is not a row; export the re-plan JSON")
+        where = "/".join(str(r.get(k, "")) for k in ("network", "segment", "period"))
+        _amount(r.get("replanned"), f"plan: replan row {where}: replanned")
         if r.get("actual") is not None:
-            _amount(r.get("actual"), f"plan: replan row {key}: actual")
+            _amount(r.get("actual"), f"plan: replan row {where}: actual")
     out = []
     for row in replan_lines(plan):
         status = row["status"]

@@ -342,7 +342,7 @@ def replan(
     sub_spec: PlanSpec | None = None
     if remaining:
         sub_spec, sub_plan = _replan_open_part(
-            curves, spec, spent, status, warnings, label, solver, time_limit
+            curves, spec, spent, status, warnings, label, solver, time_limit, day
         )
         if sub_plan is None:
             new_spend.update(spent.current)
@@ -467,6 +467,7 @@ def _replan_open_part(
     label: str,
     solver: str | None,
     time_limit: float | None,
+    day: dt.date | None = None,
 ) -> tuple[PlanSpec, Plan | None]:
     """Optimise what is left of the budget over the current and open periods.
 
@@ -496,6 +497,7 @@ def _replan_open_part(
         budget=budget,
         left=left,
         convert=off_plan + elapsed_spend > EPS,
+        as_of=day,
     )
     sub_spec = replace(spec.for_open_part(part), source=label)
     warnings.extend(part.notes)

@@ -284,3 +284,218 @@ def test_the_networks_add_up_to_the_plans_total_to_the_cent():
 
 def _is_money(cell) -> bool:
     return isinstance(cell, str) and re.fullmatch(r"\d+\.\d\d", cell) is not None
+
+
+def _replan(rows: list[tuple], as_of: str = "2027-01-18") -> dict:
+    """A re-plan's JSON: lines at their re-planned spend, rows (key, status, actual, replanned)."""
+    lines = [
+        {"network": n, "segment": s, "period": p, "spend": re_}
+        for (n, s, p), _st, _act, re_ in rows
+    ]
+    return {
+        "currency": "EUR",
+        "lines": lines,
+        "replan": {
+            "as_of": as_of,
+            "rows": [
+                {"network": n, "segment": s, "period": p, "status": st, "planned": re_,
+                 "actual": act, "replanned": re_}
+                for (n, s, p), st, act, re_ in rows
+            ],
+            "off_plan": [],
+        },
+    }  # fmt: skip
+
+
+def test_a_replan_gets_budgets_from_its_as_of_on_only():
+    """Elapsed periods get none; the running one what is left over the days left (14)."""
+    from scenarios.platforms import load_platform_rules, platform_budgets
+
+    plan = _replan(
+        [
+            (("tiktok", "a", "2026-12"), "elapsed", 300.0, 300.0),
+            (("tiktok", "a", "2027-01"), "current", 600.0, 880.0),  # 280 left: 20 a day
+            (("meta", "a", "2027-01"), "current", 500.0, 600.0),
+            (("meta", "a", "2027-02"), "open", None, 560.0),
+        ]
+    )
+    budgets = platform_budgets(plan, load_platform_rules(), "daily")
+    tiktok = [dict(zip(budgets["tiktok"].columns, r, strict=True)) for r in budgets["tiktok"].rows]
+    assert [r["Schedule Start Time"][:10] for r in tiktok] == [
+        f"2027-01-{d:02d}" for d in range(18, 32)
+    ]
+    assert {r["Budget"] for r in tiktok} == {"20.00"} and budgets["tiktok"].total == 280.0
+    assert budgets["meta"].total == 100.0 + 560.0 and budgets["meta"].days == 14 + 28
+    life = platform_budgets(plan, load_platform_rules(), "lifetime")
+    row = dict(zip(life["tiktok"].columns, life["tiktok"].rows[0], strict=True))
+    assert (row["Budget"], row["Schedule Start Time"]) == ("280.00", "2027-01-18 00:00")
+    assert len(life["tiktok"].rows) == 1
+
+
+def test_a_replan_below_the_minimum_over_the_days_left_is_refused():
+    """20 EUR more over the 14 days left is 1.43 a day: below TikTok's 20 (280 needed)."""
+    from scenarios.errors import ExportError
+    from scenarios.platforms import load_platform_rules, platform_budgets
+
+    plan = _replan([(("tiktok", "a", "2027-01"), "current", 600.0, 620.0)])
+    with pytest.raises(ExportError) as e:
+        platform_budgets(plan, load_platform_rules(), "daily")
+    msg = str(e.value)
+    assert "tiktok/a/2027-01 from 2027-01-18 gets 20.00 EUR, below 280.00" in msg
+    assert "20.00 EUR a day x 14 days" in msg
+    assert "`adplan optimize ... --platforms bundled`" in msg
+    assert "`adplan replan ... --platforms bundled`" in msg
+
+
+@pytest.mark.parametrize(
+    ("spend", "words"),
+    [
+        (float("nan"), "spend is nan, not an amount of 0 or more"),
+        (-5.0, "spend is -5.0, not an amount"),
+        (float("inf"), "spend is inf, not an amount"),
+        ("ten", "spend is 'ten', not an amount"),
+    ],
+)
+def test_a_bad_spend_is_refused_naming_the_line(spend, words):
+    from scenarios.errors import ExportError
+    from scenarios.platforms import load_platform_rules, platform_budgets
+
+    plan = {
+        "currency": "EUR",
+        "lines": [
+            {"network": "google", "segment": "s", "period": "2027-W01", "spend": 70.0},
+            {"network": "google", "segment": "t", "period": "2027-W01", "spend": spend},
+        ],
+    }
+    with pytest.raises(ExportError, match=re.escape(f"line google/t/2027-W01: {words}")):
+        platform_budgets(plan, load_platform_rules(), "daily")
+
+
+def test_bad_spend_and_overlapping_lines_exit_2_from_the_real_adplan(tmp_path):
+    """Infinity used to crash (exit 3); a line twice was written twice."""
+    line = {"network": "google", "segment": "s", "period": "2027-W01", "spend": 70.0}
+    (tmp_path / "inf.json").write_text(
+        '{"currency": "EUR", "lines": [{"network": "google", "segment": "s", '
+        '"period": "2027-W01", "spend": Infinity}]}'
+    )
+    r = run("export", "platforms", "inf.json", "--out", "o", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "google/s/2027-W01: spend is inf" in " ".join(r.stderr.split())
+    for other, words in [
+        ("2027-W01", "line google/s/2027-W01 is there twice"),
+        ("2027-01", "lines google/s/2027-01 and google/s/2027-W01 share days"),
+    ]:
+        plan = {"currency": "EUR", "lines": [line, {**line, "period": other}]}
+        (tmp_path / "dup.json").write_text(json.dumps(plan))
+        r = run("export", "platforms", "dup.json", "--out", "o", cwd=tmp_path)
+        assert r.returncode == 2, r.stderr
+        assert words in " ".join(r.stderr.split())
+        assert not (tmp_path / "o").exists()
+
+
+def test_no_day_is_rounded_below_its_minimum():
+    """139.996 + 50.007: by largest remainder alone TikTok got 139.99, one day at 19.99."""
+    from scenarios.platforms import load_platform_rules, platform_budgets
+
+    plan = {
+        "currency": "EUR",
+        "lines": [
+            {"network": "tiktok", "segment": "a", "period": "2027-W01", "spend": 139.996},
+            {"network": "google", "segment": "a", "period": "2027-W01", "spend": 50.007},
+        ],
+    }
+    budgets = platform_budgets(plan, load_platform_rules(), "daily")
+    days = [int(r[4].replace(".", "")) for r in budgets["tiktok"].rows]
+    assert min(days) == 2000 and sum(days) == 14000
+    assert budgets["google"].total == 50.0  # the cent comes from the line rounded up
+    assert round(sum(nb.total for nb in budgets.values()), 2) == 190.0  # the plan's 190.003
+
+
+#: months of January (31 days) and February; the re-plan runs on 2027-01-18 (14 days left)
+MONTHS = {
+    "currency": "EUR",
+    "result_type": "purchases",
+    "lines": [
+        {"network": "tiktok", "segment": "a", "period": "2027-01", "points": [[0, 0], [2000, 1000]]},
+        {"network": "tiktok", "segment": "a", "period": "2027-02", "points": [[0, 0], [2000, 800]]},
+        {"network": "meta", "segment": "a", "period": "2027-01",
+         "points": [[0, 0], [600, 900], [3000, 1500]]},
+        {"network": "meta", "segment": "a", "period": "2027-02",
+         "points": [[0, 0], [600, 900], [3000, 1500]]},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def months(tmp_path: Path) -> Path:
+    """Curves, a budget of 1,900 and actuals to 2027-01-17: tiktok 600, meta 500 in January."""
+    (tmp_path / "curves.json").write_text(json.dumps(MONTHS))
+    (tmp_path / "spec.yaml").write_text("budget: 1900\n")
+    rows = ["date,network,segment,result_type,spend,results"]
+    for day in range(1, 18):
+        rows.append(f"2027-01-{day:02d},tiktok,a,purchases,{600 / 17!r},1")
+        rows.append(f"2027-01-{day:02d},meta,a,purchases,{500 / 17!r},1")
+    (tmp_path / "actuals.csv").write_text("\n".join(rows) + "\n")
+    return tmp_path
+
+
+def replan_cli(folder: Path, out: str, *extra: str) -> subprocess.CompletedProcess:
+    return run("replan", "--spec", "spec.yaml", "--actuals", "actuals.csv", "--curves",
+               "curves.json", "--as-of", "2027-01-18", "--out", out, *extra, cwd=folder)  # fmt: skip
+
+
+def test_replan_takes_platforms_as_optimize_does(months):
+    r = replan_cli(months, "rp.json", "--platforms", "bundled")
+    assert r.returncode == 0, r.stderr
+    assert "minimum daily spend per line switched on: meta 1.00 EUR, tiktok 20.00 EUR" in (
+        " ".join(r.stderr.split())
+    )
+    mine = months / "mine.yaml"
+    mine.write_text("networks:\n  meta:\n    layout: meta\n    ad_group: {min_daily: {EUR: 7}}\n")
+    r = replan_cli(months, "rp2.json", "--platforms", str(mine))
+    assert r.returncode == 0, r.stderr
+    assert "minimum daily spend per line switched on: meta 7.00 EUR" in " ".join(r.stderr.split())
+    r = replan_cli(months, "rp3.json", "--platforms", "none.yaml")
+    assert r.returncode == 2 and "cannot read the platform rules file" in r.stderr
+
+
+def test_a_replan_with_platforms_exports_from_its_as_of(months):
+    """Without the rule the re-plan gave tiktok January 100 more: 7.14 a day for 14 days."""
+    r = replan_cli(months, "plain.json")
+    assert r.returncode == 0, r.stderr
+    r = run("export", "platforms", "plain.json", "--out", "o", cwd=months)
+    assert r.returncode == 2
+    assert "tiktok/a/2027-01 from 2027-01-18 gets 100.00 EUR, below 280.00" in r.stderr
+    assert "adplan replan ... --platforms bundled" in " ".join(r.stderr.split())
+    r = replan_cli(months, "rp.json", "--platforms", "bundled")
+    assert r.returncode == 0, r.stderr
+    plan = json.loads((months / "rp.json").read_text())
+    assert spend_of(plan)[("tiktok", "a", "2027-01")] == pytest.approx(600.0)  # stops
+    r = run("export", "platforms", "rp.json", "--out", "o", cwd=months)
+    assert r.returncode == 0, r.stderr
+    _, rows = read_csv(months / "o" / "meta.csv")
+    assert rows[0]["Ad Set Time Start"] == "2027-01-18 00:00"  # nothing before as_of
+    cents = sum(int(r["Ad Set Daily Budget"].replace(".", "")) for r in rows)
+    left = sum(ln["spend"] for ln in plan["lines"] if ln["network"] == "meta") - 500.0
+    assert cents == half_up_cents(left)
+
+
+def test_a_flat_lifetime_minimum_is_kept_by_optimize_and_the_export_agrees(case):
+    """min_lifetime 250 on Snapchat ad sets: 250/7 a day on weeks, so its line (max 200) is off.
+
+    Before, --platforms ignored min_lifetime: the plan gave it 200 and `--budget lifetime`
+    refused the plan made with the same rules file.
+    """
+    (case / "life.yaml").write_text(
+        "networks:\n  snapchat:\n    layout: snapchat\n    ad_group: {min_lifetime: {EUR: 250}}\n"
+    )
+    r = run("optimize", "--curves", "curves.json", "--spec", "spec.yaml", "--out", "p.json",
+            "--platforms", "life.yaml", cwd=case)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "snapchat 35.71 EUR" in r.stderr  # 250 / 7
+    plan = json.loads((case / "p.json").read_text())
+    assert spend_of(plan)[("snapchat", "a", "2027-W02")] == 0.0
+    for mode in ("daily", "lifetime"):
+        r = run("export", "platforms", "p.json", "--out", f"o-{mode}", "--budget", mode,
+                "--platforms", "life.yaml", cwd=case)  # fmt: skip
+        assert r.returncode == 0, r.stderr

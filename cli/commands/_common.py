@@ -135,6 +135,18 @@ IncrementalOpt = Annotated[
     ),
 ]
 
+#: ``--platforms`` of the commands that plan (``adplan optimize``, ``adplan replan``), read by
+#: :func:`platform_minimums`
+PlatformsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--platforms",
+        help="Platform rules YAML (or 'bundled': the rules adplan ships): each network's "
+        "minimum daily budget becomes an on/off rule (min_daily_spend; the spec's own "
+        "value wins per network).",
+    ),
+]
+
 EXIT_OK = 0
 EXIT_INFEASIBLE = 1
 EXIT_BAD_INPUT = 2
@@ -331,3 +343,23 @@ def _classify(e: Exception) -> int | None:
     if isinstance(e, FileNotFoundError | IsADirectoryError | PermissionError):
         return EXIT_BAD_INPUT
     return None
+
+
+def platform_minimums(spec, curves, path: Path):
+    """Return ``spec`` with the platforms' minimums of ``path`` (``--platforms``); say which.
+
+    ``scenarios.platforms.with_platform_minimums`` on the rules file read (``bundled``: the
+    rules adplan ships); prints the minimum a day each network gets on stderr.
+    """
+    from scenarios.platforms import load_platform_rules, with_platform_minimums
+
+    spec = with_platform_minimums(spec, curves, load_platform_rules(path))
+    shown = ", ".join(
+        f"{n} {v:,.2f} {curves.currency}" for n, v in sorted(spec.min_daily_spend.items())
+    )
+    err.print(
+        f"minimum daily spend per line switched on: {escape(shown or 'none')}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return spec

@@ -41,7 +41,7 @@ def platforms_cmd(
 ) -> None:
     """Write each network's budgets, one CSV per network, as its bulk tool takes them.
 
-    Daily: one row per line (network x segment) and day, the period's spend spread over its days to the cent; lifetime: one row per line and period. A line below its platform's minimum is refused (exit 2): re-plan with adplan optimize --platforms bundled (or your own rules FILE).
+    Daily: one row per line (network x segment) and day, the period's spend spread over its days to the cent; lifetime: one row per line and period. A re-plan (adplan replan) gets budgets from its --as-of on: in the running period what is left over the days left. A line below its platform's minimum is refused (exit 2): re-plan with adplan optimize --platforms bundled or adplan replan --platforms bundled (or your own rules FILE).
     """
     with cli_errors():
         if budget not in ("daily", "lifetime"):

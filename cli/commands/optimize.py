@@ -19,6 +19,7 @@ from cli.commands._common import (
     EventsOpt,
     IncrementalOpt,
     LiftOpt,
+    PlatformsOpt,
     PriorsOpt,
     SeasonOpt,
     ShapeOpt,
@@ -30,6 +31,7 @@ from cli.commands._common import (
     err,
     fail,
     out,
+    platform_minimums,
     print_json,
     response_option,
     warn,
@@ -256,15 +258,7 @@ def optimize(
     priors: PriorsOpt = None,
     lift: LiftOpt = None,
     incremental: IncrementalOpt = False,
-    platforms: Annotated[
-        Path | None,
-        typer.Option(
-            "--platforms",
-            help="Platform rules YAML (or 'bundled': the rules adplan ships): each network's "
-            "minimum daily budget becomes an on/off rule (min_daily_spend; the spec's own "
-            "value wins per network).",
-        ),
-    ] = None,
+    platforms: PlatformsOpt = None,
 ) -> None:
     """Spread the budget over networks, segments and periods to get the most results.
 
@@ -302,7 +296,7 @@ def optimize(
         c, hist = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
         s = read_spec(spec)
         if platforms is not None:
-            s = _platform_minimums(s, c, platforms)
+            s = platform_minimums(s, c, platforms)
         if current is not None:
             _optimize_delta(
                 c, s, current, float(extra or 0.0), solver, time_limit, out_path, as_json
@@ -332,22 +326,6 @@ def optimize(
         _summary(plan)
         if out_path is not None:
             err.print(f"wrote {escape(str(out_path))}", highlight=False, soft_wrap=True)
-
-
-def _platform_minimums(spec, curves, path: Path):
-    """Return ``spec`` with the platforms' minimums of ``path`` (``--platforms``); say which."""
-    from scenarios.platforms import load_platform_rules, with_platform_minimums
-
-    spec = with_platform_minimums(spec, curves, load_platform_rules(path))
-    shown = ", ".join(
-        f"{n} {v:,.2f} {curves.currency}" for n, v in sorted(spec.min_daily_spend.items())
-    )
-    err.print(
-        f"minimum daily spend per line switched on: {escape(shown or 'none')}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    return spec
 
 
 # -- delta plans: --from-plan and --extra ------------------------------------------------------

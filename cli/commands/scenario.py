@@ -22,6 +22,7 @@ from ._common import (
     EventsOpt,
     IncrementalOpt,
     LiftOpt,
+    PlatformsOpt,
     PriorsOpt,
     SeasonOpt,
     ShapeOpt,
@@ -33,6 +34,7 @@ from ._common import (
     err,
     fail,
     out,
+    platform_minimums,
     print_json,
     progress_bar,
     response_option,
@@ -367,6 +369,7 @@ def replan_cmd(
     solver: SolverOpt = None,
     time_limit: TimeLimitOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
+    platforms: PlatformsOpt = None,
 ) -> None:
     """Lock the periods before --as-of at the spend actually made and re-optimise the rest.
 
@@ -400,6 +403,8 @@ def replan_cmd(
             if on_progress:
                 on_progress("reading actuals", 0, 2)
             acts = forecasting.load_history(actuals)
+            if platforms is not None:
+                plan_spec = platform_minimums(plan_spec, c, platforms)
             if on_progress:
                 on_progress("re-optimising", 1, 2)
             res = replan(

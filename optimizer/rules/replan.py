@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -20,7 +21,8 @@ class OpenPart:
     the spend already made per network and segment (elapsed and off-plan); ``now`` the spend
     of the current period per network, segment and period; ``budget`` the plan's budget and
     ``left`` what is left of it. ``convert``: something was spent, so shares become
-    currency limits. Families add what they change to ``notes``.
+    currency limits. Families add what they change to ``notes``. ``as_of``: the re-plan's
+    day (the current period runs from it to its end; None where it is not known).
     """
 
     curves: Curves
@@ -33,3 +35,4 @@ class OpenPart:
     left: float
     convert: bool
     notes: list[str] = field(default_factory=list)
+    as_of: dt.date | None = None

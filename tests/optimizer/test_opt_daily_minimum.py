@@ -9,6 +9,7 @@ independent check: every on/off choice enumerated, each solved as an LP by
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import numpy as np
 import pytest
@@ -215,3 +216,139 @@ def test_replan_carries_the_daily_minimum():
     )
     plan = allocate(w2, sub.with_budget(60))  # meta W02 needs 70: off; tiktok takes the 60
     assert {ln.network: ln.spend for ln in plan.lines} == pytest.approx({"tiktok": 60, "meta": 0})
+
+
+#: a re-plan's open part on 2027-01-18: January runs (14 days left), February is open
+RUNNING = {
+    ("tiktok", "a", "2027-01"): [[0, 0], [2000, 1000]],
+    ("tiktok", "a", "2027-02"): [[0, 0], [2000, 800]],
+    ("meta", "a", "2027-01"): [[0, 0], [600, 900], [3000, 1500]],
+    ("meta", "a", "2027-02"): [[0, 0], [600, 900], [3000, 1500]],
+}
+AS_OF = date(2027, 1, 18)
+
+
+def _open_part_spec(spec: dict, current: dict, left: float, as_of=AS_OF):
+    """Return the spec and curves a re-plan optimises its open part under (as_of 2027-01-18)."""
+    from optimizer.rules.replan import OpenPart
+
+    curves = make_curves(RUNNING)
+    status = {"2027-01": "current", "2027-02": "open"}
+    part = OpenPart(curves, status, current, {}, {}, {}, left, left, False, as_of=as_of)
+    return PlanSpec.from_dict(spec).with_budget(left).for_open_part(part), curves
+
+
+def _running_choices(spec: dict, current: dict) -> list[list[tuple[float, float]]]:
+    """Each line's spend intervals, from the brief's words (not adplan's code).
+
+    A line with a daily minimum that spent ``a`` by as_of stops there or spends at least
+    per day x 14 days more (and ``min_line_spend`` in all); one that did not is off or
+    spends at least per day x the days it runs from as_of. A line with no daily minimum
+    that spent is on (its spend is a floor): ``min_line_spend`` at least.
+    """
+    m = float(spec.get("min_line_spend") or 0.0)
+    out = []
+    for key, pts in RUNNING.items():
+        cap = float(pts[-1][0])
+        per_day = spec.get("min_daily_spend", {}).get(key[0], 0.0)
+        days = 14 if key[2] == "2027-01" else _days(key[2])
+        a = current.get(key, 0.0)
+        least = max(a + per_day * days, m)
+        if a > 0 and per_day > 0:
+            out.append([(a, a), (least, cap)])
+        elif a > 0:
+            out.append([(least, cap)])
+        else:
+            out.append([(0.0, 0.0), (least, cap)])
+    return out
+
+
+def _independent_running(spec: dict, current: dict, left: float) -> float:
+    """Return the best results over every choice of interval, each an LP (scipy linprog)."""
+    keys, tiers = list(RUNNING), []
+    for li, key in enumerate(keys):
+        for (s0, r0), (s1, r1) in itertools.pairwise(RUNNING[key]):
+            tiers.append((li, s1 - s0, (r1 - r0) / (s1 - s0)))
+    k = spec.get("max_active_lines")
+    best = -1.0
+    for pick in itertools.product(*_running_choices(spec, current)):
+        if k is not None and sum(1 for lo, hi in pick if hi > 0) > k:
+            continue
+        a_ub, b_ub = [np.ones(len(tiers))], [left]
+        for li, (lo, hi) in enumerate(pick):
+            row = np.array([1.0 if t[0] == li else 0.0 for t in tiers])
+            a_ub += [row, -row]
+            b_ub += [hi, -lo]
+        bounds = [(0.0, t[1]) for t in tiers]
+        c = np.array([-t[2] for t in tiers])
+        r = linprog(c, A_ub=np.array(a_ub), b_ub=b_ub, bounds=bounds, method="highs")
+        if r.status == 0:
+            best = max(best, -r.fun)
+    return best
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize(
+    ("spent", "left", "rules"),
+    [
+        ("both", 1900, {}),  # 100 more for tiktok Jan: below 280, so it stops at 600
+        ("both", 2000, {}),
+        ("both", 2200, {}),  # 400 more: above 280, it goes on
+        ("meta", 1500, {}),  # tiktok Jan spent nothing: 300 >= 20 x 14 days left, on
+        ("both", 1900, {"min_line_spend": 900}),
+        ("both", 2200, {"max_active_lines": 3}),
+        ("meta", 1500, {"max_active_lines": 2}),
+    ],
+)
+def test_running_period_counts_the_days_left_on_top_of_the_spend(solver, spent, left, rules):
+    current = {("meta", "a", "2027-01"): 500.0}
+    if spent == "both":
+        current[("tiktok", "a", "2027-01")] = 600.0
+    spec = {"budget": 10_000, "min_daily_spend": {"tiktok": 20}, **rules}
+    sub, curves = _open_part_spec(spec, current, left)
+    plan = allocate(curves, sub, solver=solver)
+    assert plan.expected_results == pytest.approx(
+        _independent_running(spec, current, left), rel=1e-7, abs=1e-6
+    )
+    for key, s in _spend(plan).items():  # each interval holds
+        assert any(lo - 1e-6 <= s <= hi + 1e-6 for lo, hi in _running_choices(spec, current)[
+            list(RUNNING).index(key)
+        ]), (key, s)  # fmt: skip
+
+
+def test_running_period_words_and_the_measured_change():
+    """Old rule: tiktok Jan kept 700 (620 = 20 x 31 days counted the spend made); now 600."""
+    current = {("tiktok", "a", "2027-01"): 600.0, ("meta", "a", "2027-01"): 500.0}
+    sub, curves = _open_part_spec({"budget": 1, "min_daily_spend": {"tiktok": 20}}, current, 1900)
+    plan = allocate(curves, sub)
+    s = _spend(plan)
+    assert s[("tiktok", "a", "2027-01")] == pytest.approx(600.0)
+    assert s[("meta", "a", "2027-01")] == pytest.approx(700.0)  # the 100 at slope 0.25
+    line = next(ln for ln in plan.lines if (ln.network, ln.period) == ("tiktok", "2027-01"))
+    why = line.limited_by.to_dict()
+    assert why["cause"] == "on_off"
+    assert "x 14 days left from 2027-01-18, on top of the 600 EUR spent" in why["words"]
+    plan = allocate(curves, sub.with_budget(2200))
+    rule = next(c for c in plan.constraints if c.name == "min_daily_spend__tiktok/a/2027-01")
+    assert "600 EUR (spent, then stop) or at least 880 EUR (TikTok's minimum of 20 EUR a day" in (
+        rule.description
+    )
+    assert _spend(plan)[("tiktok", "a", "2027-01")] == pytest.approx(1000.0)
+
+
+def test_elapsed_periods_and_no_as_of_keep_the_whole_periods():
+    """Without the re-plan's day the rule is the whole period's (as before): no running."""
+    current = {("meta", "a", "2027-01"): 500.0}
+    sub, _ = _open_part_spec({"budget": 1, "min_daily_spend": {"tiktok": 20}}, current, 1500, None)
+    assert getattr(sub, "running", None) is None
+
+
+def test_a_huge_daily_minimum_is_a_spec_error_not_a_solver_failure():
+    """1e15 a day made HiGHS fail (API 503); a line minimum above 1e12 is refused."""
+    week = make_curves({("meta", "a", "2027-W01"): [[0, 0], [100, 90]]})
+    with pytest.raises(SpecError, match=r"min_daily_spend.meta: 1e\+15 a day x 7 days.*1e12"):
+        allocate(week, {"budget": 50, "min_daily_spend": {"meta": 1e15}})
+    month = make_curves({("meta", "a", "2027-01"): [[0, 0], [100, 90]]})
+    with pytest.raises(SpecError, match=r"x 31 days of 2027-01 is 3.1e\+12"):
+        allocate(month, {"budget": 50, "min_daily_spend": {"meta": 1e11}})
+    assert allocate(week, {"budget": 50, "min_daily_spend": {"meta": 1e11}}).lines[0].spend == 0
