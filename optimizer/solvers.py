@@ -48,6 +48,10 @@ DEFAULT_SOLVER = "highs"
 HIGHS_LP_OPTIONS = {"presolve": "off", "solver": "simplex", "simplex_strategy": 1}
 #: HiGHS options for the MILP phase (branch and bound needs presolve)
 HIGHS_MIP_OPTIONS = {"presolve": "on", "solver": "choose", "mip_rel_gap": MIP_REL_GAP}
+#: CBC's options when it starts from an incumbent: with its preprocessing on, CBC was seen to
+#: return the start itself as optimal (gap 0) without searching (1 of ~740 random re-plans;
+#: coin-or/Cbc#670); tests/optimizer/test_opt_cbc_warm.py
+CBC_WARM_OPTIONS = ("preprocess off",)
 
 
 _quiet_lock = threading.Lock()
@@ -517,6 +521,8 @@ class CbcSolver:
             with warnings.catch_warnings():  # PuLP 3.3 warns that PuLP 4 renames the class
                 warnings.simplefilter("ignore", DeprecationWarning)
                 opts = {"timeLimit": float(time_limit), "gapRel": gap, **self.options}
+                if warm:  # from a start, CBC's preprocessing may return it as proven optimal
+                    opts["options"] = [*opts.get("options", []), *CBC_WARM_OPTIONS]
                 cmd = pulp.PULP_CBC_CMD(msg=False, warmStart=warm, **opts)
             self.prob.solve(cmd)
         except pulp.PulpSolverError as e:  # pragma: no cover - solver missing or crashed
