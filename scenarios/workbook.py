@@ -1,24 +1,32 @@
 """The finance workbook of a scenario run (XLSX, openpyxl).
 
-Sheets and their named Excel Tables (Power Query reads them by name):
+Sheets and their named Excel Tables (Power Query reads them by name), one table a sheet,
+its header frozen and repeated on every printed page:
 
-=============  ===================================================================
-Summary        ``Summary``: one row per variant (status, budget, spend, results, CPR, the
-               P10 and P90 of its results, the chance it beats the base)
-Comparison     ``Comparison``: each variant against the base, "Over/(under) base"
-               columns, P10 / P90 and the chance it beats the base; ``MoneyMoved``:
-               spend per network and segment, base vs variant
-Lines          ``Lines``: every plan line of every variant (variant column first; the
-               CSV's columns, with results_inside, results_attributed and
-               results_incremental when a plan's lines carry them)
-Flighting      ``Flighting_<variant>``: network x segment rows, period columns, a total
-               column; the period totals in a bold row below each table (values)
-Rules          ``Rules``: every rule of every variant with binding and shadow price
-Infeasible     ``Infeasible``: the diagnosis of variants whose rules cannot all hold
-Assumptions    ``ForecastCPR``: per line the forecast cost per result (first and last
-               tier) and the spend it can absorb; ``Overrides``: what each variant
-               changes; ``CurvePoints``: the response curve points
-=============  ===================================================================
+====================  ============================================================
+Summary               ``Summary``: one row per variant (status, budget, spend, results,
+                      CPR, the P10 and P90 of its results, the chance it beats the base)
+Comparison            ``Comparison``: each variant against the base, "Over/(under) base"
+                      columns, P10 / P90 and the chance it beats the base
+Money moved           ``MoneyMoved``: spend per network and segment, base vs variant
+Lines                 ``Lines``: every plan line of every variant (variant column first;
+                      the CSV's columns, with results_inside, results_attributed and
+                      results_incremental when a plan's lines carry them)
+Flighting <variant>   ``Flighting_<variant>``: network x segment rows, period columns, a
+                      total column; the period totals in a bold row below it (values)
+By month <variant>    ``FlightingByMonth_<variant>``: the same by calendar month (weekly
+                      plans only)
+Rules                 ``Rules``: every rule of every variant with binding and shadow price
+Infeasible            ``Infeasible``: the diagnosis of variants whose rules cannot all hold
+Assumptions           ``ForecastCPR``: per line the forecast cost per result (first and
+                      last tier) and the spend it can absorb
+Overrides             ``Overrides``: what each variant changes, and its notes
+Curve points          ``CurvePoints``: the response curve points (not printed: the sheet
+                      prints its first line, which says so)
+====================  ============================================================
+
+A sheet title holds at most 31 characters (Excel's limit): a long variant name is cut
+there (the title row of its sheets says it in full).
 
 Every cell holds a value (no formulas); every text cell is neutralised. The chance a variant
 beats the base (``beats_base_probability`` of its comparison case) is an empty cell for the
@@ -46,6 +54,8 @@ from .exports.xlsx import (
     BOLD,
     SUMMARY_COLUMNS,
     add_table,
+    new_sheet,
+    put,
     rule_rows,
     shown_rows,
     table_name,
@@ -53,6 +63,9 @@ from .exports.xlsx import (
     write_flighting,
     write_flighting_by_month,
 )
+
+#: the sheet of the curve points, printed up to its first line (the note)
+POINTS_SHEET = "Curve points"
 
 
 def _cpr(points, i: int) -> float | None:
@@ -69,23 +82,18 @@ def scenario_workbook(run) -> Workbook:
     ws.title = "Summary"
     _summary_sheet(ws, run, plans)
     _comparison_sheet(wb.create_sheet("Comparison"), run.comparison, plans)
+    _moved_table(wb.create_sheet("Money moved"), run.comparison, 2, plans)
     _lines_sheet(wb.create_sheet("Lines"), plans)
-    _flighting_sheet(wb.create_sheet("Flighting"), plans)
+    _flighting_sheets(wb, plans)
     _rules_sheet(wb.create_sheet("Rules"), plans)
     bad = [v for v in run.variants if not v.ok]
     if bad:
         _infeasible_sheet(wb.create_sheet("Infeasible"), bad)
-    printed = _assumptions_sheet(wb.create_sheet("Assumptions"), run)
-    finish_workbook(wb, run.curves.currency)
-    _print_up_to(wb["Assumptions"], printed)
+    _assumptions_sheet(wb.create_sheet("Assumptions"), run)
+    _overrides_table(wb.create_sheet("Overrides"), run.variants, row=1)
+    _points_sheet(wb.create_sheet(POINTS_SHEET), run.curves)
+    finish_workbook(wb, run.curves.currency, printed={POINTS_SHEET: 1})
     return wb
-
-
-def _print_up_to(ws, last_row: int) -> None:
-    """Print the sheet's rows up to ``last_row`` only (its columns as finished)."""
-    first, end = str(ws.print_area).split("!")[-1].replace("$", "").split(":")
-    col = end.rstrip("0123456789")
-    ws.print_area = f"{first}:{col}{last_row}"
 
 
 #: the range of a variant's total results and the chance it beats the base (both sheets)
@@ -154,10 +162,10 @@ COMPARISON_FORMATS = {
 
 
 def _comparison_sheet(ws, comp: dict, plans: dict[str, dict]) -> None:
-    """Write each variant against the base ("Over/(under) base"), then the money moved.
+    """Write each variant against the base ("Over/(under) base").
 
     Each variant's P10 and P90 of total results and its chance of beating the base sit
-    beside its differences.
+    beside its differences. The money moved is on a sheet of its own (:func:`_moved_table`).
     """
     body = []
     for c in comp["cases"]:
@@ -181,8 +189,7 @@ def _comparison_sheet(ws, comp: dict, plans: dict[str, dict]) -> None:
                 changes,
             ]
         )
-    last, _ = add_table(ws, "Comparison", COMPARISON_HEAD, body, formats=COMPARISON_FORMATS)
-    _moved_table(ws, comp, last + 3, plans)
+    add_table(ws, "Comparison", COMPARISON_HEAD, body, formats=COMPARISON_FORMATS)
 
 
 def _additive(plans: dict[str, dict], *names) -> bool:
@@ -251,14 +258,20 @@ def _lines_sheet(ws, plans: dict[str, dict]) -> None:
     add_table(ws, "Lines", ["variant", *columns], body)
 
 
-def _flighting_sheet(ws, plans: dict[str, dict]) -> None:
-    """Write per variant the spend by line and period, then by month (weekly plans)."""
-    row = 1
+def _flighting_sheets(wb, plans: dict[str, dict]) -> None:
+    """Add per variant a sheet of the spend by line and period, then one by month (weeks).
+
+    "Flighting <variant>" (``Flighting_<variant>``) and, when the periods are ISO weeks,
+    "By month <variant>" (``FlightingByMonth_<variant>``): one table a sheet.
+    """
     for name, plan in plans.items():
-        ws.cell(row=row, column=1, value=f"{name}: spend by line and period").font = BOLD
+        ws = new_sheet(wb, f"Flighting {name}")
+        put(ws, 1, 1, f"{name}: spend by line and period").font = BOLD
         lines = shown_rows(plan)
-        row = write_flighting(ws, f"Flighting_{name}", lines, row=row + 1) + 3
-        row = write_flighting_by_month(ws, f"FlightingByMonth_{name}", lines, row=row) + 3
+        write_flighting(ws, f"Flighting_{name}", lines, row=2)
+        write_flighting_by_month(
+            wb, f"By month {name}", f"FlightingByMonth_{name}", lines, heading=name
+        )
 
 
 def _rules_sheet(ws, plans: dict[str, dict]) -> None:
@@ -302,29 +315,29 @@ def _infeasible_sheet(ws, bad) -> None:
     )
 
 
-def _assumptions_sheet(ws, run) -> int:
-    """Write the forecast cost per result, each variant's overrides and the curve points.
-
-    Returns the last row to print: the curve points (thousands of rows on weekly curves)
-    stay in the workbook, in ``CurvePoints``, but out of the sheet's print area.
-    """
-    ws.cell(
-        row=1,
-        column=1,
-        value=(
-            f"Forecast cost per result ({run.curves.currency} per {run.curves.result_type}) and "
-            "response curves the base ran on; variants change them as the Overrides table says."
-        ),
+def _assumptions_sheet(ws, run) -> None:
+    """Write the forecast cost per result per curve line, under what it is."""
+    cur, what = run.curves.currency, run.curves.result_type
+    put(
+        ws,
+        1,
+        1,
+        f"Forecast cost per result ({cur} per {what}) and response curves the base ran on; "
+        "variants change them as the sheet Overrides says; the curves' points are on the "
+        f"sheet {POINTS_SHEET}.",
     )
-    last = _forecast_table(ws, run.curves, row=3)
-    last = _overrides_table(ws, run.variants, row=last + 3)
-    row = last + 4
-    ws.cell(row=last + 2, column=1, value=POINTS_NOT_PRINTED)
-    ws.cell(
-        row=row - 1, column=1, value="Response curve points (spend, expected results)"
-    ).font = BOLD
+    _forecast_table(ws, run.curves, row=3)
+
+
+def _points_sheet(ws, curves) -> None:
+    """Write the response curve points (``CurvePoints``) under a note saying they do not print.
+
+    Thousands of rows on weekly curves: they stay in the workbook, out of the print area,
+    which is the note alone (:func:`scenario_workbook`).
+    """
+    put(ws, 1, 1, POINTS_NOT_PRINTED)
     body = []
-    for ln in run.curves.lines:
+    for ln in curves.lines:
         for i, (x, y) in enumerate(ln.points):
             body.append([ln.network, ln.segment, ln.period, i, x, y])
     add_table(
@@ -332,15 +345,14 @@ def _assumptions_sheet(ws, run) -> int:
         "CurvePoints",
         ["network", "segment", "period", "point", "spend", "expected_results"],
         body,
-        row=row,
+        row=3,
     )
-    return last + 2
 
 
-#: why the curve points are not printed (the last printed line of the Assumptions sheet)
+#: why the curve points are not printed (the one printed line of their sheet)
 POINTS_NOT_PRINTED = (
-    "The response curve points below are in the table CurvePoints; they are not printed "
-    "(the sheet's print area ends here)."
+    "Response curve points (spend, expected results), in the table CurvePoints below; they "
+    "are not printed (thousands of rows: the sheet's print area is this line)."
 )
 
 
@@ -385,7 +397,6 @@ def _forecast_table(ws, curves, *, row: int) -> int:
 
 def _overrides_table(ws, variants, *, row: int) -> int:
     """Write what each variant's overrides change, and its notes, from ``row``."""
-    ws.cell(row=row - 1, column=1, value="Overrides per variant").font = BOLD
     body = []
     for v in variants:
         ov = v.overrides.to_dict()

@@ -2,8 +2,10 @@
 
 ``write_plan(plan, path)`` picks the format from the suffix of ``path``; ``plan`` is an
 ``optimizer.Plan`` (anything with ``to_dict()``) or the Plan JSON dict of docs/design.md.
-Every text cell written to CSV or XLSX goes through :func:`neutralise_cell`, so a segment
-named ``=HYPERLINK(...)`` stays text in Excel, LibreOffice and Google Sheets.
+Every text cell written to CSV goes through :func:`neutralise_cell` (a leading ``= + - @``
+gets a ``'``), and the XLSX stores text as text, with Excel's quote prefix where it starts
+with ``=`` (``xlsx.put``), so a segment named ``=HYPERLINK(...)`` stays text in Excel,
+LibreOffice and Google Sheets and ``-10%`` reads as written.
 
 The CSV has one row per plan line and **no totals row**, so that Power Query, IMPORTDATA
 and ``pandas.read_csv`` can sum the columns without double counting; the totals are in the

@@ -18,6 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from optimizer import CurveLine, Curves
 
+from ..money import round_half
 from .plan import ExportError, number, pivot
 
 #: at most this many network panels in the response-curve chart
@@ -48,7 +49,7 @@ def _significant(v: float) -> str:
     if v == 0:
         return "0"
     decimals = min(2, max(0, 2 - math.floor(math.log10(abs(v)))))
-    return _trim(round(v, decimals))
+    return _trim(round_half(v, decimals))
 
 
 def _trim(v: float) -> str:
@@ -196,7 +197,7 @@ def _curve_panel(ax, net: str, curve, point: tuple[float, float], cur: str, what
     s, r = point
     ax.plot([s], [r], "o", color="tab:red", ms=8, label="planned")
     ax.annotate(
-        f"plan: {money_text(s, cur)}\n{_trim(round(r))} {what}",
+        f"plan: {money_text(s, cur)}\n{_trim(round_half(r, 0))} {what}",
         (s, r),
         textcoords="offset points",
         xytext=(8, -30 if s > 0.6 * cap_x else 6),

@@ -12,6 +12,7 @@ from optimizer import Curves
 from optimizer.plan import summed_name
 
 from ..money import round_half, round_to_total
+from . import people
 from .charts import frontier_png, response_curves_png, spend_chart_png
 from .plan import (
     CSV_COLUMNS,
@@ -76,15 +77,16 @@ def esc(v) -> str:
 def fmt(v, digits: int = 2, parens: bool = False) -> str:
     """Format a cell's text; ``parens`` writes negatives as (1,234.00), the finance way.
 
-    Numbers are rounded to ``digits`` with thousands separators, booleans are yes/no and
-    None is empty.
+    Numbers are rounded to ``digits`` as every export rounds (:func:`~scenarios.money.round_half`:
+    halves away from zero, on the decimal form: 174.5 is 175, as in the XLSX), with
+    thousands separators; booleans are yes/no and None is empty.
     """
     if v is None:
         return ""
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, int | float):
-        v = round(v, digits) + 0.0  # no "-0.00"
+        v = round_half(v, digits)  # never "-0.00"
         if parens and v < 0:
             return f"({-v:,.{digits}f})"
         return f"{v:,.{digits}f}"
@@ -222,7 +224,7 @@ def curve_ends_paragraph(plan) -> str:
     if ends is None:
         return ""
     n = ends["lines"]
-    share = "" if ends["share"] is None else f" holding {100 * ends['share']:.0f}% of spend"
+    share = "" if ends["share"] is None else f" holding {percent(ends['share'], 0)} of spend"
     at = "is at the end of its curve (the forecast's cap)"
     if n != 1:
         at = "are at the end of their curves (the forecast's caps)"
@@ -248,7 +250,13 @@ def range_text(p10, p90, digits: int = 0) -> str:
 def chance_text(p) -> str:
     """Write a probability as a percentage with one decimal ("62.5%"); "-" when missing."""
     x = number(p)
-    return NONE if x is None else f"{100 * x:.1f}%"
+    return NONE if x is None else percent(x)
+
+
+def percent(share: float, digits: int = 1, sign: bool = False) -> str:
+    """Write a share as a percentage rounded as every export rounds ("62.5%", "+5.2%")."""
+    text = fmt(100 * share, digits)
+    return f"+{text}%" if sign and not text.startswith("-") else f"{text}%"
 
 
 #: the headers of the ranges of the total results and of the cost per result
@@ -339,7 +347,7 @@ def response_section(plan) -> str:
     shown = {k: _shown(g[k] for g in groups) for _, k in heads}
     if "results_after" in shown:  # after = results - inside, as shown
         shown["results_after"] = [
-            None if i is None or r is None else round(r - i, 2)
+            None if i is None or r is None else round_half(r - i, 2)
             for r, i in zip(shown["expected_results"], shown["results_inside"], strict=True)
         ]
     rows = [[g["name"], *(shown[k][i] for _, k in heads)] for i, g in enumerate(groups)]
@@ -372,7 +380,7 @@ def _shown(values) -> list[float | None]:
 
 def _total(shown: list[float | None]) -> float | None:
     """Return the shown total of a shown column (None when a row is unknown)."""
-    return None if any(v is None for v in shown) else round(sum(v for v in shown if v), 2)
+    return None if any(v is None for v in shown) else round_half(math.fsum(v for v in shown if v))
 
 
 def period_section(plan) -> str:
@@ -387,7 +395,7 @@ def period_section(plan) -> str:
     periods = period_rows(d)
     spend = round_to_total([p["spend"] for p in periods], 2)
     rows = [
-        [p["period"], s_, round(p["expected_results"], 2), p["cost_per_result"]]
+        [p["period"], s_, round_half(p["expected_results"], 2), p["cost_per_result"]]
         for p, s_ in zip(periods, spend, strict=True)
     ]
     return f'<h3>Results by period</h3><p class="note">{esc(results_note(d))}.</p>' + table(
@@ -470,7 +478,8 @@ def headline(plan) -> str:
     d = plan_dict(plan)
     t = totals(d)
     cur, what = t["currency"], t["result_type"] or "results"
-    parts = [kpi("total spend", money(t["total_spend"], cur), _budget_words(d))]
+    cents = 2 if isinstance(d.get("replan"), Mapping) else 0  # beside its off-plan cents
+    parts = [kpi("total spend", money(t["total_spend"], cur, cents), _budget_words(d))]
     if additive(d):
         parts.append(
             kpi(f"expected {what}", fmt(t["expected_results"], 0), _range_words(d, "total"))
@@ -489,15 +498,19 @@ def headline(plan) -> str:
 
 
 def _budget_words(d: Mapping) -> str:
-    """Say the budget under the total spend; for a re-plan the off-plan spend and the budget as set."""
+    """Say the budget under the total spend; for a re-plan the off-plan spend and the budget as set.
+
+    A re-plan's figures are in cents, as its tables and its workbook show them
+    (:func:`.replan.replan_shown`).
+    """
     cur = totals(d)["currency"]
     if isinstance(d.get("replan"), Mapping):
-        from .replan import replan_budget
+        from .replan import replan_shown
 
-        items = {b["item"]: b["amount"] for b in replan_budget(d)}
+        items = {b["item"]: b["amount"] for b in replan_shown(d)[0]}
         return (
-            f"plus {money(items['off-plan spend'], cur)} off-plan, of a "
-            f"{money(items['budget as set'], cur)} budget as set"
+            f"plus {money(items['off-plan spend'], cur, 2)} off-plan, of a "
+            f"{money(items['budget as set'], cur, 2)} budget as set"
         )
     budget = totals(d)["budget"]
     return "" if budget is None else f"of a {money(budget, cur)} budget"
@@ -573,11 +586,16 @@ def totals_section(plan) -> str:
 
 
 def change_text(new: float, old: float, digits: int = 0) -> str:
-    """Write a change: "+12,345 (+5.2%)"; "(new)" when there was nothing before."""
-    diff = round(new - old, digits) + 0.0
-    text = f"{diff:+,.{digits}f}"
+    """Write a change: "+12,345 (+5.2%)"; "(new)" when there was nothing before.
+
+    Rounded as every export rounds (:func:`fmt`): the change to ``digits`` decimals, its
+    share of ``old`` to one.
+    """
+    diff = round_half(new - old, digits)
+    text = fmt(diff, digits)
+    text = text if text.startswith("-") else f"+{text}"
     if old:
-        return f"{text} ({100 * diff / old:+.1f}%)"
+        return f"{text} ({percent(diff / old, sign=True)})"
     return text if not new else f"{text} (new)"
 
 
@@ -841,7 +859,7 @@ def replan_section(plan) -> str:
         f'<p class="note">Money in {esc(cur)}; the items under the budget as set add up to '
         "it. Variance: re-planned less planned; actual results are those of the elapsed "
         "periods.</p>",
-        table(["budget", "amount"], rows),
+        table(["budget", "amount"], rows, {"amount": people.decimals("amount")}),
         "<h3>By period</h3>",
         _replan_table(periods, ["period", "status"]),
         "<h3>By line</h3>",
@@ -868,17 +886,22 @@ REPLAN_HEADS = (
 
 
 def _replan_table(rows: list[dict], names: list[str]) -> str:
-    """Tabulate re-plan rows as shown (:func:`.replan.replan_shown`), then their total."""
-    total = {k: _known_total([r[k] for r in rows]) for _, k in REPLAN_HEADS}
+    """Tabulate re-plan rows as shown (:func:`.replan.replan_shown`), then their total.
+
+    Each figure with the decimals its kind is shown with everywhere
+    (:func:`.people.decimals`: money in cents, results in tenths).
+    """
+    digits = {h: people.decimals(k) for h, k in REPLAN_HEADS}
+    total = {h: _known_total([r[k] for r in rows], digits[h]) for h, k in REPLAN_HEADS}
     body = [[*(r[n] for n in names), *(r[k] for _, k in REPLAN_HEADS)] for r in rows]
-    body.append(["total", *[""] * (len(names) - 1), *(total[k] for _, k in REPLAN_HEADS)])
-    return table([*names, *(h for h, _ in REPLAN_HEADS)], body)
+    body.append(["total", *[""] * (len(names) - 1), *(total[h] for h, _ in REPLAN_HEADS)])
+    return table([*names, *(h for h, _ in REPLAN_HEADS)], body, digits)
 
 
-def _known_total(shown: list[float | None]) -> float | None:
+def _known_total(shown: list[float | None], digits: int | None) -> float | None:
     """Return the sum of a column's known shown values (open periods have no actuals)."""
     known = [v for v in shown if v is not None]
-    return round_half(math.fsum(known), 2) if known else None
+    return round_half(math.fsum(known), digits or 0) if known else None
 
 
 def _fold(html_text: str, what: str) -> str:

@@ -6,8 +6,8 @@ queries use), the number format of each kind of figure (:func:`number_format`: m
 the plan's currency, results, percent, price), the text of values that are not numbers
 (:func:`cell_text`: lists in words, never a Python repr), rounding to the shown precision
 (:func:`shown`; largest remainder: :mod:`scenarios.money`) and the finishing pass over every sheet
-(:func:`finish_workbook`: frozen header rows, landscape, fit to width, repeated titles,
-a print area per sheet, column widths).
+(:func:`finish_workbook`: the header of a sheet's one table frozen and repeated on each
+printed page, landscape, fit to width, a print area per sheet, column widths).
 """
 
 from __future__ import annotations
@@ -164,6 +164,19 @@ def number_format(kind: str, currency: str = "") -> str:
     return ";".join(f'{part} "{cur}"' for part in fmt.split(";"))
 
 
+def decimals(key: str, default: int = 2) -> int:
+    """Return the decimals the figures of the machine column ``key`` are shown with.
+
+    ``default`` for a column of no kind. The one place that says it (:data:`KINDS`): the
+    XLSX rounds and formats by it, the HTML tables of a re-plan show their figures by it.
+
+    >>> decimals("planned_spend"), decimals("results_variance"), decimals("network", 0)
+    (2, 1, 0)
+    """
+    kind = KIND_OF.get(key)
+    return default if kind is None else KINDS[kind][1]
+
+
 def shown(value, kind: str | None):
     """Return ``value`` rounded to the decimals its kind is shown with (numbers only).
 
@@ -210,26 +223,37 @@ def change_words(path: str, before, after) -> str:
     return f"{path}: {said(before)} → {said(after)}"
 
 
-def finish_workbook(wb: Workbook, currency: str = "") -> None:
-    """Finish every sheet of ``wb`` for people (see :func:`finish_sheet`)."""
+def finish_workbook(
+    wb: Workbook, currency: str = "", printed: Mapping[str, int] | None = None
+) -> None:
+    """Finish every sheet of ``wb`` for people (see :func:`finish_sheet`).
+
+    ``printed`` maps a sheet's title to the last row it prints (its other rows stay in the
+    workbook, out of its print area: thousands of curve points).
+    """
     for ws in wb.worksheets:
-        finish_sheet(ws, currency)
+        finish_sheet(ws, currency, (printed or {}).get(ws.title))
 
 
-def finish_sheet(ws: Worksheet, currency: str = "") -> None:
+def finish_sheet(ws: Worksheet, currency: str = "", last_row: int | None = None) -> None:
     """Finish one sheet: money in ``currency``, widths, frozen header, print set-up.
 
-    The header row of the sheet's first table (row 1 without tables) is frozen and repeated
-    at the top of every printed page; the sheet prints landscape on A4, fitted to the
-    page's width (pages flow down), its print area the cells it uses.
+    A sheet of one table has that table's header row frozen and repeated at the top of every
+    printed page (:func:`title_row`); a sheet of several tables freezes and repeats nothing,
+    as a header repeated there would head the other tables' rows. The sheet prints landscape
+    on A4, fitted to the page's width (pages flow down), its print area the cells it uses
+    (up to ``last_row`` when given).
     """
     _currency_formats(ws, currency)
     width = autosize(ws)
     _wrap_notes(ws, width)
-    header = min((_table_top(ws, t) for t in ws.tables.values()), default=1)
-    ws.freeze_panes = f"A{header + 1}"
-    ws.print_title_rows = f"{header}:{header}"
-    ws.print_area = f"A1:{get_column_letter(max(width, 1))}{max(ws.max_row, 1)}"
+    last = max(ws.max_row, 1) if last_row is None else last_row
+    header = title_row(ws)
+    if header is not None:
+        ws.freeze_panes = f"A{header + 1}"
+        if header <= last:
+            ws.print_title_rows = f"{header}:{header}"
+    ws.print_area = f"A1:{get_column_letter(max(width, 1))}{last}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -237,6 +261,16 @@ def finish_sheet(ws: Worksheet, currency: str = "") -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.oddFooter.center.text = "&A: page &P of &N"
+
+
+def title_row(ws: Worksheet) -> int | None:
+    """Return the header row to freeze and repeat on each printed page, None for none.
+
+    The header row of the sheet's one table; None when the sheet holds several tables (or
+    none): each long table has a sheet of its own, so its header is the only one repeated.
+    """
+    tables = list(ws.tables.values())
+    return _table_top(ws, tables[0]) if len(tables) == 1 else None
 
 
 def _table_top(ws: Worksheet, table) -> int:

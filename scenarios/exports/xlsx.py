@@ -1,8 +1,14 @@
-"""XLSX for finance: values (not only formulas), named Excel Tables, text neutralised.
+"""XLSX for finance: values (never formulas), named Excel Tables, text kept as text.
 
 Every table is a named Excel Table (``PlanLines``, ``Flighting``...) so Power Query can
 reference it by name. Totals are written as values beside or below the tables, never
-inside them, so a query that sums a table does not count them twice.
+inside them, so a query that sums a table does not count them twice. Each long table has
+a sheet of its own, whose header row is frozen and repeated on every printed page.
+
+Text is written as text cells (:func:`put`): a cell's text is shown as it is, ``-10%`` or
+``@retargeting`` with no apostrophe; text that starts with ``=`` (which openpyxl would
+write as a formula) is stored as text with Excel's quote prefix, so it is never run, even
+once edited. The CSV exports neutralise such text instead (:func:`.cells.neutralise_cell`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
@@ -20,7 +27,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..money import half_up, round_grid, round_to
 from . import people
-from .cells import neutralise_cell
 from .plan import (
     CSV_COLUMNS,
     RESPONSE_COLUMNS,
@@ -71,7 +77,7 @@ def table_name(text: str) -> str:
 
 
 def _cell_value(v, kind: str | None = None):
-    """Return what a cell holds for ``v``: a number rounded as shown, else neutralised words.
+    """Return what a cell holds for ``v``: a number rounded as shown, else words.
 
     None is an empty cell, lists are joined in words (never a Python repr).
     """
@@ -81,7 +87,21 @@ def _cell_value(v, kind: str | None = None):
         v = v.item()
     if isinstance(v, int | float):
         return people.shown(v, kind)
-    return neutralise_cell(people.cell_text(v)) or None
+    return people.cell_text(v) or None
+
+
+def put(ws: Worksheet, row: int, column: int, v, kind: str | None = None) -> Cell:
+    """Write ``v`` in a cell as it is shown (:func:`_cell_value`) and return the cell.
+
+    Text that starts with ``=`` is kept as text, with Excel's quote prefix (openpyxl would
+    write it as a formula); other text (``-10%``, ``+33``, ``@a``) is a text cell already.
+    """
+    value = _cell_value(v, kind)
+    c = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        c.data_type = "s"
+        c.quotePrefix = True
+    return c
 
 
 def add_table(
@@ -99,8 +119,8 @@ def add_table(
     ``headers`` are machine column names ("planned_spend"): shown in words
     (:func:`.people.header_words`); each number gets the format of its column's kind
     (:data:`.people.KIND_OF`, or ``formats``: machine name to a kind or a format string)
-    and is rounded to the decimals shown. Text cells are neutralised, lists written in
-    words. Returns (last row, last column) used.
+    and is rounded to the decimals shown. Text is written as text, lists in
+    words (:func:`put`). Returns (last row, last column) used.
     """
     keys = [str(h) for h in headers]
     kinds = [people.kind_of(k, formats) for k in keys]
@@ -110,12 +130,12 @@ def add_table(
     ]
     fmts = [people.KINDS[f][0] if f in people.KINDS else f for f in fmts]
     for j, h in enumerate(_unique([people.header_words(k) for k in keys])):
-        ws.cell(row=row, column=col + j, value=neutralise_cell(h)).font = BOLD
+        put(ws, row, col + j, h).font = BOLD
     r = row
     for values in rows:
         r += 1
         for j, v in enumerate(values):
-            c = ws.cell(row=r, column=col + j, value=_cell_value(v, kinds[j]))
+            c = put(ws, r, col + j, v, kinds[j])
             if fmts[j] and isinstance(c.value, int | float) and not isinstance(c.value, bool):
                 c.number_format = fmts[j]
     if r == row:  # a table needs at least one data row
@@ -185,19 +205,44 @@ def _cents_sum(values: Iterable[float]) -> float:
     return sum(half_up(v * 100) for v in values) / 100
 
 
-def write_flighting_by_month(
-    ws: Worksheet, name: str, rows: list[dict], *, row: int, total: float | None = None
-) -> int:
-    """Write the flighting rolled up by calendar month, when the periods are ISO weeks.
+#: the title above the flighting by calendar month
+BY_MONTH = "spend by line and calendar month (weeks split by their days)"
 
-    Weeks that straddle two months are split by their days. Returns the last row used
-    (``row - 1`` when nothing is written).
+
+def write_flighting_by_month(
+    wb, title: str, name: str, rows: list[dict], *, heading: str = ""
+) -> Worksheet | None:
+    """Add the sheet ``title``: the flighting rolled up by calendar month (ISO weeks only).
+
+    Weeks that straddle two months are split by their days; the table ``name`` sits under
+    a title (``heading``, then :data:`BY_MONTH`), alone on its sheet. Returns the sheet
+    (None when the periods are not ISO weeks: no sheet then).
     """
     months = weekly_to_monthly(rows)
     if months is None:
-        return row - 1
-    ws.cell(row=row, column=1, value="by calendar month (weeks split by their days)").font = BOLD
-    return write_flighting(ws, name, months, row=row + 1, total=total)
+        return None
+    ws = new_sheet(wb, title)
+    put(ws, 1, 1, f"{heading}: {BY_MONTH}" if heading else BY_MONTH.capitalize()).font = BOLD
+    write_flighting(ws, name, months, row=2)
+    return ws
+
+
+#: characters a sheet's title cannot hold
+_NOT_IN_TITLES = re.compile(r"[\\/*?:\[\]]")
+
+
+def new_sheet(wb, title: str) -> Worksheet:
+    """Add a sheet titled ``title`` as Excel allows: 31 characters, none it forbids (``/*?:[]``...).
+
+    A title already taken (in any case) gets " 2", " 3"... within the 31 characters.
+    """
+    base = _NOT_IN_TITLES.sub("-", title).strip("'").strip()[:31] or "Sheet"
+    taken = {ws.title.lower() for ws in wb.worksheets}
+    name, n = base, 2
+    while name.lower() in taken:
+        name = f"{base[: 31 - len(str(n)) - 1]} {n}"
+        n += 1
+    return wb.create_sheet(name)
 
 
 def shown_rows(plan) -> list[dict]:
@@ -373,7 +418,7 @@ def write_ledger(ws: Worksheet, plan) -> None:
         ["lines at the end of their curves", "spend", "share of spend", top, "on line"],
         [[ends["lines"], ends["spend"], ends["share"], ends["top_per_1000"], ends["top_line"]]],
         row=last + 6,
-        formats={top: PER_1000},
+        formats={"share of spend": "percent", top: PER_1000},
     )
 
 
@@ -403,7 +448,7 @@ def write_ranges(ws: Worksheet, plan) -> None:
             for j, k in enumerate(RANGE_KEYS[2:], start=3):
                 c = ws.cell(row=2 + i, column=j, value=people.shown(r[k], "money"))
                 c.number_format = COST
-    ws.cell(row=last + 2, column=1, value=_cell_value(ranges_note(d)))
+    put(ws, last + 2, 1, ranges_note(d))
     ws.cell(row=last + 3, column=1, value=RANGE_NOTES)
     row = _chance_table(ws, d, last + 5)
     _risk_table(ws, d, row)
@@ -460,12 +505,12 @@ def _risk_table(ws: Worksheet, d: dict, row: int) -> None:
     last, _ = add_table(ws, "PlanRisk", RISK_HEADERS, risk_rows(risk), row=row + 1, formats=fm)
     # below the table, with a gap (never inside it)
     ws.cell(row=last + 2, column=1, value="mean results given up")
-    c = ws.cell(row=last + 2, column=2, value=number(risk.get("mean_results_given_up")))
+    c = put(ws, last + 2, 2, number(risk.get("mean_results_given_up")), "results")
     c.number_format = RESULTS
-    ws.cell(row=last + 3, column=1, value=_cell_value(risk.get("words")))
+    put(ws, last + 3, 1, risk.get("words"))
     judged = risk.get("judged_on")
     if judged:
-        ws.cell(row=last + 4, column=1, value=_cell_value(f"judged on {judged}"))
+        put(ws, last + 4, 1, f"judged on {judged}")
 
 
 #: the PlanByPeriod table's columns (then those of the response figures the lines carry)
@@ -482,7 +527,7 @@ def write_by_period(ws: Worksheet, plan, row: int) -> int:
     d = plan_dict(plan)
     if additive(d):
         return row - 1
-    ws.cell(row=row, column=1, value=_cell_value(results_note(d)))
+    put(ws, row, 1, results_note(d))
     periods = period_rows(d)
     spend = round_to([p["spend"] for p in periods], math.fsum(p["spend"] for p in periods))
     periods = [{**p, "spend": x} for p, x in zip(periods, spend, strict=True)]
@@ -496,11 +541,12 @@ def write_by_period(ws: Worksheet, plan, row: int) -> int:
 
 
 def plan_workbook(plan) -> Workbook:
-    """Build the workbook for one plan: Summary, Ledger, Lines, Ranges, Flighting, Rules...
+    """Build the workbook for one plan: Summary, Ledger, Lines, Ranges, Flighting..., Rules...
 
     Ledger: what each binding rule costs, the most costly first (:func:`write_ledger`);
     Lines: the CSV columns plus why each line gets no more; Ranges: P10 / P50 / P90 of the
-    results and the cost per result (:func:`write_ranges`); Unfunded when some lines are;
+    results and the cost per result (:func:`write_ranges`); Flighting, and Flighting by
+    month for weekly plans; Rules; Unfunded when some lines are;
     the re-plan's sheets when the plan is a re-plan. Every sheet is then finished for
     people (:func:`.people.finish_workbook`): money in the plan's currency, frozen headers,
     print set-up.
@@ -518,9 +564,8 @@ def plan_workbook(plan) -> Workbook:
     body = [[*(r[c] for c in columns), r["cause"], r["why"]] for r in rows]
     add_table(wb.create_sheet("Lines"), "PlanLines", line_headers(d), body)
     write_ranges(wb.create_sheet("Ranges"), d)
-    ws = wb.create_sheet("Flighting")
-    last = write_flighting(ws, "Flighting", rows)
-    write_flighting_by_month(ws, "FlightingByMonth", rows, row=last + 3)
+    write_flighting(wb.create_sheet("Flighting"), "Flighting", rows)
+    write_flighting_by_month(wb, "Flighting by month", "FlightingByMonth", rows)
     headers, body = rule_rows(d)
     add_table(wb.create_sheet("Rules"), "PlanRules", headers, body)
     _unfunded_sheet(wb, d)

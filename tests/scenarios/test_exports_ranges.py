@@ -17,7 +17,7 @@ import yaml
 
 from optimizer import Curves, PlanSpec, allocate
 from optimizer.allocate import frontier, min_budget_for_results
-from scenarios.exports import neutralise_cell, write_frontier_chart, write_plan
+from scenarios.exports import write_frontier_chart, write_plan
 from scenarios.exports.charts import frontier_band, frontier_png
 from scenarios.exports.html import chance_text, range_text
 from scenarios.exports.people import machine_name
@@ -166,7 +166,7 @@ def test_xlsx_ranges_sheet_holds_every_range_as_numbers(plan, tmp_path):
         want += [(kind, name, q) for name, q in r[key].items()]
     assert len(rows) == len(want)
     for row, (kind, name, q) in zip(rows, want, strict=True):
-        assert row["kind"] == kind and (name is None or row["name"] == neutralise_cell(name))
+        assert row["kind"] == kind and (name is None or row["name"] == name)
         assert (row["P10"], row["P50"], row["P90"]) == _xl(q["p10"], q["p50"], q["p90"])
     assert rows[0]["expected"] == _xl(plan.expected_results)
     assert rows[1]["expected"] == pytest.approx(plan.cost_per_result, abs=0.005)
@@ -174,8 +174,9 @@ def test_xlsx_ranges_sheet_holds_every_range_as_numbers(plan, tmp_path):
     meta = next(x for x in rows if x["name"] == "meta")
     lines = [ln for ln in plan.lines if ln.network == "meta"]
     assert meta["expected"] == pytest.approx(sum(ln.expected_results for ln in lines))
-    assert "'=cmd" in {x["name"] for x in rows}  # neutralised
+    assert "=cmd" in {x["name"] for x in rows}  # text as written, never a formula
     ws = wb["Ranges"]
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert [c.number_format for c in _cells(ws, "PlanRanges")[1][2:]] == ["#,##0.0"] * 4
     assert [c.number_format for c in _cells(ws, "PlanRanges")[2][2:]] == ['#,##0.00 "EUR"'] * 4
     notes = [c.value for c in ws["A"] if isinstance(c.value, str)]

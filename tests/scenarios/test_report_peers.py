@@ -437,3 +437,67 @@ def test_the_scenario_report_folds_rules_and_labels_charts(example_run):
         assert shown == costly, v.name
     for i in root.find_all("img"):
         assert "x axis" in i.attrs["alt"] and "y axis" in i.attrs["alt"], i.attrs["alt"]
+
+
+#: a re-plan whose off-plan spend (snapchat: no curve) ends in half a unit: 174.50 EUR
+HALF_ACTUALS = [
+    {"date": d, "network": n, "segment": s, "result_type": "purchases", "spend": x, "results": r}
+    for d, n, s, x, r in (
+        ("2027-01-05", "meta", "f-25-34", 3000.0, 41.0),
+        ("2027-01-12", "tiktok", "m-25-34", 2500.0, 12.0),
+        ("2027-01-08", "snapchat", "f-25-34", 174.5, 3.0),
+        ("2027-02-03", "google", "retargeting", 1500.0, 20.0),
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def half_replan():
+    """The re-plan of a 20,000 budget with 174.50 spent off the plan, as a Plan JSON."""
+    from optimizer import PlanSpec, load_curves
+    from scenarios.replan import replan
+
+    curves = load_curves(EXAMPLES / "curves.json")
+    spec = PlanSpec.from_dict({"budget": 20000, "networks": {"meta": {"min_share": 0.25}}})
+    return replan(curves, spec, HALF_ACTUALS, dt.date(2027, 2, 15)).to_dict()
+
+
+def test_a_replan_headline_says_the_off_plan_spend_in_cents(half_replan):
+    root = Tree(plan_html_text(half_replan)).root
+    kpi = next(d for d in root.find_all("div") if d.attrs.get("class") == "kpi")
+    assert kpi.text == (
+        "total spend 19,825.50 EUR plus 174.50 EUR off-plan, of a 20,000.00 EUR budget as set"
+    )
+
+
+def test_the_replan_tables_show_each_figure_as_the_workbook_does(half_replan, tmp_path):
+    from openpyxl import load_workbook
+
+    from scenarios.exports import write_plan
+
+    root = Tree(plan_html_text(half_replan)).root
+    sec = next(s for s in root.find_all("section") if s.attrs.get("id") == "replan")
+    _, periods, _ = sec.find_all("table")
+    heads, rows = _heads(periods), _rows(periods)
+    ws = load_workbook(write_plan(half_replan, tmp_path / "r.xlsx"))["Plan vs actual"]
+    cells = ws[ws.tables["ReplanPeriods"].ref]
+    xl_heads = [c.value for c in cells[0]]
+    shown = {"#,##0.00": 2, "#,##0.0": 1}  # the decimals of the workbook's formats
+    for row, xl in zip(rows[:-1], cells[1:], strict=True):  # the HTML's last row: its total
+        for h in ("planned spend", "actual spend", "planned results", "actual results"):
+            c, text = xl[xl_heads.index(h)], row[heads.index(h)]
+            if c.value is None:  # an open period's actuals
+                assert text == "", (h, row)
+                continue
+            digits = shown[c.number_format.split(";")[0].split(" ")[0]]
+            assert digits == (2 if "spend" in h else 1), h
+            assert text == f"{c.value:,.{digits}f}", (h, row)
+
+
+def test_html_rounds_halves_away_from_zero_as_every_export():
+    from scenarios.exports.html import chance_text, change_text, fmt, money
+
+    assert (fmt(0.125), fmt(174.5, 0), fmt(-2.5, 0)) == ("0.13", "175", "-3")
+    assert money(174.5, "EUR") == "175 EUR"  # as round_half: Python's round says 174
+    assert change_text(1174.5, 1000) == "+175 (+17.5%)"
+    assert chance_text(0.0625) == "6.3%"

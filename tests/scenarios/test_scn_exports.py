@@ -98,7 +98,10 @@ def test_xlsx_tables_values_and_neutralised_text(plan):
     values = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     assert sum(r[3] for r in values) == pytest.approx(plan["total_spend"])
     segments = {r[1] for r in values}
-    assert '\'=HYPERLINK("http://x")' in segments and "'@retargeting" in segments
+    # text as written (a text cell; "=..." with Excel's quote prefix, never a formula)
+    assert '=HYPERLINK("http://x")' in segments and "@retargeting" in segments
+    link = next(r[1] for r in ws.iter_rows(min_row=2) if str(r[1].value).startswith("="))
+    assert (link.data_type, link.quotePrefix) == ("s", True)
     for ws in wb:  # no cell is a formula
         for row in ws.iter_rows():
             for c in row:

@@ -67,7 +67,7 @@ def test_plan_workbook_has_a_month_table_that_adds_up_to_the_plan():
         "constraints": [],
     }
     wb = openpyxl.load_workbook(io.BytesIO(plan_xlsx_bytes(plan)))
-    ws = wb["Flighting"]
+    ws = wb["Flighting by month"]  # its own sheet, its header repeated on each page
     assert "FlightingByMonth" in ws.tables
     ref = ws.tables["FlightingByMonth"].ref
     cells = ws[ref]

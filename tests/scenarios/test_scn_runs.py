@@ -130,9 +130,11 @@ def test_text_is_neutralised_in_the_workbook(scenario_dir, tmp_path):
     (scenario_dir / "q1-2027.yaml").write_text(yaml.safe_dump(sc))
     run_scenario(scenario_dir / "q1-2027.yaml", tmp_path / "out", frontier=False, report=False)
     wb = openpyxl.load_workbook(tmp_path / "out" / "workbook.xlsx")
-    segs = {r[2] for r in wb["Lines"].iter_rows(min_row=2, values_only=True)}
-    assert "'=cmd|' /C calc'!A0" in segs
-    assert not any(isinstance(s, str) and s.startswith("=") for s in segs)
+    cells = [r[2] for r in wb["Lines"].iter_rows(min_row=2)]
+    segs = {c.value for c in cells}
+    assert "=cmd|' /C calc'!A0" in segs  # as written, a text cell with the quote prefix
+    assert all(c.data_type == "s" for c in cells)
+    assert all(c.quotePrefix for c in cells if c.value.startswith("="))
     text = (tmp_path / "out" / "q1-2027" / "plan.csv").read_text()
     assert ",'=cmd|" in text
 
