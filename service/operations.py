@@ -481,11 +481,19 @@ def make_delta(
         result["warnings"] = list(stored.result["warnings"])
     inputs["spec"] = {**inputs["spec"], "budget": budget}
     inputs["from_plan"] = {"id": stored.id, "extra": req.extra}
+    return _derived(stored, inputs, result, req.name)
+
+
+def _derived(stored: StoredPlan, inputs: dict, result: dict, name: str | None) -> NewPlan:
+    """Return a plan made from a saved one (a delta, a re-plan), named as the request says.
+
+    It keeps the saved plan's kind and, when the request gives no name, its name.
+    """
     return NewPlan(
         kind=stored.kind,
         inputs=inputs,
         result=result,
-        name=req.name if req.name is not None else stored.name,
+        name=name if name is not None else stored.name,
         inputs_json=dump_json(inputs),
         result_json=dump_json(result),
     )
@@ -545,14 +553,7 @@ def make_replan(
     inputs["spec"] = spec_dict
     inputs["actuals"] = history_rows(req.actuals)
     inputs["from_plan"] = {"id": stored.id, "as_of": req.as_of.isoformat()}
-    return NewPlan(
-        kind=stored.kind,
-        inputs=inputs,
-        result=result,
-        name=req.name if req.name is not None else stored.name,
-        inputs_json=dump_json(inputs),
-        result_json=dump_json(result),
-    )
+    return _derived(stored, inputs, result, req.name)
 
 
 #: what a re-plan does not keep of the saved plan's inputs (it is a plan at a budget, on

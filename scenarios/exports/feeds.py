@@ -32,7 +32,17 @@ from xml.sax.saxutils import escape
 
 from ..money import round_grid, round_half, round_to_total
 from .cells import neutralise_cell
-from .plan import ExportError, csv_columns, ledger_entries, number, pivot, plan_dict, plan_rows
+from .plan import (
+    LEDGER_FIELDS,
+    ExportError,
+    csv_columns,
+    ledger_entries,
+    number,
+    pivot,
+    plan_dict,
+    plan_rows,
+)
+from .replan import FIGURES
 
 #: the feeds a named plan serves, in the order the docs list them
 FEEDS = ("plan", "flighting", "ledger", "plan-vs-actual", "comparison")
@@ -149,16 +159,7 @@ TEXT_COLUMNS = ("network", "segment", "period", "status", "variant", "rule", "wo
 #: true / false columns
 LOGICAL_COLUMNS = ("gain_proven",)
 
-LEDGER_COLUMNS = (
-    "rule",
-    "words",
-    "gain_if_removed",
-    "gain_proven",
-    "shadow_price",
-    "unit",
-    "per_1000",
-    "next_result_cost",
-)
+LEDGER_COLUMNS = LEDGER_FIELDS
 
 COMPARISON_COLUMNS = (
     "variant",
@@ -326,18 +327,7 @@ SUMMED: dict[str, frozenset[str]] = {
     "plan": frozenset(
         {"spend", "expected_results", "results_inside", "results_attributed", "results_incremental"}
     ),
-    "plan-vs-actual": frozenset(
-        {
-            "planned_spend",
-            "actual_spend",
-            "replanned_spend",
-            "spend_variance",
-            "planned_results",
-            "actual_results",
-            "replanned_results",
-            "results_variance",
-        }
-    ),
+    "plan-vs-actual": frozenset(FIGURES),
 }
 #: rates kept to :data:`SIGNIFICANT` significant digits (not cents): results per unit of
 #: currency, per 1,000 of currency, and a probability

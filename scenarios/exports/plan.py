@@ -288,6 +288,18 @@ def _add_known(t: dict, key: str, value, row: Mapping) -> None:
     t[key] += value
 
 
+#: a ledger entry's keys (the Plan JSON's ``ledger``), as the ledger feed and table show them
+LEDGER_FIELDS = (
+    "rule",
+    "words",
+    "gain_if_removed",
+    "gain_proven",
+    "shadow_price",
+    "unit",
+    "per_1000",
+    "next_result_cost",
+)
+
 #: the keys of a range (``plan.ranges["total"]`` ...), in order
 QUANTILE_KEYS = ("p10", "p50", "p90")
 #: the ranges by kind: the key in ``plan.ranges`` and the plan line field

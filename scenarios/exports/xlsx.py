@@ -29,6 +29,7 @@ from ..money import half_up, round_grid, round_to
 from . import people
 from .plan import (
     CSV_COLUMNS,
+    LEDGER_FIELDS,
     RESPONSE_COLUMNS,
     RESPONSE_TOTALS,
     additive,
@@ -356,17 +357,8 @@ def summary_row(plan) -> tuple[list[str], list]:
     return headers, row
 
 
-#: the ledger entry's keys, in the order of the Ledger table's columns
-LEDGER_KEYS = (
-    "words",
-    "rule",
-    "gain_if_removed",
-    "gain_proven",
-    "shadow_price",
-    "unit",
-    "per_1000",
-    "next_result_cost",
-)
+#: the ledger entry's keys, in the order of the Ledger table's columns (the rule in words first)
+LEDGER_KEYS = ("words", "rule", *LEDGER_FIELDS[2:])
 PROVEN_NOTE = (
     "proven no: the re-solve stopped at its time limit, so the gain shown is a lower bound"
 )
