@@ -10,8 +10,10 @@ is at the end of its curve) is read against the LP's duals:
 2. the end of its curve (the forecast's cap), with its own shadow value: the reduced cost of
    the last tier, what one more unit of currency there would bring if the curve went on;
 3. the on/off minimum (``min_line_spend``, or the platform's ``min_daily_spend`` x the days
-   of the period) or the count of lines on (``max_active_lines``), for a line switched off
-   whose first tier is worth more than the price of money elsewhere;
+   of the period) or the count of lines on (``max_active_lines``, when its row is at its
+   limit), for a line switched off whose first tier is worth more than the price of money
+   elsewhere; a re-plan's running line that stops at what it spent says "stopped at the
+   50 EUR already spent" and what going on would cost (it counts as on either way);
 4. price: its next result costs more than a unit of currency brings elsewhere; the reason
    says how much cheaper its results would have to be. Under ``profit`` with money to spare,
    the next result costs more than it is worth.
@@ -93,7 +95,9 @@ class _Dual:
     ``held[i]`` is the row of the rule that holds line ``i``'s next tier (-1: none) and
     ``holding[i]`` how many rules hold it; ``d_free`` the reduced costs without the on/off
     rows (None for a plain LP); ``push[i]`` the share of the floors that push line ``i`` up
-    (a line at its floor is limited by its price, not at the margin).
+    (a line at its floor is limited by its price, not at the margin). ``count_binds``: the
+    ``max_active_lines`` row is at its limit (its own activity, so lines counted through a
+    helper column, running ones, count too).
     """
 
     model: Model
@@ -104,6 +108,7 @@ class _Dual:
     d_free: np.ndarray | None
     #: per line, the reduced cost its floors add to its next tier (<= 0 to remove)
     push: np.ndarray
+    count_binds: bool = False
 
 
 def _slices(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -212,10 +217,19 @@ def _dual(model: Model, sol: Solution, nxt: np.ndarray) -> _Dual:
     held = np.full(len(nxt), -1, dtype=np.int64)
     first = np.r_[True, line[1:] != line[:-1]] if len(line) else np.zeros(0, dtype=bool)
     held[line[first]] = row[first]
-    d_free = None
+    d_free, count_binds = None, False
     if model.is_mip:
         d_free = reduced_costs(model, y, np.asarray(model.activation_rows, dtype=np.int64))
-    return _Dual(model, y, d, held, np.bincount(line, minlength=len(nxt)), d_free, push)
+        count = _count_row(model)
+        count_binds = count is not None and bool(at_ub[count])
+    holding = np.bincount(line, minlength=len(nxt))
+    return _Dual(model, y, d, held, holding, d_free, push, count_binds)
+
+
+def _count_row(model: Model) -> int | None:
+    """Return the ``max_active_lines`` row (None: the plan has no count limit)."""
+    rows = model.activation_rows
+    return next((int(r) for r in rows if model.rows[r].family == "max_active_lines"), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +289,7 @@ def _reason(dual: _Dual, i: int, k: int, at_end: bool, on, terms: Terms) -> Reas
     if r >= 0:
         return _held(m, r, int(dual.holding[i]))
     if on is not None and not on[i]:
-        off = _switched_off(dual, i, k, on, terms)
+        off = _switched_off(dual, i, k, terms)
         if off is not None:
             return off
     c, d = float(m.c[k]), float(dual.d[k] + dual.push[i])
@@ -305,21 +319,40 @@ def _curve_end(m: Model, i: int, sv: float, terms: Terms) -> Reason:
     return Reason("curve_end", words, shadow_value=max(sv, 0.0))
 
 
-def _switched_off(dual: _Dual, i: int, k: int, on, terms: Terms) -> Reason | None:
+def _switched_off(dual: _Dual, i: int, k: int, terms: Terms) -> Reason | None:
     """Return the on/off reason of a line switched off whose first tier is worth funding."""
     m = dual.model
     d_free = float(dual.d_free[k]) if dual.d_free is not None else 0.0
     if d_free <= TIE_RTOL * max(abs(float(m.c[k])), 1e-12):
         return None  # off for its price, not for the switch
-    count = next((r for r in m.activation_rows if m.rows[r].family == "max_active_lines"), None)
-    if count is not None and int(np.sum(on)) >= m.rows[count].limit - 0.5:
+    least = terms.minimums[i] if terms.minimums else None
+    if least is not None and least.spent > 0:  # running: counted whatever its switch says
+        return _stopped(least, m.lines[i].max_spend, terms.currency)
+    count = _count_row(m)
+    if count is not None and dual.count_binds:
         info = m.rows[count]
         words = f"switched off: {info.description} and those on bring more ({info.name})"
         return Reason("on_off", words, rule=info.name, rule_words=info.description)
-    least = terms.minimums[i] if terms.minimums else None
     if least is None:  # only a count limit, with room to spare: off for its price
         return None
     return _below_minimum(least, m.lines[i].max_spend, terms.currency)
+
+
+def _stopped(least: LineMinimum, top: float, cur: str) -> Reason:
+    """Return the reason of a running line that stops at what it spent by the re-plan's day."""
+    amount, why = least.shown(cur), least.why or least.rule
+    spent = f"stopped at the {least.shown_spent(cur)} already spent"
+    if top < least.amount:
+        words = (
+            f"{spent}: its curve absorbs at most {fmt(top)} {cur}, less than the {amount} "
+            f"in all it would have to spend to go on ({why})"
+        )
+    else:
+        words = (
+            f"{spent}: to go on it would have to spend at least {amount} in all ({why}), and "
+            "that money brings more elsewhere"
+        )
+    return Reason("on_off", words, rule=least.rule, rule_words=least.words(cur))
 
 
 def _below_minimum(least: LineMinimum, top: float, cur: str) -> Reason:

@@ -475,22 +475,22 @@ def _cents(amounts: list[float], least: list[int] | None = None) -> list[int]:
     return out
 
 
-def _parts(plan: Mapping) -> list[_Part]:
+def _parts(d: Mapping) -> list[_Part]:
     """Return the budgets to write: each funded line and period with its first day and days.
 
     A re-plan's from its ``as_of`` on (:func:`_replan_parts`). ExportError for a spend that
     is not a number of 0 or more, a period of no days, or two lines sharing a day.
     """
-    sec = plan.get("replan")
-    out = _replan_parts(plan, sec) if isinstance(sec, Mapping) else _plan_parts(plan)
+    sec = d.get("replan")
+    out = _replan_parts(d, sec) if isinstance(sec, Mapping) else _plan_parts(d)
     _refuse_overlaps(out)
     return [p for p in out if p.spend > 0]
 
 
-def _plan_parts(plan: Mapping) -> list[_Part]:
+def _plan_parts(d: Mapping) -> list[_Part]:
     """Return every line of the plan (spend 0 included) with its period's days."""
     out = []
-    for i, ln in enumerate(plan.get("lines") or []):
+    for i, ln in enumerate(d.get("lines") or []):
         try:
             key = (str(ln["network"]), str(ln["segment"]), str(ln["period"]))
             raw = ln["spend"]
@@ -531,7 +531,7 @@ def _bounds(key: tuple[str, str, str]) -> tuple[dt.date, dt.date]:
         ) from None
 
 
-def _replan_parts(plan: Mapping, sec: Mapping) -> list[_Part]:
+def _replan_parts(d: Mapping, sec: Mapping) -> list[_Part]:
     """Return a re-plan's budgets from its ``as_of`` on.
 
     Elapsed periods: none (their money is spent). The period running on ``as_of``: its
@@ -540,22 +540,15 @@ def _replan_parts(plan: Mapping, sec: Mapping) -> list[_Part]:
     """
     from .exports.replan import replan_lines
 
-    try:
-        as_of = dt.date.fromisoformat(str(sec.get("as_of")))
-    except ValueError:
-        raise ExportError(
-            f"plan: replan.as_of is {sec.get('as_of')!r}, not a date YYYY-MM-DD; export the "
-            "re-plan JSON `adplan replan --out` wrote"
-        ) from None
-    for i, r in enumerate(sec.get("rows") or []):
-        if not isinstance(r, Mapping):
-            raise ExportError(f"plan: replan.rows[{i}] is not a row; export the re-plan JSON")
+    lines = replan_lines(d)  # ExportError unless rows and off_plan are lists of objects
+    as_of = _as_of(sec.get("as_of"))
+    for r in sec.get("rows") or []:
         where = "/".join(str(r.get(k, "")) for k in ("network", "segment", "period"))
         _amount(r.get("replanned"), f"plan: replan row {where}: replanned")
         if r.get("actual") is not None:
             _amount(r.get("actual"), f"plan: replan row {where}: actual")
     out = []
-    for row in replan_lines(plan):
+    for row in lines:
         status = row["status"]
         if status not in ("current", "open"):
             continue  # elapsed, off-plan: spent already
@@ -568,6 +561,19 @@ def _replan_parts(plan: Mapping, sec: Mapping) -> list[_Part]:
         if spend > 0.005 and first < end:
             out.append(_Part(*key, spend, first, (end - first).days))
     return out
+
+
+def _as_of(raw: Any) -> dt.date:
+    """Return a re-plan's ``as_of``: a string YYYY-MM-DD (not 20270110); else ExportError."""
+    try:
+        if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ExportError(
+            f'plan: replan.as_of is {raw!r}, not a date "YYYY-MM-DD" (a string); export '
+            "the re-plan JSON `adplan replan --out` wrote"
+        ) from None
 
 
 def _refuse_overlaps(parts: list[_Part]) -> None:
@@ -591,10 +597,14 @@ def _refuse_overlaps(parts: list[_Part]) -> None:
 
 
 def _minimum(rules: PlatformRules, net: NetworkRules, part: _Part, cur: str, mode: str):
-    """Return (amount, words, least cents a day or None) of ``part``'s platform minimum.
+    """Return (amount, words) of ``part``'s platform minimum; None when its platform sets none.
 
-    None when its platform sets none. The cents a day: daily budgets, the per-day minimum
-    rounded up to the cent (every day's budget must reach it).
+    A lifetime budget's flat minimum (``min_lifetime``) holds whole in a period budgeted
+    from its first day; in the period running on a re-plan's ``as_of`` (``part`` starts
+    later) it counts for the days left only: ``min_lifetime x days left / the period's
+    days``. The optimizer asks at least that there (:func:`min_daily_spend` makes the flat
+    minimum one a day over the shortest period, x the days left), so a re-plan made with
+    the same rules file is never refused.
     """
     if mode == "daily":
         per_day = _per_day(rules, net, "min_daily", cur)
@@ -602,12 +612,20 @@ def _minimum(rules: PlatformRules, net: NetworkRules, part: _Part, cur: str, mod
     else:
         per_day = _per_day(rules, net, "min_lifetime_per_day", cur)
         flat = _per_day(rules, net, "min_lifetime", cur)
-    amount = max((per_day or 0.0) * part.days, flat or 0.0)
+    start, end = period_bounds(part.period)
+    full = (end - start).days
+    share = part.days / full if part.first > start and flat else 1.0
+    amount = max((per_day or 0.0) * part.days, (flat or 0.0) * share)
     if amount <= 0:
         return None
     days = f"{part.days} day{'s' if part.days != 1 else ''}"
-    if per_day is not None and per_day * part.days >= (flat or 0.0):
+    if per_day is not None and per_day * part.days >= (flat or 0.0) * share:
         words = f"{net.platform}'s minimum of {per_day:,.2f} {cur} a day x {days}"
+    elif share < 1:
+        words = (
+            f"{net.platform}'s lifetime minimum of {flat or 0.0:,.2f} {cur} x the {days} left "
+            f"of the period's {full}"
+        )
     else:
         words = f"{net.platform}'s lifetime minimum of {flat or 0.0:,.2f} {cur}"
     return amount, words

@@ -499,3 +499,122 @@ def test_a_flat_lifetime_minimum_is_kept_by_optimize_and_the_export_agrees(case)
         r = run("export", "platforms", "p.json", "--out", f"o-{mode}", "--budget", mode,
                 "--platforms", "life.yaml", cwd=case)  # fmt: skip
         assert r.returncode == 0, r.stderr
+
+
+def test_a_replan_after_a_networks_last_period_keeps_the_others_minimums(tmp_path):
+    """Meta has lines in January only; re-planned on 2027-02-10 its minimum has nothing left.
+
+    Before, the open part's spec kept min_daily_spend.meta and was refused ("no curve has
+    network 'meta'", exit 2): --platforms could not re-plan once a network's lines elapsed.
+    """
+    curves = {**MONTHS, "lines": [ln for ln in MONTHS["lines"] if ln["period"] == "2027-01"]}
+    curves["lines"].append(MONTHS["lines"][1])  # tiktok February
+    (tmp_path / "curves.json").write_text(json.dumps(curves))
+    (tmp_path / "spec.yaml").write_text("budget: 1900\n")
+    (tmp_path / "actuals.csv").write_text(
+        "date,network,segment,result_type,spend,results\n"
+        "2027-01-05,tiktok,a,purchases,600,1\n2027-01-05,meta,a,purchases,500,1\n"
+    )
+    r = run("replan", "--spec", "spec.yaml", "--actuals", "actuals.csv", "--curves",
+            "curves.json", "--as-of", "2027-02-10", "--out", "rp.json", "--platforms",
+            "bundled", cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    plan = json.loads((tmp_path / "rp.json").read_text())
+    assert spend_of(plan)[("tiktok", "a", "2027-02")] == pytest.approx(800.0)  # what is left
+    r = run("export", "platforms", "rp.json", "--out", "o", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    _, rows = read_csv(tmp_path / "o" / "tiktok.csv")
+    assert len(rows) == 19  # 2027-02-10 to 2027-02-28, 800 / 19 = 42.11 a day >= 20
+
+
+#: TikTok ad groups with a flat lifetime minimum of 250 (bundled's figures): 250 / 7 a day on
+#: weeks; re-planned on 2027-01-09 (2 of W01's 7 days left) after 100 spent on each network
+LIFETIME_RULES = (
+    "networks:\n  tiktok:\n    layout: tiktok\n    ad_group:\n"
+    "      min_daily: {EUR: 20}\n      min_lifetime_per_day: {EUR: 20}\n"
+    "      min_lifetime: {EUR: 250}\n  meta:\n    layout: meta\n    ad_group:\n"
+    "      min_daily: {EUR: 1}\n      min_lifetime_per_day: {EUR: 1}\n"
+)
+WEEKS = {
+    "currency": "EUR",
+    "result_type": "purchases",
+    "lines": [
+        {"network": n, "segment": "a", "period": p, "points": pts}
+        for n, pts in (("tiktok", [[0, 0], [300, 900], [1200, 1300]]),
+                       ("meta", [[0, 0], [500, 600], [900, 700]]))
+        for p in ("2027-W01", "2027-W02")
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("budget", [900, 700, 520])
+def test_a_replan_with_a_flat_lifetime_minimum_is_exported_lifetime_too(tmp_path, budget):
+    """The re-plan asks 100 + 250/7 x 2 days left of tiktok W01; the lifetime export asked 250.
+
+    Before, `--budget lifetime` with the same rules file refused the re-plan (tiktok W01 from
+    2027-01-09 gets 200.00, below 250.00); now it checks 250 x 2 / 7 = 71.43 there.
+    """
+    (tmp_path / "curves.json").write_text(json.dumps(WEEKS))
+    (tmp_path / "spec.yaml").write_text(f"budget: {budget}\n")
+    (tmp_path / "rules.yaml").write_text(LIFETIME_RULES)
+    (tmp_path / "actuals.csv").write_text(
+        "date,network,segment,result_type,spend,results\n"
+        "2027-01-04,tiktok,a,purchases,100,1\n2027-01-04,meta,a,purchases,100,1\n"
+    )
+    r = run("replan", "--spec", "spec.yaml", "--actuals", "actuals.csv", "--curves",
+            "curves.json", "--as-of", "2027-01-09", "--out", "rp.json", "--platforms",
+            "rules.yaml", cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "tiktok 35.71 EUR" in " ".join(r.stderr.split())
+    plan = json.loads((tmp_path / "rp.json").read_text())
+    w01 = spend_of(plan)[("tiktok", "a", "2027-W01")]
+    assert w01 == pytest.approx(100.0) or w01 >= 100.0 + 250 / 7 * 2 - 1e-6
+    for mode in ("daily", "lifetime"):
+        r = run("export", "platforms", "rp.json", "--out", f"o-{mode}", "--budget", mode,
+                "--platforms", "rules.yaml", cwd=tmp_path)  # fmt: skip
+        assert r.returncode == 0, r.stderr
+
+
+def test_the_running_periods_lifetime_check_is_the_flat_minimum_for_the_days_left(tmp_path):
+    """71.43 = 250 x 2 / 7 passes; a cent less is refused, naming the days left."""
+    from scenarios.errors import ExportError
+    from scenarios.platforms import load_platform_rules, platform_budgets
+
+    (tmp_path / "rules.yaml").write_text(LIFETIME_RULES)
+    rules = load_platform_rules(tmp_path / "rules.yaml")
+    ok = _replan([(("tiktok", "a", "2027-W01"), "current", 100.0, 171.43)], "2027-01-09")
+    life = platform_budgets(ok, rules, "lifetime")
+    assert life["tiktok"].total == 71.43
+    low = _replan([(("tiktok", "a", "2027-W01"), "current", 100.0, 171.41)], "2027-01-09")
+    with pytest.raises(ExportError) as e:
+        platform_budgets(low, rules, "lifetime")
+    msg = str(e.value)
+    assert "tiktok/a/2027-W01 from 2027-01-09 gets 71.41 EUR, below 71.43" in msg
+    assert "lifetime minimum of 250.00 EUR x the 2 days left of the period's 7" in msg
+    whole = _replan([(("tiktok", "a", "2027-W02"), "open", None, 240.0)], "2027-01-09")
+    with pytest.raises(ExportError, match="below 250.00"):  # a whole period: all of it
+        platform_budgets(whole, rules, "lifetime")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"rows": {"x": 1}}, "replan.rows is dict {'x': 1}, not a list"),
+        ({"rows": "abc"}, "replan.rows is str 'abc', not a list"),
+        ({"rows": [7]}, "replan.rows[0] is 7, not an object"),
+        ({"off_plan": 7}, "replan.off_plan is int 7, not a list"),
+        ({"off_plan": [{"spend": "x"}]}, "replan.off_plan[0].spend is 'x', not a number"),
+        ({"as_of": 20270110}, "replan.as_of is 20270110, not a date"),
+        ({"as_of": "20270110"}, "replan.as_of is '20270110', not a date"),
+    ],
+)
+def test_a_malformed_replan_json_exits_2_naming_the_key(tmp_path, change, words):
+    """A dict for rows, a number for off_plan used to crash (exit 3); 20270110 was a day."""
+    plan = _replan([(("tiktok", "a", "2027-01"), "current", 100.0, 900.0)], "2027-01-10")
+    plan["replan"].update(change)
+    (tmp_path / "bad.json").write_text(json.dumps(plan))
+    r = run("export", "platforms", "bad.json", "--out", "o", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert words in " ".join(r.stderr.split())
+    assert "export the re-plan JSON" in r.stderr
+    assert not (tmp_path / "o").exists()

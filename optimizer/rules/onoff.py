@@ -31,7 +31,8 @@ class RunningPeriod:
 
     Set by :meth:`OnOff.rewrite` on the spec a re-plan optimises its open part under (the
     spec field ``running``): there a platform's daily minimum counts the days from ``as_of``
-    to the period's end, on top of the spend already made (:func:`line_minimums`).
+    to the period's end, on top of the spend already made, and a line that spent may stop at
+    what it spent whatever minimum applies to it (:func:`line_minimums`).
     """
 
     as_of: dt.date
@@ -59,6 +60,10 @@ class LineMinimum:
         if self.rule == "min_line_spend":
             return f"{fmt(self.amount)} {unit}"
         return f"{_money(self.amount)} {unit}"
+
+    def shown_spent(self, unit: str) -> str:
+        """Return what the line spent by the re-plan's day, to the cent: ``50 EUR``."""
+        return f"{_money(self.spent)} {unit}"
 
     def words(self, unit: str) -> str:
         """Return the rule for this line in words: ``0 or at least 140 EUR (TikTok's ...)``."""
@@ -93,23 +98,33 @@ def line_minimums(
     line's period holds; equal, ``min_line_spend`` names it. In a re-plan's running period
     (the spec's ``running``) the daily minimum counts the days left from ``as_of``, on top
     of what the line spent by then: the platform's minimum is the daily budget of the days
-    left (:func:`_daily_minimum`).
+    left (:func:`_daily_minimum`). There a line that spent may always stop at what it spent
+    (money spent is spent), whichever rule sets its minimum: ``spent`` is set on the minimum
+    of every such line whose minimum is above its spend.
     """
     glob = spec.min_line_spend
     daily = spec.min_daily_spend
-    running = spec.running
     out: list[LineMinimum | None] = []
     for key in keys:
         best = None if glob is None else LineMinimum(glob, "min_line_spend")
         per_day = daily.get(key[0])
         if per_day:
-            least = _daily_minimum(key, per_day, running, unit, spec.source)
+            least = _daily_minimum(key, per_day, spec.running, unit, spec.source)
             if best is None or least.amount > best.amount:
                 best = least
-            elif least.spent > 0:  # stopping at the spend made stays allowed
-                best = LineMinimum(best.amount, best.rule, best.why, least.spent)
+        spent = _spent(key, spec.running)
+        if best is not None and best.spent == 0 and best.amount > spent > 0:
+            best = LineMinimum(best.amount, best.rule, best.why, spent)
         out.append(best)
     return out
+
+
+def _spent(key: tuple[str, str, str], running: RunningPeriod | None) -> float:
+    """Return what a line of the running period spent by ``as_of`` (0 in other periods)."""
+    if running is None:
+        return 0.0
+    start, end = period_bounds(key[2])
+    return float(running.spent.get(key, 0.0)) if start < running.as_of < end else 0.0
 
 
 def _daily_minimum(
@@ -125,7 +140,7 @@ def _daily_minimum(
         start, end = period_bounds(key[2])
         if start < running.as_of < end:
             days = (end - running.as_of).days
-            spent = float(running.spent.get(key, 0.0))
+            spent = _spent(key, running)
             left = f" left from {running.as_of.isoformat()}"
             if spent > 0:
                 left += f", on top of the {_money(spent)} {unit} spent"
@@ -195,19 +210,23 @@ class OnOff(RuleFamily):
     def rewrite(self, spec: PlanSpec, part: OpenPart) -> dict[str, Any]:
         """Count the lines already on (locked with spend) against ``max_active_lines``.
 
-        With daily minimums and the re-plan's day known (``part.as_of``), the spec's
-        ``running`` says which period runs from that day and what its lines spent: their
-        minimum counts the days left (:func:`line_minimums`); elapsed periods have none.
+        With minimums and the re-plan's day known (``part.as_of``), the spec's ``running``
+        says which period runs from that day and what its lines spent: a daily minimum counts
+        the days left, and a line that spent may stop there (:func:`line_minimums`); elapsed
+        periods have none. ``min_daily_spend`` keeps the networks the open part's curves
+        still have (a network with no line left has nothing to apply it to).
         """
         k = spec.max_active_lines
         if k is not None:
             k = max(0, k - sum(1 for v in part.locked.values() if v > EPS))
+        have = set(part.curves.networks)
+        daily = {n: v for n, v in spec.min_daily_spend.items() if n in have}
         out: dict[str, Any] = {
             "min_line_spend": spec.min_line_spend,
-            "min_daily_spend": spec.min_daily_spend,
+            "min_daily_spend": daily,
             "max_active_lines": k,
         }
-        if part.as_of is not None and spec.min_daily_spend:
+        if part.as_of is not None and (daily or spec.min_line_spend is not None):
             out["running"] = RunningPeriod(part.as_of, dict(part.current))
         return out
 

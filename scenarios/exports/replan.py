@@ -60,11 +60,38 @@ def is_replan(plan) -> bool:
 
 
 def _section(plan) -> dict:
-    """Return the plan's ``replan`` section; ExportError when it has none."""
+    """Return the plan's ``replan`` section; ExportError when it has none or is malformed.
+
+    Its ``rows`` and ``off_plan`` must be lists of objects (missing or null: none), and an
+    off-plan item's ``spend`` a number (:func:`_objects`).
+    """
     r = plan_dict(plan).get("replan")
     if not isinstance(r, Mapping):
         raise ExportError("plan: not a re-plan (no 'replan' section; made by adplan replan)")
+    _objects(r, "rows")
+    for i, item in enumerate(_objects(r, "off_plan")):
+        if number(item.get("spend")) is None:
+            raise ExportError(
+                f"plan: replan.off_plan[{i}].spend is {item.get('spend')!r}, not a number; "
+                "export the re-plan JSON `adplan replan --out` wrote"
+            )
     return dict(r)
+
+
+def _objects(sec: Mapping, key: str) -> list[Mapping]:
+    """Return ``sec[key]`` as a list of objects ([] when missing or null); else ExportError."""
+    items = sec.get(key)
+    if items is None:
+        return []
+    again = "export the re-plan JSON `adplan replan --out` wrote"
+    if not isinstance(items, list):
+        raise ExportError(
+            f"plan: replan.{key} is {type(items).__name__} {items!r:.40}, not a list; {again}"
+        )
+    for i, x in enumerate(items):
+        if not isinstance(x, Mapping):
+            raise ExportError(f"plan: replan.{key}[{i}] is {x!r:.40}, not an object; {again}")
+    return items
 
 
 def _minus(a, b) -> float | None:
@@ -94,7 +121,7 @@ def replan_lines(plan) -> list[dict]:
     are also its re-planned results (the re-planned spend counts that spend: one basis).
     """
     sec = _section(plan)
-    items = [dict(x) for x in sec.get("off_plan") or [] if isinstance(x, Mapping)]
+    items = [dict(x) for x in sec.get("off_plan") or []]
     off = _off_plan_by_line(items)
     out = []
     for r in sec.get("rows") or []:
@@ -207,8 +234,6 @@ def replan_csv_text(plan) -> str:
     return rows_csv_text(REPLAN_COLUMNS, replan_lines(plan))
 
 
-#: the decimals each figure is shown with: money in cents, results in tenths
-DIGITS = {k: 2 if "spend" in k else 1 for k in FIGURES}
 #: (planned, re-planned, variance) of money and of results: shown so that variance is
 #: re-planned less planned, row by row, and every column adds up
 _TRIPLES = (
@@ -220,7 +245,8 @@ _TRIPLES = (
 def replan_shown(plan) -> tuple[list[dict], list[dict], list[dict]]:
     """Return :func:`replan_budget`, :func:`replan_periods` and :func:`replan_lines` as shown.
 
-    Rounded for display (:data:`DIGITS`) so that what is shown adds up: the budget's items
+    Rounded for display to the decimals of each figure's kind (:func:`.people.decimals`:
+    money in cents, results in tenths) so that what is shown adds up: the budget's items
     to the budget as set; each period column to its rounded total (largest remainder); each
     period's lines to the period's shown figure. The planned figure and the variance are
     rounded so (the variance from its exact value: an unchanged line shows 0), and the
@@ -231,11 +257,13 @@ def replan_shown(plan) -> tuple[list[dict], list[dict], list[dict]]:
     budget = [{**budget[0], "amount": round_half(budget[0]["amount"])}] + [
         {**b, "amount": a} for b, a in zip(budget[1:], parts, strict=True)
     ]
+    from .people import decimals  # the one place for the decimals shown (openpyxl: lazily)
+
     periods, lines = replan_periods(plan), replan_lines(plan)
-    _round_nested(periods, lines, "actual_spend", DIGITS["actual_spend"])
-    _round_nested(periods, lines, "actual_results", DIGITS["actual_results"])
+    for key in ("actual_spend", "actual_results"):
+        _round_nested(periods, lines, key, decimals(key))
     for old, new, var in _TRIPLES:
-        _round_triple(periods, lines, (old, new, var), DIGITS[old])
+        _round_triple(periods, lines, (old, new, var), decimals(old))
     return budget, periods, lines
 
 
@@ -288,38 +316,43 @@ def _round_triple(periods: list[dict], lines: list[dict], keys: tuple, digits: i
             r[new] = round_half(r[new], digits)
 
 
-#: the tables of the sheet: name and columns (rows from :func:`replan_shown`)
+#: the tables of the re-plan's sheets: name, columns (rows from :func:`replan_shown`) and the
+#: sheet each is on: the lines, a long table, on a sheet of their own
 _TABLES = (
-    ("ReplanPeriods", ("period", "status", *FIGURES)),
-    ("ReplanLines", REPLAN_COLUMNS),
+    ("ReplanPeriods", ("period", "status", *FIGURES), SHEET),
+    ("ReplanLines", REPLAN_COLUMNS, f"{SHEET} by line"),
 )
 
 
 def write_replan_sheets(wb, plan) -> None:
-    """Add the sheet "Plan vs actual" to the workbook ``wb``: three named Excel Tables.
+    """Add the sheets "Plan vs actual" and "Plan vs actual by line" to the workbook ``wb``.
 
-    ``ReplanBudget`` (:func:`replan_budget`), ``ReplanPeriods`` (:func:`replan_periods`)
-    and ``ReplanLines`` (:func:`replan_lines`), each under a title, written with
-    :func:`.xlsx.add_table` (machine column names; it shows them in words and formats them),
-    rounded as :func:`replan_shown` says.
+    "Plan vs actual": ``ReplanBudget`` (:func:`replan_budget`) and ``ReplanPeriods``
+    (:func:`replan_periods`); "Plan vs actual by line": ``ReplanLines``
+    (:func:`replan_lines`), alone on its sheet so that its header heads every printed
+    page. Each table under a title, written with :func:`.xlsx.add_table` (machine column
+    names; it shows them in words and formats them), rounded as :func:`replan_shown` says.
     """
-    from .xlsx import add_table
+    from .xlsx import add_table, put
 
     d = plan_dict(plan)
     sec = _section(d)
     ws = wb.create_sheet(SHEET)
-    cur = str(d.get("currency") or "")
-    ws.cell(row=1, column=1, value=f"Plan vs actual as of {sec.get('as_of', '')} ({cur})")
+    title = f"Plan vs actual as of {sec.get('as_of', '')} ({d.get('currency') or ''})"
+    put(ws, 1, 1, title)
     budget, periods, lines = replan_shown(d)
     rows = [[r["item"], r["amount"]] for r in budget]
     last, _ = add_table(ws, "ReplanBudget", ("item", "amount"), rows, row=3)
-    for (name, columns), shown in zip(_TABLES, (periods, lines), strict=True):
-        ws.cell(row=last + 2, column=1, value=_TITLES[name])
+    for (name, columns, sheet), shown in zip(_TABLES, (periods, lines), strict=True):
+        if sheet != ws.title:
+            ws, last = wb.create_sheet(sheet), 0
+            put(ws, 1, 1, title)
+        put(ws, last + 2, 1, _TITLES[name])
         body = [[r.get(k) for k in columns] for r in shown]
         last, _ = add_table(ws, name, columns, body, row=last + 3)
 
 
-#: the title above each table of the sheet
+#: the title above each table of the sheets
 _TITLES = {
     "ReplanPeriods": "By period: plan, actual and re-plan",
     "ReplanLines": "By line and period (elapsed: locked at actual spend and results)",

@@ -241,10 +241,10 @@ def _open_part_spec(spec: dict, current: dict, left: float, as_of=AS_OF):
 def _running_choices(spec: dict, current: dict) -> list[list[tuple[float, float]]]:
     """Each line's spend intervals, from the brief's words (not adplan's code).
 
-    A line with a daily minimum that spent ``a`` by as_of stops there or spends at least
-    per day x 14 days more (and ``min_line_spend`` in all); one that did not is off or
-    spends at least per day x the days it runs from as_of. A line with no daily minimum
-    that spent is on (its spend is a floor): ``min_line_spend`` at least.
+    A line that spent ``a`` by as_of may always stop there (money spent is spent), whatever
+    minimum applies to it, or spends at least per day x 14 days more and ``min_line_spend``
+    in all; one that did not is off or spends at least per day x the days it runs from
+    as_of (and ``min_line_spend``).
     """
     m = float(spec.get("min_line_spend") or 0.0)
     out = []
@@ -254,12 +254,7 @@ def _running_choices(spec: dict, current: dict) -> list[list[tuple[float, float]
         days = 14 if key[2] == "2027-01" else _days(key[2])
         a = current.get(key, 0.0)
         least = max(a + per_day * days, m)
-        if a > 0 and per_day > 0:
-            out.append([(a, a), (least, cap)])
-        elif a > 0:
-            out.append([(least, cap)])
-        else:
-            out.append([(0.0, 0.0), (least, cap)])
+        out.append([(a, a), (least, cap)])  # a = 0: off
     return out
 
 
@@ -296,6 +291,8 @@ def _independent_running(spec: dict, current: dict, left: float) -> float:
         ("both", 2200, {}),  # 400 more: above 280, it goes on
         ("meta", 1500, {}),  # tiktok Jan spent nothing: 300 >= 20 x 14 days left, on
         ("both", 1900, {"min_line_spend": 900}),
+        ("both", 1900, {"min_line_spend": 700}),  # meta (no daily minimum) may stop at 500
+        ("both", 2500, {"min_line_spend": 700, "max_active_lines": 3}),
         ("both", 2200, {"max_active_lines": 3}),
         ("meta", 1500, {"max_active_lines": 2}),
     ],
@@ -352,3 +349,108 @@ def test_a_huge_daily_minimum_is_a_spec_error_not_a_solver_failure():
     with pytest.raises(SpecError, match=r"x 31 days of 2027-01 is 3.1e\+12"):
         allocate(month, {"budget": 50, "min_daily_spend": {"meta": 1e11}})
     assert allocate(week, {"budget": 50, "min_daily_spend": {"meta": 1e11}}).lines[0].spend == 0
+
+
+def _part_spec(spec: dict, lines: dict, current: dict, as_of: date, left: float):
+    """Return the open part's spec and curves: ``lines`` all current or open on ``as_of``."""
+    from optimizer.rules.replan import OpenPart
+
+    curves = make_curves(lines)
+    status = {}
+    for key in lines:
+        start, _end = period_bounds(key[2])
+        status[key[2]] = "current" if start < as_of else "open"
+    part = OpenPart(curves, status, current, {}, {}, {}, left, left, False, as_of=as_of)
+    return PlanSpec.from_dict(spec).with_budget(left).for_open_part(part), curves
+
+
+def test_a_network_with_no_line_left_drops_out_of_the_daily_minimums():
+    """Meta's lines all elapsed: its minimum was kept and refused ("no curve has network")."""
+    lines = {("tiktok", "a", "2027-02"): [[0, 0], [600, 900], [1200, 1200]]}
+    spec = {"budget": 1, "min_daily_spend": {"meta": 1, "tiktok": 20}}
+    sub, curves = _part_spec(spec, lines, {}, date(2027, 2, 10), 800)
+    assert sub.min_daily_spend == {"tiktok": 20}
+    plan = allocate(curves, sub)
+    assert plan.lines[0].spend == pytest.approx(800.0)  # 800 >= 20 x 19 days left
+
+
+#: weeks: W02 runs on 2027-01-13 (5 days left), each of its lines spent 50 and can take 10
+#: more only; W03 is open, each line worth 900 at 300 and 1,100 at 600
+COUNTED = {
+    ("tiktok", "a", "2027-W02"): [[0, 0], [50, 100], [60, 101]],
+    ("meta", "a", "2027-W02"): [[0, 0], [50, 100], [60, 101]],
+    ("tiktok", "a", "2027-W03"): [[0, 0], [300, 900], [600, 1100]],
+    ("meta", "a", "2027-W03"): [[0, 0], [300, 900], [600, 1100]],
+}
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_count_that_binds_through_running_lines_is_named(solver):
+    """3 lines at most, 2 running (they stop at their 50): one W03 line only.
+
+    Before, the reasons counted the switches (the running lines' say "spends more": 0), saw
+    1 of 3 and blamed the other W03 line's minimum (70) instead of the count; the running
+    lines said "switched off" although they spent.
+    """
+    current = {("tiktok", "a", "2027-W02"): 50.0, ("meta", "a", "2027-W02"): 50.0}
+    spec = {"budget": 1, "min_daily_spend": {"tiktok": 10, "meta": 10}, "max_active_lines": 3}
+    sub, curves = _part_spec(spec, COUNTED, current, date(2027, 1, 13), 800)
+    plan = allocate(curves, sub, solver=solver)
+    spend = _spend(plan)
+    w03 = sorted(spend[(n, "a", "2027-W03")] for n in ("tiktok", "meta"))
+    assert w03 == pytest.approx([0.0, 600.0])
+    off = next(ln for ln in plan.lines if ln.period == "2027-W03" and ln.spend == 0)
+    assert off.limited_by.rule == "max_active_lines"
+    assert "at most 3 lines on (2 running already)" in off.limited_by.words
+    for ln in plan.lines:
+        if ln.period == "2027-W02":
+            assert ln.spend == pytest.approx(50.0)
+            assert ln.limited_by.words.startswith("stopped at the 50 EUR already spent: "), (
+                ln.limited_by.words
+            )
+            assert "switched off" not in ln.limited_by.words
+    count = next(c for c in plan.constraints if c.name == "max_active_lines")
+    assert count.binding
+    # 4 lines at most, 60 left for W03, below its minimum of 70: both off, the count has
+    # room (2 of 4) and the reasons name the minimum
+    sub, curves = _part_spec(
+        {**spec, "max_active_lines": 4}, COUNTED, current, date(2027, 1, 13), 160
+    )
+    plan = allocate(curves, sub, solver=solver)
+    for ln in plan.lines:
+        if ln.period == "2027-W03":
+            assert ln.spend == 0 and ln.limited_by.rule == "min_daily_spend", ln.limited_by.words
+    assert not next(c for c in plan.constraints if c.name == "max_active_lines").binding
+
+
+#: W02 runs on 2027-01-13; tiktok and meta each spent 50 there, more is worth little
+STOPS = {
+    ("tiktok", "a", "2027-W02"): [[0, 0], [50, 100], [400, 120]],
+    ("meta", "a", "2027-W02"): [[0, 0], [50, 100], [400, 120]],
+    ("tiktok", "a", "2027-W03"): [[0, 0], [300, 900], [600, 1100]],
+}
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("daily", [{}, {"tiktok": 1}, {"meta": 1}, {"tiktok": 1, "meta": 1}])
+def test_a_running_line_may_stop_at_its_spend_whatever_minimum_applies(solver, daily):
+    """min_line_spend 200: both running lines stop at their 50, on every network alike.
+
+    Before, with a daily minimum on tiktok only, tiktok's line stopped at 50 while meta's was
+    forced to 200 (and without any daily minimum both were): 550 for W03 instead of 600.
+    """
+    current = {("tiktok", "a", "2027-W02"): 50.0, ("meta", "a", "2027-W02"): 50.0}
+    spec = {"budget": 1, "min_line_spend": 200, "min_daily_spend": daily}
+    sub, curves = _part_spec(spec, STOPS, current, date(2027, 1, 13), 800)
+    plan = allocate(curves, sub, solver=solver)
+    assert _spend(plan) == pytest.approx(
+        {("tiktok", "a", "2027-W02"): 50, ("meta", "a", "2027-W02"): 50,
+         ("tiktok", "a", "2027-W03"): 600}
+    )  # fmt: skip
+    for ln in plan.lines:
+        if ln.period == "2027-W02":
+            assert ln.limited_by.words.startswith("stopped at the 50 EUR already spent"), (
+                ln.limited_by.words
+            )
+    meta = next(ln for ln in plan.lines if (ln.network, ln.period) == ("meta", "2027-W02"))
+    assert meta.limited_by.rule_words.startswith("50 EUR (spent, then stop) or at least 200 EUR")
