@@ -15,6 +15,9 @@ import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+#: figures from this size on have no decimals a float can hold: :func:`round_half` keeps them
+HUGE = 1e15
+
 
 def half_up(x: float) -> int:
     """Return ``x`` rounded to the nearest integer, halves away from zero (not to even)."""
@@ -25,14 +28,18 @@ def round_half(value: float, digits: int = 2) -> float:
     """Return one figure rounded to ``digits`` decimals, halves away from zero.
 
     Rounds the shortest decimal form of the float (``1.005`` -> ``1.01``, as a person reads
-    it), not its binary value; never returns -0.0.
+    it), not its binary value; never returns -0.0. A figure of :data:`HUGE` or more, or not
+    finite, comes back as it is.
 
     >>> round_half(986.6700000000001)
     986.67
     >>> round_half(1.005)
     1.01
     """
-    out = float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+    x = float(value)
+    if not math.isfinite(x) or abs(x) >= HUGE:  # no decimals to round (and beyond Decimal's)
+        return x
+    out = float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
     return out if out != 0 else 0.0
 
 

@@ -226,7 +226,8 @@ class OnOff(RuleFamily):
             "min_daily_spend": daily,
             "max_active_lines": k,
         }
-        if part.as_of is not None and (daily or spec.min_line_spend is not None):
+        on_off = daily or spec.min_line_spend is not None or k is not None
+        if part.as_of is not None and on_off:  # the count's words name the running lines too
             out["running"] = RunningPeriod(part.as_of, dict(part.current))
         return out
 
@@ -264,11 +265,13 @@ class OnOff(RuleFamily):
         coefficient: the row's limit stays ``k``, the one the on/off search reads, and its
         bound stays a bound (every line with spend counted, as it counts them).
         """
-        desc = f"at most {k} lines on"
+        desc = f"at most {k} {'line' if k == 1 else 'lines'} on"
+        running = sum(1 for key in lp.keys if _spent(key, lp.spec.running) > EPS)
+        if running:  # every line of the running period that spent, counted one way or other
+            desc += f" ({running} running already)"
         cols = np.delete(lp.binary_cols, np.asarray(more, dtype=np.int64))
         vals = np.ones(len(cols))
         if len(more):
-            desc += f" ({len(more)} running already)"
             cols = np.append(cols, lp.b.cols(np.zeros(1), 1.0, 1.0))
             vals = np.append(vals, float(len(more)))
         row = lp.rule(cols, vals, "max", float(k), "max_active_lines", (), desc, "lines")

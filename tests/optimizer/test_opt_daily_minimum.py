@@ -454,3 +454,29 @@ def test_a_running_line_may_stop_at_its_spend_whatever_minimum_applies(solver, d
             )
     meta = next(ln for ln in plan.lines if (ln.network, ln.period) == ("meta", "2027-W02"))
     assert meta.limited_by.rule_words.startswith("50 EUR (spent, then stop) or at least 200 EUR")
+
+
+@pytest.mark.parametrize("minimum", [{"min_line_spend": 100}, {}])
+def test_the_count_names_every_running_line_that_spent(minimum):
+    """Two W02 lines spent 50 and 150 by 2027-01-13: the count says 2, with or without minimums.
+
+    The first says "1 running already" if it counted only the lines that could still stop,
+    the second nothing at all if the count's words did not know the running period.
+    """
+    from scenarios.replan import replan
+
+    weeks = {
+        ("meta", "a", "2027-W02"): [[0, 0], [200, 200], [260, 201]],
+        ("tiktok", "a", "2027-W02"): [[0, 0], [200, 200], [260, 201]],
+        ("meta", "a", "2027-W03"): [[0, 0], [300, 900], [600, 1100]],
+        ("tiktok", "a", "2027-W03"): [[0, 0], [300, 900], [600, 1100]],
+    }
+    spent = {("meta", "a", "2027-W02"): 50.0, ("tiktok", "a", "2027-W02"): 150.0}
+    actuals = [
+        {"date": "2027-01-11", "network": n, "segment": s, "spend": v}
+        for (n, s, _p), v in spent.items()
+    ]
+    spec = PlanSpec.from_dict({"budget": 2000, "max_active_lines": 3, **minimum})
+    res = replan(make_curves(weeks), spec, actuals, date(2027, 1, 13))
+    (count,) = [c for c in res.plan.constraints if c.name == "max_active_lines"]
+    assert "at most 3 lines on (2 running already)" in count.description
