@@ -15,7 +15,7 @@ UV_VERSION := 0.9.5
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
-	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c $(LOCK) -e '.[dev]'
+	$(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python -c $(LOCK) -e '.[dev,dask,ray]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -46,7 +46,7 @@ test-min: system-packages
 
 # Re-pin requirements.lock to the newest versions pyproject.toml allows (then run make test).
 lock: $(STAMP)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --universal -q -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra dask --extra ray --python-version 3.11 --universal -q -o $(LOCK)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -21,7 +21,16 @@ app = typer.Typer(
 )
 
 #: command modules, in the order their commands appear in --help
-COMMAND_MODULES = ("demo", "ingest", "forecast", "optimize", "scenario", "export", "serve")
+COMMAND_MODULES = (
+    "demo",
+    "ingest",
+    "forecast",
+    "optimize",
+    "scenario",
+    "batch",
+    "export",
+    "serve",
+)
 
 for _name in COMMAND_MODULES:
     try:

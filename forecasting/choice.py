@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ from .backtest import _run_blocks, time_blocks
 from .errors import InsufficientDataError
 from .models import MODELS
 from .options import CARRYOVER_GRID, MAX_CARRYOVER, ResponseOptions
+
+if TYPE_CHECKING:
+    from optimizer.parallel import Executor
 
 #: an option replaces the simpler one only when it lowers the score by this share
 MIN_GAIN = 0.01
@@ -97,17 +101,20 @@ def _network_scores(preds: pd.DataFrame, name: str) -> dict:
     return out
 
 
-def _backtest(blocks, model: str, period: str, variants: dict, n_jobs: int) -> dict:
+def _backtest(  # noqa: PLR0913
+    blocks, model: str, period: str, variants: dict, n_jobs: int, executor: Executor | None = None
+) -> dict:
     """Return {variant: {network: score}} of the model's variants on the blocks.
 
     Their carry-over is fitted in :data:`BACKTEST_EM_ROUNDS` EM rounds (a ranking, not the
-    forecast: the forecast's fit takes ``carryover.EM_ROUNDS``).
+    forecast: the forecast's fit takes ``carryover.EM_ROUNDS``). ``executor``: where the
+    fits run (None: here, on ``n_jobs`` threads).
     """
     cands = [
         MODELS[model](period=period).respond(name=name, em_rounds=BACKTEST_EM_ROUNDS, **kw)
         for name, kw in variants.items()
     ]
-    parts = _run_blocks(blocks, cands, None, n_jobs)
+    parts = _run_blocks(blocks, cands, None, n_jobs, executor)
     preds = pd.concat(parts, ignore_index=True)
     return {name: _network_scores(preds, name) for name in variants}
 
@@ -127,6 +134,7 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
     can_season: bool = True,
     additive: bool = True,
     base_preds: pd.DataFrame | None = None,
+    executor: Executor | None = None,
 ) -> ResponseChoice:
     """Return the options' values for ``model`` on ``panel`` ("auto" ones by backtest).
 
@@ -136,7 +144,8 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
     short to backtest (the caller then uses the plain defaults). Results that cannot be
     added across periods (``additive`` False: reach) get no carry-over: it would add a
     period's results to the next ones'. A network without scored rows in the backtest's
-    blocks keeps the simpler option.
+    blocks keeps the simpler option. ``executor`` (``optimizer.parallel``): where the
+    option backtests' fits run (None: here); the choice is the same.
     """
     nets = sorted(panel.loc[panel["spend"] > 0, "network"].astype(str).unique())
     fixed = options.carryover != "auto"
@@ -178,7 +187,7 @@ def choose_response(  # noqa: C901, PLR0913 (one step per option, each screened)
             blocks = time_blocks(panel, period, folds)[0]
             if not blocks:
                 raise InsufficientDataError("the test periods of the backtest hold no spend")
-        return _backtest(blocks, model, period, variants, threads)
+        return _backtest(blocks, model, period, variants, threads, executor)
 
     if auto["carryover"]:
         signal = lag_signal(base, panel) if not any(carry.values()) else {}

@@ -36,6 +36,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,9 @@ from .respond import (
     resolve,
     scale,
 )
+
+if TYPE_CHECKING:
+    from optimizer.parallel import Executor
 
 #: the models model "auto" backtests (with the baselines). Not the GBM: its trees answer
 #: spend in steps, its slope WAPE was the worst on every shared time series and it was
@@ -265,8 +269,13 @@ class NoModelError(ForecastingError):
     """No model beat the best naive baseline out of sample, and the caller refused the baseline."""
 
 
-def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallback, events):  # noqa: PLR0913
-    """Return (candidate name, backtest or None): the named model, or the backtest's choice."""
+def _choose_model(  # noqa: PLR0913
+    df, panel, period, model, on_progress, n_jobs, warnings, fallback, events, executor=None
+):
+    """Return (candidate name, backtest or None): the named model, or the backtest's choice.
+
+    ``executor`` (``optimizer.parallel``): where the backtest's fits run (None: here).
+    """
     if model != "auto":
         if model not in MODELS:
             raise ForecastingError(
@@ -285,6 +294,7 @@ def _choose_model(df, panel, period, model, on_progress, n_jobs, warnings, fallb
             n_jobs=n_jobs,
             panel=panel,
             respond={"events": events} if events is not None else None,
+            executor=executor,
         )
     except InsufficientDataError as e:
         reason = getattr(e, "reason", None) or str(e)
@@ -342,6 +352,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     n_jobs: int | None = None,
     fallback: str = "baseline",
     response: ResponseOptions | None = None,
+    executor: Executor | None = None,
 ) -> ForecastResult:
     """Forecast concave response curves for every line with history and period in the window.
 
@@ -353,7 +364,9 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     ``"glm_eb"``. With ``"auto"``, ``on_progress(message, done, total)`` is called as the
     backtest advances; ``n_jobs`` (None: 2 threads for panels of ``PARALLEL_ROWS`` rows
     or more) spreads its fits; ``fallback="refuse"`` raises :class:`NoModelError` where the
-    backtest would fall back to a baseline.
+    backtest would fall back to a baseline. ``executor`` (``optimizer.parallel``): where the
+    backtests' fits run (the model's and the response options'; None: here, on ``n_jobs``
+    threads); the curves are the same.
     """
     if period not in ("week", "month"):
         raise ForecastingError(f"period must be 'week' or 'month' for curves, got {period!r}")
@@ -399,7 +412,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
     if n_jobs is None:
         n_jobs = 2 if len(panel) >= PARALLEL_ROWS and (os.cpu_count() or 1) >= 2 else 1
     name, bt = _choose_model(
-        df, panel, period, model, on_progress, n_jobs, warnings, fallback, opts.events
+        df, panel, period, model, on_progress, n_jobs, warnings, fallback, opts.events, executor
     )
     choice = resolve(
         panel,
@@ -412,6 +425,7 @@ def forecast_curves(  # noqa: C901 (long: not split yet)
         n_jobs,
         additive=is_additive(rtype),
         base_preds=None if bt is None else bt.predictions,
+        executor=executor,
     )
     fitted = choice.fitted or _fitted(name, period, panel, choice.respond(opts.events))
     dates = pd.DatetimeIndex(df["date"])

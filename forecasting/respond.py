@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from .choice import ResponseChoice, choose_response
 from .errors import ForecastingError, InsufficientDataError
 from .options import ResponseOptions
 from .shapes import concave_envelope
+
+if TYPE_CHECKING:
+    from optimizer.parallel import Executor
 
 #: spends (from 0 to the cap) where a Hill curve is read before its envelope is taken
 HILL_SAMPLES = 96
@@ -42,10 +46,13 @@ def resolve(  # noqa: PLR0913
     n_jobs: int = 1,
     additive: bool = True,
     base_preds: pd.DataFrame | None = None,
+    *,
+    executor: Executor | None = None,
 ) -> ResponseChoice:
     """Return the options' values for the candidate ``name`` fitted on ``panel``.
 
     ``base_preds``: the model choice's backtest predictions (their plain model is reused).
+    ``executor`` (``optimizer.parallel``): where the options' backtests run (None: here).
 
     An option that cannot apply is refused (carry-over on results that cannot be added
     across periods) or dropped with a warning (the naive baselines; a season per network
@@ -76,6 +83,7 @@ def resolve(  # noqa: PLR0913
         opts = replace(opts, shape="power")
     kw = {"n_jobs": n_jobs, "can_season": can_season, "additive": additive}
     kw["base_preds"] = base_preds
+    kw["executor"] = executor
     try:
         return choose_response(panel, period, name, opts, **kw)
     except InsufficientDataError as e:

@@ -21,6 +21,7 @@ from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
 from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
+from .parallel import Executor, run_each
 from .plan import (
     TOTALS_ACROSS_PERIODS,
     Plan,
@@ -204,6 +205,7 @@ def frontier(
     solver: str | None = None,
     on_progress: Progress | None = None,
     time_limit: float | None = None,
+    executor: Executor | None = None,
 ) -> list[dict]:
     """Return the expected results at each budget, exact at every one.
 
@@ -226,11 +228,16 @@ def frontier(
     periods (reach) every total across periods is null, as in the Plan JSON: the point has
     ``by_period`` and ``results_note`` instead. Under objective cvar the frontier is that of
     the plans with the most expected results.
+    With an ``executor`` (``optimizer.parallel``) the budgets, sorted, are split into one run
+    of neighbours per worker, each swept as above in its own process (each with the whole
+    ``time_limit``); the points are the same optima.
     """
     spec = _spec(spec)
+    budgets = _checked_budgets(budgets)
+    if executor is not None and executor.workers > 1 and len(budgets) > 1:
+        return _frontier_on(executor, (curves, spec, budgets, solver, time_limit), on_progress)
     if spec.objective == "cvar":
         spec = replace(spec, objective="results", alpha=None)
-    budgets = _checked_budgets(budgets)
     # sweep the budgets in increasing order, each solve warm from the previous basis (the
     # first starts from the greedy crash basis); measured a little cheaper than decreasing
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
@@ -242,6 +249,38 @@ def frontier(
     for i in order:
         sweep.full(i)
     return sweep.points()
+
+
+def _frontier_chunk(args: tuple) -> list[dict]:
+    curves, spec, budgets, solver, time_limit = args
+    return frontier(curves, spec, budgets, solver=solver, time_limit=time_limit)
+
+
+def _frontier_on(executor: Executor, args: tuple, on_progress: Progress | None) -> list[dict]:
+    """Sweep runs of neighbouring budgets on ``executor``; return the points in input order.
+
+    ``args``: (curves, spec, budgets, solver, time_limit). ``on_progress`` is called as each
+    run comes back; the first failing run's error is raised.
+    """
+    curves, spec, budgets, solver, time_limit = args
+    order = sorted(range(len(budgets)), key=lambda i: budgets[i])
+    k = min(executor.workers, len(budgets))
+    runs = [order[j * len(order) // k : (j + 1) * len(order) // k] for j in range(k)]
+    tasks = [(curves, spec, [budgets[i] for i in r], solver, time_limit) for r in runs]
+    out: list[dict] = [{}] * len(budgets)
+    done, failed = 0, []
+    for o in run_each(executor, _frontier_chunk, tasks, batch_size=1):
+        if not o.ok:
+            failed.append(o)
+            continue
+        for i, p in zip(runs[o.index], o.value, strict=True):
+            out[i] = p
+        done += len(runs[o.index])
+        if on_progress is not None:
+            on_progress("budget frontier", done, len(budgets))
+    if failed:
+        min(failed, key=lambda o: o.index).result()
+    return out
 
 
 def _checked_budgets(budgets: Iterable[float]) -> list[float]:

@@ -33,6 +33,7 @@ from optimizer import (
     PlanSpec,
     SpecError,
 )
+from optimizer.parallel import Executor, map_ordered
 
 from .compare import PlanCase, compare_plans
 from .errors import ScenarioError, ScenarioFileError
@@ -153,11 +154,15 @@ def curves_from_history(
     *,
     cap_multiple: float = DEFAULT_CAP_MULTIPLE,
     response: ResponseOptions | None = None,
+    threads: int | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Curves, list[str]]:
     """Read an ad history file (``forecasting.load_history``) and forecast its curves.
 
     Each curve ends at ``cap_multiple`` x its line's highest spend in one period; the
-    response is modelled as ``response`` says (None: the defaults).
+    response is modelled as ``response`` says (None: the defaults). ``threads`` is the
+    backtest's threads (None: the forecast's choice; a batch worker uses 1); with an
+    ``executor`` the backtest's fits run on it instead.
     """
     import forecasting
 
@@ -172,14 +177,22 @@ def curves_from_history(
         result_type=result_type,
         cap_multiple=cap_multiple,
         response=response,
+        n_jobs=threads,
+        executor=executor,
     )
     return fr.curves, list(fr.warnings)
 
 
-def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[Curves, list[str]]:
+def scenario_curves(
+    sc: Scenario,
+    on_progress: Progress = no_progress,
+    threads: int | None = None,
+    executor: Executor | None = None,
+) -> tuple[Curves, list[str]]:
     """Return the scenario's response curves: read from ``curves`` or forecast from ``history``.
 
-    Also returns the forecast's warnings (none for curves read from a file).
+    Also returns the forecast's warnings (none for curves read from a file); ``threads`` as
+    :func:`curves_from_history`.
     """
     if sc.curves_path is not None:
         from .inputs import read_curves
@@ -198,6 +211,8 @@ def scenario_curves(sc: Scenario, on_progress: Progress = no_progress) -> tuple[
         on_progress,
         cap_multiple=sc.cap_multiple,
         response=sc.response,
+        threads=threads,
+        executor=executor,
     )
 
 
@@ -263,16 +278,27 @@ def run_variant(
 
 
 def base_frontier(
-    run: VariantRun, solver: str | None = None, time_limit: float | None = None
+    run: VariantRun,
+    solver: str | None = None,
+    time_limit: float | None = None,
+    executor: Executor | None = None,
 ) -> list[dict]:
     """Return the budget frontier of ``run`` at ``FRONTIER_FRACTIONS`` of its budget.
 
-    Solved with ``solver`` (None: the optimizer's default); each point names it.
+    Solved with ``solver`` (None: the optimizer's default), on ``executor``; each point
+    names its solver.
     """
     from .solver import frontier_points
 
     budgets = [round(run.spec.budget * f, 2) for f in FRONTIER_FRACTIONS]
-    return frontier_points(run.curves, run.spec, budgets, solver=solver, time_limit=time_limit)
+    return frontier_points(
+        run.curves, run.spec, budgets, solver=solver, time_limit=time_limit, executor=executor
+    )
+
+
+def _variant_task(args: tuple) -> VariantRun:
+    sc, curves, name, patch, ov, solver, time_limit = args
+    return run_variant(sc, curves, name, patch, ov, solver=solver, time_limit=time_limit)
 
 
 def run_scenario(
@@ -285,10 +311,14 @@ def run_scenario(
     curves: Curves | None = None,
     frontier: bool = True,
     report: bool = True,
+    executor: Executor | None = None,
+    threads: int | None = None,
 ) -> ScenarioRun:
     """Run the base and every variant of a scenario; write the files when ``out_dir`` is set.
 
     ``curves`` skips reading or forecasting them (the demo passes the ones it forecast).
+    With an ``executor`` (``optimizer.parallel``) the variants, and the frontier's budgets,
+    run on its workers; ``threads`` is the forecast's (see :func:`curves_from_history`).
     """
     progress = on_progress or no_progress
     sc = (
@@ -298,21 +328,18 @@ def run_scenario(
     )
     warnings: list[str] = []
     if curves is None:
-        curves, warnings = scenario_curves(sc, progress)
+        curves, warnings = scenario_curves(sc, progress, threads, executor)
     todo: list[tuple[str, Mapping[str, Any], Overrides]] = [(sc.name, {}, sc.overrides)] + [
         (v.name, v.spec_patch, sc.overrides.then(v.overrides)) for v in sc.variants
     ]
     total = len(todo) + (1 if frontier else 0) + (1 if out_dir is not None else 0)
-    runs: list[VariantRun] = []
-    for i, (name, patch, ov) in enumerate(todo):
-        progress(f"optimising {name}", i, total)
-        runs.append(run_variant(sc, curves, name, patch, ov, solver=solver, time_limit=time_limit))
+    runs = _variants(sc, curves, todo, progress, total, solver, time_limit, executor)
     done = len(todo)
     points: list[dict] = []
     if frontier and runs[0].ok:
         progress("budget frontier", done, total)
         try:
-            points = base_frontier(runs[0], solver, time_limit)
+            points = base_frontier(runs[0], solver, time_limit, executor=executor)
         except (ScenarioError, OptimizerError) as e:  # reported, not fatal
             warnings.append(f"frontier skipped: {e}")
         done += 1
@@ -326,6 +353,23 @@ def run_scenario(
         done += 1
     progress("done", total, total)
     return result
+
+
+def _variants(  # noqa: PLR0913
+    sc, curves, todo, progress, total, solver, time_limit, executor
+) -> list[VariantRun]:
+    """Optimise every variant of ``todo``: here, one by one, or on ``executor``."""
+    if executor is None or executor.workers < 2:
+        runs = []
+        for i, (name, patch, ov) in enumerate(todo):
+            progress(f"optimising {name}", i, total)
+            runs.append(
+                run_variant(sc, curves, name, patch, ov, solver=solver, time_limit=time_limit)
+            )
+        return runs
+    progress(f"optimising {len(todo)} variants on {executor!r}", 0, total)
+    tasks = [(sc, curves, name, patch, ov, solver, time_limit) for name, patch, ov in todo]
+    return map_ordered(executor, _variant_task, tasks)
 
 
 def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, Path]:
@@ -371,33 +415,51 @@ def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, 
     return files
 
 
-def compare_files(
+def _file_cases(args: tuple) -> list[PlanCase]:
+    """Run one scenario file's base (and variants); return its cases, not yet renamed."""
+    path, variants, solver, time_limit = args
+    sc = load_scenario(path)
+    if not variants:
+        sc = Scenario(**{**{f: getattr(sc, f) for f in sc.__slots__}, "variants": ()})
+    run = run_scenario(sc, None, None, solver=solver, time_limit=time_limit, frontier=False)
+    return [v.case() for v in run.variants]
+
+
+def compare_files(  # noqa: PLR0913 (one argument per option)
     paths: Sequence[str | Path],
     *,
     variants: bool = False,
     on_progress: Progress | None = None,
     solver: str | None = None,
     time_limit: float | None = None,
+    executor: Executor | None = None,
 ) -> dict:
     """Run the base of each scenario file and compare them all with the first file's base.
 
     With ``variants=True`` every file's variants run and are compared too (see
-    :func:`compare_plans`). Files are not written.
+    :func:`compare_plans`). Files are not written. With an ``executor`` the files run on its
+    workers.
     """
     if len(paths) < 2 and not variants:
         raise ScenarioError("compare: give at least two scenario files (or --variants)")
     progress = on_progress or no_progress
+    for path in paths:  # every file checked before any runs
+        load_scenario(path)
+    tasks = [(p, variants, solver, time_limit) for p in paths]
+    if executor is None:
+        per_file = []
+        for i, t in enumerate(tasks):
+            progress(f"running {Path(t[0]).name}", i, len(paths))
+            per_file.append(_file_cases(t))
+    else:
+        progress(f"running {len(paths)} files on {executor!r}", 0, len(paths))
+        per_file = map_ordered(executor, _file_cases, tasks, batch_size=1)
     cases: list[PlanCase] = []
     seen: set[str] = set()
-    for i, path in enumerate(paths):
-        sc = load_scenario(path)
-        progress(f"running {Path(path).name}", i, len(paths))
-        if not variants:
-            sc = Scenario(**{**{f: getattr(sc, f) for f in sc.__slots__}, "variants": ()})
-        run = run_scenario(sc, None, None, solver=solver, time_limit=time_limit, frontier=False)
-        for v in run.variants:
-            name = v.name if v.name not in seen else f"{v.name} ({Path(path).name})"
+    for path, file_cases in zip(paths, per_file, strict=True):
+        for c in file_cases:
+            name = c.name if c.name not in seen else f"{c.name} ({Path(path).name})"
             seen.add(name)
-            cases.append(replace(v.case(), name=name, source=str(path)))
+            cases.append(replace(c, name=name, source=str(path)))
     progress("compared", len(paths), len(paths))
     return json_safe(compare_plans(cases))

@@ -72,6 +72,7 @@ def frontier_points(
     *,
     solver: str | None = None,
     time_limit: float | None = None,
+    executor=None,
 ) -> list[dict]:
     """Return ``optimizer.frontier(curves, spec, budgets, solver=...)``, each point naming it.
 
@@ -83,7 +84,9 @@ def frontier_points(
     name = DEFAULT_SOLVER if solver is None else check_solver(solver)
     return [
         {**p, "solver": name}
-        for p in frontier(curves, spec, budgets, solver=name, time_limit=time_limit)
+        for p in frontier(
+            curves, spec, budgets, solver=name, time_limit=time_limit, executor=executor
+        )
     ]
 
 

@@ -162,8 +162,8 @@ def test_scenario_run_plans_and_base_frontier(work, monkeypatch):
     frontiers = []
     original = scenarios.runs.base_frontier
 
-    def recording(run, solver=None, time_limit=None):
-        frontiers.append(original(run, solver, time_limit))
+    def recording(run, solver=None, time_limit=None, executor=None):
+        frontiers.append(original(run, solver, time_limit, executor=executor))
         return frontiers[-1]
 
     monkeypatch.setattr(scenarios.runs, "base_frontier", recording)

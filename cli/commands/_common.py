@@ -52,6 +52,47 @@ TimeLimitOpt = Annotated[
     ),
 ]
 
+#: ``--executor`` and ``--workers`` of the commands that fan work out
+#: (``scenarios.cluster.executor_from_url``; not imported here so that --help stays light)
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        help="Where the work runs: local (processes), dask (a local Dask cluster), "
+        "dask://HOST:PORT, ray (this machine's Ray) or ray://HOST:PORT. Dask and Ray need "
+        "pip install 'adplan[dask]' or 'adplan[ray]'.",
+        show_default=False,
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Processes for local, dask and ray (default: one per CPU).",
+        show_default=False,
+    ),
+]
+
+
+@contextlib.contextmanager
+def open_executor(text: str | None, workers: int | None = None):
+    """Yield the executor ``text`` names (None: this process), closed at the end."""
+    if text is None:
+        if workers is not None:
+            text = "local"
+        else:
+            yield None
+            return
+    from scenarios.cluster import executor_from_url
+
+    ex = executor_from_url(text, workers)
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
 #: ``--cap-multiple`` of every command that forecasts from ``--history``, checked by
 #: :func:`cap_multiple_option` (the bounds and default of ``scenarios.forecast_inputs``, not
 #: imported here so that --help stays light)

@@ -13,16 +13,19 @@ from cli.commands._common import (
     CapMultipleOpt,
     CarryoverOpt,
     EventsOpt,
+    ExecutorOpt,
     IncrementalOpt,
     LiftOpt,
     PriorsOpt,
     SeasonOpt,
     ShapeOpt,
+    WorkersOpt,
     cap_multiple_option,
     cli_errors,
     day_option,
     err,
     fail,
+    open_executor,
     out,
     print_json,
     progress_bar,
@@ -84,6 +87,8 @@ def forecast(
             "warnings; the curves are written to --out).",
         ),
     ] = False,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Forecast cost per result for every network x segment and write response curves JSON.
 
@@ -122,7 +127,10 @@ def forecast(
 
         start, end = _dates(date_from, date_to)
         df = load_history(history)
-        with progress_bar(model == "auto" and not as_json) as on_progress:
+        with (
+            open_executor(executor, workers) as ex,
+            progress_bar(model == "auto" and not as_json) as on_progress,
+        ):
             result = forecast_curves(
                 df,
                 start,
@@ -134,6 +142,7 @@ def forecast(
                 cap_multiple=cap,
                 fallback="refuse" if no_baseline else "baseline",
                 response=response,
+                executor=ex,
             )
         for w in result.warnings:
             warn(w)
@@ -389,6 +398,8 @@ def backtest(
         str | None, typer.Option("--result-type", help="Result type to score.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON result.")] = False,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Score the models against naive baselines (last CPR, trailing 4 and 13 periods).
 
@@ -403,10 +414,14 @@ def backtest(
         from forecasting.backtest import run_cross_validation
 
         df = load_history(history)
-        with progress_bar() as on_progress:
+        with open_executor(executor, workers) as ex, progress_bar() as on_progress:
             if df["date"].nunique() == 1:
                 result = run_cross_validation(
-                    df, folds=max(folds, 2), result_type=result_type, on_progress=on_progress
+                    df,
+                    folds=max(folds, 2),
+                    result_type=result_type,
+                    on_progress=on_progress,
+                    executor=ex,
                 )
             else:
                 result = run_backtest(
@@ -416,6 +431,7 @@ def backtest(
                     folds=folds,
                     result_type=result_type,
                     on_progress=on_progress,
+                    executor=ex,
                 )
         if as_json:
             print_json(result.to_dict())

@@ -17,6 +17,7 @@ from cli.commands._common import (
     CapMultipleOpt,
     CarryoverOpt,
     EventsOpt,
+    ExecutorOpt,
     IncrementalOpt,
     LiftOpt,
     PlatformsOpt,
@@ -25,11 +26,13 @@ from cli.commands._common import (
     ShapeOpt,
     SolverOpt,
     TimeLimitOpt,
+    WorkersOpt,
     cap_multiple_option,
     cli_errors,
     day_option,
     err,
     fail,
+    open_executor,
     out,
     platform_minimums,
     print_json,
@@ -547,6 +550,8 @@ def frontier_cmd(
     ] = None,
     solver: SolverOpt = None,
     time_limit: TimeLimitOpt = None,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only the points as JSON.")] = False,
     history: HistoryOpt = None,
     start: FromOpt = None,
@@ -594,7 +599,8 @@ def frontier_cmd(
         }
         c, _hist = _curves(curves, history, start, end, period, result_type, cap_multiple, response)
         s = read_spec(spec)
-        points = frontier_points(c, s, bs, solver=solver, time_limit=time_limit)
+        with open_executor(executor, workers) as ex:
+            points = frontier_points(c, s, bs, solver=solver, time_limit=time_limit, executor=ex)
         if all(p.get("status") == "infeasible" for p in points):
             _raise_infeasible_everywhere(optimizer, c, s, bs, solver, time_limit)
         if out_path is not None:

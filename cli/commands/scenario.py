@@ -20,6 +20,7 @@ from ._common import (
     CapMultipleOpt,
     CarryoverOpt,
     EventsOpt,
+    ExecutorOpt,
     IncrementalOpt,
     LiftOpt,
     PlatformsOpt,
@@ -28,11 +29,13 @@ from ._common import (
     ShapeOpt,
     SolverOpt,
     TimeLimitOpt,
+    WorkersOpt,
     cap_multiple_option,
     cli_errors,
     day_option,
     err,
     fail,
+    open_executor,
     out,
     platform_minimums,
     print_json,
@@ -238,6 +241,8 @@ def run_cmd(
     ] = Path("scenario-out"),
     solver: SolverOpt = None,
     time_limit: TimeLimitOpt = None,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
 ) -> None:
     """Run a scenario file's base and every variant; write the plans, workbook and report.
@@ -249,8 +254,10 @@ def run_cmd(
         from scenarios.solver import choose_solver
 
         solver = choose_solver(solver)
-        with progress_bar(not as_json) as on_progress:
-            run = run_scenario(file, out_dir, on_progress, solver=solver, time_limit=time_limit)
+        with open_executor(executor, workers) as ex, progress_bar(not as_json) as on_progress:
+            run = run_scenario(
+                file, out_dir, on_progress, solver=solver, time_limit=time_limit, executor=ex
+            )
         for w in run.warnings:
             warn(w)
         if as_json:
@@ -301,6 +308,8 @@ def compare_cmd(
     ] = False,
     solver: SolverOpt = None,
     time_limit: TimeLimitOpt = None,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON.")] = False,
 ) -> None:
     """Compare the base of each scenario file with the first file's base, side by side.
@@ -314,13 +323,14 @@ def compare_cmd(
         if len(files) < 2 and not variants:
             raise fail("compare needs at least two scenario files (or --variants)")
         solver = choose_solver(solver)
-        with progress_bar(not as_json) as on_progress:
+        with open_executor(executor, workers) as ex, progress_bar(not as_json) as on_progress:
             comp = compare_files(
                 files,
                 variants=variants,
                 on_progress=on_progress,
                 solver=solver,
                 time_limit=time_limit,
+                executor=ex,
             )
         if as_json:
             print_json(comp)

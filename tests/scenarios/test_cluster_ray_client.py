@@ -1,0 +1,120 @@
+"""``--executor ray://HOST:PORT``: a real Ray head started apart, reached through Ray Client.
+
+The head runs as ``ray start --head --block`` in its own process (stopped with it: never
+``ray stop``, which would stop every Ray on the machine), with token authentication on, as
+docs/scale.md tells users to set it up. The real ``adplan`` executable plans a generated
+agency on it, and the plans equal those of two local processes: expected results to 1e-9,
+the same lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from scenarios.agency import write_agency
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "ADPLAN_"))}
+    env["COLUMNS"] = "200"
+    return {**env, **extra}
+
+
+def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 90) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ray start exited {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"Ray Client did not listen on {port} within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def head():
+    """A Ray head with Ray Client on a free port and token authentication.
+
+    Yields (url, token, its temporary folder).
+    """
+    tmp = tempfile.mkdtemp(prefix="rh", dir="/tmp")  # Ray's socket paths must stay short
+    token = secrets.token_hex(32)
+    client = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(BIN / "ray"), "start", "--head", "--block", f"--port={_free_port()}",
+            f"--ray-client-server-port={client}", "--num-cpus=2", "--include-dashboard=false",
+            "--disable-usage-stats", f"--temp-dir={tmp}",
+        ],
+        env=_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(client, proc)
+        yield f"ray://127.0.0.1:{client}", token, Path(tmp)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _batch(src: Path, out: Path, *args: str, env: dict[str, str], code: int = 0):
+    p = subprocess.run(
+        [str(BIN / "adplan"), "batch", "run", str(src), "--out", str(out), "--json", *args],
+        capture_output=True, text=True, timeout=300, env=env, check=False,
+    )  # fmt: skip
+    assert p.returncode == code, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+def _plans(out: Path) -> dict[str, tuple]:
+    found = {}
+    for p in sorted(out.rglob("plan.json")):
+        d = json.loads(p.read_text())
+        lines = [(x["network"], x["segment"], x["period"], x["spend"]) for x in d["lines"]]
+        found[str(p.relative_to(out))] = (d["expected_results"], lines)
+    return found
+
+
+def test_plans_through_ray_client_equal_the_local_ones(head, tmp_path):
+    url, token, folder = head
+    write_agency(tmp_path / "agency", 2, seed=5)
+    _batch(tmp_path / "agency", tmp_path / "local", "--workers", "2", env=_env())
+    env = _env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
+    rows = json.loads(
+        _batch(tmp_path / "agency", tmp_path / "ray", "--executor", url, env=env).stdout
+    )
+    assert [r["status"] for r in rows["rows"]] == ["ok", "ok"]
+    # the tasks ran in the head's workers, not in a Ray the client started for itself
+    assert list(folder.glob("session_latest/logs/worker-*.out"))
+    local, ray = _plans(tmp_path / "local"), _plans(tmp_path / "ray")
+    assert len(local) == 8 and local.keys() == ray.keys()  # 2 accounts x 4 plans
+    for k, (results, lines) in local.items():
+        r_results, r_lines = ray[k]
+        assert r_results == pytest.approx(results, rel=1e-9, abs=0), k
+        assert [x[:3] for x in r_lines] == [x[:3] for x in lines], k
+        assert [x[3] for x in r_lines] == pytest.approx([x[3] for x in lines], rel=1e-9), k
