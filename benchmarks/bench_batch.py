@@ -45,7 +45,9 @@ def _plans(out: Path) -> dict[str, tuple]:
     found = {}
     for p in sorted(out.rglob("plan.json")):
         d = json.loads(p.read_text())
-        lines = tuple((ln["network"], ln["segment"], ln["period"], ln["spend"]) for ln in d["lines"])
+        lines = tuple(
+            (ln["network"], ln["segment"], ln["period"], ln["spend"]) for ln in d["lines"]
+        )
         found[str(p.relative_to(out))] = (d["expected_results"], lines)
     return found
 
@@ -117,6 +119,7 @@ def extrapolate(one: dict, two: dict) -> list[str]:
 
 
 def main() -> None:
+    """Write the agency, run it on each executor, print the table and the extrapolation."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--accounts", type=int, default=200)
     ap.add_argument("--ray", action="store_true", help="also Ray on this machine")
