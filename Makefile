@@ -40,7 +40,7 @@ test-min: system-packages
 	rm -rf $(MIN_VENV)
 	$(PYTHON) -m venv $(MIN_VENV)
 	$(MIN_VENV)/bin/python -m pip install -q uv==$(UV_VERSION)
-	$(MIN_VENV)/bin/uv pip install -q --python $(MIN_VENV)/bin/python --resolution lowest-direct -e '.[dev]'
+	$(MIN_VENV)/bin/uv pip install -q --python $(MIN_VENV)/bin/python --resolution lowest-direct -e '.[dev,dask,ray]'
 	$(MIN_VENV)/bin/uv pip list --python $(MIN_VENV)/bin/python
 	$(MIN_VENV)/bin/python -m pytest -n $(PYTEST_JOBS) -p no:cacheprovider tests
 

@@ -19,7 +19,7 @@ from . import risk
 from .curves import Curves
 from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
-from .mip import MIN_SEARCH_SECONDS
+from .mip import DEFAULT_TIME_LIMIT, MIN_SEARCH_SECONDS
 from .model import build_model
 from .parallel import Executor, run_each
 from .plan import (
@@ -229,8 +229,9 @@ def frontier(
     ``by_period`` and ``results_note`` instead. Under objective cvar the frontier is that of
     the plans with the most expected results.
     With an ``executor`` (``optimizer.parallel``) the budgets, sorted, are split into one run
-    of neighbours per worker, each swept as above in its own process (each with the whole
-    ``time_limit``); the points are the same optima.
+    of neighbours per worker, each swept as above in its own process with its budgets' share
+    of ``time_limit`` (the share each budget gets in one process); the points are the same
+    optima (a plan cut short by the limit may differ, as in one process from run to run).
     """
     spec = _spec(spec)
     budgets = _checked_budgets(budgets)
@@ -266,7 +267,11 @@ def _frontier_on(executor: Executor, args: tuple, on_progress: Progress | None) 
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     k = min(executor.workers, len(budgets))
     runs = [order[j * len(order) // k : (j + 1) * len(order) // k] for j in range(k)]
-    tasks = [(curves, spec, [budgets[i] for i in r], solver, time_limit) for r in runs]
+    # each budget gets the share of the limit it gets in one process: a run its part
+    limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
+    tasks = [
+        (curves, spec, [budgets[i] for i in r], solver, limit * len(r) / len(budgets)) for r in runs
+    ]
     out: list[dict] = [{}] * len(budgets)
     done, failed = 0, []
     for o in run_each(executor, _frontier_chunk, tasks, batch_size=1):

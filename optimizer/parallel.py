@@ -21,11 +21,14 @@ from __future__ import annotations
 import os
 import pickle
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .errors import OptimizerError
 
 #: environment variables that limit BLAS and OpenMP pools to one thread in a worker
 ONE_THREAD_ENV = {
@@ -39,8 +42,11 @@ ONE_THREAD_ENV = {
 BATCHES_PER_WORKER = 4
 
 
-class TaskError(RuntimeError):
-    """A task failed in a worker and its exception could not travel back as it was."""
+class TaskError(OptimizerError, RuntimeError):
+    """A task failed in a worker and its exception could not travel back as it was.
+
+    Also a worker lost while it ran the task (killed, out of memory): the words say which.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +112,11 @@ def _travels(e: BaseException) -> BaseException:
 def run_batch(task: Callable, batch: list[tuple[int, Any]]) -> list[Outcome]:
     """Run ``task(item)`` on each ``(index, item)`` of ``batch``; every failure is an outcome.
 
-    Runs in the worker. An exception is sent back as it is when it survives pickling, else as
-    a :class:`TaskError` with its type and words; its traceback travels as text.
+    Runs in the worker, limited to one thread (:func:`one_thread`). An exception is sent
+    back as it is when it survives pickling, else as a :class:`TaskError` with its type and
+    words; its traceback travels as text.
     """
+    one_thread()
     out = []
     for i, item in batch:
         try:
@@ -137,9 +145,12 @@ def run_each(
 
     With ``executor`` None the items run here, in order.
     """
-    if executor is None:
+    if executor is None:  # here: an error is raised as it is, nothing travels
         for i, item in enumerate(items):
-            yield from run_batch(task, [(i, item)])
+            try:
+                yield Outcome(i, task(item))
+            except Exception as e:  # noqa: BLE001 - the caller decides what a failure means
+                yield Outcome(i, error=e, trace=traceback.format_exc())
         return
     groups = [[(i, items[i]) for i in b] for b in batches(len(items), executor.workers, batch_size)]
     for _, outs in executor.submit_batches(run_batch, task, groups):
@@ -162,8 +173,24 @@ def map_ordered(
     return out
 
 
+#: set in a worker by :func:`one_thread`: HiGHS then runs one thread too (``solvers``)
+_ONE_THREAD = False
+
+
+def in_one_thread() -> bool:
+    """Whether this process is a worker limited to one thread (:func:`one_thread`)."""
+    return _ONE_THREAD
+
+
 def one_thread() -> None:
-    """Limit this process to one thread for BLAS and OpenMP (a worker's initializer)."""
+    """Limit this process to one thread: BLAS, OpenMP and HiGHS (run by every worker).
+
+    Idempotent and cheap after the first call.
+    """
+    global _ONE_THREAD  # noqa: PLW0603 - one flag per process
+    if _ONE_THREAD:
+        return
+    _ONE_THREAD = True
     os.environ.update(ONE_THREAD_ENV)
     try:  # already loaded libraries: threadpoolctl (scikit-learn's) limits them too
         from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
@@ -205,12 +232,28 @@ class LocalProcesses:
     def submit_batches(
         self, fn: BatchFn, task: Callable, batches: list[Batch]
     ) -> Iterator[tuple[int, list[Outcome]]]:
-        """Run ``fn(task, batch)`` for every batch in the pool; yield them as they finish."""
-        todo: dict[Future, int] = {self._submit(fn, task, b): k for k, b in enumerate(batches)}
-        while todo:
-            done, _ = wait(todo, return_when=FIRST_COMPLETED)
+        """Run ``fn(task, batch)`` for every batch in the pool; yield them as they finish.
+
+        At most ``workers`` batches are in the pool at once. A worker that dies breaks the
+        whole pool and fails every batch in it: each such batch runs once more, alone, at the
+        end, so only the batch that kills its worker again is reported failed.
+        """
+        queue = deque(enumerate(batches))
+        again: deque[int] = deque()
+        running: dict[Future, tuple[int, bool]] = {}
+        while queue or again or running:
+            while queue and len(running) < self._workers:
+                k, b = queue.popleft()
+                running[self._submit(fn, task, b)] = (k, False)
+            if not running:
+                k = again.popleft()
+                running[self._submit(fn, task, batches[k])] = (k, True)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for f in done:
-                k = todo.pop(f)
+                k, alone = running.pop(f)
+                if not alone and isinstance(f.exception(), BrokenProcessPool):
+                    again.append(k)
+                    continue
                 yield k, _batch_outcomes(f, batches[k])
 
     def _submit(self, fn: BatchFn, task: Callable, batch: Batch) -> Future:

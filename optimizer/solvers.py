@@ -40,6 +40,7 @@ from .mip import (
     solve_onoff,
 )
 from .model import INF, Model
+from .parallel import in_one_thread
 
 SOLVERS = ("highs", "cbc")
 DEFAULT_SOLVER = "highs"
@@ -272,6 +273,8 @@ class HighsSolver:
         with quiet_stdout():
             h = highspy.Highs()
             h.setOptionValue("output_flag", False)
+            if in_one_thread():  # a worker of optimizer.parallel: one process, one thread
+                h.setOptionValue("threads", 1)
         start, index, value = _csc(model)
         integ = np.zeros(model.n_col, dtype=np.int32)
         if model.is_mip:

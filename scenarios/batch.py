@@ -11,8 +11,9 @@ writes::
 
 An account that fails is reported in the index with its error; the others still run.
 An account whose inputs (every file in its folder, the files its scenarios name, the
-options, adplan's version) have the digest its ``batch.json`` records, with status ok and
-its files present, is not run again: an interrupted batch resumes where it stopped.
+options, adplan's version) have the digest its ``batch.json`` records, with status ok (no
+scenario failed; an infeasible base is an answer) and its files present, is not run again:
+an interrupted batch resumes where it stopped.
 
 Workers read the inputs at the paths the accounts have here (a cluster needs them on a
 shared file system) and send the files they write back to this process, which writes OUT.
@@ -146,42 +147,54 @@ def is_scenario_file(path: Path) -> bool:
     return isinstance(data, dict) and "spec" in data
 
 
-def _account(folder: Path, files: Iterable[Path] | None = None) -> Account:
-    pick = (
-        sorted(files)
-        if files is not None
-        else sorted(
-            p for p in folder.iterdir() if p.suffix.lower() in _SCENARIO_SUFFIXES and p.is_file()
-        )
+def _scenario_files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in _SCENARIO_SUFFIXES and p.is_file() and is_scenario_file(p)
     )
-    return Account(folder.name, folder, tuple(p for p in pick if is_scenario_file(p)))
 
 
-def _has_yaml(folder: Path) -> bool:
-    return any(p.suffix.lower() in _SCENARIO_SUFFIXES for p in folder.iterdir() if p.is_file())
+def _account(folder: Path, files: Iterable[Path] | None = None) -> Account:
+    """Return the account of ``folder``, named after it (resolved: ``.`` is the folder's name)."""
+    pick = sorted(f for f in files if is_scenario_file(f)) if files else _scenario_files(folder)
+    return Account(folder.resolve().name, folder, tuple(pick))
 
 
-def find_accounts(source: str | Path) -> list[Account]:
+def _is_out(folder: Path, out: Path | None) -> bool:
+    return out is not None and folder.resolve() == out.resolve()
+
+
+def find_accounts(source: str | Path, out: str | Path | None = None) -> list[Account]:
     """Return the accounts ``source`` names, sorted by name.
 
-    A folder: each sub-folder holding YAML is an account (the folder itself when it holds
-    scenario files and no such sub-folder). A glob: each folder it matches is an account, and
-    the files it matches are grouped by their folder. BatchError when nothing matches or two
-    accounts share a name.
+    A folder: each sub-folder holding scenario files is an account (the folder itself when
+    it holds scenario files and no such sub-folder; both at once are refused). A glob: each
+    folder it matches that holds scenario files is an account, and the scenario files it
+    matches are grouped by their folder. ``out`` (the batch's OUT) is never an account.
+    BatchError when nothing matches, or when two accounts would share a folder in OUT.
     """
     src = Path(source)
+    out_path = Path(out) if out is not None else None
     if src.is_dir():
-        subs = sorted(p for p in src.iterdir() if p.is_dir() and _has_yaml(p))
-        accounts = [_account(p) for p in subs] or [_account(src)]
+        subs = [p for p in sorted(src.iterdir()) if p.is_dir() and not _is_out(p, out_path)]
+        accounts = [a for a in map(_account, subs) if a.scenario_files]
+        top = _scenario_files(src)
+        if accounts and top:
+            raise BatchError(
+                f"{source}: holds scenario files ({', '.join(p.name for p in top)}) and account "
+                "folders: move the files into an account folder, or run them on their own"
+            )
+        accounts = accounts or [_account(src)]
     else:
-        matches = [Path(m) for m in sorted(glob.glob(str(source)))]
         by_folder: dict[Path, list[Path]] = {}
-        for m in matches:
-            if m.is_dir():
+        for m in map(Path, sorted(glob.glob(str(source)))):
+            if m.is_dir() and not _is_out(m, out_path):
                 by_folder.setdefault(m, [])
-            elif m.suffix.lower() in _SCENARIO_SUFFIXES:
+            elif m.is_file() and m.suffix.lower() in _SCENARIO_SUFFIXES:
                 by_folder.setdefault(m.parent, []).append(m)
-        accounts = [_account(f, files or None) for f, files in by_folder.items()]
+        accounts = [_account(f, files) for f, files in by_folder.items()]
+        accounts = [a for a in accounts if a.scenario_files or by_folder[a.folder]]
     if not accounts or (len(accounts) == 1 and not accounts[0].scenario_files and src.is_dir()):
         raise BatchError(
             f"{source}: no account found: give a folder of account folders, each holding "
@@ -191,15 +204,25 @@ def find_accounts(source: str | Path) -> list[Account]:
     return sorted(accounts, key=lambda a: a.name)
 
 
+#: names an account's folder in OUT cannot have (the index's files; nothing at all)
+_RESERVED = {"", ".", "..", "index.csv", "index.xlsx"}
+
+
 def _check_names(accounts: list[Account]) -> None:
     seen: dict[str, Path] = {}
     for a in accounts:
-        if a.name in seen:
+        if a.name.casefold() in _RESERVED:
             raise BatchError(
-                f"two accounts are named {a.name!r}: {seen[a.name]} and {a.folder}; "
+                f"{a.folder}: an account's folder cannot be named {a.name!r} (its files go to "
+                "OUT/<folder name>); rename the folder"
+            )
+        key = a.name.casefold()  # one folder in OUT on file systems that ignore case
+        if key in seen:
+            raise BatchError(
+                f"two accounts are named {a.name!r}: {seen[key]} and {a.folder}; "
                 "each account's folder needs its own name"
             )
-        seen[a.name] = a.folder
+        seen[key] = a.folder
 
 
 # -- digests ----------------------------------------------------------------------------------
@@ -226,10 +249,11 @@ def account_digest(account: Account, options: dict, skip: Path | None = None) ->
 
     h = hashlib.sha256()
     h.update(json.dumps({"adplan": adplan_version(), **options}, sort_keys=True).encode())
-    skip = skip.resolve() if skip is not None else None
+    folder = account.folder.resolve()
+    inside = skip is not None and skip.resolve().is_relative_to(folder)
     for p in sorted(account.folder.rglob("*")):
         rel = p.relative_to(account.folder)
-        if skip is not None and p.resolve().is_relative_to(skip):
+        if inside and skip is not None and p.resolve().is_relative_to(skip.resolve()):
             continue
         if p.is_file() and not any(part.startswith(".") for part in rel.parts):
             _file_digest(h, p, str(rel))
@@ -376,11 +400,16 @@ def unchanged_rows(out: Path, account: Account, digest: str) -> tuple[IndexRow, 
 def write_account(out: Path, job: AccountJob, res: AccountResult) -> Path:
     """Write an account's files and ``batch.json`` into OUT/<account>, replacing what was there.
 
-    The files go to a hidden folder first, renamed into place at the end: an interrupted
-    write leaves the last complete run (or nothing).
+    The files go to a hidden folder first; the last run's folder is then moved aside, the new
+    one renamed into place and the old one removed, so OUT/<account> is always a whole run
+    (:func:`settle` puts back one left aside by an interruption). An account that failed
+    without writing anything (a lost worker) leaves its last run as it was.
     """
     name = job.account.name
-    staging = out / f".{name}.partial"
+    target = out / name
+    if not res.files and all(r.status == "failed" for r in res.rows) and target.exists():
+        return target
+    staging, aside = out / f".{name}.partial", out / f".{name}.old"
     shutil.rmtree(staging, ignore_errors=True)
     for rel, data in res.files:
         p = staging / rel
@@ -399,15 +428,66 @@ def write_account(out: Path, job: AccountJob, res: AccountResult) -> Path:
     staging.mkdir(parents=True, exist_ok=True)
     text = json.dumps(manifest, indent=2, allow_nan=False, default=str) + "\n"
     (staging / MANIFEST).write_text(text, encoding="utf-8")
-    target = out / name
-    shutil.rmtree(target, ignore_errors=True)
+    if target.exists():
+        target.rename(aside)
     staging.rename(target)
+    shutil.rmtree(aside, ignore_errors=True)
     return target
+
+
+def settle(out: Path, accounts: list[Account]) -> None:
+    """Check OUT can take the accounts' folders, and tidy what an interrupted run left.
+
+    BatchError (before anything runs) when OUT/<account> would be an account's own folder
+    or hold one, or is a folder adplan did not write (no ``batch.json``). A run left aside
+    and not replaced is put back; a half-written one is removed.
+    """
+    for a in accounts:
+        target, folder = (out / a.name).resolve(), a.folder.resolve()
+        if folder == target or folder.is_relative_to(target):
+            raise BatchError(
+                f"--out {out}: {out / a.name} would be the account's own folder {a.folder}; "
+                "give an --out outside the accounts' folders"
+            )
+        aside = out / f".{a.name}.old"
+        if aside.is_dir() and not target.exists():
+            aside.rename(target)
+        shutil.rmtree(out / f".{a.name}.partial", ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+        if target.exists() and not (target / MANIFEST).is_file():
+            raise BatchError(
+                f"--out {out}: {out / a.name} exists and was not written by adplan batch (no "
+                f"{MANIFEST}); give another --out, or move that folder"
+            )
 
 
 def _failed_result(job: AccountJob, error: BaseException | None) -> AccountResult:
     words = _error_words(error) if isinstance(error, Exception) else str(error)
     return AccountResult(job.account.name, (IndexRow(job.account.name, error=words),))
+
+
+def _plan_accounts(root: Path, accounts: list[Account], options: dict, force: bool):
+    """Return (rows of the unchanged accounts, jobs of the others)."""
+    rows: dict[str, tuple[IndexRow, ...]] = {}
+    todo: list[AccountJob] = []
+    for a in accounts:
+        digest = account_digest(a, options, skip=root)
+        kept = None if force else unchanged_rows(root, a, digest)
+        if kept is not None:
+            rows[a.name] = kept
+        else:
+            todo.append(AccountJob(a, digest, options["solver"], options["time_limit"]))
+    return rows, todo
+
+
+def _written(root: Path, job: AccountJob, res: AccountResult) -> AccountResult:
+    """Write the account's files; a write that fails makes the account fail, not the batch."""
+    try:
+        write_account(root, job, res)
+    except OSError as e:
+        row = IndexRow(job.account.name, error=f"could not write {root / job.account.name}: {e}")
+        return AccountResult(res.account, (row,), (), res.seconds, res.peak_rss_mb, res.worker)
+    return AccountResult(res.account, res.rows, (), res.seconds, res.peak_rss_mb, res.worker)
 
 
 def run_batch(  # noqa: PLR0913 (one argument per option)
@@ -424,26 +504,20 @@ def run_batch(  # noqa: PLR0913 (one argument per option)
 
     ``force`` runs accounts whose inputs have not changed too. ``on_progress(message, done,
     total)`` is called as accounts finish. Returns the index rows (``failed``: those without
-    a plan) and each account's worker figures.
+    a plan) and each account's worker figures. The index of an earlier run is removed first:
+    until this one ends, OUT holds no index that disagrees with its folders.
     """
     t0 = time.perf_counter()
     progress = on_progress or (lambda *_: None)
-    accounts = find_accounts(source)
     root = Path(out)
     if root.exists() and not root.is_dir():
         raise BatchError(f"--out {root}: is a file; give a folder")
+    accounts = find_accounts(source, root)
     root.mkdir(parents=True, exist_ok=True)
-    options = {"solver": solver, "time_limit": time_limit}
-    rows: dict[str, tuple[IndexRow, ...]] = {}
-    todo: list[AccountJob] = []
-    for a in accounts:
-        digest = account_digest(a, options, skip=root)
-        kept = None if force else unchanged_rows(root, a, digest)
-        if kept is not None:
-            rows[a.name] = kept
-            shutil.rmtree(root / f".{a.name}.partial", ignore_errors=True)  # an interrupted write
-        else:
-            todo.append(AccountJob(a, digest, solver, time_limit))
+    settle(root, accounts)
+    for name in ("index.csv", "index.xlsx"):
+        (root / name).unlink(missing_ok=True)
+    rows, todo = _plan_accounts(root, accounts, {"solver": solver, "time_limit": time_limit}, force)
     total, done = len(accounts), len(rows)
     progress(f"{done} accounts unchanged", done, total)
     result = BatchResult()
@@ -451,11 +525,9 @@ def run_batch(  # noqa: PLR0913 (one argument per option)
     for o in run_each(executor, run_account, todo, batch_size=1):
         t1 = time.perf_counter()
         job = todo[o.index]
-        res = o.value if o.ok else _failed_result(job, o.error)
-        write_account(root, job, res)
+        res = _written(root, job, o.value if o.ok else _failed_result(job, o.error))
         rows[job.account.name] = res.rows
-        result.results.append(AccountResult(res.account, res.rows, (), res.seconds,
-                                            res.peak_rss_mb, res.worker))  # fmt: skip
+        result.results.append(res)
         done += 1
         progress(job.account.name, done, total)
         here += time.perf_counter() - t1

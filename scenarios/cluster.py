@@ -71,6 +71,27 @@ def _ray() -> Any:
     return ray
 
 
+def _check_workers(executor, ask: Callable[[], dict[str, str]], where: str) -> None:
+    """Check every worker runs this adplan; close ``executor`` and raise ClusterError if not.
+
+    ``ask()`` returns each worker's version; a worker that cannot answer (adplan missing,
+    an older one without this module) is refused in words too.
+    """
+    try:
+        found = ask()
+    except Exception as e:  # noqa: BLE001 - whatever a worker without adplan raises
+        executor.close()
+        raise ClusterError(
+            f"{where}: the workers could not run adplan ({type(e).__name__}: {e}); install "
+            f"adplan {adplan_version()} with its extra on every worker"
+        ) from None
+    try:
+        _check_versions(found, where)
+    except ClusterError:
+        executor.close()
+        raise
+
+
 def _check_versions(found: dict[str, str], where: str) -> None:
     mine = adplan_version()
     other = sorted({v for v in found.values() if v != mine})
@@ -102,11 +123,32 @@ class DaskExecutor:
             self.close()
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {e}") from None
         self.address = address
+        self._one_thread_workers()
+        _check_workers(self, lambda: self.client.run(adplan_version), f"Dask at {address}")
+
+    def _one_thread_workers(self) -> None:
+        """Wait for a worker; ClusterError (closed) if none comes or one runs several threads.
+
+        Tasks in threads of one process would share it with other HiGHS solves (HiGHS issue
+        3141): adplan takes workers of one thread each, as many as you like.
+        """
         try:
-            _check_versions(self.client.run(adplan_version), f"Dask at {address}")
-        except ClusterError:
+            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except Exception:  # noqa: BLE001 - a TimeoutError whatever its module
             self.close()
-            raise
+            raise ClusterError(
+                f"Dask at {self.address}: no worker joined within {CONNECT_TIMEOUT_S:g} s; "
+                "start workers: dask worker ADDRESS --nthreads 1"
+            ) from None
+        info = self.client.scheduler_info(n_workers=-1)["workers"]
+        many = sorted({int(w.get("nthreads", 1)) for w in info.values()} - {1})
+        if many:
+            self.close()
+            raise ClusterError(
+                f"Dask at {self.address}: workers run {', '.join(map(str, many))} threads each; "
+                "adplan solves one plan per process (HiGHS issue 3141): start them with "
+                "--nthreads 1 (and more --nworkers)"
+            )
 
     @property
     def workers(self) -> int:
@@ -122,12 +164,16 @@ class DaskExecutor:
 
         futures = [self.client.submit(fn, task, b, pure=False) for b in batches]
         index = {f.key: k for k, f in enumerate(futures)}
-        for f in as_completed(futures):
+        done = as_completed(futures)
+        del futures  # each result is released once read (a batch's files can be large)
+        for f in done:
             k = index[f.key]
             try:
-                yield k, f.result()
+                out = f.result()
             except Exception as e:  # noqa: BLE001 - a lost worker: its items fail
-                yield k, failed_batch(batches[k], e)
+                out = failed_batch(batches[k], e)
+            f.release()
+            yield k, out
 
     def close(self) -> None:
         """Close the client, and the local cluster if this executor started it."""
@@ -157,19 +203,12 @@ class RayExecutor:
             kw: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False}
             if address is None and workers is not None and not os.environ.get("RAY_ADDRESS"):
                 kw["num_cpus"] = workers  # joining RAY_ADDRESS's cluster, Ray refuses num_cpus
-            try:
-                ray.init(address=address, **kw)
-            except (ConnectionError, RuntimeError, ValueError) as e:
-                raise ClusterError(
-                    f"cannot start or reach Ray at {address or 'local'}: {e}"
-                ) from None
+            _ray_init(ray, address, kw)
         self.address = address or os.environ.get("RAY_ADDRESS") or "local"
         remote_version = ray.remote(num_cpus=1)(adplan_version)
-        try:
-            _check_versions({"ray": ray.get(remote_version.remote())}, f"Ray at {self.address}")
-        except ClusterError:
-            self.close()
-            raise
+        _check_workers(
+            self, lambda: {"ray": ray.get(remote_version.remote())}, f"Ray at {self.address}"
+        )
 
     @property
     def workers(self) -> int:
@@ -181,17 +220,18 @@ class RayExecutor:
     ) -> Iterator[tuple[int, list[Outcome]]]:
         """Submit every batch as a Ray task; yield each one's outcomes as it finishes."""
         ray = self._ray
-        remote = ray.remote(num_cpus=1, max_retries=0)(fn)
-        refs = [remote.remote(task, b) for b in batches]
-        index = {r.hex(): k for k, r in enumerate(refs)}
-        pending = list(refs)
-        while pending:
+        remote = ray.remote(num_cpus=1, max_retries=1)(fn)  # a lost worker: once more
+        pending = [remote.remote(task, b) for b in batches]
+        index = {r.hex(): k for k, r in enumerate(pending)}
+        while pending:  # a result is released once read: nothing else holds its reference
             ready, pending = ray.wait(pending, num_returns=1)
             k = index[ready[0].hex()]
             try:
-                yield k, ray.get(ready[0])
+                out = ray.get(ready[0])
             except Exception as e:  # noqa: BLE001 - a lost worker: its items fail
-                yield k, failed_batch(batches[k], e)
+                out = failed_batch(batches[k], e)
+            del ready
+            yield k, out
 
     def close(self) -> None:
         """Shut Ray down if this executor started it."""
@@ -201,6 +241,23 @@ class RayExecutor:
 
     def __repr__(self) -> str:
         return f"RayExecutor({self.address!r})"
+
+
+def _ray_init(ray, address: str | None, kw: dict[str, Any]) -> None:
+    """Start or join Ray; ClusterError in words if it cannot.
+
+    Joining a cluster already running on this machine, Ray refuses ``num_cpus``: the
+    cluster's CPUs are used then.
+    """
+    try:
+        try:
+            ray.init(address=address, **kw)
+        except ValueError as e:
+            if "num_cpus" not in kw or "num_cpus" not in str(e):
+                raise
+            ray.init(address=address, **{k: v for k, v in kw.items() if k != "num_cpus"})
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise ClusterError(f"cannot start or reach Ray at {address or 'local'}: {e}") from None
 
 
 def _reachable(kind: str, host: str, port: int) -> None:

@@ -417,11 +417,13 @@ def write_run(run: ScenarioRun, out: Path, *, report: bool = True) -> dict[str, 
 
 def _file_cases(args: tuple) -> list[PlanCase]:
     """Run one scenario file's base (and variants); return its cases, not yet renamed."""
-    path, variants, solver, time_limit = args
+    path, variants, solver, time_limit, threads = args
     sc = load_scenario(path)
     if not variants:
         sc = Scenario(**{**{f: getattr(sc, f) for f in sc.__slots__}, "variants": ()})
-    run = run_scenario(sc, None, None, solver=solver, time_limit=time_limit, frontier=False)
+    run = run_scenario(
+        sc, None, None, solver=solver, time_limit=time_limit, frontier=False, threads=threads
+    )
     return [v.case() for v in run.variants]
 
 
@@ -445,7 +447,9 @@ def compare_files(  # noqa: PLR0913 (one argument per option)
     progress = on_progress or no_progress
     for path in paths:  # every file checked before any runs
         load_scenario(path)
-    tasks = [(p, variants, solver, time_limit) for p in paths]
+    # on workers: whole paths (a worker's folder is not this one's) and one thread each
+    threads = None if executor is None else 1
+    tasks = [(Path(p).resolve(), variants, solver, time_limit, threads) for p in paths]
     if executor is None:
         per_file = []
         for i, t in enumerate(tasks):

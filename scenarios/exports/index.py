@@ -1,9 +1,10 @@
 """A batch's index: one row per account and scenario, as CSV and as a workbook.
 
 ``write_index(out, rows)`` writes ``out/index.csv`` (machine column names,
-``scenarios.batch.INDEX_COLUMNS``, full precision, as ``plan.csv``) and ``out/index.xlsx``
-(the same rows for people: headers in words, money and results formatted, the failed
-accounts first on a sheet of their own).
+``scenarios.batch.INDEX_COLUMNS``, full precision, as ``plan.csv``; text a spreadsheet would
+run as a formula, an account named ``=cmd``, made inert as in every export) and
+``out/index.xlsx`` (the same rows for people: headers in words, money and results formatted,
+the accounts without a plan again on a sheet of their own).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ _RESULTS = ("expected_results", "results_p10", "results_p90")
 def index_csv_text(rows: Sequence) -> str:
     """Return the index as CSV text (RFC 4180), one row per account and scenario."""
     from ..batch import INDEX_COLUMNS
+    from .cells import neutralise_cell
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(INDEX_COLUMNS)
     for r in rows:
         d = r.to_dict()
-        w.writerow(["" if d[k] is None else d[k] for k in INDEX_COLUMNS])
+        w.writerow(["" if d[k] is None else neutralise_cell(d[k]) for k in INDEX_COLUMNS])
     return buf.getvalue()
 
 

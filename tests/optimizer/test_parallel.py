@@ -186,20 +186,21 @@ def test_an_exception_that_cannot_be_rebuilt_comes_back_as_task_error(executor):
     outs = sorted(run_each(executor, _raise_two_arg, [0, 1, 2], batch_size=1), key=_index)
     assert [o.ok for o in outs] == [True, False, True]
     err = outs[1].error
-    # where tblib's pickling support is installed (distributed installs it in a process that
-    # imports it) the error is rebuilt as it was; elsewhere it travels as its words
-    if type(err) is TwoArgError:
-        assert str(err) == "item 1 failed: no reason"
+    assert "TwoArgError" in outs[1].trace
+    if executor is None:  # here nothing travels: the error is raised as it was
+        assert type(err) is TwoArgError and str(err) == "item 1 failed: no reason"
         return
+    # a spawned worker has no tblib pickling support (distributed installs it where imported)
     assert type(err) is TaskError
     assert str(err) == "TwoArgError: item 1 failed: no reason"
-    assert "TwoArgError" in outs[1].trace
     with pytest.raises(TaskError, match=r"^TwoArgError: item 1 failed: no reason$"):
         map_ordered(executor, _raise_two_arg, [0, 1, 2])
 
 
 def test_an_exception_holding_a_lock_comes_back_as_task_error(executor):
-    with pytest.raises(TaskError, match=r"^LockError: locked out$"):
+    want = LockError if executor is None else TaskError
+    words = r"^locked out$" if executor is None else r"^LockError: locked out$"
+    with pytest.raises(want, match=words):
         map_ordered(executor, _raise_lock, [0, 1])
 
 
@@ -234,11 +235,8 @@ def test_a_dead_worker_among_batches(pool):
     outs = sorted(run_each(pool, _die_on, items, batch_size=1), key=_index)
     assert [o.index for o in outs] == [0, 1, 2, 3, 4]
     assert type(outs[2].error) is TaskError and "BrokenProcessPool" in str(outs[2].error)
-    for o, item in zip(outs, items, strict=True):  # a batch still in flight fails with it
-        if o.ok:
-            assert o.value == item
-        else:
-            assert type(o.error) is TaskError and "BrokenProcessPool" in str(o.error)
+    # the batches the broken pool took down with it run again, alone: only "die" fails
+    assert [o.value for o in outs if o.ok] == ["a", "b", "c", "d"]
     with pytest.raises(TaskError, match="BrokenProcessPool"):
         map_ordered(pool, _die_on, items, batch_size=1)
     assert map_ordered(pool, _square, [4, 5]) == [16, 25]

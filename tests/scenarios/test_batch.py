@@ -303,22 +303,24 @@ def test_a_changed_history_reruns_only_that_account(batch):
 
 
 @pytest.mark.parametrize(
-    ("how", "account"),
-    [("batch.json deleted", "account-0002"), ("left half written", "account-0001")],
+    ("how", "account", "ran"),
+    [
+        ("a file of its run lost", "account-0002", "now"),
+        ("stopped between the two renames", "account-0001", "unchanged"),
+    ],
 )
-def test_an_interrupted_batch_resumes(batch, how, account):
+def test_an_interrupted_batch_resumes(batch, how, account, ran):
     _settled(batch)
     other = next(a for a in GOOD if a != account)
     kept = _mtimes(batch.out / other)
     partial = batch.out / f".{account}.partial"
-    if how == "batch.json deleted":
-        (batch.out / account / MANIFEST).unlink()
-    else:  # stopped while writing: the old folder removed, the new one not yet in place
-        (batch.out / account).rename(partial)
-        (partial / MANIFEST).unlink()
-        shutil.rmtree(partial / SCENARIO / SCENARIO)
+    if how == "a file of its run lost":
+        _plan_path(batch.out, account).unlink()
+    else:  # the last run moved aside, the new one written but not yet renamed into place
+        (batch.out / account).rename(batch.out / f".{account}.old")
+        shutil.copytree(batch.out / f".{account}.old", partial)
     res = run_batch(batch.src, batch.out)
-    assert _ran(res) == {account: "now", other: "unchanged", BROKEN: "now"}
+    assert _ran(res) == {account: ran, other: "unchanged", BROKEN: "now"}
     assert [r.account for r in res.failed] == [BROKEN]
     assert _mtimes(batch.out / other) == kept
     assert not partial.exists()
@@ -327,6 +329,19 @@ def test_an_interrupted_batch_resumes(batch, how, account):
     assert all((batch.out / account / f).is_file() for f in manifest["files"])
     assert _plan_path(batch.out, account).is_file()
     assert sorted(p.name for p in batch.out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_folder_without_its_batch_json_is_not_replaced(batch):
+    _settled(batch)
+    (batch.out / "account-0002" / MANIFEST).unlink()
+    before = _mtimes(batch.out / "account-0002")
+    with pytest.raises(BatchError, match="not written by adplan batch"):
+        run_batch(batch.src, batch.out)
+    assert _mtimes(batch.out / "account-0002") == before
+    manifest = {"digest": "", "status": "failed", "files": [], "rows": []}
+    (batch.out / "account-0002" / MANIFEST).write_text(json.dumps(manifest))
+    res = run_batch(batch.src, batch.out)  # adplan's again: run and replaced
+    assert _ran(res)["account-0002"] == "now"
 
 
 def test_force_reruns_every_account(batch):
@@ -345,3 +360,21 @@ def test_force_reruns_every_account(batch):
     assert plan["expected_results"] == pytest.approx(want["expected_results"], rel=1e-9)
     assert len(plan["lines"]) == len(want["lines"])
     assert _ran(run_batch(source, batch.out)) == {"account-0002": "unchanged", BROKEN: "now"}
+
+
+def test_an_infeasible_account_is_an_answer_not_run_again(agency, tmp_path):
+    src = tmp_path / "one"
+    folder = Path(shutil.copytree(agency / GOOD[0], src / "infeasible-co"))
+    sc = folder / "scenario.yaml"
+    text = sc.read_text()
+    net = text.split("networks:\n", 1)[1].split(":", 1)[0].strip()
+    sc.write_text(text.replace(f"{net}:\n      min_share: 0.2", f"{net}:\n      min: 1.0e+9"))
+    first = run_batch(src, tmp_path / "out")
+    (row,) = first.rows
+    assert (row.status, row.ran, row.variants) == ("infeasible", "now", 3)
+    assert "network floor (network_min__" in row.error and "cannot hold" in row.error, row.error
+    assert first.failed == [row]
+    again = run_batch(src, tmp_path / "out")
+    (row2,) = again.rows
+    assert (row2.status, row2.ran, row2.error) == ("infeasible", "unchanged", row.error)
+    assert again.failed == [row2]  # still without a plan: the CLI exits 1

@@ -163,3 +163,13 @@ def test_an_unreachable_cluster_is_refused(kind, what):
         ClusterError, match=f"^cannot reach {re.escape(what)} at {re.escape(url)}: "
     ):
         executor_from_url(url)
+
+
+def test_dask_workers_of_several_threads_are_refused():
+    """HiGHS solves in threads of one process have crashed: one thread per worker or nothing."""
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        port = cluster.scheduler_address.rsplit(":", 1)[1]
+        with pytest.raises(ClusterError, match=r"workers run 2 threads each.*--nthreads 1"):
+            executor_from_url(f"dask://127.0.0.1:{port}")
