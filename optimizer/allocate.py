@@ -19,7 +19,7 @@ from . import risk
 from .curves import Curves
 from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
-from .mip import DEFAULT_TIME_LIMIT, MIN_SEARCH_SECONDS
+from .mip import MIN_SEARCH_SECONDS
 from .model import build_model
 from .parallel import Executor, run_each
 from .plan import (
@@ -35,7 +35,7 @@ from .plan import (
 )
 from .progress import Progress
 from .rules import fmt
-from .solvers import HighsSolver, Solution, make_solver
+from .solvers import HighsSolver, Solution, check_time_limit, make_solver
 from .spec import MAX_BUDGET, PlanSpec
 from .sweep import Reduced
 
@@ -268,7 +268,7 @@ def _frontier_on(executor: Executor, args: tuple, on_progress: Progress | None) 
     k = min(executor.workers, len(budgets))
     runs = [order[j * len(order) // k : (j + 1) * len(order) // k] for j in range(k)]
     # each budget gets the share of the limit it gets in one process: a run its part
-    limit = DEFAULT_TIME_LIMIT if time_limit is None else float(time_limit)
+    limit = check_time_limit(time_limit)  # the limit as typed is checked, not its shares
     tasks = [
         (curves, spec, [budgets[i] for i in r], solver, limit * len(r) / len(budgets)) for r in runs
     ]

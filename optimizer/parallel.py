@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -118,11 +119,12 @@ def run_batch(task: Callable, batch: list[tuple[int, Any]]) -> list[Outcome]:
     """
     one_thread()
     out = []
-    for i, item in batch:
-        try:
-            out.append(Outcome(i, task(item)))
-        except Exception as e:  # noqa: BLE001 - the caller decides what a failure means
-            out.append(Outcome(i, error=_travels(e), trace=traceback.format_exc()))
+    with _RUN_LOCK:  # one batch at a time per process, whatever threads its executor runs
+        for i, item in batch:
+            try:
+                out.append(Outcome(i, task(item)))
+            except Exception as e:  # noqa: BLE001 - the caller decides what a failure means
+                out.append(Outcome(i, error=_travels(e), trace=traceback.format_exc()))
     return out
 
 
@@ -173,6 +175,9 @@ def map_ordered(
     return out
 
 
+#: held while a batch runs (:func:`run_batch`): a worker process of several threads still
+#: solves one plan at a time (HiGHS instances in threads of one process: HiGHS issue 3141)
+_RUN_LOCK = threading.Lock()
 #: set in a worker by :func:`one_thread`: HiGHS then runs one thread too (``solvers``)
 _ONE_THREAD = False
 

@@ -21,6 +21,7 @@ shared file system) and send the files they write back to this process, which wr
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -28,7 +29,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ from .errors import ScenarioError
 from .files import Scenario, load_scenario
 
 MANIFEST = "batch.json"
+#: held in OUT while a batch writes there
+LOCK = ".adplan-batch.lock"
 INDEX_COLUMNS = (
     "account", "scenario", "status", "ran", "currency", "result_type", "budget", "total_spend",
     "expected_results", "cost_per_result", "results_p10", "results_p90", "variants",
@@ -158,7 +161,9 @@ def _scenario_files(folder: Path) -> list[Path]:
 def _account(folder: Path, files: Iterable[Path] | None = None) -> Account:
     """Return the account of ``folder``, named after it (resolved: ``.`` is the folder's name)."""
     pick = sorted(f for f in files if is_scenario_file(f)) if files else _scenario_files(folder)
-    return Account(folder.resolve().name, folder, tuple(pick))
+    # whole paths: a worker's folder is not this one's
+    folder = folder.resolve()
+    return Account(folder.name, folder, tuple(p.resolve() for p in pick))
 
 
 def _is_out(folder: Path, out: Path | None) -> bool:
@@ -194,7 +199,7 @@ def find_accounts(source: str | Path, out: str | Path | None = None) -> list[Acc
             elif m.is_file() and m.suffix.lower() in _SCENARIO_SUFFIXES:
                 by_folder.setdefault(m.parent, []).append(m)
         accounts = [_account(f, files) for f, files in by_folder.items()]
-        accounts = [a for a in accounts if a.scenario_files or by_folder[a.folder]]
+        accounts = [a for a in accounts if a.scenario_files]
     if not accounts or (len(accounts) == 1 and not accounts[0].scenario_files and src.is_dir()):
         raise BatchError(
             f"{source}: no account found: give a folder of account folders, each holding "
@@ -211,10 +216,10 @@ _RESERVED = {"", ".", "..", "index.csv", "index.xlsx"}
 def _check_names(accounts: list[Account]) -> None:
     seen: dict[str, Path] = {}
     for a in accounts:
-        if a.name.casefold() in _RESERVED:
+        if a.name.casefold() in _RESERVED or a.name.startswith("."):
             raise BatchError(
                 f"{a.folder}: an account's folder cannot be named {a.name!r} (its files go to "
-                "OUT/<folder name>); rename the folder"
+                "OUT/<folder name>, beside adplan's hidden working folders); rename the folder"
             )
         key = a.name.casefold()  # one folder in OUT on file systems that ignore case
         if key in seen:
@@ -314,9 +319,9 @@ def _one_scenario(job: AccountJob, path: Path, tmp: Path, names: set[str]) -> In
     name = job.account.name
     try:
         sc: Scenario = load_scenario(path)
-        if sc.name in names:
+        if sc.name.casefold() in names:  # one folder on file systems that ignore case
             return IndexRow(name, sc.name, error=f"{path.name}: {_TWICE}")
-        names.add(sc.name)
+        names.add(sc.name.casefold())
         run = run_scenario(
             sc, tmp / sc.name, solver=job.solver, time_limit=job.time_limit, threads=1
         )
@@ -430,17 +435,23 @@ def write_account(out: Path, job: AccountJob, res: AccountResult) -> Path:
     (staging / MANIFEST).write_text(text, encoding="utf-8")
     if target.exists():
         target.rename(aside)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        if aside.exists() and not target.exists():
+            aside.rename(target)  # the last run, whole, rather than nothing
+        raise
     shutil.rmtree(aside, ignore_errors=True)
     return target
 
 
-def settle(out: Path, accounts: list[Account]) -> None:
+def settle(out: Path, accounts: list[Account], force: bool = False) -> None:
     """Check OUT can take the accounts' folders, and tidy what an interrupted run left.
 
     BatchError (before anything runs) when OUT/<account> would be an account's own folder
-    or hold one, or is a folder adplan did not write (no ``batch.json``). A run left aside
-    and not replaced is put back; a half-written one is removed.
+    or hold one, is a folder adplan did not write (no ``batch.json``), or holds another
+    folder's account of the same name (unless ``force``). A run left aside and not replaced
+    is put back; a half-written one is removed.
     """
     for a in accounts:
         target, folder = (out / a.name).resolve(), a.folder.resolve()
@@ -458,6 +469,12 @@ def settle(out: Path, accounts: list[Account]) -> None:
             raise BatchError(
                 f"--out {out}: {out / a.name} exists and was not written by adplan batch (no "
                 f"{MANIFEST}); give another --out, or move that folder"
+            )
+        was = (_manifest(target) or {}).get("folder")
+        if not force and was is not None and Path(was) != a.folder:
+            raise BatchError(
+                f"--out {out}: {out / a.name} holds the account of {was}, not of {a.folder}; "
+                "give another --out, or --force to replace it"
             )
 
 
@@ -514,7 +531,33 @@ def run_batch(  # noqa: PLR0913 (one argument per option)
         raise BatchError(f"--out {root}: is a file; give a folder")
     accounts = find_accounts(source, root)
     root.mkdir(parents=True, exist_ok=True)
-    settle(root, accounts)
+    with _only_run(root):
+        return _run(root, accounts, executor, (solver, time_limit, force), progress, t0)
+
+
+@contextlib.contextmanager
+def _only_run(root: Path) -> Iterator[None]:
+    """Hold OUT's lock for the run: a second batch on the same OUT is refused, not mixed in."""
+    import fcntl
+
+    with open(root / LOCK, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise BatchError(
+                f"--out {root}: another adplan batch is writing there; wait for it to end, "
+                "or give another --out"
+            ) from None
+        try:
+            yield
+        finally:
+            (root / LOCK).unlink(missing_ok=True)
+
+
+def _run(root: Path, accounts, executor, options: tuple, progress, t0: float) -> BatchResult:  # noqa: PLR0913
+    """Run the accounts that changed, write OUT; ``options`` = (solver, time_limit, force)."""
+    solver, time_limit, force = options
+    settle(root, accounts, force)
     for name in ("index.csv", "index.xlsx"):
         (root / name).unlink(missing_ok=True)
     rows, todo = _plan_accounts(root, accounts, {"solver": solver, "time_limit": time_limit}, force)

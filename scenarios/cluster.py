@@ -7,8 +7,9 @@
 ``local``                   local processes, ``workers`` of them (default: one per CPU)
 ``dask``                    a Dask ``LocalCluster`` of ``workers`` processes, one thread each
 ``dask://HOST:PORT``        an existing Dask ``distributed`` scheduler
-``ray``                     Ray on this machine: the running instance (``RAY_ADDRESS``) or a
-                            new local one of ``workers`` CPUs
+``ray``                     Ray on this machine: the cluster ``RAY_ADDRESS`` names or one
+                            ``ray start`` left running here, else a new local one of
+                            ``workers`` CPUs
 ``ray://HOST:PORT``         an existing Ray cluster through Ray Client
 ==========================  ================================================================
 
@@ -33,6 +34,8 @@ _ADDRESS = re.compile(r"^(dask|ray)://([A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:]+\]):(\d{1
 EXECUTOR_HELP = "local, dask, dask://HOST:PORT, ray or ray://HOST:PORT"
 #: seconds an address may take to accept a connection (Dask and Ray retry for 30 s)
 CONNECT_TIMEOUT_S = 10
+#: seconds a Ray cluster has to run the version check (a cluster of no free CPU never does)
+VERSION_TIMEOUT_S = 120
 
 
 class ClusterError(ScenarioError):
@@ -191,8 +194,9 @@ class DaskExecutor:
 class RayExecutor:
     """Batches as Ray tasks (one CPU each) on ``address`` (``ray://HOST:PORT``) or locally.
 
-    With no address Ray joins the instance ``RAY_ADDRESS`` names or starts a local one of
-    ``workers`` CPUs; an instance this executor started is shut down with it.
+    With no address Ray joins the cluster ``RAY_ADDRESS`` names or one ``ray start`` left on
+    this machine (with its CPUs), else starts a local one of ``workers`` CPUs; an instance
+    this executor started is shut down with it.
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None) -> None:
@@ -207,7 +211,9 @@ class RayExecutor:
         self.address = address or os.environ.get("RAY_ADDRESS") or "local"
         remote_version = ray.remote(num_cpus=1)(adplan_version)
         _check_workers(
-            self, lambda: {"ray": ray.get(remote_version.remote())}, f"Ray at {self.address}"
+            self,
+            lambda: {"ray": ray.get(remote_version.remote(), timeout=VERSION_TIMEOUT_S)},
+            f"Ray at {self.address}",
         )
 
     @property

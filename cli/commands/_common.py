@@ -69,7 +69,8 @@ WorkersOpt = Annotated[
     typer.Option(
         "--workers",
         min=1,
-        help="Processes for local, dask and ray (default: one per CPU).",
+        help="Processes for local, dask and a new local ray (default: one per CPU); a cluster "
+        "you name (dask://, ray://, a running Ray) has its own.",
         show_default=False,
     ),
 ]

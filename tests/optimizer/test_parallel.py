@@ -17,7 +17,7 @@ from optimizer.parallel import (
     map_ordered,
     run_each,
 )
-from optimizer.synthetic import synthetic_curves
+from optimizer.synthetic import benchmark_spec_dict, synthetic_curves
 
 # -- tasks: module-level so that a spawned worker can import them ---------------------------
 
@@ -287,3 +287,13 @@ def test_frontier_on_the_pool_equals_the_frontier_here(curves, pool, solver, bud
             assert b["expected_results"] == pytest.approx(a["expected_results"], rel=1e-9)
     if 1000 in budgets:
         assert {p["status"] for p in there} == {"optimal", "infeasible"}
+
+
+def test_the_frontier_checks_the_time_limit_as_typed_on_an_executor():
+    from optimizer.errors import SpecError
+
+    curves = synthetic_curves(networks=2, segments=2, periods=2, tiers=2)
+    spec = benchmark_spec_dict(curves)
+    ex = LocalProcesses(2)  # never started: refused before any task
+    with pytest.raises(SpecError, match="at most 86,400"):
+        frontier(curves, spec, [1000.0, 2000.0], time_limit=90_000, executor=ex)

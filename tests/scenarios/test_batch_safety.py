@@ -163,3 +163,43 @@ def test_a_rerun_replaces_an_accounts_folder_whole(clients, tmp_path):
     assert [r.ran for r in again.rows] == ["now"]
     assert not stale.exists()
     assert sorted(p.name for p in out.iterdir()) == ["account-0002", "index.csv", "index.xlsx"]
+
+
+def test_a_second_batch_on_the_same_out_is_refused(clients, tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".adplan-batch.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another batch writing there
+        with pytest.raises(BatchError, match="another adplan batch is writing there"):
+            run_batch(clients, out)
+    assert sorted(p.name for p in out.iterdir()) == [".adplan-batch.lock"]
+
+
+def test_out_holding_another_folders_account_of_the_same_name(clients, tmp_path):
+    out = tmp_path / "out"
+    north = Path(shutil.copytree(clients / "account-0001", tmp_path / "north" / "acme"))
+    south = Path(shutil.copytree(clients / "account-0001", tmp_path / "south" / "acme"))
+    job = AccountJob(find_accounts(north)[0], "digest")
+    row = IndexRow("acme", status="ok")
+    write_account(out, job, AccountResult("acme", (row,), (("a", b"1"),)))
+    with pytest.raises(BatchError, match=r"holds the account of .*north/acme, not of .*south"):
+        settle(out, find_accounts(south))
+    settle(out, find_accounts(south), force=True)  # --force replaces it
+    settle(out, find_accounts(north))
+
+
+def test_hidden_names_and_globs_of_specs_only(clients, tmp_path, monkeypatch):
+    hidden = Path(shutil.copytree(clients / "account-0001", tmp_path / "h" / ".acme.old"))
+    with pytest.raises(BatchError, match="cannot be named '.acme.old'"):
+        find_accounts(f"{hidden.parent}/.*")
+    shared = clients / "_shared"
+    shared.mkdir()
+    (shared / "base.yaml").write_text("budget: 1000\n")
+    names = [a.name for a in find_accounts(f"{clients}/*/*.yaml")]
+    assert names == ["account-0001", "account-0002"]
+    monkeypatch.chdir(clients)  # relative paths become whole ones: a worker's folder differs
+    found = find_accounts("account-000*")
+    assert all(a.folder.is_absolute() for a in found)
+    assert all(p.is_absolute() for a in found for p in a.scenario_files)
