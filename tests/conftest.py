@@ -28,3 +28,12 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="module")
+def pool():
+    """Two local worker processes (optimizer.parallel), one pool per test module."""
+    from optimizer.parallel import LocalProcesses
+
+    with LocalProcesses(2) as ex:
+        yield ex

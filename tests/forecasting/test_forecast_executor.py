@@ -72,13 +72,6 @@ class Exploding(GLMForecaster):
 
 
 @pytest.fixture(scope="module")
-def pool():
-    ex = LocalProcesses(2)
-    yield ex
-    ex.close()
-
-
-@pytest.fixture(scope="module")
 def history() -> pd.DataFrame:
     return generate_sample_history(11, networks=NETWORKS, segments=SEGMENTS)
 

@@ -82,14 +82,6 @@ def _thread_settings(_):
 # -- fixtures -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pool():
-    """One pool of two worker processes for the module (a pool costs a second or two)."""
-    ex = LocalProcesses(2)
-    yield ex
-    ex.close()
-
-
 @pytest.fixture(params=["here", "pool"])
 def executor(request, pool):
     """No executor (this process, in order) and the real process pool."""

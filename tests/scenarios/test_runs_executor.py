@@ -7,19 +7,10 @@ import shutil
 import pytest
 import yaml
 
-from optimizer.parallel import LocalProcesses
 from scenarios.errors import ScenarioFileError
 from scenarios.runs import compare_files, run_scenario
 
 from .conftest import EXAMPLES
-
-
-@pytest.fixture(scope="module")
-def pool():
-    """One pool of two worker processes for the module (a pool costs a second or two)."""
-    ex = LocalProcesses(2)
-    yield ex
-    ex.close()
 
 
 @pytest.fixture(scope="module")
