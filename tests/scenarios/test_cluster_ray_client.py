@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from scenarios.agency import write_agency
+from tests.scenarios.test_cluster import _same_plans
 
 BIN = Path(sys.executable).parent
 
@@ -91,15 +92,6 @@ def _batch(src: Path, out: Path, *args: str, env: dict[str, str], code: int = 0)
     return p
 
 
-def _plans(out: Path) -> dict[str, tuple]:
-    found = {}
-    for p in sorted(out.rglob("plan.json")):
-        d = json.loads(p.read_text())
-        lines = [(x["network"], x["segment"], x["period"], x["spend"]) for x in d["lines"]]
-        found[str(p.relative_to(out))] = (d["expected_results"], lines)
-    return found
-
-
 def test_plans_through_ray_client_equal_the_local_ones(head, tmp_path):
     url, token, folder = head
     write_agency(tmp_path / "agency", 2, seed=5)
@@ -111,10 +103,5 @@ def test_plans_through_ray_client_equal_the_local_ones(head, tmp_path):
     assert [r["status"] for r in rows["rows"]] == ["ok", "ok"]
     # the tasks ran in the head's workers, not in a Ray the client started for itself
     assert list(folder.glob("session_latest/logs/worker-*.out"))
-    local, ray = _plans(tmp_path / "local"), _plans(tmp_path / "ray")
-    assert len(local) == 8 and local.keys() == ray.keys()  # 2 accounts x 4 plans
-    for k, (results, lines) in local.items():
-        r_results, r_lines = ray[k]
-        assert r_results == pytest.approx(results, rel=1e-9, abs=0), k
-        assert [x[:3] for x in r_lines] == [x[:3] for x in lines], k
-        assert [x[3] for x in r_lines] == pytest.approx([x[3] for x in lines], rel=1e-9), k
+    # the 8 plans (2 accounts x 4): status, results, spend and lines as the local run's
+    _same_plans(tmp_path / "ray", tmp_path / "local")
