@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,6 +37,9 @@ EXECUTOR_HELP = "local, dask, dask://HOST:PORT, ray or ray://HOST:PORT"
 CONNECT_TIMEOUT_S = 10
 #: seconds a Ray cluster has to run the version check (a cluster of no free CPU never does)
 VERSION_TIMEOUT_S = 120
+# a Ray Client head that fails to start this client's server is asked again
+RAY_CLIENT_TRIES = 3
+RAY_CLIENT_PAUSE_S = 5.0
 
 
 class ClusterError(ScenarioError):
@@ -253,17 +257,31 @@ def _ray_init(ray, address: str | None, kw: dict[str, Any]) -> None:
     """Start or join Ray; ClusterError in words if it cannot.
 
     Joining a cluster already running on this machine, Ray refuses ``num_cpus``: the
-    cluster's CPUs are used then.
+    cluster's CPUs are used then. A Ray Client head that fails to start this client's
+    server (``ConnectionAbortedError``, "Initialization failure from server") is asked
+    again, RAY_CLIENT_TRIES times in all, RAY_CLIENT_PAUSE_S apart.
     """
-    try:
+    for attempt in range(1, RAY_CLIENT_TRIES + 1):
         try:
-            ray.init(address=address, **kw)
-        except ValueError as e:
-            if "num_cpus" not in kw or "num_cpus" not in str(e):
-                raise
-            ray.init(address=address, **{k: v for k, v in kw.items() if k != "num_cpus"})
-    except (ConnectionError, RuntimeError, ValueError) as e:
-        raise ClusterError(f"cannot start or reach Ray at {address or 'local'}: {e}") from None
+            _ray_init_once(ray, address, kw)
+            return
+        except ConnectionAbortedError as e:
+            if attempt == RAY_CLIENT_TRIES or not (address or "").startswith("ray://"):
+                raise ClusterError(
+                    f"cannot start or reach Ray at {address or 'local'}: {e}"
+                ) from None
+            time.sleep(RAY_CLIENT_PAUSE_S)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise ClusterError(f"cannot start or reach Ray at {address or 'local'}: {e}") from None
+
+
+def _ray_init_once(ray, address: str | None, kw: dict[str, Any]) -> None:
+    try:
+        ray.init(address=address, **kw)
+    except ValueError as e:
+        if "num_cpus" not in kw or "num_cpus" not in str(e):
+            raise
+        ray.init(address=address, **{k: v for k, v in kw.items() if k != "num_cpus"})
 
 
 def _reachable(kind: str, host: str, port: int) -> None:

@@ -19,6 +19,7 @@ import pytest
 import ray
 
 from optimizer.parallel import LocalProcesses
+from scenarios import cluster
 from scenarios.agency import write_agency
 from scenarios.batch import BatchResult, run_batch
 from scenarios.cluster import ClusterError, DaskExecutor, RayExecutor, executor_from_url
@@ -173,3 +174,36 @@ def test_dask_workers_of_several_threads_are_refused():
         port = cluster.scheduler_address.rsplit(":", 1)[1]
         with pytest.raises(ClusterError, match=r"workers run 2 threads each.*--nthreads 1"):
             executor_from_url(f"dask://127.0.0.1:{port}")
+
+
+class _Head:
+    """Ray's ``init`` as a Ray Client head answers it: ``fails`` times "Initialization
+    failure from server" (the head could not start this client's server), then joined.
+    """
+
+    def __init__(self, fails: int):
+        self.fails, self.calls = fails, 0
+
+    def init(self, address=None, **kw):
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise ConnectionAbortedError("Initialization failure from server:\nStarting failed")
+
+
+@pytest.mark.parametrize(("fails", "calls", "joined"), [(0, 1, True), (2, 3, True), (3, 3, False)])
+def test_a_client_server_that_fails_to_start_is_asked_again(monkeypatch, fails, calls, joined):
+    monkeypatch.setattr(cluster, "RAY_CLIENT_PAUSE_S", 0.0)
+    head = _Head(fails)
+    if joined:
+        cluster._ray_init(head, "ray://127.0.0.1:10001", {})
+    else:
+        with pytest.raises(ClusterError, match="cannot start or reach Ray at ray://"):
+            cluster._ray_init(head, "ray://127.0.0.1:10001", {})
+    assert head.calls == calls
+
+
+def test_a_local_ray_that_fails_is_not_asked_again():
+    head = _Head(1)
+    with pytest.raises(ClusterError, match="at local"):
+        cluster._ray_init(head, None, {})
+    assert head.calls == 1

@@ -40,6 +40,18 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def _head_env(token: str) -> dict[str, str]:
+    """The head's environment: Ray's own processes run without coverage's subprocess hook."""
+    env = _env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
+    return {k: v for k, v in env.items() if not k.startswith(("COVERAGE_", "COV_CORE_"))}
+
+
+def _head_logs(folder: Path) -> str:
+    """The tails of the head's Ray Client server logs, to say why a connection failed."""
+    logs = sorted(folder.glob("session_latest/logs/ray_client_server*"))
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for p in logs)
+
+
 def _wait_for(port: int, proc: subprocess.Popen, seconds: float = 90) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -67,7 +79,7 @@ def head():
             f"--ray-client-server-port={client}", "--num-cpus=2", "--include-dashboard=false",
             "--disable-usage-stats", f"--temp-dir={tmp}",
         ],
-        env=_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token),
+        env=_head_env(token),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -83,12 +95,13 @@ def head():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _batch(src: Path, out: Path, *args: str, env: dict[str, str], code: int = 0):
+def _batch(src: Path, out: Path, *args: str, env: dict[str, str], logs: Path | None = None):
     p = subprocess.run(
         [str(BIN / "adplan"), "batch", "run", str(src), "--out", str(out), "--json", *args],
         capture_output=True, text=True, timeout=300, env=env, check=False,
     )  # fmt: skip
-    assert p.returncode == code, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
+    why = _head_logs(logs) if logs and p.returncode else ""
+    assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}\n{why}"
     return p
 
 
@@ -98,7 +111,9 @@ def test_plans_through_ray_client_equal_the_local_ones(head, tmp_path):
     _batch(tmp_path / "agency", tmp_path / "local", "--workers", "2", env=_env())
     env = _env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
     rows = json.loads(
-        _batch(tmp_path / "agency", tmp_path / "ray", "--executor", url, env=env).stdout
+        _batch(
+            tmp_path / "agency", tmp_path / "ray", "--executor", url, env=env, logs=folder
+        ).stdout
     )
     assert [r["status"] for r in rows["rows"]] == ["ok", "ok"]
     # the tasks ran in the head's workers, not in a Ray the client started for itself
