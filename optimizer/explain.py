@@ -35,7 +35,7 @@ import numpy as np
 from .model import Model
 from .rules import CUT_FAMILIES, fmt
 from .rules.onoff import LineMinimum
-from .solvers import HighsSolver, Solution, reduced_costs, row_activity
+from .solvers import HighsSolver, Solution, at_limits, reduced_costs, row_activity
 
 #: reduced costs within this fraction of the tier's objective count as 0 (a tie): CBC's
 #: values carry about 8 digits, so a finer test would call its noise a price
@@ -147,20 +147,6 @@ def _entries(model: Model, cols: np.ndarray):
     return line_of[owner], rows[pos].astype(np.int64), vals[pos]
 
 
-def _binding(model: Model, sol: Solution) -> tuple[np.ndarray, np.ndarray]:
-    """Return which rows sit at their upper and at their lower bound (to solver precision)."""
-    act = row_activity(model, sol.x)
-    size = row_activity(model, sol.x, absolute=True)
-    tol = 1e-6 * np.maximum(1.0, size)
-    with np.errstate(invalid="ignore"):
-        tol_ub = np.maximum(
-            tol, 1e-6 * np.abs(np.where(np.isfinite(model.row_ub), model.row_ub, 0))
-        )
-        at_ub = np.isfinite(model.row_ub) & (model.row_ub - act <= tol_ub)
-        at_lb = np.isfinite(model.row_lb) & (act - model.row_lb <= tol)
-    return at_ub, at_lb
-
-
 def _rule_rows(model: Model) -> np.ndarray:
     """Return which rows are user rules a line's reason may name (not helpers, not the price)."""
     ok = np.array([r.report and r.family not in PRICE_FAMILIES for r in model.rows], dtype=bool)
@@ -198,7 +184,7 @@ def _dual(model: Model, sol: Solution, nxt: np.ndarray) -> _Dual:
     """
     y = sol.row_dual
     d = reduced_costs(model, y)
-    at_ub, at_lb = _binding(model, sol)
+    at_ub, at_lb, _ = at_limits(model, sol.x)
     line, row, coef = _entries(model, nxt)
     absolute = _absolute(model)
     share = y[row] * coef

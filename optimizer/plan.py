@@ -27,7 +27,7 @@ from .mip import MINIMUM_FAMILIES
 from .model import Model
 from .rules import CUT_FAMILIES, fmt, line_values
 from .rules.onoff import line_minimums
-from .solvers import HighsSolver, Solution, row_activity
+from .solvers import HighsSolver, Solution, row_activity, row_tolerance
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
 
@@ -622,9 +622,7 @@ def _other_results(model: Model, spec, spend: np.ndarray) -> dict[str, float]:
 def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int, PlanConstraint]]:
     """Return every reported rule (and its row) with its slack, whether it binds and its price."""
     act = row_activity(model, sol.x)
-    # the size of each row's terms: a solver's values carry ~8 digits (CBC), so a row's slack
-    # is only known to that precision relative to its terms, whatever its limit (often 0)
-    size = row_activity(model, sol.x, absolute=True)
+    row_tol = row_tolerance(model, sol.x)  # the one binding test (optimizer/solvers.py)
     out = []
     for i, info in enumerate(model.rows):
         if not info.report:
@@ -640,7 +638,7 @@ def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int
             # the LP's hypograph columns may sit below their curves (they only need to reach
             # the floor): the floor's true slack is what the curves give at this spend
             slack = float(other[info.target[0]] - info.limit)
-        tol = 1e-6 * max(1.0, abs(info.limit), float(size[i]))
+        tol = float(row_tol[i])
         if abs(slack) < tol:
             slack = 0.0
         y = float(sol.row_dual[i])

@@ -151,6 +151,38 @@ def row_activity(model: Model, x: np.ndarray, *, absolute: bool = False) -> np.n
     return np.bincount(row_of_nz, weights=prod, minlength=model.n_row)
 
 
+#: a row is at its limit when it is within this fraction of its scale (see row_tolerance)
+BINDING_RTOL = 1e-6
+
+
+def row_tolerance(model: Model, x: np.ndarray) -> np.ndarray:
+    """Return, per row, how far from its limit a row still counts as at it (binding).
+
+    ``BINDING_RTOL`` x the row's scale: the largest of 1, its finite bounds and the size of
+    its terms at ``x`` (``|A| @ |x|``). A solver's values carry about 8 digits (CBC), so a
+    row's slack is known only to that precision relative to its terms, whatever its limit
+    (often 0: a share, pacing or change rule). The one binding test of every solver: the
+    plan's rules (``optimizer/plan.py``) and the reasons (``optimizer/explain.py``) use it.
+    """
+    size = row_activity(model, x, absolute=True)
+    lb = np.where(np.isfinite(model.row_lb), np.abs(model.row_lb), 0.0)
+    ub = np.where(np.isfinite(model.row_ub), np.abs(model.row_ub), 0.0)
+    return BINDING_RTOL * np.maximum(np.maximum(1.0, size), np.maximum(lb, ub))
+
+
+def at_limits(model: Model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return which rows sit at their upper and at their lower limit at ``x``, and the tolerance.
+
+    A row is at a limit when its activity is within :func:`row_tolerance` of it (or beyond).
+    """
+    act = row_activity(model, x)
+    tol = row_tolerance(model, x)
+    with np.errstate(invalid="ignore"):
+        at_ub = np.isfinite(model.row_ub) & (model.row_ub - act <= tol)
+        at_lb = np.isfinite(model.row_lb) & (act - model.row_lb <= tol)
+    return at_ub, at_lb, tol
+
+
 def reduced_costs(model: Model, y: np.ndarray, skip_rows: np.ndarray | None = None) -> np.ndarray:
     """Return the reduced costs ``c - A^T y``, ignoring the rows ``skip_rows`` if given.
 
