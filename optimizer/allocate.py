@@ -35,7 +35,15 @@ from .plan import (
 )
 from .progress import Progress
 from .rules import fmt
-from .solvers import HighsSolver, Solution, check_time_limit, make_solver
+from .solvers import (
+    DEFAULT_SOLVER,
+    HighsSolver,
+    Solution,
+    check_solver,
+    check_time_limit,
+    make_solver,
+)
+from .sortfill import sort_solver
 from .spec import MAX_BUDGET, PlanSpec
 from .sweep import Reduced
 
@@ -69,6 +77,23 @@ def _raise_for(sol: Solution, model, budget: float) -> None:
     raise SolverError(f"the solver stopped without an optimal plan (status: {sol.status})")
 
 
+def solver_for(model, solver: str | None, time_limit: float | None, *, fast: bool = True):
+    """Return what solves ``model``: the sort where its rules allow (``fast``), else the LP.
+
+    The sort (``optimizer/sortfill.py``) holds a budget and limits on single lines exactly
+    and hands a budget it cannot decide to the LP solver ``solver`` (built then); any other
+    rule goes to the LP solver directly. Raises SpecError for an unknown solver or limit.
+    """
+    name = check_solver(solver or DEFAULT_SOLVER)
+    limit = check_time_limit(time_limit)
+
+    def lp():
+        return make_solver(model, name, time_limit=limit)
+
+    s = sort_solver(model, lp, name, limit) if fast else None
+    return lp() if s is None else s
+
+
 def allocate(
     curves: Curves,
     spec: PlanSpec | dict,
@@ -76,6 +101,7 @@ def allocate(
     solver: str | None = None,
     time_limit: float | None = None,
     with_ranges: bool = True,
+    fast: bool = True,
 ) -> Plan:
     """Return the plan with the most expected results (or value) under ``spec``.
 
@@ -84,7 +110,9 @@ def allocate(
     (``plan.solver["gap"]``). Raises InfeasibleError (with ``.diagnosis``) when the rules
     cannot all hold. The plan carries its ranges (``optimizer/risk.py``) unless
     ``with_ranges`` is false. Under ``objective: cvar`` the plan maximises the mean of its
-    worst ``alpha`` share of scenarios (``optimizer/cvar.py``).
+    worst ``alpha`` share of scenarios (``optimizer/cvar.py``). A plan of a budget and limits
+    on single lines only is solved by sorting, exactly (``plan.solver["method"]`` is
+    ``sort``; ``fast=False`` always solves the LP).
     """
     t0 = time.perf_counter()
     spec = _spec(spec)
@@ -94,7 +122,7 @@ def allocate(
         plan = allocate_cvar(curves, spec, solver=solver, time_limit=time_limit)
         return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
     model = build_model(curves, spec)
-    s = make_solver(model, solver, time_limit=time_limit)
+    s = solver_for(model, solver, time_limit, fast=fast)
     sol = s.solve()
     if not sol.has_plan:
         _raise_for(sol, model, spec.budget)
@@ -206,6 +234,7 @@ def frontier(
     on_progress: Progress | None = None,
     time_limit: float | None = None,
     executor: Executor | None = None,
+    fast: bool = True,
 ) -> list[dict]:
     """Return the expected results at each budget, exact at every one.
 
@@ -236,14 +265,15 @@ def frontier(
     spec = _spec(spec)
     budgets = _checked_budgets(budgets)
     if executor is not None and executor.workers > 1 and len(budgets) > 1:
-        return _frontier_on(executor, (curves, spec, budgets, solver, time_limit), on_progress)
+        args = (curves, spec, budgets, solver, time_limit, fast)
+        return _frontier_on(executor, args, on_progress)
     if spec.objective == "cvar":
         spec = replace(spec, objective="results", alpha=None)
     # sweep the budgets in increasing order, each solve warm from the previous basis (the
     # first starts from the greedy crash basis); measured a little cheaper than decreasing
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
-    s = make_solver(model, solver, time_limit=time_limit)
+    s = solver_for(model, solver, time_limit, fast=fast)
     sweep = _Sweep(model, s, budgets, on_progress, curves)
     if isinstance(sweep.solver, HighsSolver) and not model.is_mip and len(budgets) >= 6:
         order = sweep.ends_then_reduced(order)
@@ -253,24 +283,25 @@ def frontier(
 
 
 def _frontier_chunk(args: tuple) -> list[dict]:
-    curves, spec, budgets, solver, time_limit = args
-    return frontier(curves, spec, budgets, solver=solver, time_limit=time_limit)
+    curves, spec, budgets, solver, time_limit, fast = args
+    return frontier(curves, spec, budgets, solver=solver, time_limit=time_limit, fast=fast)
 
 
 def _frontier_on(executor: Executor, args: tuple, on_progress: Progress | None) -> list[dict]:
     """Sweep runs of neighbouring budgets on ``executor``; return the points in input order.
 
-    ``args``: (curves, spec, budgets, solver, time_limit). ``on_progress`` is called as each
-    run comes back; the first failing run's error is raised.
+    ``args``: (curves, spec, budgets, solver, time_limit, fast). ``on_progress`` is called as
+    each run comes back; the first failing run's error is raised.
     """
-    curves, spec, budgets, solver, time_limit = args
+    curves, spec, budgets, solver, time_limit, fast = args
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     k = min(executor.workers, len(budgets))
     runs = [order[j * len(order) // k : (j + 1) * len(order) // k] for j in range(k)]
     # each budget gets the share of the limit it gets in one process: a run its part
     limit = check_time_limit(time_limit)  # the limit as typed is checked, not its shares
     tasks = [
-        (curves, spec, [budgets[i] for i in r], solver, limit * len(r) / len(budgets)) for r in runs
+        (curves, spec, [budgets[i] for i in r], solver, limit * len(r) / len(budgets), fast)
+        for r in runs
     ]
     out: list[dict] = [{}] * len(budgets)
     done, failed = 0, []

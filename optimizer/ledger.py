@@ -17,6 +17,7 @@ import numpy as np
 
 from .model import Model
 from .solvers import HighsSolver, Solution, make_solver
+from .sortfill import SortFill, SortSolver
 
 #: the most rules re-solved for one plan (the most costly by shadow price first)
 MAX_RULES = 100
@@ -39,20 +40,25 @@ def rule_costs(
     rows: list[int],
     *,
     time_limit: float | None = None,
-    solver: HighsSolver | None = None,
+    solver=None,
 ) -> list[RuleCost]:
     """Return the gain of removing each of ``rows`` (binding rules), most costly first by price.
 
-    ``solver``: the HiGHS solver that just solved ``model`` (its basis is the start of the
-    first re-solve); otherwise a new one is built and solved first.
+    ``solver``: what solved ``model``: the HiGHS solver (its basis is the start of the first
+    re-solve; any other LP solver: a HiGHS one is built and solved first) or the
+    :class:`~optimizer.sortfill.SortSolver` (rules removed on the sorted tiers, exactly).
     """
     order = sorted(rows, key=lambda r: -abs(float(sol.row_dual[r])))
     deadline = time.perf_counter() + min(MAX_SECONDS, time_limit or MAX_SECONDS)
-    if model.is_mip:
+    if isinstance(solver, SortSolver):  # the plan came from the sort, or from its LP
+        solver = solver.fill if sol.method == "sort" else solver.lp
+    if isinstance(solver, SortFill):
+        run = solver.gain  # exact on the sorted tiers (optimizer/sortfill.py)
+    elif model.is_mip:
         on = np.round(sol.x[model.binary_cols])
         run = _mip_runner(model, float(sol.objective), on, deadline)
     else:
-        run = _lp_runner(model, solver)
+        run = _lp_runner(model, solver if isinstance(solver, HighsSolver) else None)
     out = []
     for n, r in enumerate(order):
         if n >= MAX_RULES or time.perf_counter() > deadline:

@@ -27,7 +27,7 @@ from .mip import MINIMUM_FAMILIES
 from .model import Model
 from .rules import CUT_FAMILIES, fmt, line_values
 from .rules.onoff import line_minimums
-from .solvers import HighsSolver, Solution, row_activity, row_tolerance
+from .solvers import Solution, row_activity, row_tolerance
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
 
@@ -665,8 +665,7 @@ def _costed(model: Model, sol: Solution, rules: list, terms: Terms, solver) -> l
     too, and binds when it has a price or removing it would gain something.
     """
     rows = [r for r, c in rules if c.binding or c.family in CUT_FAMILIES]
-    highs = solver if isinstance(solver, HighsSolver) else None
-    costs = rule_costs(model, sol, rows, time_limit=sol.time_limit, solver=highs)
+    costs = rule_costs(model, sol, rows, time_limit=sol.time_limit, solver=solver)
     by_row = {rc.row: rc for rc in costs}
     out = []
     for r, c in rules:
@@ -767,6 +766,7 @@ def _solver_info(model: Model, sol: Solution) -> dict:
     """
     info = {
         "name": sol.solver,
+        "method": sol.method,
         "seconds": sol.seconds,
         "solve_seconds": sol.seconds,
         "mip": sol.mip,

@@ -129,6 +129,9 @@ class Solution:
     gap: float | None = None
     search: str | None = None
     time_limit: float | None = None
+    #: how it was solved: ``lp`` (the solver's simplex or on/off search) or ``sort``
+    #: (``optimizer/sortfill.py``: a budget and line limits only, exact without the LP)
+    method: str = "lp"
 
     @property
     def optimal(self) -> bool:

@@ -16,7 +16,7 @@ from optimizer import allocate
 from optimizer.model import build_model
 from optimizer.solvers import at_limits, make_solver, row_activity, row_tolerance
 from optimizer.spec import PlanSpec
-from tests.optimizer.test_opt_independent import case, check_price, check_plan
+from tests.optimizer.test_opt_independent import case, check_plan, check_price
 
 RULE = "change_max__2027-02"
 

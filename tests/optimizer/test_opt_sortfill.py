@@ -1,0 +1,186 @@
+"""The sort (optimizer/sortfill.py) against the LP: the same plans, duals, reasons and costs.
+
+Random instances of a budget and limits on single lines (caps, floors, locks, both, caps
+past the curve's end, exclusions) under the three objectives: ``allocate`` and ``frontier``
+with the sort give what they give with ``fast=False`` (the LP), under HiGHS and under CBC:
+spend, results, every line's reason in words, every rule's binding flag, slack, shadow price
+and measured cost. Degenerate cases (ties, limits on a tier's end) go to the LP.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from optimizer import InfeasibleError, allocate, frontier
+from optimizer.model import build_model
+from optimizer.sortfill import SortFill
+from optimizer.spec import PlanSpec
+from optimizer.synthetic import synthetic_curves
+
+OBJECTIVES = ("results", "value", "profit")
+RTOL = {"highs": 1e-6, "cbc": 1e-5}
+MONEY = {"spend", "room", "slack", "amount", "total_spend", "spent", "unspent", "low", "high"}
+BUDGET = [1.0]  # the budget of the plans compared
+
+
+def _spec(curves, rng, objective: str) -> dict:
+    """A budget and random limits on about a third of the lines (and one excluded line)."""
+    cap = sum(ln.max_spend for ln in curves.lines)
+    spec: dict = {"budget": round(cap * rng.uniform(0.1, 0.9), 2), "lines": []}
+    if objective != "results":
+        spec["objective"] = objective
+    for ln in curves.lines[1:]:
+        u, top = rng.uniform(), ln.max_spend
+        rule = {"network": ln.network, "segment": ln.segment, "period": ln.period}
+        if u < 0.15:
+            rule["max"] = round(top * rng.uniform(0.05, 1.3), 2)
+        elif u < 0.25:
+            rule["min"] = round(top * rng.uniform(0.02, 0.4), 2)
+        elif u < 0.3:
+            rule["lock"] = round(top * rng.uniform(0.05, 0.9), 2)
+        elif u < 0.35:
+            rule["min"] = round(top * rng.uniform(0.02, 0.2), 2)
+            rule["max"] = round(top * rng.uniform(0.4, 0.9), 2)
+        else:
+            continue
+        spec["lines"].append(rule)
+    first = curves.lines[0]
+    spec["exclude"] = {"lines": [{"network": first.network, "segment": first.segment,
+                                  "period": first.period}]}  # fmt: skip
+    return spec
+
+
+def _instance(seed: int):
+    rng = np.random.default_rng([18, seed])
+    objective = OBJECTIVES[seed % 3]
+    curves = synthetic_curves(3, 3, 3, 5, seed=seed, value=objective != "results")
+    return curves, _spec(curves, rng, objective)
+
+
+def _same(a, b, where: str = "plan", rel: float = 1e-6) -> None:
+    """Assert two JSON values equal: floats to ``rel`` (1e-9 absolute), the rest exactly.
+
+    CBC's values carry about 8 digits, and a percentage made of a difference of two of them
+    (``cheaper_by_pct``) about 6: against CBC floats are compared to 1e-5.
+    """
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), f"{where}: keys {sorted(a.keys() ^ b.keys())}"
+        for k in a:
+            _same(a[k], b[k], f"{where}.{k}", rel)
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), where
+        for i, (u, v) in enumerate(zip(a, b, strict=True)):
+            _same(u, v, f"{where}[{i}]", rel)
+    elif isinstance(a, float) and isinstance(b, float):
+        # amounts of money: CBC's are off by up to ~1e-8 of the plan's budget
+        money = rel > 1e-6 and where.rsplit(".", 1)[-1] in MONEY
+        tol = 1e-8 * BUDGET[0] if money else 1e-9
+        assert a == pytest.approx(b, rel=rel, abs=tol), f"{where}: {a!r} != {b!r}"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _plan(curves, spec, solver: str, fast: bool) -> dict:
+    d = allocate(curves, spec, solver=solver, with_ranges=False, fast=fast).to_dict()
+    method = d["solver"].pop("method")
+    for k in ("seconds", "solve_seconds", "settings"):
+        d["solver"].pop(k)
+    return {**d, "method": method}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_plans_equal_the_lp(seed, solver):
+    curves, spec = _instance(seed)
+    BUDGET[0] = spec["budget"]
+    fast = _plan(curves, spec, solver, True)
+    lp = _plan(curves, spec, solver, False)
+    assert fast.pop("method") == "sort" and lp.pop("method") == "lp"
+    _same(fast, lp, rel=RTOL[solver])
+
+
+def test_binding_line_rules_are_costed_as_by_the_lp(solver):
+    """Caps, floors and locks that bind: the gain of removing each, measured both ways."""
+    found = 0
+    for seed in range(12):
+        curves, spec = _instance(seed)
+        fast = allocate(curves, spec, solver=solver, with_ranges=False)
+        lp = allocate(curves, spec, solver=solver, with_ranges=False, fast=False)
+        for c, d in zip(fast.constraints, lp.constraints, strict=True):
+            if c.binding and c.family in ("line_max", "line_min", "lock", "budget"):
+                want = pytest.approx(d.gain_if_removed, rel=RTOL[solver], abs=1e-9)
+                assert c.gain_if_removed == want
+                found += c.gain_if_removed is not None and c.gain_if_removed > 0
+    assert found >= 20  # the instances do bind rules of every kind
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_frontiers_equal_the_lp(seed, solver):
+    curves, spec = _instance(seed)
+    cap = sum(ln.max_spend for ln in curves.lines)
+    budgets = [cap * f for f in (0.05, 0.2, 0.45, 0.7, 0.95, 1.2)]
+    fast = frontier(curves, spec, budgets, solver=solver)
+    lp = frontier(curves, spec, budgets, solver=solver, fast=False)
+    _same(fast, lp, "frontier", RTOL[solver])
+
+
+def test_floors_above_the_budget_are_diagnosed_by_the_lp():
+    curves, spec = _instance(0)
+    spec = {**spec, "budget": 10.0}
+    with pytest.raises(InfeasibleError) as fast:
+        allocate(curves, spec)
+    with pytest.raises(InfeasibleError) as lp:
+        allocate(curves, spec, fast=False)
+    assert str(fast.value) == str(lp.value) and fast.value.diagnosis == lp.value.diagnosis
+
+
+def _model(curves, spec):
+    return build_model(curves, PlanSpec.from_dict(spec))
+
+
+def test_ties_and_limits_on_a_tier_end_go_to_the_lp():
+    curves = synthetic_curves(1, 2, 1, 4, seed=3)
+    a, b = curves.lines
+    twin = type(curves)(lines=(a, a.__class__(**{**_fields(a), "segment": "twin"})),
+                        currency=curves.currency, result_type=curves.result_type)  # fmt: skip
+    budget = a.points[2][0] * 1.5  # both lines' third tier at the margin: a tie
+    fill = SortFill.of(_model(twin, {"budget": budget}))
+    assert fill is not None and fill.solve(budget) is None
+    plan = allocate(twin, {"budget": budget})
+    assert plan.solver["method"] == "lp"
+    # a cap on a tier's end: the cap's price is not unique
+    spec = {"budget": 1e9, "lines": [{"network": b.network, "segment": b.segment,
+                                      "period": b.period, "max": b.points[2][0]}]}  # fmt: skip
+    assert allocate(curves, spec).solver["method"] == "lp"
+    # the budget exactly what every line can take
+    whole = sum(ln.max_spend for ln in curves.lines)
+    assert allocate(curves, {"budget": whole}).solver["method"] == "lp"
+    assert allocate(curves, {"budget": whole * 0.5}).solver["method"] == "sort"
+
+
+def _fields(line) -> dict:
+    return {k: getattr(line, k) for k in line.__slots__ if not k.startswith("_")}
+
+
+def test_other_rules_are_solved_by_the_lp():
+    curves = synthetic_curves(2, 2, 2, 4, seed=1)
+    cap = sum(ln.max_spend for ln in curves.lines)
+    spec = {"budget": cap / 2, "networks": {"net00": {"max_share": 0.4}}}
+    assert SortFill.of(_model(curves, spec)) is None
+    assert allocate(curves, spec).solver["method"] == "lp"
+    assert math.isfinite(allocate(curves, {"budget": cap / 2}).expected_results)
+
+
+def test_every_line_locked_leaves_no_piece_to_sort(solver):
+    """A re-plan whose open lines are all locked: nothing to sort; the LP's plan, no error."""
+    curves = synthetic_curves(1, 2, 2, 3, seed=4)
+    locks = [round(ln.max_spend / 3, 2) for ln in curves.lines]
+    spec = {"budget": round(sum(locks), 2), "lines": [
+        {"network": ln.network, "segment": ln.segment, "period": ln.period, "lock": v}
+        for ln, v in zip(curves.lines, locks, strict=True)]}  # fmt: skip
+    fast = _plan(curves, spec, solver, True)
+    lp = _plan(curves, spec, solver, False)
+    fast.pop("method"), lp.pop("method")
+    _same(fast, lp, rel=RTOL[solver])
