@@ -9,6 +9,7 @@ Three steps, three functions: :func:`optimizer.model.build_model` (arrays),
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -137,7 +138,7 @@ def allocate(
 FRONTIER_SCENARIOS = 500
 
 
-def _point(model, sol, budget: float, world=None, curves=None) -> dict:
+def _point(model, sol, budget: float, world=None, curves=None, per_line=None) -> dict:
     nt = model.n_tier
     x = np.clip(sol.x[:nt], 0.0, model.col_ub[:nt])
     # tiers fill in order, so the curve's results at each line's spend are slope . x
@@ -158,7 +159,9 @@ def _point(model, sol, budget: float, world=None, curves=None) -> dict:
         **dict.fromkeys(risk.BAND_KEYS),  # no range where the curves carry no uncertainty
     }
     ranged = world is not None and world.kind != "none" and _additive(curves)
-    if ranged or _per_line(curves):
+    if per_line is None:  # a sweep says it once for all its points
+        per_line = _per_line(curves)
+    if ranged or per_line:
         spend = np.add.reduceat(x, model.tier_start[:-1].astype(np.intp))
         results = line_results(model, spend)[0]
         if ranged:  # the P10-P90 of the total at this budget
@@ -275,11 +278,37 @@ def frontier(
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
     s = solver_for(model, solver, time_limit, fast=fast)
     sweep = _Sweep(model, s, budgets, on_progress, curves)
-    if isinstance(sweep.solver, HighsSolver) and not model.is_mip and len(budgets) >= 6:
+    how = sweep_strategy(model, s, len(budgets))
+    if how == "reduced":
         order = sweep.ends_then_reduced(order)
     for i in order:
+        if how == "restart":
+            s.restart()
         sweep.full(i)
     return sweep.points()
+
+
+#: from this many columns up, each budget of a frontier starts from the crash basis: a warm
+#: re-solve there costs more than a cold one (measured in benchmarks/bench_optimizer.py)
+RESTART_COLUMNS = int(os.environ.get("ADPLAN_RESTART_COLUMNS", 100_000))
+
+
+def sweep_strategy(model, solver, n_budgets: int) -> str:
+    """Return how a frontier solves its budgets: ``sort``, ``reduced``, ``restart`` or ``warm``.
+
+    ``sort``: the rules allow the sort (``optimizer/sortfill.py``), each budget exact at
+    the cost of a fill. ``reduced`` (HiGHS LPs below :data:`RESTART_COLUMNS` columns, six
+    budgets or more): the ends solved, the rest on the LP of the tiers that move.
+    ``restart`` (HiGHS LPs from :data:`RESTART_COLUMNS`): each budget from the crash basis.
+    ``warm``: each budget from the last one's basis (CBC; on/off plans).
+    """
+    if not isinstance(solver, HighsSolver):
+        return "warm" if getattr(solver, "name", "") != "sort" else "sort"
+    if model.is_mip:
+        return "warm"
+    if model.n_col >= RESTART_COLUMNS:
+        return "restart"
+    return "reduced" if n_budgets >= 6 else "warm"
 
 
 def _frontier_chunk(args: tuple) -> list[dict]:
@@ -341,9 +370,10 @@ class _Sweep:
         # on curves of incremental results the worlds draw the lift tests' uncertainty too;
         # reach has no band (a total across periods): no world to draw
         lift = risk.draws_lift(curves)
-        self.world = (
-            risk.draw_world(model.lines, FRONTIER_SCENARIOS, lift=lift) if curves.additive else None
-        )
+        drawn = curves.additive and risk.uncertain(model.lines, lift=lift)
+        # no uncertainty: no world to draw and no band (said once, not at every point)
+        self.world = risk.draw_world(model.lines, FRONTIER_SCENARIOS, lift=lift) if drawn else None
+        self.per_line = _per_line(curves)
         self.on_progress = on_progress
         self.out: list[dict | None] = [None] * len(budgets)
         self.done = 0
@@ -363,7 +393,7 @@ class _Sweep:
         self.solver.set_row_upper(m.budget_row, b)
         m.row_ub[m.budget_row] = b
         sol = self.solver.solve()
-        self.out[i] = _point_or_status(m, sol, b, self.world, self.curves)
+        self.out[i] = _point_or_status(m, sol, b, self.world, self.curves, self.per_line)
         self._progress()
         return sol
 
@@ -389,7 +419,8 @@ class _Sweep:
             rsol = rs.solve()
             if rsol.optimal and reduced.certify(rsol.row_dual):
                 x = reduced.full_x(rsol.x)
-                point = _point(self.model, replace(rsol, x=x), b, self.world, self.curves)
+                sol = replace(rsol, x=x)
+                point = _point(self.model, sol, b, self.world, self.curves, self.per_line)
                 self.out[i] = {"status": "optimal", **point}
                 self._progress()
             else:  # not provably optimal on the reduced LP: solve the full one
@@ -401,11 +432,12 @@ class _Sweep:
         return [p for p in self.out if p is not None]
 
 
-def _point_or_status(model, sol: Solution, b: float, world=None, curves=None) -> dict:
+def _point_or_status(model, sol: Solution, b: float, world=None, curves=None, per_line=None):
     if sol.optimal:
-        return {"status": "optimal", **_point(model, sol, b, world, curves)}
+        return {"status": "optimal", **_point(model, sol, b, world, curves, per_line)}
     if sol.status == "time_limit" and sol.has_plan and sol.gap is not None:
-        return {"status": "time_limit", **_point(model, sol, b, world, curves), "gap": sol.gap}
+        point = _point(model, sol, b, world, curves, per_line)
+        return {"status": "time_limit", **point, "gap": sol.gap}
     if sol.status == "infeasible":
         return {
             "status": "infeasible",

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 from optimizer import PlanSpec, allocate, frontier
+from optimizer.allocate import solver_for, sweep_strategy
 from optimizer.model import build_model
-from optimizer.solvers import HighsSolver
+from optimizer.solvers import HighsSolver, make_solver
 from optimizer.sweep import Reduced
 from optimizer.synthetic import benchmark_spec_dict, synthetic_curves
+
+# the module (``optimizer.allocate`` the attribute is the function of that name)
+allocate_module = importlib.import_module("optimizer.allocate")
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +57,32 @@ def test_many_budget_frontier_equals_fresh_solves(case):
         fresh = allocate(curves, spec.with_budget(p["budget"]))
         assert p["expected_results"] == pytest.approx(fresh.expected_results, rel=1e-9)
         assert p["total_spend"] == pytest.approx(fresh.total_spend, rel=1e-9)
+
+
+@pytest.mark.parametrize("restart_from", [0, 10**9])  # every budget from the crash basis / reduced
+def test_each_strategy_gives_the_fresh_solves(case, monkeypatch, restart_from):
+    curves, spec = case
+    monkeypatch.setattr(allocate_module, "RESTART_COLUMNS", restart_from)
+    model = build_model(curves, spec)
+    want = "restart" if restart_from == 0 else "reduced"
+    assert sweep_strategy(model, HighsSolver(model), 9) == want
+    budgets = list(np.linspace(spec.budget * 0.3, spec.budget * 2.0, 9))
+    for p in frontier(curves, spec, budgets):
+        fresh = allocate(curves, spec.with_budget(p["budget"]), with_ranges=False)
+        assert p["expected_results"] == pytest.approx(fresh.expected_results, rel=1e-9)
+        assert p["marginal_results_per_unit"] == pytest.approx(
+            fresh.constraints[0].shadow_price, rel=1e-6
+        )
+
+
+def test_the_strategy_follows_the_rules_and_the_size(case):
+    curves, spec = case
+    model = build_model(curves, spec)
+    assert sweep_strategy(model, HighsSolver(model), 9) == "reduced"  # 1,000 columns
+    assert sweep_strategy(model, HighsSolver(model), 3) == "warm"
+    assert sweep_strategy(model, make_solver(model, "cbc"), 9) == "warm"
+    budget_only = build_model(curves, PlanSpec.from_dict({"budget": spec.budget}))
+    assert sweep_strategy(budget_only, solver_for(budget_only, None, None), 9) == "sort"
+    assert sweep_strategy(budget_only, solver_for(budget_only, None, None, fast=False), 9) == (
+        "reduced"
+    )
