@@ -169,14 +169,23 @@ class LPContext:
             names = sorted({k[pos] for k in self.keys})
             code = {n: i for i, n in enumerate(names)}
             line_code = np.fromiter((code[k[pos]] for k in self.keys), dtype=np.int64)
-            self._groups[kind] = (code, line_code[self.tier_line])
+            tier_code = line_code[self.tier_line]
+            # the tiers of each name, found once: sorted by code (stable: ascending tiers)
+            order = np.argsort(tier_code, kind="stable")
+            bounds = np.searchsorted(tier_code[order], np.arange(len(names) + 1))
+            self._groups[kind] = (code, order, bounds)
         return self._groups[kind][0]
+
+    def group_tiers(self, kind: str, name: str) -> np.ndarray:
+        """Return the tier columns of one network, segment or period (ascending)."""
+        c = self.names(kind)[name]
+        _, order, bounds = self._groups[kind]
+        return order[bounds[c] : bounds[c + 1]]
 
     def group_col(self, kind: str, name: str) -> int:
         """Return the column holding the spend of one network, segment or period."""
         if (kind, name) not in self._helper:
-            code = self.names(kind)
-            cols = np.flatnonzero(self._groups[kind][1] == code[name])
+            cols = self.group_tiers(kind, name)
             col = self.b.cols([0.0], 0.0, INF)
             info = RowInfo(
                 rule_name(f"{kind[:-1]}_spend", name), "definition", "eq", self.unit, 0.0, False
