@@ -460,12 +460,12 @@ def response_lines(curve_lines, lines: Sequence[PlanLine], curves) -> list[PlanL
     the incremental results are the results and the attributed ones results / ratio
     (unknown when the ratio is 0).
     """
-    by_key = {ln.key: ln for ln in curve_lines}
     all_lines = getattr(curves, "lines", curve_lines)
     has_inside = any(ln.inside is not None for ln in all_lines)
     has_lift = any(ln.lift is not None for ln in all_lines)
     if not (has_inside or has_lift):
         return list(lines)
+    by_key = {ln.key: ln for ln in curve_lines}
     incremental = getattr(curves, "basis", "attributed") == "incremental"
     out = []
     for p in lines:
@@ -581,23 +581,27 @@ def _plan_lines(
 ) -> list[PlanLine]:
     """Return the plan's lines: spend, results, the cost of the next result and the reason."""
     results, mslope = line_results(model, spend)
-    lines = []
-    for i, ln in enumerate(model.lines):
-        s, r = float(spend[i]), float(results[i])
-        lines.append(
-            PlanLine(
-                network=ln.network,
-                segment=ln.segment,
-                period=ln.period,
-                spend=s,
-                expected_results=r,
-                cost_per_result=s / r if r > 0 else None,
-                marginal_cost_per_result=1.0 / mslope[i] if mslope[i] > 0 else None,
-                max_spend=ln.max_spend,
-                limited_by=reasons[i],
-            )
+    # the numbers of every line at once, as Python floats (None where not defined)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cpr = np.where(results > 0, spend / results, np.nan)
+        mcpr = np.where(mslope > 0, 1.0 / mslope, np.nan)
+    return [
+        PlanLine(
+            network=ln.network,
+            segment=ln.segment,
+            period=ln.period,
+            spend=s,
+            expected_results=r,
+            cost_per_result=None if c != c else c,
+            marginal_cost_per_result=None if m != m else m,
+            max_spend=ln.max_spend,
+            limited_by=why,
         )
-    return lines
+        for ln, s, r, c, m, why in zip(
+            model.lines, spend.tolist(), results.tolist(), cpr.tolist(), mcpr.tolist(), reasons,
+            strict=True,
+        )
+    ]  # fmt: skip
 
 
 def _value(model: Model, lines: list[PlanLine], terms: Terms) -> float | None:

@@ -80,6 +80,8 @@ class ResultsFloors(RuleFamily):
 
     def check(self, spec: PlanSpec, curves: Curves) -> None:
         """Refuse a floor on the plan's own result type, or with curves on lines the plan lacks."""
+        if not spec.results_floors:
+            return
         keys = {ln.key for ln in curves.lines}
         for i, fl in enumerate(spec.results_floors):
             if fl.result_type == curves.result_type:

@@ -116,6 +116,8 @@ class LineLimits(RuleFamily):
 
     def check(self, spec: PlanSpec, curves: Curves) -> None:
         """Refuse a rule on a line no curve has, or on a line 'exclude' removes."""
+        if not spec.lines:
+            return
         keys = {ln.key for ln in curves.lines}
         for lr in spec.lines:
             if lr.key not in keys:
@@ -213,6 +215,8 @@ class Exclusion(RuleFamily):
             for name in getattr(spec.exclude, kind):
                 if name not in set(getattr(curves, kind)):
                     raise unknown_name(spec, curves, kind, name, f"exclude.{kind}")
+        if not spec.exclude.lines:
+            return
         keys = {ln.key for ln in curves.lines}
         for key in spec.exclude.lines:
             if key not in keys:

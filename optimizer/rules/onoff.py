@@ -104,6 +104,8 @@ def line_minimums(
     """
     glob = spec.min_line_spend
     daily = spec.min_daily_spend
+    if glob is None and not daily:
+        return [None] * len(keys)  # no minimum anywhere (what a running line spent aside)
     out: list[LineMinimum | None] = []
     for key in keys:
         best = None if glob is None else LineMinimum(glob, "min_line_spend")
@@ -192,6 +194,8 @@ class OnOff(RuleFamily):
 
     def check(self, spec: PlanSpec, curves: Curves) -> None:
         """Refuse a daily minimum on no curve's network, unknown days, or a line above 1e12."""
+        if not spec.min_daily_spend:
+            return
         have = set(curves.networks)
         for name in spec.min_daily_spend:
             if name not in have:
