@@ -164,8 +164,11 @@ class GroupLimits(RuleFamily):
 
     def rows(self, lp: LPContext) -> None:
         """Add the rows of every rule of this kind, in the spec's order."""
+        rules = getattr(lp.spec, self.kind)
+        if not rules:
+            return  # no name of this kind to look up
         planned = lp.names(self.kind)
-        for name, rule in getattr(lp.spec, self.kind).items():
+        for name, rule in rules.items():
             if name not in planned:  # every line of it is excluded
                 if rule.min or rule.min_share:
                     raise SpecError(

@@ -150,8 +150,10 @@ class PeriodChange(RuleFamily):
     def rows(self, lp: LPContext) -> None:
         """Add a cap and a floor per period after the first, relative to the one before."""
         ch = lp.spec.max_period_change
+        if ch is None:
+            return
         periods = sorted(lp.names("periods"))
-        if ch is None or len(periods) < 2:
+        if len(periods) < 2:
             return
         for p0, p1 in zip(periods, periods[1:], strict=False):
             c0 = lp.group_col("periods", p0)
