@@ -9,7 +9,6 @@ Three steps, three functions: :func:`optimizer.model.build_model` (arrays),
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -288,27 +287,29 @@ def frontier(
     return sweep.points()
 
 
-#: from this many columns up, each budget of a frontier starts from the crash basis: a warm
-#: re-solve there costs more than a cold one (measured in benchmarks/bench_optimizer.py)
-RESTART_COLUMNS = int(os.environ.get("ADPLAN_RESTART_COLUMNS", 100_000))
+#: from this many columns up (of the LP a frontier re-solves: the reduced one, or the full
+#: one for fewer than six budgets) each budget starts from the crash basis: measured in
+#: benchmarks/bench_optimizer.py, a warm re-solve there costs more than a cold one
+RESTART_COLUMNS = 20_000
 
 
 def sweep_strategy(model, solver, n_budgets: int) -> str:
     """Return how a frontier solves its budgets: ``sort``, ``reduced``, ``restart`` or ``warm``.
 
     ``sort``: the rules allow the sort (``optimizer/sortfill.py``), each budget exact at
-    the cost of a fill. ``reduced`` (HiGHS LPs below :data:`RESTART_COLUMNS` columns, six
-    budgets or more): the ends solved, the rest on the LP of the tiers that move.
-    ``restart`` (HiGHS LPs from :data:`RESTART_COLUMNS`): each budget from the crash basis.
-    ``warm``: each budget from the last one's basis (CBC; on/off plans).
+    the cost of a fill. ``reduced`` (HiGHS LPs, six budgets or more): the ends solved, the
+    rest on the LP of the tiers that move, each from the crash basis when that LP has
+    :data:`RESTART_COLUMNS` columns or more. ``restart`` (HiGHS LPs of fewer budgets, from
+    :data:`RESTART_COLUMNS` columns): each budget from the crash basis. ``warm``: each budget
+    from the last one's basis (CBC; on/off plans; small LPs).
     """
     if not isinstance(solver, HighsSolver):
         return "warm" if getattr(solver, "name", "") != "sort" else "sort"
     if model.is_mip:
         return "warm"
-    if model.n_col >= RESTART_COLUMNS:
-        return "restart"
-    return "reduced" if n_budgets >= 6 else "warm"
+    if n_budgets >= 6:
+        return "reduced"
+    return "restart" if model.n_col >= RESTART_COLUMNS else "warm"
 
 
 def _frontier_chunk(args: tuple) -> list[dict]:
@@ -412,8 +413,11 @@ class _Sweep:
         if not reduced.ok:
             return middle
         rs = HighsSolver(reduced.model)
+        cold = reduced.model.n_col >= RESTART_COLUMNS  # each budget from the crash basis
         for i in middle:
             b = self.budgets[i]
+            if cold:
+                rs.restart()
             rs.set_row_upper(self.model.budget_row, b)
             reduced.model.row_ub[self.model.budget_row] = b
             rsol = rs.solve()
@@ -424,6 +428,8 @@ class _Sweep:
                 self.out[i] = {"status": "optimal", **point}
                 self._progress()
             else:  # not provably optimal on the reduced LP: solve the full one
+                if self.model.n_col >= RESTART_COLUMNS:
+                    self.solver.restart()
                 self.full(i)
         return []
 

@@ -59,14 +59,15 @@ def test_many_budget_frontier_equals_fresh_solves(case):
         assert p["total_spend"] == pytest.approx(fresh.total_spend, rel=1e-9)
 
 
-@pytest.mark.parametrize("restart_from", [0, 10**9])  # every budget from the crash basis / reduced
-def test_each_strategy_gives_the_fresh_solves(case, monkeypatch, restart_from):
+@pytest.mark.parametrize("n", [3, 9])  # fewer than six budgets: no reduced LP
+@pytest.mark.parametrize("restart_from", [0, 10**9])  # from the crash basis / warm
+def test_each_strategy_gives_the_fresh_solves(case, monkeypatch, restart_from, n):
     curves, spec = case
     monkeypatch.setattr(allocate_module, "RESTART_COLUMNS", restart_from)
     model = build_model(curves, spec)
-    want = "restart" if restart_from == 0 else "reduced"
-    assert sweep_strategy(model, HighsSolver(model), 9) == want
-    budgets = list(np.linspace(spec.budget * 0.3, spec.budget * 2.0, 9))
+    want = "reduced" if n == 9 else "restart" if restart_from == 0 else "warm"
+    assert sweep_strategy(model, HighsSolver(model), n) == want
+    budgets = list(np.linspace(spec.budget * 0.3, spec.budget * 2.0, n))
     for p in frontier(curves, spec, budgets):
         fresh = allocate(curves, spec.with_budget(p["budget"]), with_ranges=False)
         assert p["expected_results"] == pytest.approx(fresh.expected_results, rel=1e-9)
@@ -78,8 +79,8 @@ def test_each_strategy_gives_the_fresh_solves(case, monkeypatch, restart_from):
 def test_the_strategy_follows_the_rules_and_the_size(case):
     curves, spec = case
     model = build_model(curves, spec)
-    assert sweep_strategy(model, HighsSolver(model), 9) == "reduced"  # 1,000 columns
-    assert sweep_strategy(model, HighsSolver(model), 3) == "warm"
+    assert sweep_strategy(model, HighsSolver(model), 9) == "reduced"
+    assert sweep_strategy(model, HighsSolver(model), 3) == "warm"  # about 1,000 columns
     assert sweep_strategy(model, make_solver(model, "cbc"), 9) == "warm"
     budget_only = build_model(curves, PlanSpec.from_dict({"budget": spec.budget}))
     assert sweep_strategy(budget_only, solver_for(budget_only, None, None), 9) == "sort"
