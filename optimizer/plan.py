@@ -83,8 +83,9 @@ class PlanLine:
         if self.results_p10 is not None:
             d["results_p10"], d["results_p90"] = self.results_p10, self.results_p90
         for key in LINE_RESPONSE_KEYS:
-            if getattr(self, key) is not None:
-                d[key] = getattr(self, key)
+            v = getattr(self, key)
+            if v is not None:
+                d[key] = v
         return d
 
 
@@ -200,11 +201,20 @@ class Plan:
     def by_period(self) -> dict[str, dict]:
         """Return each period's spend, results, cost per result and the other results known.
 
-        Per-period totals hold whether or not results add up across periods.
+        Per-period totals hold whether or not results add up across periods. One pass over
+        the lines (a pass per period took 3 s at 208,000 lines of 52 periods).
         """
+        by: dict[str, list[PlanLine]] = {}
+        for ln in self.lines:
+            by.setdefault(ln.period, []).append(ln)
+        known = [
+            key
+            for key in LINE_RESPONSE_KEYS
+            if any(getattr(ln, key) is not None for ln in self.lines)
+        ]
         out: dict[str, dict] = {}
-        for period in sorted({ln.period for ln in self.lines}):
-            lines = [ln for ln in self.lines if ln.period == period]
+        for period in sorted(by):
+            lines = by[period]
             spend = sum(ln.spend for ln in lines)
             results = sum(ln.expected_results for ln in lines)
             t = {
@@ -212,9 +222,8 @@ class Plan:
                 "expected_results": results,
                 "cost_per_result": spend / results if results > 0 else None,
             }
-            for key in LINE_RESPONSE_KEYS:
-                if any(getattr(ln, key) is not None for ln in self.lines):
-                    t[key] = known_sum(lines, key)
+            for key in known:
+                t[key] = known_sum(lines, key)
             out[period] = t
         return out
 

@@ -32,6 +32,7 @@ from cli.commands._common import (
     day_option,
     err,
     fail,
+    json_bytes,
     open_executor,
     out,
     platform_minimums,
@@ -185,8 +186,15 @@ def _summary(plan) -> None:
 
 
 def _plan_json(plan, hist) -> dict:
-    """Return the Plan JSON, with the previous period's actuals when a history was read."""
-    d = plan.to_dict()
+    """Return the Plan JSON, with the previous period's actuals when a history was read.
+
+    The garbage collector pauses while the JSON is made (a dict or two per line, no cycles):
+    its passes over the heap made it 0.7 to 0.9 s at 208,000 lines instead of 0.4 s.
+    """
+    from optimizer.curves import paused_gc
+
+    with paused_gc():
+        d = plan.to_dict()
     if hist is not None:
         from scenarios.previous import previous_period
 
@@ -195,11 +203,14 @@ def _plan_json(plan, hist) -> dict:
 
 
 def _write_plan(d: dict, path: Path, curves=None) -> None:
-    """Write the Plan JSON ``d`` to ``path`` (.json, .csv, .xlsx, .html; the curves to the HTML)."""
+    """Write the Plan JSON ``d`` to ``path`` (.json, .csv, .xlsx, .html; the curves to the HTML).
+
+    JSON as :func:`~cli.commands._common.json_bytes` writes it.
+    """
     _check_out(path, PLAN_SUFFIXES)
     if path.suffix.lower() == ".json":
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(d, indent=2) + "\n", encoding="utf-8")
+        path.write_bytes(json_bytes(d))
         return
     from scenarios.exports import write_plan
 
@@ -393,7 +404,7 @@ def _write_delta_plan(result, path: Path) -> None:
         _write_plan(result.plan.to_dict(), path)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    path.write_bytes(json_bytes(result.to_dict()))
 
 
 def _print_delta(delta) -> None:
