@@ -1,6 +1,6 @@
 """adplan's optimizer: concave response curves + plan spec -> the best allocation (an LP).
 
-Imports numpy, pulp, highspy and pyyaml only: never pandas, scikit-learn, pydantic or HTTP.
+Imports numpy, pulp, highspy, orjson and pyyaml only: never pandas, scikit-learn, pydantic or HTTP.
 
 ::
 
