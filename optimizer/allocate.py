@@ -43,7 +43,7 @@ from .solvers import (
     check_time_limit,
     make_solver,
 )
-from .sortfill import sort_solver
+from .sortfill import SortSolver, sort_solver
 from .spec import MAX_BUDGET, PlanSpec
 from .sweep import Reduced
 
@@ -240,9 +240,11 @@ def frontier(
 ) -> list[dict]:
     """Return the expected results at each budget, exact at every one.
 
-    One model is built; each budget changes only the budget row's limit and re-solves from the
-    previous basis (HiGHS). Between the lowest and highest budget the tiers that do not move
-    are removed and each point is certified optimal for the full LP (see ``sweep.py``).
+    One model is built; each budget changes only the budget row's limit. How each budget is
+    solved depends on the rules and the size (:func:`sweep_strategy`): by the sort where the
+    rules are a budget and line limits and it decides the lowest and highest budgets; else,
+    with HiGHS and six budgets or more, on the LP of the tiers that move between the lowest
+    and highest budget, each point certified optimal for the full LP (``sweep.py``).
     ``marginal_cost_per_result`` is the currency per extra result at that budget (1 / the
     budget's shadow price; None where more budget buys nothing). A budget at which the rules
     cannot hold gives a point with ``status: infeasible``. The points come back in the order of
@@ -276,6 +278,8 @@ def frontier(
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
     s = solver_for(model, solver, time_limit, fast=fast)
+    if isinstance(s, SortSolver) and not s.sorts(budgets[order[0]], budgets[order[-1]]):
+        s = solver_for(model, solver, time_limit, fast=False)  # the LP's strategies then
     sweep = _Sweep(model, s, budgets, on_progress, curves)
     how = sweep_strategy(model, s, len(budgets))
     if how == "reduced":

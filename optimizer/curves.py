@@ -680,8 +680,10 @@ def read_json(p: Path, what: str, error, hint: str = ""):
 #: what :func:`_fast_json` returns for a file the standard library reads
 _UNREAD = object()
 
-#: every digit but 0 read as 0: a run of 19 zeros marks 19 digits in a row
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+#: every digit read as 0, and what may come before a JSON number's first digit (whitespace,
+#: ``[ , : -``) as ``|``: ``|`` then 19 zeros marks an integer part of 19 digits or more
+_INTEGER_START = bytes.maketrans(b"123456789 \t\n\r[,:-", b"000000000||||||||")
+_LONG_INTEGER = b"|" + b"0" * 19
 
 
 def _fast_json(p: Path) -> object:
@@ -690,8 +692,8 @@ def _fast_json(p: Path) -> object:
     orjson reads valid JSON as the standard library does, several times faster (a 104 MB
     curves file: 0.7 s, where ``json.load`` took 6.4 s). ``_UNREAD`` leaves to
     :func:`read_json` all that orjson refuses (no such file, not UTF-8, not JSON, NaN or
-    1e400 that Python reads) or may read otherwise (19 digits in a row: an integer beyond
-    64 bits becomes a float in orjson, stays an integer in Python).
+    1e400 that Python reads) or may read otherwise (an integer part of 19 digits: an integer
+    beyond 64 bits becomes a float in orjson, stays an integer in Python).
     """
     try:
         raw = p.read_bytes() if p.is_file() else None
@@ -707,10 +709,15 @@ def _fast_json(p: Path) -> object:
 
 
 def _long_digit_run(raw: bytes, step: int = 1 << 20) -> bool:
-    """Return whether ``raw`` holds 19 digits in a row (read in pieces of ``step`` bytes)."""
-    run = b"0" * 19
-    return any(
-        raw[i : i + step + 18].translate(_DIGITS_AS_ZERO).find(run) >= 0
+    """Return whether a number in ``raw`` has an integer part of 19 digits or more.
+
+    The digits after a decimal point or an exponent's sign do not count: a float written at
+    full precision (``0.0012345678901234567``) reads the same in orjson. Read in pieces of
+    ``step`` bytes (overlapping by the length of the mark).
+    """
+    n = len(_LONG_INTEGER)
+    return raw[: n - 1].isdigit() or any(
+        raw[i : i + step + n - 1].translate(_INTEGER_START).find(_LONG_INTEGER) >= 0
         for i in range(0, len(raw), step)
     )
 

@@ -77,6 +77,18 @@ def _line_rows(model: Model) -> _Bounds | None:
     return _Bounds(lo, hi, lo_row, hi_row, cap)
 
 
+def _tied_within(model: Model, bounds: _Bounds) -> bool:
+    """Say whether a line with a rule has two neighbouring tiers of the same objective.
+
+    Its floor or cap may then cut either: the LP may split the spend between them any way
+    (a value of 0, say), and only the LP's own split gives its reasons.
+    """
+    c, line = model.c[: model.n_tier], model.tier_line
+    same = np.abs(np.diff(c)) <= TIE_RTOL * np.maximum(np.abs(c[1:]), 1e-12)
+    ruled = (bounds.lo_row >= 0) | (bounds.hi_row >= 0)
+    return bool(np.any(same & (line[:-1] == line[1:]) & ruled[line[1:]]))
+
+
 @dataclass(slots=True)
 class _State:
     """Where the last budget's money ran out: the piece at the margin and the price."""
@@ -120,7 +132,7 @@ class SortFill:
     def of(cls, model: Model) -> SortFill | None:
         """Return the sort of ``model``, or None when its rules need the LP."""
         bounds = _line_rows(model)
-        if bounds is None or np.any(bounds.lo > bounds.hi):
+        if bounds is None or np.any(bounds.lo > bounds.hi) or _tied_within(model, bounds):
             return None
         return cls(model, bounds)
 
@@ -272,36 +284,51 @@ class SortFill:
         end = float(before[-1] + w[-1])
         extra = np.clip(end - before, 0, w) - np.clip(self.b.hi[ln] - before, 0, w)
         keep = (extra > 0) & (self.c[s] > 0)
-        return _merge(self.c[s][keep], extra[keep], *self._funded(st))
+        return _merge(self.c[s][keep], extra[keep], *self._funded(st, float(extra[keep].sum())))
 
     def _release(self, ln: int, st: _State) -> float:
         """Gain of dropping line ``ln``'s floor: its forced spend goes to the best unfunded."""
         s = self._line_tiers(ln)
         rel = self.forced[s][::-1]
         keep = rel > 0
-        cand_c, cand_a = self._unfunded(st)
+        cand_c, cand_a = self._unfunded(st, float(rel[keep].sum()))
         # released money (ascending objective) against candidates (descending): the gain of
         # each swap is candidate - released, while positive
         return _merge(cand_c, cand_a, self.c[s][::-1][keep], rel[keep])
 
-    def _funded(self, st: _State, most: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-        """Return the funded free pieces (and spare money, at 0), lowest objective first."""
-        order = self.order
-        if st.k >= len(order):  # money to spare: it is what more spend takes first
-            idx = order[::-1][:most]
-            return np.r_[0.0, self.c[idx]], np.r_[st.spare, self.free[idx]]
-        m = int(order[st.k])
-        idx = order[: st.k][::-1][:most]
-        return np.r_[self.c[m], self.c[idx]], np.r_[st.filled, self.free[idx]]
+    def _funded(self, st: _State, need: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return the funded free pieces holding ``need`` (spare money first, at 0), lowest first.
 
-    def _unfunded(self, st: _State, most: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-        """Return the unfunded free pieces, best first (money to spare first, at 0)."""
-        order = self.order
-        if st.k >= len(order):
+        Only as many pieces as hold ``need`` in all (from the margin down), found on the
+        cumulative amounts: the merge never reads further.
+        """
+        order, cum = self.order, self.cum
+        k = st.k
+        if k >= len(order):  # money to spare: it is what more spend takes first
+            head_c, head_a = 0.0, st.spare
+        else:
+            head_c, head_a = float(self.c[order[k]]), st.filled
+        top = float(cum[k - 1]) if k else 0.0
+        j = int(np.searchsorted(cum[:k], top - max(need - head_a, 0.0), side="right"))
+        idx = order[max(j - 1, 0) : k][::-1]
+        return np.r_[head_c, self.c[idx]], np.r_[head_a, self.free[idx]]
+
+    def _unfunded(self, st: _State, need: float) -> tuple[np.ndarray, np.ndarray]:
+        """Return the unfunded free pieces holding ``need``, best first, then money left unspent.
+
+        Money a rule frees can always stay unspent (worth 0): after the pieces of objective
+        above 0 comes an unlimited piece at 0.
+        """
+        order, cum = self.order, self.cum
+        k = st.k
+        if k >= len(order):
             return np.array([0.0]), np.array([np.inf])
-        m = int(order[st.k])
-        idx = order[st.k + 1 : st.k + 1 + most]
-        return np.r_[self.c[m], self.c[idx]], np.r_[self.free[m] - st.filled, self.free[idx]]
+        m = int(order[k])
+        head = float(self.free[m]) - st.filled
+        end = int(np.searchsorted(cum, float(cum[k]) + max(need - head, 0.0), side="left"))
+        idx = order[k + 1 : end + 2]
+        c = np.r_[self.c[m], self.c[idx], 0.0]
+        return c, np.r_[head, self.free[idx], np.inf]
 
 
 def _merge(hi_c, hi_a, lo_c, lo_a) -> float:
@@ -339,6 +366,10 @@ class SortSolver:
         self.time_limit = limit
         self.method = "sort"
 
+    def sorts(self, *budgets: float) -> bool:
+        """Say whether the sort decides every one of ``budgets`` (not degenerate there)."""
+        return all(self.fill.solve(b) is not None for b in budgets)
+
     def set_row_upper(self, row: int, ub: float) -> None:
         """Set the budget (the only row whose bound a sweep moves)."""
         self.model.row_ub[row] = ub
@@ -347,7 +378,7 @@ class SortSolver:
 
     def restart(self) -> None:
         """Start the LP's next solve from its crash basis (the sort has no state to drop)."""
-        if self.lp is not None:
+        if self.lp is not None and hasattr(self.lp, "restart"):  # HiGHS (CBC keeps no basis)
             self.lp.restart()
 
     def solve(self) -> Solution:

@@ -218,3 +218,22 @@ def test_nan_and_huge_integers_are_read_as_python_reads_them(tmp_path):
     path = write(tmp_path, json.dumps({"lines": [huge]}), "huge.json")
     with pytest.raises(CurveError, match=r"from 0 to 1, got 123456789012345678901$"):
         load_curves(path)
+
+
+def test_a_forecast_file_at_full_precision_is_read_by_orjson(tmp_path):
+    """Floats of 19 digits after the point (a spread's level_var) stay on the fast path;
+    an integer part of 19 digits, anywhere, goes to the standard library.
+    """
+    import optimizer.curves as module
+
+    path = tmp_path / "curves.json"
+    path.write_text(synthetic_curves(2, 2, 2, 3, spread=True).to_json(), encoding="utf-8")
+    assert b"0.00" in path.read_bytes()  # written at full precision
+    assert module._fast_json(path) is not module._UNREAD
+    for text in ('{"a": 1234567890123456789}', '{"a": [-12345678901234567890, 1]}',
+                 "1234567890123456789"):  # fmt: skip
+        path.write_text(text, encoding="utf-8")
+        assert module._fast_json(path) is module._UNREAD, text
+    for text in ('{"a": 0.0012345678901234567}', '{"a": 123456789012345678}'):
+        path.write_text(text, encoding="utf-8")
+        assert module._fast_json(path) == json.loads(text), text

@@ -9,21 +9,23 @@ and measured cost. Degenerate cases (ties, limits on a tier's end) go to the LP.
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
 import pytest
 
 from optimizer import InfeasibleError, allocate, frontier
+from optimizer.curves import CurveLine, Curves
 from optimizer.model import build_model
 from optimizer.sortfill import SortFill
 from optimizer.spec import PlanSpec
 from optimizer.synthetic import synthetic_curves
 
+allocate_module = importlib.import_module("optimizer.allocate")  # the module, not the verb
 OBJECTIVES = ("results", "value", "profit")
 RTOL = {"highs": 1e-6, "cbc": 1e-5}
 MONEY = {"spend", "room", "slack", "amount", "total_spend", "spent", "unspent", "low", "high"}
-BUDGET = [1.0]  # the budget of the plans compared
 
 
 def _spec(curves, rng, objective: str) -> dict:
@@ -60,7 +62,7 @@ def _instance(seed: int):
     return curves, _spec(curves, rng, objective)
 
 
-def _same(a, b, where: str = "plan", rel: float = 1e-6) -> None:
+def _same(a, b, where: str = "plan", rel: float = 1e-6, budget: float = 1.0) -> None:
     """Assert two JSON values equal: floats to ``rel`` (1e-9 absolute), the rest exactly.
 
     CBC's values carry about 8 digits, and a percentage made of a difference of two of them
@@ -69,15 +71,15 @@ def _same(a, b, where: str = "plan", rel: float = 1e-6) -> None:
     if isinstance(a, dict):
         assert a.keys() == b.keys(), f"{where}: keys {sorted(a.keys() ^ b.keys())}"
         for k in a:
-            _same(a[k], b[k], f"{where}.{k}", rel)
+            _same(a[k], b[k], f"{where}.{k}", rel, budget)
     elif isinstance(a, list | tuple):
         assert len(a) == len(b), where
         for i, (u, v) in enumerate(zip(a, b, strict=True)):
-            _same(u, v, f"{where}[{i}]", rel)
+            _same(u, v, f"{where}[{i}]", rel, budget)
     elif isinstance(a, float) and isinstance(b, float):
         # amounts of money: CBC's are off by up to ~1e-8 of the plan's budget
         money = rel > 1e-6 and where.rsplit(".", 1)[-1] in MONEY
-        tol = 1e-8 * BUDGET[0] if money else 1e-9
+        tol = 1e-8 * budget if money else 1e-9
         assert a == pytest.approx(b, rel=rel, abs=tol), f"{where}: {a!r} != {b!r}"
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"
@@ -94,11 +96,10 @@ def _plan(curves, spec, solver: str, fast: bool) -> dict:
 @pytest.mark.parametrize("seed", range(12))
 def test_random_plans_equal_the_lp(seed, solver):
     curves, spec = _instance(seed)
-    BUDGET[0] = spec["budget"]
     fast = _plan(curves, spec, solver, True)
     lp = _plan(curves, spec, solver, False)
     assert fast.pop("method") == "sort" and lp.pop("method") == "lp"
-    _same(fast, lp, rel=RTOL[solver])
+    _same(fast, lp, rel=RTOL[solver], budget=spec["budget"])
 
 
 def test_binding_line_rules_are_costed_as_by_the_lp(solver):
@@ -123,7 +124,7 @@ def test_frontiers_equal_the_lp(seed, solver):
     budgets = [cap * f for f in (0.05, 0.2, 0.45, 0.7, 0.95, 1.2)]
     fast = frontier(curves, spec, budgets, solver=solver)
     lp = frontier(curves, spec, budgets, solver=solver, fast=False)
-    _same(fast, lp, "frontier", RTOL[solver])
+    _same(fast, lp, "frontier", RTOL[solver], max(budgets))
 
 
 def test_floors_above_the_budget_are_diagnosed_by_the_lp():
@@ -183,4 +184,69 @@ def test_every_line_locked_leaves_no_piece_to_sort(solver):
     fast = _plan(curves, spec, solver, True)
     lp = _plan(curves, spec, solver, False)
     fast.pop("method"), lp.pop("method")
-    _same(fast, lp, rel=RTOL[solver])
+    _same(fast, lp, rel=RTOL[solver], budget=spec["budget"])
+
+
+def _line(name: str, points, value: float | None = None):
+    return CurveLine(network=name, segment="s", period="2027-W01", points=tuple(points),
+                     value_per_result=value)  # fmt: skip
+
+
+def _costs(curves, spec, solver="highs") -> list[tuple]:
+    """(method, {rule: gain if removed}) of the sort's plan and of the LP's (gains 0 if none)."""
+    out = []
+    for fast in (True, False):
+        plan = allocate(curves, spec, solver=solver, with_ranges=False, fast=fast)
+        gains = {c.name: c.gain_if_removed or 0.0 for c in plan.constraints}
+        out.append((plan.solver["method"], gains))
+    return out
+
+
+def test_a_floor_on_tiers_worth_less_than_nothing_frees_money_to_leave_unspent():
+    """Profit: dropping the floor saves its loss even where no tier can take the money."""
+    curves = Curves(lines=(_line("a", [(0, 0), (10, 5)], 1.0), _line("b", [(0, 0), (10, 20)], 1.0)),
+                    currency="EUR", result_type="r")  # fmt: skip
+    floor = {"network": "a", "segment": "s", "period": "2027-W01", "min": 5.0}
+    spec = {"budget": 14.0, "objective": "profit", "lines": [floor]}
+    (m1, fast), (m2, lp) = _costs(curves, spec)
+    assert fast == pytest.approx(lp) and lp["line_min__a/s/2027-W01"] == 3.5
+
+
+def test_lifting_a_cap_displaces_as_many_tiers_as_it_takes():
+    """A cap on a big line: lifting it moves money out of 5,000 small lines (no cut-off)."""
+    small = [_line(f"n{i:05d}", [(0, 0), (1, 2.0 - i * 1e-4)]) for i in range(5000)]
+    big = _line("x", [(0, 0), (2, 20), (10002, 90020)])
+    curves = Curves(lines=(*small, big), currency="EUR", result_type="r")
+    cap = {"network": "x", "segment": "s", "period": "2027-W01", "max": 1.0}
+    (m1, fast), (m2, lp) = _costs(curves, {"budget": 5000.5, "lines": [cap]})
+    assert m1 == "sort" and fast == pytest.approx(lp, rel=1e-9)
+    assert fast["line_max__x/s/2027-W01"] == pytest.approx(36247.00005, rel=1e-9)
+
+
+def test_a_ruled_line_of_equal_tiers_goes_to_the_lp():
+    """Value 0: every tier of the line has objective 0; the LP may split its floor any way."""
+    curves = Curves(lines=(_line("a", [(0, 0), (1, 2), (4, 3.5), (6, 4.5)], 0.0),
+                           _line("b", [(0, 0), (3, 9), (8, 12)], 2.0)),
+                    currency="EUR", result_type="r")  # fmt: skip
+    floor = {"network": "a", "segment": "s", "period": "2027-W01", "min": 1.5}
+    plan = allocate(curves, {"budget": 3.25, "objective": "profit", "lines": [floor]})
+    assert plan.solver["method"] == "lp"
+
+
+def test_a_frontier_the_sort_cannot_decide_takes_the_lps_strategy(monkeypatch):
+    """A cap of 0 is degenerate at every budget: the frontier is the LP's, not one warm LP."""
+    curves = synthetic_curves(2, 2, 2, 4, seed=1)
+    ln = curves.lines[3]
+    off = {"network": ln.network, "segment": ln.segment, "period": ln.period, "max": 0.0}
+    cap = sum(x.max_spend for x in curves.lines)
+    seen = []
+    real = allocate_module.sweep_strategy
+    monkeypatch.setattr(
+        allocate_module, "sweep_strategy", lambda *a: seen.append(real(*a)) or seen[-1]
+    )
+    points = frontier(
+        curves,
+        {"budget": cap / 2, "lines": [off]},
+        [cap * f for f in (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)],
+    )
+    assert seen == ["reduced"] and all(p["status"] == "optimal" for p in points)
