@@ -37,6 +37,7 @@ from .progress import Progress
 from .rules import fmt
 from .solvers import (
     DEFAULT_SOLVER,
+    RESTART_COLUMNS,
     HighsSolver,
     Solution,
     check_solver,
@@ -289,12 +290,6 @@ def frontier(
             s.restart()
         sweep.full(i)
     return sweep.points()
-
-
-#: from this many columns up (of the LP a frontier re-solves: the reduced one, or the full
-#: one for fewer than six budgets) each budget starts from the crash basis: measured in
-#: benchmarks/bench_optimizer.py, a warm re-solve there costs more than a cold one
-RESTART_COLUMNS = 20_000
 
 
 def sweep_strategy(model, solver, n_budgets: int) -> str:

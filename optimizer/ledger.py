@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .model import Model
-from .solvers import HighsSolver, Solution, make_solver
+from .solvers import RESTART_COLUMNS, HighsSolver, Solution, crash_basis, make_solver
 from .sortfill import SortFill, SortSolver
 
 #: the most rules re-solved for one plan (the most costly by shadow price first)
@@ -87,12 +87,21 @@ def _lp_runner(model: Model, solver: HighsSolver | None):
         if not np.isfinite(objective):
             return None, False
         h.h.changeRowBounds(r, -inf, inf)
+        if model.n_col >= RESTART_COLUMNS and h.usable_crash():  # cold beats warm at scale
+            h.h.setBasis(_crash_without(model, r, h))
         res = h.run_lp(MAX_SECONDS)
         lb, ub = model.row_lb[r], model.row_ub[r]
         h.h.changeRowBounds(r, lb if np.isfinite(lb) else -inf, ub if np.isfinite(ub) else inf)
         return (None, False) if res.x is None else (res.objective - objective, True)
 
     return run
+
+
+def _crash_without(model: Model, r: int, h: HighsSolver):
+    """Return the crash basis of ``model`` with row ``r`` removed (no budget: all tiers up)."""
+    lb, ub = model.row_lb.copy(), model.row_ub.copy()
+    lb[r], ub[r] = -np.inf, np.inf
+    return crash_basis(replace(model, row_lb=lb, row_ub=ub), order=h.crash_order())
 
 
 def _mip_runner(model: Model, base: float, on: np.ndarray, deadline: float):

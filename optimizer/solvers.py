@@ -154,6 +154,11 @@ def row_activity(model: Model, x: np.ndarray, *, absolute: bool = False) -> np.n
     return np.bincount(row_of_nz, weights=prod, minlength=model.n_row)
 
 
+#: from this many columns up, a re-solve after a bound changes (a frontier's next budget, the
+#: ledger's rule removed) starts from the crash basis: a warm re-solve there costs more than a
+#: cold one (benchmarks/bench_frontier.py, benchmarks/bench_optimizer.py)
+RESTART_COLUMNS = 20_000
+
 #: a row is at its limit when it is within this fraction of its scale (see row_tolerance)
 BINDING_RTOL = 1e-6
 
@@ -366,12 +371,17 @@ class HighsSolver:
         """Start the next solve from the crash basis again (not warm from the last one)."""
         self._solved = False
 
-    def _crash_basis(self):
+    def crash_order(self) -> np.ndarray:
+        """Return :func:`objective_order` of the model, sorted once."""
         if self._order is None:
             self._order = objective_order(self.model)
-        return crash_basis(self.model, order=self._order)
+        return self._order
 
-    def _usable_crash(self) -> bool:
+    def _crash_basis(self):
+        return crash_basis(self.model, order=self.crash_order())
+
+    def usable_crash(self) -> bool:
+        """Say whether the crash basis applies to the model (a budget or a target to fill)."""
         m = self.model
         if _target_row(m) is not None:
             return True
@@ -409,7 +419,7 @@ class HighsSolver:
         t0 = time.perf_counter()
         if self.model.is_mip:
             return self._solve_onoff(t0)
-        if self.crash and not self._solved and self._usable_crash():
+        if self.crash and not self._solved and self.usable_crash():
             self.h.setBasis(self._crash_basis())
         r = self.run_lp(self.time_limit)
         self._solved = True
@@ -461,7 +471,7 @@ class HighsSolver:
         ``crash``: start the next LP from :func:`crash_basis` for these switches (not warm).
         """
         self._switches(np.asarray(y, dtype=float), np.asarray(y, dtype=float), False)
-        if crash and self.crash and self._usable_crash():
+        if crash and self.crash and self.usable_crash():
             self.h.setBasis(crash_basis(self.model, on=np.asarray(y, dtype=float)))
 
     def _time_limit(self, seconds: float) -> None:

@@ -87,3 +87,18 @@ def test_the_strategy_follows_the_rules_and_the_size(case):
     assert sweep_strategy(budget_only, solver_for(budget_only, None, None, fast=False), 9) == (
         "reduced"
     )
+
+
+def test_the_ledger_from_the_crash_basis_costs_the_rules_as_warm(case, monkeypatch):
+    """Large models re-solve each removed rule from the crash basis: the same gains."""
+    curves, spec = case
+    ledger = importlib.import_module("optimizer.ledger")
+    warm = allocate(curves, spec, with_ranges=False)
+    monkeypatch.setattr(ledger, "RESTART_COLUMNS", 0)
+    cold = allocate(curves, spec, with_ranges=False)
+    gains = [(c.name, c.gain_if_removed) for c in warm.constraints if c.gain_if_removed]
+    assert len(gains) >= 2
+    for (name, gain), c in zip(
+        gains, (c for c in cold.constraints if c.gain_if_removed), strict=True
+    ):
+        assert c.name == name and c.gain_if_removed == pytest.approx(gain, rel=1e-7, abs=1e-9)
