@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.curves import CurveError, CurveLine, Curves, load_curves
+import optimizer.curves as curves_module
+from optimizer.curves import CurveError, Curves, load_curves
 from optimizer.synthetic import synthetic_curves
 
 SOURCE = "curves.json"
@@ -29,21 +30,9 @@ def one_by_one(data: dict, source: str = SOURCE):
     lines, first_at = [], {}
     for i, raw in enumerate(data["lines"]):
         try:
-            ln = CurveLine(
-                network=str(raw["network"]),
-                segment=str(raw["segment"]),
-                period=str(raw["period"]),
-                points=raw["points"],
-                value_per_result=raw.get("value_per_result"),
-                low=raw.get("low"),
-                high=raw.get("high"),
-                flags=raw.get("flags") or (),
-                spread=raw.get("spread"),
-                inside=raw.get("inside"),
-                lift=raw.get("lift"),
-            )
+            ln = curves_module._line(raw, i, source)  # the line-by-line path
         except CurveError as e:
-            return f"{source}: lines[{i}]: {e}"
+            return str(e)
         if ln.key in first_at:
             return (
                 f"{source}: lines[{i}]: line {ln.label} appears twice (first at "
