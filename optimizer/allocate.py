@@ -279,8 +279,10 @@ def frontier(
     order = sorted(range(len(budgets)), key=lambda i: budgets[i])
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
     s = solver_for(model, solver, time_limit, fast=fast)
-    if isinstance(s, SortSolver) and not s.sorts(budgets[order[0]], budgets[order[-1]]):
-        s = solver_for(model, solver, time_limit, fast=False)  # the LP's strategies then
+    if isinstance(s, SortSolver):
+        s.points = True  # a point reads the objective and the budget's price only
+        if not s.sorts(budgets[order[0]], budgets[order[-1]]):
+            s = solver_for(model, solver, time_limit, fast=False)  # the LP's strategies then
     sweep = _Sweep(model, s, budgets, on_progress, curves)
     how = sweep_strategy(model, s, len(budgets))
     if how == "reduced":

@@ -137,14 +137,21 @@ class SortFill:
         return cls(model, bounds)
 
     # ------------------------------------------------------------------ the fill
-    def solve(self, budget: float, *, solver: str = "highs", time_limit=None) -> Solution | None:
-        """Return the optimum at ``budget`` with its duals, or None where the LP must decide."""
+    def solve(
+        self, budget: float, *, solver: str = "highs", time_limit=None, point: bool = False
+    ) -> Solution | None:
+        """Return the optimum at ``budget`` with its duals, or None where the LP must decide.
+
+        ``point``: a frontier's point, which reads the objective and the budget's price only.
+        Tiers of the same objective at the margin are then a tie the sort splits its own way
+        (as good as the LP's split; the price is the same), and no line's dual is computed.
+        """
         t0 = time.perf_counter()
         x = self.forced.copy()
-        state = self._fill(float(budget), x)
+        state = self._fill(float(budget), x, ties=point)
         if state is None:
             return None
-        y = self._duals(x, state)
+        y = self._price_only(state) if point else self._duals(x, state)
         if y is None:
             return None
         self.state = state
@@ -155,8 +162,11 @@ class SortFill:
             "optimal", full, y, obj, solver, secs, {}, time_limit=time_limit, method="sort"
         )
 
-    def _fill(self, budget: float, x: np.ndarray) -> _State | None:
-        """Fill ``x`` (holding the floors) with the best free pieces; None if degenerate."""
+    def _fill(self, budget: float, x: np.ndarray, ties: bool = False) -> _State | None:
+        """Fill ``x`` (holding the floors) with the best free pieces; None if degenerate.
+
+        ``ties``: a tie at the margin is not degenerate (see :meth:`solve`).
+        """
         left = budget - self.forced_total
         if left < -1e-9 * max(1.0, budget):
             return None  # the floors exceed the budget: the LP diagnoses
@@ -176,11 +186,17 @@ class SortFill:
         price = float(self.c[m])
         tie = TIE_RTOL * max(abs(price), 1e-12)
         near = self.c[order[max(k - 1, 0) : k + 2]]
-        if np.sum(np.abs(near - price) <= tie) > 1:
+        if not ties and np.sum(np.abs(near - price) <= tie) > 1:
             return None  # another tier of the same objective at the margin: a tie
         x[order[:k]] += self.free[order[:k]]
         x[m] += filled
         return _State(k, filled, price, 0.0)
+
+    def _price_only(self, st: _State) -> np.ndarray:
+        """Return row duals holding only the budget's price (rows 0 and budget)."""
+        y = np.zeros(self.model.n_row)
+        y[0] = y[self.model.budget_row] = st.price
+        return y
 
     def _duals(self, x: np.ndarray, st: _State) -> np.ndarray | None:
         """Return the row duals: the price on rows 0 and budget, each held line's own."""
@@ -365,10 +381,12 @@ class SortSolver:
         self.lp: Any = None  # the LP solver (HiGHS or CBC), built on first need
         self.time_limit = limit
         self.method = "sort"
+        #: solving a frontier's points (the objective and the budget's price only)
+        self.points = False
 
     def sorts(self, *budgets: float) -> bool:
-        """Say whether the sort decides every one of ``budgets`` (not degenerate there)."""
-        return all(self.fill.solve(b) is not None for b in budgets)
+        """Say whether the sort decides every one of ``budgets`` as frontier points."""
+        return all(self.fill.solve(b, point=True) is not None for b in budgets)
 
     def set_row_upper(self, row: int, ub: float) -> None:
         """Set the budget (the only row whose bound a sweep moves)."""
@@ -384,12 +402,16 @@ class SortSolver:
     def solve(self) -> Solution:
         """Sort at the model's budget; the LP where the sort cannot say."""
         budget = float(self.model.row_ub[self.model.budget_row])
-        sol = self.fill.solve(budget, solver=self.lp_name, time_limit=self.time_limit)
+        sol = self.fill.solve(
+            budget, solver=self.lp_name, time_limit=self.time_limit, point=self.points
+        )
         if sol is not None:
             self.method = "sort"
             return sol
         if self.lp is None:
             self.lp = self._make_lp()
+        else:  # the last basis is another budget's, maybe long ago: start from the crash one
+            self.restart()
         self.method = "lp"
         return self.lp.solve()
 

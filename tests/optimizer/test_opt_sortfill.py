@@ -234,19 +234,31 @@ def test_a_ruled_line_of_equal_tiers_goes_to_the_lp():
 
 
 def test_a_frontier_the_sort_cannot_decide_takes_the_lps_strategy(monkeypatch):
-    """A cap of 0 is degenerate at every budget: the frontier is the LP's, not one warm LP."""
+    """A lowest budget below a line's floor: the LP's strategy, that point infeasible."""
     curves = synthetic_curves(2, 2, 2, 4, seed=1)
     ln = curves.lines[3]
-    off = {"network": ln.network, "segment": ln.segment, "period": ln.period, "max": 0.0}
+    floor = {"network": ln.network, "segment": ln.segment, "period": ln.period,
+             "min": ln.max_spend / 2}  # fmt: skip
     cap = sum(x.max_spend for x in curves.lines)
     seen = []
     real = allocate_module.sweep_strategy
     monkeypatch.setattr(
         allocate_module, "sweep_strategy", lambda *a: seen.append(real(*a)) or seen[-1]
     )
-    points = frontier(
-        curves,
-        {"budget": cap / 2, "lines": [off]},
-        [cap * f for f in (0.2, 0.4, 0.6, 0.8, 0.9, 1.0)],
-    )
-    assert seen == ["reduced"] and all(p["status"] == "optimal" for p in points)
+    budgets = [ln.max_spend / 4, *(cap * f for f in (0.2, 0.4, 0.6, 0.8, 1.0))]
+    points = frontier(curves, {"budget": cap / 2, "lines": [floor]}, budgets)
+    assert seen == ["reduced"]
+    assert [p["status"] for p in points] == ["infeasible", *["optimal"] * 5]
+
+
+def test_a_frontier_splits_a_tie_its_own_way_at_the_lps_optimum():
+    """Twin lines tie at the margin: a plan goes to the LP, a frontier point is sorted."""
+    curves = synthetic_curves(1, 2, 1, 4, seed=3)
+    a = curves.lines[0]
+    twin = Curves(lines=(a, CurveLine(**{**_fields(a), "segment": "twin"})),
+                  currency=curves.currency, result_type=curves.result_type)  # fmt: skip
+    budget = a.points[2][0] * 1.5
+    assert allocate(twin, {"budget": budget}).solver["method"] == "lp"
+    fast = frontier(twin, {"budget": budget}, [budget, budget * 1.2])
+    lp = frontier(twin, {"budget": budget}, [budget, budget * 1.2], fast=False)
+    _same(fast, lp, "frontier", 1e-9, budget)
