@@ -280,7 +280,7 @@ def frontier(
     model = build_model(curves, spec.with_budget(budgets[order[0]]))
     s = solver_for(model, solver, time_limit, fast=fast)
     if isinstance(s, SortSolver):
-        s.points = True  # a point reads the objective and the budget's price only
+        s.points = True  # a point reads no line's dual (SortFill.solve)
         if not s.sorts(budgets[order[0]], budgets[order[-1]]):
             s = solver_for(model, solver, time_limit, fast=False)  # the LP's strategies then
     sweep = _Sweep(model, s, budgets, on_progress, curves)

@@ -142,9 +142,11 @@ class SortFill:
     ) -> Solution | None:
         """Return the optimum at ``budget`` with its duals, or None where the LP must decide.
 
-        ``point``: a frontier's point, which reads the objective and the budget's price only.
-        Tiers of the same objective at the margin are then a tie the sort splits its own way
-        (as good as the LP's split; the price is the same), and no line's dual is computed.
+        ``point``: a frontier's point, which reads no line's dual (none is computed). Tiers of
+        the same objective at the margin are then split in the sort's order, the stable order
+        of the LP's crash basis: the point is the plan a fresh LP from that basis gives at
+        this budget (under value or profit, tied tiers may bring different results: the
+        split decides them, as it does for the LP).
         """
         t0 = time.perf_counter()
         x = self.forced.copy()

@@ -262,3 +262,33 @@ def test_a_frontier_splits_a_tie_its_own_way_at_the_lps_optimum():
     fast = frontier(twin, {"budget": budget}, [budget, budget * 1.2])
     lp = frontier(twin, {"budget": budget}, [budget, budget * 1.2], fast=False)
     _same(fast, lp, "frontier", 1e-9, budget)
+
+
+def _value_ties(rng) -> Curves:
+    """Four lines whose tiers' value per unit repeat across lines of different values."""
+    lines = []
+    for i in range(4):
+        v = float(rng.choice([1.0, 2.0, 4.0]))
+        objective = sorted(rng.choice([8.0, 6.0, 4.0, 3.0, 2.0], size=3, replace=False))[::-1]
+        widths = rng.uniform(5, 20, size=3)
+        pts, x, y = [(0.0, 0.0)], 0.0, 0.0
+        for o, w in zip(objective, widths, strict=True):
+            x, y = x + float(w), y + float(w) * o / v
+            pts.append((x, y))
+        lines.append(_line(f"n{i}", pts, v))
+    return Curves(lines=tuple(lines), currency="EUR", result_type="r")
+
+
+def test_a_frontier_point_at_a_tie_is_the_plan_a_fresh_lp_gives():
+    """Under value, tiers of equal value per unit may bring different results: the sort
+    splits them in the crash basis's order, so each point equals a fresh LP's plan.
+    """
+    rng = np.random.default_rng(18)
+    for _ in range(30):
+        curves = _value_ties(rng)
+        top = sum(ln.max_spend for ln in curves.lines)
+        spec = {"budget": top / 2, "objective": "value"}
+        budgets = list(np.linspace(0.1, 0.9, 9) * top)
+        for b, p in zip(budgets, frontier(curves, spec, budgets), strict=True):
+            fresh = allocate(curves, {**spec, "budget": b}, with_ranges=False, fast=False)
+            assert p["expected_results"] == pytest.approx(fresh.expected_results, rel=1e-9)
