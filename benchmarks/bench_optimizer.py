@@ -24,8 +24,8 @@ A summary of the ratios with their goals ends the run (``!``: over the goal).
 
 Raw highspy: the model's arrays -> ``Highs.passModel`` -> ``run`` under each of
 RAW_SETTINGS, each run capped at RAW_TIME_LIMIT seconds; the fastest is the baseline. HiGHS's
-presolve grows about quadratically on the one-row LPs of 1 and 2 (measured here: 5-14 s at 21k,
-317 s at 130k), so those settings run there once at 21k only (and not with ``--quick``).
+presolve grows about quadratically on the one-row LPs of 1 and 2 (5-14 s at 21k, printed
+here), so those settings run there once at 21k only (and not with ``--quick``).
 
 Times are wall and CPU seconds (CPU: this process, or the CLI's child), the median of the
 repeats (5 at 21k, 3 at 130k, 2 at 624k, 1 at 2M; 2 with ``--quick``; the lesser of two).
@@ -246,7 +246,9 @@ def raw_rows(ctx: Ctx, model, one_row: bool) -> tuple[T, str]:
         on = opts.get("presolve", "on") == "on"
         what = f"raw highspy, {name}"
         if on and one_row and (model.n_col > PRESOLVE_ON_MAX_COLS or ctx.quick):
-            print(f"{what:60s} {'skipped':>9s}  (presolve ~quadratic here: 317 s at 130k)")
+            print(
+                f"{what:60s} {'skipped':>9s}  (one-row LP: presolve grows ~quadratically; run at 21k, not --quick)"
+            )
             continue
         if ctx.label in SKIP_AT_2M and name not in FAST_RAW:
             print(f"{what:60s} {'skipped':>9s}  (28-170 s at 624k, growing ~quadratically)")

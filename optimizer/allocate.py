@@ -305,7 +305,7 @@ def sweep_strategy(model, solver, n_budgets: int) -> str:
     from the last one's basis (CBC; on/off plans; small LPs).
     """
     if not isinstance(solver, HighsSolver):
-        return "warm" if getattr(solver, "name", "") != "sort" else "sort"
+        return "sort" if isinstance(solver, SortSolver) else "warm"
     if model.is_mip:
         return "warm"
     if n_budgets >= 6:

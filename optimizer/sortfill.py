@@ -375,15 +375,13 @@ class SortSolver:
     ``method`` says how the last solve went: ``sort`` or ``lp``.
     """
 
-    name = "sort"
-
     def __init__(self, fill: SortFill, make_lp: Callable[[], object], lp_name: str, limit: float):
         self.fill, self.model = fill, fill.model
         self._make_lp, self.lp_name = make_lp, lp_name
         self.lp: Any = None  # the LP solver (HiGHS or CBC), built on first need
         self.time_limit = limit
         self.method = "sort"
-        #: solving a frontier's points (the objective and the budget's price only)
+        #: solving a frontier's points: no line's dual is read (SortFill.solve)
         self.points = False
 
     def sorts(self, *budgets: float) -> bool:
