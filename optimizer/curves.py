@@ -13,9 +13,10 @@ import gc
 import itertools
 import json
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -521,6 +522,8 @@ class Curves:
     currency: str = "EUR"
     result_type: str = "results"
     meta: Mapping = field(default_factory=dict)
+    #: facts about all the lines, found once (:meth:`memo`)
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         lines = tuple(self.lines)
@@ -539,6 +542,14 @@ class Curves:
         _check_response(self.meta, lines, "curves")
         object.__setattr__(self, "lines", lines)
 
+    def memo(self, key: Hashable, find: Callable[[], Any]) -> Any:
+        """Return ``find()``, a fact about the (immutable) lines, found on the first call."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            fact = self._memo[key] = find()
+            return fact
+
     @property
     def basis(self) -> str:
         """Return what the points count: ``attributed`` (the platforms') or ``incremental``."""
@@ -552,17 +563,17 @@ class Curves:
     @property
     def networks(self) -> list[str]:
         """Return the distinct network names, sorted."""
-        return sorted({ln.network for ln in self.lines})
+        return list(self.memo("networks", lambda: sorted({ln.network for ln in self.lines})))
 
     @property
     def segments(self) -> list[str]:
         """Return the distinct segment names, sorted."""
-        return sorted({ln.segment for ln in self.lines})
+        return list(self.memo("segments", lambda: sorted({ln.segment for ln in self.lines})))
 
     @property
     def periods(self) -> list[str]:
         """Return the distinct period labels, sorted."""
-        return sorted({ln.period for ln in self.lines})
+        return list(self.memo("periods", lambda: sorted({ln.period for ln in self.lines})))
 
     @classmethod
     def from_dict(cls, data: Mapping, source: str = "curves") -> Curves:
@@ -605,6 +616,7 @@ class Curves:
             ("currency", currency),
             ("result_type", result_type),
             ("meta", meta),
+            ("_memo", {}),
         ):
             object.__setattr__(curves, name, v)
         return curves

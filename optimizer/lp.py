@@ -139,14 +139,24 @@ class LPContext:
     activation_rows: list[int] = field(default_factory=list)
     #: (column, defining row) of each network/segment/period spend column
     group_defs: list[tuple[int, int]] = field(default_factory=list)
-    keys: list[tuple[str, str, str]] = field(init=False)
-    index: dict[tuple[str, str, str], int] = field(init=False)
+    _keys: list[tuple[str, str, str]] | None = None
+    _index: dict[tuple[str, str, str], int] | None = None
     _groups: dict = field(default_factory=dict)
     _helper: dict = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.keys = [ln.key for ln in self.lines]
-        self.index = {k: i for i, k in enumerate(self.keys)}
+    @property
+    def keys(self) -> list[tuple[str, str, str]]:
+        """Return each planned line's (network, segment, period), made when a rule asks."""
+        if self._keys is None:
+            self._keys = [ln.key for ln in self.lines]
+        return self._keys
+
+    @property
+    def index(self) -> dict[tuple[str, str, str], int]:
+        """Return each planned line's position by its key."""
+        if self._index is None:
+            self._index = {k: i for i, k in enumerate(self.keys)}
+        return self._index
 
     @property
     def tiers(self) -> np.ndarray:

@@ -17,16 +17,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 import numpy as np
 
 from .explain import Reason, Terms, line_reasons
+from .lazy import Lazy, LineColumns, grouped_sums, line_totals
 from .ledger import rule_costs
 from .lp import rule_name
 from .mip import MINIMUM_FAMILIES
 from .model import Model
 from .rules import CUT_FAMILIES, fmt, line_values
-from .rules.onoff import line_minimums
+from .rules.onoff import has_minimums, line_minimums
 from .solvers import Solution, row_activity, row_tolerance
 
 ZERO = 1e-7  # spends below this (in currency) are solver noise, shown as 0
@@ -147,9 +149,10 @@ class Plan:
     currency: str
     result_type: str
     objective: str
-    lines: tuple[PlanLine, ...]
-    constraints: tuple[PlanConstraint, ...]
-    unfunded: tuple[dict, ...]
+    #: the lines, unfunded lines and constraints: tuples, or made when first read (Lazy)
+    lines: Sequence[PlanLine]
+    constraints: Sequence[PlanConstraint]
+    unfunded: Sequence[dict]
     excluded: tuple[dict, ...] = ()
     expected_value: float | None = None
     other_results: Mapping[str, float] = field(default_factory=dict)
@@ -185,10 +188,13 @@ class Plan:
 
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
         """Sum spend and results per network, segment or period (``kind`` is one of those)."""
+        lazy = self.lines if isinstance(self.lines, Lazy) else None
+        if lazy is not None and lazy.columns is not None and not lazy.made:
+            cols = lazy.columns
+            return grouped_sums(list(map(attrgetter(kind), cols.curve_lines)), cols)
         out: dict[str, dict[str, float]] = {}
         for ln in self.lines:
-            key = getattr(ln, kind)
-            t = out.setdefault(key, {"spend": 0.0, "expected_results": 0.0})
+            t = out.setdefault(getattr(ln, kind), {"spend": 0.0, "expected_results": 0.0})
             t["spend"] += ln.spend
             t["expected_results"] += ln.expected_results
         return out
@@ -409,11 +415,16 @@ def read_plan(
     spend = _line_spend(model, sol)
     on = np.round(sol.x[model.binary_cols]) > 0.5 if model.is_mip else None
     terms = _terms(model, curves, spec)
-    lines = _plan_lines(model, spend, line_reasons(model, sol, on, terms))
+    results, mslope = line_results(model, spend)
+    lines = Lazy(
+        lambda: _line_objects(model, spend, results, mslope, line_reasons(model, sol, on, terms)),
+        len(model.lines),
+        LineColumns(model.lines, spend, results),
+    )
     other = _other_results(model, spec, spend)
-    constraints = _costed(model, sol, _constraints(model, sol, other, on), terms, solver)
-    constraints += _curve_end_limits(lines, terms)
-    value = _value(model, lines, terms)
+    rules = tuple(_costed(model, sol, _constraints(model, sol, other, on), terms, solver))
+    constraints = Lazy(lambda: (*rules, *_curve_end_limits(lines, terms)))
+    value = _value(model, results, terms)
     plan = plan_of(model, sol, curves, spec, lines, constraints, other)
     if spec.objective == "profit":
         plan = replace(plan, expected_profit=(value or 0.0) - plan.total_spend)
@@ -427,8 +438,7 @@ def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other
     solved and ``sol`` its solution.
     """
     lines = response_lines(model.lines, lines, curves)
-    total_spend = sum(p.spend for p in lines)
-    total_results = sum(p.expected_results for p in lines)
+    total_spend, total_results = line_totals(lines)
     unspent = unspent_of(spec.budget, total_spend, lines)
     notes = unspent_notes(spec.budget, total_spend, unspent, curves.currency)
     if sol.status == "time_limit":
@@ -443,9 +453,9 @@ def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other
         currency=curves.currency,
         result_type=curves.result_type,
         objective=spec.objective,
-        lines=tuple(lines),
-        constraints=tuple(constraints),
-        unfunded=tuple(_unfunded(lines)),
+        lines=lines if isinstance(lines, Lazy) else tuple(lines),
+        constraints=constraints if isinstance(constraints, Lazy) else tuple(constraints),
+        unfunded=Lazy(lambda: _unfunded(lines)),
         excluded=tuple(
             {"network": ln.network, "segment": ln.segment, "period": ln.period}
             for ln in model.excluded
@@ -458,7 +468,7 @@ def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other
     )
 
 
-def response_lines(curve_lines, lines: Sequence[PlanLine], curves) -> list[PlanLine]:
+def response_lines(curve_lines, lines: Sequence[PlanLine], curves) -> Sequence[PlanLine]:
     """Return ``lines`` with their results inside the plan and attributed / incremental.
 
     ``curve_lines`` are the curve lines planned (matched by key). Results inside the plan
@@ -469,11 +479,9 @@ def response_lines(curve_lines, lines: Sequence[PlanLine], curves) -> list[PlanL
     the incremental results are the results and the attributed ones results / ratio
     (unknown when the ratio is 0).
     """
-    all_lines = getattr(curves, "lines", curve_lines)
-    has_inside = any(ln.inside is not None for ln in all_lines)
-    has_lift = any(ln.lift is not None for ln in all_lines)
+    has_inside, has_lift = _response_kinds(curves, curve_lines)
     if not (has_inside or has_lift):
-        return list(lines)
+        return lines
     by_key = {ln.key: ln for ln in curve_lines}
     incremental = getattr(curves, "basis", "attributed") == "incremental"
     out = []
@@ -496,6 +504,20 @@ def response_lines(curve_lines, lines: Sequence[PlanLine], curves) -> list[PlanL
     return out
 
 
+def _response_kinds(curves, curve_lines) -> tuple[bool, bool]:
+    """Return whether any curve line carries ``inside``, and whether any carries ``lift``."""
+
+    def find() -> tuple[bool, bool]:
+        all_lines = getattr(curves, "lines", curve_lines)
+        return (
+            any(ln.inside is not None for ln in all_lines),
+            any(ln.lift is not None for ln in all_lines),
+        )
+
+    memo = getattr(curves, "memo", None)
+    return find() if memo is None else memo("response_kinds", find)
+
+
 def response_totals(
     lines: Sequence[PlanLine], total_spend: float, curves
 ) -> tuple[dict, tuple[str, ...]]:
@@ -512,6 +534,8 @@ def response_totals(
         "results_additive": getattr(curves, "additive", True),
     }
     notes: list[str] = []
+    if isinstance(lines, Lazy) and not lines.made:
+        return out, ()  # lines still to make: no curve line carries inside or lift
     if any(p.results_inside is not None for p in lines):
         out["results_inside"] = sum(p.results_inside or 0.0 for p in lines)
         out["results_after"] = sum(p.expected_results - (p.results_inside or 0.0) for p in lines)
@@ -538,11 +562,11 @@ def point_figures(curve_lines, spend, results, curves) -> dict:
     :data:`PLAN_RESPONSE_KEYS` the curves give (as a plan's: see :func:`response_totals`),
     ``results_basis`` and ``results_additive``.
     """
-    lines = [
+    bare = [
         PlanLine(ln.network, ln.segment, ln.period, float(s), float(r), None, None, ln.max_spend)
         for ln, s, r in zip(curve_lines, spend, results, strict=True)
     ]
-    lines = response_lines(curve_lines, lines, curves)
+    lines = response_lines(curve_lines, bare, curves)
     out, _ = response_totals(lines, sum(p.spend for p in lines), curves)
     return out
 
@@ -572,7 +596,9 @@ def _terms(model: Model, curves, spec) -> Terms:
         values = np.ones(len(model.lines))
     else:
         values = np.array(line_values(spec, model.lines, curves.result_type), dtype=float)
-    minimums = tuple(line_minimums(spec, [ln.key for ln in model.lines], curves.currency))
+    minimums: tuple = ()  # (Terms: () when no line has one)
+    if has_minimums(spec):
+        minimums = tuple(line_minimums(spec, [ln.key for ln in model.lines], curves.currency))
     return Terms(curves.result_type, curves.currency, spec.objective, values, minimums)
 
 
@@ -590,6 +616,13 @@ def _plan_lines(
 ) -> list[PlanLine]:
     """Return the plan's lines: spend, results, the cost of the next result and the reason."""
     results, mslope = line_results(model, spend)
+    return _line_objects(model, spend, results, mslope, reasons)
+
+
+def _line_objects(
+    model: Model, spend: np.ndarray, results: np.ndarray, mslope: np.ndarray, reasons
+) -> list[PlanLine]:
+    """Return the lines of ``spend``, its ``results`` and slopes there (:func:`line_results`)."""
     # the numbers of every line at once, as Python floats (None where not defined)
     with np.errstate(divide="ignore", invalid="ignore"):
         cpr = np.where(results > 0, spend / results, np.nan)
@@ -613,11 +646,11 @@ def _plan_lines(
     ]  # fmt: skip
 
 
-def _value(model: Model, lines: list[PlanLine], terms: Terms) -> float | None:
+def _value(model: Model, results: np.ndarray, terms: Terms) -> float | None:
     """Return the plan's value under objectives 'value' and 'profit' (None under 'results')."""
     if model.objective == "results":
         return None
-    return sum(p.expected_results * float(v) for p, v in zip(lines, terms.values, strict=True))
+    return sum((results * terms.values).tolist())  # in the lines' order, as their sum
 
 
 def _other_results(model: Model, spec, spend: np.ndarray) -> dict[str, float]:
@@ -709,7 +742,7 @@ def _per_1000(c: PlanConstraint, terms: Terms) -> tuple[float | None, float | No
     return 1000.0 * y, nxt
 
 
-def _curve_end_limits(lines: list[PlanLine], terms: Terms) -> list[PlanConstraint]:
+def _curve_end_limits(lines: Sequence[PlanLine], terms: Terms) -> list[PlanConstraint]:
     """Return the lines at the end of their curves as limits: the forecast's caps."""
     out = []
     for ln in lines:

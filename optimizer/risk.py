@@ -39,6 +39,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .curves import MAX_LOG_VAR, CurveLine, Lift
+from .lazy import mapped, triples
 
 #: the percentiles a range gives (P10, P50, P90)
 QUANTILES = (0.1, 0.5, 0.9)
@@ -166,6 +167,12 @@ def uncertain(lines: Sequence[CurveLine], *, lift: bool = False) -> bool:
     ``lift=True`` (curves of incremental results): a lift interval counts too.
     """
     return any(_kind(ln) != "none" for ln in lines) or (lift and _lifted(lines))
+
+
+def curves_uncertain(curves) -> bool:
+    """Return whether plans on ``curves`` have ranges to simulate (found once per curves)."""
+    lift = draws_lift(curves)
+    return bool(curves.memo(("uncertain", lift), lambda: uncertain(curves.lines, lift=lift)))
 
 
 def draws_lift(curves) -> bool:
@@ -439,11 +446,11 @@ def line_ranges(sim: Simulation) -> dict[tuple[str, str, str], tuple[float, floa
 def plan_simulation(plan, curves, *, scenarios: int = RANGE_SCENARIOS, seed: int = SEED):
     """Return the :class:`Simulation` of ``plan`` (made on ``curves``): its results per world."""
     by_key = {ln.key: ln for ln in curves.lines}
-    lines = [by_key[(p.network, p.segment, p.period)] for p in plan.lines]
+    names, spend, results = zip(*triples(plan.lines), strict=True) if plan.lines else ((),) * 3
     return simulate(
-        lines,
-        [p.spend for p in plan.lines],
-        [p.expected_results for p in plan.lines],
+        [by_key[(p.network, p.segment, p.period)] for p in names],
+        list(spend),
+        list(results),
         scenarios=scenarios,
         seed=seed,
         lift=draws_lift(curves),
@@ -475,14 +482,17 @@ def with_ranges(plan, curves, *, sim: Simulation | None = None):
 
     ``sim``: the plan's :func:`plan_simulation` when already made.
     """
-    if sim is None and not uncertain(curves.lines, lift=draws_lift(curves)):
+    if sim is None and not curves_uncertain(curves):
         return replace(plan, ranges=certain_ranges(plan))  # no range, no chance to tell
     sim = plan_simulation(plan, curves) if sim is None else sim
     per_line = line_ranges(sim)
-    new_lines = tuple(
-        replace(p, results_p10=per_line[k][0], results_p90=per_line[k][1])
-        for p in plan.lines
-        for k in [(p.network, p.segment, p.period)]
+    new_lines = mapped(
+        plan.lines,
+        lambda p: replace(
+            p,
+            results_p10=per_line[(p.network, p.segment, p.period)][0],
+            results_p90=per_line[(p.network, p.segment, p.period)][1],
+        ),
     )
     chance = None if plan.target_results is None else sim.chance(plan.target_results)
     return replace(

@@ -197,6 +197,8 @@ def _renames(data: Mapping, curves: Curves) -> dict[str, str]:
         return name
 
     _map_networks(data, seen, "")
+    if not names:
+        return {}
     have = curves.networks
     renames = {}
     for name in names - set(have):

@@ -17,7 +17,7 @@ from typing import Any
 
 from optimizer import Curves, Plan, PlanConstraint, PlanSpec
 from optimizer.plan import not_additive_note
-from optimizer.risk import beats, draws_lift, plan_simulation, uncertain
+from optimizer.risk import beats, curves_uncertain, plan_simulation
 
 from .errors import ScenarioError
 from .exports.plan import cost_per_result, number
@@ -305,11 +305,6 @@ def _by_period(plan: Plan) -> dict[str, dict]:
     return {p: {k: t[k] for k in keys} for p, t in plan.by_period().items()}
 
 
-def _uncertain(curves: Curves) -> bool:
-    """Say whether plans on ``curves`` meet worlds that differ (the lift tests' included)."""
-    return uncertain(curves.lines, lift=draws_lift(curves))
-
-
 def beats_base(case: PlanCase, base: PlanCase) -> float | None:
     """Return the chance that ``case``'s results beat the base's, world by world.
 
@@ -324,6 +319,6 @@ def beats_base(case: PlanCase, base: PlanCase) -> float | None:
         return None
     if not additive(case.plan, base.plan):
         return None
-    if not (_uncertain(case.curves) or _uncertain(base.curves)):
+    if not (curves_uncertain(case.curves) or curves_uncertain(base.curves)):
         return None  # nothing to simulate: known before drawing any world
     return beats(plan_simulation(case.plan, case.curves), plan_simulation(base.plan, base.curves))

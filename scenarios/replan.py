@@ -677,8 +677,10 @@ def value_at_actuals(
     from optimizer.plan import PLAN_RESPONSE_KEYS, response_lines, response_totals
 
     forecast = {_key(ln): ln.expected_results for ln in plan.lines if _key(ln) in known}
-    lines = [_at_actual(ln, known[_key(ln)]) if _key(ln) in known else ln for ln in plan.lines]
-    lines = response_lines(curves.lines, lines, curves)
+    valued_lines = [
+        _at_actual(ln, known[_key(ln)]) if _key(ln) in known else ln for ln in plan.lines
+    ]
+    lines = response_lines(curves.lines, valued_lines, curves)
     total = sum(ln.expected_results for ln in lines)
     figures, _ = response_totals(lines, plan.total_spend, curves)
     valued = replace(

@@ -89,6 +89,11 @@ def period_days(label: str, source: str = "spec") -> int:
     return (end - start).days
 
 
+def has_minimums(spec: PlanSpec) -> bool:
+    """Return whether any line has a least spend when switched on (:func:`line_minimums`)."""
+    return spec.min_line_spend is not None or bool(spec.min_daily_spend)
+
+
 def line_minimums(
     spec: PlanSpec, keys: Sequence[tuple[str, str, str]], unit: str
 ) -> list[LineMinimum | None]:
@@ -104,7 +109,7 @@ def line_minimums(
     """
     glob = spec.min_line_spend
     daily = spec.min_daily_spend
-    if glob is None and not daily:
+    if not has_minimums(spec):
         return [None] * len(keys)  # no minimum anywhere (what a running line spent aside)
     out: list[LineMinimum | None] = []
     for key in keys:
