@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import risk
-from .curves import Curves
+from .curves import Curves, paused_gc
 from .diagnose import explain_infeasible
 from .errors import InfeasibleError, SolverError, SpecError
 from .mip import MIN_SEARCH_SECONDS
@@ -116,12 +116,18 @@ def allocate(
     ``sort``; ``fast=False`` always solves the LP).
     """
     t0 = time.perf_counter()
-    spec = _spec(spec)
+    with paused_gc():  # its objects hold no cycles; the collector's passes over a large heap
+        plan = _allocate(curves, _spec(spec), solver, time_limit, with_ranges, fast)
+    # the time of the whole call: the checks, the solve, the ledger (lines: see read_plan)
+    return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
+
+
+def _allocate(curves, spec: PlanSpec, solver, time_limit, with_ranges: bool, fast: bool) -> Plan:
+    """Return :func:`allocate`'s plan (its ``seconds`` are set by the caller)."""
     if spec.objective == "cvar":
         from .cvar import allocate_cvar
 
-        plan = allocate_cvar(curves, spec, solver=solver, time_limit=time_limit)
-        return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
+        return allocate_cvar(curves, spec, solver=solver, time_limit=time_limit)
     model = build_model(curves, spec)
     s = solver_for(model, solver, time_limit, fast=fast)
     sol = s.solve()
@@ -130,8 +136,7 @@ def allocate(
     plan = read_plan(model, sol, curves=curves, spec=spec, solver=s)
     if with_ranges:
         plan = risk.with_ranges(plan, curves)
-    # the time of the whole call: the checks, the solve, the reasons and the ledger
-    return replace(plan, solver={**plan.solver, "seconds": time.perf_counter() - t0})
+    return plan
 
 
 #: worlds drawn for each frontier point's band (fewer than a plan's: one per budget)

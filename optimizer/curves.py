@@ -550,6 +550,14 @@ class Curves:
             fact = self._memo[key] = find()
             return fact
 
+    def keys(self) -> tuple[tuple[str, str, str], ...]:
+        """Return each line's (network, segment, period), in order (found once)."""
+        return self.memo("keys", lambda: tuple(ln.key for ln in self.lines))
+
+    def index(self) -> Mapping[tuple[str, str, str], int]:
+        """Return each line's position by its key (found once; do not change it)."""
+        return self.memo("index", lambda: {k: i for i, k in enumerate(self.keys())})
+
     @property
     def basis(self) -> str:
         """Return what the points count: ``attributed`` (the platforms') or ``incremental``."""

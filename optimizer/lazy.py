@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ class LineColumns:
     curve_lines: Sequence[Any]
     spend: np.ndarray
     results: np.ndarray
+    #: the curves when ``curve_lines`` are all their lines, in order: groups found once there
+    curves: Any = None
 
 
 class Lazy(Sequence):
@@ -118,21 +121,30 @@ def mapped(items: Sequence, f: Callable[[Any], Any]) -> Sequence:
     return tuple(f(x) for x in items)
 
 
-def grouped_sums(keys: Sequence[str], cols: LineColumns) -> dict[str, dict[str, float]]:
-    """Return the spend and results summed per key (keys in order of first appearance).
+def grouped_sums(kind: str, cols: LineColumns) -> dict[str, dict[str, float]]:
+    """Return the spend and results summed per network, segment or period (``kind``).
 
-    ``np.bincount`` adds each group's values one by one in the lines' order, from 0.0: the
-    sums a loop over the lines makes, to the last bit.
+    The groups in order of first appearance. ``np.bincount`` adds each group's values one by
+    one in the lines' order, from 0.0: the sums a loop over the lines makes, to the last bit.
     """
-    first = dict.fromkeys(keys)
-    at = {k: i for i, k in enumerate(first)}
-    group = np.fromiter((at[k] for k in keys), dtype=np.intp, count=len(keys))
-    spend = np.bincount(group, weights=cols.spend, minlength=len(at)).tolist()
-    results = np.bincount(group, weights=cols.results, minlength=len(at)).tolist()
+    code, names = _groups(kind, cols)
+    spend = np.bincount(code, weights=cols.spend, minlength=len(names)).tolist()
+    results = np.bincount(code, weights=cols.results, minlength=len(names)).tolist()
     return {
         k: {"spend": s, "expected_results": r}
-        for k, s, r in zip(first, spend, results, strict=True)
+        for k, s, r in zip(names, spend, results, strict=True)
     }
+
+
+def _groups(kind: str, cols: LineColumns) -> tuple[np.ndarray, list[str]]:
+    """Return each line's group number of ``kind`` and the groups' names, first seen first."""
+
+    def find() -> tuple[np.ndarray, list[str]]:
+        keys = list(map(attrgetter(kind), cols.curve_lines))
+        at = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+        return np.fromiter(map(at.__getitem__, keys), dtype=np.intp, count=len(keys)), list(at)
+
+    return find() if cols.curves is None else cols.curves.memo(("groups", kind), find)
 
 
 def line_totals(lines) -> tuple[float, float]:

@@ -7,6 +7,7 @@ know nothing but its own rule. :func:`rule_name` is the one place rule names are
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,15 @@ def rule_name(family: str, *target: str) -> str:
     if len(target) == 1:
         return f"{family}__{target[0]}"
     return f"{family}__{'/'.join(_escape(p) for p in target)}"
+
+
+def row_bounds(sense: str, limit: float) -> tuple[float, float]:
+    """Return a row's (lower, upper) bound that holds it at ``limit`` ('min', 'max', 'eq')."""
+    if sense == "min":
+        return limit, INF
+    if sense == "max":
+        return -INF, limit
+    return limit, limit
 
 
 @dataclass(slots=True)
@@ -99,9 +109,18 @@ class Builder:
         ``lb``/``ub`` are one bound per row (arrays) or one for all; ``infos`` one per row.
         """
         n, k = idx.shape
-        self.r_idx.append(np.asarray(idx, dtype=np.int32).ravel())
-        self.r_val.append(np.asarray(val, dtype=float).ravel())
-        self.r_len.extend([k] * n)
+        return self.ragged(np.ravel(idx), np.ravel(val), [k] * n, lb, ub, infos)
+
+    def ragged(self, idx, val, lens, lb, ub, infos: list[RowInfo]) -> int:
+        """Add one row per entry of ``lens`` at once: its ``lens[i]`` entries of ``idx``/``val``.
+
+        ``lb``/``ub`` are one bound per row (arrays) or one for all; ``infos`` one per row.
+        Returns the first row's index.
+        """
+        n = len(infos)
+        self.r_idx.append(np.asarray(idx, dtype=np.int32))
+        self.r_val.append(np.broadcast_to(np.asarray(val, dtype=float), (len(self.r_idx[-1]),)))
+        self.r_len.extend(int(k) for k in lens)
         self.r_lb.extend(np.broadcast_to(np.asarray(lb, dtype=float), (n,)).tolist())
         self.r_ub.extend(np.broadcast_to(np.asarray(ub, dtype=float), (n,)).tolist())
         first = len(self.rows)
@@ -110,7 +129,7 @@ class Builder:
 
     def limit_row(self, idx, val, sense: str, limit: float, info: RowInfo) -> int:
         """Add a row whose ``sense`` ('min', 'max' or 'eq') holds it at ``limit``."""
-        lb, ub = {"min": (limit, INF), "max": (-INF, limit), "eq": (limit, limit)}[sense]
+        lb, ub = row_bounds(sense, limit)
         info.sense, info.limit = sense, limit
         return self.row(idx, val, lb, ub, info)
 
@@ -140,7 +159,7 @@ class LPContext:
     #: (column, defining row) of each network/segment/period spend column
     group_defs: list[tuple[int, int]] = field(default_factory=list)
     _keys: list[tuple[str, str, str]] | None = None
-    _index: dict[tuple[str, str, str], int] | None = None
+    _index: Mapping[tuple[str, str, str], int] | None = None
     _groups: dict = field(default_factory=dict)
     _helper: dict = field(default_factory=dict)
 
@@ -148,14 +167,16 @@ class LPContext:
     def keys(self) -> list[tuple[str, str, str]]:
         """Return each planned line's (network, segment, period), made when a rule asks."""
         if self._keys is None:
-            self._keys = [ln.key for ln in self.lines]
+            whole = len(self.lines) == len(self.curves.lines)  # nothing excluded: the curves'
+            self._keys = list(self.curves.keys()) if whole else [ln.key for ln in self.lines]
         return self._keys
 
     @property
-    def index(self) -> dict[tuple[str, str, str], int]:
+    def index(self) -> Mapping[tuple[str, str, str], int]:
         """Return each planned line's position by its key."""
         if self._index is None:
-            self._index = {k: i for i, k in enumerate(self.keys)}
+            whole = len(self.lines) == len(self.curves.lines)
+            self._index = self.curves.index() if whole else {k: i for i, k in enumerate(self.keys)}
         return self._index
 
     @property
@@ -206,6 +227,28 @@ class LPContext:
             self._helper[(kind, name)] = col
             self.group_defs.append((col, row))
         return self._helper[(kind, name)]
+
+    def line_rules(self, rules: list[tuple[int, str, float, str, str]]) -> None:
+        """Add one reported rule row per ``(line, sense, limit, family, description)``.
+
+        Each row adds up all the tiers of the planned line ``line`` (its spend); one chunk
+        for all, in the order given (:meth:`rule` for each took 20 us a row).
+        """
+        if not rules:
+            return
+        li = np.array([r[0] for r in rules], dtype=np.int64)
+        lens = self.start[li + 1] - self.start[li]
+        offset = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        lb, ub, infos, keys = [], [], [], self.keys
+        for i, sense, limit, family, desc in rules:
+            key = keys[i]
+            lo, hi = row_bounds(sense, limit)
+            lb.append(lo)
+            ub.append(hi)
+            infos.append(
+                RowInfo(rule_name(family, *key), desc, sense, self.unit, limit, True, family, key)
+            )
+        self.b.ragged(np.repeat(self.start[li], lens) + offset, 1.0, lens, lb, ub, infos)
 
     def rule(
         self,

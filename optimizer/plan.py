@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
 
 import numpy as np
 
@@ -190,8 +189,7 @@ class Plan:
         """Sum spend and results per network, segment or period (``kind`` is one of those)."""
         lazy = self.lines if isinstance(self.lines, Lazy) else None
         if lazy is not None and lazy.columns is not None and not lazy.made:
-            cols = lazy.columns
-            return grouped_sums(list(map(attrgetter(kind), cols.curve_lines)), cols)
+            return grouped_sums(kind, lazy.columns)
         out: dict[str, dict[str, float]] = {}
         for ln in self.lines:
             t = out.setdefault(getattr(ln, kind), {"spend": 0.0, "expected_results": 0.0})
@@ -419,7 +417,7 @@ def read_plan(
     lines = Lazy(
         lambda: _line_objects(model, spend, results, mslope, line_reasons(model, sol, on, terms)),
         len(model.lines),
-        LineColumns(model.lines, spend, results),
+        LineColumns(model.lines, spend, results, curves if _whole(model, curves) else None),
     )
     other = _other_results(model, spec, spend)
     rules = tuple(_costed(model, sol, _constraints(model, sol, other, on), terms, solver))
@@ -429,6 +427,11 @@ def read_plan(
     if spec.objective == "profit":
         plan = replace(plan, expected_profit=(value or 0.0) - plan.total_spend)
     return replace(plan, expected_value=value)
+
+
+def _whole(model: Model, curves) -> bool:
+    """Say whether ``model`` plans every line of ``curves`` (none excluded), in their order."""
+    return len(model.lines) == len(getattr(curves, "lines", ())) and hasattr(curves, "memo")
 
 
 def plan_of(model: Model, sol: Solution, curves, spec, lines, constraints, other) -> Plan:
@@ -667,8 +670,9 @@ def _other_results(model: Model, spec, spend: np.ndarray) -> dict[str, float]:
 
 def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int, PlanConstraint]]:
     """Return every reported rule (and its row) with its slack, whether it binds and its price."""
-    act = row_activity(model, sol.x)
-    row_tol = row_tolerance(model, sol.x)  # the one binding test (optimizer/solvers.py)
+    act = row_activity(model, sol.x).tolist()
+    row_tol = row_tolerance(model, sol.x).tolist()  # the one binding test (optimizer/solvers.py)
+    duals = np.asarray(sol.row_dual, dtype=float).tolist()
     out = []
     for i, info in enumerate(model.rows):
         if not info.report:
@@ -677,17 +681,17 @@ def _constraints(model: Model, sol: Solution, other: dict, on) -> list[tuple[int
             li = int(np.searchsorted(model.binary_cols, model.indices[model.indptr[i + 1] - 1]))
             if not on[li]:
                 continue  # a line switched off: its minimum does not apply
-        slack = _slack(model, i, float(act[i]))
+        slack = _slack(model, i, act[i])
         if slack is None:
             continue
         if info.family == "results_floor":
             # the LP's hypograph columns may sit below their curves (they only need to reach
             # the floor): the floor's true slack is what the curves give at this spend
             slack = float(other[info.target[0]] - info.limit)
-        tol = float(row_tol[i])
+        tol = row_tol[i]
         if abs(slack) < tol:
             slack = 0.0
-        y = float(sol.row_dual[i])
+        y = duals[i]
         if abs(y) < 1e-12 or slack > tol:
             y = 0.0  # a rule with room to spare has no price (complementary slackness)
         binding = slack <= tol if info.family not in CUT_FAMILIES else y > 1e-12
@@ -719,10 +723,15 @@ def _costed(model: Model, sol: Solution, rules: list, terms: Terms, solver) -> l
         rc = by_row.get(r)
         gain = None if rc is None else rc.gain
         binding = c.binding or bool(gain and gain > 1e-9 * max(1.0, abs(sol.objective)))
-        out.append(
-            replace(
-                c,
-                binding=binding,
+        out.append(  # (the constructor: dataclasses.replace took 8 us a rule)
+            PlanConstraint(
+                c.name,
+                c.description,
+                c.family,
+                c.unit,
+                binding,
+                c.slack,
+                c.shadow_price,
                 gain_if_removed=gain if binding else None,
                 gain_proven=None if rc is None or not binding else rc.proven,
                 per_1000=per,

@@ -161,15 +161,21 @@ class PlanSpec:
         SpecError
             When two names of one ``networks`` mapping become the same curve network.
         """
+        last = curves.memo("for_curves", dict)  # the last spec matched, and its match
+        spec, matched = last.get("pair", (None, None))
+        if spec is self:
+            return matched
         data = self.to_dict()
         renames = _renames(data, curves)
-        if not renames:
-            return self
-        try:
-            data = _map_networks(data, lambda n: renames.get(n, n), "")
-        except SpecError as e:
-            raise SpecError(f"{self.source}: {e}") from None
-        return PlanSpec.from_dict(data, self.source)
+        matched = self
+        if renames:
+            try:
+                data = _map_networks(data, lambda n: renames.get(n, n), "")
+            except SpecError as e:
+                raise SpecError(f"{self.source}: {e}") from None
+            matched = PlanSpec.from_dict(data, self.source)
+        last["pair"] = (self, matched)  # one assignment: a thread reads a pair that belongs
+        return matched
 
     def check(self, curves: Curves) -> None:
         """Raise SpecError if a rule names a network, segment, period or line no curve has.

@@ -118,7 +118,7 @@ class LineLimits(RuleFamily):
         """Refuse a rule on a line no curve has, or on a line 'exclude' removes."""
         if not spec.lines:
             return
-        keys = {ln.key for ln in curves.lines}
+        keys = curves.index()
         for lr in spec.lines:
             if lr.key not in keys:
                 for kind, name in zip(("networks", "segments", "periods"), lr.key, strict=True):
@@ -172,17 +172,19 @@ class LineLimits(RuleFamily):
 
     def rows(self, lp: LPContext) -> None:
         """Add the rows of every line rule, in the spec's order."""
+        rows = []
         for rule in lp.spec.lines:
-            cols, who = lp.line_cols(lp.index[rule.key]), line_words(rule.key)
+            li, who = lp.index[rule.key], line_words(rule.key)
             if rule.lock is not None:
                 desc = f"{who} locked at {fmt(rule.lock)} {lp.unit}"
-                lp.rule(cols, 1.0, "eq", rule.lock, "lock", rule.key, desc)
+                rows.append((li, "eq", rule.lock, "lock", desc))
             if rule.min is not None:
                 desc = f"{who} at least {fmt(rule.min)} {lp.unit}"
-                lp.rule(cols, 1.0, "min", rule.min, "line_min", rule.key, desc)
+                rows.append((li, "min", rule.min, "line_min", desc))
             if rule.max is not None:
                 desc = f"{who} at most {fmt(rule.max)} {lp.unit}"
-                lp.rule(cols, 1.0, "max", rule.max, "line_max", rule.key, desc)
+                rows.append((li, "max", rule.max, "line_max", desc))
+        lp.line_rules(rows)
 
 
 class Exclusion(RuleFamily):

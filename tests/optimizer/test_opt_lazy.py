@@ -126,7 +126,8 @@ def test_sums_from_columns_equal_the_sums_over_lines(curves):
     assert isinstance(cols, LineColumns)
     assert line_totals(plan.lines) == (plan.total_spend, plan.expected_results)
     keys = [ln.period for ln in cols.curve_lines]
-    sums = grouped_sums(keys, cols)
+    sums = grouped_sums("period", cols)
+    assert sums == grouped_sums("period", replace(cols, curves=None))  # found, not memo'd
     assert list(sums) == list(dict.fromkeys(keys))  # first appearance
     lines = tuple(plan.lines)
     assert line_totals(lines) == (plan.total_spend, plan.expected_results)
@@ -154,3 +155,15 @@ def test_threads_reading_at_once_get_the_same_lines(curves):
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda _: tuple(plan.lines), range(32)))
     assert all(g == got[0] for g in got) and len(got[0]) == len(curves.lines)
+
+
+def test_totals_of_a_plan_with_lines_excluded_are_its_own(curves):
+    gone = curves.lines[0]
+    spec = {"budget": _half(curves), "exclude": {"lines": [
+        {"network": gone.network, "segment": gone.segment, "period": gone.period}]}}  # fmt: skip
+    plan = allocate(curves, spec)
+    assert plan.lines.columns.curves is None and len(plan.lines) == len(curves.lines) - 1
+    before = plan.totals_by("segment")
+    _ = tuple(plan.lines)
+    assert before == plan.totals_by("segment")
+    assert list(before) == list(dict.fromkeys(ln.segment for ln in curves.lines[1:]))

@@ -292,3 +292,24 @@ def test_a_frontier_point_at_a_tie_is_the_plan_a_fresh_lp_gives():
         for b, p in zip(budgets, frontier(curves, spec, budgets), strict=True):
             fresh = allocate(curves, {**spec, "budget": b}, with_ranges=False, fast=False)
             assert p["expected_results"] == pytest.approx(fresh.expected_results, rel=1e-9)
+
+
+def test_the_bounds_read_from_line_rows_are_the_rules():
+    """Each line's floor and cap come from its own row (a lock sets both)."""
+    curves = synthetic_curves(1, 3, 2, 4, seed=6)
+    a, b, c = curves.lines[:3]
+
+    def rule(ln, **limits):
+        return {"network": ln.network, "segment": ln.segment, "period": ln.period, **limits}
+
+    spec = {"budget": 1e4, "lines": [rule(a, min=10.0, max=50.0), rule(b, lock=20.0),
+                                     rule(c, max=c.max_spend * 2)]}  # fmt: skip
+    fill = SortFill.of(_model(curves, spec))
+    assert fill is not None
+    bounds, rows = fill.b, _model(curves, spec).rows
+    assert bounds.lo[:3].tolist() == [10.0, 20.0, 0.0]
+    assert bounds.hi[:3].tolist() == [50.0, 20.0, pytest.approx(c.max_spend)]
+    assert bounds.cap[:3].tolist() == [50.0, 20.0, c.max_spend * 2]
+    assert [rows[r].family for r in bounds.lo_row[:2]] == ["line_min", "lock"]
+    assert [rows[r].family for r in bounds.hi_row[:3]] == ["line_max", "lock", "line_max"]
+    assert bounds.lo_row[2] == -1 and bounds.lo_row[3:].tolist() == [-1] * 3
