@@ -13,6 +13,7 @@ import gc
 import itertools
 import json
 import math
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -230,22 +231,40 @@ def _checked_curves(
     return out
 
 
+class _Pauses:
+    """How many threads are inside :func:`paused_gc`, and whether the collector ran before."""
+
+    lock = threading.Lock()
+    depth = 0
+    was_enabled = False
+
+
 @contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of objects are made, then resume.
+def paused_gc(active: bool = True) -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many objects are made, then resume.
 
     Reading a curves file of 2 million variables makes millions of lists and tuples, and the
     collector's passes over the growing heap took most of the time (orjson's parse of 104 MB:
-    3.9 s with them, 0.65 s without). Parsed JSON and curve lines hold no cycles: nothing is
-    left for the collector to free. It runs again afterwards if it ran before.
+    3.9 s with them, 0.65 s without). Parsed JSON, curve lines and plans hold no cycles:
+    nothing is left for the collector to free. The pause is process-wide, so pauses in
+    several threads are counted: the collector runs again when the last one ends, if it ran
+    before the first began. ``active=False``: no pause.
     """
-    was = gc.isenabled()
-    gc.disable()
+    if not active:
+        yield
+        return
+    with _Pauses.lock:
+        if _Pauses.depth == 0:
+            _Pauses.was_enabled = gc.isenabled()
+            gc.disable()
+        _Pauses.depth += 1
     try:
         yield
     finally:
-        if was:
-            gc.enable()
+        with _Pauses.lock:
+            _Pauses.depth -= 1
+            if _Pauses.depth == 0 and _Pauses.was_enabled:
+                gc.enable()
 
 
 def mixed_period_kinds(lines: Sequence[CurveLine]) -> str | None:
@@ -541,6 +560,15 @@ class Curves:
             raise CurveError(f"curves: {mixed}")
         _check_response(self.meta, lines, "curves")
         object.__setattr__(self, "lines", lines)
+
+    def __getstate__(self) -> tuple:
+        """Pickle the curves without what :meth:`memo` found (found again where needed)."""
+        return (self.lines, self.currency, self.result_type, self.meta)
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, v in zip(("lines", "currency", "result_type", "meta"), state, strict=True):
+            object.__setattr__(self, name, v)
+        object.__setattr__(self, "_memo", {})
 
     def memo(self, key: Hashable, find: Callable[[], Any]) -> Any:
         """Return ``find()``, a fact about the (immutable) lines, found on the first call."""

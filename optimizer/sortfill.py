@@ -407,10 +407,10 @@ def _merge(hi_c, hi_a, lo_c, lo_a) -> float:
         gain += (hc[i] - lc[j]) * amount
         left_h -= amount
         left_l -= amount
-        if left_h <= 0:
+        if not left_h > 0:  # (a NaN amount ends the walk too)
             i += 1
             left_h = ha[i] if i < len(ha) else 0.0
-        if left_l <= 0:
+        if not left_l > 0:
             j += 1
             left_l = la[j] if j < len(la) else 0.0
     return gain

@@ -162,9 +162,9 @@ class PlanSpec:
             When two names of one ``networks`` mapping become the same curve network.
         """
         last = curves.memo("for_curves", dict)  # the last spec matched, and its match
-        spec, matched = last.get("pair", (None, None))
-        if spec is self:
-            return matched
+        for spec, matched in last.get("pairs", ()):
+            if spec is self:
+                return matched
         data = self.to_dict()
         renames = _renames(data, curves)
         matched = self
@@ -174,7 +174,8 @@ class PlanSpec:
             except SpecError as e:
                 raise SpecError(f"{self.source}: {e}") from None
             matched = PlanSpec.from_dict(data, self.source)
-        last["pair"] = (self, matched)  # one assignment: a thread reads a pair that belongs
+        # one assignment (a thread reads pairs that belong together); the match matches itself
+        last["pairs"] = ((self, matched), (matched, matched))
         return matched
 
     def check(self, curves: Curves) -> None:

@@ -167,3 +167,65 @@ def test_totals_of_a_plan_with_lines_excluded_are_its_own(curves):
     _ = tuple(plan.lines)
     assert before == plan.totals_by("segment")
     assert list(before) == list(dict.fromkeys(ln.segment for ln in curves.lines[1:]))
+
+
+def test_pauses_of_the_collector_in_several_threads_end_with_it_running():
+    import gc
+    import threading
+
+    from optimizer.curves import paused_gc
+
+    assert gc.isenabled()
+    inside, leave = threading.Barrier(3), threading.Event()
+
+    def pause():
+        with paused_gc():
+            inside.wait()
+            leave.wait()
+
+    threads = [threading.Thread(target=pause) for _ in range(2)]
+    for t in threads:
+        t.start()
+    inside.wait()  # both paused at once
+    assert not gc.isenabled()
+    leave.set()
+    for t in threads:
+        t.join()
+    assert gc.isenabled()
+    with paused_gc(active=False):
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # off before: left off
+    finally:
+        gc.enable()
+
+
+def test_curves_pickle_without_what_they_found(curves):
+    _ = curves.networks, curves.keys(), curves.index()
+    back = pickle.loads(pickle.dumps(curves))
+    assert back == curves and back._memo == {} and back.networks == curves.networks
+    assert len(pickle.dumps(curves)) == len(pickle.dumps(back))
+
+
+def test_a_spec_whose_networks_are_renamed_is_matched_once(curves, monkeypatch):
+    from optimizer import spec as spec_module
+
+    net = curves.lines[0].network
+    alias = net.upper()  # matched to the curve network by name
+    spec = spec_module.PlanSpec.from_dict(
+        {"budget": _half(curves), "networks": {alias: {"max": 1e9}}}
+    )
+    made = []
+    real = spec_module.PlanSpec.from_dict.__func__
+    monkeypatch.setattr(
+        spec_module.PlanSpec,
+        "from_dict",
+        classmethod(lambda cls, *a: made.append(1) or real(cls, *a)),
+    )
+    matched = spec.for_curves(curves)
+    assert list(matched.networks) == [net] and made == [1]
+    assert spec.for_curves(curves) is matched and matched.for_curves(curves) is matched
+    assert made == [1]
