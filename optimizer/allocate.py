@@ -46,7 +46,7 @@ from .solvers import (
 )
 from .sortfill import SortSolver, sort_solver
 from .spec import MAX_BUDGET, PlanSpec
-from .sweep import Reduced
+from .sweep import Reduced, nonzero_rows
 
 
 def summed_words(curves) -> str:
@@ -308,8 +308,8 @@ def sweep_strategy(model, solver, n_budgets: int) -> str:
 
     ``sort``: the rules allow the sort (``optimizer/sortfill.py``), each budget exact at
     the cost of a fill. ``reduced`` (HiGHS LPs, six budgets or more): the ends solved, the
-    rest on the LP of the tiers that move, each from the crash basis when that LP has
-    :data:`RESTART_COLUMNS` columns or more. ``restart`` (HiGHS LPs of fewer budgets, from
+    rest bisected, each on the LP of the tiers that move between its solved neighbours, from
+    that LP's crash basis (:meth:`_Sweep.ends_then_reduced`). ``restart`` (HiGHS LPs of fewer budgets, from
     :data:`RESTART_COLUMNS` columns): each budget from the crash basis. ``warm``: each budget
     from the last one's basis (CBC; on/off plans; small LPs).
     """
@@ -409,39 +409,67 @@ class _Sweep:
         return sol
 
     def ends_then_reduced(self, order: list[int]) -> list[int]:
-        """Solve the lowest and highest budgets, the others on the reduced LP where certified.
+        """Solve the lowest and highest budgets, the others on reduced LPs where certified.
 
-        Returns the budgets still to solve on the full model.
+        The budgets between two solved ones are bisected: the middle one is solved on the LP
+        of the tiers that move between those two (``sweep.Reduced``), then each half the same
+        way, so the reduced LPs shrink as the budgets close in. A budget no reduced LP
+        certifies is solved on the full model (from the crash basis at scale). Returns the
+        budgets left (none).
         """
         sol_lo = self.full(order[0])
         self.solver.restart()  # a far jump: the crash basis beats warm starting (60 vs 10 ms)
         sol_hi = self.full(order[-1])
-        middle = order[1:-1]
         if not (sol_lo.optimal and sol_hi.optimal):
-            return middle
-        reduced = Reduced(self.model, sol_lo.x, sol_hi.x)
-        if not reduced.ok:
-            return middle
-        rs = HighsSolver(reduced.model)
-        cold = reduced.model.n_col >= RESTART_COLUMNS  # each budget from the crash basis
-        for i in middle:
-            b = self.budgets[i]
-            if cold:
-                rs.restart()
-            rs.set_row_upper(self.model.budget_row, b)
-            reduced.model.row_ub[self.model.budget_row] = b
-            rsol = rs.solve()
-            if rsol.optimal and reduced.certify(rsol.row_dual):
-                x = reduced.full_x(rsol.x)
-                sol = replace(rsol, x=x)
-                point = _point(self.model, sol, b, self.world, self.curves, self.per_line)
-                self.out[i] = {"status": "optimal", **point}
-                self._progress()
-            else:  # not provably optimal on the reduced LP: solve the full one
-                if self.model.n_col >= RESTART_COLUMNS:
-                    self.solver.restart()
-                self.full(i)
+            return order[1:-1]
+        left: list[int] = []
+        spans: list[tuple] = [(0, len(order) - 1, sol_lo.x, sol_hi.x, None)]
+        while spans:
+            a, z, x_a, x_z, outer = spans.pop()
+            if z - a < 2:
+                continue
+            mid = (a + z) // 2
+            reduced = self._reduced(x_a, x_z, outer)
+            x_mid = None if reduced is None else self._on_reduced(order[mid], reduced)
+            if x_mid is None:  # not reduced, or not provably optimal there: the full LP
+                left.extend(order[a + 1 : z])
+                continue
+            spans += [(a, mid, x_a, x_mid, reduced), (mid, z, x_mid, x_z, reduced)]
+        for i in sorted(left, key=order.index):
+            if self.model.n_col >= RESTART_COLUMNS:
+                self.solver.restart()
+            self.full(i)
         return []
+
+    def _reduced(self, x_a: np.ndarray, x_z: np.ndarray, outer: Reduced | None) -> Reduced | None:
+        """Return the LP of the tiers that move between ``x_a`` and ``x_z`` (None: too few fixed).
+
+        Cut from ``outer`` (the reduced LP ``x_a`` and ``x_z`` were solved on or made it) when
+        given, else from the full LP. Where too few of ``outer``'s tiers stay put to cut it,
+        ``outer`` itself (it holds every budget between them too).
+        """
+        if outer is not None:
+            inner = outer.within(x_a, x_z)
+            return inner if inner.ok else outer
+        reduced = Reduced(self.model, x_a, x_z, nonzero_rows(self.model))
+        return reduced if reduced.ok else None
+
+    def _on_reduced(self, i: int, reduced: Reduced) -> np.ndarray | None:
+        """Solve budget ``i`` on ``reduced``; return the full LP's columns when certified.
+
+        Records the point; None when it is not provably optimal for the full LP.
+        """
+        b = self.budgets[i]
+        reduced.model.row_ub[self.model.budget_row] = b
+        rs = HighsSolver(reduced.model)  # from its crash basis
+        rsol = rs.solve()
+        if not (rsol.optimal and reduced.certify(rsol.row_dual)):
+            return None
+        x = reduced.full_x(rsol.x)
+        point = _point(self.model, replace(rsol, x=x), b, self.world, self.curves, self.per_line)
+        self.out[i] = {"status": "optimal", **point}
+        self._progress()
+        return x
 
     def points(self) -> list[dict]:
         """Return the points in the order of the budgets (every one is solved by now)."""

@@ -23,6 +23,11 @@ MIN_FIXED_SHARE = 0.3
 DUAL_TOL = 1e-7
 
 
+def nonzero_rows(model: Model) -> np.ndarray:
+    """Return the row of each of ``model``'s nonzeros (one array for every :class:`Reduced`)."""
+    return np.repeat(np.arange(model.n_row), np.diff(model.indptr))
+
+
 class Reduced:
     """The LP of ``model`` with the tiers that do not move between two solutions removed.
 
@@ -32,7 +37,9 @@ class Reduced:
     tiers are fixed or none is left free.
     """
 
-    def __init__(self, model: Model, x_lo: np.ndarray, x_hi: np.ndarray) -> None:
+    def __init__(
+        self, model: Model, x_lo: np.ndarray, x_hi: np.ndarray, row_of_nz: np.ndarray | None = None
+    ) -> None:
         nt = model.n_tier
         w = model.col_ub[:nt]
         tol = 1e-9 * np.maximum(1.0, w)
@@ -53,7 +60,8 @@ class Reduced:
         keep = ~fixed
         self.keep = np.flatnonzero(keep)
         new_index = np.cumsum(keep) - 1
-        row_of_nz = np.repeat(np.arange(model.n_row), np.diff(model.indptr))
+        if row_of_nz is None:
+            row_of_nz = nonzero_rows(model)
         nz_keep = keep[model.indices]
         shift = np.bincount(
             row_of_nz, weights=model.data * xf[model.indices], minlength=model.n_row
@@ -76,8 +84,26 @@ class Reduced:
             row_lb=model.row_lb - shift,
             row_ub=model.row_ub - shift,
             total_col=int(new_index[model.total_col]),
-            spent_offset=float(xf[:nt].sum()),
+            spent_offset=model.spent_offset + float(xf[:nt].sum()),
         )
+
+    def within(self, x_lo: np.ndarray, x_hi: np.ndarray) -> Reduced:
+        """Return the full LP reduced between two of its solutions inside this one's span.
+
+        ``x_lo`` and ``x_hi`` (full LP columns) hold this LP's fixed tiers where it fixed them
+        (points solved on it, or the solutions it was made from), so the tiers that move
+        between them are among this LP's: the new one is cut from this one's columns and
+        nonzeros, not the full LP's, then its indices are read in the full LP's.
+        """
+        inner = Reduced(self.model, x_lo[self.keep], x_hi[self.keep])
+        if not inner.ok:
+            return inner
+        inner.full = self.full
+        inner.up = np.concatenate([self.up, self.keep[inner.up]])
+        inner.low = np.concatenate([self.low, self.keep[inner.low]])
+        inner.x_fixed = self.full_x(inner.x_fixed)
+        inner.keep = self.keep[inner.keep]
+        return inner
 
     def full_x(self, x_reduced: np.ndarray) -> np.ndarray:
         """Return the full LP's column values: the fixed tiers' values plus ``x_reduced``."""

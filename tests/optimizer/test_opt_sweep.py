@@ -102,3 +102,35 @@ def test_the_ledger_from_the_crash_basis_costs_the_rules_as_warm(case, monkeypat
         gains, (c for c in cold.constraints if c.gain_if_removed), strict=True
     ):
         assert c.name == name and c.gain_if_removed == pytest.approx(gain, rel=1e-7, abs=1e-9)
+
+
+def test_a_reduced_lp_cut_from_a_reduced_lp_is_the_one_cut_from_the_full(case):
+    """Bisection cuts each span's LP from its outer span's: the same tiers fixed, the same LP."""
+    curves, spec = case
+    model = build_model(curves, spec)
+    lo, hi = spec.budget * 0.5, spec.budget * 1.5
+    x_lo, x_hi = _solve(model, lo).x, _solve(model, hi).x
+    outer = Reduced(model, x_lo, x_hi)
+    outer.model.row_ub[model.budget_row] = spec.budget * 0.6  # near lo: most tiers stay put
+    sol = HighsSolver(outer.model).solve()
+    assert sol.optimal and outer.certify(sol.row_dual)
+    x_mid = outer.full_x(sol.x)
+    inner, direct = outer.within(x_lo, x_mid), Reduced(model, x_lo, x_mid)
+    assert inner.ok and direct.ok
+    assert set(inner.up) == set(direct.up) and set(inner.low) == set(direct.low)
+    assert np.array_equal(inner.keep, direct.keep)
+    assert np.array_equal(inner.x_fixed, direct.x_fixed)
+    assert inner.model.spent_offset == pytest.approx(direct.model.spent_offset, rel=1e-12)
+    for name in ("c", "col_ub", "indptr", "indices", "data"):
+        assert np.array_equal(getattr(inner.model, name), getattr(direct.model, name)), name
+    rows = np.arange(model.n_row) != model.budget_row  # (each point sets the budget)
+    assert np.allclose(inner.model.row_ub[rows], direct.model.row_ub[rows], rtol=1e-12, atol=1e-9)
+    assert np.allclose(inner.model.row_lb, direct.model.row_lb, rtol=1e-12, atol=1e-9)
+    budget = spec.budget * 0.55
+    for r in (inner, direct):
+        r.model.row_ub[model.budget_row] = budget
+    a, b = HighsSolver(inner.model).solve(), HighsSolver(direct.model).solve()
+    assert a.objective == pytest.approx(b.objective, rel=1e-9)
+    assert inner.certify(a.row_dual)
+    fresh = _solve(model, budget)
+    assert a.objective + float(model.c @ inner.x_fixed) == pytest.approx(fresh.objective, rel=1e-9)
