@@ -100,11 +100,11 @@ class Lazy(Sequence):
 def triples(lines) -> Iterator[tuple[Any, float, float]]:
     """Yield each line's names (an object with network, segment, period), spend and results.
 
-    From :attr:`Lazy.columns` while the lines are not made (same floats, same order), else
-    from the lines themselves.
+    From :attr:`Lazy.columns` where the lines have them (the floats the lines hold, in their
+    order, made or not), else from the lines themselves.
     """
     cols = getattr(lines, "columns", None)
-    if cols is not None and not lines.made:
+    if cols is not None:
         yield from zip(cols.curve_lines, cols.spend.tolist(), cols.results.tolist(), strict=True)
         return
     for ln in lines:
@@ -150,6 +150,6 @@ def _groups(kind: str, cols: LineColumns) -> tuple[np.ndarray, list[str]]:
 def line_totals(lines) -> tuple[float, float]:
     """Return the spend and the results of ``lines`` added up in their order."""
     cols = getattr(lines, "columns", None)
-    if cols is not None and not lines.made:
+    if cols is not None:  # (the lines' own floats, made or not)
         return sum(cols.spend.tolist()), sum(cols.results.tolist())
     return sum(ln.spend for ln in lines), sum(ln.expected_results for ln in lines)

@@ -188,7 +188,7 @@ class Plan:
     def totals_by(self, kind: str) -> dict[str, dict[str, float]]:
         """Sum spend and results per network, segment or period (``kind`` is one of those)."""
         lazy = self.lines if isinstance(self.lines, Lazy) else None
-        if lazy is not None and lazy.columns is not None and not lazy.made:
+        if lazy is not None and lazy.columns is not None:  # made or not: the lines' floats
             return grouped_sums(kind, lazy.columns)
         out: dict[str, dict[str, float]] = {}
         for ln in self.lines:

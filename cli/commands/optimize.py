@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 from datetime import date
@@ -126,7 +127,12 @@ def _curves(
     cap = cap_multiple_option(cap_multiple, history)
     options = response_option(history, **(response or {}))
     if curves is not None:
-        return read_curves(curves), None
+        loaded = read_curves(curves)
+        # the curves live as long as this process: out of the collector's passes (a pass over
+        # 208,000 lines' points took 0.1-0.3 s, several times over a run), as the service
+        # freezes what start-up built
+        gc.freeze()
+        return loaded, None
     if history is None:
         raise fail("give --curves FILE (response curves) or --history FILE with --from/--to")
     if period not in ("week", "month"):

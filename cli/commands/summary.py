@@ -31,9 +31,10 @@ def print_plan(plan) -> None:
     Results that cannot be added across periods (reach) show no total: each period's, and
     the note that says why.
     """
-    _head(plan)
+    lifted = _lifted(plan)  # (one pass over the lines: 0.15 s at 208,000 lines)
+    _head(plan, lifted)
     for kind, title in (("network", "By network"), ("segment", "By segment")):
-        out.print(_split(plan, kind, title))
+        out.print(_split(plan, kind, title, lifted))
     if not _additive(plan):
         out.print(_by_period(plan))
     if plan.ledger():
@@ -55,7 +56,7 @@ def summed(plan) -> str:
     return summed_name(rtype, _additive(plan))
 
 
-def _head(plan) -> None:
+def _head(plan, lifted: bool) -> None:
     cur, rtype = escape(plan.currency), escape(plan.result_type)
     solver = f"({plan.solver.get('name')}, {plan.solver.get('seconds', 0):.2f} s)"
     if not _additive(plan):
@@ -73,7 +74,7 @@ def _head(plan) -> None:
             f"{fmt(plan.cost_per_result, 2)} {cur} each {solver}",
             highlight=False,
         )
-        _response(plan)
+        _response(plan, lifted)
     _ranges(plan)
     if plan.expected_value is not None:
         out.print(f"expected value: {fmt(plan.expected_value, 2)} {cur}", highlight=False)
@@ -84,7 +85,7 @@ def _head(plan) -> None:
         )
 
 
-def _response(plan) -> None:
+def _response(plan, lifted: bool) -> None:
     """Print the results inside the plan and after it, and attributed beside incremental."""
     rtype, cur = escape(plan.result_type), escape(plan.currency)
     inside, after = getattr(plan, "results_inside", None), getattr(plan, "results_after", None)
@@ -107,7 +108,7 @@ def _response(plan) -> None:
         )
     att = getattr(plan, "results_attributed", None)
     inc = getattr(plan, "results_incremental", None)
-    if att is None and inc is None and not _lifted(plan):
+    if att is None and inc is None and not lifted:
         return
     basis = getattr(plan, "results_basis", "attributed")
     cpi = getattr(plan, "cost_per_incremental_result", None)
@@ -198,7 +199,7 @@ def _band(plan, kind: str, name: str) -> str:
     return f"{fmt(r['p10'])}-{fmt(r['p90'])}"
 
 
-def _split(plan, kind: str, title: str) -> Table:
+def _split(plan, kind: str, title: str, lifted: bool) -> Table:
     """Return the spend, share, results and cost per result of each network (or segment).
 
     With lines that show attributed and incremental results, both columns; with results
@@ -212,7 +213,7 @@ def _split(plan, kind: str, title: str) -> Table:
     t = Table(title=title, title_justify="left")
     for name, justify in ((kind, "left"), (f"spend ({cur})", "right"), ("share", "right")):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
-    additive, lifted = _additive(plan), _lifted(plan)
+    additive = _additive(plan)
     if additive:
         t.add_column(escape(plan.result_type), justify="right")
         t.add_column("P10-P90", justify="right")
