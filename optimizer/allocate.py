@@ -46,7 +46,7 @@ from .solvers import (
 )
 from .sortfill import SortSolver, sort_solver
 from .spec import MAX_BUDGET, PlanSpec
-from .sweep import Reduced, nonzero_rows
+from .sweep import Reduced
 
 
 def summed_words(curves) -> str:
@@ -451,7 +451,7 @@ class _Sweep:
         if outer is not None:
             inner = outer.within(x_a, x_z)
             return inner if inner.ok else outer
-        reduced = Reduced(self.model, x_a, x_z, nonzero_rows(self.model))
+        reduced = Reduced(self.model, x_a, x_z)
         return reduced if reduced.ok else None
 
     def _on_reduced(self, i: int, reduced: Reduced) -> np.ndarray | None:

@@ -1,8 +1,9 @@
 """A tuple made when first read: a plan's lines, unfunded lines and curve-end limits.
 
-A plan of 208,000 lines took 9.7 s to make where sorting its tiers took 1.1 s: most of the
-time went into one Python object and one sentence per line (its reason in words), which a
-caller asking for totals, a frontier or a comparison never reads. :class:`Lazy` holds the
+A plan of 208,000 lines took 9.7 s to make where sorting its tiers took 1.1 s (at b5b3fbd,
+``benchmarks/bench_optimizer.py``): most of the time went into one Python object and one
+sentence per line (its reason in words), which a caller asking for totals, a frontier or a
+comparison never reads. :class:`Lazy` holds the
 function that makes them and calls it once, on first read; until then it keeps what that
 function needs (the solved model). It reads, compares, hashes and pickles as the tuple it
 stands for (pickling makes it first, so a plan sent to another process carries its lines,

@@ -23,11 +23,6 @@ MIN_FIXED_SHARE = 0.3
 DUAL_TOL = 1e-7
 
 
-def nonzero_rows(model: Model) -> np.ndarray:
-    """Return the row of each of ``model``'s nonzeros (one array for every :class:`Reduced`)."""
-    return np.repeat(np.arange(model.n_row), np.diff(model.indptr))
-
-
 class Reduced:
     """The LP of ``model`` with the tiers that do not move between two solutions removed.
 
@@ -37,9 +32,7 @@ class Reduced:
     tiers are fixed or none is left free.
     """
 
-    def __init__(
-        self, model: Model, x_lo: np.ndarray, x_hi: np.ndarray, row_of_nz: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, model: Model, x_lo: np.ndarray, x_hi: np.ndarray) -> None:
         nt = model.n_tier
         w = model.col_ub[:nt]
         tol = 1e-9 * np.maximum(1.0, w)
@@ -60,8 +53,7 @@ class Reduced:
         keep = ~fixed
         self.keep = np.flatnonzero(keep)
         new_index = np.cumsum(keep) - 1
-        if row_of_nz is None:
-            row_of_nz = nonzero_rows(model)
+        row_of_nz = np.repeat(np.arange(model.n_row), np.diff(model.indptr))
         nz_keep = keep[model.indices]
         shift = np.bincount(
             row_of_nz, weights=model.data * xf[model.indices], minlength=model.n_row

@@ -128,9 +128,8 @@ def _curves(
     options = response_option(history, **(response or {}))
     if curves is not None:
         loaded = read_curves(curves)
-        # the curves live as long as this process: out of the collector's passes (a pass over
-        # 208,000 lines' points took 0.1-0.3 s, several times over a run), as the service
-        # freezes what start-up built
+        # the curves live as long as this process: out of the collector's passes over their
+        # points, as the service freezes what start-up built (bench_optimizer.py's CLI rows)
         gc.freeze()
         return loaded, None
     if history is None:
